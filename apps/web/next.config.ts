@@ -1,0 +1,15 @@
+import { fileURLToPath } from 'node:url';
+import type { NextConfig } from 'next';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+const config: NextConfig = {
+  // Workspace packages ship TypeScript source, so Next compiles them like app code.
+  transpilePackages: ['@kiln/accounts', '@kiln/api', '@kiln/core', '@kiln/db', '@kiln/notebook'],
+  turbopack: { root: repoRoot },
+  outputFileTracingRoot: repoRoot,
+  poweredByHeader: false,
+  reactStrictMode: true,
+};
+
+export default config;

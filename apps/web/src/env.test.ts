@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { EnvError, parseEnv } from './env.ts';
+
+const base = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/kiln' };
+
+function problemsOf(source: Record<string, string | undefined>): string[] {
+  try {
+    parseEnv(source);
+  } catch (error) {
+    if (error instanceof EnvError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected parseEnv to throw');
+}
+
+describe('parseEnv', () => {
+  it('applies defaults from a minimal environment', () => {
+    const env = parseEnv(base);
+    expect(env).toMatchObject({
+      databaseUrl: base.DATABASE_URL,
+      port: 3000,
+      host: '127.0.0.1',
+      appUrl: 'http://localhost:3000',
+      secureCookies: false,
+      github: null,
+      smtp: null,
+      kernelGatewayUrl: null,
+    });
+  });
+
+  it('derives APP_URL from PORT and makes cookies secure behind https', () => {
+    expect(parseEnv({ ...base, PORT: '8080' }).appUrl).toBe('http://localhost:8080');
+    const env = parseEnv({ ...base, APP_URL: 'https://kiln.example.com/' });
+    expect(env.appUrl).toBe('https://kiln.example.com');
+    expect(env.secureCookies).toBe(true);
+  });
+
+  it('names a missing DATABASE_URL', () => {
+    const problems = problemsOf({});
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^DATABASE_URL /);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(problemsOf({ DATABASE_URL: '' })[0]).toMatch(/^DATABASE_URL /);
+    expect(parseEnv({ ...base, PORT: '', GITHUB_CLIENT_ID: ' ', GITHUB_CLIENT_SECRET: '' }).port).toBe(3000);
+  });
+
+  it('names every bad variable at once', () => {
+    const problems = problemsOf({
+      DATABASE_URL: 'mysql://x',
+      PORT: 'eighty',
+      APP_URL: 'ftp://example.com',
+    });
+    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(['APP_URL', 'DATABASE_URL', 'PORT']);
+  });
+
+  it('requires GitHub credentials in pairs', () => {
+    expect(problemsOf({ ...base, GITHUB_CLIENT_ID: 'id' })[0]).toMatch(/^GITHUB_CLIENT_SECRET .*both or neither/);
+    expect(problemsOf({ ...base, GITHUB_CLIENT_SECRET: 'secret' })[0]).toMatch(/^GITHUB_CLIENT_ID /);
+    expect(parseEnv({ ...base, GITHUB_CLIENT_ID: 'id', GITHUB_CLIENT_SECRET: 'secret' }).github).toEqual({
+      clientId: 'id',
+      clientSecret: 'secret',
+    });
+  });
+
+  it('requires MAIL_FROM with SMTP_URL', () => {
+    expect(problemsOf({ ...base, SMTP_URL: 'smtp://localhost:2525' })[0]).toMatch(/^MAIL_FROM /);
+    expect(parseEnv({ ...base, SMTP_URL: 'smtp://localhost:2525', MAIL_FROM: 'Kiln <k@x.io>' }).smtp).toEqual({
+      url: 'smtp://localhost:2525',
+      from: 'Kiln <k@x.io>',
+    });
+  });
+
+  it('shows the variable name in the error message', () => {
+    expect(() => parseEnv({ ...base, PORT: '70000' })).toThrow(/PORT must be a port number/);
+  });
+});

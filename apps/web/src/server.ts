@@ -1,0 +1,76 @@
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { EnvError, type Env, getEnv } from './env.ts';
+import { CLIENT_IP_HEADER, clientIp } from './server/client-ip.ts';
+import { closeDb, getDb } from './server/db.ts';
+import { createUpgradeRouter } from './server/upgrade-router.ts';
+
+/** Kiln's web process: Next's request handler plus the websocket upgrades the app owns. */
+async function main(): Promise<void> {
+  let env: Env;
+  try {
+    env = getEnv();
+  } catch (error) {
+    if (error instanceof EnvError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  process.env.NODE_ENV ??= 'production';
+  const dev = process.env.NODE_ENV === 'development';
+
+  // Imported after NODE_ENV is settled: Next reads it while loading.
+  const { default: next } = await import('next');
+  const dir = fileURLToPath(new URL('..', import.meta.url));
+  // Fail at start, not at the first request, when the database URL is unusable.
+  await getDb().$connect();
+  const upgrades = createUpgradeRouter();
+
+  const server = createServer();
+  const app = next({ dev, dir, hostname: env.host, port: env.port, httpServer: server });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+
+  server.on('request', (req, res) => {
+    // Overwrite whatever the client sent: this header is the only address route handlers trust.
+    req.headers[CLIENT_IP_HEADER] = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], env.trustProxy);
+    handle(req, res).catch((error: unknown) => {
+      console.error('request failed', error);
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    });
+  });
+  server.on('upgrade', (req, socket, head) => upgrades.handle(req, socket, head));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(env.port, env.host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.port;
+  console.log(`Kiln web listening on http://${env.host}:${port} (${env.appUrl})`);
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await app.close();
+    await closeDb();
+    process.exit(0);
+  };
+  process.on('SIGTERM', (signal) => void stop(signal));
+  process.on('SIGINT', (signal) => void stop(signal));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

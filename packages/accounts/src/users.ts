@@ -1,0 +1,132 @@
+import { DomainError } from '@kiln/core';
+import type { Db } from '@kiln/db';
+import { recordAudit } from './audit.ts';
+import {
+  DEFAULT_PASSWORD_HASH_OPTIONS,
+  hashPassword,
+  type PasswordHashOptions,
+  verifyAgainstDummy,
+  verifyPassword,
+} from './password.ts';
+import { assertSignInAllowed, clearSignInFailures, recordSignInFailure } from './rate-limit.ts';
+import { deleteUserSessions } from './sessions.ts';
+import { createWorkspaceTx } from './workspaces.ts';
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface PasswordOptions {
+  passwordHash?: PasswordHashOptions;
+}
+
+/** The canonical form of an email address: trimmed and lower-cased. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Name of the workspace every new account gets. */
+export function personalWorkspaceName(name: string): string {
+  return `${name}'s workspace`.slice(0, 100);
+}
+
+/** Creates an account with a password and its personal workspace. */
+export async function signUp(
+  db: Db,
+  input: { email: string; password: string; name: string; ip?: string | null },
+  options: PasswordOptions = {},
+): Promise<{ user: PublicUser; personalWorkspace: { id: string; slug: string; name: string } }> {
+  const email = normalizeEmail(input.email);
+  const existing = await db.user.findUnique({ where: { email }, select: { id: true } });
+  if (existing) {
+    throw new DomainError('EMAIL_TAKEN', 'An account with this email already exists; sign in instead.', {
+      field: 'email',
+    });
+  }
+  const passwordHash = await hashPassword(input.password, options.passwordHash ?? DEFAULT_PASSWORD_HASH_OPTIONS);
+  try {
+    return await db.$transaction(async (tx) => {
+      const user = await tx.user.create({
+        data: { email, name: input.name, passwordHash },
+        select: { id: true, email: true, name: true },
+      });
+      const personalWorkspace = await createWorkspaceTx(tx, user.id, {
+        name: personalWorkspaceName(user.name),
+        personal: true,
+        ip: input.ip,
+      });
+      await recordAudit(tx, { action: 'user.sign_up', actorId: user.id, target: email, ip: input.ip });
+      return { user, personalWorkspace };
+    });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'P2002') {
+      throw new DomainError('EMAIL_TAKEN', 'An account with this email already exists; sign in instead.', {
+        field: 'email',
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Checks an email and password, counting failures for the rate limit. Unknown emails cost the same
+ * time as wrong passwords and get the same message.
+ */
+export async function signInWithPassword(
+  db: Db,
+  input: { email: string; password: string; ip: string },
+  options: PasswordOptions = {},
+): Promise<PublicUser> {
+  const email = normalizeEmail(input.email);
+  await assertSignInAllowed(db, { email, ip: input.ip });
+  const user = await db.user.findUnique({ where: { email } });
+  const ok = user?.passwordHash
+    ? await verifyPassword(user.passwordHash, input.password)
+    : await verifyAgainstDummy(input.password, options.passwordHash);
+  if (!user || !ok) {
+    await recordSignInFailure(db, { email, ip: input.ip });
+    await recordAudit(db, {
+      action: 'user.sign_in_failed',
+      actorId: user?.id ?? null,
+      target: email,
+      ip: input.ip,
+    });
+    throw new DomainError('INVALID_CREDENTIALS', 'Wrong email or password.');
+  }
+  await clearSignInFailures(db, email);
+  await recordAudit(db, { action: 'user.sign_in', actorId: user.id, target: email, ip: input.ip });
+  return { id: user.id, email: user.email, name: user.name };
+}
+
+/** Changes the display name. */
+export async function updateUserName(db: Db, userId: string, name: string): Promise<PublicUser> {
+  return db.user.update({ where: { id: userId }, data: { name }, select: { id: true, email: true, name: true } });
+}
+
+/**
+ * Replaces the password after checking the current one, and ends every other session of the user.
+ * Accounts made through GitHub have no password yet and may set one without a current password.
+ */
+export async function changePassword(
+  db: Db,
+  input: {
+    userId: string;
+    currentPassword: string;
+    newPassword: string;
+    keepSessionId?: string;
+    ip?: string | null;
+  },
+  options: PasswordOptions = {},
+): Promise<void> {
+  const user = await db.user.findUnique({ where: { id: input.userId } });
+  if (!user) throw new DomainError('UNAUTHENTICATED', 'Sign in again to continue.');
+  if (user.passwordHash && !(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    throw new DomainError('INVALID_CREDENTIALS', 'Your current password is wrong.', { field: 'currentPassword' });
+  }
+  const passwordHash = await hashPassword(input.newPassword, options.passwordHash ?? DEFAULT_PASSWORD_HASH_OPTIONS);
+  await db.user.update({ where: { id: user.id }, data: { passwordHash } });
+  await deleteUserSessions(db, user.id, { exceptSessionId: input.keepSessionId });
+  await recordAudit(db, { action: 'user.password_changed', actorId: user.id, target: user.email, ip: input.ip });
+}

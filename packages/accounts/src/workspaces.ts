@@ -1,0 +1,211 @@
+import { DomainError } from '@kiln/core';
+import type { Db, PlanTier, Prisma, Role } from '@kiln/db';
+import { recordAudit } from './audit.ts';
+
+type Tx = Prisma.TransactionClient;
+
+export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+/** Slugs that would collide with app routes. */
+const RESERVED_SLUGS = new Set(['api', 'app', 'admin', 'invite', 'login', 'settings', 'signin', 'signup', 'new', 'yjs']);
+
+export interface WorkspaceSummary {
+  id: string;
+  name: string;
+  slug: string;
+  plan: PlanTier;
+  role: Role;
+  personal: boolean;
+}
+
+/** Lower-case, dash-separated, ASCII-only form of a name, at most 48 characters. */
+export function slugify(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/g, '');
+  return slug.length >= 1 ? slug : 'workspace';
+}
+
+async function slugTaken(db: Tx | Db, slug: string): Promise<boolean> {
+  return RESERVED_SLUGS.has(slug) || (await db.workspace.count({ where: { slug } })) > 0;
+}
+
+/** A free slug based on `name`: the slugified name, or with a numeric suffix when taken. */
+export async function uniqueSlug(db: Tx | Db, name: string): Promise<string> {
+  const base = slugify(name);
+  if (!(await slugTaken(db, base))) return base;
+  for (let n = 2; n < 50; n++) {
+    const candidate = `${base}-${n}`;
+    if (!(await slugTaken(db, candidate))) return candidate;
+  }
+  return `${base}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Creates a workspace with `userId` as its owner, inside an existing transaction. */
+export async function createWorkspaceTx(
+  tx: Tx,
+  userId: string,
+  input: { name: string; slug?: string | null; personal?: boolean; ip?: string | null },
+): Promise<{ id: string; slug: string; name: string }> {
+  let slug: string;
+  if (input.slug) {
+    slug = input.slug.toLowerCase();
+    if (!SLUG_PATTERN.test(slug)) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        'A slug uses lower-case letters, digits and dashes (at most 48), and starts and ends with a letter or digit.',
+        { field: 'slug' },
+      );
+    }
+    if (await slugTaken(tx, slug)) {
+      throw new DomainError('SLUG_TAKEN', `The address "${slug}" is taken; choose another.`, { field: 'slug' });
+    }
+  } else {
+    slug = await uniqueSlug(tx, input.name);
+  }
+  const workspace = await tx.workspace.create({
+    data: {
+      name: input.name,
+      slug,
+      personal: input.personal ?? false,
+      memberships: { create: { userId, role: 'OWNER' } },
+    },
+    select: { id: true, slug: true, name: true },
+  });
+  await recordAudit(tx, {
+    action: 'workspace.created',
+    workspaceId: workspace.id,
+    actorId: userId,
+    target: workspace.slug,
+    ip: input.ip,
+  });
+  return workspace;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+}
+
+/** Creates a team workspace owned by `userId`; the slug is derived from the name when omitted. */
+export async function createWorkspace(
+  db: Db,
+  userId: string,
+  input: { name: string; slug?: string | null; ip?: string | null },
+): Promise<{ id: string; slug: string; name: string }> {
+  try {
+    return await db.$transaction((tx) => createWorkspaceTx(tx, userId, input));
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new DomainError('SLUG_TAKEN', 'That address was just taken; choose another.', { field: 'slug' });
+    }
+    throw error;
+  }
+}
+
+/** The workspaces a user belongs to, personal first. */
+export async function listWorkspaces(
+  db: Db,
+  userId: string,
+  options: { onlyWorkspaceId?: string } = {},
+): Promise<WorkspaceSummary[]> {
+  const memberships = await db.membership.findMany({
+    where: { userId, ...(options.onlyWorkspaceId ? { workspaceId: options.onlyWorkspaceId } : {}) },
+    include: { workspace: true },
+    orderBy: [{ workspace: { personal: 'desc' } }, { workspace: { name: 'asc' } }],
+  });
+  return memberships.map(({ role, workspace }) => ({
+    id: workspace.id,
+    name: workspace.name,
+    slug: workspace.slug,
+    plan: workspace.plan,
+    role,
+    personal: workspace.personal,
+  }));
+}
+
+/** One workspace by slug, seen by a member; NOT_FOUND for everyone else. */
+export async function getWorkspaceBySlug(
+  db: Db,
+  userId: string,
+  slug: string,
+): Promise<WorkspaceSummary & { memberCount: number }> {
+  const membership = await db.membership.findFirst({
+    where: { userId, workspace: { slug: slug.toLowerCase() } },
+    include: { workspace: { include: { _count: { select: { memberships: true } } } } },
+  });
+  if (!membership) throw new DomainError('NOT_FOUND', 'Workspace not found');
+  const { workspace } = membership;
+  return {
+    id: workspace.id,
+    name: workspace.name,
+    slug: workspace.slug,
+    plan: workspace.plan,
+    role: membership.role,
+    personal: workspace.personal,
+    memberCount: workspace._count.memberships,
+  };
+}
+
+/** Renames a workspace (its slug stays, so links keep working). */
+export async function renameWorkspace(
+  db: Db,
+  actor: { userId: string; ip?: string | null },
+  workspaceId: string,
+  name: string,
+): Promise<{ id: string; name: string; slug: string }> {
+  return db.$transaction(async (tx) => {
+    const before = await tx.workspace.findUnique({ where: { id: workspaceId } });
+    if (!before) throw new DomainError('NOT_FOUND', 'Workspace not found');
+    const workspace = await tx.workspace.update({
+      where: { id: workspaceId },
+      data: { name },
+      select: { id: true, name: true, slug: true },
+    });
+    await recordAudit(tx, {
+      action: 'workspace.renamed',
+      workspaceId,
+      actorId: actor.userId,
+      target: name,
+      metadata: { from: before.name, to: name },
+      ip: actor.ip,
+    });
+    return workspace;
+  });
+}
+
+/**
+ * Deletes a workspace and, through foreign-key cascades, its memberships, invitations, notebooks
+ * and API tokens. `confirm` must repeat the slug. Audit rows stay (their workspace link is nulled).
+ */
+export async function deleteWorkspace(
+  db: Db,
+  actor: { userId: string; ip?: string | null },
+  workspaceId: string,
+  confirm: string,
+): Promise<void> {
+  const workspace = await db.workspace.findUnique({ where: { id: workspaceId } });
+  if (!workspace) throw new DomainError('NOT_FOUND', 'Workspace not found');
+  if (confirm.trim().toLowerCase() !== workspace.slug) {
+    throw new DomainError('VALIDATION_FAILED', `Type the workspace address "${workspace.slug}" to confirm deletion.`, {
+      field: 'confirm',
+    });
+  }
+  if (workspace.personal) {
+    throw new DomainError('FORBIDDEN', 'Your personal workspace cannot be deleted.');
+  }
+  await db.$transaction(async (tx) => {
+    await recordAudit(tx, {
+      action: 'workspace.deleted',
+      workspaceId: null,
+      actorId: actor.userId,
+      target: workspace.slug,
+      metadata: { workspaceId, name: workspace.name },
+      ip: actor.ip,
+    });
+    await tx.workspace.delete({ where: { id: workspaceId } });
+  });
+}

@@ -1,0 +1,102 @@
+import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createDb, type Db } from './client.ts';
+import { applyMigrations, defaultMigrationsDir, readMigrations } from './migrate.ts';
+
+export interface TestDatabaseOptions {
+  /** A database on the server to issue CREATE/DROP DATABASE from. */
+  adminUrl?: string;
+  migrationsDir?: string;
+  /** Pool size of the returned Prisma client. */
+  max?: number;
+}
+
+export interface TestDatabase {
+  url: string;
+  db: Db;
+  /** Disconnects `db` and drops the database. */
+  drop(): Promise<void>;
+}
+
+const DEFAULT_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+// Any constant distinct from the migrate lock; guards building templates across test workers.
+const TEMPLATE_LOCK_KEY = 0x6b696c6e;
+
+const templates = new Map<string, Promise<string>>();
+
+/** A fresh, migrated database on a real Postgres, cloned from a per-schema template for speed. */
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  const adminUrl = options.adminUrl ?? DEFAULT_ADMIN_URL;
+  const migrationsDir = options.migrationsDir ?? defaultMigrationsDir;
+  const cacheKey = `${adminUrl}\n${migrationsDir}`;
+  let template = templates.get(cacheKey);
+  if (!template) {
+    template = ensureTemplate(adminUrl, migrationsDir);
+    templates.set(cacheKey, template);
+    template.catch(() => templates.delete(cacheKey));
+  }
+  const templateName = await template;
+  const name = `kiln_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  await withAdmin(adminUrl, async (admin) => {
+    await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(templateName)}`);
+  });
+  const url = databaseUrl(adminUrl, name);
+  const db = createDb(url, { max: options.max ?? 4 });
+  let dropped = false;
+  return {
+    url,
+    db,
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      await db.$disconnect();
+      await withAdmin(adminUrl, (admin) =>
+        admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`),
+      );
+    },
+  };
+}
+
+/** Creates `kiln_test_template_<checksum>` once per distinct set of migrations; returns its name. */
+async function ensureTemplate(adminUrl: string, migrationsDir: string): Promise<string> {
+  const migrations = await readMigrations(migrationsDir);
+  const digest = createHash('sha256');
+  for (const migration of migrations) digest.update(`${migration.name}:${migration.checksum}\n`);
+  const name = `kiln_test_template_${digest.digest('hex').slice(0, 16)}`;
+  await withAdmin(adminUrl, async (admin) => {
+    await admin.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
+    try {
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (exists.rowCount) return;
+      // Built under another name and renamed when complete, so a crash never leaves a half-migrated template.
+      const building = `${name}_building`;
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(building)} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${quoteIdent(building)}`);
+      await applyMigrations(databaseUrl(adminUrl, building), { migrationsDir });
+      await admin.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(name)}`);
+    } finally {
+      await admin.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK_KEY]);
+    }
+  });
+  return name;
+}
+
+async function withAdmin<T>(adminUrl: string, run: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    return await run(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+function databaseUrl(adminUrl: string, database: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the root filesystem that every Kiln kernel sandbox (runsc) runs on, from Debian packages only.
+#
+#   scripts/build-sandbox-image.sh            # build if missing, print the image dir
+#   KILN_IMAGE_CACHE=/elsewhere scripts/build-sandbox-image.sh
+#
+# The image lives OUTSIDE the repository, at $KILN_IMAGE_CACHE/<hash> (default /var/cache/kiln/images),
+# where <hash> covers this script and apps/kernel-gateway/image/packages.txt; a fresh clone on the same
+# machine therefore reuses it. To add packages, edit apps/kernel-gateway/image/packages.txt (Debian
+# package names) and rerun; the old image stays until removed by hand.
+# Needs root and debootstrap (installed via apt under /tmp/kiln-apt.lock when missing). Takes a few
+# minutes the first time (measured ~3-4 min on the 2-core dev VM), then prints the cached path at once.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+packages_file="$repo/apps/kernel-gateway/image/packages.txt"
+cache="${KILN_IMAGE_CACHE:-/var/cache/kiln/images}"
+suite="${KILN_IMAGE_SUITE:-bookworm}"
+mirror="${KILN_IMAGE_MIRROR:-http://deb.debian.org/debian}"
+
+packages="$(grep -v '^\s*#' "$packages_file" | grep -v '^\s*$' | sort -u | paste -sd, -)"
+hash="$(cat "${BASH_SOURCE[0]}" "$packages_file" | sha256sum | cut -c1-16)"
+image="$cache/$hash"
+
+if [[ -f "$image/.kiln-image-complete" ]]; then
+  echo "$image"
+  exit 0
+fi
+
+mkdir -p "$cache"
+exec 9>"$cache/.build.lock"
+flock 9
+# Someone else may have finished it while we waited for the lock.
+if [[ -f "$image/.kiln-image-complete" ]]; then
+  echo "$image"
+  exit 0
+fi
+
+if ! command -v debootstrap >/dev/null; then
+  echo "installing debootstrap" >&2
+  flock /tmp/kiln-apt.lock apt-get install -y debootstrap >&2
+fi
+
+started=$(date +%s)
+work="$cache/.build-$hash-$$"
+rm -rf "$work"
+trap 'rm -rf "$work"' EXIT
+echo "building sandbox image $hash ($suite: $packages)" >&2
+debootstrap --variant=minbase --include="$packages" "$suite" "$work" "$mirror" >&2
+
+# A non-root user for kernels; uid 1000 owns nothing on the host that the sandbox can see.
+chroot "$work" /usr/sbin/groupadd --gid 1000 kiln
+chroot "$work" /usr/sbin/useradd --uid 1000 --gid 1000 --home-dir /workspace --no-create-home --shell /bin/bash kiln
+mkdir -p "$work/workspace" "$work/opt/kiln/agent" "$work/opt/kiln/channel"
+# The image is mounted read-only; drop what a kernel never needs to keep it small.
+rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/* "$work"/usr/share/doc/* "$work"/usr/share/man/*
+# Byte-compile so no kernel tries to write __pycache__ into the read-only root.
+chroot "$work" /usr/bin/python3 -m compileall -q /usr/lib/python3/dist-packages /usr/lib/python3.11 >/dev/null 2>&1 || true
+# Fonts cache for matplotlib, built once here instead of in every kernel.
+chroot "$work" /usr/bin/env MPLCONFIGDIR=/opt/kiln/mpl /usr/bin/python3 -c 'import matplotlib.pyplot' >&2
+chmod -R a+rX "$work/opt/kiln"
+
+echo "$hash" >"$work/.kiln-image-complete"
+rm -rf "$image"
+mv "$work" "$image"
+trap - EXIT
+echo "built $image in $(( $(date +%s) - started )) s" >&2
+echo "$image"

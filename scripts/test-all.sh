@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every Kiln test: unit and integration tests (Vitest; real Postgres on 127.0.0.1:5432, real runsc
+# sandboxes) and the browser suite (Playwright in Debian's Chromium against the built web app).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "kiln test: starting the local PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+fi
+
+status=0
+npx --no-install vitest run || status=$?
+
+bash scripts/build-web.sh
+(cd e2e && npx --no-install playwright test) || status=$?
+
+exit $status
