@@ -46,7 +46,16 @@ work="$cache/.build-$hash-$$"
 rm -rf "$work"
 trap 'rm -rf "$work"' EXIT
 echo "building sandbox image $hash ($suite: $packages)" >&2
-debootstrap --variant=minbase --include="$packages" "$suite" "$work" "$mirror" >&2
+# debootstrap's own resolver cannot pick providers of virtual packages (python3-zmq needs
+# python3-cffi-backend-api-*), so it only lays down a minimal base and apt installs the rest.
+debootstrap --variant=minbase "$suite" "$work" "$mirror" >&2
+cp /etc/resolv.conf "$work/etc/resolv.conf"
+printf '#!/bin/sh\nexit 101\n' >"$work/usr/sbin/policy-rc.d" && chmod +x "$work/usr/sbin/policy-rc.d"
+chroot "$work" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get update >&2
+# shellcheck disable=SC2086
+chroot "$work" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages//,/ } >&2
+chroot "$work" apt-get clean
+rm -f "$work/usr/sbin/policy-rc.d" "$work/etc/resolv.conf"
 
 # A non-root user for kernels; uid 1000 owns nothing on the host that the sandbox can see.
 chroot "$work" /usr/sbin/groupadd --gid 1000 kiln

@@ -56,7 +56,9 @@ describe('parseEnv', () => {
   });
 
   it('requires GitHub credentials in pairs', () => {
-    expect(problemsOf({ ...base, GITHUB_CLIENT_ID: 'id' })[0]).toMatch(/^GITHUB_CLIENT_SECRET .*both or neither/);
+    expect(problemsOf({ ...base, GITHUB_CLIENT_ID: 'id' })[0]).toMatch(
+      /^GITHUB_CLIENT_SECRET .*both or neither/,
+    );
     expect(problemsOf({ ...base, GITHUB_CLIENT_SECRET: 'secret' })[0]).toMatch(/^GITHUB_CLIENT_ID /);
     expect(parseEnv({ ...base, GITHUB_CLIENT_ID: 'id', GITHUB_CLIENT_SECRET: 'secret' }).github).toEqual({
       clientId: 'id',
@@ -66,10 +68,12 @@ describe('parseEnv', () => {
 
   it('requires MAIL_FROM with SMTP_URL', () => {
     expect(problemsOf({ ...base, SMTP_URL: 'smtp://localhost:2525' })[0]).toMatch(/^MAIL_FROM /);
-    expect(parseEnv({ ...base, SMTP_URL: 'smtp://localhost:2525', MAIL_FROM: 'Kiln <k@x.io>' }).smtp).toEqual({
-      url: 'smtp://localhost:2525',
-      from: 'Kiln <k@x.io>',
-    });
+    expect(parseEnv({ ...base, SMTP_URL: 'smtp://localhost:2525', MAIL_FROM: 'Kiln <k@x.io>' }).smtp).toEqual(
+      {
+        url: 'smtp://localhost:2525',
+        from: 'Kiln <k@x.io>',
+      },
+    );
   });
 
   it('shows the variable name in the error message', () => {

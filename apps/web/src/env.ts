@@ -10,7 +10,10 @@ export class EnvError extends Error {
 
 // `.env` files and shells often leave variables set to '' when they mean "unset".
 const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema.optional());
+  z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    schema.optional(),
+  );
 
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
@@ -22,7 +25,11 @@ const schema = z
       .string({ error: 'is required (a postgres:// URL)' })
       .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL'),
     PORT: optional(
-      z.coerce.number({ error: 'must be a number' }).int('must be an integer').min(0).max(65535, 'must be a port number'),
+      z.coerce
+        .number({ error: 'must be a number' })
+        .int('must be an integer')
+        .min(0)
+        .max(65535, 'must be a port number'),
     ),
     HOST: optional(z.string()),
     APP_URL: optional(httpUrl),

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { EnvError, type Env, getEnv } from './env.ts';
+import { type Env, EnvError, getEnv } from './env.ts';
 import { CLIENT_IP_HEADER, clientIp } from './server/client-ip.ts';
 import { closeDb, getDb } from './server/db.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
@@ -17,8 +17,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  process.env.NODE_ENV ??= 'production';
-  const dev = process.env.NODE_ENV === 'development';
+  // Next's types mark NODE_ENV read-only; a custom server is where it legitimately gets its default.
+  const processEnv = process.env as Record<string, string | undefined>;
+  processEnv.NODE_ENV ??= 'production';
+  const dev = processEnv.NODE_ENV === 'development';
 
   // Imported after NODE_ENV is settled: Next reads it while loading.
   const { default: next } = await import('next');
@@ -34,7 +36,11 @@ async function main(): Promise<void> {
 
   server.on('request', (req, res) => {
     // Overwrite whatever the client sent: this header is the only address route handlers trust.
-    req.headers[CLIENT_IP_HEADER] = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], env.trustProxy);
+    req.headers[CLIENT_IP_HEADER] = clientIp(
+      req.socket.remoteAddress,
+      req.headers['x-forwarded-for'],
+      env.trustProxy,
+    );
     handle(req, res).catch((error: unknown) => {
       console.error('request failed', error);
       if (!res.headersSent) res.statusCode = 500;

@@ -1,5 +1,5 @@
 import { DomainError } from '@kiln/core';
-import type { Db, Membership, Prisma, Role } from '@kiln/db';
+import type { Db, MembershipModel as Membership, Prisma, Role } from '@kiln/db';
 import { recordAudit } from './audit.ts';
 
 type Tx = Prisma.TransactionClient;
@@ -45,7 +45,9 @@ export async function listMembers(db: Db, workspaceId: string): Promise<MemberLi
  */
 async function lockAndLoad(tx: Tx, workspaceId: string, userId: string): Promise<Membership> {
   await tx.$queryRaw`SELECT id FROM "Workspace" WHERE id = ${workspaceId}::uuid FOR UPDATE`;
-  const membership = await tx.membership.findUnique({ where: { workspaceId_userId: { workspaceId, userId } } });
+  const membership = await tx.membership.findUnique({
+    where: { workspaceId_userId: { workspaceId, userId } },
+  });
   if (!membership) throw new DomainError('NOT_FOUND', 'Member not found');
   return membership;
 }
@@ -101,12 +103,21 @@ async function toItem(tx: Tx, membership: Membership): Promise<MemberListItem> {
 }
 
 /** Removes a member (admins remove non-owners; only owners remove owners; never the last owner). */
-export async function removeMember(db: Db, actor: Actor, workspaceId: string, targetUserId: string): Promise<void> {
+export async function removeMember(
+  db: Db,
+  actor: Actor,
+  workspaceId: string,
+  targetUserId: string,
+): Promise<void> {
   await db.$transaction(async (tx) => {
     const target = await lockAndLoad(tx, workspaceId, targetUserId);
     if (target.role === 'OWNER') {
       if (actor.role !== 'OWNER') throw new DomainError('FORBIDDEN', 'Only an owner can remove an owner.');
-      await assertNotLastOwner(tx, workspaceId, 'The last owner cannot be removed; transfer ownership first.');
+      await assertNotLastOwner(
+        tx,
+        workspaceId,
+        'The last owner cannot be removed; transfer ownership first.',
+      );
     }
     await tx.membership.delete({ where: { id: target.id } });
     await tx.apiToken.updateMany({

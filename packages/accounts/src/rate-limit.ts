@@ -25,10 +25,7 @@ export async function assertSignInAllowed(
     db.loginAttempt.count({ where: { key: ipKey, createdAt: { gt: since } } }),
   ]);
   if (byEmail >= SIGN_IN_LIMITS.perEmail || byIp >= SIGN_IN_LIMITS.perIp) {
-    throw new DomainError(
-      'RATE_LIMITED',
-      'Too many failed sign-in attempts. Wait 15 minutes and try again.',
-    );
+    throw new DomainError('RATE_LIMITED', 'Too many failed sign-in attempts. Wait 15 minutes and try again.');
   }
 }
 

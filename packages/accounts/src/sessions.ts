@@ -1,4 +1,4 @@
-import type { Db, Session, User } from '@kiln/db';
+import type { Db, SessionModel as Session, UserModel as User } from '@kiln/db';
 import { randomToken, sha256 } from './tokens.ts';
 
 /** Name of the httpOnly cookie that carries the session token. */

@@ -10,7 +10,7 @@ import {
 } from './password.ts';
 import { assertSignInAllowed, clearSignInFailures, recordSignInFailure } from './rate-limit.ts';
 import { deleteUserSessions } from './sessions.ts';
-import { createWorkspaceTx } from './workspaces.ts';
+import { createWorkspaceTx, retryOnSlugRace } from './workspaces.ts';
 
 export interface PublicUser {
   id: string;
@@ -45,29 +45,32 @@ export async function signUp(
       field: 'email',
     });
   }
-  const passwordHash = await hashPassword(input.password, options.passwordHash ?? DEFAULT_PASSWORD_HASH_OPTIONS);
-  try {
-    return await db.$transaction(async (tx) => {
-      const user = await tx.user.create({
-        data: { email, name: input.name, passwordHash },
-        select: { id: true, email: true, name: true },
-      });
-      const personalWorkspace = await createWorkspaceTx(tx, user.id, {
-        name: personalWorkspaceName(user.name),
-        personal: true,
-        ip: input.ip,
-      });
-      await recordAudit(tx, { action: 'user.sign_up', actorId: user.id, target: email, ip: input.ip });
-      return { user, personalWorkspace };
+  const passwordHash = await hashPassword(
+    input.password,
+    options.passwordHash ?? DEFAULT_PASSWORD_HASH_OPTIONS,
+  );
+  const emailTaken = () =>
+    new DomainError('EMAIL_TAKEN', 'An account with this email already exists; sign in instead.', {
+      field: 'email',
     });
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'P2002') {
-      throw new DomainError('EMAIL_TAKEN', 'An account with this email already exists; sign in instead.', {
-        field: 'email',
-      });
-    }
-    throw error;
-  }
+  return retryOnSlugRace(
+    (retrying) =>
+      db.$transaction(async (tx) => {
+        const user = await tx.user.create({
+          data: { email, name: input.name, passwordHash },
+          select: { id: true, email: true, name: true },
+        });
+        const personalWorkspace = await createWorkspaceTx(tx, user.id, {
+          name: personalWorkspaceName(user.name),
+          personal: true,
+          ip: input.ip,
+          randomSlug: retrying,
+        });
+        await recordAudit(tx, { action: 'user.sign_up', actorId: user.id, target: email, ip: input.ip });
+        return { user, personalWorkspace };
+      }),
+    async () => ((await db.user.count({ where: { email } })) > 0 ? emailTaken() : null),
+  );
 }
 
 /**
@@ -102,7 +105,11 @@ export async function signInWithPassword(
 
 /** Changes the display name. */
 export async function updateUserName(db: Db, userId: string, name: string): Promise<PublicUser> {
-  return db.user.update({ where: { id: userId }, data: { name }, select: { id: true, email: true, name: true } });
+  return db.user.update({
+    where: { id: userId },
+    data: { name },
+    select: { id: true, email: true, name: true },
+  });
 }
 
 /**
@@ -123,10 +130,20 @@ export async function changePassword(
   const user = await db.user.findUnique({ where: { id: input.userId } });
   if (!user) throw new DomainError('UNAUTHENTICATED', 'Sign in again to continue.');
   if (user.passwordHash && !(await verifyPassword(user.passwordHash, input.currentPassword))) {
-    throw new DomainError('INVALID_CREDENTIALS', 'Your current password is wrong.', { field: 'currentPassword' });
+    throw new DomainError('INVALID_CREDENTIALS', 'Your current password is wrong.', {
+      field: 'currentPassword',
+    });
   }
-  const passwordHash = await hashPassword(input.newPassword, options.passwordHash ?? DEFAULT_PASSWORD_HASH_OPTIONS);
+  const passwordHash = await hashPassword(
+    input.newPassword,
+    options.passwordHash ?? DEFAULT_PASSWORD_HASH_OPTIONS,
+  );
   await db.user.update({ where: { id: user.id }, data: { passwordHash } });
   await deleteUserSessions(db, user.id, { exceptSessionId: input.keepSessionId });
-  await recordAudit(db, { action: 'user.password_changed', actorId: user.id, target: user.email, ip: input.ip });
+  await recordAudit(db, {
+    action: 'user.password_changed',
+    actorId: user.id,
+    target: user.email,
+    ip: input.ip,
+  });
 }

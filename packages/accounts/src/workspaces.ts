@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { DomainError } from '@kiln/core';
 import type { Db, PlanTier, Prisma, Role } from '@kiln/db';
 import { recordAudit } from './audit.ts';
@@ -6,7 +7,18 @@ type Tx = Prisma.TransactionClient;
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
 /** Slugs that would collide with app routes. */
-const RESERVED_SLUGS = new Set(['api', 'app', 'admin', 'invite', 'login', 'settings', 'signin', 'signup', 'new', 'yjs']);
+const RESERVED_SLUGS = new Set([
+  'api',
+  'app',
+  'admin',
+  'invite',
+  'login',
+  'settings',
+  'signin',
+  'signup',
+  'new',
+  'yjs',
+]);
 
 export interface WorkspaceSummary {
   id: string;
@@ -35,21 +47,26 @@ async function slugTaken(db: Tx | Db, slug: string): Promise<boolean> {
 }
 
 /** A free slug based on `name`: the slugified name, or with a numeric suffix when taken. */
-export async function uniqueSlug(db: Tx | Db, name: string): Promise<string> {
+export async function uniqueSlug(
+  db: Tx | Db,
+  name: string,
+  options: { random?: boolean } = {},
+): Promise<string> {
   const base = slugify(name);
+  if (options.random) return `${base}-${randomBytes(3).toString('hex')}`;
   if (!(await slugTaken(db, base))) return base;
   for (let n = 2; n < 50; n++) {
     const candidate = `${base}-${n}`;
     if (!(await slugTaken(db, candidate))) return candidate;
   }
-  return `${base}-${Math.random().toString(36).slice(2, 8)}`;
+  return `${base}-${randomBytes(3).toString('hex')}`;
 }
 
 /** Creates a workspace with `userId` as its owner, inside an existing transaction. */
 export async function createWorkspaceTx(
   tx: Tx,
   userId: string,
-  input: { name: string; slug?: string | null; personal?: boolean; ip?: string | null },
+  input: { name: string; slug?: string | null; personal?: boolean; ip?: string | null; randomSlug?: boolean },
 ): Promise<{ id: string; slug: string; name: string }> {
   let slug: string;
   if (input.slug) {
@@ -62,10 +79,12 @@ export async function createWorkspaceTx(
       );
     }
     if (await slugTaken(tx, slug)) {
-      throw new DomainError('SLUG_TAKEN', `The address "${slug}" is taken; choose another.`, { field: 'slug' });
+      throw new DomainError('SLUG_TAKEN', `The address "${slug}" is taken; choose another.`, {
+        field: 'slug',
+      });
     }
   } else {
-    slug = await uniqueSlug(tx, input.name);
+    slug = await uniqueSlug(tx, input.name, { random: input.randomSlug });
   }
   const workspace = await tx.workspace.create({
     data: {
@@ -86,8 +105,29 @@ export async function createWorkspaceTx(
   return workspace;
 }
 
-function isUniqueViolation(error: unknown): boolean {
+/** Whether Postgres refused a row because a unique column already held its value. */
+export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+}
+
+/**
+ * Runs `attempt` again when a concurrent insert took the derived slug between the check and the
+ * insert; `onConflict` decides whether a unique violation is final (returns an error) or retried.
+ */
+export async function retryOnSlugRace<T>(
+  attempt: (retrying: boolean) => Promise<T>,
+  onConflict: () => Promise<Error | null>,
+): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt(tries > 1);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const final = await onConflict();
+      if (final) throw final;
+      if (tries >= 5) throw error;
+    }
+  }
 }
 
 /** Creates a team workspace owned by `userId`; the slug is derived from the name when omitted. */
@@ -96,14 +136,13 @@ export async function createWorkspace(
   userId: string,
   input: { name: string; slug?: string | null; ip?: string | null },
 ): Promise<{ id: string; slug: string; name: string }> {
-  try {
-    return await db.$transaction((tx) => createWorkspaceTx(tx, userId, input));
-  } catch (error) {
-    if (isUniqueViolation(error)) {
-      throw new DomainError('SLUG_TAKEN', 'That address was just taken; choose another.', { field: 'slug' });
-    }
-    throw error;
-  }
+  return retryOnSlugRace(
+    (retrying) => db.$transaction((tx) => createWorkspaceTx(tx, userId, { ...input, randomSlug: retrying })),
+    async () =>
+      input.slug
+        ? new DomainError('SLUG_TAKEN', 'That address was just taken; choose another.', { field: 'slug' })
+        : null,
+  );
 }
 
 /** The workspaces a user belongs to, personal first. */
@@ -190,9 +229,13 @@ export async function deleteWorkspace(
   const workspace = await db.workspace.findUnique({ where: { id: workspaceId } });
   if (!workspace) throw new DomainError('NOT_FOUND', 'Workspace not found');
   if (confirm.trim().toLowerCase() !== workspace.slug) {
-    throw new DomainError('VALIDATION_FAILED', `Type the workspace address "${workspace.slug}" to confirm deletion.`, {
-      field: 'confirm',
-    });
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      `Type the workspace address "${workspace.slug}" to confirm deletion.`,
+      {
+        field: 'confirm',
+      },
+    );
   }
   if (workspace.personal) {
     throw new DomainError('FORBIDDEN', 'Your personal workspace cannot be deleted.');

@@ -37,7 +37,19 @@ export async function exerciseEveryModel(db: Db, tag: string) {
   await db.apiToken.create({
     data: { name: 'ci', prefix: 'kiln_', tokenHash: `t-${tag}`, userId: user.id, workspaceId: workspace.id },
   });
-  await db.notebook.create({ data: { workspaceId: workspace.id, name: 'nb', createdById: inviter.id } });
+  const notebook = await db.notebook.create({
+    data: { workspaceId: workspace.id, name: 'nb', createdById: inviter.id },
+  });
+  const firstUpdate = await db.notebookUpdate.create({
+    data: { notebookId: notebook.id, data: new Uint8Array([0, 1, 255]) },
+  });
+  const secondUpdate = await db.notebookUpdate.create({
+    data: { notebookId: notebook.id, data: new Uint8Array([7]) },
+  });
+  const updates = await db.notebookUpdate.findMany({
+    where: { notebookId: notebook.id },
+    orderBy: { id: 'asc' },
+  });
   await db.auditLog.create({
     data: {
       workspaceId: workspace.id,
@@ -72,6 +84,10 @@ export async function exerciseEveryModel(db: Db, tag: string) {
     personal: loaded.personal,
     memberEmails: loaded.memberships.map((m) => m.user.email),
     counts: [loaded.invitations.length, loaded.notebooks.length, loaded.apiTokens.length],
+    updates: {
+      data: updates.map((u) => [...u.data]),
+      idsIncrease: typeof firstUpdate.id === 'bigint' && secondUpdate.id > firstUpdate.id,
+    },
     duplicateMembership,
     invitedByAfterDelete: invitationAfterInviterDeleted.invitedById,
     auditAfterDeletes: { workspaceId: audit.workspaceId, actorId: audit.actorId, metadata: audit.metadata },
@@ -81,6 +97,7 @@ export async function exerciseEveryModel(db: Db, tag: string) {
       invitations: await db.invitation.count({ where: { tokenHash: `i-${tag}` } }),
       apiTokens: await db.apiToken.count({ where: { tokenHash: `t-${tag}` } }),
       notebooks: await db.notebook.count({ where: { workspaceId: workspace.id } }),
+      notebookUpdates: await db.notebookUpdate.count({ where: { notebookId: notebook.id } }),
       loginAttempts: await db.loginAttempt.count({ where: { key: `k-${tag}` } }),
     },
   };
@@ -93,9 +110,18 @@ export function expectedEveryModel(tag: string) {
     personal: false,
     memberEmails: [`ada-${tag}@example.com`],
     counts: [1, 1, 1],
+    updates: { data: [[0, 1, 255], [7]], idsIncrease: true },
     duplicateMembership: 'P2002',
     invitedByAfterDelete: null,
     auditAfterDeletes: { workspaceId: null, actorId: null, metadata: { a: [1, 'x'] } },
-    remaining: { sessions: 0, memberships: 0, invitations: 0, apiTokens: 0, notebooks: 0, loginAttempts: 1 },
+    remaining: {
+      sessions: 0,
+      memberships: 0,
+      invitations: 0,
+      apiTokens: 0,
+      notebooks: 0,
+      notebookUpdates: 0,
+      loginAttempts: 1,
+    },
   };
 }

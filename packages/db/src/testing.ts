@@ -9,6 +9,8 @@ export interface TestDatabaseOptions {
   migrationsDir?: string;
   /** Pool size of the returned Prisma client. */
   max?: number;
+  /** false: an empty database, for tests of migrations themselves. Default true. */
+  migrate?: boolean;
 }
 
 export interface TestDatabase {
@@ -28,17 +30,10 @@ const templates = new Map<string, Promise<string>>();
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const adminUrl = options.adminUrl ?? DEFAULT_ADMIN_URL;
   const migrationsDir = options.migrationsDir ?? defaultMigrationsDir;
-  const cacheKey = `${adminUrl}\n${migrationsDir}`;
-  let template = templates.get(cacheKey);
-  if (!template) {
-    template = ensureTemplate(adminUrl, migrationsDir);
-    templates.set(cacheKey, template);
-    template.catch(() => templates.delete(cacheKey));
-  }
-  const templateName = await template;
+  const template = options.migrate === false ? 'template0' : await cachedTemplate(adminUrl, migrationsDir);
   const name = `kiln_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   await withAdmin(adminUrl, async (admin) => {
-    await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(templateName)}`);
+    await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);
   });
   const url = databaseUrl(adminUrl, name);
   const db = createDb(url, { max: options.max ?? 4 });
@@ -57,6 +52,17 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
   };
 }
 
+function cachedTemplate(adminUrl: string, migrationsDir: string): Promise<string> {
+  const cacheKey = `${adminUrl}\n${migrationsDir}`;
+  let template = templates.get(cacheKey);
+  if (!template) {
+    template = ensureTemplate(adminUrl, migrationsDir);
+    templates.set(cacheKey, template);
+    template.catch(() => templates.delete(cacheKey));
+  }
+  return template;
+}
+
 /** Creates `kiln_test_template_<checksum>` once per distinct set of migrations; returns its name. */
 async function ensureTemplate(adminUrl: string, migrationsDir: string): Promise<string> {
   const migrations = await readMigrations(migrationsDir);
@@ -71,7 +77,7 @@ async function ensureTemplate(adminUrl: string, migrationsDir: string): Promise<
       // Built under another name and renamed when complete, so a crash never leaves a half-migrated template.
       const building = `${name}_building`;
       await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(building)} WITH (FORCE)`);
-      await admin.query(`CREATE DATABASE ${quoteIdent(building)}`);
+      await admin.query(`CREATE DATABASE ${quoteIdent(building)} TEMPLATE template0`);
       await applyMigrations(databaseUrl(adminUrl, building), { migrationsDir });
       await admin.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(name)}`);
     } finally {

@@ -3,7 +3,10 @@ import { errorCode, errorMessage } from './errors.ts';
 
 describe('errorMessage', () => {
   it('prefers the first field error of a validation failure', () => {
-    const error = { message: 'Invalid input', data: { code: 'BAD_REQUEST', fieldErrors: { password: ['Use at least 10 characters'] } } };
+    const error = {
+      message: 'Invalid input',
+      data: { code: 'BAD_REQUEST', fieldErrors: { password: ['Use at least 10 characters'] } },
+    };
     expect(errorMessage(error)).toBe('Use at least 10 characters');
   });
 

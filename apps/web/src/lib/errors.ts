@@ -13,7 +13,8 @@ export function errorMessage(error: unknown): string {
     if (typeof first === 'string' && first) return first;
   }
   if (typeof shape.message === 'string' && shape.message && !shape.message.startsWith('Unexpected token')) {
-    if (shape.message === 'Failed to fetch') return 'Cannot reach the server. Check your connection and try again.';
+    if (shape.message === 'Failed to fetch')
+      return 'Cannot reach the server. Check your connection and try again.';
     return shape.message;
   }
   return 'Something went wrong. Please try again.';

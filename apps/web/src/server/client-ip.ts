@@ -2,7 +2,11 @@
 export const CLIENT_IP_HEADER = 'x-kiln-client-ip';
 
 /** The caller's address: the socket's, or the first X-Forwarded-For hop when a trusted proxy sits in front. */
-export function clientIp(socketAddress: string | undefined, forwardedFor: string | string[] | undefined, trustProxy: boolean): string {
+export function clientIp(
+  socketAddress: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trustProxy: boolean,
+): string {
   const forwarded = Array.isArray(forwardedFor) ? forwardedFor[0] : forwardedFor;
   const first = forwarded?.split(',')[0]?.trim();
   const ip = trustProxy && first ? first : (socketAddress ?? 'unknown');

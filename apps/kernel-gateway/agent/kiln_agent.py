@@ -1,0 +1,378 @@
+"""Kiln kernel agent: runs as the sandbox's main process and hosts a real ipykernel kernel in-process.
+
+Jupyter messages travel over one host unix socket (bind-mounted at /opt/kiln/channel) as frames:
+  u32 LE body length, then body = u32 LE part count n, n u32 LE part lengths, parts
+  parts = channel, header, parent_header, metadata, content (JSON, UTF-8), buffers...
+Channel "kiln" carries agent commands (ready, checkpoint preparation). Code runs on the main thread, so a
+SIGINT raises KeyboardInterrupt in user code. Before a checkpoint the agent drops its socket (host fds cannot
+be saved) and reconnects in a loop; a restored sandbox therefore finds the new socket at the same path.
+"""
+
+import io
+import json
+import logging
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import uuid
+
+CHANNEL_PATH = os.environ.get("KILN_CHANNEL", "/opt/kiln/channel/agent.sock")
+DELIM = b"<IDS|MSG>"
+
+
+def _as_bytes(part):
+    if isinstance(part, bytes):
+        return part
+    if hasattr(part, "bytes"):
+        return part.bytes
+    return bytes(part)
+
+
+class Link:
+    """The socket to the gateway; reconnects after a checkpoint/restore."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = None
+        self.write_lock = threading.Lock()
+        self.connected = threading.Event()
+        self.generation = 0
+
+    def connect(self):
+        while True:
+            try:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.connect(self.path)
+                break
+            except OSError:
+                sock.close()
+                time.sleep(0.005)
+        with self.write_lock:
+            self.sock = sock
+            self.generation += 1
+        self.connected.set()
+
+    def drop(self):
+        with self.write_lock:
+            self.connected.clear()
+            if self.sock is not None:
+                try:
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                self.sock.close()
+                self.sock = None
+
+    def send_parts(self, parts):
+        parts = [_as_bytes(p) for p in parts]
+        head = struct.pack("<I", len(parts)) + b"".join(struct.pack("<I", len(p)) for p in parts)
+        body_len = len(head) + sum(len(p) for p in parts)
+        with self.write_lock:
+            # While disconnected (checkpointing) output waits for the next socket rather than being lost.
+            while self.sock is None:
+                self.write_lock.release()
+                self.connected.wait()
+                self.write_lock.acquire()
+            self.sock.sendall(struct.pack("<I", body_len) + head + b"".join(parts))
+
+    def recv_frames(self):
+        """Yields part lists until the socket closes."""
+        sock = self.sock
+        buf = bytearray()
+        while True:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                return
+            buf += chunk
+            while len(buf) >= 4:
+                (body_len,) = struct.unpack_from("<I", buf, 0)
+                if len(buf) < 4 + body_len:
+                    break
+                body = bytes(buf[4 : 4 + body_len])
+                del buf[: 4 + body_len]
+                (n,) = struct.unpack_from("<I", body, 0)
+                lengths = struct.unpack_from("<%dI" % n, body, 4)
+                offset = 4 + 4 * n
+                parts = []
+                for length in lengths:
+                    parts.append(body[offset : offset + length])
+                    offset += length
+                yield parts
+
+
+class RelaySocket:
+    """Stands in for a zmq socket: Session.send() hands it serialized parts, which go to the gateway."""
+
+    def __init__(self, link, channel):
+        import zmq
+
+        self.link = link
+        self.channel = channel.encode()
+        # IOPubThread builds its wake-up pipe on the socket's context.
+        self.context = zmq.Context.instance()
+
+    def send_multipart(self, msg_parts, *args, **kwargs):
+        parts = [_as_bytes(p) for p in msg_parts]
+        idx = parts.index(DELIM)
+        # After the delimiter: signature (empty, no key), header, parent, metadata, content, buffers.
+        self.link.send_parts([self.channel] + parts[idx + 2 :])
+
+    def flush(self, *args, **kwargs):
+        pass
+
+
+class RelayStream:
+    """sys.stdout/sys.stderr for user code: buffers writes without syscalls and sends them as `stream`
+    messages when flushed, when 1 MiB piles up, or every 50 ms from a background flusher."""
+
+    FLUSH_BYTES = 1 << 20
+
+    def __init__(self, session, iopub, name):
+        self.session = session
+        self.iopub = iopub
+        self.name = name
+        self.parent_header = {}
+        self.encoding = "utf-8"
+        self.errors = "strict"
+        self._lock = threading.RLock()
+        self._parts = []
+        self._size = 0
+
+    def set_parent(self, parent):
+        self.flush()
+        self.parent_header = parent
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        with self._lock:
+            self._parts.append(text)
+            self._size += len(text)
+            if self._size >= self.FLUSH_BYTES:
+                self._send()
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def _send(self):
+        if not self._parts:
+            return
+        text = "".join(self._parts)
+        self._parts = []
+        self._size = 0
+        self.session.send(self.iopub, "stream", {"name": self.name, "text": text}, parent=self.parent_header)
+
+    def flush(self):
+        with self._lock:
+            self._send()
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        raise io.UnsupportedOperation("fileno")
+
+    def readable(self):
+        return False
+
+    def writable(self):
+        return True
+
+    @property
+    def closed(self):
+        return False
+
+
+def start_flusher(streams):
+    def run():
+        while True:
+            time.sleep(0.05)
+            for stream in streams:
+                if stream._parts:
+                    try:
+                        stream.flush()
+                    except Exception:
+                        pass
+
+    threading.Thread(target=run, name="kiln-flusher", daemon=True).start()
+
+
+def main():
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    link = Link(CHANNEL_PATH)
+    link.connect()
+
+    import asyncio
+
+    import zmq
+    from ipykernel.iostream import IOPubThread
+    from ipykernel.ipkernel import IPythonKernel
+    from jupyter_client.session import Session
+    from traitlets import Any
+
+    class _NullPipe:
+        def send_multipart(self, *args, **kwargs):
+            pass
+
+    pending_input = {"event": threading.Event(), "reply": None}
+
+    class AgentKernel(IPythonKernel):
+        # The relay sockets stand in for zmq streams; ipykernel only calls send_multipart/flush on them.
+        shell_stream = Any()
+        control_stream = Any()
+        iopub_socket = Any()
+        iopub_thread = Any()
+        stdin_socket = Any()
+
+        def start(self):
+            self.shell.exit_now = False
+
+        async def _flush_control_queue(self):
+            pass
+
+        def _abort_queues(self):
+            pass
+
+        def _input_request(self, prompt, ident, parent, password=False):
+            sys.stderr.flush()
+            sys.stdout.flush()
+            pending_input["event"].clear()
+            pending_input["reply"] = None
+            content = {"prompt": prompt, "password": password}
+            self.session.send(self.stdin_socket, "input_request", content, parent, ident=ident)
+            try:
+                # A timed wait keeps the main thread interruptible by SIGINT.
+                while not pending_input["event"].wait(0.05):
+                    pass
+            except KeyboardInterrupt:
+                raise KeyboardInterrupt("Interrupted by user") from None
+            value = (pending_input["reply"] or {}).get("value", "")
+            if value == "\x04":
+                raise EOFError
+            return value
+
+    session = Session(key=b"", session=str(uuid.uuid4()), username="kernel")
+    iopub = RelaySocket(link, "iopub")
+    iopub_thread = IOPubThread(iopub)
+    iopub_thread.start()
+    log = logging.getLogger("kiln-agent")
+    log.addHandler(logging.StreamHandler(sys.__stderr__))
+    log.setLevel(logging.WARNING)
+    kernel = AgentKernel(
+        log=log,
+        session=session,
+        shell_stream=RelaySocket(link, "shell"),
+        control_stream=RelaySocket(link, "control"),
+        iopub_thread=iopub_thread,
+        iopub_socket=iopub,
+        stdin_socket=RelaySocket(link, "stdin"),
+    )
+    kernel.shell.kernel = kernel
+    sys.stdout = RelayStream(session, iopub, "stdout")
+    sys.stderr = RelayStream(session, iopub, "stderr")
+    start_flusher([sys.stdout, sys.stderr])
+    kernel.shell.display_pub.session = session
+    kernel.shell.display_pub.pub_socket = iopub
+    for module in os.environ.get("KILN_PRELOAD", "").split(","):
+        if module:
+            __import__(module)
+    if "matplotlib" in os.environ.get("KILN_PRELOAD", ""):
+        import matplotlib_inline.backend_inline  # noqa: F401  registers the inline hooks now, not in the first cell
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    kernel.io_loop = loop
+    work = asyncio.Queue()
+    control_msg = lambda t, content, parent: session.send(RelaySocket(link, "control"), t, content, parent)  # noqa: E731
+
+    def to_zmq(parts):
+        return [zmq.Message(DELIM), zmq.Message(b"")] + [zmq.Message(p) for p in parts]
+
+    def on_frame(parts):
+        channel = parts[0].decode()
+        if channel == "kiln":
+            command = json.loads(parts[1])
+            if command.get("op") == "checkpoint":
+                # Reply, then hang up: the gateway checkpoints once the socket closes.
+                link.send_parts([b"kiln", json.dumps({"op": "checkpoint-ready"}).encode()])
+                return "drop"
+            if command.get("op") == "interrupt":
+                os.kill(os.getpid(), signal.SIGINT)
+            return None
+        header = json.loads(parts[1])
+        msg_type = header.get("msg_type")
+        if channel == "stdin" and msg_type == "input_reply":
+            pending_input["reply"] = json.loads(parts[4])
+            pending_input["event"].set()
+            return None
+        if channel == "control" and msg_type == "interrupt_request":
+            os.kill(os.getpid(), signal.SIGINT)
+            parent = {"header": header, "parent_header": {}, "metadata": {}, "content": {}}
+            control_msg("interrupt_reply", {"status": "ok"}, parent)
+            return None
+        loop.call_soon_threadsafe(work.put_nowait, (channel, parts[1:]))
+        return None
+
+    def reader():
+        while True:
+            dropped = False
+            for parts in link.recv_frames():
+                if on_frame(parts) == "drop":
+                    link.drop()
+                    dropped = True
+                    break
+            if not dropped:
+                link.drop()
+            link.connect()
+            link.send_parts([b"kiln", json.dumps({"op": "hello", "pid": os.getpid(), "restored": True}).encode()])
+
+    async def serve():
+        while True:
+            channel, parts = await work.get()
+            header = json.loads(parts[0])
+            if header.get("msg_type") == "shutdown_request":
+                content = json.loads(parts[3])
+                parent = {"header": header, "parent_header": {}, "metadata": {}, "content": content}
+                session.send(RelaySocket(link, channel), "shutdown_reply", {"status": "ok", "restart": bool(content.get("restart"))}, parent)
+                session.send(iopub, "shutdown_reply", {"status": "ok", "restart": bool(content.get("restart"))}, parent)
+                sys.stdout.flush()
+                os._exit(0)
+            if channel == "control":
+                kernel.shell_stream, saved = RelaySocket(link, "control"), kernel.shell_stream
+                try:
+                    await kernel.dispatch_shell(to_zmq(parts))
+                finally:
+                    kernel.shell_stream = saved
+            else:
+                try:
+                    await kernel.dispatch_shell(to_zmq(parts))
+                except KeyboardInterrupt:
+                    pass
+
+    threading.Thread(target=reader, name="kiln-reader", daemon=True).start()
+    kernel._publish_status("starting", "shell")
+    link.send_parts([b"kiln", json.dumps({"op": "hello", "pid": os.getpid(), "restored": False}).encode()])
+    while True:
+        try:
+            loop.run_until_complete(serve())
+        except KeyboardInterrupt:
+            # An interrupt that lands between cells must not kill the kernel.
+            continue
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BaseException:
+        # sys.stderr may be the kernel's relay by now; the container log must get the agent's own crash.
+        import traceback
+
+        traceback.print_exc(file=sys.__stderr__)
+        sys.__stderr__.flush()
+        os._exit(70)

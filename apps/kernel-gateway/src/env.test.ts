@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { loadEnv } from './env.ts';
+
+describe('loadEnv', () => {
+  it('applies Jupyter-like defaults', () => {
+    const env = loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32) });
+    expect(env).toMatchObject({
+      PORT: 8888,
+      HOST: '127.0.0.1',
+      KILN_MAX_KERNELS: 16,
+      KILN_CULL_CONNECTED: false,
+    });
+  });
+
+  it('names the missing or bad variable', () => {
+    expect(() => loadEnv({})).toThrow(/KILN_GATEWAY_TOKEN: is required/);
+    expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), KILN_MAX_KERNELS: '0' })).toThrow(
+      /KILN_MAX_KERNELS/,
+    );
+    expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), KILN_CULL_CONNECTED: 'maybe' })).toThrow(
+      /KILN_CULL_CONNECTED/,
+    );
+  });
+});

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1');
+
+const schema = z.object({
+  PORT: int(8888, 0).pipe(z.number().max(65535)),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  KILN_GATEWAY_TOKEN: z
+    .string({ error: 'is required (the admin secret; also signs workspace tokens)' })
+    .min(16, {
+      error: 'must be at least 16 characters',
+    }),
+  KILN_STATE_DIR: z.string().min(1).default('.kiln/gateway'),
+  KILN_IMAGE_DIR: z.string().min(1).optional(),
+  KILN_RUNSC_PATH: z.string().min(1).default('runsc'),
+  KILN_MAX_KERNELS: int(16, 1),
+  KILN_WARM_POOL_SIZE: int(1, 0),
+  KILN_CULL_IDLE_SECONDS: int(3600, 0),
+  KILN_CULL_INTERVAL_SECONDS: int(60, 1),
+  KILN_CULL_CONNECTED: bool(false),
+  KILN_KERNEL_CPU: z.coerce.number().positive().default(1),
+  KILN_KERNEL_MEMORY_MIB: int(2048, 128),
+  KILN_OUTPUT_BUFFER_MIB: int(10, 1),
+  KILN_MAX_MESSAGE_MIB: int(10, 1),
+  KILN_KERNEL_INFO_TIMEOUT_SECONDS: int(60, 1),
+});
+
+/** The gateway's validated configuration. */
+export type GatewayEnv = z.infer<typeof schema>;
+
+/** Parses the environment once; a bad or missing variable throws a message naming it. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  const parsed = schema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new Error(`Invalid kernel gateway configuration:\n${lines.join('\n')}`);
+}

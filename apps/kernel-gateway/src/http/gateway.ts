@@ -1,0 +1,174 @@
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { DomainError, isDomainError } from '@kiln/core';
+import { WebSocketServer } from 'ws';
+import { attachChannelsSocket } from '../kernels/channels-socket.ts';
+import { KernelRegistry, type KernelRegistryOptions } from '../kernels/kernel-registry.ts';
+import { addKernelRoutes } from '../kernels/kernel-routes.ts';
+import { V1_PROTOCOL } from '../kernels/wire-protocol.ts';
+import type { ResourceRequest, SandboxDriver } from '../sandbox/types.ts';
+import { addSessionRoutes } from '../sessions/session-routes.ts';
+import { SessionStore } from '../sessions/session-store.ts';
+import { TerminalRegistry } from '../terminals/terminal-registry.ts';
+import { addTerminalRoutes } from '../terminals/terminal-routes.ts';
+import { attachTerminalSocket } from '../terminals/terminal-socket.ts';
+import { authenticate } from './auth.ts';
+import { errorBody, sendError, sendJson } from './respond.ts';
+import { MethodNotAllowed, Router } from './router.ts';
+
+/** Everything the gateway needs; only `driver` and `token` are required. */
+export interface GatewayOptions {
+  driver: SandboxDriver;
+  /** Admin secret; also the HMAC key of workspace tokens. */
+  token: string;
+  maxKernels?: number;
+  defaultResources?: ResourceRequest;
+  outputBufferBytes?: number;
+  maxMessageBytes?: number;
+  kernelInfoTimeoutMs?: number;
+  cullIdleMs?: number;
+  cullIntervalMs?: number;
+  cullConnected?: boolean;
+  pingIntervalMs?: number;
+}
+
+const DEFAULTS = {
+  maxKernels: 16,
+  defaultResources: { cpu: 1, memoryMiB: 2048, gpu: null } as ResourceRequest,
+  outputBufferBytes: 10 * 1024 * 1024,
+  maxMessageBytes: 10 * 1024 * 1024,
+  kernelInfoTimeoutMs: 60_000,
+  cullIdleMs: 0,
+  cullIntervalMs: 60_000,
+  cullConnected: false,
+  pingIntervalMs: 30_000,
+};
+
+/** A running gateway: its HTTP server, registries, and how to stop it. */
+export interface Gateway {
+  server: Server;
+  kernels: KernelRegistry;
+  listen(port: number, host?: string): Promise<{ port: number; url: string }>;
+  close(): Promise<void>;
+}
+
+const KERNEL_CHANNELS = /^\/api\/kernels\/([^/]+)\/channels\/?$/;
+const TERMINAL_SOCKET = /^\/terminals\/websocket\/([^/]+)\/?$/;
+
+/** Builds the Jupyter Server-compatible gateway over a sandbox driver. */
+export function createGateway(input: GatewayOptions): Gateway {
+  const options = { ...DEFAULTS, ...input };
+  const registryOptions: KernelRegistryOptions = {
+    driver: options.driver,
+    maxKernels: options.maxKernels,
+    defaultResources: options.defaultResources,
+    outputBufferBytes: options.outputBufferBytes,
+    kernelInfoTimeoutMs: options.kernelInfoTimeoutMs,
+    cullIdleMs: options.cullIdleMs,
+    cullIntervalMs: options.cullIntervalMs,
+    cullConnected: options.cullConnected,
+  };
+  const kernels = new KernelRegistry(registryOptions);
+  const sessions = new SessionStore(kernels);
+  const terminals = new TerminalRegistry(kernels);
+  const started = new Date();
+
+  const router = new Router()
+    .add('GET', '/api', ({ response }) => sendJson(response, 200, { version: '2.14.0', kiln: true }))
+    .add('GET', '/api/status', ({ response, caller }) =>
+      sendJson(response, 200, {
+        started: started.toISOString(),
+        last_activity: new Date().toISOString(),
+        kernels: kernels.list(caller.workspaceId).length,
+        connections: kernels.list(caller.workspaceId).reduce((sum, kernel) => sum + kernel.connections, 0),
+      }),
+    );
+  addKernelRoutes(router, kernels, options.defaultResources);
+  addSessionRoutes(router, sessions, kernels, options.defaultResources);
+  addTerminalRoutes(router, terminals);
+
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://gateway');
+    void (async () => {
+      try {
+        const { handler, params } = router.match(request.method ?? 'GET', url.pathname);
+        const caller = authenticate(request, url, options.token);
+        await handler({ request, response, url, caller, params });
+      } catch (error) {
+        if (error instanceof MethodNotAllowed)
+          sendJson(response, 405, errorBody(405, error.message, 'METHOD_NOT_ALLOWED'));
+        else sendError(response, error);
+      }
+    })();
+  });
+
+  const channels = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes,
+    handleProtocols: (protocols) => (protocols.has(V1_PROTOCOL) ? V1_PROTOCOL : false),
+  });
+  const terminalSockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://gateway');
+    try {
+      const kernelMatch = KERNEL_CHANNELS.exec(url.pathname);
+      const terminalMatch = TERMINAL_SOCKET.exec(url.pathname);
+      if (!kernelMatch && !terminalMatch)
+        throw new DomainError('NOT_FOUND', `No websocket endpoint at ${url.pathname}`);
+      const caller = authenticate(request, url, options.token);
+      if (kernelMatch) {
+        const kernel = kernels.get(caller.workspaceId, decodeURIComponent(kernelMatch[1] ?? ''));
+        const sessionId = url.searchParams.get('session_id') || crypto.randomUUID();
+        channels.handleUpgrade(request, socket, head, (ws) => attachChannelsSocket(ws, kernel, sessionId));
+      } else {
+        const terminal = terminals.get(caller.workspaceId, decodeURIComponent(terminalMatch?.[1] ?? ''));
+        terminalSockets.handleUpgrade(request, socket, head, (ws) => attachTerminalSocket(ws, terminal));
+      }
+    } catch (error) {
+      rejectUpgrade(socket, error);
+    }
+  });
+
+  const ping = setInterval(() => {
+    for (const client of [...channels.clients, ...terminalSockets.clients]) client.ping();
+  }, options.pingIntervalMs);
+  ping.unref();
+
+  return {
+    server,
+    kernels,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const address = server.address() as AddressInfo;
+          resolve({ port: address.port, url: `http://${host}:${address.port}` });
+        });
+      });
+    },
+    async close() {
+      clearInterval(ping);
+      terminals.close();
+      await kernels.close();
+      for (const client of [...channels.clients, ...terminalSockets.clients]) client.terminate();
+      channels.close();
+      terminalSockets.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Answers a refused websocket upgrade with a plain HTTP error carrying Jupyter's JSON body. */
+function rejectUpgrade(socket: Duplex, error: unknown): void {
+  const status = isDomainError(error) ? error.status : 500;
+  const message = isDomainError(error) ? error.message : 'The gateway hit an unexpected error';
+  const code = isDomainError(error) ? error.code : 'INTERNAL';
+  const body = JSON.stringify(errorBody(status, message, code));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

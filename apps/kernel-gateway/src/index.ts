@@ -1,0 +1,3 @@
+export type { Gateway, GatewayOptions } from './http/gateway.ts';
+export { createGateway } from './http/gateway.ts';
+export type { KernelModel } from './kernels/kernel.ts';

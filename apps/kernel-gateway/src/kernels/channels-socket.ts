@@ -1,0 +1,56 @@
+import { CloseCode } from '@kiln/core';
+import type { RawData, WebSocket } from 'ws';
+import type { Kernel, KernelPeer } from './kernel.ts';
+import { decodeLegacy, decodeV1, encodeLegacy, encodeV1, V1_PROTOCOL, WireError } from './wire-protocol.ts';
+
+/** Close reasons are limited to 123 bytes by the websocket protocol. */
+export function closeReason(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.byteLength <= 123
+    ? text
+    : `${bytes
+        .subarray(0, 120)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '')}...`;
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+/** Joins a kernel channels websocket to its kernel, in whichever framing the client negotiated. */
+export function attachChannelsSocket(socket: WebSocket, kernel: Kernel, sessionId: string): void {
+  const v1 = socket.protocol === V1_PROTOCOL;
+  const peer: KernelPeer = {
+    sessionId,
+    send(message) {
+      if (socket.readyState !== socket.OPEN) return;
+      if (v1) {
+        socket.send(encodeV1(message), { binary: true });
+        return;
+      }
+      const frame = encodeLegacy(message);
+      socket.send(frame, { binary: typeof frame !== 'string' });
+    },
+    close(code, reason) {
+      socket.close(code, closeReason(reason));
+    },
+  };
+  kernel.attach(peer);
+  socket.on('message', (data, isBinary) => {
+    const frame = toBuffer(data);
+    let message: ReturnType<typeof decodeV1>;
+    try {
+      message = v1 && isBinary ? decodeV1(frame) : decodeLegacy(frame, isBinary);
+    } catch (error) {
+      const text = error instanceof WireError ? error.message : 'Unreadable message';
+      socket.close(CloseCode.invalidPayload, closeReason(`Malformed kernel message: ${text}`));
+      return;
+    }
+    kernel.fromClient(peer, message);
+  });
+  socket.on('close', () => kernel.detach(peer));
+  socket.on('error', () => kernel.detach(peer));
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError, isDomainError } from '@kiln/core';
+import type { KernelSandbox, ResourceRequest, SandboxDriver } from '../sandbox/types.ts';
+import { Kernel } from './kernel.ts';
+
+export interface KernelRegistryOptions {
+  driver: SandboxDriver;
+  /** Most kernels alive at once, across workspaces. */
+  maxKernels: number;
+  defaultResources: ResourceRequest;
+  outputBufferBytes: number;
+  kernelInfoTimeoutMs: number;
+  /** Shut down kernels idle this long (0: never). */
+  cullIdleMs: number;
+  cullIntervalMs: number;
+  /** Cull idle kernels even while a client is connected (Jupyter's `cull_connected`). */
+  cullConnected: boolean;
+}
+
+export interface StartKernelRequest {
+  name: string;
+  env?: Record<string, string>;
+  resources?: ResourceRequest;
+}
+
+type RemovedListener = (kernel: Kernel) => void;
+
+/** All kernels of this gateway, owned by workspaces; every lookup is scoped to one workspace. */
+export class KernelRegistry {
+  private readonly kernels = new Map<string, Kernel>();
+  private starting = 0;
+  private readonly removedListeners = new Set<RemovedListener>();
+  private readonly cullTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: KernelRegistryOptions) {
+    if (options.cullIdleMs > 0) {
+      this.cullTimer = setInterval(() => void this.cull(), options.cullIntervalMs);
+      this.cullTimer.unref();
+    }
+  }
+
+  onRemoved(listener: RemovedListener): () => void {
+    this.removedListeners.add(listener);
+    return () => this.removedListeners.delete(listener);
+  }
+
+  list(workspaceId: string): Kernel[] {
+    return [...this.kernels.values()].filter((kernel) => kernel.workspaceId === workspaceId);
+  }
+
+  /** The workspace's kernel, or KERNEL_NOT_FOUND (also for another workspace's kernel). */
+  get(workspaceId: string, id: string): Kernel {
+    const kernel = this.kernels.get(id);
+    if (!kernel || kernel.workspaceId !== workspaceId) {
+      throw new DomainError('KERNEL_NOT_FOUND', `Kernel does not exist: ${id}`);
+    }
+    return kernel;
+  }
+
+  get size(): number {
+    return this.kernels.size;
+  }
+
+  async start(workspaceId: string, request: StartKernelRequest): Promise<Kernel> {
+    const alive = [...this.kernels.values()].filter((kernel) => !kernel.isDead).length;
+    if (alive + this.starting >= this.options.maxKernels) {
+      throw new DomainError(
+        'QUOTA_EXCEEDED',
+        `This gateway already runs its limit of ${this.options.maxKernels} kernels; shut one down and try again`,
+        { limit: this.options.maxKernels },
+      );
+    }
+    const id = randomUUID();
+    const resources = request.resources ?? this.options.defaultResources;
+    const startSandbox = (): Promise<KernelSandbox> =>
+      this.options.driver.start({ kernelId: id, workspaceId, resources, env: request.env }).catch((error) => {
+        if (isDomainError(error)) throw error;
+        throw new DomainError('SANDBOX_FAILED', `The kernel sandbox failed to start: ${errorText(error)}`);
+      });
+    this.starting += 1;
+    let sandbox: KernelSandbox;
+    try {
+      sandbox = await startSandbox();
+    } finally {
+      this.starting -= 1;
+    }
+    const kernel = new Kernel({
+      id,
+      name: request.name,
+      workspaceId,
+      resources,
+      sandbox,
+      startSandbox,
+      requestShutdown: () => void this.shutdown(workspaceId, id).catch(() => undefined),
+      outputBufferBytes: this.options.outputBufferBytes,
+      kernelInfoTimeoutMs: this.options.kernelInfoTimeoutMs,
+    });
+    this.kernels.set(id, kernel);
+    try {
+      await kernel.waitReady();
+    } catch (error) {
+      await this.shutdown(workspaceId, id).catch(() => undefined);
+      throw new DomainError(
+        'SANDBOX_FAILED',
+        `The kernel started but never became ready: ${errorText(error)}`,
+      );
+    }
+    return kernel;
+  }
+
+  async shutdown(workspaceId: string, id: string): Promise<void> {
+    const kernel = this.get(workspaceId, id);
+    this.kernels.delete(id);
+    for (const listener of this.removedListeners) listener(kernel);
+    await kernel.shutdown();
+  }
+
+  /** Shuts down kernels idle past the configured time; Jupyter's rules (busy kernels are never culled). */
+  async cull(now = Date.now()): Promise<string[]> {
+    const culled: string[] = [];
+    for (const kernel of [...this.kernels.values()]) {
+      const idle = kernel.executionState === 'idle' || kernel.isDead;
+      const connectedOk = this.options.cullConnected || kernel.connections === 0;
+      if (idle && connectedOk && now - kernel.lastActivity.getTime() > this.options.cullIdleMs) {
+        culled.push(kernel.id);
+        await this.shutdown(kernel.workspaceId, kernel.id).catch(() => undefined);
+      }
+    }
+    return culled;
+  }
+
+  async close(): Promise<void> {
+    if (this.cullTimer) clearInterval(this.cullTimer);
+    await Promise.all(
+      [...this.kernels.values()].map((kernel) =>
+        this.shutdown(kernel.workspaceId, kernel.id).catch(() => undefined),
+      ),
+    );
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,329 @@
+import type { ExitReason, JupyterMessage, KernelSandbox, ResourceRequest } from '../sandbox/types.ts';
+import { createMessage, KNOWN_REQUESTS, OUTPUT_TYPES, replyType } from './messages.ts';
+import { OutputBuffer } from './output-buffer.ts';
+
+export type ExecutionState = 'starting' | 'idle' | 'busy' | 'restarting' | 'terminating' | 'dead';
+
+/** One websocket client attached to a kernel (the channels socket implements it). */
+export interface KernelPeer {
+  readonly sessionId: string;
+  send(message: JupyterMessage): void;
+  close(code: number, reason: string): void;
+}
+
+/** Kernel model as Jupyter Server returns it, plus Kiln's `resources`. */
+export interface KernelModel {
+  id: string;
+  name: string;
+  last_activity: string;
+  execution_state: ExecutionState;
+  connections: number;
+  reason?: string;
+  resources: ResourceRequest;
+  started_from: KernelSandbox['startedFrom'];
+}
+
+export interface KernelOptions {
+  id: string;
+  name: string;
+  workspaceId: string;
+  resources: ResourceRequest;
+  sandbox: KernelSandbox;
+  /** Starts a replacement sandbox when a dead kernel is restarted. */
+  startSandbox: () => Promise<KernelSandbox>;
+  /** Called when a client asks the kernel to shut itself down over the wire. */
+  requestShutdown: () => void;
+  outputBufferBytes: number;
+  kernelInfoTimeoutMs: number;
+}
+
+const MAX_PENDING = 10_000;
+
+/** A running kernel: routes messages between its sandbox and its websocket clients and tracks its state. */
+export class Kernel {
+  readonly id: string;
+  readonly name: string;
+  readonly workspaceId: string;
+  readonly resources: ResourceRequest;
+  executionState: ExecutionState = 'starting';
+  lastActivity = new Date();
+  reason: string | undefined;
+  private sandbox: KernelSandbox;
+  private readonly peers = new Map<string, KernelPeer>();
+  private readonly pending = new Map<string, string>();
+  private readonly internal = new Map<string, (reply: JupyterMessage) => void>();
+  private readonly buffer: OutputBuffer;
+  private bufferSession: string | null = null;
+  private currentRequest: Record<string, unknown> = {};
+  private unsubscribe: Array<() => void> = [];
+  private lifecycle: 'running' | 'restarting' | 'stopping' | 'stopped' = 'running';
+
+  constructor(private readonly options: KernelOptions) {
+    this.id = options.id;
+    this.name = options.name;
+    this.workspaceId = options.workspaceId;
+    this.resources = options.resources;
+    this.sandbox = options.sandbox;
+    this.buffer = new OutputBuffer(options.outputBufferBytes);
+    this.wire(this.sandbox);
+  }
+
+  get connections(): number {
+    return this.peers.size;
+  }
+
+  get isDead(): boolean {
+    return this.executionState === 'dead';
+  }
+
+  model(): KernelModel {
+    return {
+      id: this.id,
+      name: this.name,
+      last_activity: this.lastActivity.toISOString(),
+      execution_state: this.executionState,
+      connections: this.peers.size,
+      ...(this.reason ? { reason: this.reason } : {}),
+      resources: this.resources,
+      started_from: this.sandbox.startedFrom,
+    };
+  }
+
+  /** Attaches a client; a client reusing a live session id replaces the old socket, and gets the replay. */
+  attach(peer: KernelPeer): void {
+    const previous = this.peers.get(peer.sessionId);
+    if (previous) previous.close(1000, 'Replaced by a new connection with the same session id');
+    this.peers.set(peer.sessionId, peer);
+    const replay = this.bufferSession === peer.sessionId ? this.buffer.drain() : [];
+    this.buffer.clear();
+    this.bufferSession = null;
+    for (const message of replay) peer.send(message);
+    if (this.isDead) peer.send(createMessage('iopub', 'status', { execution_state: 'dead' }));
+  }
+
+  detach(peer: KernelPeer): void {
+    if (this.peers.get(peer.sessionId) !== peer) return;
+    this.peers.delete(peer.sessionId);
+    if (this.peers.size === 0) this.bufferSession = peer.sessionId;
+  }
+
+  /** Handles one message from a client socket. */
+  fromClient(peer: KernelPeer, message: JupyterMessage): void {
+    const type = message.header.msg_type;
+    if (message.channel === 'iopub' || !KNOWN_REQUESTS[message.channel]?.has(type)) {
+      peer.send(
+        createMessage(
+          message.channel === 'iopub' ? 'shell' : message.channel,
+          replyType(type),
+          {
+            status: 'error',
+            ename: 'UnknownMessageType',
+            evalue: `The gateway does not forward ${type} on the ${message.channel} channel`,
+            traceback: [],
+          },
+          message.header,
+        ),
+      );
+      return;
+    }
+    if (type !== 'kernel_info_request') this.lastActivity = new Date();
+    if (type === 'interrupt_request') {
+      void this.interrupt().then(
+        () => peer.send(createMessage('control', 'interrupt_reply', { status: 'ok' }, message.header)),
+        (error: unknown) => peer.send(errorReply(message, 'InterruptFailed', String(error))),
+      );
+      return;
+    }
+    if (type === 'shutdown_request') {
+      const restart = message.content.restart === true;
+      peer.send(createMessage(message.channel, 'shutdown_reply', { status: 'ok', restart }, message.header));
+      if (restart) void this.restart().catch(() => undefined);
+      else this.options.requestShutdown();
+      return;
+    }
+    if (this.isDead || this.lifecycle === 'stopped') {
+      if (type.endsWith('_request')) {
+        peer.send(errorReply(message, 'DeadKernel', this.reason ?? 'The kernel is not running'));
+      }
+      return;
+    }
+    if (type.endsWith('_request')) {
+      if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value as string);
+      this.pending.set(message.header.msg_id, peer.sessionId);
+    }
+    if (type === 'execute_request') this.currentRequest = message.header;
+    this.sandbox.send(message);
+  }
+
+  /** Sends a request from the gateway itself and resolves with its reply. */
+  request(
+    channel: 'shell' | 'control',
+    msgType: string,
+    content: Record<string, unknown>,
+    timeoutMs: number,
+  ) {
+    const message = createMessage(channel, msgType, content);
+    return new Promise<JupyterMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.internal.delete(message.header.msg_id);
+        reject(new Error(`${msgType} got no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.internal.set(message.header.msg_id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      this.sandbox.send(message);
+    });
+  }
+
+  /** Resolves once the kernel answers kernel_info, asking again every second as Jupyter Server does. */
+  async waitReady(): Promise<void> {
+    const deadline = Date.now() + this.options.kernelInfoTimeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(
+          `The kernel did not answer kernel_info within ${this.options.kernelInfoTimeoutMs} ms`,
+        );
+      if (this.isDead) throw new Error(this.reason ?? 'The kernel died while starting');
+      try {
+        await this.request('shell', 'kernel_info_request', {}, Math.min(1000, left));
+        if (this.executionState === 'starting' || this.executionState === 'restarting') {
+          this.executionState = 'idle';
+        }
+        return;
+      } catch {
+        // No answer yet: the interpreter is still booting.
+      }
+    }
+  }
+
+  async interrupt(): Promise<void> {
+    if (this.isDead) throw new Error(this.reason ?? 'The kernel is dead');
+    await this.sandbox.interrupt();
+  }
+
+  /** Fresh interpreter; a dead kernel gets a new sandbox. Resolves when the kernel answers kernel_info. */
+  async restart(): Promise<void> {
+    this.lifecycle = 'restarting';
+    this.executionState = 'restarting';
+    this.lastActivity = new Date();
+    this.pending.clear();
+    try {
+      if (this.reason !== undefined) {
+        for (const off of this.unsubscribe) off();
+        await this.sandbox.shutdown().catch(() => undefined);
+        this.sandbox = await this.options.startSandbox();
+        this.wire(this.sandbox);
+      } else {
+        await this.sandbox.restart();
+      }
+      this.reason = undefined;
+      this.executionState = 'starting';
+      this.lifecycle = 'running';
+      await this.waitReady();
+    } catch (error) {
+      this.lifecycle = 'running';
+      if (!this.isDead) this.die({ kind: 'crashed', message: `Restart failed: ${errorText(error)}` });
+      throw error;
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.lifecycle === 'stopped') return;
+    this.lifecycle = 'stopping';
+    this.executionState = 'terminating';
+    for (const off of this.unsubscribe) off();
+    try {
+      await this.sandbox.shutdown();
+    } finally {
+      this.lifecycle = 'stopped';
+      this.executionState = 'dead';
+      for (const peer of [...this.peers.values()]) peer.close(1000, 'Kernel shut down');
+      this.peers.clear();
+      this.buffer.clear();
+    }
+  }
+
+  /** Opens a shell inside this kernel's sandbox. */
+  openTerminal(cols: number, rows: number) {
+    return this.sandbox.openTerminal({ cols, rows });
+  }
+
+  private wire(sandbox: KernelSandbox): void {
+    this.unsubscribe = [
+      sandbox.onMessage((message) => this.fromKernel(message)),
+      sandbox.onExit((reason) => {
+        if (this.lifecycle === 'running') this.die(reason);
+      }),
+    ];
+  }
+
+  private fromKernel(message: JupyterMessage): void {
+    const type = message.header.msg_type;
+    const parentId = message.parent_header.msg_id as string | undefined;
+    if (message.channel === 'iopub') {
+      if (type === 'status') this.trackStatus(message);
+      else if (OUTPUT_TYPES.has(type)) this.lastActivity = new Date();
+      this.broadcast(message);
+      return;
+    }
+    if (parentId && this.internal.has(parentId)) {
+      const resolve = this.internal.get(parentId);
+      this.internal.delete(parentId);
+      resolve?.(message);
+      return;
+    }
+    const sessionId = parentId ? this.pending.get(parentId) : undefined;
+    if (parentId && message.channel !== 'stdin' && type.endsWith('_reply')) this.pending.delete(parentId);
+    const peer = sessionId ? this.peers.get(sessionId) : undefined;
+    if (peer) peer.send(message);
+    else if (this.peers.size === 0 && this.bufferSession !== null) this.buffer.push(message);
+  }
+
+  private trackStatus(message: JupyterMessage): void {
+    const state = message.content.execution_state;
+    if (this.lifecycle !== 'running') return;
+    if (state === 'busy' || state === 'idle' || state === 'starting') {
+      this.executionState = state;
+      if (state === 'busy') this.lastActivity = new Date();
+    }
+  }
+
+  private broadcast(message: JupyterMessage): void {
+    if (this.peers.size === 0) {
+      if (this.bufferSession !== null) this.buffer.push(message);
+      return;
+    }
+    for (const peer of this.peers.values()) peer.send(message);
+  }
+
+  private die(reason: ExitReason): void {
+    this.executionState = 'dead';
+    this.reason = reason.message;
+    this.pending.clear();
+    const parent = this.currentRequest;
+    this.broadcast(
+      createMessage(
+        'iopub',
+        'error',
+        { ename: 'KernelDied', evalue: reason.message, traceback: [`The kernel died: ${reason.message}`] },
+        parent,
+      ),
+    );
+    this.broadcast(createMessage('iopub', 'status', { execution_state: 'dead' }, parent));
+  }
+}
+
+function errorReply(request: JupyterMessage, ename: string, evalue: string): JupyterMessage {
+  return createMessage(
+    request.channel,
+    replyType(request.header.msg_type),
+    { status: 'error', ename, evalue, traceback: [] },
+    request.header,
+  );
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { JupyterMessage } from '../sandbox/types.ts';
+
+/** Session id of messages the gateway itself originates (kernel_info probes, synthesized replies). */
+export const GATEWAY_SESSION = randomUUID();
+
+/** Builds a message the gateway sends on its own behalf; `parent` routes it to the request it answers. */
+export function createMessage(
+  channel: JupyterMessage['channel'],
+  msgType: string,
+  content: Record<string, unknown>,
+  parent?: JupyterMessage['header'] | Record<string, unknown>,
+): JupyterMessage {
+  return {
+    channel,
+    header: {
+      msg_id: randomUUID(),
+      msg_type: msgType,
+      session: GATEWAY_SESSION,
+      username: 'kiln',
+      date: new Date().toISOString(),
+      version: '5.3',
+    },
+    parent_header: parent ? { ...parent } : {},
+    metadata: {},
+    content,
+    buffers: [],
+  };
+}
+
+/** The reply type for a request type (`execute_request` -> `execute_reply`). */
+export function replyType(requestType: string): string {
+  return requestType.endsWith('_request') ? `${requestType.slice(0, -'_request'.length)}_reply` : 'error';
+}
+
+/** Request types a Jupyter kernel understands, per channel (protocol 5.3-5.5). */
+export const KNOWN_REQUESTS: Record<string, ReadonlySet<string>> = {
+  shell: new Set([
+    'execute_request',
+    'inspect_request',
+    'complete_request',
+    'history_request',
+    'is_complete_request',
+    'comm_info_request',
+    'kernel_info_request',
+    'shutdown_request',
+    'comm_open',
+    'comm_msg',
+    'comm_close',
+    'create_subshell_request',
+    'delete_subshell_request',
+    'list_subshell_request',
+  ]),
+  control: new Set([
+    'shutdown_request',
+    'interrupt_request',
+    'debug_request',
+    'kernel_info_request',
+    'usage_request',
+    'create_subshell_request',
+    'delete_subshell_request',
+    'list_subshell_request',
+  ]),
+  stdin: new Set(['input_reply']),
+  iopub: new Set([]),
+};
+
+/** iopub messages that are program output (count as activity, may be dropped when a buffer overflows). */
+export const OUTPUT_TYPES: ReadonlySet<string> = new Set([
+  'stream',
+  'display_data',
+  'update_display_data',
+  'execute_result',
+  'execute_input',
+  'clear_output',
+  'error',
+]);
+
+/** Approximate wire size of a message, for buffer accounting. */
+export function messageSize(message: JupyterMessage): number {
+  let size = 512 + JSON.stringify(message.content).length;
+  for (const buffer of message.buffers) size += buffer.byteLength;
+  return size;
+}

@@ -1,0 +1,132 @@
+import { chmod, rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { type AgentFrame, encodeCommand, encodeMessage, FrameDecoder } from './frame-codec.ts';
+import type { JupyterMessage } from './types.ts';
+
+/**
+ * The gateway end of one agent's socket. The agent connects (and reconnects after a restore) to
+ * `<channelDir>/agent.sock`; frames sent while it is away are queued and flushed on reconnect.
+ */
+export class AgentChannel {
+  private server: Server | undefined;
+  private socket: Socket | undefined;
+  private queue: Buffer[] = [];
+  private readonly frameListeners = new Set<(frame: AgentFrame) => void>();
+  private readonly disconnectListeners = new Set<() => void>();
+  private helloWaiters: ((command: Record<string, unknown>) => void)[] = [];
+
+  constructor(readonly channelDir: string) {}
+
+  get socketPath(): string {
+    return join(this.channelDir, 'agent.sock');
+  }
+
+  get connected(): boolean {
+    return this.socket !== undefined;
+  }
+
+  /** Starts listening; the socket is world-writable because the agent runs as an unprivileged uid. */
+  async listen(): Promise<void> {
+    await rm(this.socketPath, { force: true });
+    const server = createServer((socket) => this.adopt(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.socketPath, () => resolve());
+    });
+    await chmod(this.socketPath, 0o777);
+  }
+
+  private adopt(socket: Socket): void {
+    this.socket?.destroy();
+    this.socket = socket;
+    socket.setNoDelay(true);
+    const decoder = new FrameDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of decoder.push(chunk)) {
+        if (frame.kind === 'command' && frame.command.op === 'hello') {
+          const waiters = this.helloWaiters;
+          this.helloWaiters = [];
+          for (const waiter of waiters) waiter(frame.command);
+        }
+        for (const listener of this.frameListeners) listener(frame);
+      }
+    });
+    const gone = () => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      for (const listener of this.disconnectListeners) listener();
+    };
+    socket.on('close', gone);
+    socket.on('error', gone);
+    if (this.queue.length > 0) {
+      const queued = this.queue;
+      this.queue = [];
+      for (const frame of queued) socket.write(frame);
+    }
+  }
+
+  /** Resolves with the agent's hello (sent on every (re)connect), or rejects after `timeoutMs`. */
+  waitForHello(timeoutMs: number): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.helloWaiters = this.helloWaiters.filter((w) => w !== done);
+        reject(new Error(`kernel agent did not connect within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (command: Record<string, unknown>) => {
+        clearTimeout(timer);
+        resolve(command);
+      };
+      this.helloWaiters.push(done);
+    });
+  }
+
+  send(message: JupyterMessage): void {
+    this.write(encodeMessage(message));
+  }
+
+  command(command: Record<string, unknown>): void {
+    this.write(encodeCommand(command));
+  }
+
+  private write(frame: Buffer): void {
+    if (this.socket) this.socket.write(frame);
+    else this.queue.push(frame);
+  }
+
+  onFrame(listener: (frame: AgentFrame) => void): () => void {
+    this.frameListeners.add(listener);
+    return () => this.frameListeners.delete(listener);
+  }
+
+  onDisconnect(listener: () => void): () => void {
+    this.disconnectListeners.add(listener);
+    return () => this.disconnectListeners.delete(listener);
+  }
+
+  /** Waits until the agent hangs up (it does so itself before a checkpoint). */
+  waitForDisconnect(timeoutMs: number): Promise<void> {
+    if (!this.socket) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`kernel agent did not release its channel within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.onDisconnect(() => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.socket?.destroy();
+    this.socket = undefined;
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(this.socketPath, { force: true });
+  }
+}

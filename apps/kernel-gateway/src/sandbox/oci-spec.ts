@@ -1,0 +1,98 @@
+import type { ResourceRequest } from './types.ts';
+
+/** Where a sandbox's host-side pieces live. */
+export interface SandboxPaths {
+  imageDir: string;
+  agentDir: string;
+  /** Host dir bind-mounted at /opt/kiln/channel; the gateway listens on agent.sock there. */
+  channelDir: string;
+  /** Host dir bind-mounted read-write at /workspace. */
+  volumeDir: string;
+}
+
+export interface OciSpecOptions {
+  paths: SandboxPaths;
+  resources: ResourceRequest;
+  env: Record<string, string>;
+  /** cgroup path (v1 hierarchy) the sandbox is placed in, so OOM kills can be told apart afterwards. */
+  cgroupsPath: string;
+  args: string[];
+  uid: number;
+}
+
+/** Kernels run as this uid/gid; the image's /etc/passwd names it `kiln`. */
+export const SANDBOX_UID = 1000;
+export const PIDS_LIMIT = 512;
+const CPU_PERIOD_US = 100_000;
+
+/** Builds the OCI runtime spec (config.json) for one kernel sandbox. */
+export function buildOciSpec(options: OciSpecOptions): Record<string, unknown> {
+  const { paths, resources, uid } = options;
+  const memoryBytes = resources.memoryMiB * 1024 * 1024;
+  const env = {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: '/workspace',
+    LANG: 'C.UTF-8',
+    TERM: 'xterm-256color',
+    MPLCONFIGDIR: '/tmp/.matplotlib',
+    PYTHONDONTWRITEBYTECODE: '1',
+    // ipykernel imports debugpy, which warns about frozen modules on every start otherwise.
+    PYDEVD_DISABLE_FILE_VALIDATION: '1',
+    ...options.env,
+  };
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid, gid: uid },
+      args: options.args,
+      env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+      cwd: '/workspace',
+      capabilities: { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] },
+      rlimits: [
+        { type: 'RLIMIT_NOFILE', hard: 4096, soft: 4096 },
+        { type: 'RLIMIT_NPROC', hard: PIDS_LIMIT, soft: PIDS_LIMIT },
+      ],
+      noNewPrivileges: true,
+    },
+    root: { path: paths.imageDir, readonly: true },
+    hostname: 'kiln',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      {
+        destination: '/dev',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+      },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'],
+      },
+      {
+        destination: '/dev/shm',
+        type: 'tmpfs',
+        source: 'shm',
+        options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
+      { destination: '/workspace', type: 'bind', source: paths.volumeDir, options: ['rbind', 'rw'] },
+      { destination: '/opt/kiln/agent', type: 'bind', source: paths.agentDir, options: ['rbind', 'ro'] },
+      { destination: '/opt/kiln/channel', type: 'bind', source: paths.channelDir, options: ['rbind', 'rw'] },
+    ],
+    linux: {
+      cgroupsPath: options.cgroupsPath,
+      resources: {
+        memory: { limit: memoryBytes },
+        cpu: { quota: Math.round(resources.cpu * CPU_PERIOD_US), period: CPU_PERIOD_US },
+        pids: { limit: PIDS_LIMIT },
+      },
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      maskedPaths: ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/sys/firmware'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:child_process';
+
+/** Invokes runsc with the same global flags on every call, as runsc requires for one container. */
+export interface RunscCli {
+  readonly path: string;
+  readonly globalFlags: string[];
+  run(args: string[], options?: { timeoutMs?: number }): Promise<string>;
+  spawn(args: string[], options?: SpawnOptions): ChildProcess;
+}
+
+export interface RunscCliOptions {
+  runscPath: string;
+  /** runsc state directory (`--root`). */
+  root: string;
+  extraFlags?: string[];
+}
+
+/** Creates the runsc invoker; networking is always off and only host unix sockets may be opened. */
+export function createRunscCli(options: RunscCliOptions): RunscCli {
+  const globalFlags = [
+    `--root=${options.root}`,
+    '--network=none',
+    '--platform=ptrace',
+    // The agent connects to the gateway's unix socket in its bind-mounted channel dir; "open" allows
+    // connecting to existing host sockets only, never creating or listening on them.
+    '--host-uds=open',
+    ...(options.extraFlags ?? []),
+  ];
+  return {
+    path: options.runscPath,
+    globalFlags,
+    run(args, runOptions = {}) {
+      return new Promise((resolve, reject) => {
+        execFile(
+          options.runscPath,
+          [...globalFlags, ...args],
+          { timeout: runOptions.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 },
+          (error, stdout, stderr) => {
+            if (error) {
+              const detail = String(stderr).trim().split('\n').slice(-3).join(' | ');
+              reject(new Error(`runsc ${args[0]} failed: ${detail || error.message}`));
+            } else resolve(String(stdout));
+          },
+        );
+      });
+    },
+    spawn(args, spawnOptions = {}) {
+      return spawn(options.runscPath, [...globalFlags, ...args], spawnOptions);
+    },
+  };
+}
+
+/** What the installed runsc can do, read from its own help output rather than assumed. */
+export interface RunscFeatures {
+  version: string;
+  nvproxy: boolean;
+  checkpoint: boolean;
+}
+
+function capture(path: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    // runsc prints help to stderr and exits non-zero for some topics; both streams count.
+    execFile(path, args, { timeout: 10_000 }, (_error, stdout, stderr) => resolve(`${stdout}${stderr}`));
+  });
+}
+
+/** Probes `runsc --version`, `runsc flags` and `runsc help`. */
+export async function detectRunscFeatures(runscPath: string): Promise<RunscFeatures> {
+  const [version, flags, help] = await Promise.all([
+    capture(runscPath, ['--version']),
+    capture(runscPath, ['flags']),
+    capture(runscPath, ['help']),
+  ]);
+  const versionLine = version.split('\n')[0]?.trim() ?? '';
+  if (!versionLine.startsWith('runsc version')) throw new Error(`${runscPath} is not runsc: ${versionLine}`);
+  return {
+    version: versionLine.replace('runsc version ', ''),
+    nvproxy: /-nvproxy\b/.test(flags),
+    checkpoint: /\bcheckpoint\b/.test(help) && /\brestore\b/.test(help),
+  };
+}

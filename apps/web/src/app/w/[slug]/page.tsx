@@ -1,0 +1,165 @@
+'use client';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useState } from 'react';
+import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
+import { ErrorAlert, Loading } from '../../../components/status.tsx';
+import { NotebookNameDialog } from '../../../components/workspace/notebook-name-dialog.tsx';
+import { useWorkspace } from '../../../components/workspace/workspace-context.tsx';
+import { formatDateTime } from '../../../lib/format.ts';
+import { hasRole } from '../../../lib/roles.ts';
+import type { RouterOutputs } from '../../../lib/router-types.ts';
+import { useTRPC } from '../../../lib/trpc.ts';
+
+type Notebook = RouterOutputs['notebook']['list'][number];
+
+export default function NotebooksPage() {
+  const { workspace } = useWorkspace();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const workspaceId = workspace.id;
+  const notebooks = useQuery(trpc.notebook.list.queryOptions({ workspaceId }));
+  const canEdit = hasRole(workspace.role, 'EDITOR');
+  const [creating, setCreating] = useState(false);
+  const [renaming, setRenaming] = useState<Notebook | null>(null);
+  const [deleting, setDeleting] = useState<Notebook | null>(null);
+
+  const refresh = () =>
+    queryClient.invalidateQueries({ queryKey: trpc.notebook.list.queryKey({ workspaceId }) });
+  const create = useMutation(
+    trpc.notebook.create.mutationOptions({
+      onSuccess: async () => {
+        await refresh();
+        setCreating(false);
+      },
+    }),
+  );
+  const rename = useMutation(
+    trpc.notebook.rename.mutationOptions({
+      onSuccess: async () => {
+        await refresh();
+        setRenaming(null);
+      },
+    }),
+  );
+  const remove = useMutation(
+    trpc.notebook.delete.mutationOptions({
+      onSuccess: async () => {
+        await refresh();
+        setDeleting(null);
+      },
+    }),
+  );
+
+  return (
+    <>
+      <div className="page-title">
+        <h1>Notebooks</h1>
+        {canEdit ? (
+          <button
+            type="button"
+            className="btn btn-primary"
+            onClick={() => {
+              create.reset();
+              setCreating(true);
+            }}
+          >
+            Create notebook
+          </button>
+        ) : null}
+      </div>
+
+      {notebooks.isPending ? <Loading label="Loading notebooks…" /> : null}
+      <ErrorAlert error={notebooks.error} />
+      {notebooks.data?.length === 0 ? (
+        <div className="empty">
+          {canEdit ? 'No notebooks yet. Create one to get started.' : 'No notebooks in this workspace yet.'}
+        </div>
+      ) : null}
+      {notebooks.data && notebooks.data.length > 0 ? (
+        <table className="table" aria-label="Notebooks">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Last updated</th>
+              {canEdit ? (
+                <th scope="col" className="actions">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              ) : null}
+            </tr>
+          </thead>
+          <tbody>
+            {notebooks.data.map((notebook) => (
+              <tr key={notebook.id}>
+                <td>
+                  <Link href={`/w/${workspace.slug}/n/${notebook.id}`}>{notebook.name}</Link>
+                </td>
+                <td className="muted">{formatDateTime(notebook.updatedAt)}</td>
+                {canEdit ? (
+                  <td className="actions">
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      aria-label={`Rename ${notebook.name}`}
+                      onClick={() => {
+                        rename.reset();
+                        setRenaming(notebook);
+                      }}
+                    >
+                      Rename
+                    </button>
+                    <button
+                      type="button"
+                      className="btn btn-small btn-danger"
+                      aria-label={`Delete ${notebook.name}`}
+                      onClick={() => {
+                        remove.reset();
+                        setDeleting(notebook);
+                      }}
+                    >
+                      Delete
+                    </button>
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+
+      <NotebookNameDialog
+        open={creating}
+        title="Create notebook"
+        submitLabel="Create"
+        pending={create.isPending}
+        error={create.error}
+        onSubmit={(name) => create.mutate({ workspaceId, name })}
+        onClose={() => setCreating(false)}
+      />
+      <NotebookNameDialog
+        open={renaming !== null}
+        title="Rename notebook"
+        submitLabel="Save"
+        initialName={renaming?.name}
+        pending={rename.isPending}
+        error={rename.error}
+        onSubmit={(name) => renaming && rename.mutate({ workspaceId, notebookId: renaming.id, name })}
+        onClose={() => setRenaming(null)}
+      />
+      <ConfirmDialog
+        open={deleting !== null}
+        title="Delete notebook?"
+        confirmLabel="Delete notebook"
+        pending={remove.isPending}
+        error={remove.error}
+        onConfirm={() => deleting && remove.mutate({ workspaceId, notebookId: deleting.id })}
+        onClose={() => setDeleting(null)}
+      >
+        <p>
+          <strong>{deleting?.name}</strong> and its contents will be deleted. This cannot be undone.
+        </p>
+      </ConfirmDialog>
+    </>
+  );
+}

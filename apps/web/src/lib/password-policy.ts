@@ -1,0 +1,2 @@
+/** Mirrors the server's rule so the form can say so before a round trip. */
+export const MIN_PASSWORD_LENGTH = 10;

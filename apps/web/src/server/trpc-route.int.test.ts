@@ -1,0 +1,92 @@
+import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The route reads its configuration from the environment on first use, as it does in production.
+let database: TestDatabase;
+let route: typeof import('../app/api/trpc/[trpc]/route.ts');
+let closeDb: () => Promise<void>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  process.env.DATABASE_URL = database.url;
+  process.env.APP_URL = 'https://kiln.test';
+  route = await import('../app/api/trpc/[trpc]/route.ts');
+  ({ closeDb } = await import('./db.ts'));
+});
+
+afterAll(async () => {
+  await closeDb?.();
+  await database?.drop();
+});
+
+const base = 'https://kiln.test/api/trpc';
+
+function post(path: string, input: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return route.POST(
+    new Request(`${base}/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-kiln-client-ip': '203.0.113.9', ...headers },
+      body: JSON.stringify({ json: input }),
+    }),
+  );
+}
+
+function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+  return route.GET(new Request(`${base}/${path}`, { headers }));
+}
+
+const signedOut = { cookie: 'kiln_csrf=abc123', 'x-kiln-csrf': 'abc123' };
+const account = { email: 'route@example.com', password: 'a long enough password', name: 'Route Tester' };
+
+describe('tRPC route handler', () => {
+  let sessionCookie = '';
+  let csrfToken = '';
+
+  it('signs up with the double-submit CSRF cookie and sets a Secure, httpOnly, Lax session cookie', async () => {
+    const response = await post('auth.signUp', account, signedOut);
+    expect(response.status).toBe(200);
+    const setCookie = response.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^kiln_session=[^;]+; Path=\/; SameSite=Lax; Expires=.+; HttpOnly; Secure$/);
+    sessionCookie = setCookie.split(';')[0] ?? '';
+  });
+
+  it('refuses a signed-out mutation without a matching CSRF header', async () => {
+    const response = await post('auth.signIn', account, { cookie: 'kiln_csrf=abc123', 'x-kiln-csrf': 'other' });
+    expect(response.status).toBe(403);
+    expect(JSON.stringify(await response.json())).toContain('CSRF check failed');
+  });
+
+  it('recognises the session cookie', async () => {
+    const response = await get('auth.me', { cookie: sessionCookie });
+    const body = (await response.json()) as { result: { data: { json: { user: { email: string }; csrfToken: string } } } };
+    expect(body.result.data.json.user.email).toBe(account.email);
+    csrfToken = body.result.data.json.csrfToken;
+    expect(csrfToken).toBeTruthy();
+  });
+
+  it('accepts an API token as a Bearer header without cookies', async () => {
+    const workspaces = await get('workspace.list', { cookie: sessionCookie });
+    const list = (await workspaces.json()) as { result: { data: { json: Array<{ id: string }> } } };
+    const workspaceId = list.result.data.json[0]?.id;
+    const created = await post('apiToken.create', { workspaceId, name: 'test' }, { cookie: sessionCookie, 'x-kiln-csrf': csrfToken });
+    expect(created.status).toBe(200);
+    const { token } = ((await created.json()) as { result: { data: { json: { token: string } } } }).result.data.json;
+    const viaToken = await get('workspace.list', { authorization: `Bearer ${token}` });
+    expect(viaToken.status).toBe(200);
+    const ids = ((await viaToken.json()) as { result: { data: { json: Array<{ id: string }> } } }).result.data.json.map((w) => w.id);
+    expect(ids).toContain(workspaceId);
+  });
+
+  it('answers 413 to a body over 1 MiB before parsing it', async () => {
+    const response = await post('auth.signIn', { email: 'x@example.com', password: 'p'.repeat(1024 * 1024 + 1) }, signedOut);
+    expect(response.status).toBe(413);
+  });
+
+  it('clears the cookie on sign-out', async () => {
+    const response = await post('auth.signOut', {}, { cookie: sessionCookie, 'x-kiln-csrf': csrfToken });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('set-cookie')).toMatch(/^kiln_session=; Path=\/; SameSite=Lax; Max-Age=0; HttpOnly; Secure$/);
+    const me = await get('auth.me', { cookie: sessionCookie });
+    expect(((await me.json()) as { result: { data: { json: unknown } } }).result.data.json).toBeNull();
+  });
+});

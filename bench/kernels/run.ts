@@ -1,0 +1,369 @@
+/**
+ * Kernel benchmark: Kiln's kernel gateway (runsc sandboxes) against Jupyter Server 1.23, measured with
+ * the same websocket client. Run: `npx tsx bench/kernels/run.ts` (as root, with runsc installed).
+ * Writes bench/results/kernels.json and bench/results/kernels.md.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createGatewayClient, type GatewayClient, type KernelChannel } from '@kiln/kernel-gateway/client';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 200);
+const STARTS = Number(process.env.BENCH_STARTS ?? 4);
+const INTERRUPTS = Number(process.env.BENCH_INTERRUPTS ?? 5);
+const STREAM_BYTES = 20 * 1024 * 1024;
+
+interface Server {
+  label: string;
+  client: GatewayClient;
+  process: ChildProcess;
+  protocol: 'v1' | 'legacy';
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUp(client: GatewayClient, child: ChildProcess, label: string, log: () => string) {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${label} exited: ${log()}`);
+    try {
+      await client.listKernels();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw new Error(`${label} did not come up: ${log()}`);
+}
+
+async function startProcess(
+  label: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  port: number,
+  token: string,
+  protocol: Server['protocol'],
+) {
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => (output = (output + d).slice(-4000)));
+  child.stderr?.on('data', (d) => (output = (output + d).slice(-4000)));
+  const client = createGatewayClient({ baseUrl: `http://127.0.0.1:${port}`, token });
+  const server: Server = { label, client, process: child, protocol };
+  started.push(server);
+  await waitUp(client, child, label, () => output);
+  return server;
+}
+
+async function startKiln(label: string, extraEnv: NodeJS.ProcessEnv): Promise<Server> {
+  const port = await freePort();
+  const token = randomBytes(24).toString('hex');
+  const stateDir = await mkdtemp(join(tmpdir(), 'kiln-bench-'));
+  return startProcess(
+    label,
+    process.execPath,
+    ['--import', 'tsx', 'apps/kernel-gateway/src/main.ts'],
+    {
+      PORT: String(port),
+      KILN_GATEWAY_TOKEN: token,
+      KILN_STATE_DIR: stateDir,
+      KILN_CULL_IDLE_SECONDS: '0',
+      ...extraEnv,
+    },
+    port,
+    token,
+    'legacy',
+  );
+}
+
+async function startJupyter(label: string, extraArgs: string[]): Promise<Server> {
+  const port = await freePort();
+  const token = randomBytes(24).toString('hex');
+  const dir = await mkdtemp(join(tmpdir(), 'jupyter-bench-'));
+  return startProcess(
+    label,
+    '/usr/bin/python3',
+    [
+      '-m',
+      'jupyter_server',
+      `--ServerApp.token=${token}`,
+      `--ServerApp.port=${port}`,
+      '--allow-root',
+      '--ServerApp.open_browser=False',
+      `--ServerApp.root_dir=${dir}`,
+      ...extraArgs,
+    ],
+    {
+      JUPYTER_RUNTIME_DIR: join(dir, 'runtime'),
+      JUPYTER_CONFIG_DIR: join(dir, 'config'),
+      JUPYTER_DATA_DIR: join(dir, 'data'),
+    },
+    port,
+    token,
+    'legacy',
+  );
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+async function ready(
+  server: Server,
+): Promise<{ ms: number; startedFrom: string; id: string; channel: KernelChannel }> {
+  const t0 = performance.now();
+  const model = await server.client.startKernel({ name: 'python3' });
+  const channel = await server.client.connect(model.id, { protocol: server.protocol });
+  await channel.request('shell', 'kernel_info_request', {}, 120_000);
+  const ms = performance.now() - t0;
+  return {
+    ms,
+    startedFrom: (model as { started_from?: string }).started_from ?? 'process',
+    id: model.id,
+    channel,
+  };
+}
+
+async function measureStarts(server: Server, count: number, pauseMs: number) {
+  const samples: Array<{ ms: number; startedFrom: string }> = [];
+  for (let i = 0; i < count; i++) {
+    const { ms, startedFrom, id, channel } = await ready(server);
+    samples.push({ ms, startedFrom });
+    await channel.close();
+    await server.client.shutdownKernel(id);
+    // Lets a warm pool refill, as it would between real users.
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  return samples;
+}
+
+async function measureRoundTrips(channel: KernelChannel) {
+  for (let i = 0; i < 10; i++) await channel.execute('1+1');
+  const samples: number[] = [];
+  for (let i = 0; i < ROUND_TRIPS; i++) {
+    const t0 = performance.now();
+    const { iopub } = await channel.execute('1+1');
+    samples.push(performance.now() - t0);
+    if (!iopub.some((m) => m.header.msg_type === 'execute_result'))
+      throw new Error('1+1 gave no execute_result');
+  }
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), n: samples.length };
+}
+
+async function measureStream(channel: KernelChannel) {
+  const code = `import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(${STREAM_BYTES / 1024}):\n    sys.stdout.write(line)\nsys.stdout.flush()`;
+  let received = 0;
+  const notices: string[] = [];
+  const t0 = performance.now();
+  await channel.execute(code, {
+    timeoutMs: 300_000,
+    onMessage: (message) => {
+      if (message.header.msg_type !== 'stream') return;
+      const text = String(message.content.text);
+      if (message.content.name === 'stdout') received += Buffer.byteLength(text.replaceAll(/[^x\n]/g, ''));
+      else notices.push(text.trim().slice(0, 160));
+    },
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    bytes: STREAM_BYTES,
+    received,
+    lost: STREAM_BYTES - received,
+    bytesPerSecond: received / seconds,
+    seconds,
+    notice: notices[0] ?? null,
+  };
+}
+
+async function measureInterrupts(server: Server, id: string, channel: KernelChannel) {
+  const samples: number[] = [];
+  for (let i = 0; i < INTERRUPTS; i++) {
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const done = channel.execute('while True: pass', {
+      timeoutMs: 30_000,
+      onMessage: (m) => m.header.msg_type === 'execute_input' && started(),
+    });
+    await running;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const t0 = performance.now();
+    await server.client.interruptKernel(id);
+    const { reply } = await done;
+    samples.push(performance.now() - t0);
+    if (reply.content.status !== 'error') throw new Error('interrupt did not stop the loop');
+  }
+  return { p50: percentile(samples, 50), max: Math.max(...samples), n: samples.length };
+}
+
+async function measureSession(server: Server) {
+  const { id, channel } = await ready(server);
+  const roundTrip = await measureRoundTrips(channel);
+  const stream = await measureStream(channel);
+  const interrupt = await measureInterrupts(server, id, channel);
+  await channel.close();
+  await server.client.shutdownKernel(id);
+  return { roundTrip, stream, interrupt };
+}
+
+async function stop(server: Server) {
+  server.process.kill('SIGTERM');
+  await new Promise((resolve) => {
+    if (server.process.exitCode !== null) resolve(null);
+    server.process.once('exit', resolve);
+    setTimeout(resolve, 10_000);
+  });
+}
+
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+async function main() {
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    host: `${process.platform} ${process.arch}`,
+  };
+
+  const jupyter = await startJupyter('jupyter-server-1.23', []);
+  const jupyterStarts = await measureStarts(jupyter, STARTS, 200);
+  const jupyterSession = await measureSession(jupyter);
+  await stop(jupyter);
+  const unlimited = await startJupyter('jupyter-server-1.23 (rate limit lifted)', [
+    '--ServerApp.iopub_data_rate_limit=1e12',
+    '--ServerApp.iopub_msg_rate_limit=1e9',
+  ]);
+  const { id: uid, channel: uchannel } = await ready(unlimited);
+  const jupyterUnlimitedStream = await measureStream(uchannel);
+  await uchannel.close();
+  await unlimited.client.shutdownKernel(uid);
+  await stop(unlimited);
+
+  const pooled = await startKiln('kiln (warm pool 1)', { KILN_WARM_POOL_SIZE: '1' });
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
+  const kilnPool = await measureStarts(pooled, STARTS, 15_000);
+  const kilnSession = await measureSession(pooled);
+  await stop(pooled);
+  const unpooled = await startKiln('kiln (no pool)', { KILN_WARM_POOL_SIZE: '0' });
+  const kilnNoPool = await measureStarts(unpooled, STARTS, 500);
+  await stop(unpooled);
+
+  const median = (samples: Array<{ ms: number }>) =>
+    percentile(
+      samples.map((s) => s.ms),
+      50,
+    );
+  const byOrigin = (samples: Array<{ ms: number; startedFrom: string }>, origin: string) =>
+    samples.filter((s) => s.startedFrom === origin);
+  const all = [...kilnPool, ...kilnNoPool];
+  const kilnReady = Object.fromEntries(
+    ['pool', 'snapshot', 'cold'].map((origin) => [
+      origin,
+      { p50: median(byOrigin(all, origin)), n: byOrigin(all, origin).length },
+    ]),
+  );
+  Object.assign(results, {
+    jupyter: {
+      ready: { p50: median(jupyterStarts), n: jupyterStarts.length },
+      ...jupyterSession,
+      streamRateLimitLifted: jupyterUnlimitedStream,
+    },
+    kiln: { ready: kilnReady, readySamples: all, ...kilnSession },
+  });
+
+  const j = results.jupyter as typeof jupyterSession & { ready: { p50: number } };
+  const k = kilnSession;
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  const rows = [
+    [
+      'Kernel ready after POST (p50)',
+      fmt(j.ready.p50),
+      Object.entries(kilnReady)
+        .filter(([, v]) => v.n > 0)
+        .map(([o, v]) => `${o}: ${fmt(v.p50)} (n=${v.n})`)
+        .join('<br>'),
+      ratio(
+        Math.min(
+          ...Object.values(kilnReady)
+            .filter((v) => v.n > 0)
+            .map((v) => v.p50),
+        ),
+        j.ready.p50,
+      ),
+    ],
+    [
+      '`1+1` round trip p50',
+      fmt(j.roundTrip.p50),
+      fmt(k.roundTrip.p50),
+      ratio(k.roundTrip.p50, j.roundTrip.p50),
+    ],
+    [
+      '`1+1` round trip p99',
+      fmt(j.roundTrip.p99),
+      fmt(k.roundTrip.p99),
+      ratio(k.roundTrip.p99, j.roundTrip.p99),
+    ],
+    [
+      '20 MB stdout: throughput',
+      `${(j.stream.bytesPerSecond / 1e6).toFixed(1)} MB/s (default limits); ${(jupyterUnlimitedStream.bytesPerSecond / 1e6).toFixed(1)} MB/s (limit lifted)`,
+      `${(k.stream.bytesPerSecond / 1e6).toFixed(1)} MB/s`,
+      ratio(k.stream.bytesPerSecond, jupyterUnlimitedStream.bytesPerSecond),
+    ],
+    [
+      '20 MB stdout: bytes lost',
+      `${j.stream.lost} (default; notice: ${j.stream.notice ? 'yes' : 'no'}); ${jupyterUnlimitedStream.lost} (limit lifted)`,
+      `${k.stream.lost}${k.stream.notice ? ` (notice: ${k.stream.notice})` : ''}`,
+      '',
+    ],
+    [
+      'Interrupt `while True: pass` (p50 / max)',
+      `${fmt(j.interrupt.p50)} / ${fmt(j.interrupt.max)}`,
+      `${fmt(k.interrupt.p50)} / ${fmt(k.interrupt.max)}`,
+      ratio(k.interrupt.p50, j.interrupt.p50),
+    ],
+  ];
+  const markdown = [
+    '# Kernel benchmark: Kiln gateway (runsc) vs Jupyter Server 1.23',
+    '',
+    `Run ${results.date} on ${results.host} with \`npx tsx bench/kernels/run.ts\`; same websocket client (legacy framing) for both.`,
+    `Round trips n=${ROUND_TRIPS}, kernel starts n=${STARTS} per configuration, interrupts n=${INTERRUPTS}. Ratio = Kiln / Jupyter.`,
+    '',
+    '| Measure | Jupyter Server 1.23 (no sandbox) | Kiln gateway (gVisor sandbox) | Ratio |',
+    '|---|---|---|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+  ].join('\n');
+  await mkdir(join(root, 'bench', 'results'), { recursive: true });
+  await writeFile(join(root, 'bench', 'results', 'kernels.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(root, 'bench', 'results', 'kernels.md'), markdown);
+  console.log(markdown);
+}
+
+main()
+  .then(
+    () => 0,
+    (error) => {
+      console.error(error);
+      return 1;
+    },
+  )
+  .then(async (code) => {
+    await Promise.all(started.filter((s) => s.process.exitCode === null).map(stop));
+    process.exit(code);
+  });

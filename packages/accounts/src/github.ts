@@ -1,0 +1,154 @@
+import { DomainError } from '@kiln/core';
+import type { Db } from '@kiln/db';
+import { GitHub, generateState } from 'arctic';
+import { recordAudit } from './audit.ts';
+import type { PublicUser } from './users.ts';
+import { normalizeEmail, personalWorkspaceName } from './users.ts';
+import { createWorkspaceTx, retryOnSlugRace } from './workspaces.ts';
+
+/** What Kiln needs from a GitHub account. */
+export interface GitHubProfile {
+  githubId: string;
+  login: string;
+  name: string | null;
+  /** The primary email, and whether GitHub has verified it. */
+  email: string | null;
+  emailVerified: boolean;
+}
+
+export interface GitHubAuth {
+  /** Where to send the browser, and the state to keep in a short-lived cookie. */
+  createAuthorization(): { url: URL; state: string };
+  /** Exchanges the callback code for a token and fetches the profile and primary email. */
+  validateCallback(code: string): Promise<GitHubProfile>;
+}
+
+/** GitHub OAuth via arctic. `apiUrl` and `fetch` exist for GitHub Enterprise and tests. */
+export function createGitHubAuth(options: {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  apiUrl?: string;
+  fetch?: typeof fetch;
+}): GitHubAuth {
+  const github = new GitHub(options.clientId, options.clientSecret, options.redirectUri);
+  const apiUrl = options.apiUrl ?? 'https://api.github.com';
+  const doFetch = options.fetch ?? fetch;
+  return {
+    createAuthorization() {
+      const state = generateState();
+      return { url: github.createAuthorizationURL(state, ['read:user', 'user:email']), state };
+    },
+    async validateCallback(code) {
+      let accessToken: string;
+      try {
+        accessToken = (await github.validateAuthorizationCode(code)).accessToken();
+      } catch {
+        throw new DomainError('INVALID_CREDENTIALS', 'GitHub sign-in failed; try again.');
+      }
+      return fetchGitHubProfile(accessToken, { apiUrl, fetch: doFetch });
+    },
+  };
+}
+
+/** Reads the user and primary email from GitHub's REST API with an access token. */
+export async function fetchGitHubProfile(
+  accessToken: string,
+  options: { apiUrl: string; fetch: typeof fetch },
+): Promise<GitHubProfile> {
+  const headers = {
+    Authorization: `Bearer ${accessToken}`,
+    Accept: 'application/vnd.github+json',
+    'User-Agent': 'kiln',
+  };
+  const userResponse = await options.fetch(`${options.apiUrl}/user`, { headers });
+  if (!userResponse.ok) throw new DomainError('INVALID_CREDENTIALS', 'GitHub sign-in failed; try again.');
+  const user = (await userResponse.json()) as { id: number; login: string; name: string | null };
+  const emailsResponse = await options.fetch(`${options.apiUrl}/user/emails`, { headers });
+  const emails = emailsResponse.ok
+    ? ((await emailsResponse.json()) as { email: string; primary: boolean; verified: boolean }[])
+    : [];
+  const primary = emails.find((entry) => entry.primary) ?? null;
+  return {
+    githubId: String(user.id),
+    login: user.login,
+    name: user.name,
+    email: primary?.email ?? null,
+    emailVerified: primary?.verified ?? false,
+  };
+}
+
+/**
+ * Finds or creates the Kiln user for a GitHub profile: by GitHub id first, then by a verified email
+ * (linking the GitHub account to the existing user), otherwise a new user with a personal workspace.
+ */
+export async function signInWithGitHub(
+  db: Db,
+  profile: GitHubProfile,
+  options: { ip?: string | null } = {},
+): Promise<{ user: PublicUser; created: boolean }> {
+  const select = { id: true, email: true, name: true } as const;
+  const byId = await db.user.findUnique({ where: { githubId: profile.githubId }, select });
+  if (byId) {
+    await recordAudit(db, {
+      action: 'user.sign_in',
+      actorId: byId.id,
+      target: byId.email,
+      metadata: { via: 'github' },
+      ip: options.ip,
+    });
+    return { user: byId, created: false };
+  }
+  if (!profile.email || !profile.emailVerified) {
+    throw new DomainError(
+      'BAD_REQUEST',
+      'Your GitHub account has no verified primary email; verify one on GitHub and try again.',
+    );
+  }
+  const email = normalizeEmail(profile.email);
+  const byEmail = await db.user.findUnique({ where: { email } });
+  if (byEmail) {
+    if (byEmail.githubId) {
+      throw new DomainError('CONFLICT', 'This email is already linked to another GitHub account.');
+    }
+    const linked = await db.user.update({
+      where: { id: byEmail.id },
+      data: { githubId: profile.githubId },
+      select,
+    });
+    await recordAudit(db, {
+      action: 'user.sign_in',
+      actorId: linked.id,
+      target: email,
+      metadata: { via: 'github', linked: true },
+      ip: options.ip,
+    });
+    return { user: linked, created: false };
+  }
+  const name = (profile.name?.trim() || profile.login).slice(0, 100);
+  const user = await retryOnSlugRace(
+    (retrying) =>
+      db.$transaction(async (tx) => {
+        const created = await tx.user.create({ data: { email, name, githubId: profile.githubId }, select });
+        await createWorkspaceTx(tx, created.id, {
+          name: personalWorkspaceName(name),
+          personal: true,
+          ip: options.ip,
+          randomSlug: retrying,
+        });
+        await recordAudit(tx, {
+          action: 'user.sign_up',
+          actorId: created.id,
+          target: email,
+          metadata: { via: 'github' },
+          ip: options.ip,
+        });
+        return created;
+      }),
+    async () =>
+      (await db.user.count({ where: { OR: [{ email }, { githubId: profile.githubId }] } })) > 0
+        ? new DomainError('CONFLICT', 'This account was just created; sign in again.')
+        : null,
+  );
+  return { user, created: true };
+}

@@ -1,0 +1,92 @@
+export {
+  API_TOKEN_PREFIX,
+  type ApiTokenListItem,
+  createApiToken,
+  listApiTokens,
+  type ResolvedApiToken,
+  resolveApiToken,
+  revokeApiToken,
+} from './api-tokens.ts';
+export { type AuditAction, type AuditListItem, listAudit, recordAudit } from './audit.ts';
+export {
+  createGitHubAuth,
+  fetchGitHubProfile,
+  type GitHubAuth,
+  type GitHubProfile,
+  signInWithGitHub,
+} from './github.ts';
+export {
+  acceptInvitation,
+  createInvitation,
+  INVITATION_TTL_MS,
+  type InvitationListItem,
+  type InvitationPreview,
+  listPendingInvitations,
+  previewInvitation,
+  revokeInvitation,
+} from './invitations.ts';
+export { createMailer, invitationEmail, type Mailer, type MailMessage } from './mailer.ts';
+export {
+  type Actor,
+  getMembership,
+  leaveWorkspace,
+  listMembers,
+  type MemberListItem,
+  removeMember,
+  transferOwnership,
+  updateMemberRole,
+} from './memberships.ts';
+export {
+  createNotebook,
+  deleteNotebook,
+  getNotebook,
+  listNotebooks,
+  type NotebookListItem,
+  renameNotebook,
+} from './notebooks.ts';
+export {
+  DEFAULT_PASSWORD_HASH_OPTIONS,
+  hashPassword,
+  type PasswordHashOptions,
+  TEST_PASSWORD_HASH_OPTIONS,
+  verifyPassword,
+} from './password.ts';
+export {
+  assertSignInAllowed,
+  clearSignInFailures,
+  recordSignInFailure,
+  SIGN_IN_LIMITS,
+} from './rate-limit.ts';
+export { ACTIONS, type Action, can, minimumRole, ROLES, roleRank } from './roles.ts';
+export {
+  CSRF_COOKIE,
+  CSRF_HEADER,
+  createSession,
+  deleteSession,
+  deleteUserSessions,
+  type NewSession,
+  type ResolvedSession,
+  resolveSession,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+} from './sessions.ts';
+export { randomToken, safeEqual, sha256 } from './tokens.ts';
+export {
+  changePassword,
+  normalizeEmail,
+  type PasswordOptions,
+  type PublicUser,
+  signInWithPassword,
+  signUp,
+  updateUserName,
+} from './users.ts';
+export {
+  createWorkspace,
+  deleteWorkspace,
+  getWorkspaceBySlug,
+  listWorkspaces,
+  renameWorkspace,
+  SLUG_PATTERN,
+  slugify,
+  type WorkspaceSummary,
+} from './workspaces.ts';

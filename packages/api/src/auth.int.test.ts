@@ -1,0 +1,174 @@
+import { SESSION_TTL_MS, SIGN_IN_LIMITS } from '@kiln/accounts';
+import type { TestDatabase } from '@kiln/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, insertUser, outcome, PASSWORD, withDatabase } from '../test/harness.ts';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await withDatabase();
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+describe('sign-up, sign-in and sign-out', () => {
+  it('signs up with a personal workspace, signs out and back in', async () => {
+    const browser = new Browser(t.db);
+    const signUp = await browser.api.auth.signUp({
+      email: ' Ada@Example.com ',
+      password: PASSWORD,
+      name: 'Ada',
+    });
+    expect(signUp.user.email).toBe('ada@example.com');
+    expect(signUp.personalWorkspace.slug).toBe('ada-s-workspace');
+    expect(browser.sessionToken).toBeTruthy();
+    const me = await browser.api.auth.me();
+    expect(me?.user.email).toBe('ada@example.com');
+    expect(me?.csrfToken).toBeTruthy();
+    const workspaces = await browser.api.workspace.list();
+    expect(workspaces).toEqual([
+      expect.objectContaining({ slug: 'ada-s-workspace', role: 'OWNER', personal: true }),
+    ]);
+
+    // Only the SHA-256 of the session token is stored.
+    const stored = await t.db.session.findMany({ where: { userId: signUp.user.id } });
+    expect(stored.map((s) => s.tokenHash)).not.toContain(browser.sessionToken);
+
+    await browser.api.auth.signOut();
+    expect(browser.sessionToken).toBeNull();
+    expect(await browser.api.auth.me()).toBeNull();
+
+    await expect(
+      browser.api.auth.signIn({ email: 'ada@example.com', password: 'wrong password!' }),
+    ).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: 'Wrong email or password.',
+    });
+    const signIn = await browser.api.auth.signIn({ email: 'ADA@example.com', password: PASSWORD });
+    expect(signIn.user.id).toBe(signUp.user.id);
+    expect((await browser.api.auth.me())?.user.name).toBe('Ada');
+  });
+
+  it('refuses a second account with the same email, and short passwords', async () => {
+    const user = await insertUser(t.db, 'dup');
+    const browser = new Browser(t.db);
+    await expect(
+      browser.api.auth.signUp({ email: user.email, password: PASSWORD, name: 'Dup' }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await expect(
+      browser.api.auth.signUp({ email: 'short@example.com', password: 'short', name: 'S' }),
+    ).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'password: Password must be at least 10 characters',
+    });
+  });
+
+  it('signs out everywhere, ending every session of the user', async () => {
+    const user = await insertUser(t.db, 'everywhere');
+    const laptop = new Browser(t.db);
+    const phone = new Browser(t.db);
+    await laptop.api.auth.signIn({ email: user.email, password: PASSWORD });
+    await phone.api.auth.signIn({ email: user.email, password: PASSWORD });
+    expect(await phone.api.auth.me()).not.toBeNull();
+    await laptop.api.auth.signOutEverywhere();
+    expect(await laptop.api.auth.me()).toBeNull();
+    expect(await phone.api.auth.me()).toBeNull();
+    expect(await t.db.session.count({ where: { userId: user.id } })).toBe(0);
+    const audit = await t.db.auditLog.findMany({
+      where: { actorId: user.id, action: 'user.sign_out_everywhere' },
+    });
+    expect(audit).toHaveLength(1);
+  });
+
+  it('rate limits after 5 failures per email, even with the right password', async () => {
+    const user = await insertUser(t.db, 'limited');
+    const browser = new Browser(t.db);
+    for (let i = 0; i < SIGN_IN_LIMITS.perEmail; i++) {
+      expect(
+        await outcome(browser.api.auth.signIn({ email: user.email, password: 'not the password' })),
+      ).toBe('UNAUTHORIZED');
+    }
+    await expect(browser.api.auth.signIn({ email: user.email, password: PASSWORD })).rejects.toMatchObject({
+      code: 'TOO_MANY_REQUESTS',
+      message: expect.stringContaining('Wait 15 minutes'),
+    });
+    // Once the window has passed the account is usable again.
+    await t.db.loginAttempt.updateMany({
+      where: { key: `email:${user.email}` },
+      data: { createdAt: new Date(Date.now() - SIGN_IN_LIMITS.windowMs - 1000) },
+    });
+    expect(await outcome(new Browser(t.db).api.auth.signIn({ email: user.email, password: PASSWORD }))).toBe(
+      'OK',
+    );
+  });
+
+  it('rate limits one IP after 20 failures across many emails', async () => {
+    const attacker = new Browser(t.db, { ip: '203.0.113.9' });
+    for (let i = 0; i < SIGN_IN_LIMITS.perIp; i++) {
+      expect(
+        await outcome(attacker.api.auth.signIn({ email: `nobody${i}@example.com`, password: 'guess-guess' })),
+      ).toBe('UNAUTHORIZED');
+    }
+    const user = await insertUser(t.db, 'victim');
+    expect(await outcome(attacker.api.auth.signIn({ email: user.email, password: PASSWORD }))).toBe(
+      'TOO_MANY_REQUESTS',
+    );
+    // Another IP is unaffected.
+    expect(await outcome(new Browser(t.db).api.auth.signIn({ email: user.email, password: PASSWORD }))).toBe(
+      'OK',
+    );
+  });
+
+  it('expires sessions after 30 idle days and slides the expiry while in use', async () => {
+    const user = await insertUser(t.db, 'expiry');
+    const browser = new Browser(t.db);
+    await browser.api.auth.signIn({ email: user.email, password: PASSWORD });
+    const session = await t.db.session.findFirstOrThrow({ where: { userId: user.id } });
+    expect(session.expiresAt.getTime() - session.createdAt.getTime()).toBe(SESSION_TTL_MS);
+
+    // Used two hours ago: this request pushes the expiry 30 days from now.
+    await t.db.session.update({
+      where: { id: session.id },
+      data: { lastSeenAt: new Date(Date.now() - 2 * 3600_000), expiresAt: new Date(Date.now() + 3600_000) },
+    });
+    expect(await browser.api.auth.me()).not.toBeNull();
+    const renewed = await t.db.session.findUniqueOrThrow({ where: { id: session.id } });
+    expect(renewed.expiresAt.getTime()).toBeGreaterThan(Date.now() + SESSION_TTL_MS - 60_000);
+
+    await t.db.session.update({
+      where: { id: session.id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    expect(await browser.api.auth.me()).toBeNull();
+    expect(browser.sessionToken).toBeNull();
+    expect(await outcome(browser.api.workspace.list())).toBe('UNAUTHORIZED');
+  });
+
+  it('changes the password, keeping this session and ending the others', async () => {
+    const user = await insertUser(t.db, 'changer');
+    const laptop = new Browser(t.db);
+    const phone = new Browser(t.db);
+    await laptop.api.auth.signIn({ email: user.email, password: PASSWORD });
+    await phone.api.auth.signIn({ email: user.email, password: PASSWORD });
+    await expect(
+      laptop.api.account.changePassword({
+        currentPassword: 'wrong password',
+        newPassword: 'a new password 123',
+      }),
+    ).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await laptop.api.account.changePassword({ currentPassword: PASSWORD, newPassword: 'a new password 123' });
+    expect(await laptop.api.auth.me()).not.toBeNull();
+    expect(await phone.api.auth.me()).toBeNull();
+    const fresh = new Browser(t.db);
+    expect(await outcome(fresh.api.auth.signIn({ email: user.email, password: PASSWORD }))).toBe(
+      'UNAUTHORIZED',
+    );
+    expect(await outcome(fresh.api.auth.signIn({ email: user.email, password: 'a new password 123' }))).toBe(
+      'OK',
+    );
+    await laptop.api.account.update({ name: 'Changed Name' });
+    expect((await laptop.api.auth.me())?.user.name).toBe('Changed Name');
+  });
+});

@@ -1,0 +1,4 @@
+export { type Context, type ContextOptions, createContext } from './context.ts';
+export { type KilnErrorData, setInternalErrorReporter } from './error-formatter.ts';
+export { type AppRouter, appRouter } from './root.ts';
+export { CSRF_FAILED_MESSAGE, createCallerFactory } from './trpc.ts';

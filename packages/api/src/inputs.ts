@@ -1,0 +1,63 @@
+import { SLUG_PATTERN } from '@kiln/accounts';
+import { z } from 'zod';
+
+// Control characters (NUL above all, which Postgres rejects in text) never belong in names, nor
+// do unpaired UTF-16 surrogates, which Postgres refuses in JSON (the audit log keeps names there).
+const CONTROL_CHARS = /\p{Cc}/u;
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** A trimmed, single-line, non-empty text of at most `max` characters. */
+export function text(label: string, max = 100) {
+  return z
+    .string(`${label} must be text`)
+    .max(max * 4, `${label} must be at most ${max} characters`)
+    .trim()
+    .min(1, `${label} cannot be empty`)
+    .max(max, `${label} must be at most ${max} characters`)
+    .refine((value) => !CONTROL_CHARS.test(value), `${label} cannot contain control characters`)
+    .refine((value) => !LONE_SURROGATE.test(value), `${label} contains an invalid character`);
+}
+
+/** An id of a row: always a uuid. */
+export function id(label: string) {
+  return z.uuid(`${label} is not a valid id`);
+}
+
+export const email = z
+  .string('Email must be text')
+  .max(254, 'Email must be at most 254 characters')
+  .trim()
+  .toLowerCase()
+  .pipe(z.email('Enter a valid email address'));
+
+export const newPassword = z
+  .string('Password must be text')
+  .min(10, 'Password must be at least 10 characters')
+  .max(200, 'Password must be at most 200 characters');
+
+export const existingPassword = z
+  .string('Password must be text')
+  .min(1, 'Enter your password')
+  .max(200, 'Password must be at most 200 characters');
+
+export const slug = z
+  .string('Address must be text')
+  .max(48, 'Address must be at most 48 characters')
+  .trim()
+  .toLowerCase()
+  .regex(
+    SLUG_PATTERN,
+    'Address uses lower-case letters, digits and dashes, and starts and ends with a letter or digit',
+  );
+
+export const role = z.enum(
+  ['OWNER', 'ADMIN', 'EDITOR', 'VIEWER'],
+  'Role must be OWNER, ADMIN, EDITOR or VIEWER',
+);
+export const invitableRole = z.enum(['ADMIN', 'EDITOR', 'VIEWER'], 'Role must be ADMIN, EDITOR or VIEWER');
+
+/** Secrets from links (invitation tokens). */
+export const linkToken = z
+  .string('Token must be text')
+  .min(1, 'Token is missing')
+  .max(200, 'Token is too long');

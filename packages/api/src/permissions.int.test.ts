@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import type { TestDatabase } from '@kiln/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Caller,
+  createTeam,
+  EVERYONE,
+  outcome,
+  PASSWORD,
+  type Team,
+  type Who,
+  withDatabase,
+} from '../test/harness.ts';
+import { appRouter } from './root.ts';
+
+/**
+ * Every procedure, who may call it, and a valid input. A procedure missing here fails the test.
+ * `scope: 'workspace'` means outsiders get NOT_FOUND; members without the right get FORBIDDEN;
+ * signed-out callers of non-public procedures get UNAUTHORIZED.
+ */
+interface Row {
+  scope: 'public' | 'account' | 'workspace';
+  allowed: Who[];
+  call: (api: Caller, team: Team, who: Who) => Promise<unknown>;
+  /** Each permitted caller needs its own team (the call consumes what it acts on). */
+  fresh?: boolean;
+}
+
+const SIGNED_IN: Who[] = ['owner', 'admin', 'editor', 'viewer', 'outsider'];
+const MEMBERS: Who[] = ['owner', 'admin', 'editor', 'viewer'];
+const EDITORS: Who[] = ['owner', 'admin', 'editor'];
+const ADMINS: Who[] = ['owner', 'admin'];
+const OWNERS: Who[] = ['owner'];
+
+function ownToken(team: Team, who: Who) {
+  return who === 'owner' || who === 'admin' || who === 'editor' || who === 'viewer'
+    ? team.tokens[who]
+    : team.tokens.owner;
+}
+
+const TABLE: Record<string, Row> = {
+  'auth.me': { scope: 'public', allowed: EVERYONE, call: (api) => api.auth.me() },
+  'auth.config': { scope: 'public', allowed: EVERYONE, call: (api) => api.auth.config() },
+  'auth.signUp': {
+    scope: 'public',
+    allowed: EVERYONE,
+    call: (api) =>
+      api.auth.signUp({ email: `new-${randomUUID()}@example.com`, password: PASSWORD, name: 'New' }),
+  },
+  'auth.signIn': {
+    scope: 'public',
+    allowed: EVERYONE,
+    call: (api, team) => api.auth.signIn({ email: team.users.editor.email, password: PASSWORD }),
+  },
+  'auth.signOut': { scope: 'public', allowed: EVERYONE, call: (api) => api.auth.signOut() },
+  'auth.signOutEverywhere': {
+    scope: 'account',
+    allowed: SIGNED_IN,
+    call: (api) => api.auth.signOutEverywhere(),
+  },
+  'account.update': {
+    scope: 'account',
+    allowed: SIGNED_IN,
+    call: (api) => api.account.update({ name: 'Renamed' }),
+  },
+  'account.changePassword': {
+    scope: 'account',
+    allowed: SIGNED_IN,
+    call: (api) =>
+      api.account.changePassword({ currentPassword: PASSWORD, newPassword: 'another password 42' }),
+  },
+  'workspace.list': { scope: 'account', allowed: SIGNED_IN, call: (api) => api.workspace.list() },
+  'workspace.get': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.workspace.get({ slug: team.workspace.slug }),
+  },
+  'workspace.create': {
+    scope: 'account',
+    allowed: SIGNED_IN,
+    call: (api) => api.workspace.create({ name: 'Fresh team' }),
+  },
+  'workspace.rename': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) => api.workspace.rename({ workspaceId: team.workspace.id, name: 'Renamed team' }),
+  },
+  'workspace.delete': {
+    scope: 'workspace',
+    allowed: OWNERS,
+    call: (api, team) =>
+      api.workspace.delete({ workspaceId: team.workspace.id, confirm: team.workspace.slug }),
+  },
+  'workspace.transferOwnership': {
+    scope: 'workspace',
+    allowed: OWNERS,
+    call: (api, team) =>
+      api.workspace.transferOwnership({ workspaceId: team.workspace.id, userId: team.users.target.id }),
+  },
+  'member.list': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.member.list({ workspaceId: team.workspace.id }),
+  },
+  'member.updateRole': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) =>
+      api.member.updateRole({ workspaceId: team.workspace.id, userId: team.users.target.id, role: 'VIEWER' }),
+  },
+  'member.remove': {
+    fresh: true,
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) => api.member.remove({ workspaceId: team.workspace.id, userId: team.users.target.id }),
+  },
+  'member.leave': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.member.leave({ workspaceId: team.workspace.id }),
+  },
+  'invitation.list': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) => api.invitation.list({ workspaceId: team.workspace.id }),
+  },
+  'invitation.create': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) =>
+      api.invitation.create({
+        workspaceId: team.workspace.id,
+        email: `x-${randomUUID()}@example.com`,
+        role: 'VIEWER',
+      }),
+  },
+  'invitation.revoke': {
+    fresh: true,
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) =>
+      api.invitation.revoke({ workspaceId: team.workspace.id, invitationId: team.invitation.id }),
+  },
+  'invitation.preview': {
+    scope: 'public',
+    allowed: EVERYONE,
+    call: (api, team) => api.invitation.preview({ token: team.invitation.token }),
+  },
+  'invitation.accept': {
+    fresh: true,
+    scope: 'account',
+    allowed: SIGNED_IN,
+    call: (api, team) => api.invitation.accept({ token: team.invitation.token }),
+  },
+  'notebook.list': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.notebook.list({ workspaceId: team.workspace.id }),
+  },
+  'notebook.create': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) => api.notebook.create({ workspaceId: team.workspace.id, name: 'New notebook' }),
+  },
+  'notebook.rename': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.notebook.rename({ workspaceId: team.workspace.id, notebookId: team.notebookId, name: 'Renamed' }),
+  },
+  'notebook.delete': {
+    fresh: true,
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) => api.notebook.delete({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
+  'apiToken.list': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.apiToken.list({ workspaceId: team.workspace.id }),
+  },
+  'apiToken.create': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) =>
+      api.apiToken.create({ workspaceId: team.workspace.id, name: 'ci', expiresInDays: 30 }),
+  },
+  'apiToken.revoke': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team, who) =>
+      api.apiToken.revoke({ workspaceId: team.workspace.id, tokenId: ownToken(team, who).id }),
+  },
+  'audit.list': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) => api.audit.list({ workspaceId: team.workspace.id }),
+  },
+};
+
+function expected(row: Row, who: Who): string {
+  if (row.allowed.includes(who)) return 'OK';
+  if (who === 'signedOut') return 'UNAUTHORIZED';
+  if (who === 'outsider' && row.scope === 'workspace') return 'NOT_FOUND';
+  return 'FORBIDDEN';
+}
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await withDatabase({ max: 8 });
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+const procedures = Object.keys(appRouter._def.procedures).sort();
+
+describe('permission matrix', () => {
+  it('has a row for every procedure', () => {
+    expect(procedures.filter((path) => !(path in TABLE))).toEqual([]);
+    expect(Object.keys(TABLE).filter((path) => !procedures.includes(path))).toEqual([]);
+  });
+
+  it.each(procedures)('%s: each role gets exactly its rights', async (path) => {
+    const row = TABLE[path];
+    if (!row) throw new Error(`No permission row for ${path}`);
+    // Refused callers go first, against an untouched team. Permitted callers share that team too,
+    // except for rows marked `fresh`, whose mutation would change what the next caller meets.
+    const shared = await createTeam(t.db);
+    const order = [...EVERYONE].sort(
+      (a, b) => Number(row.allowed.includes(a)) - Number(row.allowed.includes(b)),
+    );
+    const results: [Who, string][] = [];
+    for (const who of order) {
+      const team = row.fresh && row.allowed.includes(who) ? await createTeam(t.db) : shared;
+      results.push([who, await outcome(row.call(team.browsers[who].api, team, who))]);
+    }
+    expect(Object.fromEntries(results)).toEqual(
+      Object.fromEntries(EVERYONE.map((who) => [who, expected(row, who)])),
+    );
+  });
+});
+
+describe('members of other workspaces learn nothing', () => {
+  const workspaceScoped = Object.entries(TABLE).filter(([, row]) => row.scope === 'workspace');
+  // Outsiders change nothing, so one team serves every row.
+  let team: Team | undefined;
+
+  it.each(workspaceScoped.map(([path]) => path))(
+    '%s: same answer as for a workspace that does not exist',
+    async (path) => {
+      const row = TABLE[path] as Row;
+      team ??= await createTeam(t.db);
+      const outsider = team.browsers.outsider.api;
+      const real = await row.call(outsider, team, 'outsider').then(
+        () => ({ ok: true }),
+        (error: { code: string; message: string }) => ({ code: error.code, message: error.message }),
+      );
+      const ghost: Team = {
+        ...team,
+        workspace: { ...team.workspace, id: randomUUID(), slug: `ghost-${randomUUID().slice(0, 8)}` },
+      };
+      const missing = await row.call(outsider, ghost, 'outsider').then(
+        () => ({ ok: true }),
+        (error: { code: string; message: string }) => ({ code: error.code, message: error.message }),
+      );
+      expect(real).toEqual({ code: 'NOT_FOUND', message: 'Workspace not found' });
+      expect(missing).toEqual(real);
+    },
+  );
+
+  it('objects of another workspace answer NOT_FOUND, even to its admins', async () => {
+    const team = await createTeam(t.db);
+    const api = team.browsers.owner.api;
+    const workspaceId = team.workspace.id;
+    const outsiderId = team.users.outsider.id;
+    const attempts: Record<string, () => Promise<unknown>> = {
+      notebookRename: () =>
+        api.notebook.rename({ workspaceId, notebookId: team.otherNotebookId, name: 'pwned' }),
+      notebookDelete: () => api.notebook.delete({ workspaceId, notebookId: team.otherNotebookId }),
+      memberRole: () => api.member.updateRole({ workspaceId, userId: outsiderId, role: 'VIEWER' }),
+      memberRemove: () => api.member.remove({ workspaceId, userId: outsiderId }),
+      transfer: () => api.workspace.transferOwnership({ workspaceId, userId: outsiderId }),
+      invitationRevoke: () => api.invitation.revoke({ workspaceId, invitationId: team.otherInvitationId }),
+      tokenRevoke: () =>
+        api.apiToken.revoke({ workspaceId: team.otherWorkspace.id, tokenId: team.tokens.owner.id }),
+    };
+    const results: Record<string, string> = {};
+    for (const [name, call] of Object.entries(attempts)) results[name] = await outcome(call());
+    expect(Object.values(results)).toEqual(Object.values(attempts).map(() => 'NOT_FOUND'));
+    const other = await t.db.notebook.findUniqueOrThrow({ where: { id: team.otherNotebookId } });
+    expect(other.name).toBe('Secret');
+    expect(await t.db.membership.count({ where: { userId: outsiderId } })).toBe(1);
+  });
+});

@@ -1,0 +1,23 @@
+import { accountRouter } from './routers/account.ts';
+import { apiTokenRouter } from './routers/api-token.ts';
+import { auditRouter } from './routers/audit.ts';
+import { authRouter } from './routers/auth.ts';
+import { invitationRouter } from './routers/invitation.ts';
+import { memberRouter } from './routers/member.ts';
+import { notebookRouter } from './routers/notebook.ts';
+import { workspaceRouter } from './routers/workspace.ts';
+import { router } from './trpc.ts';
+
+export const appRouter = router({
+  auth: authRouter,
+  account: accountRouter,
+  workspace: workspaceRouter,
+  member: memberRouter,
+  invitation: invitationRouter,
+  notebook: notebookRouter,
+  apiToken: apiTokenRouter,
+  audit: auditRouter,
+});
+
+/** The router type the web client is generated from. */
+export type AppRouter = typeof appRouter;

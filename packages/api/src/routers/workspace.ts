@@ -1,0 +1,67 @@
+import {
+  createWorkspace,
+  deleteWorkspace,
+  getWorkspaceBySlug,
+  listWorkspaces,
+  renameWorkspace,
+  transferOwnership,
+} from '@kiln/accounts';
+import { DomainError } from '@kiln/core';
+import { z } from 'zod';
+import { id, slug, text } from '../inputs.ts';
+import {
+  authedProcedure,
+  router,
+  sessionProcedure,
+  WORKSPACE_NOT_FOUND,
+  workspaceProcedure,
+} from '../trpc.ts';
+
+export const workspaceRouter = router({
+  list: authedProcedure.query(({ ctx }) =>
+    listWorkspaces(ctx.db, ctx.user.id, { onlyWorkspaceId: ctx.apiToken?.workspaceId }),
+  ),
+
+  get: authedProcedure
+    .input(
+      z.object({
+        slug: z.string('Address must be text').min(1, 'Address is missing').max(100, 'Address is too long'),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const workspace = await getWorkspaceBySlug(ctx.db, ctx.user.id, input.slug);
+      if (ctx.apiToken && ctx.apiToken.workspaceId !== workspace.id) {
+        throw new DomainError('NOT_FOUND', WORKSPACE_NOT_FOUND);
+      }
+      return workspace;
+    }),
+
+  create: sessionProcedure
+    .input(z.object({ name: text('Name'), slug: slug.optional() }))
+    .mutation(({ ctx, input }) => createWorkspace(ctx.db, ctx.user.id, { ...input, ip: ctx.ip })),
+
+  rename: workspaceProcedure('workspace.update')
+    .input(z.object({ name: text('Name') }))
+    .mutation(({ ctx, input }) =>
+      renameWorkspace(ctx.db, { userId: ctx.user.id, ip: ctx.ip }, input.workspaceId, input.name),
+    ),
+
+  delete: workspaceProcedure('workspace.delete')
+    .input(z.object({ confirm: z.string('Confirmation must be text').max(100, 'Confirmation is too long') }))
+    .mutation(async ({ ctx, input }) => {
+      await deleteWorkspace(ctx.db, { userId: ctx.user.id, ip: ctx.ip }, input.workspaceId, input.confirm);
+      return { ok: true as const };
+    }),
+
+  transferOwnership: workspaceProcedure('workspace.transfer')
+    .input(z.object({ userId: id('User') }))
+    .mutation(async ({ ctx, input }) => {
+      await transferOwnership(
+        ctx.db,
+        { userId: ctx.user.id, role: ctx.member.role, ip: ctx.ip },
+        input.workspaceId,
+        input.userId,
+      );
+      return { ok: true as const };
+    }),
+});

@@ -1,0 +1,287 @@
+import type { TestDatabase } from '@kiln/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTeam, insertUser, outcome, signedIn, withDatabase } from '../test/harness.ts';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await withDatabase();
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+describe('workspaces', () => {
+  it('creates workspaces with unique slugs and shows them to members only', async () => {
+    const user = await insertUser(t.db, 'creator');
+    const browser = await signedIn(t.db, user.id);
+    const first = await browser.api.workspace.create({ name: 'Deep Learning Lab' });
+    const second = await browser.api.workspace.create({ name: 'Deep  Learning  Lab!' });
+    expect(first.slug).toBe('deep-learning-lab');
+    expect(second.slug).toBe('deep-learning-lab-2');
+    await expect(
+      browser.api.workspace.create({ name: 'Taken', slug: 'deep-learning-lab' }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await expect(browser.api.workspace.create({ name: 'Bad', slug: 'Not A Slug' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    const got = await browser.api.workspace.get({ slug: 'deep-learning-lab' });
+    expect(got).toMatchObject({ name: 'Deep Learning Lab', role: 'OWNER', memberCount: 1, personal: false });
+    const stranger = await signedIn(t.db, (await insertUser(t.db, 'stranger')).id);
+    expect(await outcome(stranger.api.workspace.get({ slug: 'deep-learning-lab' }))).toBe('NOT_FOUND');
+  });
+
+  it('deleting a workspace needs its slug typed and removes its notebooks, members, invitations and tokens', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    const owner = team.browsers.owner.api;
+    await expect(owner.workspace.delete({ workspaceId, confirm: 'wrong' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining(team.workspace.slug),
+    });
+    expect(await t.db.notebook.count({ where: { workspaceId } })).toBe(1);
+    await owner.workspace.delete({ workspaceId, confirm: team.workspace.slug });
+    expect(await t.db.workspace.count({ where: { id: workspaceId } })).toBe(0);
+    expect(await t.db.notebook.count({ where: { workspaceId } })).toBe(0);
+    expect(await t.db.membership.count({ where: { workspaceId } })).toBe(0);
+    expect(await t.db.invitation.count({ where: { workspaceId } })).toBe(0);
+    expect(await t.db.apiToken.count({ where: { workspaceId } })).toBe(0);
+    expect(await outcome(owner.notebook.list({ workspaceId }))).toBe('NOT_FOUND');
+    // The audit trail survives the workspace.
+    const entry = await t.db.auditLog.findFirst({
+      where: { action: 'workspace.deleted', target: team.workspace.slug },
+    });
+    expect(entry?.actorId).toBe(team.users.owner.id);
+  });
+
+  it('a personal workspace cannot be deleted', async () => {
+    const user = await insertUser(t.db, 'solo');
+    const browser = await signedIn(t.db, user.id);
+    const ws = await browser.api.workspace.create({ name: 'Mine' });
+    await t.db.workspace.update({ where: { id: ws.id }, data: { personal: true } });
+    expect(await outcome(browser.api.workspace.delete({ workspaceId: ws.id, confirm: ws.slug }))).toBe(
+      'FORBIDDEN',
+    );
+  });
+});
+
+describe('members and owners', () => {
+  it('the last owner cannot be demoted, removed or leave', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    const owner = team.browsers.owner.api;
+    // Two owners: one may step down.
+    await owner.member.updateRole({ workspaceId, userId: team.users.coOwner.id, role: 'ADMIN' });
+    await expect(
+      owner.member.updateRole({ workspaceId, userId: team.users.owner.id, role: 'ADMIN' }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('at least one owner'),
+    });
+    expect(await outcome(owner.member.remove({ workspaceId, userId: team.users.owner.id }))).toBe('CONFLICT');
+    expect(await outcome(owner.member.leave({ workspaceId }))).toBe('CONFLICT');
+    const members = await owner.member.list({ workspaceId });
+    expect(members.filter((m) => m.role === 'OWNER').map((m) => m.userId)).toEqual([team.users.owner.id]);
+  });
+
+  it('only owners grant or change the owner role; admins manage the rest', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    const admin = team.browsers.admin.api;
+    expect(
+      await outcome(admin.member.updateRole({ workspaceId, userId: team.users.target.id, role: 'OWNER' })),
+    ).toBe('FORBIDDEN');
+    expect(
+      await outcome(admin.member.updateRole({ workspaceId, userId: team.users.coOwner.id, role: 'VIEWER' })),
+    ).toBe('FORBIDDEN');
+    expect(await outcome(admin.member.remove({ workspaceId, userId: team.users.coOwner.id }))).toBe(
+      'FORBIDDEN',
+    );
+    expect(
+      await outcome(admin.member.updateRole({ workspaceId, userId: team.users.target.id, role: 'ADMIN' })),
+    ).toBe('OK');
+    await admin.member.remove({ workspaceId, userId: team.users.target.id });
+    expect((await admin.member.list({ workspaceId })).map((m) => m.userId)).not.toContain(
+      team.users.target.id,
+    );
+    const target = await signedIn(t.db, team.users.target.id);
+    expect(await outcome(target.api.notebook.list({ workspaceId }))).toBe('NOT_FOUND');
+    const actions = (await admin.audit.list({ workspaceId })).items.map((item) => item.action);
+    expect(actions).toEqual(expect.arrayContaining(['member.role_changed', 'member.removed']));
+  });
+
+  it('transfers ownership: the new owner is OWNER and the old one becomes ADMIN', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    await t.db.membership.deleteMany({ where: { workspaceId, userId: team.users.coOwner.id } });
+    const owner = team.browsers.owner.api;
+    expect(
+      await outcome(owner.workspace.transferOwnership({ workspaceId, userId: team.users.outsider.id })),
+    ).toBe('NOT_FOUND');
+    await owner.workspace.transferOwnership({ workspaceId, userId: team.users.editor.id });
+    const roles = Object.fromEntries(
+      (await owner.member.list({ workspaceId })).map((m) => [m.userId, m.role]),
+    );
+    expect(roles[team.users.editor.id]).toBe('OWNER');
+    expect(roles[team.users.owner.id]).toBe('ADMIN');
+    expect(await outcome(owner.workspace.delete({ workspaceId, confirm: team.workspace.slug }))).toBe(
+      'FORBIDDEN',
+    );
+    expect(
+      await outcome(
+        team.browsers.editor.api.member.updateRole({
+          workspaceId,
+          userId: team.users.owner.id,
+          role: 'VIEWER',
+        }),
+      ),
+    ).toBe('OK');
+  });
+});
+
+describe('invitations', () => {
+  it('invites by link, lets whoever is signed in accept once, and records who accepted', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    const admin = team.browsers.admin.api;
+    const created = await admin.invitation.create({
+      workspaceId,
+      email: 'New.Person@Example.com',
+      role: 'EDITOR',
+    });
+    expect(created.emailed).toBe(false);
+    expect(created.url).toMatch(/^http:\/\/kiln\.test\/invite\/[A-Za-z0-9_-]{43}$/);
+    const token = created.url.split('/').at(-1) as string;
+    expect(await t.db.invitation.count({ where: { tokenHash: token } })).toBe(0);
+
+    const pending = await admin.invitation.list({ workspaceId });
+    expect(pending.map((p) => p.email)).toContain('new.person@example.com');
+
+    const anonymous = team.browsers.signedOut.api;
+    const preview = await anonymous.invitation.preview({ token });
+    expect(preview).toMatchObject({
+      workspaceName: 'Team',
+      role: 'EDITOR',
+      invitedBy: 'admin',
+      expired: false,
+      accepted: false,
+    });
+    expect(await outcome(anonymous.invitation.accept({ token }))).toBe('UNAUTHORIZED');
+
+    // Accepted by a user with a different email: allowed, and the audit log says who.
+    const other = await insertUser(t.db, 'other-address');
+    const browser = await signedIn(t.db, other.id);
+    expect(await browser.api.invitation.accept({ token })).toEqual({
+      workspaceId,
+      slug: team.workspace.slug,
+    });
+    expect((await browser.api.workspace.get({ slug: team.workspace.slug })).role).toBe('EDITOR');
+    const entry = await t.db.auditLog.findFirstOrThrow({
+      where: { workspaceId, action: 'invitation.accepted' },
+    });
+    expect(entry.actorId).toBe(other.id);
+    expect(entry.metadata).toMatchObject({ invitedEmail: 'new.person@example.com' });
+
+    // Single use.
+    const third = await signedIn(t.db, (await insertUser(t.db, 'third')).id);
+    await expect(third.api.invitation.accept({ token })).rejects.toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      message: 'This invitation has already been used; ask for a new one.',
+    });
+    expect((await anonymous.invitation.preview({ token })).accepted).toBe(true);
+    expect((await admin.invitation.list({ workspaceId })).map((p) => p.email)).not.toContain(
+      'new.person@example.com',
+    );
+  });
+
+  it('expired and revoked invitations do not work; unknown tokens are NOT_FOUND', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    const user = await signedIn(t.db, (await insertUser(t.db, 'late')).id);
+    await t.db.invitation.update({
+      where: { id: team.invitation.id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    expect((await user.api.invitation.preview({ token: team.invitation.token })).expired).toBe(true);
+    await expect(user.api.invitation.accept({ token: team.invitation.token })).rejects.toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      message: 'This invitation has expired; ask for a new one.',
+    });
+    expect(await outcome(user.api.workspace.get({ slug: team.workspace.slug }))).toBe('NOT_FOUND');
+
+    const fresh = await team.browsers.owner.api.invitation.create({
+      workspaceId,
+      email: 'r@example.com',
+      role: 'VIEWER',
+    });
+    const token = fresh.url.split('/').at(-1) as string;
+    await team.browsers.owner.api.invitation.revoke({ workspaceId, invitationId: fresh.id });
+    expect(await outcome(user.api.invitation.accept({ token }))).toBe('NOT_FOUND');
+    expect(await outcome(user.api.invitation.preview({ token: 'no-such-token' }))).toBe('NOT_FOUND');
+    await expect(
+      team.browsers.owner.api.invitation.create({
+        workspaceId,
+        email: team.users.viewer.email,
+        role: 'VIEWER',
+      }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(
+      await outcome(
+        team.browsers.owner.api.invitation.create({
+          workspaceId,
+          email: 'o@example.com',
+          role: 'OWNER' as 'ADMIN',
+        }),
+      ),
+    ).toBe('BAD_REQUEST');
+  });
+
+  it('emails the link when a mailer is configured', async () => {
+    const team = await createTeam(t.db);
+    const sent: { to: string; subject: string; text: string }[] = [];
+    const admin = team.browsers.admin;
+    const base = await admin.contextOptions();
+    const { createContext } = await import('./context.ts');
+    const { appRouter } = await import('./root.ts');
+    const { createCallerFactory } = await import('./trpc.ts');
+    const caller = createCallerFactory(appRouter)(() =>
+      createContext({ ...base, mailer: { send: async (m) => void sent.push(m), close() {} } }),
+    );
+    const created = await caller.invitation.create({
+      workspaceId: team.workspace.id,
+      email: 'mail@example.com',
+      role: 'VIEWER',
+    });
+    expect(created.emailed).toBe(true);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.to).toBe('mail@example.com');
+    expect(sent[0]?.text).toContain(created.url);
+  });
+});
+
+describe('audit log', () => {
+  it('pages through entries newest first', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    for (let i = 0; i < 55; i++) {
+      await t.db.auditLog.create({
+        data: {
+          workspaceId,
+          action: 'workspace.renamed',
+          target: `n${i}`,
+          createdAt: new Date(Date.now() - i * 1000),
+        },
+      });
+    }
+    const admin = team.browsers.admin.api;
+    const first = await admin.audit.list({ workspaceId });
+    expect(first.items).toHaveLength(50);
+    expect(first.items[0]?.target).toBe('n0');
+    expect(first.nextCursor).toBe(first.items.at(-1)?.id);
+    const second = await admin.audit.list({ workspaceId, cursor: first.nextCursor });
+    const seen = new Set([...first.items, ...second.items].map((item) => item.id));
+    expect(seen.size).toBe(first.items.length + second.items.length);
+    expect(second.nextCursor).toBeNull();
+  });
+});

@@ -1,0 +1,17 @@
+export { createCollabServer, defaultConfiguration } from './collab-server.ts';
+export { createMemoryStore } from './memory-store.ts';
+export type {
+  AfterStorePayload,
+  CollabServer,
+  CollabUser,
+  Configuration,
+  DirectConnection,
+  DocumentStore,
+  OnAuthenticatePayload,
+  OnChangePayload,
+  OnErrorPayload,
+  OnLoadDocumentPayload,
+  RoomInfo,
+  StoredDocument,
+  UpdateId,
+} from './types.ts';

@@ -1,0 +1,63 @@
+import { DomainError } from '@kiln/core';
+import type { Db } from '@kiln/db';
+import type { DocumentStore } from './types.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function notebookId(name: string): string {
+  if (!UUID.test(name)) throw new DomainError('NOT_FOUND', `No notebook ${JSON.stringify(name)}`);
+  return name;
+}
+
+// Prisma's missing-related-record and foreign-key codes: the notebook was deleted under the room.
+function isMissingNotebook(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'P2003' || code === 'P2025';
+}
+
+/**
+ * A DocumentStore over the `NotebookUpdate` table: document names are notebook ids, and a deleted
+ * notebook takes its update log with it (foreign key cascade).
+ */
+export function createPostgresStore(db: Db): DocumentStore {
+  return {
+    async load(name) {
+      const id = notebookId(name);
+      const notebook = await db.notebook.findUnique({ where: { id }, select: { id: true } });
+      if (!notebook) throw new DomainError('NOT_FOUND', `No notebook ${id}`);
+      const rows = await db.notebookUpdate.findMany({
+        where: { notebookId: id },
+        orderBy: { id: 'asc' },
+        select: { id: true, data: true },
+      });
+      return { updates: rows.map((row) => row.data), lastId: rows.at(-1)?.id ?? null };
+    },
+
+    async append(name, update) {
+      try {
+        const row = await db.notebookUpdate.create({
+          data: { notebookId: notebookId(name), data: new Uint8Array(update) },
+          select: { id: true },
+        });
+        return row.id;
+      } catch (error) {
+        if (isMissingNotebook(error)) throw new DomainError('NOT_FOUND', `Notebook ${name} was deleted`);
+        throw error;
+      }
+    },
+
+    async compact(name, state, upToId, expectedRows) {
+      const id = notebookId(name);
+      return db.$transaction(async (tx) => {
+        // Serializes compactions of one notebook across processes; appends are not blocked.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('kiln-collab'), hashtext(${id}))`;
+        const where = { notebookId: id, id: { lte: upToId } };
+        if (expectedRows !== undefined && (await tx.notebookUpdate.count({ where })) !== expectedRows)
+          return false;
+        await tx.notebookUpdate.deleteMany({ where });
+        await tx.notebookUpdate.create({ data: { notebookId: id, data: new Uint8Array(state) } });
+        return true;
+      });
+    },
+  };
+}

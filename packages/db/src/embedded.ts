@@ -1,0 +1,114 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+export interface EmbeddedPostgresOptions {
+  /** Folder the database lives in, created on first start; omitted, the database lives in memory. */
+  dataDir?: string;
+  /** TCP port; 0 (the default) lets the OS pick one, which `url` then carries. */
+  port?: number;
+  host?: string;
+  /** Client connections served at once, across all processes; each pg pool holds up to its `max`. */
+  maxConnections?: number;
+}
+
+export interface EmbeddedPostgres {
+  /** A postgresql:// URL any Postgres client (pg, Prisma's adapter-pg) can use. */
+  url: string;
+  port: number;
+  /** Closes every connection and flushes the database to `dataDir`. */
+  stop(): Promise<void>;
+}
+
+const PID_FILE = 'kiln-embedded.pid';
+
+/**
+ * PGlite (Postgres compiled to WebAssembly) served over the Postgres wire protocol, so several
+ * processes with connection pools can share it. Queries from all connections run one at a time;
+ * a connection inside a transaction keeps the database until it commits or rolls back.
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions = {},
+): Promise<EmbeddedPostgres> {
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
+  if (dataDir) await claimDataDir(dataDir);
+  let db: PGlite | undefined;
+  try {
+    db = await PGlite.create(dataDir ? { dataDir } : {});
+    keepExtendedQueriesTogether(db);
+    const server = new PGLiteSocketServer({
+      db,
+      host,
+      port: options.port ?? 0,
+      maxConnections: options.maxConnections ?? 100,
+    });
+    await server.start();
+    const port = Number(server.getServerConn().split(':').pop());
+    const opened = db;
+    let stopping: Promise<void> | undefined;
+    return {
+      url: `postgresql://postgres@${host.includes(':') ? `[${host}]` : host}:${port}/postgres`,
+      port,
+      stop() {
+        stopping ??= (async () => {
+          await server.stop();
+          // Detaching a handler that was mid-transaction rolls it back asynchronously; let that finish.
+          await new Promise((done) => setImmediate(done));
+          await opened.close();
+          if (dataDir) await rm(join(dataDir, PID_FILE), { force: true });
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await db?.close().catch(() => undefined);
+    if (dataDir) await rm(join(dataDir, PID_FILE), { force: true });
+    throw error;
+  }
+}
+
+/** PGlite has no lock of its own; a second process opening the same folder would corrupt it. */
+async function claimDataDir(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  const pidFile = join(dataDir, PID_FILE);
+  const holder = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (holder && holder !== process.pid && isAlive(holder)) {
+    throw new Error(`The embedded database in ${dataDir} is already in use by process ${holder}.`);
+  }
+  await writeFile(pidFile, `${process.pid}\n`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// Extended-protocol messages up to the Sync that ends them: Parse, Bind, Describe, Execute, Close, Flush.
+const EXTENDED = new Set(['P', 'B', 'D', 'E', 'C', 'H'].map((c) => c.charCodeAt(0)));
+const SYNC = 'S'.charCodeAt(0);
+const SIMPLE_QUERY = 'Q'.charCodeAt(0);
+
+/**
+ * The socket server's multiplexer hands the single backend to another connection between any two
+ * messages unless a transaction block is open. Between Parse and Sync none is, so a query whose
+ * messages arrive in two TCP reads (a large parameter) could have another connection's Parse replace
+ * its unnamed statement. Reporting "in transaction" until the Sync keeps each query's messages together.
+ */
+function keepExtendedQueriesTogether(db: PGlite): void {
+  let midQuery = false;
+  const exec = db.execProtocolRawStream.bind(db);
+  db.execProtocolRawStream = (message, options) => {
+    const type = message[0] ?? 0;
+    if (EXTENDED.has(type)) midQuery = true;
+    else if (type === SYNC || type === SIMPLE_QUERY) midQuery = false;
+    return exec(message, options);
+  };
+  const inTransaction = db.isInTransaction.bind(db);
+  db.isInTransaction = () => midQuery || inTransaction();
+}

@@ -1,0 +1,54 @@
+export { repairDuplicateCells, watchCellIdentity } from './document/cell-identity.ts';
+export { CELL_ID_PATTERN, isValidCellId, randomCellId } from './document/cell-ids.ts';
+export {
+  cellToJson,
+  createYCell,
+  createYOutput,
+  deleteCell,
+  findCell,
+  findCellIndex,
+  getCellId,
+  getCellOutputs,
+  insertCell,
+  moveCell,
+  type NewCell,
+  outputToJson,
+} from './document/cells.ts';
+export {
+  getCellMetadata,
+  getNotebookMetadata,
+  setCellMetadata,
+  setNotebookMetadata,
+} from './document/metadata.ts';
+export {
+  type CreateNotebookOptions,
+  createNotebookDoc,
+  getCells,
+  getNbformatMinor,
+  NBFORMAT_MAJOR,
+  NBFORMAT_MINOR,
+  type NotebookParts,
+  notebookParts,
+  upgradeToNbformat45,
+  type YCell,
+  type YOutput,
+} from './document/notebook-doc.ts';
+export type {
+  CellJson,
+  ExecutionState,
+  JsonObject,
+  JsonValue,
+  NotebookJson,
+  OutputJson,
+} from './document/types.ts';
+export { findDisplayOutputs, updateDisplayOutputs } from './outputs/display-updates.ts';
+export {
+  DEFAULT_OUTPUT_LIMITS,
+  defaultTruncationNote,
+  formatBytes,
+  type OutputLimits,
+  type TruncationInfo,
+} from './outputs/limits.ts';
+export { type IopubMessage, outputFromMessage } from './outputs/messages.ts';
+export { OutputWriter, type OutputWriterOptions, type OverflowEvent } from './outputs/output-writer.ts';
+export { appendStreamText, renderTerminalLine, type StreamColumn } from './outputs/terminal-text.ts';

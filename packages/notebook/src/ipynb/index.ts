@@ -1,0 +1,5 @@
+export { type IpynbToYDocOptions, ipynbToYDoc, type YDocToIpynbOptions, yDocToIpynb } from './convert.ts';
+export { parseIpynb } from './parse.ts';
+export { pythonJsonDumps } from './python-json.ts';
+export { serializeIpynb } from './serialize.ts';
+export { pySplitLinesKeepEnds } from './split-lines.ts';

@@ -1,0 +1,113 @@
+import { isDomainError } from '@kiln/core';
+import { describe, expect, it } from 'vitest';
+import { CELL_ID_PATTERN } from '../document/cell-ids.ts';
+import { parseIpynb } from './parse.ts';
+
+const nb = (cells: unknown[], minor = 5, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ nbformat: 4, nbformat_minor: minor, metadata: {}, cells, ...extra });
+
+function errorOf(text: string): { code: string; message: string } {
+  try {
+    parseIpynb(text);
+  } catch (error) {
+    if (isDomainError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error('expected parseIpynb to fail');
+}
+
+describe('parseIpynb', () => {
+  it('names the line and column of broken JSON', () => {
+    const error = errorOf('{\n "nbformat": 4,\n "cells": [,]\n}');
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.message).toMatch(/not valid JSON: expected a value, found "," \(line 3, column 12\)/);
+  });
+
+  it('refuses nbformat 3 and below, and files without a version', () => {
+    expect(errorOf(JSON.stringify({ nbformat: 3, nbformat_minor: 0, worksheets: [] })).message).toMatch(
+      /nbformat 3 notebook; only nbformat 4 is supported/,
+    );
+    expect(errorOf('{"cells": []}').message).toMatch(/no "nbformat" version/);
+    expect(errorOf('[1, 2]').message).toMatch(/must be a JSON object/);
+  });
+
+  it('names the cell and field that is wrong', () => {
+    expect(
+      errorOf(
+        nb([
+          { cell_type: 'markdown', metadata: {}, source: 'ok' },
+          { metadata: {}, source: '' },
+        ]),
+      ).message,
+    ).toBe('cells[1]: "cell_type" must be a string');
+    expect(
+      errorOf(
+        nb([
+          {
+            cell_type: 'code',
+            metadata: {},
+            source: '',
+            outputs: [{ output_type: 'stream', name: 'stdout', text: 3 }],
+          },
+        ]),
+      ).message,
+    ).toBe('cells[0].outputs[0]: stream "text" must be a string or a list of strings');
+    expect(errorOf(nb([{ cell_type: 'code', metadata: {}, source: [1] }])).message).toBe(
+      'cells[0]: "source" must be a string or a list of strings',
+    );
+  });
+
+  it('accepts 4.0 to 4.5, joins multi-line strings and drops transient keys like nbformat', () => {
+    for (const minor of [0, 1, 2, 3, 4, 5]) {
+      const parsed = parseIpynb(
+        nb(
+          [
+            {
+              cell_type: 'code',
+              id: 'c1',
+              metadata: { trusted: true, tags: ['a'] },
+              source: ['x = 1\n', 'x'],
+              execution_count: 1,
+              outputs: [
+                { output_type: 'stream', name: 'stdout', text: ['a\n', 'b'] },
+                {
+                  output_type: 'display_data',
+                  data: { 'text/plain': ['1\n', '2'], 'application/json': ['k'] },
+                  metadata: {},
+                },
+              ],
+            },
+          ],
+          minor,
+          { metadata: { signature: 'sha256:x', kernelspec: { name: 'python3' } } },
+        ),
+      );
+      const cell = parsed.cells[0];
+      expect(parsed.nbformat_minor).toBe(minor);
+      expect(parsed.metadata).toEqual({ kernelspec: { name: 'python3' } });
+      expect(cell?.source).toBe('x = 1\nx');
+      expect(cell?.metadata).toEqual({ tags: ['a'] });
+      expect(cell?.outputs?.[0]?.text).toBe('a\nb');
+      expect(cell?.outputs?.[1]?.data).toEqual({ 'text/plain': '1\n2', 'application/json': ['k'] });
+    }
+  });
+
+  it('gives 4.5 cells without an id, or with a repeated one, a new valid id (as nbformat does)', () => {
+    const md = (id?: string) => ({
+      cell_type: 'markdown',
+      metadata: {},
+      source: 'same',
+      ...(id ? { id } : {}),
+    });
+    const parsed = parseIpynb(nb([md('dup'), md(), md('dup'), md('keep')]));
+    const ids = parsed.cells.map((cell) => cell.id as string);
+    expect(ids[0]).toBe('dup');
+    expect(ids[3]).toBe('keep');
+    expect(new Set(ids).size).toBe(4);
+    for (const id of ids) expect(id).toMatch(CELL_ID_PATTERN);
+    // Same file, same ids: reloading must not change the document.
+    expect(parseIpynb(nb([md('dup'), md(), md('dup'), md('keep')])).cells.map((cell) => cell.id)).toEqual(
+      ids,
+    );
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * `json.dumps(value, sort_keys=True, indent=1, separators=(',', ': '), ensure_ascii=False)` as
+ * CPython writes it, which is what nbformat's writer uses.
+ */
+export function pythonJsonDumps(value: unknown): string {
+  const out: string[] = [];
+  write(value, '', out);
+  return out.join('');
+}
+
+function write(value: unknown, indent: string, out: string[]): void {
+  if (value === null || value === undefined) {
+    out.push('null');
+  } else if (typeof value === 'string') {
+    // JSON.stringify escapes exactly CPython's set for ensure_ascii=False: " \ \b \f \n \r \t and other C0 controls as \u00xx.
+    out.push(JSON.stringify(value));
+  } else if (typeof value === 'number') {
+    out.push(pythonNumber(value));
+  } else if (typeof value === 'boolean') {
+    out.push(value ? 'true' : 'false');
+  } else if (Array.isArray(value)) {
+    if (value.length === 0) {
+      out.push('[]');
+      return;
+    }
+    const inner = `${indent} `;
+    out.push('[');
+    for (let i = 0; i < value.length; i++) {
+      out.push(i === 0 ? `\n${inner}` : `,\n${inner}`);
+      write(value[i], inner, out);
+    }
+    out.push(`\n${indent}]`);
+  } else if (typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record)
+      .filter((key) => record[key] !== undefined)
+      .sort(compareCodePoints);
+    if (keys.length === 0) {
+      out.push('{}');
+      return;
+    }
+    const inner = `${indent} `;
+    out.push('{');
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      out.push(i === 0 ? `\n${inner}` : `,\n${inner}`, JSON.stringify(key), ': ');
+      write(record[key], inner, out);
+    }
+    out.push(`\n${indent}}`);
+  } else {
+    throw new TypeError(`cannot write a ${typeof value} as JSON`);
+  }
+}
+
+/** Python sorts str keys by code point; JS's default sort compares UTF-16 units, which differs past U+FFFF. */
+export function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    const surrogateA = ca >= 0xd800 && ca <= 0xdfff;
+    const surrogateB = cb >= 0xd800 && cb <= 0xdfff;
+    if (surrogateA === surrogateB) return ca - cb;
+    return surrogateA ? 1 : -1;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * A number as CPython's json writes it. Integral values are written as ints (JSON numbers carry
+ * no int/float distinction once parsed in JS); others follow `float.__repr__`: shortest round-trip
+ * digits, scientific notation below 1e-4 and from 1e16 on, two-digit exponents.
+ */
+export function pythonNumber(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Number.POSITIVE_INFINITY) return 'Infinity';
+  if (value === Number.NEGATIVE_INFINITY) return '-Infinity';
+  if (Number.isInteger(value)) return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
+  const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
+  const exponent = Number(exponentText);
+  const negative = mantissa.startsWith('-');
+  const digits = mantissa.replace('-', '').replace('.', '');
+  const sign = negative ? '-' : '';
+  if (exponent < -4 || exponent >= 16) {
+    const body = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const expSign = exponent < 0 ? '-' : '+';
+    return `${sign}${body}e${expSign}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  }
+  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
+  const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
+  const fraction = digits.slice(exponent + 1) || '0';
+  return `${sign}${whole}.${fraction}`;
+}
