@@ -10,6 +10,19 @@ const config: NextConfig = {
   outputFileTracingRoot: repoRoot,
   poweredByHeader: false,
   reactStrictMode: true,
+  async headers() {
+    return [
+      {
+        source: '/:path*',
+        headers: [
+          // Invitation links carry their token in the path; never leak it to other sites via Referer.
+          { key: 'Referrer-Policy', value: 'same-origin' },
+          { key: 'X-Content-Type-Options', value: 'nosniff' },
+          { key: 'X-Frame-Options', value: 'DENY' },
+        ],
+      },
+    ];
+  },
 };
 
 export default config;

@@ -1,19 +1,24 @@
 // One server under test, in its own process so its CPU and heap are measured apart from the clients.
 // `kiln`: @kiln/collab with token authentication and the Postgres store on a fresh test database.
+// `kiln-memory`: the same with the memory store.
 // `reference`: y-websocket 2.1's own server (bin/utils setupWSConnection) on a plain ws server, in memory.
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createCollabServer } from '@kiln/collab';
+import { createCollabServer, createMemoryStore } from '@kiln/collab';
 import { createPostgresStore } from '@kiln/collab/postgres';
 import { createTestDatabase } from '@kiln/db/testing';
 import { WebSocketServer } from 'ws';
 import { benchToken } from './token.ts';
 
-type Request = { type: 'notebooks'; count: number } | { type: 'memory' } | { type: 'stats' } | { type: 'exit' };
+type Request =
+  | { type: 'notebooks'; count: number }
+  | { type: 'memory' }
+  | { type: 'stats' }
+  | { type: 'exit' };
 
 const kind = process.argv[2];
 const send = (message: unknown) => process.send?.(message);
@@ -25,11 +30,11 @@ async function main() {
   let stats: () => Promise<unknown> = async () => ({});
   let shutdown: () => Promise<void> = async () => {};
 
-  if (kind === 'kiln') {
-    const database = await createTestDatabase({ max: 8 });
-    const workspace = await database.db.workspace.create({ data: { name: 'Bench', slug: 'bench' } });
+  if (kind === 'kiln' || kind === 'kiln-memory') {
+    const database = kind === 'kiln' ? await createTestDatabase({ max: 8 }) : null;
+    const workspace = await database?.db.workspace.create({ data: { name: 'Bench', slug: 'bench' } });
     const collab = createCollabServer({
-      store: createPostgresStore(database.db),
+      store: database ? createPostgresStore(database.db) : createMemoryStore(),
       onAuthenticate: ({ request, documentName }) => {
         const token = new URL(request.url ?? '/', 'http://x').searchParams.get('token') ?? '';
         const [user = ''] = token.split('.');
@@ -45,15 +50,24 @@ async function main() {
     createNotebooks = async (count) => {
       const names: string[] = [];
       for (let i = 0; i < count; i++) {
-        const notebook = await database.db.notebook.create({ data: { workspaceId: workspace.id, name: `nb${i}` } });
+        if (!database || !workspace) {
+          names.push(randomUUID());
+          continue;
+        }
+        const notebook = await database.db.notebook.create({
+          data: { workspaceId: workspace.id, name: `nb${i}` },
+        });
         names.push(notebook.id);
       }
       return names;
     };
-    stats = async () => ({ storedRows: await database.db.notebookUpdate.count(), rooms: collab.rooms().length });
+    stats = async () => ({
+      storedRows: database ? await database.db.notebookUpdate.count() : null,
+      openRooms: collab.rooms().length,
+    });
     shutdown = async () => {
       await collab.close();
-      await database.drop();
+      await database?.drop();
     };
   } else if (kind === 'reference') {
     const require = createRequire(import.meta.url);
@@ -74,7 +88,8 @@ async function main() {
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
   process.on('message', async (request: Request) => {
-    if (request.type === 'notebooks') send({ type: 'notebooks', names: await createNotebooks(request.count) });
+    if (request.type === 'notebooks')
+      send({ type: 'notebooks', names: await createNotebooks(request.count) });
     if (request.type === 'memory') {
       for (let i = 0; i < 3; i++) gc?.();
       const usage = process.memoryUsage();

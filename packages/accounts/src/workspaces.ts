@@ -172,8 +172,10 @@ export async function getWorkspaceBySlug(
   userId: string,
   slug: string,
 ): Promise<WorkspaceSummary & { memberCount: number }> {
+  const wanted = slug.trim().toLowerCase();
+  if (!SLUG_PATTERN.test(wanted)) throw new DomainError('NOT_FOUND', 'Workspace not found');
   const membership = await db.membership.findFirst({
-    where: { userId, workspace: { slug: slug.toLowerCase() } },
+    where: { userId, workspace: { slug: wanted } },
     include: { workspace: { include: { _count: { select: { memberships: true } } } } },
   });
   if (!membership) throw new DomainError('NOT_FOUND', 'Workspace not found');

@@ -26,6 +26,16 @@ const FIELDS = [
   'expiresInDays',
 ];
 
+const NASTY: unknown[] = [
+  'nul\u0000byte',
+  '\ud800 lone surrogate',
+  MEGABYTE,
+  '\'; DROP TABLE "User"; --',
+  'ℌ𝔢𝔩𝔩𝔬 👩‍👩‍👧',
+  null,
+  { nested: [{ deeper: null }] },
+];
+
 /** A small deterministic PRNG (mulberry32), so a failure reproduces with the same seed. */
 function prng(seed: number) {
   let a = seed >>> 0;
@@ -118,6 +128,7 @@ describe('fuzzing every procedure', () => {
     const team = await createTeam(t.db);
     const owner = team.browsers.owner;
     const signedOut = new Browser(t.db);
+    const script = new Browser(t.db, { apiToken: team.tokens.admin.token });
     const next = generator(paths.indexOf(path) + 1, team);
     const isQuery =
       (appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)[path]?._def
@@ -125,7 +136,7 @@ describe('fuzzing every procedure', () => {
     const failures: { input: string; code: string; message: string }[] = [];
     for (let i = 0; i < INPUTS_PER_PROCEDURE; i++) {
       const input = next();
-      for (const browser of i % 4 === 0 ? [owner, signedOut] : [owner]) {
+      for (const browser of i % 4 === 0 ? [owner, signedOut] : i % 4 === 2 ? [owner, script] : [owner]) {
         // Keep the owner signed in and an owner, so the fuzzing reaches deep into every procedure.
         if (!owner.sessionToken)
           owner.sessionToken = (await createSession(t.db, { userId: team.users.owner.id })).token;
@@ -156,6 +167,23 @@ describe('fuzzing every procedure', () => {
           update: { role: 'OWNER' },
         })
         .catch(() => undefined);
+    }
+    // A systematic sweep besides the random one: each nasty value in every field at once.
+    for (const nasty of NASTY) {
+      if (!owner.sessionToken)
+        owner.sessionToken = (await createSession(t.db, { userId: team.users.owner.id })).token;
+      const input = Object.fromEntries(FIELDS.map((field) => [field, nasty]));
+      input.workspaceId = team.workspace.id;
+      const procedure = path
+        .split('.')
+        .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], owner.api);
+      const code = await (procedure as (input: unknown) => Promise<unknown>)(input).then(
+        () => 'OK',
+        (error: unknown) => (error instanceof TRPCError ? error.code : 'NOT_A_TRPC_ERROR'),
+      );
+      if (code === 'INTERNAL_SERVER_ERROR' || code === 'NOT_A_TRPC_ERROR') {
+        failures.push({ input: JSON.stringify(nasty).slice(0, 80), code, message: 'sweep' });
+      }
     }
     expect(failures).toEqual([]);
   });

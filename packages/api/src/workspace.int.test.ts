@@ -85,6 +85,24 @@ describe('members and owners', () => {
     expect(members.filter((m) => m.role === 'OWNER').map((m) => m.userId)).toEqual([team.users.owner.id]);
   });
 
+  it('two owners demoting each other at once still leave one owner', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    const coOwner = await signedIn(t.db, team.users.coOwner.id);
+    const results = await Promise.all([
+      outcome(
+        team.browsers.owner.api.member.updateRole({
+          workspaceId,
+          userId: team.users.coOwner.id,
+          role: 'ADMIN',
+        }),
+      ),
+      outcome(coOwner.api.member.updateRole({ workspaceId, userId: team.users.owner.id, role: 'ADMIN' })),
+    ]);
+    expect(results.sort()).toEqual(['CONFLICT', 'OK']);
+    expect(await t.db.membership.count({ where: { workspaceId, role: 'OWNER' } })).toBe(1);
+  });
+
   it('only owners grant or change the owner role; admins manage the rest', async () => {
     const team = await createTeam(t.db);
     const workspaceId = team.workspace.id;
@@ -195,6 +213,22 @@ describe('invitations', () => {
     );
   });
 
+  it('two people accepting the same link at once: exactly one gets in', async () => {
+    const team = await createTeam(t.db);
+    const [a, b] = await Promise.all([insertUser(t.db, 'racer-a'), insertUser(t.db, 'racer-b')]);
+    const [browserA, browserB] = await Promise.all([signedIn(t.db, a.id), signedIn(t.db, b.id)]);
+    const results = await Promise.all([
+      outcome(browserA.api.invitation.accept({ token: team.invitation.token })),
+      outcome(browserB.api.invitation.accept({ token: team.invitation.token })),
+    ]);
+    expect(results.sort()).toEqual(['OK', 'PRECONDITION_FAILED']);
+    expect(
+      await t.db.membership.count({
+        where: { workspaceId: team.workspace.id, userId: { in: [a.id, b.id] } },
+      }),
+    ).toBe(1);
+  });
+
   it('expired and revoked invitations do not work; unknown tokens are NOT_FOUND', async () => {
     const team = await createTeam(t.db);
     const workspaceId = team.workspace.id;
@@ -261,6 +295,49 @@ describe('invitations', () => {
 });
 
 describe('audit log', () => {
+  it('records the security-relevant actions of a workspace, with who did them', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    const owner = team.browsers.owner.api;
+    await owner.workspace.rename({ workspaceId, name: 'Renamed' });
+    const invitation = await owner.invitation.create({
+      workspaceId,
+      email: 'audit@example.com',
+      role: 'VIEWER',
+    });
+    await owner.invitation.revoke({ workspaceId, invitationId: invitation.id });
+    const token = await owner.apiToken.create({ workspaceId, name: 'audit' });
+    await owner.apiToken.revoke({ workspaceId, tokenId: token.id });
+    await owner.member.updateRole({ workspaceId, userId: team.users.target.id, role: 'VIEWER' });
+    await owner.member.remove({ workspaceId, userId: team.users.target.id });
+    await owner.workspace.transferOwnership({ workspaceId, userId: team.users.admin.id });
+    const { items } = await owner.audit.list({ workspaceId });
+    // Sorted: entries made within one millisecond have no defined order.
+    expect(
+      items
+        .slice(0, 8)
+        .map((item) => item.action)
+        .sort(),
+    ).toEqual(
+      [
+        'workspace.ownership_transferred',
+        'member.removed',
+        'member.role_changed',
+        'api_token.revoked',
+        'api_token.created',
+        'invitation.revoked',
+        'invitation.created',
+        'workspace.renamed',
+      ].sort(),
+    );
+    expect(items.find((item) => item.action === 'workspace.ownership_transferred')?.actor).toEqual({
+      name: 'owner',
+      email: team.users.owner.email,
+    });
+    // Viewers and editors cannot read it.
+    expect(await outcome(team.browsers.editor.api.audit.list({ workspaceId }))).toBe('FORBIDDEN');
+  });
+
   it('pages through entries newest first', async () => {
     const team = await createTeam(t.db);
     const workspaceId = team.workspace.id;

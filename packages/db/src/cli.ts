@@ -42,24 +42,30 @@ async function main(argv: string[]): Promise<number> {
     case 'embedded': {
       const dataDir = values['data-dir'];
       if (!dataDir) return usage('embedded needs --data-dir');
+      // Listening before the server exists, so a signal during a first (slow) initdb still ends cleanly.
+      let signalled: () => void = () => undefined;
+      const signal = new Promise<void>((done) => {
+        signalled = done;
+      });
+      const onSignal = () => signalled();
+      process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
       const server = await startEmbeddedPostgres({
         dataDir,
         port: integer(values.port, 'port') ?? 0,
         host: values.host,
         maxConnections: integer(values['max-connections'], 'max-connections'),
       });
-      const stopped = new Promise<void>((done) => {
-        const stop = () => {
-          process.off('SIGTERM', stop).off('SIGINT', stop);
-          server.stop().then(done, (error) => {
-            console.error(error);
-            done();
-          });
-        };
-        process.on('SIGTERM', stop).on('SIGINT', stop);
+      const stopped = signal.then(async () => {
+        process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+        await server.stop();
       });
       if (values.migrate) {
-        for (const name of await applyMigrations(server.url)) log(`applied migration ${name}`);
+        try {
+          for (const name of await applyMigrations(server.url)) log(`applied migration ${name}`);
+        } catch (error) {
+          await server.stop();
+          throw error;
+        }
       }
       log(`embedded Postgres ready at ${server.url}`);
       await stopped;

@@ -69,15 +69,20 @@ export async function startEmbeddedPostgres(
   }
 }
 
-/** PGlite has no lock of its own; a second process opening the same folder would corrupt it. */
+/**
+ * PGlite has no lock of its own and a second process opening the same folder would corrupt it, so
+ * the folder records its server's pid and, where /proc exists, that process's start time: a pid
+ * reused after a crash or a container restart is then not mistaken for a running server.
+ */
 async function claimDataDir(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   const pidFile = join(dataDir, PID_FILE);
-  const holder = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-  if (holder && holder !== process.pid && isAlive(holder)) {
-    throw new Error(`The embedded database in ${dataDir} is already in use by process ${holder}.`);
+  const [pidText = '', started = ''] = (await readFile(pidFile, 'utf8').catch(() => '')).trim().split(' ');
+  const pid = Number(pidText);
+  if (pid && pid !== process.pid && isAlive(pid) && (await startTime(pid)) === started) {
+    throw new Error(`The embedded database in ${dataDir} is already in use by process ${pid}.`);
   }
-  await writeFile(pidFile, `${process.pid}\n`);
+  await writeFile(pidFile, `${process.pid} ${await startTime(process.pid)}\n`);
 }
 
 function isAlive(pid: number): boolean {
@@ -87,6 +92,13 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Field 22 of /proc/<pid>/stat (clock ticks since boot); empty where /proc is missing. */
+async function startTime(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
 }
 
 // Extended-protocol messages up to the Sync that ends them: Parse, Bind, Describe, Execute, Close, Flush.

@@ -29,7 +29,8 @@ export async function writeMigrationSql(
   const sql = await prismaSchemaSql({ url: options.url, from });
   if (!options.name) return { sql };
   if (!/^[a-z0-9_]+$/.test(options.name)) throw new Error('--name may hold only a-z, 0-9 and _');
-  if (sql.trim() === '') throw new Error('schema.prisma has no changes to migrate');
+  const statements = sql.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('--'));
+  if (statements.length === 0) throw new Error('schema.prisma has no changes to migrate');
   const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
   const folder = join(options.migrationsDir ?? defaultMigrationsDir, `${stamp}_${options.name}`);
   await mkdir(folder);

@@ -57,20 +57,31 @@ export async function prismaSchemaSql(options: PrismaSchemaSqlOptions): Promise<
   }
 }
 
+interface EngineModule {
+  SchemaEngine: { new: (options: unknown, log: () => void, adapter: unknown) => Promise<WasmSchemaEngine> };
+}
+
+let engineModule: Promise<EngineModule> | undefined;
+
+/** The module's glue keeps one wasm instance in module state, so it is instantiated once per process. */
+function loadEngineModule(): Promise<EngineModule> {
+  engineModule ??= (async () => {
+    // The package imports its .wasm as an ES module, which Node 20 cannot; instantiate it by hand.
+    const require = createRequire(import.meta.url);
+    const gluePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+    const glue = await import(gluePath);
+    const bytes = await readFile(gluePath.replace(/\.js$/, '.wasm'));
+    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const { instance } = await wasm.instantiate(bytes, { './schema_engine_bg.js': glue });
+    glue.__wbg_set_wasm(instance.exports);
+    (instance.exports.__wbindgen_start as () => void)();
+    return glue as EngineModule;
+  })();
+  return engineModule;
+}
+
 async function loadEngine(url: string, datamodel: string) {
-  // The package imports its .wasm as an ES module, which Node 20 cannot; instantiate it by hand.
-  const require = createRequire(import.meta.url);
-  const gluePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
-  const glue = await import(gluePath);
-  const bytes = await readFile(gluePath.replace(/\.js$/, '.wasm'));
-  const { instance } = await (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly.instantiate(
-    bytes,
-    {
-      './schema_engine_bg.js': glue,
-    },
-  );
-  glue.__wbg_set_wasm(instance.exports);
-  (instance.exports.__wbindgen_start as () => void)();
+  const glue = await loadEngineModule();
   // The engine connects once (to learn the server version) even for a diff between two schemas.
   const factory = new PrismaPg({ connectionString: url, max: 1 });
   const opened: { dispose(): Promise<void> }[] = [];
@@ -80,7 +91,7 @@ async function loadEngine(url: string, datamodel: string) {
     opened.push(adapter);
     return adapter;
   };
-  const engine: WasmSchemaEngine = await glue.SchemaEngine.new(
+  const engine = await glue.SchemaEngine.new(
     { datamodels: [['schema.prisma', datamodel]] },
     () => undefined,
     bindMigrationAwareSqlAdapterFactory(factory),

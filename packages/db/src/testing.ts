@@ -30,11 +30,21 @@ const templates = new Map<string, Promise<string>>();
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const adminUrl = options.adminUrl ?? DEFAULT_ADMIN_URL;
   const migrationsDir = options.migrationsDir ?? defaultMigrationsDir;
-  const template = options.migrate === false ? 'template0' : await cachedTemplate(adminUrl, migrationsDir);
   const name = `kiln_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  await withAdmin(adminUrl, async (admin) => {
-    await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);
-  });
+  const create = async (template: string) =>
+    withAdmin(adminUrl, (admin) =>
+      admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`),
+    );
+  if (options.migrate === false) {
+    await create('template0');
+  } else {
+    await create(await cachedTemplate(adminUrl, migrationsDir)).catch(async (error: { code?: string }) => {
+      // Another run with other migrations replaced the template this process had cached.
+      if (error.code !== '3D000') throw error;
+      templates.delete(`${adminUrl}\n${migrationsDir}`);
+      await create(await cachedTemplate(adminUrl, migrationsDir));
+    });
+  }
   const url = databaseUrl(adminUrl, name);
   const db = createDb(url, { max: options.max ?? 4 });
   let dropped = false;
@@ -72,6 +82,7 @@ async function ensureTemplate(adminUrl: string, migrationsDir: string): Promise<
   await withAdmin(adminUrl, async (admin) => {
     await admin.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
     try {
+      await dropStale(admin, name);
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
       if (exists.rowCount) return;
       // Built under another name and renamed when complete, so a crash never leaves a half-migrated template.
@@ -85,6 +96,22 @@ async function ensureTemplate(adminUrl: string, migrationsDir: string): Promise<
     }
   });
   return name;
+}
+
+/** Drops templates of other migration sets and test databases a crashed run left over a day ago. */
+async function dropStale(admin: pg.Client, currentTemplate: string): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    `SELECT datname FROM pg_database WHERE datname LIKE 'kiln\\_test\\_%'`,
+  );
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const { datname } of rows) {
+    const created = /^kiln_test_([0-9a-z]+)_[0-9a-f]{8}$/.exec(datname)?.[1];
+    const stale = datname.startsWith('kiln_test_template_')
+      ? datname !== currentTemplate && !datname.endsWith('_building')
+      : created !== undefined && Number.parseInt(created, 36) < dayAgo;
+    if (stale)
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`).catch(() => undefined);
+  }
 }
 
 async function withAdmin<T>(adminUrl: string, run: (admin: pg.Client) => Promise<T>): Promise<T> {

@@ -51,14 +51,19 @@ describe('tRPC route handler', () => {
   });
 
   it('refuses a signed-out mutation without a matching CSRF header', async () => {
-    const response = await post('auth.signIn', account, { cookie: 'kiln_csrf=abc123', 'x-kiln-csrf': 'other' });
+    const response = await post('auth.signIn', account, {
+      cookie: 'kiln_csrf=abc123',
+      'x-kiln-csrf': 'other',
+    });
     expect(response.status).toBe(403);
     expect(JSON.stringify(await response.json())).toContain('CSRF check failed');
   });
 
   it('recognises the session cookie', async () => {
     const response = await get('auth.me', { cookie: sessionCookie });
-    const body = (await response.json()) as { result: { data: { json: { user: { email: string }; csrfToken: string } } } };
+    const body = (await response.json()) as {
+      result: { data: { json: { user: { email: string }; csrfToken: string } } };
+    };
     expect(body.result.data.json.user.email).toBe(account.email);
     csrfToken = body.result.data.json.csrfToken;
     expect(csrfToken).toBeTruthy();
@@ -68,24 +73,37 @@ describe('tRPC route handler', () => {
     const workspaces = await get('workspace.list', { cookie: sessionCookie });
     const list = (await workspaces.json()) as { result: { data: { json: Array<{ id: string }> } } };
     const workspaceId = list.result.data.json[0]?.id;
-    const created = await post('apiToken.create', { workspaceId, name: 'test' }, { cookie: sessionCookie, 'x-kiln-csrf': csrfToken });
+    const created = await post(
+      'apiToken.create',
+      { workspaceId, name: 'test' },
+      { cookie: sessionCookie, 'x-kiln-csrf': csrfToken },
+    );
     expect(created.status).toBe(200);
-    const { token } = ((await created.json()) as { result: { data: { json: { token: string } } } }).result.data.json;
+    const { token } = ((await created.json()) as { result: { data: { json: { token: string } } } }).result
+      .data.json;
     const viaToken = await get('workspace.list', { authorization: `Bearer ${token}` });
     expect(viaToken.status).toBe(200);
-    const ids = ((await viaToken.json()) as { result: { data: { json: Array<{ id: string }> } } }).result.data.json.map((w) => w.id);
+    const ids = (
+      (await viaToken.json()) as { result: { data: { json: Array<{ id: string }> } } }
+    ).result.data.json.map((w) => w.id);
     expect(ids).toContain(workspaceId);
   });
 
   it('answers 413 to a body over 1 MiB before parsing it', async () => {
-    const response = await post('auth.signIn', { email: 'x@example.com', password: 'p'.repeat(1024 * 1024 + 1) }, signedOut);
+    const response = await post(
+      'auth.signIn',
+      { email: 'x@example.com', password: 'p'.repeat(1024 * 1024 + 1) },
+      signedOut,
+    );
     expect(response.status).toBe(413);
   });
 
   it('clears the cookie on sign-out', async () => {
     const response = await post('auth.signOut', {}, { cookie: sessionCookie, 'x-kiln-csrf': csrfToken });
     expect(response.status).toBe(200);
-    expect(response.headers.get('set-cookie')).toMatch(/^kiln_session=; Path=\/; SameSite=Lax; Max-Age=0; HttpOnly; Secure$/);
+    expect(response.headers.get('set-cookie')).toMatch(
+      /^kiln_session=; Path=\/; SameSite=Lax; Max-Age=0; HttpOnly; Secure$/,
+    );
     const me = await get('auth.me', { cookie: sessionCookie });
     expect(((await me.json()) as { result: { data: { json: unknown } } }).result.data.json).toBeNull();
   });

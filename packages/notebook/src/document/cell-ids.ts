@@ -16,7 +16,8 @@ export function randomCellId(taken?: ReadonlySet<string>): string {
   }
 }
 
-function fnv1a(text: string): number {
+/** 32-bit FNV-1a hash of a string's UTF-16 units. */
+export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);

@@ -90,7 +90,23 @@ describe('ipynb <-> Y.Doc', () => {
     const first = ipynbToYDoc(parseIpynb(text));
     const second = ipynbToYDoc(parseIpynb(text));
     expect(Y.encodeStateAsUpdate(first)).toEqual(Y.encodeStateAsUpdate(second));
-    expect(first.clientID).not.toBe(0);
+    expect(first.clientID).not.toBe(second.clientID);
+  });
+
+  it('keeps peers identical when a client with history from an older version of the file meets a reload of the new one', () => {
+    const before = notebook(5, true);
+    const after = before.replace('print(\\"hi\\")', 'print(\\"changed on disk\\")');
+    expect(after).not.toBe(before);
+    const room = ipynbToYDoc(parseIpynb(before));
+    const client = new Y.Doc();
+    syncPeers(room, client);
+    const reloaded = ipynbToYDoc(parseIpynb(after));
+    watchCellIdentity(reloaded);
+    watchCellIdentity(client);
+    syncPeers(reloaded, client);
+    syncPeers(reloaded, client);
+    expect(yDocToIpynb(client)).toEqual(yDocToIpynb(reloaded));
+    expect(getCells(reloaded).map((cell) => cell.get('id'))).toEqual(['intro', 'run']);
   });
 
   it('does not duplicate cells when a client with old history reconnects to a room reloaded from disk', () => {

@@ -1,6 +1,6 @@
 import * as random from 'lib0/random';
 import * as Y from 'yjs';
-import { deterministicCellId } from '../document/cell-ids.ts';
+import { deterministicCellId, fnv1a } from '../document/cell-ids.ts';
 import { cellToJson, createYCell, stripDisplayId } from '../document/cells.ts';
 import { getNbformatMinor, notebookParts } from '../document/notebook-doc.ts';
 import {
@@ -10,6 +10,27 @@ import {
   type JsonValue,
   type NotebookJson,
 } from '../document/types.ts';
+import type { JsonPath, NumberLexeme } from './json-scan.ts';
+import { getNumberLexemes, setNumberLexemes, valueAt } from './number-lexemes.ts';
+
+/**
+ * Top-level map of floats such as `1.0` (and ints past 2^53) exactly as the file wrote them,
+ * keyed by JSON path with the cell id in place of its index so moves keep them attached.
+ */
+const NUMBERS_MAP = 'pythonNumbers';
+
+function numberKey(path: JsonPath, cellIds: string[]): string | undefined {
+  if (path[0] !== 'cells') return JSON.stringify(path);
+  const id = cellIds[path[1] as number];
+  return id === undefined ? undefined : JSON.stringify(['cells', id, ...path.slice(2)]);
+}
+
+function numberPath(key: string, cellIndex: Map<string, number>): JsonPath | undefined {
+  const path = JSON.parse(key) as JsonPath;
+  if (path[0] !== 'cells') return path;
+  const index = cellIndex.get(path[1] as string);
+  return index === undefined ? undefined : ['cells', index, ...path.slice(2)];
+}
 
 /** Top-level notebook keys with a home of their own in the `meta` map; any other key is kept in `meta` verbatim. */
 const KNOWN_TOP_LEVEL = new Set(['cells', 'metadata', 'nbformat', 'nbformat_minor']);
@@ -20,10 +41,13 @@ export interface IpynbToYDocOptions {
 }
 
 /**
- * Build a notebook Y.Doc from a parsed notebook. The content is written as Yjs client 0, then the
- * doc switches to a random client id: loading the same file always yields the same CRDT history,
- * so a client still holding an older copy of it merges without duplicating cells (the failure
- * behind jupyter-collaboration's duplicated-cell reports).
+ * Build a notebook Y.Doc from a parsed notebook. The content is written under a Yjs client id
+ * derived from the content itself, then the doc switches to a random client id for later edits.
+ * Loading the same file therefore always yields the same CRDT history, so a client still holding
+ * an older copy merges without duplicating cells (the failure behind jupyter-collaboration's
+ * duplicated-cell reports), while a load of different content uses a different client id, so a
+ * stale client can never write conflicting content under the same item ids (which a fixed id 0
+ * would allow).
  */
 export function ipynbToYDoc(nb: NotebookJson, options: IpynbToYDocOptions = {}): Y.Doc {
   const doc = options.doc ?? new Y.Doc();
@@ -37,7 +61,8 @@ export function ipynbToYDoc(nb: NotebookJson, options: IpynbToYDocOptions = {}):
     return { ...cell, id };
   });
   const ownClientId = doc.clientID;
-  doc.clientID = 0;
+  const loadClientId = fnv1a(JSON.stringify([nb, getNumberLexemes(nb)]));
+  doc.clientID = loadClientId;
   try {
     const { meta, cells: ycells } = notebookParts(doc);
     doc.transact(() => {
@@ -48,9 +73,18 @@ export function ipynbToYDoc(nb: NotebookJson, options: IpynbToYDocOptions = {}):
         if (!KNOWN_TOP_LEVEL.has(key) && value !== undefined) meta.set(key, cloneJson(value as JsonValue));
       }
       ycells.push(cells.map((cell) => createYCell(cell)));
+      const numbers = getNumberLexemes(nb);
+      if (numbers.length > 0) {
+        const map = doc.getMap<{ value: number; text: string }>(NUMBERS_MAP);
+        const ids = cells.map((cell) => cell.id);
+        for (const { path, value, text } of numbers) {
+          const key = numberKey(path, ids);
+          if (key !== undefined) map.set(key, { value, text });
+        }
+      }
     });
   } finally {
-    doc.clientID = ownClientId === 0 ? random.uint32() : ownClientId;
+    doc.clientID = ownClientId === loadClientId ? random.uint32() : ownClientId;
   }
   return doc;
 }
@@ -79,5 +113,22 @@ export function yDocToIpynb(doc: Y.Doc, options: YDocToIpynbOptions = {}): Noteb
     if (json.cell_type === 'code' && Array.isArray(json.outputs)) json.outputs.forEach(stripDisplayId);
     return json;
   });
+  restoreNumbers(doc, nb as NotebookJson);
   return nb as NotebookJson;
+}
+
+function restoreNumbers(doc: Y.Doc, nb: NotebookJson): void {
+  if (!doc.share.has(NUMBERS_MAP)) return;
+  const map = doc.getMap<{ value: number; text: string }>(NUMBERS_MAP);
+  if (map.size === 0) return;
+  const cellIndex = new Map(
+    nb.cells.map((_, index) => [notebookParts(doc).cells.get(index).get('id') as string, index]),
+  );
+  const numbers: NumberLexeme[] = [];
+  for (const [key, { value, text }] of map.entries()) {
+    const path = numberPath(key, cellIndex);
+    // Only numbers nobody has changed since the file was read keep their original spelling.
+    if (path && valueAt(nb, path) === value) numbers.push({ path, value, text });
+  }
+  setNumberLexemes(nb, numbers);
 }

@@ -1,22 +1,22 @@
 import { deterministicCellId } from '../document/cell-ids.ts';
 import { type CellJson, isJsonObject, type JsonValue, type NotebookJson } from '../document/types.ts';
 import { notebookFormatError } from './errors.ts';
-import { findJsonSyntaxProblem } from './json-syntax.ts';
+import { type NumberLexeme, scanJson } from './json-scan.ts';
+import { setNumberLexemes } from './number-lexemes.ts';
 import { rejoinCellLines } from './split-lines.ts';
 
 /** Oldest minor version of nbformat 4 we read; newer minors are read as 4.5 (nbformat does the same). */
 export const MIN_NBFORMAT_MINOR = 0;
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const problem = findJsonSyntaxProblem(text);
-    const detail = problem
-      ? `${problem.message} (line ${problem.line}, column ${problem.column})`
-      : (error as Error).message;
-    throw notebookFormatError(`the file is not valid JSON: ${detail}`);
+function parseJson(text: string): { value: unknown; numbers: NumberLexeme[] } {
+  const scan = scanJson(text);
+  if (!scan.ok) {
+    const { problem } = scan;
+    throw notebookFormatError(
+      `the file is not valid JSON: ${problem.message} (line ${problem.line}, column ${problem.column})`,
+    );
   }
+  return { value: JSON.parse(text), numbers: scan.numbers };
 }
 
 function checkVersion(raw: Record<string, unknown>): { major: number; minor: number } {
@@ -122,7 +122,7 @@ export function stripTransient(nb: {
  * Throws a VALIDATION_FAILED DomainError naming the problem for anything else.
  */
 export function parseIpynb(text: string): NotebookJson {
-  const raw = parseJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  const { value: raw, numbers } = parseJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   if (!isJsonObject(raw)) throw notebookFormatError('the top level of a notebook must be a JSON object');
   const { minor } = checkVersion(raw);
   if (!Array.isArray(raw.cells)) throw notebookFormatError('"cells" must be a list');
@@ -134,5 +134,6 @@ export function parseIpynb(text: string): NotebookJson {
   const nb = raw as unknown as NotebookJson;
   stripTransient(nb);
   if (minor >= 5) repairCellIds(nb.cells);
+  setNumberLexemes(nb, numbers);
   return nb;
 }

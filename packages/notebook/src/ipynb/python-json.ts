@@ -1,21 +1,25 @@
+import type { LexemeNode } from './number-lexemes.ts';
+
 /**
  * `json.dumps(value, sort_keys=True, indent=1, separators=(',', ': '), ensure_ascii=False)` as
  * CPython writes it, which is what nbformat's writer uses.
  */
-export function pythonJsonDumps(value: unknown): string {
+export function pythonJsonDumps(value: unknown, numbers?: LexemeNode): string {
   const out: string[] = [];
-  write(value, '', out);
+  write(value, '', out, numbers);
   return out.join('');
 }
 
-function write(value: unknown, indent: string, out: string[]): void {
+function write(value: unknown, indent: string, out: string[], numbers: LexemeNode | undefined): void {
   if (value === null || value === undefined) {
     out.push('null');
   } else if (typeof value === 'string') {
     // JSON.stringify escapes exactly CPython's set for ensure_ascii=False: " \ \b \f \n \r \t and other C0 controls as \u00xx.
     out.push(JSON.stringify(value));
   } else if (typeof value === 'number') {
-    out.push(pythonNumber(value));
+    // A float Python wrote as `1.0` comes back from JSON.parse as 1; write it as Python did while unchanged.
+    const lexeme = numbers?.lexeme;
+    out.push(lexeme && Object.is(lexeme.value, value) ? lexeme.text : pythonNumber(value));
   } else if (typeof value === 'boolean') {
     out.push(value ? 'true' : 'false');
   } else if (Array.isArray(value)) {
@@ -27,7 +31,7 @@ function write(value: unknown, indent: string, out: string[]): void {
     out.push('[');
     for (let i = 0; i < value.length; i++) {
       out.push(i === 0 ? `\n${inner}` : `,\n${inner}`);
-      write(value[i], inner, out);
+      write(value[i], inner, out, numbers?.children?.get(i));
     }
     out.push(`\n${indent}]`);
   } else if (typeof value === 'object') {
@@ -44,7 +48,7 @@ function write(value: unknown, indent: string, out: string[]): void {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       out.push(i === 0 ? `\n${inner}` : `,\n${inner}`, JSON.stringify(key), ': ');
-      write(record[key], inner, out);
+      write(record[key], inner, out, numbers?.children?.get(key));
     }
     out.push(`\n${indent}}`);
   } else {
@@ -77,6 +81,18 @@ export function pythonNumber(value: number): string {
   if (value === Number.POSITIVE_INFINITY) return 'Infinity';
   if (value === Number.NEGATIVE_INFINITY) return '-Infinity';
   if (Number.isInteger(value)) return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
+  return floatRepr(value);
+}
+
+/** How Python writes `value` when it is a float, even an integral one (`1.0`, `1e+16`, `-0.0`). */
+export function pythonFloatText(value: number): string {
+  if (!Number.isFinite(value) || !Number.isInteger(value)) return pythonNumber(value);
+  if (Object.is(value, -0)) return '-0.0';
+  if (Math.abs(value) < 1e16) return `${BigInt(value)}.0`;
+  return floatRepr(value);
+}
+
+function floatRepr(value: number): string {
   const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
   const exponent = Number(exponentText);
   const negative = mantissa.startsWith('-');

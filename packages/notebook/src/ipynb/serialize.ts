@@ -1,4 +1,5 @@
 import { cloneJson, type NotebookJson } from '../document/types.ts';
+import { getNumberLexemes, lexemeTree } from './number-lexemes.ts';
 import { stripTransient } from './parse.ts';
 import { pythonJsonDumps } from './python-json.ts';
 import { splitCellLines } from './split-lines.ts';
@@ -11,5 +12,5 @@ export function serializeIpynb(nb: NotebookJson): string {
   const copy = cloneJson(nb as unknown as Record<string, never>) as unknown as NotebookJson;
   for (const cell of copy.cells) splitCellLines(cell as unknown as Parameters<typeof splitCellLines>[0]);
   stripTransient(copy);
-  return `${pythonJsonDumps(copy)}\n`;
+  return `${pythonJsonDumps(copy, lexemeTree(getNumberLexemes(nb)))}\n`;
 }

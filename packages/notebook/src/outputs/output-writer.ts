@@ -174,8 +174,7 @@ export class OutputWriter {
       this.appendStream(created, output.text as string);
       return;
     }
-    const capped = this.capRichOutput(output);
-    if (this.makeRoom(outputs, capped)) outputs.push([createYOutput(capped)]);
+    if (this.makeRoom(outputs, output)) outputs.push([createYOutput(this.capRichOutput(output))]);
   }
 
   /** Whether another output fits in the cell; if not, the output goes to `onOverflow` and a note counts it. */
