@@ -1,6 +1,6 @@
 // One server under test, in its own process so its CPU and heap are measured apart from the clients.
 // `kiln`: @kiln/collab with token authentication and the Postgres store on a fresh test database.
-// `kiln-memory`: the same with the memory store.
+// `kiln-memory`: the same with the memory store. `kiln-async-commit`: Postgres with synchronous_commit=off.
 // `reference`: y-websocket 2.1's own server (bin/utils setupWSConnection) on a plain ws server, in memory.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createCollabServer, createMemoryStore } from '@kiln/collab';
 import { createPostgresStore } from '@kiln/collab/postgres';
+import { createDb } from '@kiln/db';
 import { createTestDatabase } from '@kiln/db/testing';
 import { WebSocketServer } from 'ws';
 import { benchToken } from './token.ts';
@@ -30,11 +31,17 @@ async function main() {
   let stats: () => Promise<unknown> = async () => ({});
   let shutdown: () => Promise<void> = async () => {};
 
-  if (kind === 'kiln' || kind === 'kiln-memory') {
-    const database = kind === 'kiln' ? await createTestDatabase({ max: 8 }) : null;
+  if (kind === 'kiln' || kind === 'kiln-memory' || kind === 'kiln-async-commit') {
+    const database = kind === 'kiln-memory' ? null : await createTestDatabase({ max: 8 });
     const workspace = await database?.db.workspace.create({ data: { name: 'Bench', slug: 'bench' } });
+    // Commits return before the WAL reaches disk: survives a Kiln restart, not a Postgres/OS crash.
+    const asyncCommit =
+      database && kind === 'kiln-async-commit'
+        ? createDb(`${database.url}?options=${encodeURIComponent('-c synchronous_commit=off')}`, { max: 8 })
+        : null;
+    const storeDb = asyncCommit ?? database?.db;
     const collab = createCollabServer({
-      store: database ? createPostgresStore(database.db) : createMemoryStore(),
+      store: storeDb ? createPostgresStore(storeDb) : createMemoryStore(),
       onAuthenticate: ({ request, documentName }) => {
         const token = new URL(request.url ?? '/', 'http://x').searchParams.get('token') ?? '';
         const [user = ''] = token.split('.');
@@ -67,6 +74,7 @@ async function main() {
     });
     shutdown = async () => {
       await collab.close();
+      await asyncCommit?.$disconnect();
       await database?.drop();
     };
   } else if (kind === 'reference') {

@@ -264,7 +264,14 @@ def main():
     log = logging.getLogger("kiln-agent")
     log.addHandler(logging.StreamHandler(sys.__stderr__))
     log.setLevel(logging.WARNING)
+    from traitlets.config import Config
+
+    config = Config()
+    # The SQLite history file costs ~3 ms a cell in lock waits with its saving thread; history within the
+    # session still works in memory.
+    config.HistoryManager.hist_file = ":memory:"
     kernel = AgentKernel(
+        config=config,
         log=log,
         session=session,
         shell_stream=RelaySocket(link, "shell"),
@@ -274,6 +281,8 @@ def main():
         stdin_socket=RelaySocket(link, "stdin"),
     )
     kernel.shell.kernel = kernel
+    # ipykernel sleeps 0.5 ms after every execute to paper over lost zmq flushes; our writes are synchronous.
+    kernel._execute_sleep = 0
     sys.stdout = RelayStream(session, iopub, "stdout")
     sys.stderr = RelayStream(session, iopub, "stderr")
     start_flusher([sys.stdout, sys.stderr])

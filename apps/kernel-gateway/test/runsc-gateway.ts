@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { workspaceToken } from '../src/client/workspace-token.ts';
 import { createGateway, type GatewayOptions } from '../src/http/gateway.ts';
-import { FakeDriver } from './fake-driver.ts';
+import { DevHostDriver as FakeDriver } from './dev-host-driver.ts';
 
 const ADMIN = `int-${randomUUID()}`;
 

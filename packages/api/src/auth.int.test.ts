@@ -133,9 +133,12 @@ describe('sign-up, sign-in and sign-out', () => {
       where: { id: session.id },
       data: { lastSeenAt: new Date(Date.now() - 2 * 3600_000), expiresAt: new Date(Date.now() + 3600_000) },
     });
+    browser.cookieExpiresAt = null;
     expect(await browser.api.auth.me()).not.toBeNull();
     const renewed = await t.db.session.findUniqueOrThrow({ where: { id: session.id } });
     expect(renewed.expiresAt.getTime()).toBeGreaterThan(Date.now() + SESSION_TTL_MS - 60_000);
+    // The browser gets the cookie again with the new expiry.
+    expect(browser.cookieExpiresAt).toEqual(renewed.expiresAt);
 
     await t.db.session.update({
       where: { id: session.id },

@@ -1,5 +1,5 @@
 import type { TestDatabase } from '@kiln/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTeam, insertUser, outcome, signedIn, withDatabase } from '../test/harness.ts';
 
 let t: TestDatabase;
@@ -291,6 +291,27 @@ describe('invitations', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]?.to).toBe('mail@example.com');
     expect(sent[0]?.text).toContain(created.url);
+
+    // A failing mail server does not lose the invitation: the link is still returned to share by hand.
+    const failing = createCallerFactory(appRouter)(() =>
+      createContext({
+        ...base,
+        mailer: {
+          send: async () => {
+            throw new Error('SMTP down');
+          },
+          close() {},
+        },
+      }),
+    );
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const second = await failing.invitation.create({
+      workspaceId: team.workspace.id,
+      email: 'down@example.com',
+      role: 'VIEWER',
+    });
+    warn.mockRestore();
+    expect(second).toMatchObject({ emailed: false, url: expect.stringContaining('/invite/') });
   });
 });
 

@@ -27,6 +27,8 @@ export class Browser {
   /** 'auto' sends what the real client sends; a string or null forces the header. */
   csrfHeader: 'auto' | string | null = 'auto';
   apiToken: string | null = null;
+  /** Expiry of the last session cookie the server set. */
+  cookieExpiresAt: Date | null = null;
   ip: string;
   readonly api: Caller;
 
@@ -63,8 +65,9 @@ export class Browser {
       userAgent: 'vitest',
       appUrl: 'http://kiln.test',
       mailer: null,
-      setSessionCookie: (token) => {
+      setSessionCookie: (token, expiresAt) => {
         this.sessionToken = token;
+        this.cookieExpiresAt = expiresAt;
       },
       clearSessionCookie: () => {
         this.sessionToken = null;

@@ -199,13 +199,13 @@ describe('collab server with stock y-websocket clients', () => {
     let failNext = false;
     const store = {
       ...memory,
-      async append(name: string, update: Uint8Array) {
+      async append(name: string, updates: Uint8Array[]) {
         if (failNext) {
           failNext = false;
           throw new Error('disk full');
         }
         if (name === 'nb-9' && text(a) === 'slow') await new Promise<void>((resolve) => (gate = resolve));
-        return memory.append(name, update);
+        return memory.append(name, updates);
       },
     };
     const { url } = await startCollab({ store });

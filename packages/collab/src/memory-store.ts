@@ -17,11 +17,11 @@ export function createMemoryStore(): DocumentStore & { rowCount(name: string): n
       const rows = documents.get(name) ?? [];
       return { updates: rows.map((row) => row.data), lastId: rows.at(-1)?.id ?? null };
     },
-    async append(name, update) {
-      const id = nextId++;
+    async append(name, updates) {
+      const rows = rowsOf(name);
       // Copied so a caller reusing its buffer cannot change what was stored.
-      rowsOf(name).push({ id, data: update.slice() });
-      return id;
+      for (const update of updates) rows.push({ id: nextId++, data: update.slice() });
+      return nextId - 1n;
     },
     async compact(name, state, upToId, expectedRows) {
       const rows = rowsOf(name);

@@ -34,8 +34,8 @@ describe('Postgres document store', () => {
     const store = createPostgresStore(database.db);
     const id = await createNotebook(database.db);
     expect(await store.load(id)).toEqual({ updates: [], lastId: null });
-    const first = await store.append(id, update('a'));
-    const second = await store.append(id, update('b'));
+    const first = await store.append(id, [update('a')]);
+    const second = await store.append(id, [update('b')]);
     expect(second > first).toBe(true);
     const loaded = await store.load(id);
     expect(loaded.updates.map((u) => [...u])).toEqual([[...update('a')], [...update('b')]]);
@@ -43,10 +43,14 @@ describe('Postgres document store', () => {
 
     expect(await store.compact(id, update('state'), second, 1)).toBe(false);
     expect((await store.load(id)).updates).toHaveLength(2);
-    const third = await store.append(id, update('c'));
+    const third = await store.append(id, [update('c'), update('dd')]);
     expect(await store.compact(id, update('state'), second, 2)).toBe(true);
     const compacted = await store.load(id);
-    expect(compacted.updates.map((u) => [...u])).toEqual([[...update('c')], [...update('state')]]);
+    expect(compacted.updates.map((u) => [...u])).toEqual([
+      [...update('c')],
+      [...update('dd')],
+      [...update('state')],
+    ]);
     expect(compacted.lastId !== null && compacted.lastId > third).toBe(true);
   });
 
@@ -55,10 +59,10 @@ describe('Postgres document store', () => {
     await expect(store.load('not-a-uuid')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(store.load(randomUUID())).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const id = await createNotebook(database.db);
-    await store.append(id, update('x'));
+    await store.append(id, [update('x')]);
     await database.db.notebook.delete({ where: { id } });
     expect(await database.db.notebookUpdate.count({ where: { notebookId: id } })).toBe(0);
-    await expect(store.append(id, update('y'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(store.append(id, [update('y')])).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 

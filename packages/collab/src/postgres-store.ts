@@ -33,13 +33,17 @@ export function createPostgresStore(db: Db): DocumentStore {
       return { updates: rows.map((row) => row.data), lastId: rows.at(-1)?.id ?? null };
     },
 
-    async append(name, update) {
+    async append(name, updates) {
+      const id = notebookId(name);
       try {
-        const row = await db.notebookUpdate.create({
-          data: { notebookId: notebookId(name), data: new Uint8Array(update) },
+        // One INSERT statement, so one commit however many updates arrived while the last one ran.
+        const rows = await db.notebookUpdate.createManyAndReturn({
+          data: updates.map((update) => ({ notebookId: id, data: new Uint8Array(update) })),
           select: { id: true },
         });
-        return row.id;
+        let last = 0n;
+        for (const row of rows) if (row.id > last) last = row.id;
+        return last;
       } catch (error) {
         if (isMissingNotebook(error)) throw new DomainError('NOT_FOUND', `Notebook ${name} was deleted`);
         throw error;

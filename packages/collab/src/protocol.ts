@@ -80,7 +80,7 @@ export function decodeClientMessage(message: Uint8Array, invalidCode: number): C
  */
 export function changesDocument(doc: Y.Doc, decoded: DecodedUpdate): boolean {
   for (const struct of decoded.structs) {
-    if (struct.constructor.name === 'Skip') continue;
+    if (struct instanceof Y.Skip) continue;
     if (struct.id.clock + struct.length > Y.getState(doc.store, struct.id.client)) return true;
   }
   for (const [client, ranges] of decoded.ds.clients) {

@@ -17,8 +17,11 @@ export interface StoredDocument {
  */
 export interface DocumentStore {
   load(name: string): Promise<StoredDocument>;
-  /** Resolves once `update` is durable; returns the new row's id. */
-  append(name: string, update: Uint8Array): Promise<UpdateId>;
+  /**
+   * Stores `updates` as one row each in a single durable write (one commit for a whole batch);
+   * resolves once they are durable, with the id of the last row.
+   */
+  append(name: string, updates: Uint8Array[]): Promise<UpdateId>;
   /**
    * Replaces every update with id <= `upToId` by `state`, atomically. `expectedRows` (the number of
    * rows <= `upToId` the caller has seen) guards against folding away rows written by another
@@ -51,7 +54,7 @@ export interface OnLoadDocumentPayload {
 export interface OnChangePayload {
   documentName: string;
   document: Y.Doc;
-  /** The update as applied (several client updates stored together arrive merged). */
+  /** What changed (the updates stored together in one write, as one update). */
   update: Uint8Array;
   /** The authors of the update; empty for changes made through `openDirectConnection`. */
   users: CollabUser[];
@@ -59,7 +62,9 @@ export interface OnChangePayload {
 
 export interface AfterStorePayload {
   documentName: string;
-  update: Uint8Array;
+  /** The updates stored together in one write. */
+  updates: Uint8Array[];
+  /** Id of the last of them. */
   id: UpdateId;
 }
 

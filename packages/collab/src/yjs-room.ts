@@ -40,7 +40,7 @@ const STORED = Symbol('stored');
  * thus only after the edit is stored. An edit that was never acknowledged is not lost either: the
  * client still holds it and sends it again in its sync step 2 when it reconnects.
  *
- * Updates arriving while an append is in flight are stored together as one merged row (group
+ * Updates arriving while an append is in flight are stored together in the next append (group
  * commit), so the store sees one write per round trip rather than one per keystroke.
  */
 export class YjsRoom {
@@ -78,7 +78,7 @@ export class YjsRoom {
     room.doc.on('update', collect);
     await config.onLoadDocument({ documentName: name, document: room.doc, isNew: stored.lastId === null });
     room.doc.off('update', collect);
-    if (seeded.length > 0) await room.append(Y.mergeUpdates(seeded));
+    if (seeded.length > 0) await room.append(seeded);
     room.awareness.setLocalState(null);
     room.doc.on('update', room.onDocumentUpdate);
     room.awareness.on('update', room.onAwarenessUpdate);
@@ -182,12 +182,8 @@ export class YjsRoom {
   private async flush(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0);
-      const merged =
-        batch.length === 1
-          ? (batch[0] as PendingUpdate).update
-          : Y.mergeUpdates(batch.map((item) => item.update));
       try {
-        await this.append(merged);
+        await this.append(batch.map((item) => item.update));
       } catch (error) {
         this.config.onError({ documentName: this.name, error, stage: 'store' });
         // Unstored edits were never acknowledged; their authors resend them when they reconnect.
@@ -197,34 +193,42 @@ export class YjsRoom {
         }
         continue;
       }
+      const changes: Uint8Array[] = [];
       const fresh = batch.filter((item) => !item.applied);
       if (fresh.length > 0) {
-        const update =
-          fresh.length === batch.length ? merged : Y.mergeUpdates(fresh.map((item) => item.update));
-        Y.applyUpdate(this.doc, update, STORED);
+        // One transaction, so one 'update' event: the batch reaches clients as one message.
+        // (Y.mergeUpdates would do the same but grows quadratically with the batch.)
+        const capture = (update: Uint8Array) => changes.push(update);
+        this.doc.once('update', capture);
+        this.doc.transact(() => {
+          for (const item of fresh) Y.applyUpdate(this.doc, item.update, STORED);
+        }, STORED);
+        this.doc.off('update', capture);
       }
       for (const item of batch) {
-        if (item.applied) this.broadcast(encodeUpdate(item.update));
+        if (item.applied) {
+          this.broadcast(encodeUpdate(item.update));
+          changes.push(item.update);
+        }
         item.settle?.resolve();
       }
-      this.runHook(() =>
-        this.config.onChange({
-          documentName: this.name,
-          document: this.doc,
-          update: merged,
-          users: [...new Set(batch.flatMap((item) => (item.peer ? [item.peer.user] : [])))],
-        }),
-      );
+      if (changes.length > 0) {
+        const update = changes.length === 1 ? (changes[0] as Uint8Array) : Y.mergeUpdates(changes);
+        const users = [...new Set(batch.flatMap((item) => (item.peer ? [item.peer.user] : [])))];
+        this.runHook(() =>
+          this.config.onChange({ documentName: this.name, document: this.doc, update, users }),
+        );
+      }
       this.maybeCompact();
     }
     this.flushing = null;
   }
 
-  private async append(update: Uint8Array): Promise<void> {
-    const id = await this.config.store.append(this.name, update);
-    this.storedRows++;
+  private async append(updates: Uint8Array[]): Promise<void> {
+    const id = await this.config.store.append(this.name, updates);
+    this.storedRows += updates.length;
     this.lastId = id;
-    this.runHook(() => this.config.afterStore({ documentName: this.name, update, id }));
+    this.runHook(() => this.config.afterStore({ documentName: this.name, updates, id }));
   }
 
   private maybeCompact(): void {

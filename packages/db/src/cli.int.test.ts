@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from './cli-runner.ts';
+import { runCli } from '../test/cli-runner.ts';
 
 describe('kiln-db CLI', () => {
   it('explains what it needs when called wrongly', async () => {

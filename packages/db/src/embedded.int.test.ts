@@ -9,11 +9,11 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { catalogSnapshot } from './catalog-snapshot.ts';
-import { runCli } from './cli-runner.ts';
+import { catalogSnapshot } from '../test/catalog-snapshot.ts';
+import { runCli } from '../test/cli-runner.ts';
+import { exerciseEveryModel, expectedEveryModel } from '../test/every-model.ts';
 import { createDb } from './client.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded.ts';
-import { exerciseEveryModel, expectedEveryModel } from './every-model.ts';
 import { applyMigrations, readMigrations } from './migrate.ts';
 import { createTestDatabase } from './testing.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { catalogSnapshot } from './catalog-snapshot.ts';
+import { catalogSnapshot } from '../test/catalog-snapshot.ts';
 import {
   applyMigrations,
   defaultMigrationsDir,

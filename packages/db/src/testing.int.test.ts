@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { exerciseEveryModel, expectedEveryModel } from './every-model.ts';
+import { exerciseEveryModel, expectedEveryModel } from '../test/every-model.ts';
 import { createTestDatabase, type TestDatabase } from './testing.ts';
 
 describe('createTestDatabase', () => {

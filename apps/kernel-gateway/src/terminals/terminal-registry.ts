@@ -56,12 +56,19 @@ export class TerminalRegistry {
       : this.latestKernel(workspaceId);
     if (kernel.isDead)
       throw new DomainError('KERNEL_DEAD', `The kernel is dead: ${kernel.reason ?? 'stopped'}`);
+    let pty: TerminalPty;
+    try {
+      pty = kernel.openTerminal(options.cols, options.rows);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new DomainError('SANDBOX_FAILED', `Could not open a terminal in the kernel sandbox: ${reason}`);
+    }
     this.counter += 1;
     const terminal: Terminal = {
       name: String(this.counter),
       workspaceId,
       kernelId: kernel.id,
-      pty: kernel.openTerminal(options.cols, options.rows),
+      pty,
       lastActivity: new Date(),
       scrollback: '',
       listeners: new Set(),

@@ -1,4 +1,4 @@
-import type { Db } from './client.ts';
+import type { Db } from '../src/client.ts';
 
 /**
  * Writes, reads and cascade-deletes a row in every model through Prisma, returning what a caller

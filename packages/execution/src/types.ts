@@ -1,0 +1,156 @@
+import type { DirectConnection } from '@kiln/collab';
+import type { GatewayClient, JupyterMessage, KernelModel } from '@kiln/kernel-gateway/client';
+import type { OutputLimits } from '@kiln/notebook';
+import type { OverflowStore } from './overflow-store.ts';
+
+/** Who asked for something; shown to every collaborator next to the cells it queued. */
+export interface Requester {
+  userId: string;
+  name: string;
+}
+
+/** Which cells a run request executes; only code cells run, in notebook order. */
+export type RunTarget =
+  | { kind: 'cells'; cellIds: string[] }
+  | { kind: 'all' }
+  /** Every code cell before `cellId` (JupyterLab's "Run All Above Selected Cell"). */
+  | { kind: 'above'; cellId: string }
+  /** `cellId` and every code cell after it (JupyterLab's "Run Selected Cell and All Below"). */
+  | { kind: 'below'; cellId: string };
+
+/** What the resources of a notebook's kernel are, as the gateway's `POST /api/kernels` takes them. */
+export type KernelResources = NonNullable<Parameters<GatewayClient['startKernel']>[0]>['resources'];
+
+export interface RunRequest {
+  notebookId: string;
+  /** The notebook's workspace: its kernel runs there (fixed by the first request for the notebook). */
+  workspaceId: string;
+  target: RunTarget;
+  user: Requester;
+  /** Resources for the kernel if this request has to start it; ignored while a kernel is running. */
+  resources?: KernelResources;
+  /** Extra environment for the kernel if this request has to start it. */
+  env?: Record<string, string>;
+}
+
+/** What `run` queued. */
+export interface RunTicket {
+  requestId: string;
+  /** The code cells queued, in the order they will run (cells already queued are not queued twice). */
+  cellIds: string[];
+}
+
+/** The open kernel websocket; `KernelChannel` from `@kiln/kernel-gateway/client` is one. */
+export interface KernelConnection {
+  onMessage(listener: (message: JupyterMessage) => void): () => void;
+  message(channel: JupyterMessage['channel'], msgType: string, content: Record<string, unknown>): JupyterMessage;
+  send(message: JupyterMessage): void;
+  close(): Promise<unknown>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+}
+
+/** The part of the gateway client the service uses; `createGatewayClient(...)` returns one. */
+export interface ExecutionGateway {
+  startKernel(body: Parameters<GatewayClient['startKernel']>[0]): Promise<KernelModel>;
+  interruptKernel(kernelId: string): Promise<void>;
+  restartKernel(kernelId: string): Promise<KernelModel>;
+  shutdownKernel(kernelId: string): Promise<void>;
+  connect(kernelId: string, channel: { sessionId?: string }): Promise<KernelConnection>;
+}
+
+export interface ExecutionLimits {
+  /** Caps on what one cell keeps in the shared document (see `OutputLimits` in @kiln/notebook). */
+  output: Partial<OutputLimits>;
+  /** Bytes of cut-off output kept in memory for download, across all notebooks (oldest evicted first). */
+  overflowBytes: number;
+  /** Bytes kept for one overflow key; past it the download is marked incomplete. */
+  overflowEntryBytes: number;
+  /** Most cells waiting in one notebook's queue; more is refused with RATE_LIMITED. */
+  maxQueuedCells: number;
+  /** Most iopub-routing entries remembered per notebook (late output from threads still lands in its cell). */
+  maxRoutes: number;
+}
+
+export const DEFAULT_LIMITS: ExecutionLimits = {
+  output: {},
+  overflowBytes: 64 * 1024 * 1024,
+  overflowEntryBytes: 16 * 1024 * 1024,
+  maxQueuedCells: 2000,
+  maxRoutes: 200,
+};
+
+/** What went wrong outside any caller's request (a store write, a gateway call during cleanup). */
+export interface ExecutionErrorPayload {
+  notebookId: string;
+  error: unknown;
+  stage: string;
+}
+
+export interface ExecutionServiceOptions {
+  /** The gateway client acting for one workspace, e.g. `createGatewayClient({ baseUrl, token, workspaceId })`. */
+  gateway(workspaceId: string): ExecutionGateway;
+  /** The live, persisted document of a notebook, e.g. `collab.openDirectConnection(notebookId)`. */
+  openDocument(notebookId: string): Promise<DirectConnection>;
+  limits?: Partial<ExecutionLimits>;
+  /** Milliseconds since the epoch; timestamps in the shared state come from it. */
+  clock?: () => number;
+  /** Kernel spec name to start (default: the gateway's default, python3). */
+  kernelName?: string;
+  onError?(payload: ExecutionErrorPayload): void;
+  /** Where cut-off output goes; default an in-memory store bounded by `limits.overflowBytes`. */
+  overflowStore?: OverflowStore;
+}
+
+/** The kernel as collaborators see it in `state.execution.kernel.status`. */
+export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'restarting' | 'dead';
+
+/** One cell waiting in the queue. */
+export interface QueuedCellView {
+  cellId: string;
+  requestId: string;
+  by: Requester;
+  /** Milliseconds since the epoch. */
+  queuedAt: number;
+}
+
+/**
+ * What every collaborator reads from the notebook doc's `state` map under `execution` (a plain
+ * JSON value, replaced whole on every change).
+ */
+export interface ExecutionStateView {
+  kernel: {
+    status: KernelStatus;
+    /** Why the kernel is dead or failed to start, written for a person. */
+    reason: string | null;
+    kernelId: string | null;
+  };
+  /** The cell executing now; clients show elapsed time from `startedAt`. */
+  running: (QueuedCellView & { startedAt: number }) | null;
+  queue: QueuedCellView[];
+  /** The kernel is waiting for `input()`: any collaborator may answer with `answerInput`. */
+  input: { cellId: string; prompt: string; password: boolean; requestedAt: number } | null;
+  /** Milliseconds since the epoch of the last change. */
+  updatedAt: number;
+}
+
+/** Server-side execution of notebook cells: one queue and one kernel per notebook. */
+export interface ExecutionService {
+  /** Queues cells; resolves once they show as queued in the document (not when they finish). */
+  run(request: RunRequest): Promise<RunTicket>;
+  /** Resolves when the notebook's queue is empty and nothing runs. */
+  whenIdle(notebookId: string): Promise<void>;
+  /** Interrupts the running cell (it ends with KeyboardInterrupt) and clears the queue. */
+  interrupt(notebookId: string): Promise<void>;
+  /** Clears the queue and restarts the kernel with a fresh interpreter; resolves when it is ready. */
+  restart(notebookId: string): Promise<void>;
+  /** Shuts the notebook's kernel down; the next run starts a new one. */
+  shutdown(notebookId: string): Promise<void>;
+  /** Answers the pending `input()` of the notebook's running cell. */
+  answerInput(notebookId: string, value: string): Promise<void>;
+  /** The notebook's current execution state (what the document shows), or null if it never ran. */
+  state(notebookId: string): ExecutionStateView | null;
+  /** Cut-off output, by the key shown in the truncation note. */
+  readonly overflow: OverflowStore;
+  /** Shuts every kernel down and releases every document. */
+  dispose(): Promise<void>;
+}
