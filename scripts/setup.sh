@@ -31,7 +31,7 @@ if [ ! -f node_modules/.kiln-lock-hash ] || [ "$(cat node_modules/.kiln-lock-has
   echo "$lock_hash" > node_modules/.kiln-lock-hash
 fi
 
-npx --no-install tsx packages/db/src/cli.ts generate
+node --import tsx packages/db/src/cli.ts generate
 
 if [ -x scripts/build-sandbox-image.sh ]; then
   scripts/build-sandbox-image.sh

@@ -19,7 +19,7 @@ trap cleanup EXIT INT TERM
 
 if [ -z "${DATABASE_URL:-}" ]; then
   db_port=${KILN_DB_PORT:-54329}
-  npx --no-install tsx packages/db/src/cli.ts embedded --data-dir "$root/.kiln/pgdata" --port "$db_port" \
+  node --import tsx packages/db/src/cli.ts embedded --migrate --data-dir "$root/.kiln/pgdata" --port "$db_port" \
     > .kiln/db.log 2>&1 &
   pids+=($!)
   for _ in $(seq 1 300); do
@@ -31,7 +31,7 @@ if [ -z "${DATABASE_URL:-}" ]; then
   echo "kiln: embedded Postgres (data in .kiln/pgdata) at $DATABASE_URL"
 fi
 
-npx --no-install tsx packages/db/src/cli.ts migrate --url "$DATABASE_URL"
+node --import tsx packages/db/src/cli.ts migrate --url "$DATABASE_URL"
 
 bash scripts/build-web.sh
 
@@ -44,11 +44,11 @@ export KILN_GATEWAY_URL=${KILN_GATEWAY_URL:-http://127.0.0.1:${GATEWAY_PORT:-888
 
 if [ -f apps/kernel-gateway/src/main.ts ]; then
   PORT=${GATEWAY_PORT:-8888} KILN_STATE_DIR=${KILN_STATE_DIR:-$root/.kiln/gateway} \
-    npx --no-install tsx apps/kernel-gateway/src/main.ts &
+    node --import tsx apps/kernel-gateway/src/main.ts &
   pids+=($!)
 fi
 
-NODE_ENV=production npx --no-install tsx apps/web/src/server.ts &
+NODE_ENV=production node --import tsx apps/web/src/server.ts &
 pids+=($!)
 echo "kiln: web app on http://localhost:${PORT:-3000}"
 wait -n "${pids[@]}"

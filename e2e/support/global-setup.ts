@@ -37,7 +37,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const database = `kiln_e2e_${process.pid}_${Date.now()}`;
   execFileSync('psql', [adminUrl, '-q', '-c', `CREATE DATABASE ${database}`]);
   const databaseUrl = adminUrl.replace(/\/postgres$/, `/${database}`);
-  execFileSync('npx', ['--no-install', 'tsx', 'packages/db/src/cli.ts', 'migrate', '--url', databaseUrl], {
+  execFileSync(process.execPath, ['--import', 'tsx', 'packages/db/src/cli.ts', 'migrate', '--url', databaseUrl], {
     cwd: repoRoot,
     stdio: 'inherit',
   });
@@ -45,7 +45,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   let log = '';
-  const child = spawn('npx', ['--no-install', 'tsx', 'apps/web/src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/web/src/server.ts'], {
     cwd: repoRoot,
     env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', APP_URL: baseUrl },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -313,6 +313,15 @@ def main():
                 return "drop"
             if command.get("op") == "interrupt":
                 os.kill(os.getpid(), signal.SIGINT)
+            if command.get("op") == "init":
+                # A kernel restored from the shared snapshot gets its own env and fresh random state.
+                os.environ.update(command.get("env") or {})
+                import random
+
+                random.seed()
+                if "numpy" in sys.modules:
+                    sys.modules["numpy"].random.seed()
+                link.send_parts([b"kiln", json.dumps({"op": "init-done"}).encode()])
             return None
         header = json.loads(parts[1])
         msg_type = header.get("msg_type")

@@ -39,6 +39,7 @@ const schema = z
     SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
     MAIL_FROM: optional(z.string()),
     KERNEL_GATEWAY_URL: optional(httpUrl),
+    KILN_GATEWAY_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
@@ -66,6 +67,8 @@ export interface Env {
   github: { clientId: string; clientSecret: string } | null;
   smtp: { url: string; from: string } | null;
   kernelGatewayUrl: string | null;
+  /** Set when both KERNEL_GATEWAY_URL and KILN_GATEWAY_TOKEN are; the web app only mints workspace-scoped tokens from the secret. */
+  kernelGateway: { url: string; secret: string } | null;
 }
 
 /** Validates `source` (normally `process.env`); throws EnvError naming every bad variable. */
@@ -90,6 +93,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
         : null,
     smtp: raw.SMTP_URL && raw.MAIL_FROM ? { url: raw.SMTP_URL, from: raw.MAIL_FROM } : null,
     kernelGatewayUrl: raw.KERNEL_GATEWAY_URL ?? null,
+    kernelGateway:
+      raw.KERNEL_GATEWAY_URL && raw.KILN_GATEWAY_TOKEN
+        ? { url: raw.KERNEL_GATEWAY_URL, secret: raw.KILN_GATEWAY_TOKEN }
+        : null,
   };
 }
 

@@ -2,7 +2,9 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { type Env, EnvError, getEnv } from './env.ts';
 import { CLIENT_IP_HEADER, clientIp } from './server/client-ip.ts';
+import { createNotebookCollab, setCollab } from './server/collab.ts';
 import { closeDb, getDb } from './server/db.ts';
+import { createTerminalProxy } from './server/terminal-proxy.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
 
 /** Kiln's web process: Next's request handler plus the websocket upgrades the app owns. */
@@ -28,6 +30,11 @@ async function main(): Promise<void> {
   // Fail at start, not at the first request, when the database URL is unusable.
   await getDb().$connect();
   const upgrades = createUpgradeRouter();
+  const collab = createNotebookCollab({ db: getDb(), appUrl: env.appUrl });
+  setCollab(collab);
+  upgrades.route('/yjs', (req, socket, head) => collab.handleUpgrade(req, socket, head));
+  const terminals = createTerminalProxy({ db: getDb(), appUrl: env.appUrl, gateway: env.kernelGateway });
+  upgrades.route('/terminals', (req, socket, head, rest) => terminals.handleUpgrade(req, socket, head, rest));
 
   const server = createServer();
   const app = next({ dev, dir, hostname: env.host, port: env.port, httpServer: server });
@@ -64,10 +71,15 @@ async function main(): Promise<void> {
     console.log(`${signal}: shutting down`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    await new Promise<void>((resolve) => {
+    const closed = new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    // Websockets would hold server.close open; the rooms store pending edits before they go.
+    terminals.close();
+    await collab.close();
+    setCollab(undefined);
+    await closed;
     await app.close();
     await closeDb();
     process.exit(0);

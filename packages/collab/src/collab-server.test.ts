@@ -253,4 +253,23 @@ describe('collab server with stock y-websocket clients', () => {
     expect(collab.rooms()).toEqual([{ documentName: 'nb-10', connections: 1, storedUpdates: 2 }]);
     await direct.disconnect();
   });
+
+  it('closeRoom closes every socket with the given code and reloads the room from the store on return', async () => {
+    const { url, collab } = await startCollab();
+    const a = connect(url, 'nb-11');
+    const b = connect(url, 'nb-11');
+    await Promise.all([synced(a), synced(b)]);
+    a.doc.getText('source').insert(0, 'kept');
+    await waitFor(() => text(b) === 'kept', 'b has the edit');
+    const closedA = nextCloseCode(a);
+    const closedB = nextCloseCode(b);
+    await collab.closeRoom('nb-11', { code: 4403, reason: 'membership revoked' });
+    expect([await closedA, await closedB]).toEqual([4403, 4403]);
+    a.provider.disconnect();
+    b.provider.disconnect();
+    expect(collab.rooms()).toEqual([]);
+    const later = connect(url, 'nb-11');
+    await synced(later);
+    expect(text(later)).toBe('kept');
+  });
 });

@@ -119,14 +119,17 @@ export function createCollabServer(options: Partial<Configuration> = {}): Collab
     return entry.unloading;
   }
 
-  async function closeRoom(documentName: string): Promise<void> {
+  async function closeRoom(
+    documentName: string,
+    close: { code: number; reason: string } = { code: CloseCode.goingAway, reason: 'room closed' },
+  ): Promise<void> {
     const entry = rooms.get(documentName);
     if (!entry) return;
     const room = await entry.ready.catch(() => null);
     if (!room) return;
     if (entry.unloadTimer) clearTimeout(entry.unloadTimer);
     entry.unloadTimer = null;
-    for (const peer of [...room.peers.keys()]) peer.close(CloseCode.goingAway, 'room closed');
+    for (const peer of [...room.peers.keys()]) peer.close(close.code, close.reason);
     await unload(entry, room);
   }
 
@@ -272,7 +275,8 @@ export function createCollabServer(options: Partial<Configuration> = {}): Collab
       closed = true;
       clearInterval(pinger);
       for (const ws of sockets) closeWith(ws, CloseCode.goingAway, 'server shutting down');
-      await Promise.all([...rooms.keys()].map((name) => closeRoom(name)));
+      const shutdown = { code: CloseCode.goingAway, reason: 'server shutting down' };
+      await Promise.all([...rooms.keys()].map((name) => closeRoom(name, shutdown)));
       for (const ws of sockets) ws.terminate();
       wss.close();
     },

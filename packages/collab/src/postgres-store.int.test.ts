@@ -108,4 +108,17 @@ describe('collab server on Postgres', () => {
       await db.$disconnect();
     }
   });
+
+  it('closes every socket with 4404 when the notebook is deleted under an open room', async () => {
+    const id = await createNotebook(database.db);
+    const { url } = await startCollab({ store: createPostgresStore(database.db) });
+    const a = connect(url, id);
+    const b = connect(url, id);
+    await Promise.all([synced(a), synced(b)]);
+    await database.db.notebook.delete({ where: { id } });
+    const closedA = nextCloseCode(a);
+    const closedB = nextCloseCode(b);
+    a.doc.getText('source').insert(0, 'too late');
+    expect([await closedA, await closedB]).toEqual([4404, 4404]);
+  });
 });

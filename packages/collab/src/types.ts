@@ -123,8 +123,11 @@ export interface CollabServer {
   /** Takes over an HTTP upgrade request (`server.on('upgrade', collab.handleUpgrade)`). */
   handleUpgrade(request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): void;
   openDirectConnection(documentName: string): Promise<DirectConnection>;
-  /** Closes every socket of a room (1001) after its pending updates are stored, and unloads it. */
-  closeRoom(documentName: string): Promise<void>;
+  /**
+   * Closes every socket of a room (default 1001; 4404 for a deleted notebook, 4403 after a permission
+   * change) and unloads it once its pending updates are stored.
+   */
+  closeRoom(documentName: string, close?: { code: number; reason: string }): Promise<void>;
   /** Closes every room and socket; pending updates are stored first. */
   close(): Promise<void>;
   rooms(): RoomInfo[];

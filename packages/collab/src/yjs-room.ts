@@ -1,4 +1,4 @@
-import { CloseCode } from '@kiln/core';
+import { CloseCode, isDomainError } from '@kiln/core';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import {
@@ -185,7 +185,12 @@ export class YjsRoom {
       try {
         await this.append(batch.map((item) => item.update));
       } catch (error) {
-        this.config.onError({ documentName: this.name, error, stage: 'store' });
+        if (isDomainError(error) && error.code === 'NOT_FOUND') {
+          // The document was deleted: nobody may keep editing it.
+          for (const peer of this.peers.keys()) peer.close(CloseCode.notFound, error.message);
+        } else {
+          this.config.onError({ documentName: this.name, error, stage: 'store' });
+        }
         // Unstored edits were never acknowledged; their authors resend them when they reconnect.
         for (const item of batch) {
           item.peer?.close(CloseCode.internalError, 'could not store the update');
@@ -199,9 +204,17 @@ export class YjsRoom {
         // One transaction, so one 'update' event: the batch reaches clients as one message.
         // (Y.mergeUpdates would do the same but grows quadratically with the batch.)
         const capture = (update: Uint8Array) => changes.push(update);
-        this.doc.once('update', capture);
+        this.doc.on('update', capture);
         this.doc.transact(() => {
-          for (const item of fresh) Y.applyUpdate(this.doc, item.update, STORED);
+          for (const item of fresh) {
+            try {
+              Y.applyUpdate(this.doc, item.update, STORED);
+            } catch (error) {
+              // Decoded fine but Yjs cannot integrate it; loading skips such a row the same way.
+              this.config.onError({ documentName: this.name, error, stage: 'message' });
+              item.peer?.close(CloseCode.invalidPayload, 'update could not be applied');
+            }
+          }
         }, STORED);
         this.doc.off('update', capture);
       }

@@ -116,6 +116,7 @@ describe('embedded Postgres', () => {
     const db = createDb(server.url, { max: 1 });
     await db.user.create({ data: { email: 'kept@example.com', name: 'Kept' } });
     await db.$disconnect();
+    await expect(startEmbeddedPostgres({ dataDir })).rejects.toThrow('already open in this process');
     await server.stop();
 
     const cli = runCli(['embedded', '--data-dir', dataDir, '--port', '0', '--migrate']);
@@ -128,10 +129,10 @@ describe('embedded Postgres', () => {
     await viaCli.loginAttempt.create({ data: { key: 'written-through-cli' } });
     await viaCli.$disconnect();
 
-    const second = runCli(['embedded', '--data-dir', dataDir, '--port', '0']);
-    children.push(second.child);
-    expect(await second.exited).toBe(1);
-    expect(second.output()).toMatch(/already in use by process \d+/);
+    // The CLI's server is another live process: a second server on its folder must not open it.
+    await expect(startEmbeddedPostgres({ dataDir, port: 0 })).rejects.toThrow(
+      `already in use by process ${cli.child.pid}`,
+    );
     const migrate = runCli(['migrate', '--url', url]);
     expect(await migrate.exited).toBe(0);
     expect(migrate.output()).toContain('kiln-db: database is up to date');

@@ -22,6 +22,7 @@ export interface EmbeddedPostgres {
 }
 
 const PID_FILE = 'kiln-embedded.pid';
+const claimedHere = new Set<string>();
 
 /**
  * PGlite (Postgres compiled to WebAssembly) served over the Postgres wire protocol, so several
@@ -57,14 +58,14 @@ export async function startEmbeddedPostgres(
           // Detaching a handler that was mid-transaction rolls it back asynchronously; let that finish.
           await new Promise((done) => setImmediate(done));
           await opened.close();
-          if (dataDir) await rm(join(dataDir, PID_FILE), { force: true });
+          if (dataDir) await release(dataDir);
         })();
         return stopping;
       },
     };
   } catch (error) {
     await db?.close().catch(() => undefined);
-    if (dataDir) await rm(join(dataDir, PID_FILE), { force: true });
+    if (dataDir) await release(dataDir);
     throw error;
   }
 }
@@ -75,6 +76,8 @@ export async function startEmbeddedPostgres(
  * reused after a crash or a container restart is then not mistaken for a running server.
  */
 async function claimDataDir(dataDir: string): Promise<void> {
+  if (claimedHere.has(dataDir))
+    throw new Error(`The embedded database in ${dataDir} is already open in this process.`);
   await mkdir(dataDir, { recursive: true });
   const pidFile = join(dataDir, PID_FILE);
   const [pidText = '', started = ''] = (await readFile(pidFile, 'utf8').catch(() => '')).trim().split(' ');
@@ -83,6 +86,12 @@ async function claimDataDir(dataDir: string): Promise<void> {
     throw new Error(`The embedded database in ${dataDir} is already in use by process ${pid}.`);
   }
   await writeFile(pidFile, `${process.pid} ${await startTime(process.pid)}\n`);
+  claimedHere.add(dataDir);
+}
+
+async function release(dataDir: string): Promise<void> {
+  claimedHere.delete(dataDir);
+  await rm(join(dataDir, PID_FILE), { force: true });
 }
 
 function isAlive(pid: number): boolean {

@@ -3,5 +3,3 @@ export { createDb } from './client.ts';
 export { Prisma } from './generated/prisma/client.ts';
 export type { PlanTier, Role } from './generated/prisma/enums.ts';
 export type * from './generated/prisma/models.ts';
-export type { ApplyMigrationsOptions, MigrationErrorCode } from './migrate.ts';
-export { applyMigrations, defaultMigrationsDir, MigrationError } from './migrate.ts';

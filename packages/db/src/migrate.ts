@@ -103,7 +103,8 @@ export async function applyMigrations(url: string, options: ApplyMigrationsOptio
         if (await applyOne(client, migration)) applied.push(migration.name);
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK_KEY]);
+      // Closing the session releases the lock anyway; an error here must not hide the real one.
+      await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK_KEY]).catch(() => undefined);
     }
   } finally {
     await client.end();

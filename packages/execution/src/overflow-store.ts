@@ -1,4 +1,12 @@
-import type { OverflowEvent } from '@kiln/notebook';
+import { defaultTruncationNote, type OverflowEvent, type TruncationInfo } from '@kiln/notebook';
+
+/** Finds the download keys in truncation notes: `kiln-overflow:<key>` (the UI turns them into links). */
+export const OVERFLOW_KEY_PATTERN = /kiln-overflow:([A-Za-z0-9_-]+)/g;
+
+/** The note left where output was cut: JupyterLab-style text plus the key to download the rest. */
+export function overflowNote(info: TruncationInfo): string {
+  return `${defaultTruncationNote(info)} kiln-overflow:${info.key}`;
+}
 
 /** What a download of cut-off output returns. */
 export interface OverflowDownload {
@@ -76,7 +84,16 @@ export function createMemoryOverflowStore(options: MemoryOverflowOptions): Overf
     put(notebookId, event) {
       let entry = entries.get(event.key);
       if (entry) entries.delete(event.key);
-      else entry = { notebookId, cellId: event.cellId, kind: event.kind, parts: [], bytes: 0, totalBytes: 0, complete: true };
+      else
+        entry = {
+          notebookId,
+          cellId: event.cellId,
+          kind: event.kind,
+          parts: [],
+          bytes: 0,
+          totalBytes: 0,
+          complete: true,
+        };
       // Re-inserted so Map order is least recently written first.
       entries.set(event.key, entry);
       entry.totalBytes = event.totalBytes;

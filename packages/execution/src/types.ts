@@ -1,6 +1,6 @@
 import type { DirectConnection } from '@kiln/collab';
 import type { GatewayClient, JupyterMessage, KernelModel } from '@kiln/kernel-gateway/client';
-import type { OutputLimits } from '@kiln/notebook';
+import type { OutputLimits, TruncationInfo } from '@kiln/notebook';
 import type { OverflowStore } from './overflow-store.ts';
 
 /** Who asked for something; shown to every collaborator next to the cells it queued. */
@@ -43,7 +43,11 @@ export interface RunTicket {
 /** The open kernel websocket; `KernelChannel` from `@kiln/kernel-gateway/client` is one. */
 export interface KernelConnection {
   onMessage(listener: (message: JupyterMessage) => void): () => void;
-  message(channel: JupyterMessage['channel'], msgType: string, content: Record<string, unknown>): JupyterMessage;
+  message(
+    channel: JupyterMessage['channel'],
+    msgType: string,
+    content: Record<string, unknown>,
+  ): JupyterMessage;
   send(message: JupyterMessage): void;
   close(): Promise<unknown>;
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -97,6 +101,8 @@ export interface ExecutionServiceOptions {
   /** Kernel spec name to start (default: the gateway's default, python3). */
   kernelName?: string;
   onError?(payload: ExecutionErrorPayload): void;
+  /** The note shown where output was cut; default `overflowNote` (carries `kiln-overflow:<key>`). */
+  truncationNote?(info: TruncationInfo): string;
   /** Where cut-off output goes; default an in-memory store bounded by `limits.overflowBytes`. */
   overflowStore?: OverflowStore;
 }

@@ -28,6 +28,7 @@ export class AgentChannel {
 
   /** Starts listening; the socket is world-writable because the agent runs as an unprivileged uid. */
   async listen(): Promise<void> {
+    if (this.server) return;
     await rm(this.socketPath, { force: true });
     const server = createServer((socket) => this.adopt(socket));
     this.server = server;
@@ -121,12 +122,24 @@ export class AgentChannel {
     });
   }
 
+  /**
+   * Stops accepting connections (the current one stays open): an agent that hangs up before a
+   * checkpoint must not reconnect to this sandbox before the checkpoint is taken.
+   */
+  async stopListening(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    // close()'s callback waits for open connections to end, and the agent's is still needed here.
+    server?.close();
+    await rm(this.socketPath, { force: true });
+  }
+
   async close(): Promise<void> {
     this.socket?.destroy();
     this.socket = undefined;
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    server?.close();
     await rm(this.socketPath, { force: true });
   }
 }

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { chown, mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AgentChannel } from './agent-channel.ts';
+import { SANDBOX_UID, buildOciSpec } from './oci-spec.ts';
+import type { RunscCli } from './runsc-cli.ts';
+import { RunscContainer } from './runsc-container.ts';
+import type { ResourceRequest } from './types.ts';
+
+/** What every sandbox launch needs from the driver. */
+export interface LaunchContext {
+  cli: RunscCli;
+  stateDir: string;
+  imageDir: string;
+  agentDir: string;
+  preload: string[];
+  startTimeoutMs: number;
+}
+
+export interface LaunchRequest {
+  workspaceId: string;
+  resources: ResourceRequest;
+  env: Record<string, string>;
+  /** Restore this checkpoint instead of booting Python. */
+  snapshotPath?: string;
+}
+
+/** One running container plus the socket its agent talks on. */
+export interface SandboxInstance {
+  container: RunscContainer;
+  channel: AgentChannel;
+  workspaceId: string;
+  resources: ResourceRequest;
+}
+
+const WORKSPACE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+/** The host directory mounted at /workspace for a workspace, created owned by the sandbox uid. */
+export async function ensureVolume(stateDir: string, workspaceId: string): Promise<string> {
+  if (!WORKSPACE_ID.test(workspaceId)) throw new Error(`invalid workspace id "${workspaceId}"`);
+  const dir = join(stateDir, 'volumes', workspaceId);
+  const exists = await stat(dir).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) {
+    await mkdir(dir, { recursive: true, mode: 0o750 });
+    await chown(dir, SANDBOX_UID, SANDBOX_UID);
+  }
+  return dir;
+}
+
+/** Starts a container (cold boot or snapshot restore) and waits until its agent says hello. */
+export async function launchInstance(ctx: LaunchContext, request: LaunchRequest): Promise<SandboxInstance> {
+  const id = `kiln-${randomUUID().slice(0, 18)}`;
+  const runDir = join(ctx.stateDir, 'run', id);
+  const channelDir = join(runDir, 'channel');
+  await mkdir(channelDir, { recursive: true, mode: 0o755 });
+  const volumeDir = await ensureVolume(ctx.stateDir, request.workspaceId);
+  const container = new RunscContainer(ctx.cli, id, runDir, `/kiln/${id}`);
+  await container.writeBundle(
+    buildOciSpec({
+      paths: { imageDir: ctx.imageDir, agentDir: ctx.agentDir, channelDir, volumeDir },
+      resources: request.resources,
+      env: { ...request.env, KILN_PRELOAD: ctx.preload.join(',') },
+      cgroupsPath: container.cgroupsPath,
+      args: ['/usr/bin/python3', '/opt/kiln/agent/kiln_agent.py'],
+      uid: SANDBOX_UID,
+    }),
+  );
+  const channel = new AgentChannel(channelDir);
+  await channel.listen();
+  const hello = channel.waitForHello(ctx.startTimeoutMs);
+  hello.catch(() => undefined);
+  try {
+    if (request.snapshotPath) await container.restore(request.snapshotPath);
+    else await container.run();
+    const died = container.exited().then((exit) => {
+      throw new Error(`kernel exited during start (status ${exit.status}): ${exit.logTail}`);
+    });
+    await Promise.race([hello, died]);
+    died.catch(() => undefined);
+  } catch (error) {
+    await container.destroy();
+    await channel.close();
+    await container.removeFiles();
+    throw error;
+  }
+  if (request.snapshotPath) await initRestored(channel, request.env);
+  return { container, channel, workspaceId: request.workspaceId, resources: request.resources };
+}
+
+/** Gives a restored agent its own env and random state, and waits for it to confirm. */
+function initRestored(channel: AgentChannel, env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error('restored kernel did not accept its environment'));
+    }, 10_000);
+    const off = channel.onFrame((frame) => {
+      if (frame.kind === 'command' && frame.command.op === 'init-done') {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+    });
+    channel.command({ op: 'init', env });
+  });
+}
+
+/** Asks the agent to let go of its socket, then checkpoints the container to `imagePath` (it stops). */
+export async function checkpointInstance(instance: SandboxInstance, imagePath: string): Promise<void> {
+  const { channel, container } = instance;
+  const ready = new Promise<void>((resolve) => {
+    const off = channel.onFrame((frame) => {
+      if (frame.kind === 'command' && frame.command.op === 'checkpoint-ready') {
+        off();
+        resolve();
+      }
+    });
+  });
+  await channel.stopListening();
+  channel.command({ op: 'checkpoint' });
+  await ready;
+  await channel.waitForDisconnect(10_000);
+  await container.checkpoint(imagePath);
+}
+
+/** Stops the container and removes its run dir (never the workspace volume). */
+export async function destroyInstance(instance: SandboxInstance): Promise<void> {
+  await instance.container.destroy();
+  await instance.channel.close();
+  await instance.container.removeFiles();
+}

@@ -1,0 +1,89 @@
+'use client';
+import { useEffect, useRef } from 'react';
+import { MonacoBinding } from 'y-monaco';
+import type { Awareness } from 'y-protocols/awareness';
+import type * as Y from 'yjs';
+import { commandForKey, type NotebookCommand } from '../../lib/notebook/keyboard.ts';
+import { monaco } from './monaco.ts';
+
+export interface CellEditorProps {
+  source: Y.Text;
+  awareness: Awareness;
+  language: 'python' | 'markdown';
+  readOnly: boolean;
+  /** Focus the editor when it mounts (entering edit mode on this cell). */
+  autoFocus: boolean;
+  label: string;
+  onCommand(command: NotebookCommand): void;
+  onFocus(): void;
+}
+
+const LINE_HEIGHT = 19;
+
+/** A Monaco editor bound to a cell's shared `source`, growing with its content. */
+export default function CellEditor(props: CellEditorProps) {
+  const host = useRef<HTMLDivElement>(null);
+  // The latest callbacks, read from Monaco's listeners without recreating the editor.
+  const latest = useRef(props);
+  latest.current = props;
+
+  const { source, awareness, language, readOnly } = props;
+  useEffect(() => {
+    const element = host.current;
+    if (!element) return;
+    const model = monaco.editor.createModel(source.toString(), language);
+    const editor = monaco.editor.create(element, {
+      model,
+      readOnly,
+      domReadOnly: readOnly,
+      ariaLabel: latest.current.label,
+      minimap: { enabled: false },
+      lineNumbers: 'off',
+      glyphMargin: false,
+      folding: false,
+      lineDecorationsWidth: 8,
+      lineNumbersMinChars: 0,
+      overviewRulerLanes: 0,
+      hideCursorInOverviewRuler: true,
+      renderLineHighlight: 'none',
+      scrollBeyondLastLine: false,
+      wordWrap: language === 'markdown' ? 'on' : 'off',
+      fontSize: 13,
+      lineHeight: LINE_HEIGHT,
+      fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
+      automaticLayout: true,
+      padding: { top: 6, bottom: 6 },
+      scrollbar: { vertical: 'hidden', alwaysConsumeMouseWheel: false, horizontalScrollbarSize: 8 },
+      contextmenu: false,
+      fixedOverflowWidgets: true,
+      tabSize: 4,
+    });
+    const binding = new MonacoBinding(source, model, new Set([editor]), awareness);
+    const fit = () => {
+      element.style.height = `${Math.max(LINE_HEIGHT + 12, editor.getContentHeight())}px`;
+      editor.layout();
+    };
+    fit();
+    const sizeListener = editor.onDidContentSizeChange(fit);
+    const keyListener = editor.onKeyDown((event) => {
+      // Let open widgets (suggestions, find) take Escape and Enter first.
+      const { command } = commandForKey(event.browserEvent, 'edit');
+      if (!command) return;
+      event.preventDefault();
+      event.stopPropagation();
+      latest.current.onCommand(command);
+    });
+    const focusListener = editor.onDidFocusEditorText(() => latest.current.onFocus());
+    if (latest.current.autoFocus) editor.focus();
+    return () => {
+      sizeListener.dispose();
+      keyListener.dispose();
+      focusListener.dispose();
+      binding.destroy();
+      editor.dispose();
+      model.dispose();
+    };
+  }, [source, awareness, language, readOnly]);
+
+  return <div ref={host} className="cell-editor" />;
+}

@@ -1,0 +1,19 @@
+import { AnsiUp } from 'ansi_up';
+
+/**
+ * Terminal text (stream output, tracebacks) as HTML with ANSI colours as inline styles. ansi_up
+ * escapes `<`, `>` and `&` itself, so the result is safe to insert without a sanitiser.
+ */
+export function ansiToHtml(text: string): string {
+  const converter = new AnsiUp();
+  converter.use_classes = false;
+  converter.escape_html = true;
+  // Bare URLs are not linked: a link in output would be a click away from a phishing page.
+  return converter.ansi_to_html(text);
+}
+
+/** Text with ANSI escape sequences removed (for copying and for aria labels). */
+export function stripAnsi(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is exactly what this removes.
+  return text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '');
+}

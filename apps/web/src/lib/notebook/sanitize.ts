@@ -1,0 +1,40 @@
+import DOMPurify from 'dompurify';
+
+// Output HTML comes from code anyone in the workspace can run: no scripts, no forms that could
+// phish for passwords, no <style> that could restyle the page around it, no frames or plugins.
+const FORBID_TAGS = ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'frame', 'object', 'embed', 'base', 'meta', 'link'];
+const FORBID_ATTR = ['autofocus', 'formaction', 'srcdoc'];
+
+let hooked = false;
+function purifier() {
+  if (!hooked) {
+    hooked = true;
+    DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+      if (node.tagName === 'A' && node.hasAttribute('href')) {
+        node.setAttribute('target', '_blank');
+        node.setAttribute('rel', 'noopener noreferrer nofollow');
+      }
+    });
+  }
+  return DOMPurify;
+}
+
+/** Untrusted HTML (rich outputs, rendered markdown) made safe to insert; empty outside a browser. */
+export function sanitizeHtml(html: string): string {
+  const purify = purifier();
+  if (!purify.isSupported) return '';
+  return purify.sanitize(html, {
+    FORBID_TAGS,
+    FORBID_ATTR,
+    ALLOW_DATA_ATTR: false,
+    // KaTeX renders MathML next to its HTML for screen readers.
+    USE_PROFILES: { html: true, mathMl: true, svg: true },
+  });
+}
+
+/** An untrusted SVG document made safe; callers still show it through <img>, where scripts never run. */
+export function sanitizeSvg(svg: string): string {
+  const purify = purifier();
+  if (!purify.isSupported) return '';
+  return purify.sanitize(svg, { USE_PROFILES: { svg: true, svgFilters: true }, FORBID_TAGS: ['style', 'foreignObject'] });
+}

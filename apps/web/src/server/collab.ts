@@ -1,0 +1,42 @@
+import { type CollabServer, type Configuration, createCollabServer } from '@kiln/collab';
+import { createPostgresStore } from '@kiln/collab/postgres';
+import type { Db } from '@kiln/db';
+import { authorizeNotebookSocket } from './notebook-access.ts';
+
+export interface NotebookCollabOptions {
+  db: Db;
+  /** The public URL; websocket handshakes from any other origin are refused. */
+  appUrl: string;
+  /** Overrides for tests (timeouts, error reporting). */
+  configuration?: Partial<Configuration>;
+}
+
+/** The notebooks' Yjs rooms at `/yjs/<notebookId>`, stored in Postgres, open to workspace members. */
+export function createNotebookCollab(options: NotebookCollabOptions): CollabServer {
+  const { db, appUrl } = options;
+  return createCollabServer({
+    store: createPostgresStore(db),
+    async onAuthenticate({ request, documentName }) {
+      const access = await authorizeNotebookSocket(db, request, documentName, { appUrl });
+      return { userId: access.userId, name: access.name, readOnly: access.role === 'VIEWER' };
+    },
+    ...options.configuration,
+  });
+}
+
+// Next bundles route handlers apart from server.ts; the execution service reaches the rooms
+// through this process-wide slot rather than a module variable that would exist twice.
+const COLLAB_KEY = Symbol.for('kiln.web.collab');
+type Holder = { [COLLAB_KEY]?: CollabServer };
+
+/** Registers the process's collab server (server.ts does this once at start). */
+export function setCollab(collab: CollabServer | undefined): void {
+  (globalThis as Holder)[COLLAB_KEY] = collab;
+}
+
+/** The process's collab server, for server-side writers such as the execution queue. */
+export function getCollab(): CollabServer {
+  const collab = (globalThis as Holder)[COLLAB_KEY];
+  if (!collab) throw new Error('The collab server is not running in this process');
+  return collab;
+}

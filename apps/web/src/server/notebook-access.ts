@@ -1,0 +1,60 @@
+import type { IncomingMessage } from 'node:http';
+import { getMembership, resolveSession, SESSION_COOKIE } from '@kiln/accounts';
+import { DomainError } from '@kiln/core';
+import type { Db, Role } from '@kiln/db';
+import { readCookie } from '../lib/cookies.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Who opened a notebook socket, and with which role in the notebook's workspace. */
+export interface NotebookAccess {
+  userId: string;
+  name: string;
+  role: Role;
+  workspaceId: string;
+  notebookId: string;
+}
+
+/**
+ * Browsers always send Origin on websocket handshakes and do not apply CORS to them, so a page on
+ * another site could open our sockets with the user's cookie (cross-site websocket hijacking).
+ * Requests without Origin come from non-browser clients, which cannot borrow a user's cookie.
+ */
+export function checkOrigin(request: IncomingMessage, appUrl: string): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  if (origin !== new URL(appUrl).origin) throw new DomainError('FORBIDDEN', 'Cross-site websocket refused');
+}
+
+/**
+ * Resolves the session cookie of an upgrade request and the user's role in the notebook's
+ * workspace. Unknown notebooks and notebooks of other workspaces both answer NOT_FOUND, so a
+ * non-member cannot learn that a notebook id exists.
+ */
+export async function authorizeNotebookSocket(
+  db: Db,
+  request: IncomingMessage,
+  notebookId: string,
+  options: { appUrl: string },
+): Promise<NotebookAccess> {
+  checkOrigin(request, options.appUrl);
+  const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+  const session = token ? await resolveSession(db, token) : null;
+  if (!session) throw new DomainError('UNAUTHENTICATED', 'Sign in to open this notebook');
+  const notFound = new DomainError('NOT_FOUND', 'Notebook not found');
+  if (!UUID.test(notebookId)) throw notFound;
+  const notebook = await db.notebook.findUnique({
+    where: { id: notebookId },
+    select: { workspaceId: true },
+  });
+  if (!notebook) throw notFound;
+  const membership = await getMembership(db, notebook.workspaceId, session.user.id);
+  if (!membership) throw notFound;
+  return {
+    userId: session.user.id,
+    name: session.user.name,
+    role: membership.role,
+    workspaceId: notebook.workspaceId,
+    notebookId,
+  };
+}

@@ -1,0 +1,143 @@
+import { createCollabServer } from '@kiln/collab';
+import { findCell } from '@kiln/notebook';
+import { afterEach, describe, expect, it } from 'vitest';
+import type * as Y from 'yjs';
+import { createExecutionService } from './execution-service.ts';
+import { readExecutionState } from './execution-state.ts';
+import { FakeGateway } from './test-support/fake-gateway.ts';
+import { cellView, seedNotebook, waitFor } from './test-support/notebook-fixture.ts';
+import type { ExecutionService } from './types.ts';
+
+// Queue ordering only: the kernel is a script here. Kernel behaviour is tested against runsc in *.int.test.ts.
+
+const alice = { userId: 'u-alice', name: 'Alice' };
+const bob = { userId: 'u-bob', name: 'Bob' };
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function setup(cells: Parameters<typeof seedNotebook>[2]) {
+  const collab = createCollabServer({ onError: () => {}, unloadDelayMs: 0 });
+  const gateway = new FakeGateway();
+  let now = 1_000;
+  const service = createExecutionService({
+    gateway: () => gateway,
+    openDocument: (id) => collab.openDirectConnection(id),
+    clock: () => now++,
+  });
+  const connection = await seedNotebook(collab, 'nb', cells);
+  cleanup.push(() => collab.close());
+  cleanup.push(() => connection.disconnect());
+  cleanup.push(() => service.dispose());
+  return { service, gateway, doc: connection.document };
+}
+
+function run(
+  service: ExecutionService,
+  target: Parameters<ExecutionService['run']>[0]['target'],
+  user = alice,
+) {
+  return service.run({ notebookId: 'nb', workspaceId: 'ws', target, user });
+}
+
+function setSource(doc: Y.Doc, cellId: string, source: string) {
+  const text = findCell(doc, cellId)?.get('source') as Y.Text;
+  doc.transact(() => {
+    text.delete(0, text.length);
+    text.insert(0, source);
+  });
+}
+
+describe('execution queue', () => {
+  it('runs all code cells in notebook order, showing who queued them', async () => {
+    const { service, gateway, doc } = await setup([
+      'hold a',
+      { cell_type: 'markdown', source: '# title' },
+      'b',
+      'c',
+    ]);
+    const ticket = await run(service, { kind: 'all' });
+    expect(ticket.cellIds).toEqual(['c0', 'c2', 'c3']);
+    await waitFor(() => gateway.holding === 1, 'first cell running');
+    const state = readExecutionState(doc);
+    expect(state?.running).toMatchObject({ cellId: 'c0', by: alice });
+    expect(state?.running?.startedAt).toBeGreaterThan(0);
+    expect(state?.queue.map((entry) => [entry.cellId, entry.by.name])).toEqual([
+      ['c2', 'Alice'],
+      ['c3', 'Alice'],
+    ]);
+    expect(cellView(doc, 'c0').state).toBe('running');
+    expect(cellView(doc, 'c2').state).toBe('queued');
+    gateway.release();
+    await service.whenIdle('nb');
+    expect(gateway.executed).toEqual(['hold a', 'b', 'c']);
+    expect(['c0', 'c2', 'c3'].map((id) => cellView(doc, id).count)).toEqual([1, 2, 3]);
+    expect(cellView(doc, 'c3')).toMatchObject({ state: 'idle', text: 'c\n' });
+    expect(readExecutionState(doc)).toMatchObject({ running: null, queue: [], kernel: { status: 'idle' } });
+  });
+
+  it('serves requests first come, first served and does not queue a waiting cell twice', async () => {
+    const { service, gateway, doc } = await setup(['hold', 'x', 'y']);
+    await run(service, { kind: 'cells', cellIds: ['c0'] });
+    await run(service, { kind: 'cells', cellIds: ['c2'] }, bob);
+    const again = await run(service, { kind: 'cells', cellIds: ['c1', 'c2'] });
+    expect(again.cellIds).toEqual(['c1']);
+    expect(readExecutionState(doc)?.queue.map((entry) => `${entry.cellId}:${entry.by.name}`)).toEqual([
+      'c2:Bob',
+      'c1:Alice',
+    ]);
+    await waitFor(() => gateway.holding === 1, 'first cell running');
+    gateway.release();
+    await service.whenIdle('nb');
+    expect(gateway.executed).toEqual(['hold', 'y', 'x']);
+  });
+
+  it("stops the rest of a request after an error but not other people's requests", async () => {
+    const { service, gateway, doc } = await setup(['hold', 'fail', 'after', 'bob']);
+    await run(service, { kind: 'cells', cellIds: ['c0', 'c1', 'c2'] });
+    await run(service, { kind: 'cells', cellIds: ['c3'] }, bob);
+    await waitFor(() => gateway.holding === 1, 'first cell running');
+    gateway.release();
+    await service.whenIdle('nb');
+    expect(gateway.executed).toEqual(['hold', 'fail', 'bob']);
+    expect(cellView(doc, 'c1').text).toBe('ValueError: boom');
+    expect(cellView(doc, 'c2')).toMatchObject({ state: 'idle', count: null, outputs: [] });
+    expect(cellView(doc, 'c3')).toMatchObject({ state: 'idle', text: 'bob\n' });
+  });
+
+  it('runs the source a queued cell has when it starts, and clears empty cells without the kernel', async () => {
+    const { service, gateway, doc } = await setup(['hold', 'old', 'print(1)']);
+    await run(service, { kind: 'all' });
+    await waitFor(() => gateway.holding === 1, 'first cell running');
+    setSource(doc, 'c1', 'new');
+    setSource(doc, 'c2', '   ');
+    gateway.release();
+    await service.whenIdle('nb');
+    expect(gateway.executed).toEqual(['hold', 'new']);
+    expect(cellView(doc, 'c2')).toMatchObject({ state: 'idle', count: null, outputs: [] });
+  });
+
+  it('selects cells above and below like JupyterLab', async () => {
+    const { service, gateway } = await setup(['a', 'b', 'c', 'd']);
+    await run(service, { kind: 'above', cellId: 'c2' });
+    await service.whenIdle('nb');
+    await run(service, { kind: 'below', cellId: 'c2' });
+    await service.whenIdle('nb');
+    expect(gateway.executed).toEqual(['a', 'b', 'c', 'd']);
+    expect(gateway.started).toBe(1);
+    await expect(run(service, { kind: 'below', cellId: 'nope' })).rejects.toThrow('No cell with id nope');
+  });
+
+  it('interrupt clears the queue for everyone', async () => {
+    const { service, gateway, doc } = await setup(['hold', 'b']);
+    await run(service, { kind: 'all' });
+    await waitFor(() => gateway.holding === 1, 'first cell running');
+    await service.interrupt('nb');
+    expect(cellView(doc, 'c1').state).toBe('idle');
+    expect(readExecutionState(doc)?.queue).toEqual([]);
+    gateway.release();
+    await service.whenIdle('nb');
+    expect(gateway.executed).toEqual(['hold']);
+  });
+});

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '@kiln/core';
+import { selectCells } from './cell-selection.ts';
+import { NotebookSession } from './notebook-session.ts';
+import { createMemoryOverflowStore, overflowNote } from './overflow-store.ts';
+import {
+  DEFAULT_LIMITS,
+  type ExecutionService,
+  type ExecutionServiceOptions,
+  type RunRequest,
+  type RunTicket,
+} from './types.ts';
+
+/**
+ * Server-side execution: one queue and one kernel per notebook, outputs written into the
+ * notebook's persisted Y.Doc, so runs go on (and are recorded) with no browser connected.
+ */
+export function createExecutionService(options: ExecutionServiceOptions): ExecutionService {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const clock = options.clock ?? Date.now;
+  const overflow =
+    options.overflowStore ??
+    createMemoryOverflowStore({ maxBytes: limits.overflowBytes, maxEntryBytes: limits.overflowEntryBytes });
+  const onError =
+    options.onError ??
+    (({ notebookId, error, stage }) =>
+      console.error(`[execution] ${stage} failed for ${notebookId}:`, error));
+  const sessions = new Map<string, Promise<NotebookSession>>();
+  const opened = new Map<string, NotebookSession>();
+  let disposed = false;
+
+  function open(notebookId: string, workspaceId: string): Promise<NotebookSession> {
+    let session = sessions.get(notebookId);
+    if (!session) {
+      session = options.openDocument(notebookId).then((connection) => {
+        const created = new NotebookSession({
+          notebookId,
+          workspaceId,
+          connection,
+          gateway: options.gateway(workspaceId),
+          kernelName: options.kernelName,
+          outputLimits: limits.output,
+          maxQueuedCells: limits.maxQueuedCells,
+          maxRoutes: limits.maxRoutes,
+          overflow,
+          truncationNote: options.truncationNote ?? overflowNote,
+          clock,
+          onError: (error, stage) => onError({ notebookId, error, stage }),
+        });
+        opened.set(notebookId, created);
+        return created;
+      });
+      sessions.set(notebookId, session);
+      session.catch(() => sessions.delete(notebookId));
+    }
+    return session;
+  }
+
+  async function existing(notebookId: string): Promise<NotebookSession | undefined> {
+    return sessions.get(notebookId)?.catch(() => undefined);
+  }
+
+  return {
+    async run(request: RunRequest): Promise<RunTicket> {
+      if (disposed) throw new DomainError('CONFLICT', 'The execution service is shutting down');
+      const session = await open(request.notebookId, request.workspaceId);
+      if (session.workspaceId !== request.workspaceId) {
+        throw new DomainError('FORBIDDEN', 'This notebook belongs to another workspace');
+      }
+      const requestId = randomUUID();
+      const cellIds = session.enqueue(
+        selectCells(session.document, request.target),
+        requestId,
+        request.user,
+        { resources: request.resources, env: request.env },
+      );
+      await session.flushed();
+      return { requestId, cellIds };
+    },
+
+    async whenIdle(notebookId) {
+      const session = await existing(notebookId);
+      await session?.whenIdle();
+      await session?.flushed();
+    },
+
+    async interrupt(notebookId) {
+      await (await existing(notebookId))?.interrupt();
+    },
+
+    async restart(notebookId) {
+      await (await existing(notebookId))?.restart();
+    },
+
+    async shutdown(notebookId) {
+      const session = await existing(notebookId);
+      if (!session) return;
+      sessions.delete(notebookId);
+      opened.delete(notebookId);
+      await session.close();
+    },
+
+    async answerInput(notebookId, value) {
+      const session = await existing(notebookId);
+      if (!session) throw new DomainError('CONFLICT', 'No cell of this notebook is waiting for input');
+      session.answerInput(value);
+      await session.flushed();
+    },
+
+    state(notebookId) {
+      return opened.get(notebookId)?.view() ?? null;
+    },
+
+    overflow,
+
+    async dispose() {
+      disposed = true;
+      const all = [...sessions.values()];
+      sessions.clear();
+      opened.clear();
+      await Promise.all(
+        all.map(async (pending) => {
+          const session = await pending.catch(() => undefined);
+          await session
+            ?.close()
+            .catch((error: unknown) => onError({ notebookId: session.notebookId, error, stage: 'dispose' }));
+        }),
+      );
+    },
+  };
+}

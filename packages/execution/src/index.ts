@@ -1,0 +1,32 @@
+export { selectCells } from './cell-selection.ts';
+export { createExecutionService } from './execution-service.ts';
+export {
+  EXECUTION_STATE_KEY,
+  readExecutionState,
+  resetExecutionState,
+} from './execution-state.ts';
+export {
+  createMemoryOverflowStore,
+  type MemoryOverflowOptions,
+  OVERFLOW_KEY_PATTERN,
+  type OverflowDownload,
+  type OverflowStore,
+  overflowNote,
+} from './overflow-store.ts';
+export {
+  DEFAULT_LIMITS,
+  type ExecutionErrorPayload,
+  type ExecutionGateway,
+  type ExecutionLimits,
+  type ExecutionService,
+  type ExecutionServiceOptions,
+  type ExecutionStateView,
+  type KernelConnection,
+  type KernelResources,
+  type KernelStatus,
+  type QueuedCellView,
+  type Requester,
+  type RunRequest,
+  type RunTarget,
+  type RunTicket,
+} from './types.ts';

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type { JupyterMessage } from '@kiln/kernel-gateway/client';
+import type { ExecutionGateway, KernelConnection, KernelResources, KernelStatus } from './types.ts';
+
+export interface KernelLinkHooks {
+  /** Every message from the kernel (replies, iopub, stdin requests). */
+  onMessage(message: JupyterMessage): void;
+  /** The status or reason changed. */
+  onStatus(): void;
+  /** The kernel died or its connection broke; nothing more will come for what is running. */
+  onLost(reason: string): void;
+}
+
+export interface KernelStart {
+  resources?: KernelResources;
+  env?: Record<string, string>;
+}
+
+/** One notebook's kernel on the gateway: started on demand, one websocket, its status as collaborators see it. */
+export class KernelLink {
+  kernelId: string | null = null;
+  status: KernelStatus = 'none';
+  reason: string | null = null;
+  private channel: KernelConnection | null = null;
+  private offMessage: (() => void) | null = null;
+  /** A start, restart or shutdown in flight; everything else waits for it. */
+  private transition: Promise<unknown> = Promise.resolve();
+  // One Jupyter session for the notebook, so a reconnect gets output the gateway buffered meanwhile.
+  private readonly sessionId = randomUUID();
+  private lastDeathReason: string | null = null;
+
+  constructor(
+    private readonly gateway: ExecutionGateway,
+    private readonly hooks: KernelLinkHooks,
+    private readonly kernelName?: string,
+  ) {}
+
+  /** The open channel, starting the kernel (or replacing a dead one) first if needed. */
+  ensure(start: KernelStart): Promise<KernelConnection> {
+    return this.serial(async () => {
+      if (this.channel && this.status !== 'dead') return this.channel;
+      if (this.kernelId && this.status === 'dead') {
+        const dead = this.kernelId;
+        this.detach();
+        this.kernelId = null;
+        await this.gateway.shutdownKernel(dead).catch(() => undefined);
+      }
+      this.setStatus('starting', null);
+      try {
+        if (!this.kernelId) {
+          const model = await this.gateway.startKernel({
+            ...(this.kernelName ? { name: this.kernelName } : {}),
+            ...(start.resources ? { resources: start.resources } : {}),
+            ...(start.env ? { env: start.env } : {}),
+          });
+          this.kernelId = model.id;
+        }
+        await this.attach(this.kernelId);
+      } catch (error) {
+        this.setStatus('dead', `The kernel could not start: ${errorText(error)}`);
+        throw error;
+      }
+      this.setStatus('idle', null);
+      return this.channel as KernelConnection;
+    });
+  }
+
+  /** Sends a message on the open channel (dropped if there is none: the kernel is gone). */
+  send(message: JupyterMessage): void {
+    this.channel?.send(message);
+  }
+
+  message(
+    channel: JupyterMessage['channel'],
+    msgType: string,
+    content: Record<string, unknown>,
+  ): JupyterMessage {
+    if (!this.channel) throw new Error('no kernel connection');
+    return this.channel.message(channel, msgType, content);
+  }
+
+  async interrupt(): Promise<void> {
+    await this.transition.catch(() => undefined);
+    if (!this.kernelId || this.status === 'dead') return;
+    await this.gateway.interruptKernel(this.kernelId);
+  }
+
+  /** Fresh interpreter in the same kernel (the gateway also revives a dead one). */
+  restart(): Promise<void> {
+    return this.serial(async () => {
+      if (!this.kernelId) return;
+      this.setStatus('restarting', null);
+      try {
+        await this.gateway.restartKernel(this.kernelId);
+        if (!this.channel) await this.attach(this.kernelId);
+      } catch (error) {
+        this.setStatus('dead', `The kernel could not restart: ${errorText(error)}`);
+        throw error;
+      }
+      this.setStatus('idle', null);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.serial(async () => {
+      const id = this.kernelId;
+      this.detach();
+      this.kernelId = null;
+      this.setStatus('none', null);
+      if (id) await this.gateway.shutdownKernel(id);
+    });
+  }
+
+  private serial<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.transition.catch(() => undefined).then(step);
+    this.transition = next;
+    return next;
+  }
+
+  private async attach(kernelId: string): Promise<void> {
+    const channel = await this.gateway.connect(kernelId, { sessionId: this.sessionId });
+    this.channel = channel;
+    this.lastDeathReason = null;
+    this.offMessage = channel.onMessage((message) => this.fromKernel(message));
+    void channel.closed.then(({ code, reason }) => {
+      if (this.channel !== channel) return;
+      this.detach();
+      if (this.status === 'restarting') return;
+      const why = `The connection to the kernel closed (${code}${reason ? `: ${reason}` : ''})`;
+      this.setStatus('dead', why);
+      this.hooks.onLost(why);
+    });
+  }
+
+  private detach(): void {
+    const channel = this.channel;
+    this.channel = null;
+    this.offMessage?.();
+    this.offMessage = null;
+    if (channel) void channel.close().catch(() => undefined);
+  }
+
+  private fromKernel(message: JupyterMessage): void {
+    if (message.channel === 'iopub') {
+      const type = message.header.msg_type;
+      if (type === 'error' && message.content.ename === 'KernelDied') {
+        this.lastDeathReason = String(message.content.evalue ?? '') || null;
+      }
+      if (type === 'status') {
+        const state = message.content.execution_state;
+        if (state === 'dead') {
+          this.hooks.onMessage(message);
+          const why = this.lastDeathReason ?? 'The kernel died';
+          this.setStatus('dead', why);
+          this.hooks.onLost(why);
+          return;
+        }
+        if (
+          (state === 'busy' || state === 'idle') &&
+          this.status !== 'restarting' &&
+          this.status !== 'starting'
+        ) {
+          this.setStatus(state, null);
+        }
+      }
+    }
+    this.hooks.onMessage(message);
+  }
+
+  private setStatus(status: KernelStatus, reason: string | null): void {
+    if (this.status === status && this.reason === reason) return;
+    this.status = status;
+    this.reason = reason;
+    this.hooks.onStatus();
+  }
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type { JupyterMessage } from '@kiln/kernel-gateway/client';
+import type { ExecutionGateway, KernelConnection } from '../types.ts';
+
+/**
+ * A scripted kernel for queue-ordering unit tests only (behaviour tests use real runsc kernels).
+ * Code `fail` ends with an error reply; code starting with `hold` waits for `release()`; any other
+ * code prints itself.
+ */
+export class FakeGateway implements ExecutionGateway {
+  readonly executed: string[] = [];
+  started = 0;
+  private count = 0;
+  private held: (() => void)[] = [];
+  private listeners = new Set<(message: JupyterMessage) => void>();
+
+  async startKernel() {
+    this.started++;
+    return { id: `fake-${this.started}` } as Awaited<ReturnType<ExecutionGateway['startKernel']>>;
+  }
+  async interruptKernel() {}
+  async restartKernel() {
+    return { id: 'fake' } as Awaited<ReturnType<ExecutionGateway['restartKernel']>>;
+  }
+  async shutdownKernel() {}
+
+  async connect(): Promise<KernelConnection> {
+    let close: (value: { code: number; reason: string }) => void = () => {};
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      close = resolve;
+    });
+    return {
+      onMessage: (listener) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+      message: (channel, msgType, content) => message(channel, msgType, content, {}),
+      send: (request) => setImmediate(() => this.handle(request)),
+      close: async () => close({ code: 1000, reason: '' }),
+      closed,
+    };
+  }
+
+  /** Lets every held cell finish. */
+  release(): void {
+    for (const go of this.held.splice(0)) go();
+  }
+
+  get holding(): number {
+    return this.held.length;
+  }
+
+  private handle(request: JupyterMessage): void {
+    if (request.header.msg_type !== 'execute_request') return;
+    const code = String(request.content.code);
+    const parent = request.header;
+    this.executed.push(code);
+    const count = ++this.count;
+    this.emit(message('iopub', 'status', { execution_state: 'busy' }, parent));
+    this.emit(message('iopub', 'execute_input', { code, execution_count: count }, parent));
+    const finish = () => {
+      if (code === 'fail') {
+        this.emit(message('iopub', 'error', { ename: 'ValueError', evalue: 'boom', traceback: [] }, parent));
+        this.emit(message('shell', 'execute_reply', { status: 'error', execution_count: count }, parent));
+      } else {
+        this.emit(message('iopub', 'stream', { name: 'stdout', text: `${code}\n` }, parent));
+        this.emit(message('shell', 'execute_reply', { status: 'ok', execution_count: count }, parent));
+      }
+      this.emit(message('iopub', 'status', { execution_state: 'idle' }, parent));
+    };
+    if (code.startsWith('hold')) this.held.push(finish);
+    else setImmediate(finish);
+  }
+
+  private emit(msg: JupyterMessage): void {
+    for (const listener of this.listeners) listener(msg);
+  }
+}
+
+function message(
+  channel: JupyterMessage['channel'],
+  msgType: string,
+  content: Record<string, unknown>,
+  parent: Record<string, unknown>,
+): JupyterMessage {
+  return {
+    channel,
+    header: {
+      msg_id: randomUUID(),
+      msg_type: msgType,
+      session: 'fake',
+      username: 'kiln',
+      date: new Date().toISOString(),
+      version: '5.3',
+    },
+    parent_header: parent,
+    metadata: {},
+    content,
+    buffers: [],
+  };
+}
