@@ -33,7 +33,7 @@ test('an invited editor sees the notebook, and loses the right to create when ma
   const b = await bobContext.newPage();
   await signUp(b, bob);
   await b.goto(inviteLink.replace(/^https?:\/\/[^/]+/, appUrl('/').replace(/\/$/, '')));
-  await expect(b.getByText('Research Lab')).toBeVisible();
+  await expect(b.getByRole('heading', { name: 'Join Research Lab' })).toBeVisible();
   await b.getByRole('button', { name: 'Accept invitation' }).click();
   await expect(b).toHaveURL(/\/w\/research-lab/);
   await expect(b.getByText('Protein folding')).toBeVisible();
@@ -41,8 +41,11 @@ test('an invited editor sees the notebook, and loses the right to create when ma
 
   // A makes B a viewer: B's create button disappears and the server refuses B's create call.
   await a.reload();
+  const roleSaved = a.waitForResponse((r) => r.url().includes('member.updateRole') && r.request().method() === 'POST');
   await a.getByLabel(`Role for ${bob.email}`).selectOption('VIEWER');
-  await expect(a.getByText(/role updated/i)).toBeVisible();
+  expect((await roleSaved).status()).toBe(200);
+  await a.reload();
+  await expect(a.getByLabel(`Role for ${bob.email}`)).toHaveValue('VIEWER');
   await b.reload();
   await expect(b.getByText('Protein folding')).toBeVisible();
   await expect(b.getByRole('button', { name: 'Create notebook' })).toHaveCount(0);

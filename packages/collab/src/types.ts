@@ -86,8 +86,15 @@ export interface Configuration {
    * error closes with 1011. The default lets everyone in as an editor: set it outside tests.
    */
   onAuthenticate(payload: OnAuthenticatePayload): Promise<CollabUser | null> | CollabUser | null;
+  /**
+   * Runs once per load, before any client sees the document. Seed content only when `isNew`, and from
+   * a Y.Doc with a fixed `clientID` (0), so that seeding the same content twice yields the same CRDT
+   * history: content rebuilt under fresh client ids is what makes reconnecting clients duplicate cells.
+   */
   onLoadDocument(payload: OnLoadDocumentPayload): Promise<void> | void;
+  /** After an update is stored and broadcast; not awaited, errors go to `onError`. */
   onChange(payload: OnChangePayload): Promise<void> | void;
+  /** After a batch of updates is durable, before it is applied and broadcast; not awaited. */
   afterStore(payload: AfterStorePayload): Promise<void> | void;
   onError(payload: OnErrorPayload): void;
   /** Largest websocket message accepted, in bytes; bigger ones close the socket with 1009. */

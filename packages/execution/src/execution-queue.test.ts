@@ -140,4 +140,25 @@ describe('execution queue', () => {
     await service.whenIdle('nb');
     expect(gateway.executed).toEqual(['hold']);
   });
+
+  it('shows why the kernel could not start and drops the queue', async () => {
+    const { service, gateway, doc } = await setup(['a', 'b']);
+    gateway.refuseStart = 'GPU quota exceeded';
+    await run(service, { kind: 'all' });
+    await service.whenIdle('nb');
+    expect(readExecutionState(doc)?.kernel).toMatchObject({
+      status: 'dead',
+      reason: 'The kernel could not start: GPU quota exceeded',
+    });
+    expect(cellView(doc, 'c0')).toMatchObject({
+      state: 'idle',
+      text: 'KernelStartFailed: The kernel could not start: GPU quota exceeded',
+    });
+    expect(cellView(doc, 'c1')).toMatchObject({ state: 'idle', outputs: [] });
+    gateway.refuseStart = null;
+    await run(service, { kind: 'all' });
+    await service.whenIdle('nb');
+    expect(gateway.executed).toEqual(['a', 'b']);
+    expect(readExecutionState(doc)?.kernel).toMatchObject({ status: 'idle', reason: null });
+  });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { JupyterMessage } from '@kiln/kernel-gateway/client';
+import { DomainError, ERROR_STATUS, type ErrorCode, isDomainError } from '@kiln/core';
+import { GatewayError, type JupyterMessage } from '@kiln/kernel-gateway/client';
 import type { ExecutionGateway, KernelConnection, KernelResources, KernelStatus } from './types.ts';
 
 export interface KernelLinkHooks {
@@ -82,7 +83,9 @@ export class KernelLink {
   async interrupt(): Promise<void> {
     await this.transition.catch(() => undefined);
     if (!this.kernelId || this.status === 'dead') return;
-    await this.gateway.interruptKernel(this.kernelId);
+    await this.gateway.interruptKernel(this.kernelId).catch((error: unknown) => {
+      throw asDomainError(error, 'The kernel could not be interrupted');
+    });
   }
 
   /** Fresh interpreter in the same kernel (the gateway also revives a dead one). */
@@ -95,7 +98,7 @@ export class KernelLink {
         if (!this.channel) await this.attach(this.kernelId);
       } catch (error) {
         this.setStatus('dead', `The kernel could not restart: ${errorText(error)}`);
-        throw error;
+        throw asDomainError(error, 'The kernel could not restart');
       }
       this.setStatus('idle', null);
     });
@@ -107,7 +110,14 @@ export class KernelLink {
       this.detach();
       this.kernelId = null;
       this.setStatus('none', null);
-      if (id) await this.gateway.shutdownKernel(id);
+      // A kernel the gateway no longer knows (culled, gateway restarted) is as shut down as it gets.
+      if (id) {
+        await this.gateway.shutdownKernel(id).catch((error: unknown) => {
+          if (!(error instanceof GatewayError && error.status === 404)) {
+            throw asDomainError(error, 'The kernel could not be shut down');
+          }
+        });
+      }
     });
   }
 
@@ -177,4 +187,14 @@ export class KernelLink {
 
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Gateway failures as DomainErrors: the gateway's own code where it sent a known one. */
+export function asDomainError(error: unknown, what: string): DomainError {
+  if (isDomainError(error)) return error;
+  if (error instanceof GatewayError) {
+    const code = error.code && error.code in ERROR_STATUS ? (error.code as ErrorCode) : 'SANDBOX_FAILED';
+    return new DomainError(code, `${what}: ${error.message}`);
+  }
+  return new DomainError('SANDBOX_FAILED', `${what}: ${errorText(error)}`);
 }

@@ -3,6 +3,7 @@ import { DomainError } from '@kiln/core';
 import type { JupyterMessage } from '@kiln/kernel-gateway/client';
 import { findCell, type OutputLimits, OutputWriter, type TruncationInfo } from '@kiln/notebook';
 import * as Y from 'yjs';
+import { CellRun, errorOutput, executeRequestContent, type Outcome } from './cell-run.ts';
 import { resetExecutionState, writeExecutionState } from './execution-state.ts';
 import { errorText, KernelLink, type KernelStart } from './kernel-link.ts';
 import type { OverflowStore } from './overflow-store.ts';
@@ -23,25 +24,6 @@ export interface SessionOptions {
   onError(error: unknown, stage: string): void;
 }
 
-interface Running extends QueuedCellView {
-  startedAt: number;
-  msgId: string;
-  writer: OutputWriter;
-  reply: JupyterMessage | null;
-  idle: boolean;
-  finish(outcome: Outcome): void;
-}
-
-interface PendingInput {
-  cellId: string;
-  prompt: string;
-  password: boolean;
-  requestedAt: number;
-  request: JupyterMessage;
-}
-
-type Outcome = 'ok' | 'error' | 'cancelled';
-
 // Origin of the service's own edits, so hooks can tell them from people's.
 const ORIGIN = 'kiln-execution';
 
@@ -49,11 +31,10 @@ const ORIGIN = 'kiln-execution';
 export class NotebookSession {
   readonly notebookId: string;
   readonly workspaceId: string;
-  private readonly doc: Y.Doc;
+  readonly document: Y.Doc;
   private readonly link: KernelLink;
   private queue: QueuedCellView[] = [];
-  private running: Running | null = null;
-  private input: PendingInput | null = null;
+  private running: { run: CellRun; finish(outcome: Outcome): void } | null = null;
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
   private kernelStart: KernelStart = {};
@@ -65,7 +46,7 @@ export class NotebookSession {
   constructor(private readonly options: SessionOptions) {
     this.notebookId = options.notebookId;
     this.workspaceId = options.workspaceId;
-    this.doc = options.connection.document;
+    this.document = options.connection.document;
     this.link = new KernelLink(
       options.gateway,
       {
@@ -101,10 +82,6 @@ export class NotebookSession {
     return fresh;
   }
 
-  get document(): Y.Doc {
-    return this.doc;
-  }
-
   /** Resolves once every change written so far is stored and broadcast. */
   flushed(): Promise<void> {
     return this.lastWrite;
@@ -122,60 +99,33 @@ export class NotebookSession {
   }
 
   async restart(): Promise<void> {
-    this.cancelQueued(() => true);
-    this.endRunning();
-    this.routes.clear();
+    this.stopEverything();
     await this.link.restart();
   }
 
   async shutdown(): Promise<void> {
-    this.cancelQueued(() => true);
-    this.endRunning();
-    this.routes.clear();
+    this.stopEverything();
     await this.link.shutdown();
   }
 
   answerInput(value: string): void {
-    const input = this.input;
-    const running = this.running;
-    if (!input || !running || running.cellId !== input.cellId) {
-      throw new DomainError('CONFLICT', 'No cell of this notebook is waiting for input');
-    }
+    const run = this.running?.run;
+    const input = run?.input;
+    if (!run || !input) throw new DomainError('CONFLICT', 'No cell of this notebook is waiting for input');
     const reply = this.link.message('stdin', 'input_reply', { value });
     reply.parent_header = { ...input.request.header };
-    this.input = null;
-    void this.write(() => {
-      // What a terminal would show; JupyterLab shows the same line in place of the input box.
-      running.writer.handle({
-        header: { msg_type: 'stream' },
-        content: { name: 'stdout', text: `${input.prompt}${input.password ? '' : value}\n` },
-      });
-    });
+    run.input = null;
+    void this.write(() => run.echoInput(input.prompt, input.password ? null : value));
     this.link.send(reply);
   }
 
   view(): ExecutionStateView {
-    const running = this.running;
+    const run = this.running?.run;
     return {
       kernel: { status: this.link.status, reason: this.link.reason, kernelId: this.link.kernelId },
-      running: running
-        ? {
-            cellId: running.cellId,
-            requestId: running.requestId,
-            by: running.by,
-            queuedAt: running.queuedAt,
-            startedAt: running.startedAt,
-          }
-        : null,
+      running: run?.runningView() ?? null,
       queue: this.queue.map((entry) => ({ ...entry })),
-      input: this.input
-        ? {
-            cellId: this.input.cellId,
-            prompt: this.input.prompt,
-            password: this.input.password,
-            requestedAt: this.input.requestedAt,
-          }
-        : null,
+      input: run?.inputView() ?? null,
       updatedAt: this.options.clock(),
     };
   }
@@ -198,15 +148,22 @@ export class NotebookSession {
     try {
       while (this.queue.length > 0 && !this.closed) {
         const entry = this.queue[0] as QueuedCellView;
-        const cell = findCell(this.doc, entry.cellId);
+        const cell = findCell(this.document, entry.cellId);
         const source = cell?.get('source');
-        if (
-          cell?.get('cell_type') !== 'code' ||
-          !(source instanceof Y.Text) ||
-          source.toString().trim() === ''
-        ) {
+        if (cell?.get('cell_type') !== 'code' || !(source instanceof Y.Text)) {
+          // Deleted or turned into markdown while it waited.
+          this.dequeue(() => {
+            if (cell?.get('execution_state') === 'queued') cell.set('execution_state', 'idle');
+          });
+          continue;
+        }
+        if (source.toString().trim() === '') {
           // As in JupyterLab, an empty cell is not sent: it just loses its outputs and count.
-          this.runWithoutKernel(entry, cell ? null : undefined);
+          const writer = this.newWriter(entry.cellId);
+          this.dequeue(() => {
+            writer.begin();
+            writer.end(null);
+          });
           continue;
         }
         try {
@@ -228,54 +185,39 @@ export class NotebookSession {
     }
   }
 
+  /** Starts the cell at the head of the queue; resolves when it is over. */
   private execute(entry: QueuedCellView): Promise<Outcome> {
     return new Promise((resolve) => {
       const writer = this.newWriter(entry.cellId);
       let started = false;
-      const run = (doc: Y.Doc) => {
-        this.queue.shift();
+      this.dequeue((doc) => {
         const source = findCell(doc, entry.cellId)?.get('source');
         if (!(source instanceof Y.Text)) return;
-        const request = this.link.message('shell', 'execute_request', {
-          // The latest source, read as the cell starts (a queued cell may have been edited meanwhile).
-          code: source.toString(),
-          silent: false,
-          store_history: true,
-          user_expressions: {},
-          allow_stdin: true,
-          stop_on_error: true,
-        });
-        for (const [msgId, route] of this.routes)
-          if (route.cellId === entry.cellId) this.routes.delete(msgId);
-        writer.begin();
+        // The latest source, read as the cell starts (a queued cell may have been edited meanwhile).
+        const request = this.link.message(
+          'shell',
+          'execute_request',
+          executeRequestContent(source.toString()),
+        );
         const msgId = request.header.msg_id;
+        for (const [id, route] of this.routes) if (route.cellId === entry.cellId) this.routes.delete(id);
+        writer.begin();
+        const run = new CellRun(entry, msgId, writer, this.options.clock(), this.options.clock);
         this.running = {
-          ...entry,
-          startedAt: this.options.clock(),
-          msgId,
-          writer,
-          reply: null,
-          idle: false,
+          run,
           finish: (outcome) => {
-            if (this.running?.msgId !== msgId) return;
-            const count = this.running.reply?.content.execution_count;
+            if (this.running?.run !== run) return;
             this.running = null;
-            if (this.input?.cellId === entry.cellId) this.input = null;
-            void this.write(() => writer.end(typeof count === 'number' ? count : undefined));
+            void this.write(() => writer.end(run.executionCount));
             resolve(outcome);
           },
         };
-        this.addRoute(msgId, writer, entry.cellId);
+        this.routes.set(msgId, { cellId: entry.cellId, writer });
+        while (this.routes.size > this.options.maxRoutes) {
+          this.routes.delete(this.routes.keys().next().value as string);
+        }
         this.link.send(request);
         started = true;
-      };
-      void this.write((doc) => {
-        try {
-          run(doc);
-        } catch (error) {
-          // The connection went away between start and send: the kernel-lost path reports it.
-          this.options.onError(error, 'execute');
-        }
       });
       if (!started) resolve('cancelled');
     });
@@ -284,38 +226,23 @@ export class NotebookSession {
   private fromKernel(message: JupyterMessage): void {
     if (this.closed) return;
     const parent = message.parent_header.msg_id as string | undefined;
-    const running = this.running && parent === this.running.msgId ? this.running : null;
-    if (message.channel === 'iopub') {
-      if (parent) this.routes.get(parent)?.writer.handle(message);
-      if (running && message.header.msg_type === 'status' && message.content.execution_state === 'idle') {
-        running.idle = true;
-      }
-    } else if (running && message.channel === 'shell' && message.header.msg_type === 'execute_reply') {
-      running.reply = message;
-    } else if (running && message.channel === 'stdin' && message.header.msg_type === 'input_request') {
-      this.input = {
-        cellId: running.cellId,
-        prompt: String(message.content.prompt ?? ''),
-        password: message.content.password === true,
-        requestedAt: this.options.clock(),
-        request: message,
-      };
-      void this.write(() => {});
-    }
-    if (running?.reply && running.idle) {
-      const status = running.reply.content.status;
-      running.finish(status === 'ok' ? 'ok' : 'error');
-    }
+    if (!parent) return;
+    if (message.channel === 'iopub') this.routes.get(parent)?.writer.handle(message);
+    const running = this.running;
+    if (running?.run.msgId !== parent) return;
+    const result = running.run.take(message);
+    if (result === 'input') void this.write(() => {});
+    else if (result) running.finish(result);
   }
 
   private kernelLost(reason: string): void {
     const running = this.running;
     if (running) {
       // The gateway reports a death as an error output; a dropped connection has none, so say why.
-      const outputs = findCell(this.doc, running.cellId)?.get('outputs');
+      const outputs = findCell(this.document, running.run.entry.cellId)?.get('outputs');
       const last = outputs instanceof Y.Array ? outputs.get(outputs.length - 1) : undefined;
       if (!(last instanceof Y.Map && last.get('ename') === 'KernelDied')) {
-        running.writer.handle(errorMessage('KernelDied', reason));
+        running.run.writer.handle(errorOutput('KernelDied', reason));
       }
       running.finish('error');
     }
@@ -324,23 +251,24 @@ export class NotebookSession {
 
   private startFailed(entry: QueuedCellView, error: unknown): void {
     const writer = this.newWriter(entry.cellId);
-    void this.write(() => {
-      this.queue.shift();
+    this.dequeue(() => {
       writer.begin();
-      writer.handle(errorMessage('KernelStartFailed', this.link.reason ?? errorText(error)));
+      writer.handle(errorOutput('KernelStartFailed', this.link.reason ?? errorText(error)));
       writer.end();
     });
     this.cancelQueued(() => true);
   }
 
-  /** An empty (or no longer code, or deleted) cell: cleared like JupyterLab does, nothing sent. */
-  private runWithoutKernel(entry: QueuedCellView, missing: undefined | null): void {
-    const writer = this.newWriter(entry.cellId);
-    void this.write(() => {
+  /** Takes the head of the queue off, in one transaction with `change`. */
+  private dequeue(change: (doc: Y.Doc) => void): void {
+    void this.write((doc) => {
       this.queue.shift();
-      if (missing === undefined) return;
-      writer.begin();
-      writer.end(null);
+      try {
+        change(doc);
+      } catch (error) {
+        // The kernel connection went away as the cell started: the kernel-lost path reports it.
+        this.options.onError(error, 'execute');
+      }
     });
   }
 
@@ -356,27 +284,22 @@ export class NotebookSession {
     });
   }
 
-  private endRunning(): void {
+  /** Restart and shutdown: nothing waits, the running cell ends with what it printed so far. */
+  private stopEverything(): void {
+    this.cancelQueued(() => true);
     this.running?.finish('cancelled');
-    this.input = null;
+    this.routes.clear();
   }
 
   private newWriter(cellId: string): OutputWriter {
     return new OutputWriter({
-      doc: this.doc,
+      doc: this.document,
       cellId,
       limits: this.options.outputLimits,
       origin: ORIGIN,
       truncationNote: this.options.truncationNote,
       onOverflow: (event) => this.options.overflow.put(this.notebookId, event),
     });
-  }
-
-  private addRoute(msgId: string, writer: OutputWriter, cellId: string): void {
-    this.routes.set(msgId, { cellId, writer });
-    while (this.routes.size > this.options.maxRoutes) {
-      this.routes.delete(this.routes.keys().next().value as string);
-    }
   }
 
   /** One transaction: `change`, then the published state; resolves once stored and broadcast. */
@@ -390,11 +313,4 @@ export class NotebookSession {
       .catch((error: unknown) => this.options.onError(error, 'store'));
     return this.lastWrite;
   }
-}
-
-function errorMessage(ename: string, evalue: string) {
-  return {
-    header: { msg_type: 'error' },
-    content: { ename, evalue, traceback: [`${ename}: ${evalue}`] },
-  };
 }

@@ -20,7 +20,7 @@ export class RunscContainer {
   private exitWatch: Promise<ContainerExit> | undefined;
 
   constructor(
-    private readonly cli: RunscCli,
+    readonly cli: RunscCli,
     readonly id: string,
     readonly runDir: string,
     readonly cgroupsPath: string,

@@ -10,11 +10,14 @@ import type { ExecutionGateway, KernelConnection } from '../types.ts';
 export class FakeGateway implements ExecutionGateway {
   readonly executed: string[] = [];
   started = 0;
+  /** When set, starting a kernel fails with this message (as a quota refusal would). */
+  refuseStart: string | null = null;
   private count = 0;
   private held: (() => void)[] = [];
   private listeners = new Set<(message: JupyterMessage) => void>();
 
   async startKernel() {
+    if (this.refuseStart) throw new Error(this.refuseStart);
     this.started++;
     return { id: `fake-${this.started}` } as Awaited<ReturnType<ExecutionGateway['startKernel']>>;
   }

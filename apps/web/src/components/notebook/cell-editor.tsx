@@ -23,6 +23,7 @@ const LINE_HEIGHT = 19;
 /** A Monaco editor bound to a cell's shared `source`, growing with its content. */
 export default function CellEditor(props: CellEditorProps) {
   const host = useRef<HTMLDivElement>(null);
+  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   // The latest callbacks, read from Monaco's listeners without recreating the editor.
   const latest = useRef(props);
   latest.current = props;
@@ -58,6 +59,7 @@ export default function CellEditor(props: CellEditorProps) {
       fixedOverflowWidgets: true,
       tabSize: 4,
     });
+    editorRef.current = editor;
     const binding = new MonacoBinding(source, model, new Set([editor]), awareness);
     const fit = () => {
       element.style.height = `${Math.max(LINE_HEIGHT + 12, editor.getContentHeight())}px`;
@@ -76,6 +78,7 @@ export default function CellEditor(props: CellEditorProps) {
     const focusListener = editor.onDidFocusEditorText(() => latest.current.onFocus());
     if (latest.current.autoFocus) editor.focus();
     return () => {
+      editorRef.current = null;
       sizeListener.dispose();
       keyListener.dispose();
       focusListener.dispose();
@@ -84,6 +87,11 @@ export default function CellEditor(props: CellEditorProps) {
       model.dispose();
     };
   }, [source, awareness, language, readOnly]);
+
+  useEffect(() => {
+    const editor = editorRef.current;
+    if (props.autoFocus && editor && !editor.hasTextFocus()) editor.focus();
+  }, [props.autoFocus]);
 
   return <div ref={host} className="cell-editor" />;
 }

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunscKernelSandbox } from './kernel-sandbox.ts';
+import { type RunscDriver, createRunscDriver } from './runsc-driver.ts';
+import { ensureSandboxImage } from './sandbox-image.ts';
+import { TEST_STATE_DIR, execute, request, testWorkspace } from './testing.ts';
+
+// Real runsc, real image (built by scripts/build-sandbox-image.sh on first use, ~2-4 min).
+let driver: RunscDriver;
+let kernel: RunscKernelSandbox;
+const workspaceId = testWorkspace();
+const timings: Record<string, number> = {};
+
+beforeAll(async () => {
+  const imageDir = await ensureSandboxImage();
+  driver = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir, warmPoolSize: 1 });
+  await driver.prepare();
+  const started = performance.now();
+  kernel = await driver.start({ kernelId: 'kernel-basics', workspaceId, resources: { cpu: 1, memoryMiB: 1024 } });
+  timings.startMs = performance.now() - started;
+}, 900_000);
+
+afterAll(async () => {
+  await driver?.close();
+  console.log('sandbox timings', JSON.stringify(timings));
+});
+
+describe('a kernel in a runsc sandbox', () => {
+  it('starts from the snapshot in about a second and answers kernel_info', async () => {
+    expect(kernel.startedFrom).toBe('snapshot');
+    expect(timings.startMs).toBeLessThan(3000);
+    const { reply } = await request(kernel, 'shell', 'kernel_info_request', {}).done;
+    expect(reply.content).toMatchObject({ status: 'ok', implementation: 'ipython', language_info: { name: 'python' } });
+    expect(driver.capabilities()).toMatchObject({ checkpoint: true, gpu: false });
+  });
+
+  it('executes 1+1 with the full message cycle, fast', async () => {
+    const { reply, iopub } = await execute(kernel, '1+1');
+    expect(reply.content).toMatchObject({ status: 'ok', execution_count: expect.any(Number) });
+    expect(iopub.map((m) => m.header.msg_type)).toEqual(['status', 'execute_input', 'execute_result', 'status']);
+    expect(iopub[2]?.content.data).toEqual({ 'text/plain': '2' });
+    const samples: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = performance.now();
+      await execute(kernel, '1+1');
+      samples.push(performance.now() - t);
+    }
+    samples.sort((a, b) => a - b);
+    timings.roundTripP50Ms = samples[15] ?? Number.NaN;
+    expect(timings.roundTripP50Ms).toBeLessThan(25);
+  });
+
+  it('streams stdout quickly and in order', async () => {
+    const t = performance.now();
+    const { stdout, reply } = await execute(kernel, "import sys\nline = 'x' * 1023 + '\\n'\nfor i in range(20 * 1024): sys.stdout.write(line)\nprint('end')");
+    const seconds = (performance.now() - t) / 1000;
+    expect(reply.content.status).toBe('ok');
+    expect(stdout.length).toBe(20 * 1024 * 1024 + 4);
+    expect(stdout.endsWith('end\n')).toBe(true);
+    timings.streamMBps = stdout.length / 1e6 / seconds;
+    expect(timings.streamMBps).toBeGreaterThan(10);
+  });
+
+  it('shows matplotlib figures inline as image/png', async () => {
+    const { iopub } = await execute(kernel, 'import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()');
+    const display = iopub.find((m) => m.header.msg_type === 'display_data');
+    const png = Buffer.from(String((display?.content.data as Record<string, string>)['image/png']), 'base64');
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('reports errors with a traceback', async () => {
+    const { reply, iopub } = await execute(kernel, '1/0');
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'ZeroDivisionError' });
+    expect(iopub.find((m) => m.header.msg_type === 'error')?.content.traceback).toBeInstanceOf(Array);
+  });
+
+  it('interrupts `while True: pass` within 200 ms', async () => {
+    const running = execute(kernel, 'while True: pass');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const t = performance.now();
+    await kernel.interrupt();
+    const { reply } = await running;
+    timings.interruptMs = performance.now() - t;
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+    expect(timings.interruptMs).toBeLessThan(400);
+    expect((await execute(kernel, '40+2')).iopub.some((m) => m.content.data && JSON.stringify(m.content.data).includes('42'))).toBe(true);
+  });
+
+  it('keeps variables across hibernate/resume and frees the sandbox meanwhile', async () => {
+    await execute(kernel, 'kept = 6 * 7');
+    const containerId = kernel.containerId;
+    let t = performance.now();
+    await kernel.hibernate();
+    timings.hibernateMs = performance.now() - t;
+    t = performance.now();
+    await kernel.resume();
+    timings.resumeMs = performance.now() - t;
+    expect(kernel.containerId).toBe(containerId);
+    expect((await execute(kernel, 'print(kept)')).stdout).toBe('42\n');
+  });
+
+  it('restarts into a fresh interpreter with the same /workspace', async () => {
+    await execute(kernel, "open('/workspace/note.txt', 'w').write('kept on disk')\nforgotten = 1");
+    const t = performance.now();
+    await kernel.restart();
+    timings.restartMs = performance.now() - t;
+    expect(kernel.startedFrom).toBe('pool');
+    const { stdout } = await execute(kernel, "print(open('/workspace/note.txt').read(), 'forgotten' in globals())");
+    expect(stdout).toBe('kept on disk False\n');
+  });
+
+  it('opens a terminal inside the sandbox', async () => {
+    const terminal = kernel.openTerminal({ cols: 80, rows: 24 });
+    let output = '';
+    terminal.onData((data) => {
+      output += data;
+    });
+    const exited = new Promise<number>((resolve) => terminal.onExit(resolve));
+    terminal.write('echo hello-$((6*7)); cat /workspace/note.txt; ls /work/main; tty; exit\r');
+    expect(await exited).toBe(0);
+    expect(output).toContain('hello-42');
+    expect(output).toContain('kept on disk');
+    expect(output).toMatch(/No such file or directory/);
+    expect(output).toContain('/dev/pts/');
+  });
+
+  it('refuses GPU kernels with the reason', async () => {
+    await expect(
+      driver.start({ kernelId: 'gpu', workspaceId, resources: { cpu: 1, memoryMiB: 1024, gpu: 'H100' } }),
+    ).rejects.toThrow(/no GPU passthrough \(nvproxy\)/);
+    await expect(
+      driver.start({ kernelId: 'gpu2', workspaceId, resources: { cpu: 1, memoryMiB: 1024, gpu: 'V100' } }),
+    ).rejects.toMatchObject({ code: 'GPU_TYPE_UNKNOWN' });
+  });
+});

@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type LaunchContext, checkpointInstance, destroyInstance, launchInstance } from './sandbox-instance.ts';
+
+/** The template's memory limit only shapes what /proc/meminfo reports after restore; kernels get their own cgroup. */
+const TEMPLATE_RESOURCES = { cpu: 1, memoryMiB: 4096 };
+const TEMPLATE_WORKSPACE = 'kiln-snapshot-template';
+
+/** Key of a snapshot: anything that changes the restored process changes the key. */
+export function snapshotKey(ctx: LaunchContext, runscVersion: string): string {
+  const hash = createHash('sha256');
+  hash.update(ctx.imageDir).update(runscVersion).update(ctx.preload.join(','));
+  hash.update(readFileSync(join(ctx.agentDir, 'kiln_agent.py')));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Boots one kernel with its libraries imported, checkpoints it, and keeps the image under
+ * `<stateDir>/snapshots/<key>`; every later kernel restores from it instead of importing again.
+ * Returns the image path. Reuses a complete image left by an earlier process.
+ */
+export async function ensureSnapshot(ctx: LaunchContext, runscVersion: string): Promise<string> {
+  const dir = join(ctx.stateDir, 'snapshots', snapshotKey(ctx, runscVersion));
+  const done = await stat(join(dir, 'complete')).then(
+    () => true,
+    () => false,
+  );
+  if (done) return dir;
+  const building = `${dir}.building-${process.pid}`;
+  await rm(building, { recursive: true, force: true });
+  await mkdir(building, { recursive: true });
+  const instance = await launchInstance(ctx, { workspaceId: TEMPLATE_WORKSPACE, resources: TEMPLATE_RESOURCES, env: {} });
+  try {
+    await checkpointInstance(instance, building);
+  } finally {
+    await destroyInstance(instance);
+  }
+  await writeFile(join(building, 'complete'), new Date().toISOString());
+  await rm(dir, { recursive: true, force: true });
+  await rename(building, dir);
+  return dir;
+}

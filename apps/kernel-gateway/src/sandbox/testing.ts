@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunscKernelSandbox } from './kernel-sandbox.ts';
+import type { JupyterMessage } from './types.ts';
+
+/** State dir shared by the sandbox integration tests, so the snapshot is built once per machine. */
+export const TEST_STATE_DIR = join(tmpdir(), 'kiln-sandbox-test-state');
+
+/** A fresh workspace id, so tests never share a /workspace volume by accident. */
+export const testWorkspace = () => `test-${randomUUID().slice(0, 8)}`;
+
+export interface ExecuteResult {
+  reply: JupyterMessage;
+  iopub: JupyterMessage[];
+  stdout: string;
+}
+
+/** A minimal Jupyter client over a KernelSandbox, as the gateway would drive it. */
+export function request(kernel: RunscKernelSandbox, channel: JupyterMessage['channel'], msgType: string, content: Record<string, unknown>) {
+  const msgId = randomUUID();
+  const message: JupyterMessage = {
+    channel,
+    header: { msg_id: msgId, msg_type: msgType, session: 'test-session', username: 'test', date: new Date().toISOString(), version: '5.3' },
+    parent_header: {},
+    metadata: {},
+    content,
+    buffers: [],
+  };
+  const iopub: JupyterMessage[] = [];
+  const done = new Promise<ExecuteResult>((resolve) => {
+    let reply: JupyterMessage | undefined;
+    let idle = false;
+    const finish = () => {
+      if (!reply || !idle) return;
+      off();
+      const stdout = iopub
+        .filter((m) => m.header.msg_type === 'stream' && m.content.name === 'stdout')
+        .map((m) => String(m.content.text))
+        .join('');
+      resolve({ reply, iopub, stdout });
+    };
+    const off = kernel.onMessage((m) => {
+      if ((m.parent_header as { msg_id?: string }).msg_id !== msgId) return;
+      if (m.channel === 'iopub') {
+        iopub.push(m);
+        if (m.header.msg_type === 'status' && m.content.execution_state === 'idle') idle = true;
+      } else if (m.channel === channel) reply = m;
+      finish();
+    });
+  });
+  kernel.send(message);
+  return { msgId, done };
+}
+
+/** Runs code and resolves with the reply and every iopub message of that request. */
+export function execute(kernel: RunscKernelSandbox, code: string): Promise<ExecuteResult> {
+  return request(kernel, 'shell', 'execute_request', {
+    code,
+    silent: false,
+    store_history: true,
+    user_expressions: {},
+    allow_stdin: false,
+    stop_on_error: true,
+  }).done;
+}

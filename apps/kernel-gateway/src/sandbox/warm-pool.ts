@@ -1,0 +1,56 @@
+import type { SandboxInstance } from './sandbox-instance.ts';
+import type { ResourceRequest } from './types.ts';
+
+interface WarmPoolOptions {
+  /** Most spare sandboxes kept at once, over all workspaces; 0 turns the pool off. */
+  size: number;
+  launch(workspaceId: string, resources: ResourceRequest): Promise<SandboxInstance>;
+}
+
+const keyOf = (workspaceId: string, resources: ResourceRequest) =>
+  `${workspaceId}|${resources.cpu}|${resources.memoryMiB}`;
+
+/**
+ * Spare sandboxes for recently used workspaces. A sandbox's /workspace mount is fixed when it boots, so
+ * spares are per workspace and size: the next kernel or restart there takes one that is already running.
+ */
+export class WarmPool {
+  private readonly spares = new Map<string, Promise<SandboxInstance | undefined>[]>();
+  private count = 0;
+
+  constructor(private readonly options: WarmPoolOptions) {}
+
+  /** Takes a ready spare (waiting for one still booting) and hands it the kernel's env. */
+  async take(workspaceId: string, resources: ResourceRequest, env: Record<string, string>): Promise<SandboxInstance | undefined> {
+    if (resources.gpu && (!Array.isArray(resources.gpu) || resources.gpu.length > 0)) return undefined;
+    const list = this.spares.get(keyOf(workspaceId, resources));
+    const next = list?.shift();
+    if (!next) return undefined;
+    this.count--;
+    const instance = await next;
+    if (!instance) return undefined;
+    instance.channel.command({ op: 'init', env });
+    return instance;
+  }
+
+  /** Starts a spare for this workspace in the background if the pool has room. */
+  refill(workspaceId: string, resources: ResourceRequest): void {
+    if (this.count >= this.options.size) return;
+    if (resources.gpu && (!Array.isArray(resources.gpu) || resources.gpu.length > 0)) return;
+    const key = keyOf(workspaceId, resources);
+    if ((this.spares.get(key)?.length ?? 0) > 0) return;
+    const spare = this.options.launch(workspaceId, resources).catch(() => undefined);
+    this.spares.set(key, [...(this.spares.get(key) ?? []), spare]);
+    this.count++;
+  }
+
+  async drain(destroy: (instance: SandboxInstance) => Promise<void>): Promise<void> {
+    const all = [...this.spares.values()].flat();
+    this.spares.clear();
+    this.count = 0;
+    await Promise.all(all.map(async (spare) => {
+      const instance = await spare;
+      if (instance) await destroy(instance);
+    }));
+  }
+}

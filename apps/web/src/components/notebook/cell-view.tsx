@@ -1,0 +1,237 @@
+'use client';
+import type { YCell } from '@kiln/notebook';
+import dynamic from 'next/dynamic';
+import { memo, type ReactNode, useEffect, useMemo, useState } from 'react';
+import type { Awareness } from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import { type ExecutionView, formatElapsed } from '../../lib/notebook/execution-view.ts';
+import type { NotebookCommand } from '../../lib/notebook/keyboard.ts';
+import { renderMarkdown } from '../../lib/notebook/markdown.ts';
+import { outputLines } from '../../lib/notebook/output-model.ts';
+import { OutputItem } from './output-view.tsx';
+import type { Peer } from './presence.tsx';
+import { StdinPrompt } from './stdin-prompt.tsx';
+import { useCellValue, useOutputs, useText } from './use-y.ts';
+
+// Monaco touches `window` when it loads, so it is only ever loaded in the browser.
+const CellEditor = dynamic(() => import('./cell-editor.tsx'), {
+  ssr: false,
+  loading: () => <div className="cell-editor cell-editor-loading" />,
+});
+
+export interface CellViewProps {
+  cell: YCell;
+  index: number;
+  notebookId: string;
+  awareness: Awareness;
+  selected: boolean;
+  editing: boolean;
+  canEdit: boolean;
+  execution: ExecutionView;
+  peers: readonly Peer[];
+  onSelect(index: number, edit: boolean): void;
+  onCommand(command: NotebookCommand, index: number): void;
+  onRun(index: number): void;
+  onAnswerInput(value: string): Promise<boolean>;
+  onDragStart(index: number): void;
+  onDrop(index: number): void;
+}
+
+/** Re-renders every second while `active`, for elapsed-time displays. */
+function useNow(active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
+  return now;
+}
+
+function RunState({ cellId, execution }: { cellId: string; execution: ExecutionView }) {
+  const running = execution.running?.cellId === cellId ? execution.running : null;
+  const queuedAt = execution.queue.findIndex((q) => q.cellId === cellId);
+  const now = useNow(running !== null);
+  if (running) {
+    return (
+      <span className="cell-run-state running" role="status">
+        Running · {running.by.name} · {formatElapsed(now - running.startedAt)}
+      </span>
+    );
+  }
+  if (queuedAt >= 0) {
+    const queued = execution.queue[queuedAt];
+    return (
+      <span className="cell-run-state queued" role="status">
+        Queued #{queuedAt + 1} · {queued?.by.name}
+      </span>
+    );
+  }
+  return null;
+}
+
+function Outputs({ cell, index, notebookId, children }: { cell: YCell; index: number; notebookId: string; children?: ReactNode }) {
+  const outputs = useOutputs(cell);
+  const [collapsed, setCollapsed] = useState(false);
+  const long = useMemo(() => outputLines(outputs).lines > 60, [outputs]);
+  const [scrolled, setScrolled] = useState<boolean | null>(null);
+  const scroll = scrolled ?? long;
+  if (outputs.length === 0 && !children) return null;
+  return (
+    <div className="cell-outputs-wrap">
+      <div className="cell-output-tools">
+        <button type="button" className="btn-link" onClick={() => setCollapsed(!collapsed)} aria-expanded={!collapsed}>
+          {collapsed ? 'Show output' : 'Hide output'}
+        </button>
+        {long && !collapsed ? (
+          <button type="button" className="btn-link" onClick={() => setScrolled(!scroll)}>
+            {scroll ? 'Show all output' : 'Scroll output'}
+          </button>
+        ) : null}
+      </div>
+      {collapsed ? (
+        <div className="cell-outputs-collapsed muted">Output hidden ({outputs.length})</div>
+      ) : (
+        <section className={`cell-outputs${scroll ? ' scrolled' : ''}`} aria-label={`Output of cell ${index + 1}`}>
+          {outputs.map((output, i) => (
+            // Outputs have no ids; position is their identity within one cell.
+            // biome-ignore lint/suspicious/noArrayIndexKey: see above
+            <OutputItem key={i} output={output} notebookId={notebookId} />
+          ))}
+          {children}
+        </section>
+      )}
+    </div>
+  );
+}
+
+function MarkdownPreview({ source, onEdit, canEdit }: { source: Y.Text; onEdit(): void; canEdit: boolean }) {
+  const text = useText(source);
+  const html = useMemo(() => renderMarkdown(text), [text]);
+  if (!text.trim()) {
+    return (
+      <div className="markdown markdown-empty muted" onDoubleClick={canEdit ? onEdit : undefined}>
+        {canEdit ? 'Empty markdown cell. Double-click or press Enter to edit.' : 'Empty markdown cell.'}
+      </div>
+    );
+  }
+  return (
+    <div
+      className="markdown"
+      onDoubleClick={canEdit ? onEdit : undefined}
+      // biome-ignore lint/security/noDangerouslySetInnerHtml: renderMarkdown sanitises its output.
+      dangerouslySetInnerHTML={{ __html: html }}
+    />
+  );
+}
+
+/** One cell: prompt, editor (or rendered markdown), run state and outputs. */
+export const CellView = memo(function CellView(props: CellViewProps) {
+  const { cell, index, canEdit, execution, selected, editing } = props;
+  const type = useCellValue<string>(cell, 'cell_type') ?? 'code';
+  const count = useCellValue<number | null>(cell, 'execution_count');
+  const id = useCellValue<string>(cell, 'id') ?? '';
+  const source = useCellValue<Y.Text>(cell, 'source');
+  const isCode = type === 'code';
+  const running = execution.running?.cellId === id;
+  const queued = execution.queue.some((q) => q.cellId === id);
+  const prompt = running ? '*' : queued ? '-' : (count ?? ' ');
+  const here = props.peers.filter((peer) => !peer.self && peer.cellId === id);
+  const showEditor = isCode || (editing && canEdit);
+  const waitingInput = execution.input?.cellId === id ? execution.input : null;
+
+  return (
+    <div
+      role="region"
+      aria-label={`Cell ${index + 1}`}
+      data-cell-id={id}
+      data-cell-type={type}
+      tabIndex={-1}
+      className={`cell${selected ? ' selected' : ''}${editing ? ' editing' : ''}${running ? ' running' : ''}`}
+      onMouseDown={(event) => {
+        const inEditor = (event.target as HTMLElement).closest('.cell-editor');
+        if (!selected || (!inEditor && editing)) props.onSelect(index, Boolean(inEditor));
+      }}
+      onDragOver={(event) => {
+        if (event.dataTransfer.types.includes('application/x-kiln-cell')) event.preventDefault();
+      }}
+      onDrop={(event) => {
+        event.preventDefault();
+        props.onDrop(index);
+      }}
+    >
+      <div className="cell-gutter">
+        {canEdit ? (
+          <span
+            className="cell-drag"
+            draggable
+            role="button"
+            tabIndex={-1}
+            aria-label={`Drag cell ${index + 1} to reorder`}
+            title="Drag to reorder"
+            onDragStart={(event) => {
+              event.dataTransfer.setData('application/x-kiln-cell', String(index));
+              event.dataTransfer.effectAllowed = 'move';
+              props.onDragStart(index);
+            }}
+          >
+            ⋮⋮
+          </span>
+        ) : null}
+        {isCode ? <span className="cell-prompt">[{prompt}]:</span> : null}
+        {isCode && canEdit ? (
+          <button
+            type="button"
+            className="cell-run"
+            aria-label={`Run cell ${index + 1}`}
+            title="Run cell (Ctrl+Enter)"
+            onClick={() => props.onRun(index)}
+          >
+            ▶
+          </button>
+        ) : null}
+      </div>
+      <div className="cell-body">
+        {here.length > 0 ? (
+          <div className="cell-peers" aria-label={`Also here: ${here.map((p) => p.name).join(', ')}`}>
+            {here.map((peer) => (
+              <span key={peer.clientId} className="cell-peer" style={{ borderColor: peer.color, color: peer.color }}>
+                {peer.name}
+              </span>
+            ))}
+          </div>
+        ) : null}
+        {source instanceof Y.Text ? (
+          showEditor ? (
+            <CellEditor
+              source={source}
+              awareness={props.awareness}
+              language={isCode ? 'python' : 'markdown'}
+              readOnly={!canEdit}
+              autoFocus={editing}
+              label={`Cell ${index + 1} ${isCode ? 'code' : 'markdown'}`}
+              onCommand={(command) => props.onCommand(command, index)}
+              onFocus={() => props.onSelect(index, true)}
+            />
+          ) : (
+            <MarkdownPreview source={source} canEdit={canEdit} onEdit={() => props.onSelect(index, true)} />
+          )
+        ) : null}
+        {isCode ? <RunState cellId={id} execution={execution} /> : null}
+        {isCode ? (
+          <Outputs cell={cell} index={index} notebookId={props.notebookId}>
+            {waitingInput ? (
+              <StdinPrompt
+                prompt={waitingInput.prompt}
+                password={waitingInput.password}
+                disabled={!canEdit}
+                onSubmit={props.onAnswerInput}
+              />
+            ) : null}
+          </Outputs>
+        ) : null}
+      </div>
+    </div>
+  );
+});
