@@ -19,7 +19,8 @@ suite="${KILN_IMAGE_SUITE:-bookworm}"
 mirror="${KILN_IMAGE_MIRROR:-http://deb.debian.org/debian}"
 
 packages="$(grep -v '^\s*#' "$packages_file" | grep -v '^\s*$' | sort -u | paste -sd, -)"
-hash="$(cat "${BASH_SOURCE[0]}" "$packages_file" | sha256sum | cut -c1-16)"
+shim="$repo/apps/kernel-gateway/image/statx-shim.c"
+hash="$(cat "${BASH_SOURCE[0]}" "$packages_file" "$shim" | sha256sum | cut -c1-16)"
 image="$cache/$hash"
 
 if [[ -f "$image/.kiln-image-complete" ]]; then
@@ -61,6 +62,11 @@ rm -f "$work/usr/sbin/policy-rc.d" "$work/etc/resolv.conf"
 chroot "$work" /usr/sbin/groupadd --gid 1000 kiln
 chroot "$work" /usr/sbin/useradd --uid 1000 --gid 1000 --home-dir /workspace --no-create-home --shell /bin/bash kiln
 mkdir -p "$work/workspace" "$work/opt/kiln/agent" "$work/opt/kiln/channel"
+# Work around this gVisor release's statx(AT_NO_AUTOMOUNT) bug for every program (see the shim's comment).
+cp "$shim" "$work/tmp/statx-shim.c"
+chroot "$work" gcc -shared -fPIC -O2 -o /usr/local/lib/kiln-statx-shim.so /tmp/statx-shim.c -ldl
+rm "$work/tmp/statx-shim.c"
+echo /usr/local/lib/kiln-statx-shim.so >"$work/etc/ld.so.preload"
 # The image is mounted read-only; drop what a kernel never needs to keep it small.
 rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/* "$work"/usr/share/doc/* "$work"/usr/share/man/*
 # Byte-compile so no kernel tries to write __pycache__ into the read-only root.

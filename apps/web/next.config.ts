@@ -6,7 +6,13 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const config: NextConfig = {
   // Workspace packages ship TypeScript source, so Next compiles them like app code.
   transpilePackages: ['@kiln/accounts', '@kiln/api', '@kiln/core', '@kiln/db', '@kiln/notebook'],
-  turbopack: { root: repoRoot },
+  turbopack: {
+    root: repoRoot,
+    resolveAlias: {
+      // y-monaco 0.1.6 imports a path that monaco-editor 0.57's `exports` map no longer allows.
+      'monaco-editor/esm/vs/editor/editor.api.js': 'monaco-editor/editor/editor.api.js',
+    },
+  },
   outputFileTracingRoot: repoRoot,
   poweredByHeader: false,
   reactStrictMode: true,

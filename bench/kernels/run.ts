@@ -49,6 +49,8 @@ async function waitUp(client: GatewayClient, child: ChildProcess, label: string,
   throw new Error(`${label} did not come up: ${log()}`);
 }
 
+const started: Server[] = [];
+
 async function startProcess(
   label: string,
   command: string,
@@ -197,11 +199,11 @@ async function measureStream(channel: KernelChannel) {
 async function measureInterrupts(server: Server, id: string, channel: KernelChannel) {
   const samples: number[] = [];
   for (let i = 0; i < INTERRUPTS; i++) {
-    let started: () => void = () => undefined;
-    const running = new Promise<void>((resolve) => (started = resolve));
+    let onRunning: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (onRunning = resolve));
     const done = channel.execute('while True: pass', {
       timeoutMs: 30_000,
-      onMessage: (m) => m.header.msg_type === 'execute_input' && started(),
+      onMessage: (m) => m.header.msg_type === 'execute_input' && onRunning(),
     });
     await running;
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -263,6 +265,12 @@ async function main() {
   const unpooled = await startKiln('kiln (no pool)', { KILN_WARM_POOL_SIZE: '0' });
   const kilnNoPool = await measureStarts(unpooled, STARTS, 500);
   await stop(unpooled);
+  const cold = await startKiln('kiln (no pool, no snapshot)', {
+    KILN_WARM_POOL_SIZE: '0',
+    KILN_SNAPSHOTS: 'false',
+  });
+  const kilnCold = await measureStarts(cold, STARTS, 500);
+  await stop(cold);
 
   const median = (samples: Array<{ ms: number }>) =>
     percentile(
@@ -271,7 +279,7 @@ async function main() {
     );
   const byOrigin = (samples: Array<{ ms: number; startedFrom: string }>, origin: string) =>
     samples.filter((s) => s.startedFrom === origin);
-  const all = [...kilnPool, ...kilnNoPool];
+  const all = [...kilnPool, ...kilnNoPool, ...kilnCold];
   const kilnReady = Object.fromEntries(
     ['pool', 'snapshot', 'cold'].map((origin) => [
       origin,
@@ -291,22 +299,14 @@ async function main() {
   const k = kilnSession;
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
   const rows = [
-    [
-      'Kernel ready after POST (p50)',
-      fmt(j.ready.p50),
-      Object.entries(kilnReady)
-        .filter(([, v]) => v.n > 0)
-        .map(([o, v]) => `${o}: ${fmt(v.p50)} (n=${v.n})`)
-        .join('<br>'),
-      ratio(
-        Math.min(
-          ...Object.values(kilnReady)
-            .filter((v) => v.n > 0)
-            .map((v) => v.p50),
-        ),
-        j.ready.p50,
-      ),
-    ],
+    ...Object.entries(kilnReady)
+      .filter(([, v]) => v.n > 0)
+      .map(([origin, v]) => [
+        `Kernel ready after POST, p50 (Kiln: ${origin === 'pool' ? 'warm pool' : origin === 'snapshot' ? 'restored from snapshot' : 'cold boot'}, n=${v.n})`,
+        fmt(j.ready.p50),
+        fmt(v.p50),
+        ratio(v.p50, j.ready.p50),
+      ]),
     [
       '`1+1` round trip p50',
       fmt(j.roundTrip.p50),

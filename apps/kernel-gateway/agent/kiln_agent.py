@@ -291,6 +291,12 @@ def main():
     for module in os.environ.get("KILN_PRELOAD", "").split(","):
         if module:
             __import__(module)
+    try:
+        # The first traceback a process formats imports and caches a lot (~100 ms under gVisor); pay that
+        # before the snapshot so the first interrupt or error a user sees is quick.
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        kernel.shell.InteractiveTB.structured_traceback(*sys.exc_info())
     if "matplotlib" in os.environ.get("KILN_PRELOAD", ""):
         import matplotlib_inline.backend_inline  # noqa: F401  registers the inline hooks now, not in the first cell
 

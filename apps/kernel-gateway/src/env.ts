@@ -20,6 +20,7 @@ const schema = z.object({
   KILN_RUNSC_PATH: z.string().min(1).default('runsc'),
   KILN_MAX_KERNELS: int(16, 1),
   KILN_WARM_POOL_SIZE: int(1, 0),
+  KILN_SNAPSHOTS: bool(true),
   KILN_CULL_IDLE_SECONDS: int(3600, 0),
   KILN_CULL_INTERVAL_SECONDS: int(60, 1),
   KILN_CULL_CONNECTED: bool(false),

@@ -1,25 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { workspaceToken } from '../src/client/workspace-token.ts';
 import { createGateway, type GatewayOptions } from '../src/http/gateway.ts';
-import { DevHostDriver as FakeDriver } from './dev-host-driver.ts';
-
-const ADMIN = `int-${randomUUID()}`;
+import { createRunscDriver } from '../src/sandbox/runsc-driver.ts';
+import { ensureSandboxImage } from '../src/sandbox/sandbox-image.ts';
+import { TEST_STATE_DIR } from '../src/sandbox/testing.ts';
 
 /** A gateway over real runsc kernels for *.int.test.ts (call close() in afterAll). */
 export async function startRunscGateway(options: Partial<GatewayOptions> = {}) {
-  const driver = new FakeDriver();
-  const gateway = createGateway({ ...options, driver, token: ADMIN });
+  const admin = `int-${randomUUID()}`;
+  const driver = createRunscDriver({
+    stateDir: TEST_STATE_DIR,
+    imageDir: await ensureSandboxImage(),
+    warmPoolSize: 0,
+  });
+  await driver.prepare();
+  const gateway = createGateway({ ...options, driver, token: admin });
   const { url } = await gateway.listen(0);
   const workspaceA = randomUUID();
   const workspaceB = randomUUID();
   return {
     url,
     wsUrl: url.replace('http', 'ws'),
-    admin: ADMIN,
+    admin,
     workspaceA,
     workspaceB,
-    tokenA: workspaceToken(ADMIN, workspaceA),
-    tokenB: workspaceToken(ADMIN, workspaceB),
+    tokenA: workspaceToken(admin, workspaceA),
+    tokenB: workspaceToken(admin, workspaceB),
     gateway,
     async close() {
       await gateway.close();

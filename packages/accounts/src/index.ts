@@ -37,12 +37,22 @@ export {
   updateMemberRole,
 } from './memberships.ts';
 export {
+  getNotebookVersion,
+  listNotebookVersions,
+  type NotebookVersionListItem,
+  saveNotebookVersion,
+} from './notebook-versions.ts';
+export {
   createNotebook,
   deleteNotebook,
   getNotebook,
+  getNotebookDetails,
   listNotebooks,
+  type NotebookDetails,
   type NotebookListItem,
+  type NotebookResources,
   renameNotebook,
+  setNotebookResources,
 } from './notebooks.ts';
 export {
   DEFAULT_PASSWORD_HASH_OPTIONS,

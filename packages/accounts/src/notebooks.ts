@@ -32,6 +32,52 @@ export async function getNotebook(db: Db, workspaceId: string, notebookId: strin
   return row;
 }
 
+/** What a notebook's kernel may use; `gpu` lists acceptable shapes such as "H100:2", best first. */
+export interface NotebookResources {
+  cpu: number;
+  memoryMiB: number;
+  gpu: string[];
+}
+
+export interface NotebookDetails {
+  id: string;
+  name: string;
+  resources: NotebookResources;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A notebook of this workspace with its kernel resources; NOT_FOUND when it belongs elsewhere. */
+export async function getNotebookDetails(
+  db: Db,
+  workspaceId: string,
+  notebookId: string,
+): Promise<NotebookDetails> {
+  const row = await getNotebook(db, workspaceId, notebookId);
+  return {
+    id: row.id,
+    name: row.name,
+    resources: { cpu: row.cpu, memoryMiB: row.memoryMiB, gpu: row.gpu },
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** Stores the kernel resources of a notebook of this workspace (validated by the caller). */
+export async function setNotebookResources(
+  db: Db,
+  workspaceId: string,
+  notebookId: string,
+  resources: NotebookResources,
+): Promise<NotebookResources> {
+  const result = await db.notebook.updateMany({
+    where: { id: notebookId, workspaceId },
+    data: { cpu: resources.cpu, memoryMiB: resources.memoryMiB, gpu: resources.gpu },
+  });
+  if (result.count === 0) throw new DomainError('NOT_FOUND', 'Notebook not found');
+  return resources;
+}
+
 /** Adds an empty notebook entry. */
 export async function createNotebook(
   db: Db,

@@ -3,6 +3,7 @@ import type { TestDatabase } from '@kiln/db/testing';
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, createTeam, type Team, withDatabase } from '../test/harness.ts';
+import { createTestServices, type TestServices } from '../test/services.ts';
 import { appRouter } from './root.ts';
 
 const INPUTS_PER_PROCEDURE = 16;
@@ -24,6 +25,15 @@ const FIELDS = [
   'token',
   'role',
   'expiresInDays',
+  'versionId',
+  'cellIds',
+  'cellId',
+  'mode',
+  'value',
+  'cpu',
+  'memoryMiB',
+  'gpu',
+  'content',
 ];
 
 const NASTY: unknown[] = [
@@ -82,6 +92,16 @@ function generator(seed: number, team: Team) {
       () => team.workspace.id,
       () => team.workspace.slug,
       () => team.notebookId,
+      () => team.versionId,
+      () => team.otherVersionId,
+      () => 'all',
+      () => 'below',
+      () => 0.125,
+      () => 4096,
+      () => 'H100:2',
+      () => ['A100', 'h100:9'],
+      () => '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}',
+      () => '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}',
       () => team.users.target.id,
       () => team.invitation.id,
       () => team.tokens.owner.id,
@@ -114,10 +134,13 @@ function generator(seed: number, team: Team) {
 }
 
 let t: TestDatabase;
+let services: TestServices;
 beforeAll(async () => {
   t = await withDatabase({ max: 8 });
+  services = createTestServices();
 });
 afterAll(async () => {
+  await services?.close();
   await t?.drop();
 });
 
@@ -125,10 +148,10 @@ describe('fuzzing every procedure', () => {
   const paths = Object.keys(appRouter._def.procedures).sort();
 
   it.each(paths)('%s never answers INTERNAL_SERVER_ERROR', async (path) => {
-    const team = await createTeam(t.db);
+    const team = await createTeam(t.db, services.services);
     const owner = team.browsers.owner;
-    const signedOut = new Browser(t.db);
-    const script = new Browser(t.db, { apiToken: team.tokens.admin.token });
+    const signedOut = new Browser(t.db, { services: services.services });
+    const script = new Browser(t.db, { apiToken: team.tokens.admin.token, services: services.services });
     const next = generator(paths.indexOf(path) + 1, team);
     const isQuery =
       (appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)[path]?._def

@@ -11,7 +11,15 @@ import {
   type Who,
   withDatabase,
 } from '../test/harness.ts';
+import { createTestServices, type TestServices } from '../test/services.ts';
 import { appRouter } from './root.ts';
+
+const NOTEBOOK_FILE = JSON.stringify({
+  cells: [{ cell_type: 'code', execution_count: null, id: 'c1', metadata: {}, outputs: [], source: '1+1' }],
+  metadata: {},
+  nbformat: 4,
+  nbformat_minor: 5,
+});
 
 /**
  * Every procedure, who may call it, and a valid input. A procedure missing here fails the test.
@@ -174,6 +182,95 @@ const TABLE: Record<string, Row> = {
     allowed: EDITORS,
     call: (api, team) => api.notebook.delete({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
   },
+  'notebook.get': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.notebook.get({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
+  'notebook.setResources': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.notebook.setResources({
+        workspaceId: team.workspace.id,
+        notebookId: team.notebookId,
+        cpu: 2,
+        memoryMiB: 4096,
+        gpu: null,
+      }),
+  },
+  'notebook.run': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.notebook.run({ workspaceId: team.workspace.id, notebookId: team.notebookId, mode: 'all' }),
+  },
+  'notebook.interrupt': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.notebook.interrupt({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
+  'notebook.restart': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) => api.notebook.restart({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
+  'notebook.shutdownKernel': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.notebook.shutdownKernel({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
+  'notebook.answerInput': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.notebook.answerInput({ workspaceId: team.workspace.id, notebookId: team.notebookId, value: '42' }),
+  },
+  'notebook.importIpynb': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.notebook.importIpynb({ workspaceId: team.workspace.id, name: 'Imported', content: NOTEBOOK_FILE }),
+  },
+  'notebook.exportIpynb': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) =>
+      api.notebook.exportIpynb({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
+  'version.save': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.version.save({ workspaceId: team.workspace.id, notebookId: team.notebookId, name: 'Checkpoint' }),
+  },
+  'version.list': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.version.list({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
+  'version.get': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) =>
+      api.version.get({
+        workspaceId: team.workspace.id,
+        notebookId: team.notebookId,
+        versionId: team.versionId,
+      }),
+  },
+  'version.restore': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.version.restore({
+        workspaceId: team.workspace.id,
+        notebookId: team.notebookId,
+        versionId: team.versionId,
+      }),
+  },
   'apiToken.list': {
     scope: 'workspace',
     allowed: MEMBERS,
@@ -206,10 +303,13 @@ function expected(row: Row, who: Who): string {
 }
 
 let t: TestDatabase;
+let services: TestServices;
 beforeAll(async () => {
   t = await withDatabase({ max: 8 });
+  services = createTestServices();
 });
 afterAll(async () => {
+  await services?.close();
   await t?.drop();
 });
 
@@ -226,13 +326,13 @@ describe('permission matrix', () => {
     if (!row) throw new Error(`No permission row for ${path}`);
     // Refused callers go first, against an untouched team. Permitted callers share that team too,
     // except for rows marked `fresh`, whose mutation would change what the next caller meets.
-    const shared = await createTeam(t.db);
+    const shared = await createTeam(t.db, services.services);
     const order = [...EVERYONE].sort(
       (a, b) => Number(row.allowed.includes(a)) - Number(row.allowed.includes(b)),
     );
     const results: [Who, string][] = [];
     for (const who of order) {
-      const team = row.fresh && row.allowed.includes(who) ? await createTeam(t.db) : shared;
+      const team = row.fresh && row.allowed.includes(who) ? await createTeam(t.db, services.services) : shared;
       results.push([who, await outcome(row.call(team.browsers[who].api, team, who))]);
     }
     expect(Object.fromEntries(results)).toEqual(
@@ -250,7 +350,7 @@ describe('members of other workspaces learn nothing', () => {
     '%s: same answer as for a workspace that does not exist',
     async (path) => {
       const row = TABLE[path] as Row;
-      team ??= await createTeam(t.db);
+      team ??= await createTeam(t.db, services.services);
       const outsider = team.browsers.outsider.api;
       const real = await row.call(outsider, team, 'outsider').then(
         () => ({ ok: true }),
@@ -270,7 +370,7 @@ describe('members of other workspaces learn nothing', () => {
   );
 
   it('objects of another workspace answer NOT_FOUND, even to its admins', async () => {
-    const team = await createTeam(t.db);
+    const team = await createTeam(t.db, services.services);
     const api = team.browsers.owner.api;
     const workspaceId = team.workspace.id;
     const outsiderId = team.users.outsider.id;
@@ -278,6 +378,24 @@ describe('members of other workspaces learn nothing', () => {
       notebookRename: () =>
         api.notebook.rename({ workspaceId, notebookId: team.otherNotebookId, name: 'pwned' }),
       notebookDelete: () => api.notebook.delete({ workspaceId, notebookId: team.otherNotebookId }),
+      notebookGet: () => api.notebook.get({ workspaceId, notebookId: team.otherNotebookId }),
+      notebookRun: () => api.notebook.run({ workspaceId, notebookId: team.otherNotebookId, mode: 'all' }),
+      notebookInterrupt: () => api.notebook.interrupt({ workspaceId, notebookId: team.otherNotebookId }),
+      notebookResources: () =>
+        api.notebook.setResources({
+          workspaceId,
+          notebookId: team.otherNotebookId,
+          cpu: 1,
+          memoryMiB: 1024,
+          gpu: null,
+        }),
+      notebookExport: () => api.notebook.exportIpynb({ workspaceId, notebookId: team.otherNotebookId }),
+      versionSave: () => api.version.save({ workspaceId, notebookId: team.otherNotebookId, name: 'x' }),
+      versionList: () => api.version.list({ workspaceId, notebookId: team.otherNotebookId }),
+      versionOfOtherNotebook: () =>
+        api.version.get({ workspaceId, notebookId: team.notebookId, versionId: team.otherVersionId }),
+      versionRestore: () =>
+        api.version.restore({ workspaceId, notebookId: team.notebookId, versionId: team.otherVersionId }),
       memberRole: () => api.member.updateRole({ workspaceId, userId: outsiderId, role: 'VIEWER' }),
       memberRemove: () => api.member.remove({ workspaceId, userId: outsiderId }),
       transfer: () => api.workspace.transferOwnership({ workspaceId, userId: outsiderId }),
@@ -291,5 +409,7 @@ describe('members of other workspaces learn nothing', () => {
     const other = await t.db.notebook.findUniqueOrThrow({ where: { id: team.otherNotebookId } });
     expect(other.name).toBe('Secret');
     expect(await t.db.membership.count({ where: { userId: outsiderId } })).toBe(1);
+    expect(services.execution.calls.filter((call) => call.notebookId === team.otherNotebookId)).toEqual([]);
+    expect(await t.db.notebookVersion.count({ where: { notebookId: team.otherNotebookId } })).toBe(1);
   });
 });

@@ -6,6 +6,7 @@ import { invitationRouter } from './routers/invitation.ts';
 import { memberRouter } from './routers/member.ts';
 import { notebookRouter } from './routers/notebook.ts';
 import { workspaceRouter } from './routers/workspace.ts';
+import { versionRouter } from './routers/version.ts';
 import { router } from './trpc.ts';
 
 export const appRouter = router({
@@ -15,6 +16,7 @@ export const appRouter = router({
   member: memberRouter,
   invitation: invitationRouter,
   notebook: notebookRouter,
+  version: versionRouter,
   apiToken: apiTokenRouter,
   audit: auditRouter,
 });

@@ -1,4 +1,4 @@
-import { type Action, can, getMembership, safeEqual } from '@kiln/accounts';
+import { type Action, can, getMembership, getNotebook, safeEqual } from '@kiln/accounts';
 import { DomainError } from '@kiln/core';
 import type { Role } from '@kiln/db';
 import { initTRPC } from '@trpc/server';
@@ -86,5 +86,18 @@ export function workspaceProcedure(action: Action) {
         role: membership.role,
       };
       return next({ ctx: { ...ctx, member } });
+    });
+}
+
+/**
+ * A notebook of `input.workspaceId` that the caller's role allows `action` on; a notebook id from
+ * another workspace answers NOT_FOUND, as one that does not exist.
+ */
+export function notebookProcedure(action: Action) {
+  return workspaceProcedure(action)
+    .input(z.object({ notebookId: id('Notebook') }))
+    .use(async ({ ctx, input, next }) => {
+      const notebook = await getNotebook(ctx.db, input.workspaceId, input.notebookId);
+      return next({ ctx: { ...ctx, notebook } });
     });
 }

@@ -9,8 +9,11 @@ import {
 } from '@kiln/accounts';
 import type { Db, Role } from '@kiln/db';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
+import { createNotebookDoc } from '@kiln/notebook';
+import * as Y from 'yjs';
 import { type ContextOptions, createContext } from '../src/context.ts';
 import { appRouter } from '../src/root.ts';
+import type { NotebookServices } from '../src/services.ts';
 import { createCallerFactory } from '../src/trpc.ts';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -30,15 +33,18 @@ export class Browser {
   /** Expiry of the last session cookie the server set. */
   cookieExpiresAt: Date | null = null;
   ip: string;
+  /** Live documents and execution, as the web app wires them; absent unless a test passes them. */
+  services: NotebookServices;
   readonly api: Caller;
 
   constructor(
     readonly db: Db,
-    options: { ip?: string; apiToken?: string; sessionToken?: string } = {},
+    options: { ip?: string; apiToken?: string; sessionToken?: string; services?: NotebookServices } = {},
   ) {
     this.ip = options.ip ?? `10.0.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}`;
     this.apiToken = options.apiToken ?? null;
     this.sessionToken = options.sessionToken ?? null;
+    this.services = options.services ?? {};
     this.api = createCaller(async () => createContext(await this.contextOptions()));
   }
 
@@ -74,6 +80,7 @@ export class Browser {
       },
       githubEnabled: false,
       passwordHash: TEST_PASSWORD_HASH_OPTIONS,
+      ...this.services,
     };
   }
 }
@@ -94,9 +101,9 @@ export async function insertUser(
 }
 
 /** A browser signed in as `userId`. */
-export async function signedIn(db: Db, userId: string): Promise<Browser> {
+export async function signedIn(db: Db, userId: string, services?: NotebookServices): Promise<Browser> {
   const { token } = await createSession(db, { userId });
-  return new Browser(db, { sessionToken: token });
+  return new Browser(db, { sessionToken: token, services });
 }
 
 export const MEMBER_ROLES = {
@@ -116,6 +123,9 @@ export interface Team {
   otherWorkspace: { id: string; slug: string };
   notebookId: string;
   otherNotebookId: string;
+  /** A named version of `notebookId` (an empty notebook) and one of `otherNotebookId`. */
+  versionId: string;
+  otherVersionId: string;
   invitation: { id: string; token: string };
   otherInvitationId: string;
   /** One token per member role, owned by that member. */
@@ -127,7 +137,7 @@ export interface Team {
  * A team workspace with an owner, a second owner, an admin, an editor, a viewer and a target
  * editor (for role changes and removals), plus an outsider who owns another workspace.
  */
-export async function createTeam(db: Db): Promise<Team> {
+export async function createTeam(db: Db, services?: NotebookServices): Promise<Team> {
   const names = ['owner', 'coOwner', 'admin', 'editor', 'viewer', 'target', 'outsider'] as const;
   const created = await Promise.all(names.map((name) => insertUser(db, name)));
   const users = Object.fromEntries(names.map((name, i) => [name, created[i]])) as Team['users'];
@@ -162,6 +172,15 @@ export async function createTeam(db: Db): Promise<Team> {
       data: { workspaceId: otherWorkspace.id, name: 'Secret', createdById: users.outsider.id },
     }),
   ]);
+  const snapshot = new Uint8Array(Y.encodeStateAsUpdate(createNotebookDoc()));
+  const [version, otherVersion] = await Promise.all(
+    [notebook, otherNotebook].map((row) =>
+      db.notebookVersion.create({
+        data: { notebookId: row.id, name: 'Empty', snapshot, createdById: row.createdById },
+        select: { id: true },
+      }),
+    ),
+  );
   const invitation = await createInvitation(db, {
     workspaceId: workspace.id,
     invitedById: users.owner.id,
@@ -184,7 +203,7 @@ export async function createTeam(db: Db): Promise<Team> {
     memberNames.map((name, i) => [name, tokenList[i]]),
   ) as unknown as Team['tokens'];
   const browserList = await Promise.all(
-    (['owner', 'admin', 'editor', 'viewer', 'outsider'] as const).map((name) => signedIn(db, users[name].id)),
+    (['owner', 'admin', 'editor', 'viewer', 'outsider'] as const).map((name) => signedIn(db, users[name].id, services)),
   );
   const browsers = {
     owner: browserList[0],
@@ -192,7 +211,7 @@ export async function createTeam(db: Db): Promise<Team> {
     editor: browserList[2],
     viewer: browserList[3],
     outsider: browserList[4],
-    signedOut: new Browser(db),
+    signedOut: new Browser(db, { services }),
   } as Team['browsers'];
   return {
     workspace,
@@ -200,6 +219,8 @@ export async function createTeam(db: Db): Promise<Team> {
     otherWorkspace,
     notebookId: notebook.id,
     otherNotebookId: otherNotebook.id,
+    versionId: (version as { id: string }).id,
+    otherVersionId: (otherVersion as { id: string }).id,
     invitation: { id: invitation.id, token: invitation.token },
     otherInvitationId: otherInvitation.id,
     tokens,

@@ -3,6 +3,7 @@ import { DomainError } from '@kiln/core';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { defaultConfiguration } from './configuration.ts';
 import { createMemoryStore } from './memory-store.ts';
 import {
   closeCode,
@@ -97,13 +98,16 @@ describe('collab server with stock y-websocket clients', () => {
     expect(viewer.provider.wsconnected).toBe(true);
   });
 
-  it('closes unauthenticated sockets with 4401 and forbidden ones with 4403', async () => {
+  it('closes unauthenticated sockets with 4401 (also when no onAuthenticate is set) and forbidden ones with 4403', async () => {
     const { url } = await startCollab({ onAuthenticate: tokenAuth });
     const anonymous = connect(url, 'nb-5');
     expect(await nextCloseCode(anonymous)).toBe(4401);
     const banned = connect(url, 'nb-5', { token: 'banned' });
     expect(await nextCloseCode(banned)).toBe(4403);
     expect(anonymous.doc.getText('source').toString()).toBe('');
+
+    const unconfigured = await startCollab({ onAuthenticate: defaultConfiguration().onAuthenticate });
+    expect(await nextCloseCode(connect(unconfigured.url, 'nb-5'))).toBe(4401);
   });
 
   it('answers 404 to an upgrade outside /yjs/<name>', async () => {
@@ -271,5 +275,26 @@ describe('collab server with stock y-websocket clients', () => {
     const later = connect(url, 'nb-11');
     await synced(later);
     expect(text(later)).toBe('kept');
+  });
+
+  it('drops a client that stops reading instead of buffering for it without bound', async () => {
+    const { url, collab } = await startCollab({ maxBufferedBytes: 256 * 1024 });
+    const writer = connect(url, 'nb-12');
+    await synced(writer);
+    const stalled = await rawSocket(url, 'nb-12');
+    const transport = (stalled as unknown as { _socket: import('node:net').Socket })._socket;
+    transport.pause();
+    await waitFor(() => collab.rooms()[0]?.connections === 2, 'both connected');
+    const chunk = 'x'.repeat(512 * 1024);
+    for (let i = 0; i < 64 && collab.rooms()[0]?.connections === 2; i++) {
+      writer.doc.getText('source').insert(0, chunk);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await waitFor(() => collab.rooms()[0]?.connections === 1, 'stalled client dropped');
+    const closed = once(stalled, 'close');
+    transport.resume();
+    const [code] = (await closed) as [number];
+    expect(code).toBe(1006);
+    expect(writer.provider.wsconnected).toBe(true);
   });
 });

@@ -2,35 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCode, isDomainError } from '@kiln/core';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { createMemoryStore } from './memory-store.ts';
+import { defaultConfiguration } from './configuration.ts';
 import { type ClientMessage, decodeClientMessage, ProtocolError } from './protocol.ts';
 import type { CollabServer, CollabUser, Configuration, DirectConnection } from './types.ts';
 import { type Peer, YjsRoom } from './yjs-room.ts';
-
-const DOCUMENT_PATH = /^\/yjs\/([A-Za-z0-9._:-]{1,200})\/?$/;
-
-/** The defaults `createCollabServer` spreads the caller's options over. */
-export function defaultConfiguration(): Configuration {
-  return {
-    store: createMemoryStore(),
-    documentName: (request) => {
-      const path = (request.url ?? '').split('?')[0] ?? '';
-      return DOCUMENT_PATH.exec(path)?.[1] ?? null;
-    },
-    onAuthenticate: () => ({ userId: 'anonymous', name: 'Anonymous', readOnly: false }),
-    onLoadDocument: () => {},
-    onChange: () => {},
-    afterStore: () => {},
-    onError: ({ documentName, error, stage }) => {
-      console.error(`[collab] ${stage} failed${documentName ? ` for ${documentName}` : ''}:`, error);
-    },
-    maxMessageBytes: 10 * 1024 * 1024,
-    compactAfterUpdates: 500,
-    unloadDelayMs: 2000,
-    pingIntervalMs: 30_000,
-    maxPendingMessages: 100,
-  };
-}
 
 interface RoomEntry {
   ready: Promise<YjsRoom>;
@@ -218,7 +193,13 @@ export function createCollabServer(options: Partial<Configuration> = {}): Collab
       alive: true,
       user: { ...user, readOnly: user.readOnly === true },
       send: (message) => {
-        if (ws.readyState === ws.OPEN) ws.send(message);
+        if (ws.readyState !== ws.OPEN) return;
+        if (ws.bufferedAmount > config.maxBufferedBytes) {
+          // A close frame would queue behind the same backlog; drop the connection instead.
+          ws.terminate();
+          return;
+        }
+        ws.send(message);
       },
       close: (code, reason) => closeWith(ws, code, reason),
     };

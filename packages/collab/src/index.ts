@@ -1,4 +1,5 @@
-export { createCollabServer, defaultConfiguration } from './collab-server.ts';
+export { createCollabServer } from './collab-server.ts';
+export { defaultConfiguration } from './configuration.ts';
 export { createMemoryStore } from './memory-store.ts';
 export type {
   AfterStorePayload,

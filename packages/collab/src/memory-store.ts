@@ -26,10 +26,11 @@ export function createMemoryStore(): DocumentStore & { rowCount(name: string): n
     async compact(name, state, upToId, expectedRows) {
       const rows = rowsOf(name);
       const folded = rows.filter((row) => row.id <= upToId);
-      if (expectedRows !== undefined && folded.length !== expectedRows) return false;
+      if (expectedRows !== undefined && folded.length !== expectedRows) return null;
       const kept = rows.filter((row) => row.id > upToId);
-      documents.set(name, [...kept, { id: nextId++, data: state.slice() }]);
-      return true;
+      const id = nextId++;
+      documents.set(name, [...kept, { id, data: state.slice() }]);
+      return id;
     },
     rowCount(name) {
       return documents.get(name)?.length ?? 0;

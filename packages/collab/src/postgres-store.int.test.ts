@@ -41,11 +41,12 @@ describe('Postgres document store', () => {
     expect(loaded.updates.map((u) => [...u])).toEqual([[...update('a')], [...update('b')]]);
     expect(loaded.lastId).toBe(second);
 
-    expect(await store.compact(id, update('state'), second, 1)).toBe(false);
+    expect(await store.compact(id, update('state'), second, 1)).toBeNull();
     expect((await store.load(id)).updates).toHaveLength(2);
     const third = await store.append(id, [update('c'), update('dd')]);
-    expect(await store.compact(id, update('state'), second, 2)).toBe(true);
+    const stateId = await store.compact(id, update('state'), second, 2);
     const compacted = await store.load(id);
+    expect(compacted.lastId).toBe(stateId);
     expect(compacted.updates.map((u) => [...u])).toEqual([
       [...update('c')],
       [...update('dd')],

@@ -59,10 +59,13 @@ export function createPostgresStore(db: Db): DocumentStore {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('kiln-collab'), hashtext(${id}))`;
         const where = { notebookId: id, id: { lte: upToId } };
         if (expectedRows !== undefined && (await tx.notebookUpdate.count({ where })) !== expectedRows)
-          return false;
+          return null;
         await tx.notebookUpdate.deleteMany({ where });
-        await tx.notebookUpdate.create({ data: { notebookId: id, data: new Uint8Array(state) } });
-        return true;
+        const row = await tx.notebookUpdate.create({
+          data: { notebookId: id, data: new Uint8Array(state) },
+          select: { id: true },
+        });
+        return row.id;
       });
     },
   };

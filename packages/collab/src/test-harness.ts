@@ -19,7 +19,12 @@ export interface RunningCollab {
 
 /** A collab server behind a real HTTP server on port 0, closed when the test ends. */
 export async function startCollab(options: Partial<Configuration> = {}, port = 0): Promise<RunningCollab> {
-  const collab = createCollabServer({ onError: () => {}, unloadDelayMs: 0, ...options });
+  const collab = createCollabServer({
+    onError: () => {},
+    unloadDelayMs: 0,
+    onAuthenticate: () => ({ userId: 'tester', name: 'Tester', readOnly: false }),
+    ...options,
+  });
   const http = createServer((_request, response) => response.writeHead(404).end());
   http.on('upgrade', (request, socket, head) => collab.handleUpgrade(request, socket, head));
   const sockets = new Set<import('node:net').Socket>();
@@ -84,11 +89,14 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
   }
 }
 
-/** A plain websocket to a room, for sending what a stock client never would. */
+/**
+ * A plain websocket to a room, for sending what a stock client never would. Resolves once the server
+ * has opened the room for it (its sync step 1 arrived).
+ */
 export async function rawSocket(url: string, documentName: string): Promise<WebSocket> {
   const ws = new WebSocket(`${url}/${documentName}`);
   onTestFinished(() => ws.terminate());
-  await once(ws, 'open');
+  await once(ws, 'message');
   return ws;
 }
 

@@ -25,9 +25,10 @@ export interface DocumentStore {
   /**
    * Replaces every update with id <= `upToId` by `state`, atomically. `expectedRows` (the number of
    * rows <= `upToId` the caller has seen) guards against folding away rows written by another
-   * process that `state` does not contain: on a mismatch nothing changes and this resolves false.
+   * process that `state` does not contain: on a mismatch nothing changes and this resolves null.
+   * Otherwise it resolves with the id of the new state row.
    */
-  compact(name: string, state: Uint8Array, upToId: UpdateId, expectedRows?: number): Promise<boolean>;
+  compact(name: string, state: Uint8Array, upToId: UpdateId, expectedRows?: number): Promise<UpdateId | null>;
 }
 
 /** Who is on the other end of a connection, as `onAuthenticate` decided. */
@@ -83,7 +84,7 @@ export interface Configuration {
   /**
    * Decides who may open a document. Return null (or throw a DomainError UNAUTHENTICATED) to close
    * with 4401, throw a DomainError FORBIDDEN to close with 4403 and NOT_FOUND for 4404; any other
-   * error closes with 1011. The default lets everyone in as an editor: set it outside tests.
+   * error closes with 1011. The default lets nobody in.
    */
   onAuthenticate(payload: OnAuthenticatePayload): Promise<CollabUser | null> | CollabUser | null;
   /**
@@ -107,6 +108,11 @@ export interface Configuration {
   pingIntervalMs: number;
   /** Messages buffered per socket while it authenticates and its room loads. */
   maxPendingMessages: number;
+  /**
+   * Bytes queued to a socket that is not reading before it is dropped, so one stalled client
+   * cannot grow the server's memory without bound; it resyncs when it reconnects.
+   */
+  maxBufferedBytes: number;
 }
 
 /** A room as `rooms()` reports it. */

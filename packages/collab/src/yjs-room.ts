@@ -78,7 +78,7 @@ export class YjsRoom {
     room.doc.on('update', collect);
     await config.onLoadDocument({ documentName: name, document: room.doc, isNew: stored.lastId === null });
     room.doc.off('update', collect);
-    if (seeded.length > 0) await room.append(seeded);
+    if (seeded.length > 0) room.stored(seeded, await config.store.append(name, seeded));
     room.awareness.setLocalState(null);
     room.doc.on('update', room.onDocumentUpdate);
     room.awareness.on('update', room.onAwarenessUpdate);
@@ -180,10 +180,23 @@ export class YjsRoom {
   }
 
   private async flush(): Promise<void> {
+    try {
+      await this.flushPending();
+    } catch (error) {
+      this.config.onError({ documentName: this.name, error, stage: 'store' });
+    } finally {
+      // Set in the same step as the loop's last empty check, so no enqueue can slip in between.
+      this.flushing = null;
+    }
+  }
+
+  private async flushPending(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0);
+      const updates = batch.map((item) => item.update);
+      let id: UpdateId;
       try {
-        await this.append(batch.map((item) => item.update));
+        id = await this.config.store.append(this.name, updates);
       } catch (error) {
         if (isDomainError(error) && error.code === 'NOT_FOUND') {
           // The document was deleted: nobody may keep editing it.
@@ -198,6 +211,9 @@ export class YjsRoom {
         }
         continue;
       }
+      // Counted and applied in one synchronous step: a compaction starting in between would fold
+      // away rows whose content its state does not hold yet.
+      this.stored(updates, id);
       const changes: Uint8Array[] = [];
       const fresh = batch.filter((item) => !item.applied);
       if (fresh.length > 0) {
@@ -234,13 +250,12 @@ export class YjsRoom {
       }
       this.maybeCompact();
     }
-    this.flushing = null;
   }
 
-  private async append(updates: Uint8Array[]): Promise<void> {
-    const id = await this.config.store.append(this.name, updates);
+  private stored(updates: Uint8Array[], id: UpdateId): void {
     this.storedRows += updates.length;
-    this.lastId = id;
+    // Never lowered: a compaction's state row can be newer than a batch stored concurrently.
+    if (this.lastId === null || id > this.lastId) this.lastId = id;
     this.runHook(() => this.config.afterStore({ documentName: this.name, updates, id }));
   }
 
@@ -250,14 +265,24 @@ export class YjsRoom {
     const state = Y.encodeStateAsUpdate(this.doc);
     const upToId = this.lastId;
     const folded = this.storedRows;
+    let compacted = false;
     this.compacting = this.config.store
       .compact(this.name, state, upToId, folded)
-      .then((done) => {
-        if (done) this.storedRows = this.storedRows - folded + 1;
-      })
-      .catch((error: unknown) => this.config.onError({ documentName: this.name, error, stage: 'compact' }))
+      .then(
+        (stateId) => {
+          if (stateId === null) return;
+          compacted = true;
+          this.storedRows = this.storedRows - folded + 1;
+          // The state row may be newer than every row this room appended; the next compaction must
+          // fold it too, or its row count check would never match again.
+          if (this.lastId === null || stateId > this.lastId) this.lastId = stateId;
+        },
+        (error: unknown) => this.config.onError({ documentName: this.name, error, stage: 'compact' }),
+      )
       .finally(() => {
         this.compacting = null;
+        // Updates stored meanwhile may be over the limit again, with no flush left to notice.
+        if (compacted) this.maybeCompact();
       });
   }
 

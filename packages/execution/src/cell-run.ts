@@ -48,6 +48,13 @@ export class CellRun {
       this.idle = true;
     } else if (message.channel === 'shell' && type === 'execute_reply') {
       this.reply = message;
+      if (message.content.ename === 'DeadKernel') {
+        // The gateway answered for a kernel that is gone; no status will follow.
+        this.writer.handle(
+          errorOutput('KernelDied', String(message.content.evalue ?? 'The kernel is not running')),
+        );
+        return 'error';
+      }
     } else if (message.channel === 'stdin' && type === 'input_request') {
       this.input = {
         request: message,

@@ -161,4 +161,33 @@ describe('execution queue', () => {
     expect(gateway.executed).toEqual(['a', 'b']);
     expect(readExecutionState(doc)?.kernel).toMatchObject({ status: 'idle', reason: null });
   });
+
+  it("starts the kernel with the first request's resources and starts a new one after shutdown", async () => {
+    const { service, gateway, doc } = await setup(['a']);
+    const request = { notebookId: 'nb', workspaceId: 'ws', user: alice, target: { kind: 'all' } as const };
+    await service.run({ ...request, resources: { cpu: 2, memoryMiB: 4096, gpu: 'A100-80GB' } });
+    await service.whenIdle('nb');
+    expect(gateway.startBodies).toEqual([{ resources: { cpu: 2, memoryMiB: 4096, gpu: 'A100-80GB' } }]);
+    await service.shutdown('nb');
+    expect(gateway.shutdowns).toBe(1);
+    expect(readExecutionState(doc)?.kernel).toEqual({ status: 'none', reason: null, kernelId: null });
+    await service.run({ ...request, resources: { cpu: 1, memoryMiB: 1024 } });
+    await service.whenIdle('nb');
+    expect(gateway.started).toBe(2);
+    expect(gateway.startBodies[1]).toEqual({ resources: { cpu: 1, memoryMiB: 1024 } });
+    expect(cellView(doc, 'c0')).toMatchObject({ state: 'idle', text: 'a\n' });
+  });
+
+  it('reconnects to the same kernel after its websocket broke', async () => {
+    const { service, gateway, doc } = await setup(['a', 'b']);
+    await run(service, { kind: 'cells', cellIds: ['c0'] });
+    await service.whenIdle('nb');
+    gateway.dropConnection();
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'dead', 'connection loss shown');
+    expect(readExecutionState(doc)?.kernel.reason).toContain('connection to the kernel closed');
+    await run(service, { kind: 'cells', cellIds: ['c1'] });
+    await service.whenIdle('nb');
+    expect(gateway).toMatchObject({ started: 1, connects: 2, executed: ['a', 'b'] });
+    expect(readExecutionState(doc)?.kernel).toMatchObject({ status: 'idle', reason: null });
+  });
 });

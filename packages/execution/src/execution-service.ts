@@ -64,6 +64,10 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
     async run(request: RunRequest): Promise<RunTicket> {
       if (disposed) throw new DomainError('CONFLICT', 'The execution service is shutting down');
       const session = await open(request.notebookId, request.workspaceId);
+      if (disposed) {
+        await session.close();
+        throw new DomainError('CONFLICT', 'The execution service is shutting down');
+      }
       if (session.workspaceId !== request.workspaceId) {
         throw new DomainError('FORBIDDEN', 'This notebook belongs to another workspace');
       }

@@ -30,7 +30,8 @@ beforeAll(async () => {
     openDocument: (id) => server.collab.openDirectConnection(id),
     limits: { output: { maxOutputBytes: 100_000 } },
   });
-});
+  // The first run on a machine builds the sandbox image (minutes); later runs find it ready.
+}, 900_000);
 
 afterAll(async () => {
   await service?.dispose();
@@ -103,6 +104,14 @@ describe('server-side execution against a real kernel', () => {
     await runAll();
     expect(cellView(doc, 'c0').text).toBe("'second'");
     expect(cellView(doc, 'c1').outputs).toEqual([]);
+  });
+
+  it('honours clear_output(wait=True): the old output goes when the next one arrives', async () => {
+    const doc = await notebook(
+      "from IPython.display import clear_output\nprint('old')\nclear_output(wait=True)\nprint('new')",
+    );
+    await runAll();
+    expect(cellView(doc, 'c0').outputs).toEqual([{ output_type: 'stream', name: 'stdout', text: 'new\n' }]);
   });
 
   it('redraws a tqdm progress bar in place', async () => {

@@ -29,6 +29,7 @@ export class KernelLink {
   // One Jupyter session for the notebook, so a reconnect gets output the gateway buffered meanwhile.
   private readonly sessionId = randomUUID();
   private lastDeathReason: string | null = null;
+  private connectionLost = false;
 
   constructor(
     private readonly gateway: ExecutionGateway,
@@ -40,6 +41,18 @@ export class KernelLink {
   ensure(start: KernelStart): Promise<KernelConnection> {
     return this.serial(async () => {
       if (this.channel && this.status !== 'dead') return this.channel;
+      if (this.kernelId && !this.channel && this.connectionLost) {
+        // Only the websocket broke: the kernel may be fine, with its variables and buffered output.
+        this.connectionLost = false;
+        try {
+          this.setStatus('starting', null);
+          await this.attach(this.kernelId);
+          this.setStatus('idle', null);
+          return this.channel as unknown as KernelConnection;
+        } catch {
+          this.setStatus('dead', 'The kernel could not be reached again');
+        }
+      }
       if (this.kernelId && this.status === 'dead') {
         const dead = this.kernelId;
         this.detach();
@@ -136,6 +149,7 @@ export class KernelLink {
       if (this.channel !== channel) return;
       this.detach();
       if (this.status === 'restarting') return;
+      this.connectionLost = true;
       const why = `The connection to the kernel closed (${code}${reason ? `: ${reason}` : ''})`;
       this.setStatus('dead', why);
       this.hooks.onLost(why);

@@ -30,13 +30,22 @@ describe('parseNvidiaSmiCsv', () => {
       'RTX-PRO-6000',
       undefined,
     ]);
-    expect(devices[0]).toMatchObject({ index: 0, memoryMiB: 81559, uuid: 'GPU-5c1e2a3b-0000-1111-2222-333344445555' });
+    expect(devices[0]).toMatchObject({
+      index: 0,
+      memoryMiB: 81559,
+      uuid: 'GPU-5c1e2a3b-0000-1111-2222-333344445555',
+    });
   });
 });
 
 describe('discoverGpus', () => {
   it('labels a declared inventory as declared', async () => {
-    const inventory = await discoverGpus({ declared: [{ type: 'H100', count: 2 }, { type: 'T4', count: 1 }] });
+    const inventory = await discoverGpus({
+      declared: [
+        { type: 'H100', count: 2 },
+        { type: 'T4', count: 1 },
+      ],
+    });
     expect(inventory.source).toBe('declared');
     expect(inventory.devices.map((d) => `${d.index}:${d.type}`)).toEqual(['0:H100', '1:H100', '2:T4']);
     expect(inventory.devices[0]?.productName).toContain('declared');
@@ -52,10 +61,15 @@ describe('discoverGpus', () => {
     const dir = await mkdtemp(join(tmpdir(), 'kiln-smi-'));
     const fake = join(dir, 'nvidia-smi');
     // A stand-in executable: this machine has no NVIDIA driver, and the parser is what is under test.
-    await writeFile(fake, `#!/bin/sh\n[ "$1" = "--query-gpu=index,uuid,name,memory.total" ] || exit 3\nprintf '%s\\n' "0, GPU-x, NVIDIA H200, 143771"\n`);
+    await writeFile(
+      fake,
+      `#!/bin/sh\n[ "$1" = "--query-gpu=index,uuid,name,memory.total" ] || exit 3\nprintf '%s\\n' "0, GPU-x, NVIDIA H200, 143771"\n`,
+    );
     await chmod(fake, 0o755);
     const inventory = await discoverGpus({ nvidiaSmiPath: fake });
     expect(inventory.source).toBe('nvidia-smi');
-    expect(inventory.devices).toEqual([{ index: 0, uuid: 'GPU-x', productName: 'NVIDIA H200', type: 'H200', memoryMiB: 143771 }]);
+    expect(inventory.devices).toEqual([
+      { index: 0, uuid: 'GPU-x', productName: 'NVIDIA H200', type: 'H200', memoryMiB: 143771 },
+    ]);
   });
 });

@@ -71,13 +71,20 @@ export async function discoverGpus(options: DiscoverGpusOptions = {}): Promise<G
   if (options.declared) return declaredInventory(options.declared);
   const nvidiaSmi = options.nvidiaSmiPath ?? 'nvidia-smi';
   try {
-    const { stdout } = await execFileAsync(nvidiaSmi, [`--query-gpu=${QUERY}`, '--format=csv,noheader,nounits'], {
-      timeout: 10_000,
-    });
+    const { stdout } = await execFileAsync(
+      nvidiaSmi,
+      [`--query-gpu=${QUERY}`, '--format=csv,noheader,nounits'],
+      {
+        timeout: 10_000,
+      },
+    );
     return { source: 'nvidia-smi', devices: parseNvidiaSmiCsv(stdout) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const note = code === 'ENOENT' ? 'nvidia-smi not found: no NVIDIA GPUs on this host' : `nvidia-smi failed: ${String(error)}`;
+    const note =
+      code === 'ENOENT'
+        ? 'nvidia-smi not found: no NVIDIA GPUs on this host'
+        : `nvidia-smi failed: ${String(error)}`;
     return { source: 'none', devices: [], note };
   }
 }

@@ -48,8 +48,12 @@ describe('parseResourceRequest', () => {
 
   it('says which field is wrong', () => {
     expect(() => parseResourceRequest({ cpu: 0, memoryMiB: 2048 })).toThrow(/cpu: cpu must be more than 0/);
-    expect(() => parseResourceRequest({ cpu: 1, memoryMiB: 64 })).toThrow(/memoryMiB: memoryMiB must be at least 128/);
-    expect(() => parseResourceRequest({ cpu: 1, memoryMiB: 512, gpu: [] })).toThrow(/fallback list must not be empty/);
+    expect(() => parseResourceRequest({ cpu: 1, memoryMiB: 64 })).toThrow(
+      /memoryMiB: memoryMiB must be at least 128/,
+    );
+    expect(() => parseResourceRequest({ cpu: 1, memoryMiB: 512, gpu: [] })).toThrow(
+      /fallback list must not be empty/,
+    );
     expect(codeOf(() => parseResourceRequest('big'))).toBe('VALIDATION_FAILED');
     expect(codeOf(() => parseResourceRequest({ cpu: 1, memoryMiB: 512, gpu: ['H100', 'X1'] }))).toBe(
       'GPU_TYPE_UNKNOWN',

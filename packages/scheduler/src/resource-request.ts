@@ -1,6 +1,6 @@
 import { DomainError } from '@kiln/core';
 import { z } from 'zod';
-import { GPU_TYPE_NAMES, type GpuTypeName, findGpuType } from './gpu-types.ts';
+import { findGpuType, GPU_TYPE_NAMES, type GpuTypeName } from './gpu-types.ts';
 
 /** One acceptable GPU shape: `count` devices of `type`. */
 export interface GpuChoice {
@@ -24,9 +24,7 @@ const resourceRequestSchema = z.object({
     .int('memoryMiB must be a whole number')
     .min(128, 'memoryMiB must be at least 128')
     .max(1_048_576, 'memoryMiB must be at most 1048576 (1 TiB)'),
-  gpu: z
-    .union([z.string(), z.array(z.string()).min(1, 'gpu fallback list must not be empty')])
-    .nullish(),
+  gpu: z.union([z.string(), z.array(z.string()).min(1, 'gpu fallback list must not be empty')]).nullish(),
 });
 
 /** Parses one GPU string such as `H100`, `a100-80gb:2` or `A10:4`. */
@@ -65,7 +63,10 @@ export function parseResourceRequest(input: unknown): NormalizedResourceRequest 
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    throw new DomainError('VALIDATION_FAILED', `Invalid resource request: ${where}${issue?.message ?? 'bad input'}`);
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      `Invalid resource request: ${where}${issue?.message ?? 'bad input'}`,
+    );
   }
   const { cpu, memoryMiB, gpu } = parsed.data;
   const list = gpu == null ? [] : Array.isArray(gpu) ? gpu : [gpu];

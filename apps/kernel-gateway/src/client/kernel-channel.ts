@@ -38,7 +38,7 @@ export class KernelChannel {
     socket.on('message', (data, isBinary) => {
       const frame = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
       const message = v1 && isBinary ? decodeV1(frame) : decodeLegacy(frame, isBinary);
-      if (this.early) this.early.push(message);
+      if (this.early && this.early.length < 100_000) this.early.push(message);
       for (const listener of this.listeners) listener(message);
     });
     this.closed = new Promise((resolve) =>

@@ -72,11 +72,20 @@ export class KernelRegistry {
     }
     const id = randomUUID();
     const resources = request.resources ?? this.options.defaultResources;
+    let generation = 0;
+    // A replacement for a dead sandbox gets its own driver id: the driver may still be tearing the old one down.
     const startSandbox = (): Promise<KernelSandbox> =>
-      this.options.driver.start({ kernelId: id, workspaceId, resources, env: request.env }).catch((error) => {
-        if (isDomainError(error)) throw error;
-        throw new DomainError('SANDBOX_FAILED', `The kernel sandbox failed to start: ${errorText(error)}`);
-      });
+      this.options.driver
+        .start({
+          kernelId: generation++ === 0 ? id : `${id}.${generation}`,
+          workspaceId,
+          resources,
+          env: request.env,
+        })
+        .catch((error) => {
+          if (isDomainError(error)) throw error;
+          throw new DomainError('SANDBOX_FAILED', `The kernel sandbox failed to start: ${errorText(error)}`);
+        });
     this.starting += 1;
     let sandbox: KernelSandbox;
     try {

@@ -52,6 +52,8 @@ export class Kernel {
   private readonly peers = new Map<string, KernelPeer>();
   private readonly pending = new Map<string, string>();
   private readonly internal = new Map<string, (reply: JupyterMessage) => void>();
+  // Status messages caused by the gateway's own probes say nothing about the user's work.
+  private readonly probeIds = new Set<string>();
   private readonly buffer: OutputBuffer;
   private bufferSession: string | null = null;
   private currentRequest: Record<string, unknown> = {};
@@ -168,6 +170,8 @@ export class Kernel {
         this.internal.delete(message.header.msg_id);
         reject(new Error(`${msgType} got no reply within ${timeoutMs} ms`));
       }, timeoutMs);
+      if (this.probeIds.size > 100) this.probeIds.clear();
+      this.probeIds.add(message.header.msg_id);
       this.internal.set(message.header.msg_id, (reply) => {
         clearTimeout(timer);
         resolve(reply);
@@ -283,6 +287,11 @@ export class Kernel {
 
   private trackStatus(message: JupyterMessage): void {
     const state = message.content.execution_state;
+    const parentId = message.parent_header.msg_id as string | undefined;
+    if (parentId && this.probeIds.has(parentId)) {
+      if (state === 'idle') this.probeIds.delete(parentId);
+      return;
+    }
     if (this.lifecycle !== 'running') return;
     if (state === 'busy' || state === 'idle' || state === 'starting') {
       this.executionState = state;

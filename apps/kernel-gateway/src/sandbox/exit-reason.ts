@@ -1,3 +1,4 @@
+import { PIDS_LIMIT } from './oci-spec.ts';
 import type { ContainerExit } from './runsc-container.ts';
 import type { ExitReason } from './types.ts';
 
@@ -12,6 +13,13 @@ export function describeExit(exit: ContainerExit, memoryMiB: number): ExitReason
       code: exit.status,
     };
   }
+  if (exit.pidsLimitHit) {
+    return {
+      kind: 'killed',
+      message: `started too many processes: limit ${PIDS_LIMIT}. The sandbox was stopped; restart the kernel.`,
+      code: exit.status,
+    };
+  }
   const lastLine = exit.logTail.trim().split('\n').slice(-1)[0] ?? '';
   if (exit.status === 0) return { kind: 'exited', message: 'the kernel exited', code: 0 };
   if (exit.status !== null && exit.status > 128) {
@@ -19,7 +27,11 @@ export function describeExit(exit: ContainerExit, memoryMiB: number): ExitReason
     return { kind: 'killed', message: `the kernel was killed (${signal})`, code: exit.status };
   }
   if (exit.status === null) {
-    return { kind: 'crashed', message: `the sandbox stopped unexpectedly${lastLine ? `: ${lastLine}` : ''}`, code: null };
+    return {
+      kind: 'crashed',
+      message: `the sandbox stopped unexpectedly${lastLine ? `: ${lastLine}` : ''}`,
+      code: null,
+    };
   }
   return {
     kind: 'crashed',

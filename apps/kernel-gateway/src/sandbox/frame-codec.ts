@@ -80,21 +80,28 @@ function decodeBody(body: Buffer): AgentFrame {
 export class FrameDecoder {
   private pending: Buffer[] = [];
   private pendingLength = 0;
+  /** Bytes the frame at the head needs in total, once its length prefix has been read. */
+  private needed = 0;
 
   /** Feeds bytes; returns every complete frame they finish. */
   push(chunk: Buffer): AgentFrame[] {
     this.pending.push(chunk);
     this.pendingLength += chunk.length;
     const frames: AgentFrame[] = [];
-    while (this.pendingLength >= 4) {
+    while (this.pendingLength >= 4 && this.pendingLength >= this.needed) {
+      // Join chunks only when a whole frame is there: joining on every chunk of a large frame is quadratic.
       const head = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
       this.pending = [head];
-      const bodyLength = head.readUInt32LE(0);
-      if (head.length < 4 + bodyLength) break;
-      frames.push(decodeBody(head.subarray(4, 4 + bodyLength)));
-      const rest = head.subarray(4 + bodyLength);
+      const total = 4 + head.readUInt32LE(0);
+      if (head.length < total) {
+        this.needed = total;
+        break;
+      }
+      frames.push(decodeBody(head.subarray(4, total)));
+      const rest = head.subarray(total);
       this.pending = rest.length > 0 ? [rest] : [];
       this.pendingLength = rest.length;
+      this.needed = 0;
     }
     return frames;
   }

@@ -1,9 +1,15 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeExit } from './exit-reason.ts';
-import { type SandboxInstance, checkpointInstance, destroyInstance } from './sandbox-instance.ts';
+import { checkpointInstance, destroyInstance, type SandboxInstance } from './sandbox-instance.ts';
 import { openSandboxTerminal } from './sandbox-terminal.ts';
-import type { ExitReason, JupyterMessage, KernelSandbox, KernelSandboxOptions, TerminalPty } from './types.ts';
+import type {
+  ExitReason,
+  JupyterMessage,
+  KernelSandbox,
+  KernelSandboxOptions,
+  TerminalPty,
+} from './types.ts';
 
 export type StartedFrom = KernelSandbox['startedFrom'];
 
@@ -23,6 +29,7 @@ export class RunscKernelSandbox implements KernelSandbox {
   private state: State = 'running';
   private detach: (() => void)[] = [];
   private pendingResume: Promise<void> | undefined;
+  private retiring: Promise<void>[] = [];
 
   constructor(
     private readonly options: KernelSandboxOptions,
@@ -108,7 +115,8 @@ export class RunscKernelSandbox implements KernelSandbox {
     } finally {
       this.state = 'running';
     }
-    await destroyInstance(old);
+    // The new interpreter is already answering; tearing the old sandbox down (~1 s) need not delay it.
+    this.retiring.push(destroyInstance(old).catch(() => undefined));
   }
 
   private get hibernatePath(): string {
@@ -157,7 +165,7 @@ export class RunscKernelSandbox implements KernelSandbox {
     if (this.state === 'dead') return;
     this.state = 'dead';
     for (const off of this.detach) off();
-    await destroyInstance(this.instance);
+    await Promise.all([destroyInstance(this.instance), ...this.retiring]);
     this.source.released(this.id);
   }
 }

@@ -9,6 +9,8 @@ export interface ContainerExit {
   status: number | null;
   /** True when the memory cgroup recorded an OOM kill or hit its limit. */
   memoryLimitHit: boolean;
+  /** True when the pids cgroup refused a new task (a fork bomb takes the sandbox down with it). */
+  pidsLimitHit: boolean;
   /** The last lines the container wrote to stdout/stderr (agent crashes land here). */
   logTail: string;
 }
@@ -88,7 +90,12 @@ export class RunscContainer {
         } catch {
           status = null;
         }
-        resolve({ status, memoryLimitHit: await this.memoryLimitHit(), logTail: await this.logTail() });
+        resolve({
+          status,
+          memoryLimitHit: await this.memoryLimitHit(),
+          pidsLimitHit: await this.pidsLimitHit(),
+          logTail: await this.logTail(),
+        });
       });
     });
     return this.exitWatch;
@@ -102,6 +109,15 @@ export class RunscContainer {
       if (/oom_kill [1-9]/.test(oom) || /under_oom 1/.test(oom)) return true;
       const failcnt = Number((await readFile(join(dir, 'memory.failcnt'), 'utf8')).trim());
       return failcnt > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  async pidsLimitHit(): Promise<boolean> {
+    try {
+      const events = await readFile(join('/sys/fs/cgroup/pids', this.cgroupsPath, 'pids.events'), 'utf8');
+      return /max [1-9]/.test(events);
     } catch {
       return false;
     }

@@ -5,8 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { DomainError, isDomainError } from '@kiln/core';
 import { type LocalPlacement, type NormalizedResourceRequest, parseResourceRequest } from '@kiln/scheduler';
 import { type InstanceSource, RunscKernelSandbox, type StartedFrom } from './kernel-sandbox.ts';
+import { reapOrphans } from './orphan-reaper.ts';
 import { createRunscCli } from './runsc-cli.ts';
-import { type LaunchContext, type SandboxInstance, destroyInstance, launchInstance } from './sandbox-instance.ts';
+import {
+  destroyInstance,
+  type LaunchContext,
+  launchInstance,
+  type SandboxInstance,
+} from './sandbox-instance.ts';
 import { ensureSnapshot } from './snapshot-template.ts';
 import type { KernelSandboxOptions, SandboxDriver } from './types.ts';
 import { WarmPool } from './warm-pool.ts';
@@ -42,7 +48,11 @@ const DEFAULT_AGENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../.
 function probe(runscPath: string): { version: string; nvproxy: boolean; checkpoint: boolean } {
   const run = (args: string[]) => {
     try {
-      return execFileSync(runscPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+      return execFileSync(runscPath, args, {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 10_000,
+      });
     } catch (error) {
       const failed = error as { stdout?: string; stderr?: string; code?: string };
       if (failed.code === 'ENOENT') throw new Error(`runsc not found at ${runscPath}`);
@@ -52,7 +62,11 @@ function probe(runscPath: string): { version: string; nvproxy: boolean; checkpoi
   const version = run(['--version']).split('\n')[0]?.replace('runsc version ', '').trim() ?? 'unknown';
   const flags = run(['flags']);
   const help = run(['help']);
-  return { version, nvproxy: /-nvproxy\b/.test(flags), checkpoint: /\bcheckpoint\b/.test(help) && /\brestore\b/.test(help) };
+  return {
+    version,
+    nvproxy: /-nvproxy\b/.test(flags),
+    checkpoint: /\bcheckpoint\b/.test(help) && /\brestore\b/.test(help),
+  };
 }
 
 /** Creates the local driver: one gVisor sandbox per kernel, no network, limits from the request. */
@@ -77,18 +91,25 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     ? undefined
     : `this runsc (release ${features.version}) has no GPU passthrough (nvproxy); GPU kernels need a newer gVisor`;
 
+  // Sandboxes of a gateway that crashed are deleted before anything new starts.
+  const reaped = reapOrphans(ctx.cli, stateDir).catch(() => []);
+
   function snapshotPath(): Promise<string | undefined> {
-    if (!snapshotsWanted) return Promise.resolve(undefined);
-    snapshot ??= ensureSnapshot(ctx, features.version).catch((error: unknown) => {
-      // A broken checkpoint must not stop kernels from starting: fall back to cold boots, say why.
-      snapshotsWanted = false;
-      snapshotError = String(error);
-      return undefined;
-    });
+    if (!snapshotsWanted) return reaped.then(() => undefined);
+    snapshot ??= reaped
+      .then(() => ensureSnapshot(ctx, features.version))
+      .catch((error: unknown) => {
+        // A broken checkpoint must not stop kernels from starting: fall back to cold boots, say why.
+        snapshotsWanted = false;
+        snapshotError = String(error);
+        return undefined;
+      });
     return snapshot;
   }
 
-  async function launch(request: KernelSandboxOptions): Promise<{ instance: SandboxInstance; startedFrom: StartedFrom }> {
+  async function launch(
+    request: KernelSandboxOptions,
+  ): Promise<{ instance: SandboxInstance; startedFrom: StartedFrom }> {
     const path = await snapshotPath();
     const instance = await launchInstance(ctx, {
       workspaceId: request.workspaceId,
@@ -101,15 +122,17 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
 
   const pool = new WarmPool({
     size: options.warmPoolSize ?? 0,
-    launch: (workspaceId, resources) => launch({ kernelId: 'pool', workspaceId, resources }).then((r) => r.instance),
+    launch: (workspaceId, resources) =>
+      launch({ kernelId: 'pool', workspaceId, resources }).then((r) => r.instance),
   });
 
   const source: InstanceSource = {
     async acquire(request) {
       const pooled = await pool.take(request.workspaceId, request.resources, request.env ?? {});
+      // Refill only after this kernel is up: on a small host a parallel restore would slow it down.
+      const result = pooled ? { instance: pooled, startedFrom: 'pool' as const } : await launch(request);
       pool.refill(request.workspaceId, request.resources);
-      if (pooled) return { instance: pooled, startedFrom: 'pool' };
-      return launch(request);
+      return result;
     },
     released(kernelId) {
       kernels.delete(kernelId);
@@ -123,18 +146,23 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       return;
     }
     if (gpuReason) throw new DomainError('GPU_UNAVAILABLE', `Cannot start a GPU kernel: ${gpuReason}.`);
-    if (!options.placement) throw new DomainError('GPU_UNAVAILABLE', 'Cannot start a GPU kernel: no GPU inventory configured.');
+    if (!options.placement)
+      throw new DomainError('GPU_UNAVAILABLE', 'Cannot start a GPU kernel: no GPU inventory configured.');
     options.placement.place(kernelId, request);
     // Passing the placed devices through needs nvproxy, which no runsc reachable here has; refuse
     // rather than start a kernel that would silently run without its GPU.
     options.placement.release(kernelId);
-    throw new DomainError('GPU_UNAVAILABLE', 'Cannot start a GPU kernel: GPU passthrough is not wired for this runsc yet.');
+    throw new DomainError(
+      'GPU_UNAVAILABLE',
+      'Cannot start a GPU kernel: GPU passthrough is not wired for this runsc yet.',
+    );
   }
 
   return {
     async start(request) {
       const resources = parseResourceRequest(request.resources);
-      if (kernels.has(request.kernelId)) throw new DomainError('CONFLICT', `kernel ${request.kernelId} already exists`);
+      if (kernels.has(request.kernelId))
+        throw new DomainError('CONFLICT', `kernel ${request.kernelId} already exists`);
       checkGpu(request.kernelId, resources);
       try {
         const { instance, startedFrom } = await source.acquire(request);

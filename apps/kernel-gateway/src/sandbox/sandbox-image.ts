@@ -2,7 +2,10 @@ import { execFile } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BUILD_SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../scripts/build-sandbox-image.sh');
+const BUILD_SCRIPT = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../../scripts/build-sandbox-image.sh',
+);
 
 /**
  * Returns the kernel root filesystem, building it with scripts/build-sandbox-image.sh when missing

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { chown, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentChannel } from './agent-channel.ts';
-import { SANDBOX_UID, buildOciSpec } from './oci-spec.ts';
+import { buildOciSpec, SANDBOX_UID } from './oci-spec.ts';
+import { claimRunDir } from './orphan-reaper.ts';
 import type { RunscCli } from './runsc-cli.ts';
 import { RunscContainer } from './runsc-container.ts';
 import type { ResourceRequest } from './types.ts';
@@ -56,6 +57,7 @@ export async function launchInstance(ctx: LaunchContext, request: LaunchRequest)
   const runDir = join(ctx.stateDir, 'run', id);
   const channelDir = join(runDir, 'channel');
   await mkdir(channelDir, { recursive: true, mode: 0o755 });
+  await claimRunDir(runDir);
   const volumeDir = await ensureVolume(ctx.stateDir, request.workspaceId);
   const container = new RunscContainer(ctx.cli, id, runDir, `/kiln/${id}`);
   await container.writeBundle(

@@ -11,7 +11,10 @@ import type { TerminalPty } from './types.ts';
  * spec with `terminal: true` makes gVisor use that pty as the shell's controlling terminal, so the
  * shell sees a real tty (job control, line editing, window size) while every byte stays in the sandbox.
  */
-export function openSandboxTerminal(container: RunscContainer, size: { cols: number; rows: number }): TerminalPty {
+export function openSandboxTerminal(
+  container: RunscContainer,
+  size: { cols: number; rows: number },
+): TerminalPty {
   const processPath = join(container.runDir, `terminal-${randomUUID()}.json`);
   writeFileSync(
     processPath,
@@ -19,7 +22,13 @@ export function openSandboxTerminal(container: RunscContainer, size: { cols: num
       terminal: true,
       user: { uid: SANDBOX_UID, gid: SANDBOX_UID },
       args: ['/bin/bash', '-l'],
-      env: ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/workspace', 'TERM=xterm-256color', 'LANG=C.UTF-8', 'PS1=\\w$ '],
+      env: [
+        'PATH=/usr/local/bin:/usr/bin:/bin',
+        'HOME=/workspace',
+        'TERM=xterm-256color',
+        'LANG=C.UTF-8',
+        'PS1=\\w$ ',
+      ],
       cwd: '/workspace',
       capabilities: { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] },
       noNewPrivileges: true,

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type LaunchContext, checkpointInstance, destroyInstance, launchInstance } from './sandbox-instance.ts';
+import {
+  checkpointInstance,
+  destroyInstance,
+  type LaunchContext,
+  launchInstance,
+} from './sandbox-instance.ts';
 
 /** The template's memory limit only shapes what /proc/meminfo reports after restore; kernels get their own cgroup. */
 const TEMPLATE_RESOURCES = { cpu: 1, memoryMiB: 4096 };
@@ -31,7 +36,11 @@ export async function ensureSnapshot(ctx: LaunchContext, runscVersion: string): 
   const building = `${dir}.building-${process.pid}`;
   await rm(building, { recursive: true, force: true });
   await mkdir(building, { recursive: true });
-  const instance = await launchInstance(ctx, { workspaceId: TEMPLATE_WORKSPACE, resources: TEMPLATE_RESOURCES, env: {} });
+  const instance = await launchInstance(ctx, {
+    workspaceId: TEMPLATE_WORKSPACE,
+    resources: TEMPLATE_RESOURCES,
+    env: {},
+  });
   try {
     await checkpointInstance(instance, building);
   } finally {

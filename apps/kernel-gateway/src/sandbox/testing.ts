@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
@@ -7,8 +8,21 @@ import type { JupyterMessage } from './types.ts';
 /** State dir shared by the sandbox integration tests, so the snapshot is built once per machine. */
 export const TEST_STATE_DIR = join(tmpdir(), 'kiln-sandbox-test-state');
 
+const created: string[] = [];
+
 /** A fresh workspace id, so tests never share a /workspace volume by accident. */
-export const testWorkspace = () => `test-${randomUUID().slice(0, 8)}`;
+export function testWorkspace(): string {
+  const id = `test-${randomUUID().slice(0, 8)}`;
+  created.push(id);
+  return id;
+}
+
+/** Deletes the volumes of the workspaces this test file made up. */
+export async function removeTestVolumes(): Promise<void> {
+  await Promise.all(
+    created.map((id) => rm(join(TEST_STATE_DIR, 'volumes', id), { recursive: true, force: true })),
+  );
+}
 
 export interface ExecuteResult {
   reply: JupyterMessage;
@@ -17,11 +31,23 @@ export interface ExecuteResult {
 }
 
 /** A minimal Jupyter client over a KernelSandbox, as the gateway would drive it. */
-export function request(kernel: RunscKernelSandbox, channel: JupyterMessage['channel'], msgType: string, content: Record<string, unknown>) {
+export function request(
+  kernel: RunscKernelSandbox,
+  channel: JupyterMessage['channel'],
+  msgType: string,
+  content: Record<string, unknown>,
+) {
   const msgId = randomUUID();
   const message: JupyterMessage = {
     channel,
-    header: { msg_id: msgId, msg_type: msgType, session: 'test-session', username: 'test', date: new Date().toISOString(), version: '5.3' },
+    header: {
+      msg_id: msgId,
+      msg_type: msgType,
+      session: 'test-session',
+      username: 'test',
+      date: new Date().toISOString(),
+      version: '5.3',
+    },
     parent_header: {},
     metadata: {},
     content,

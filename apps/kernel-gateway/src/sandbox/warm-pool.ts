@@ -21,7 +21,11 @@ export class WarmPool {
   constructor(private readonly options: WarmPoolOptions) {}
 
   /** Takes a ready spare (waiting for one still booting) and hands it the kernel's env. */
-  async take(workspaceId: string, resources: ResourceRequest, env: Record<string, string>): Promise<SandboxInstance | undefined> {
+  async take(
+    workspaceId: string,
+    resources: ResourceRequest,
+    env: Record<string, string>,
+  ): Promise<SandboxInstance | undefined> {
     if (resources.gpu && (!Array.isArray(resources.gpu) || resources.gpu.length > 0)) return undefined;
     const list = this.spares.get(keyOf(workspaceId, resources));
     const next = list?.shift();
@@ -48,9 +52,11 @@ export class WarmPool {
     const all = [...this.spares.values()].flat();
     this.spares.clear();
     this.count = 0;
-    await Promise.all(all.map(async (spare) => {
-      const instance = await spare;
-      if (instance) await destroy(instance);
-    }));
+    await Promise.all(
+      all.map(async (spare) => {
+        const instance = await spare;
+        if (instance) await destroy(instance);
+      }),
+    );
   }
 }

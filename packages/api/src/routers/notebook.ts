@@ -1,7 +1,16 @@
-import { createNotebook, deleteNotebook, listNotebooks, renameNotebook } from '@kiln/accounts';
+import {
+  can,
+  createNotebook,
+  deleteNotebook,
+  listNotebooks,
+  renameNotebook,
+  setNotebookResources,
+} from '@kiln/accounts';
 import { z } from 'zod';
 import { id, text } from '../inputs.ts';
-import { router, workspaceProcedure } from '../trpc.ts';
+import { notebookProcedure, router, workspaceProcedure } from '../trpc.ts';
+import { notebookFileProcedures } from './notebook-files.ts';
+import { normalizeResources, notebookKernelProcedures, resourcesInput } from './notebook-kernel.ts';
 
 const notebookName = text('Notebook name', 200);
 
@@ -9,6 +18,20 @@ export const notebookRouter = router({
   list: workspaceProcedure('workspace.read').query(({ ctx, input }) =>
     listNotebooks(ctx.db, input.workspaceId),
   ),
+
+  /** One notebook with its kernel resources and what the caller's role allows on it. */
+  get: notebookProcedure('workspace.read').query(({ ctx }) => {
+    const { notebook, member } = ctx;
+    return {
+      id: notebook.id,
+      name: notebook.name,
+      resources: { cpu: notebook.cpu, memoryMiB: notebook.memoryMiB, gpu: notebook.gpu },
+      createdAt: notebook.createdAt,
+      updatedAt: notebook.updatedAt,
+      canEdit: can(member.role, 'notebook.edit'),
+      canRun: can(member.role, 'notebook.run'),
+    };
+  }),
 
   create: workspaceProcedure('notebook.edit')
     .input(z.object({ name: notebookName }))
@@ -26,4 +49,14 @@ export const notebookRouter = router({
       await deleteNotebook(ctx.db, input.workspaceId, input.notebookId);
       return { ok: true as const };
     }),
+
+  /** Resources for the notebook's next kernel start; a running kernel keeps what it started with. */
+  setResources: notebookProcedure('notebook.run')
+    .input(resourcesInput)
+    .mutation(({ ctx, input }) =>
+      setNotebookResources(ctx.db, ctx.member.workspaceId, ctx.notebook.id, normalizeResources(input)),
+    ),
+
+  ...notebookKernelProcedures,
+  ...notebookFileProcedures,
 });

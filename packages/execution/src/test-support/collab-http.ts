@@ -8,7 +8,13 @@ import * as Y from 'yjs';
 
 /** A collab server behind a real HTTP server on port 0, as the web app mounts it. */
 export async function startCollabHttp(options: Partial<Configuration> = {}) {
-  const collab = createCollabServer({ onError: () => {}, unloadDelayMs: 0, ...options });
+  const collab = createCollabServer({
+    onError: () => {},
+    unloadDelayMs: 0,
+    // Everyone is an editor here; the web app's hook checks the session cookie.
+    onAuthenticate: () => ({ userId: 'u-test', name: 'Test', readOnly: false }),
+    ...options,
+  });
   const http: Server = createServer((_request, response) => response.writeHead(404).end());
   http.on('upgrade', (request, socket, head) => collab.handleUpgrade(request, socket, head));
   const sockets = new Set<Socket>();

@@ -16,8 +16,12 @@ export class FakeGateway implements ExecutionGateway {
   private held: (() => void)[] = [];
   private listeners = new Set<(message: JupyterMessage) => void>();
 
-  async startKernel() {
+  readonly startBodies: unknown[] = [];
+  shutdowns = 0;
+
+  async startKernel(body: unknown) {
     if (this.refuseStart) throw new Error(this.refuseStart);
+    this.startBodies.push(body);
     this.started++;
     return { id: `fake-${this.started}` } as Awaited<ReturnType<ExecutionGateway['startKernel']>>;
   }
@@ -25,13 +29,21 @@ export class FakeGateway implements ExecutionGateway {
   async restartKernel() {
     return { id: 'fake' } as Awaited<ReturnType<ExecutionGateway['restartKernel']>>;
   }
-  async shutdownKernel() {}
+  async shutdownKernel() {
+    this.shutdowns++;
+  }
+
+  connects = 0;
+  /** Breaks the current websocket as a network failure would. */
+  dropConnection: () => void = () => {};
 
   async connect(): Promise<KernelConnection> {
+    this.connects++;
     let close: (value: { code: number; reason: string }) => void = () => {};
     const closed = new Promise<{ code: number; reason: string }>((resolve) => {
       close = resolve;
     });
+    this.dropConnection = () => close({ code: 1006, reason: '' });
     return {
       onMessage: (listener) => {
         this.listeners.add(listener);

@@ -1,21 +1,32 @@
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createGateway } from '@kiln/kernel-gateway';
 import { createGatewayClient } from '@kiln/kernel-gateway/client';
+// INTERIM relative imports until @kiln/kernel-gateway exports its runsc driver.
+import { createRunscDriver } from '../../../../apps/kernel-gateway/src/sandbox/runsc-driver.ts';
+import { ensureSandboxImage } from '../../../../apps/kernel-gateway/src/sandbox/sandbox-image.ts';
 import type { ExecutionGateway } from '../types.ts';
-import { HostAgentDriver } from './host-agent-driver.ts';
 
 const ADMIN = `exec-int-${randomUUID()}`;
+/** Shared by runs on one machine, so the kernel snapshot is built once. */
+const STATE_DIR = join(tmpdir(), 'kiln-execution-test-state');
 
-/** A kernel gateway on port 0 over real kernels, and a client factory per workspace (close() it in afterAll). */
+/** A kernel gateway on port 0 over real runsc kernels, and clients per workspace (close() it in afterAll). */
 export async function startKernelGateway() {
-  const driver = new HostAgentDriver();
+  const driver = createRunscDriver({
+    stateDir: STATE_DIR,
+    imageDir: await ensureSandboxImage(),
+    warmPoolSize: 1,
+  });
+  await driver.prepare();
   const gateway = createGateway({ driver, token: ADMIN, kernelInfoTimeoutMs: 60_000 });
   const { url } = await gateway.listen(0);
+  const client = (workspaceId: string) => createGatewayClient({ baseUrl: url, token: ADMIN, workspaceId });
   return {
     url,
-    client: (workspaceId: string) => createGatewayClient({ baseUrl: url, token: ADMIN, workspaceId }),
-    gateway: (workspaceId: string): ExecutionGateway =>
-      createGatewayClient({ baseUrl: url, token: ADMIN, workspaceId }),
+    client,
+    gateway: (workspaceId: string): ExecutionGateway => client(workspaceId),
     async close() {
       await gateway.close();
       await driver.close();

@@ -32,7 +32,7 @@ export interface NotebookJson {
 }
 
 /** Runtime-only execution state kept on code cells, as jupyter_ydoc does; never written to files. */
-export type ExecutionState = 'idle' | 'running';
+export type ExecutionState = 'idle' | 'queued' | 'running';
 
 /** Whether a JSON value is an object (not an array or null). */
 export function isJsonObject(value: unknown): value is JsonObject {

@@ -8,6 +8,7 @@ import { type ExecutionView, formatElapsed } from '../../lib/notebook/execution-
 import type { NotebookCommand } from '../../lib/notebook/keyboard.ts';
 import { renderMarkdown } from '../../lib/notebook/markdown.ts';
 import { outputLines } from '../../lib/notebook/output-model.ts';
+import { whenIdle } from './idle-queue.ts';
 import { OutputItem } from './output-view.tsx';
 import type { Peer } from './presence.tsx';
 import { StdinPrompt } from './stdin-prompt.tsx';
@@ -106,6 +107,30 @@ function Outputs({ cell, index, notebookId, children }: { cell: YCell; index: nu
   );
 }
 
+/** The source as plain text, shown until the cell's editor is mounted (same metrics, so nothing jumps). */
+function StaticSource({ source, onActivate }: { source: Y.Text; onActivate(): void }) {
+  const text = useText(source);
+  return (
+    <div className="cell-editor cell-static" onMouseDown={onActivate}>
+      <pre>{text || ' '}</pre>
+    </div>
+  );
+}
+
+/** True once the browser had an idle moment after the cell appeared (or right away when asked). */
+function useLiveEditor(now: boolean): [boolean, () => void] {
+  const [live, setLive] = useState(now);
+  useEffect(() => {
+    if (live) return;
+    if (now) {
+      setLive(true);
+      return;
+    }
+    return whenIdle(() => setLive(true));
+  }, [live, now]);
+  return [live, () => setLive(true)];
+}
+
 function MarkdownPreview({ source, onEdit, canEdit }: { source: Y.Text; onEdit(): void; canEdit: boolean }) {
   const text = useText(source);
   const html = useMemo(() => renderMarkdown(text), [text]);
@@ -140,6 +165,7 @@ export const CellView = memo(function CellView(props: CellViewProps) {
   const here = props.peers.filter((peer) => !peer.self && peer.cellId === id);
   const showEditor = isCode || (editing && canEdit);
   const waitingInput = execution.input?.cellId === id ? execution.input : null;
+  const [live, activate] = useLiveEditor(editing);
 
   return (
     <div
@@ -203,7 +229,15 @@ export const CellView = memo(function CellView(props: CellViewProps) {
           </div>
         ) : null}
         {source instanceof Y.Text ? (
-          showEditor ? (
+          showEditor && !live ? (
+            <StaticSource
+              source={source}
+              onActivate={() => {
+                activate();
+                if (canEdit) props.onSelect(index, true);
+              }}
+            />
+          ) : showEditor ? (
             <CellEditor
               source={source}
               awareness={props.awareness}

@@ -5,8 +5,21 @@ import { sanitizeHtml } from './sanitize.ts';
 
 const marked = new Marked({ gfm: true, breaks: false, async: false });
 
+// Scrolling a long notebook re-mounts the same markdown cells; KaTeX is the expensive part.
+const cache = new Map<string, string>();
+const CACHE_ENTRIES = 300;
+
 /** A markdown cell as sanitised HTML, with `$...$` and `$$...$$` typeset by KaTeX. */
 export function renderMarkdown(source: string): string {
+  const hit = cache.get(source);
+  if (hit !== undefined) return hit;
+  const html = render(source);
+  if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+  cache.set(source, html);
+  return html;
+}
+
+function render(source: string): string {
   const { text, math } = extractMath(source);
   const html = marked.parse(text) as string;
   const withMath = html.replace(MATH_TOKEN, (_, index: string) => {

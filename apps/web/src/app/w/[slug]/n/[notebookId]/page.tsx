@@ -2,14 +2,14 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useParams } from 'next/navigation';
+import { NotebookPage } from '../../../../../components/notebook/notebook-page.tsx';
 import { ErrorAlert, Loading } from '../../../../../components/status.tsx';
 import { useWorkspace } from '../../../../../components/workspace/workspace-context.tsx';
 import { useTRPC } from '../../../../../lib/trpc.ts';
 
-/** Placeholder until the notebook editor lands: shows which notebook this is. */
-export default function NotebookPage() {
+export default function NotebookRoute() {
   const { notebookId } = useParams<{ notebookId: string }>();
-  const { workspace } = useWorkspace();
+  const { workspace, me } = useWorkspace();
   const trpc = useTRPC();
   const notebooks = useQuery(trpc.notebook.list.queryOptions({ workspaceId: workspace.id }));
   const notebook = notebooks.data?.find((n) => n.id === notebookId);
@@ -26,15 +26,5 @@ export default function NotebookPage() {
       </div>
     );
   }
-  return (
-    <>
-      <div className="page-title">
-        <h1>{notebook.name}</h1>
-        <Link className="btn" href={`/w/${workspace.slug}`}>
-          Back to notebooks
-        </Link>
-      </div>
-      <div className="empty">The notebook editor is coming soon.</div>
-    </>
-  );
+  return <NotebookPage workspace={workspace} me={me} notebook={notebook} />;
 }

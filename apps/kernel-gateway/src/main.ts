@@ -1,0 +1,54 @@
+import { loadEnv } from './env.ts';
+import { createGateway } from './http/gateway.ts';
+import { createRunscDriver } from './sandbox/runsc-driver.ts';
+import { ensureSandboxImage } from './sandbox/sandbox-image.ts';
+
+const MIB = 1024 * 1024;
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const imageDir = env.KILN_IMAGE_DIR ?? (await ensureSandboxImage());
+  const driver = createRunscDriver({
+    stateDir: env.KILN_STATE_DIR,
+    imageDir,
+    runscPath: env.KILN_RUNSC_PATH,
+    warmPoolSize: env.KILN_WARM_POOL_SIZE,
+    snapshots: env.KILN_SNAPSHOTS,
+  });
+  const gateway = createGateway({
+    driver,
+    token: env.KILN_GATEWAY_TOKEN,
+    maxKernels: env.KILN_MAX_KERNELS,
+    defaultResources: { cpu: env.KILN_KERNEL_CPU, memoryMiB: env.KILN_KERNEL_MEMORY_MIB, gpu: null },
+    outputBufferBytes: env.KILN_OUTPUT_BUFFER_MIB * MIB,
+    maxMessageBytes: env.KILN_MAX_MESSAGE_MIB * MIB,
+    kernelInfoTimeoutMs: env.KILN_KERNEL_INFO_TIMEOUT_SECONDS * 1000,
+    cullIdleMs: env.KILN_CULL_IDLE_SECONDS * 1000,
+    cullIntervalMs: env.KILN_CULL_INTERVAL_SECONDS * 1000,
+    cullConnected: env.KILN_CULL_CONNECTED,
+  });
+  const { url } = await gateway.listen(env.PORT, env.HOST);
+  const capabilities = driver.capabilities();
+  console.log(`[kernel-gateway] listening on ${url} (runsc ${capabilities.runscVersion}, image ${imageDir})`);
+  // The first kernel should not pay for building the snapshot; failures fall back to cold boots.
+  void driver.prepare().then(
+    () => console.log(`[kernel-gateway] sandboxes ready (snapshots: ${driver.capabilities().checkpoint})`),
+    (error: unknown) => console.error('[kernel-gateway] preparing sandboxes failed', error),
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[kernel-gateway] ${signal}: shutting down kernels`);
+    await gateway.close();
+    await driver.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,127 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestDatabase } from '@kiln/db/testing';
+import { parseIpynb, serializeIpynb } from '@kiln/notebook/ipynb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, createTeam, outcome, type Team, withDatabase } from '../test/harness.ts';
+import { createTestServices, type TestServices } from '../test/services.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const corpusDir = path.resolve(repoRoot, '../shared/notebooks');
+const corpus = readdirSync(corpusDir)
+  .filter((file) => file.endsWith('.ipynb'))
+  .sort()
+  .map((file) => ({ file, content: readFileSync(path.join(corpusDir, file), 'utf8') }));
+
+/** What parsing the file says: the notebook, or the parser's message. */
+function parsed(content: string): { ok: true; expected: string } | { ok: false; message: string } {
+  try {
+    return { ok: true, expected: serializeIpynb(parseIpynb(content)) };
+  } catch (error) {
+    return { ok: false, message: (error as Error).message };
+  }
+}
+
+let t: TestDatabase;
+let services: TestServices;
+let team: Team;
+beforeAll(async () => {
+  t = await withDatabase({ max: 4 });
+  services = createTestServices();
+  team = await createTeam(t.db, services.services);
+});
+afterAll(async () => {
+  await services?.close();
+  await t?.drop();
+});
+
+async function notebookCount(): Promise<number> {
+  return t.db.notebook.count({ where: { workspaceId: team.workspace.id } });
+}
+
+describe('.ipynb import and export', () => {
+  it('the corpus holds notebooks that parse and some that do not', () => {
+    const results = corpus.map(({ content }) => parsed(content).ok);
+    expect(results.filter(Boolean).length).toBeGreaterThanOrEqual(15);
+    expect(results.filter((ok) => !ok).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each(corpus.map(({ file }) => file))('%s: exports what was imported, or is refused', async (file) => {
+    const { content } = corpus.find((entry) => entry.file === file) as { content: string };
+    const api = team.browsers.editor.api;
+    const workspaceId = team.workspace.id;
+    const expectation = parsed(content);
+    const before = await notebookCount();
+    const name = file.replace(/\.ipynb$/, '').slice(0, 200);
+    if (!expectation.ok) {
+      const error = await api.notebook
+        .importIpynb({ workspaceId, name, content })
+        .then(() => null, (caught: { code: string; message: string }) => caught);
+      expect(error?.code).toBe('BAD_REQUEST');
+      expect(error?.message).toBe(expectation.message);
+      expect(await notebookCount()).toBe(before);
+      return;
+    }
+    const created = await api.notebook.importIpynb({ workspaceId, name, content });
+    expect(created.name).toBe(name);
+    expect(await notebookCount()).toBe(before + 1);
+    // A viewer downloads it; the room was unloaded in between, so this reads what was stored.
+    const exported = await team.browsers.viewer.api.notebook.exportIpynb({
+      workspaceId,
+      notebookId: created.id,
+    });
+    expect(exported.filename).toBe(`${name}.ipynb`);
+    expect(exported.content).toBe(expectation.expected);
+  });
+
+  it('refuses files that are not notebooks and creates no notebook', async () => {
+    const api = team.browsers.editor.api;
+    const workspaceId = team.workspace.id;
+    const before = await notebookCount();
+    const bad = {
+      'not json': 'this is not { json',
+      'no version': '{"cells": []}',
+      'bad cell': '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}',
+      'too large': ' '.repeat(25 * 1024 * 1024 + 1),
+    };
+    const results: Record<string, string> = {};
+    for (const [label, content] of Object.entries(bad)) {
+      results[label] = await outcome(api.notebook.importIpynb({ workspaceId, name: label, content }));
+    }
+    expect(results).toEqual({
+      'not json': 'BAD_REQUEST',
+      'no version': 'BAD_REQUEST',
+      'bad cell': 'BAD_REQUEST',
+      'too large': 'BAD_REQUEST',
+    });
+    const message = await api.notebook
+      .importIpynb({ workspaceId, name: 'x', content: 'this is not { json' })
+      .catch((error: Error) => error.message);
+    expect(message).toMatch(/not valid JSON/);
+    expect(await notebookCount()).toBe(before);
+  });
+
+  it('answers PRECONDITION_FAILED, not a 500, on a server without live documents', async () => {
+    const bare = new Browser(t.db, { sessionToken: team.browsers.editor.sessionToken ?? undefined });
+    const workspaceId = team.workspace.id;
+    const before = await notebookCount();
+    const content = corpus.find((entry) => entry.file.includes('test4.5'))?.content ?? '';
+    const error = await bare.api.notebook
+      .importIpynb({ workspaceId, name: 'Offline', content })
+      .catch((caught: { code: string; message: string }) => caught);
+    expect(error).toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringMatching(/not available/) });
+    expect(await outcome(bare.api.notebook.exportIpynb({ workspaceId, notebookId: team.notebookId }))).toBe(
+      'PRECONDITION_FAILED',
+    );
+    expect(await notebookCount()).toBe(before);
+  });
+
+  it('names the download after the notebook, without characters file systems refuse', async () => {
+    const api = team.browsers.editor.api;
+    const workspaceId = team.workspace.id;
+    await api.notebook.rename({ workspaceId, notebookId: team.notebookId, name: 'Q3: revenue / costs.ipynb' });
+    const exported = await api.notebook.exportIpynb({ workspaceId, notebookId: team.notebookId });
+    expect(exported.filename).toBe('Q3- revenue - costs.ipynb');
+    expect(JSON.parse(exported.content)).toMatchObject({ cells: [], nbformat: 4 });
+  });
+});

@@ -1,0 +1,60 @@
+import { createNotebook, deleteNotebook } from '@kiln/accounts';
+import { ipynbToYDoc, parseIpynb, serializeIpynb, yDocToIpynb } from '@kiln/notebook/ipynb';
+import * as Y from 'yjs';
+import { z } from 'zod';
+import { text } from '../inputs.ts';
+import { requireDocuments, withDocument } from '../services.ts';
+import { notebookProcedure, workspaceProcedure } from '../trpc.ts';
+
+/** Largest .ipynb accepted, in characters of JSON text. */
+export const MAX_IPYNB_CHARS = 25 * 1024 * 1024;
+
+/** A file name for downloads: the notebook's name without characters file systems refuse. */
+export function ipynbFilename(name: string): string {
+  const base = name.replace(/\.ipynb$/i, '').replace(/[\\/:*?"<>|]+/g, '-').trim() || 'notebook';
+  return `${base}.ipynb`;
+}
+
+/** .ipynb procedures of the `notebook` router. */
+export const notebookFileProcedures = {
+  /**
+   * Creates a notebook from an .ipynb file. The file is parsed before anything is stored, so a
+   * file that is not a notebook answers BAD_REQUEST and leaves no trace.
+   */
+  importIpynb: workspaceProcedure('notebook.edit')
+    .input(
+      z.object({
+        name: text('Notebook name', 200),
+        content: z
+          .string('The file must be text')
+          .max(MAX_IPYNB_CHARS, 'The file is larger than 25 MiB'),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const documents = requireDocuments(ctx.options);
+      const update = Y.encodeStateAsUpdate(ipynbToYDoc(parseIpynb(input.content)));
+      const notebook = await createNotebook(ctx.db, {
+        workspaceId: input.workspaceId,
+        name: input.name,
+        createdById: ctx.user.id,
+      });
+      try {
+        await withDocument(documents, notebook.id, (connection) =>
+          connection.transact((doc) => Y.applyUpdate(doc, update)),
+        );
+      } catch (error) {
+        await deleteNotebook(ctx.db, input.workspaceId, notebook.id).catch(() => undefined);
+        throw error;
+      }
+      return notebook;
+    }),
+
+  /** The notebook as an .ipynb file, written as Jupyter writes it. */
+  exportIpynb: notebookProcedure('workspace.read').query(async ({ ctx }) => {
+    const documents = requireDocuments(ctx.options);
+    const content = await withDocument(documents, ctx.notebook.id, (connection) =>
+      serializeIpynb(yDocToIpynb(connection.document)),
+    );
+    return { filename: ipynbFilename(ctx.notebook.name), content };
+  }),
+};

@@ -1,0 +1,130 @@
+import { DomainError } from '@kiln/core';
+import { parseResourceRequest } from '@kiln/scheduler';
+import { z } from 'zod';
+import { type KernelResources, requireExecution, type RunTarget } from '../services.ts';
+import { notebookProcedure } from '../trpc.ts';
+
+const MAX_RUN_CELLS = 1000;
+const MAX_INPUT_BYTES = 64 * 1024;
+const CONTROL_CHARS = /\p{Cc}/u;
+
+const cellId = z
+  .string('Cell id must be text')
+  .min(1, 'Cell id cannot be empty')
+  .max(100, 'Cell id must be at most 100 characters')
+  .refine((value) => !CONTROL_CHARS.test(value), 'Cell id cannot contain control characters');
+
+const runInput = z.object({
+  cellIds: z
+    .array(cellId, 'Cell ids must be a list')
+    .max(MAX_RUN_CELLS, `At most ${MAX_RUN_CELLS} cells can be run at once`)
+    .optional(),
+  mode: z.enum(['cells', 'all', 'above', 'below'], 'Mode must be cells, all, above or below').optional(),
+  cellId: cellId.optional(),
+});
+
+/** Which cells a run input names; `mode` defaults to the listed cells. */
+function runTarget(input: z.infer<typeof runInput>): RunTarget {
+  const mode = input.mode ?? 'cells';
+  if (mode === 'all') return { kind: 'all' };
+  if (mode === 'cells') {
+    const cellIds = input.cellIds ?? (input.cellId ? [input.cellId] : []);
+    if (cellIds.length === 0) {
+      throw new DomainError('VALIDATION_FAILED', 'Choose at least one cell to run', { field: 'cellIds' });
+    }
+    return { kind: 'cells', cellIds };
+  }
+  if (!input.cellId) {
+    throw new DomainError('VALIDATION_FAILED', `Running cells ${mode} a cell needs that cell's id`, {
+      field: 'cellId',
+    });
+  }
+  return { kind: mode, cellId: input.cellId };
+}
+
+/** A notebook row's resources as the gateway takes them. */
+export function kernelResources(row: { cpu: number; memoryMiB: number; gpu: string[] }): KernelResources {
+  const gpu = row.gpu.length === 0 ? null : row.gpu.length === 1 ? (row.gpu[0] as string) : row.gpu;
+  return { cpu: row.cpu, memoryMiB: row.memoryMiB, gpu };
+}
+
+const gpuText = z.string('GPU must be text').max(50, 'GPU must be at most 50 characters');
+
+export const resourcesInput = z.object({
+  cpu: z
+    .number('CPU must be a number')
+    .min(0.125, 'CPU must be at least 0.125')
+    .max(64, 'CPU must be at most 64'),
+  memoryMiB: z
+    .number('Memory must be a number')
+    .int('Memory must be a whole number of MiB')
+    .min(128, 'Memory must be at least 128 MiB')
+    .max(262_144, 'Memory must be at most 262144 MiB (256 GiB)'),
+  gpu: z
+    .union(
+      [gpuText, z.array(gpuText).min(1, 'List at least one GPU').max(8, 'List at most 8 GPU choices')],
+      'GPU must be a GPU type, a list of them, or null',
+    )
+    .nullable(),
+});
+
+/** Canonical GPU choices ("H100", "A100-80GB:2"), validated by the scheduler's own parser. */
+export function normalizeResources(input: z.infer<typeof resourcesInput>): {
+  cpu: number;
+  memoryMiB: number;
+  gpu: string[];
+} {
+  const parsed = parseResourceRequest(input);
+  const gpu = parsed.gpu.map((choice) => (choice.count === 1 ? choice.type : `${choice.type}:${choice.count}`));
+  return { cpu: parsed.cpu, memoryMiB: parsed.memoryMiB, gpu };
+}
+
+/** Kernel procedures of the `notebook` router; the execution service does the work. */
+export const notebookKernelProcedures = {
+  /** Queues cells to run on the notebook's kernel (started with the notebook's resources if needed). */
+  run: notebookProcedure('notebook.run')
+    .input(runInput)
+    .mutation(({ ctx, input }) => {
+      const target = runTarget(input);
+      return requireExecution(ctx.options).run({
+        notebookId: ctx.notebook.id,
+        workspaceId: ctx.member.workspaceId,
+        target,
+        user: { userId: ctx.user.id, name: ctx.user.name },
+        resources: kernelResources(ctx.notebook),
+      });
+    }),
+
+  interrupt: notebookProcedure('notebook.run').mutation(async ({ ctx }) => {
+    await requireExecution(ctx.options).interrupt(ctx.notebook.id);
+    return { ok: true as const };
+  }),
+
+  restart: notebookProcedure('notebook.run').mutation(async ({ ctx }) => {
+    await requireExecution(ctx.options).restart(ctx.notebook.id);
+    return { ok: true as const };
+  }),
+
+  shutdownKernel: notebookProcedure('notebook.run').mutation(async ({ ctx }) => {
+    await requireExecution(ctx.options).shutdown(ctx.notebook.id);
+    return { ok: true as const };
+  }),
+
+  /** Answers the running cell's `input()` prompt. */
+  answerInput: notebookProcedure('notebook.run')
+    .input(
+      z.object({
+        value: z
+          .string('The answer must be text')
+          .max(MAX_INPUT_BYTES, 'The answer must be at most 64 KiB')
+          .refine(
+            (value) => Buffer.byteLength(value, 'utf8') <= MAX_INPUT_BYTES,
+            'The answer must be at most 64 KiB',
+          ),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      await requireExecution(ctx.options).answerInput(ctx.notebook.id, input.value);
+      return { ok: true as const };
+    }),
+};

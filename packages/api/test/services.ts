@@ -1,0 +1,53 @@
+import { type CollabServer, createCollabServer, createMemoryStore } from '@kiln/collab';
+import type { NotebookExecution, NotebookServices } from '../src/services.ts';
+
+type ExecutionCall = { method: keyof NotebookExecution; notebookId: string; args: unknown };
+
+/**
+ * Stands in for @kiln/execution's service (which needs a kernel gateway) and records what the API
+ * asked of it, so tests can check that each procedure reaches the service with the right request.
+ */
+export class RecordingExecution implements NotebookExecution {
+  readonly calls: ExecutionCall[] = [];
+
+  async run(request: Parameters<NotebookExecution['run']>[0]) {
+    this.calls.push({ method: 'run', notebookId: request.notebookId, args: request });
+    const cellIds = request.target.kind === 'cells' ? request.target.cellIds : [];
+    return { requestId: `request-${this.calls.length}`, cellIds };
+  }
+
+  async interrupt(notebookId: string) {
+    this.calls.push({ method: 'interrupt', notebookId, args: null });
+  }
+
+  async restart(notebookId: string) {
+    this.calls.push({ method: 'restart', notebookId, args: null });
+  }
+
+  async shutdown(notebookId: string) {
+    this.calls.push({ method: 'shutdown', notebookId, args: null });
+  }
+
+  async answerInput(notebookId: string, value: string) {
+    this.calls.push({ method: 'answerInput', notebookId, args: value });
+  }
+}
+
+export interface TestServices {
+  services: NotebookServices;
+  collab: CollabServer;
+  execution: RecordingExecution;
+  close(): Promise<void>;
+}
+
+/** A real collab server (in-memory store) for `documents`, and a recording execution service. */
+export function createTestServices(collab?: CollabServer): TestServices {
+  const server = collab ?? createCollabServer({ store: createMemoryStore(), unloadDelayMs: 0, onError: () => {} });
+  const execution = new RecordingExecution();
+  return {
+    services: { documents: { open: (notebookId) => server.openDirectConnection(notebookId) }, execution },
+    collab: server,
+    execution,
+    close: () => server.close(),
+  };
+}
