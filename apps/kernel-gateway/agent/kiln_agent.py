@@ -270,7 +270,8 @@ def main():
     # The SQLite history file costs ~3 ms a cell in lock waits with its saving thread; history within the
     # session still works in memory.
     config.HistoryManager.hist_file = ":memory:"
-    kernel = AgentKernel(
+    # instance() registers the singleton that ipykernel.comm and ipywidgets look the kernel up by.
+    kernel = AgentKernel.instance(
         config=config,
         log=log,
         session=session,

@@ -54,9 +54,10 @@ describe('.ipynb import and export', () => {
     const before = await notebookCount();
     const name = file.replace(/\.ipynb$/, '').slice(0, 200);
     if (!expectation.ok) {
-      const error = await api.notebook
-        .importIpynb({ workspaceId, name, content })
-        .then(() => null, (caught: { code: string; message: string }) => caught);
+      const error = await api.notebook.importIpynb({ workspaceId, name, content }).then(
+        () => null,
+        (caught: { code: string; message: string }) => caught,
+      );
       expect(error?.code).toBe('BAD_REQUEST');
       expect(error?.message).toBe(expectation.message);
       expect(await notebookCount()).toBe(before);
@@ -109,7 +110,10 @@ describe('.ipynb import and export', () => {
     const error = await bare.api.notebook
       .importIpynb({ workspaceId, name: 'Offline', content })
       .catch((caught: { code: string; message: string }) => caught);
-    expect(error).toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringMatching(/not available/) });
+    expect(error).toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      message: expect.stringMatching(/not available/),
+    });
     expect(await outcome(bare.api.notebook.exportIpynb({ workspaceId, notebookId: team.notebookId }))).toBe(
       'PRECONDITION_FAILED',
     );
@@ -119,7 +123,11 @@ describe('.ipynb import and export', () => {
   it('names the download after the notebook, without characters file systems refuse', async () => {
     const api = team.browsers.editor.api;
     const workspaceId = team.workspace.id;
-    await api.notebook.rename({ workspaceId, notebookId: team.notebookId, name: 'Q3: revenue / costs.ipynb' });
+    await api.notebook.rename({
+      workspaceId,
+      notebookId: team.notebookId,
+      name: 'Q3: revenue / costs.ipynb',
+    });
     const exported = await api.notebook.exportIpynb({ workspaceId, notebookId: team.notebookId });
     expect(exported.filename).toBe('Q3- revenue - costs.ipynb');
     expect(JSON.parse(exported.content)).toMatchObject({ cells: [], nbformat: 4 });

@@ -214,7 +214,8 @@ const TABLE: Record<string, Row> = {
   'notebook.restart': {
     scope: 'workspace',
     allowed: EDITORS,
-    call: (api, team) => api.notebook.restart({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+    call: (api, team) =>
+      api.notebook.restart({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
   },
   'notebook.shutdownKernel': {
     scope: 'workspace',
@@ -332,7 +333,8 @@ describe('permission matrix', () => {
     );
     const results: [Who, string][] = [];
     for (const who of order) {
-      const team = row.fresh && row.allowed.includes(who) ? await createTeam(t.db, services.services) : shared;
+      const team =
+        row.fresh && row.allowed.includes(who) ? await createTeam(t.db, services.services) : shared;
       results.push([who, await outcome(row.call(team.browsers[who].api, team, who))]);
     }
     expect(Object.fromEntries(results)).toEqual(

@@ -5,8 +5,8 @@ import { authRouter } from './routers/auth.ts';
 import { invitationRouter } from './routers/invitation.ts';
 import { memberRouter } from './routers/member.ts';
 import { notebookRouter } from './routers/notebook.ts';
-import { workspaceRouter } from './routers/workspace.ts';
 import { versionRouter } from './routers/version.ts';
+import { workspaceRouter } from './routers/workspace.ts';
 import { router } from './trpc.ts';
 
 export const appRouter = router({

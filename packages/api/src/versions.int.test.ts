@@ -5,7 +5,13 @@ import { createNotebookDoc, deleteCell, getCells, insertCell, setCellMetadata } 
 import { serializeIpynb, yDocToIpynb } from '@kiln/notebook/ipynb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
-import { type CollabClient, type CollabHttp, connectClient, startCollabHttp, waitFor } from '../test/collab-http.ts';
+import {
+  type CollabClient,
+  type CollabHttp,
+  connectClient,
+  startCollabHttp,
+  waitFor,
+} from '../test/collab-http.ts';
 import { createTeam, outcome, type Team, withDatabase } from '../test/harness.ts';
 import { createTestServices, type TestServices } from '../test/services.ts';
 
@@ -121,7 +127,9 @@ describe('named versions', () => {
     });
     const changed = serializeIpynb(yDocToIpynb(client.doc));
     expect(changed).not.toBe(original.content);
-    await eventually(async () => (await api.notebook.exportIpynb({ workspaceId, notebookId })).content === changed);
+    await eventually(
+      async () => (await api.notebook.exportIpynb({ workspaceId, notebookId })).content === changed,
+    );
 
     await api.version.restore({ workspaceId, notebookId, versionId: version.id });
     expect((await api.notebook.exportIpynb({ workspaceId, notebookId })).content).toBe(original.content);

@@ -15,7 +15,13 @@ export interface CollabHttp {
 }
 
 export async function startCollabHttp(): Promise<CollabHttp> {
-  const collab = createCollabServer({ store: createMemoryStore(), unloadDelayMs: 0, onError: () => {} });
+  const collab = createCollabServer({
+    store: createMemoryStore(),
+    unloadDelayMs: 0,
+    onError: () => {},
+    // The web app checks the session cookie here; these tests are about what the API writes.
+    onAuthenticate: () => ({ userId: 'tester', name: 'Tester', readOnly: false }),
+  });
   const http: Server = createServer((_request, response) => response.writeHead(404).end());
   http.on('upgrade', (request, socket, head) => collab.handleUpgrade(request, socket, head));
   const sockets = new Set<Socket>();

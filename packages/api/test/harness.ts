@@ -203,7 +203,9 @@ export async function createTeam(db: Db, services?: NotebookServices): Promise<T
     memberNames.map((name, i) => [name, tokenList[i]]),
   ) as unknown as Team['tokens'];
   const browserList = await Promise.all(
-    (['owner', 'admin', 'editor', 'viewer', 'outsider'] as const).map((name) => signedIn(db, users[name].id, services)),
+    (['owner', 'admin', 'editor', 'viewer', 'outsider'] as const).map((name) =>
+      signedIn(db, users[name].id, services),
+    ),
   );
   const browsers = {
     owner: browserList[0],

@@ -42,7 +42,15 @@ export interface TestServices {
 
 /** A real collab server (in-memory store) for `documents`, and a recording execution service. */
 export function createTestServices(collab?: CollabServer): TestServices {
-  const server = collab ?? createCollabServer({ store: createMemoryStore(), unloadDelayMs: 0, onError: () => {} });
+  const server =
+    collab ??
+    createCollabServer({
+      store: createMemoryStore(),
+      unloadDelayMs: 0,
+      onError: () => {},
+      // The web app checks the session cookie here; these tests are about what the API writes.
+      onAuthenticate: () => ({ userId: 'tester', name: 'Tester', readOnly: false }),
+    });
   const execution = new RecordingExecution();
   return {
     services: { documents: { open: (notebookId) => server.openDirectConnection(notebookId) }, execution },

@@ -160,11 +160,15 @@ describe('collab server with stock y-websocket clients', () => {
       await waitFor(() => text(b) === text(a), `edit ${i} echoed`);
     }
     await waitFor(() => store.rowCount('nb-7') <= 11, 'log compacted');
+    // A burst stored in large batches while compactions run must still end up compacted.
+    for (let i = 0; i < 300; i++) a.doc.getText('source').insert(0, 'b');
+    await waitFor(() => text(b).length === 351, 'burst echoed');
+    await waitFor(() => store.rowCount('nb-7') <= 11, 'burst compacted');
     await first.collab.closeRoom('nb-7');
     const reloaded = connect(first.url, 'nb-7');
     await synced(reloaded);
     expect(text(reloaded)).toBe(text(a));
-    expect(text(reloaded).length).toBe(60 - 9);
+    expect(text(reloaded).length).toBe(60 - 9 + 300);
   });
 
   it('closes malformed, text and oversized frames with named codes and keeps serving others', async () => {

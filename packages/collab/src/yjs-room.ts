@@ -185,8 +185,9 @@ export class YjsRoom {
     } catch (error) {
       this.config.onError({ documentName: this.name, error, stage: 'store' });
     } finally {
-      // Set in the same step as the loop's last empty check, so no enqueue can slip in between.
       this.flushing = null;
+      // An update enqueued after the loop's last check, while this promise settled, saw a flush running.
+      if (this.pending.length > 0) this.flushing = this.flush();
     }
   }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
-import { execute, request, TEST_STATE_DIR, testWorkspace } from './testing.ts';
+import { execute, removeTestVolumes, request, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 
 // Real runsc, real image (built by scripts/build-sandbox-image.sh on first use, ~2-4 min).
 let driver: RunscDriver;
@@ -92,6 +92,26 @@ describe('a kernel in a runsc sandbox', { timeout: 60_000 }, () => {
     const data = (display?.content.data ?? {}) as Record<string, string>;
     const png = Buffer.from(String(data['image/png']), 'base64');
     expect(png.subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('publishes comms with binary buffers, display updates and clear_output', async () => {
+    const { iopub } = await execute(
+      kernel,
+      "from ipykernel.comm import Comm\nc = Comm(target_name='t', data={'a': 1})\nc.send({'b': 2}, buffers=[b'xyz'])\nh = display('one', display_id=True)\nh.update('two')\nfrom IPython.display import clear_output\nclear_output(wait=True)",
+    );
+    const types = iopub.map((m) => m.header.msg_type);
+    expect(types).toEqual([
+      'status',
+      'execute_input',
+      'comm_open',
+      'comm_msg',
+      'display_data',
+      'update_display_data',
+      'clear_output',
+      'status',
+    ]);
+    expect(Buffer.from(iopub[3]?.buffers[0] ?? []).toString()).toBe('xyz');
+    expect(iopub[5]?.content.transient).toEqual(iopub[4]?.content.transient);
   });
 
   it('reports errors with a traceback', async () => {

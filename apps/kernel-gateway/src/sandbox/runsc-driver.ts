@@ -124,6 +124,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     size: options.warmPoolSize ?? 0,
     launch: (workspaceId, resources) =>
       launch({ kernelId: 'pool', workspaceId, resources }).then((r) => r.instance),
+    destroy: destroyInstance,
   });
 
   const source: InstanceSource = {

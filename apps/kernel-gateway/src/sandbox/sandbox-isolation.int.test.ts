@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
-import { execute, TEST_STATE_DIR, testWorkspace } from './testing.ts';
+import { execute, removeTestVolumes, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 import type { ExitReason } from './types.ts';
 
 // Escape attempts a tenant could make from a notebook. Every one must fail, and the host must not notice.

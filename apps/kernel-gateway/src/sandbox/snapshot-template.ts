@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import {
   checkpointInstance,
   destroyInstance,
@@ -49,5 +49,11 @@ export async function ensureSnapshot(ctx: LaunchContext, runscVersion: string): 
   await writeFile(join(building, 'complete'), new Date().toISOString());
   await rm(dir, { recursive: true, force: true });
   await rename(building, dir);
+  // Snapshots of an older agent, image or runsc are never restored again.
+  const root = dirname(dir);
+  for (const entry of await readdir(root)) {
+    if (entry !== basename(dir) && !entry.includes('.building-'))
+      await rm(join(root, entry), { recursive: true, force: true });
+  }
   return dir;
 }

@@ -5,6 +5,7 @@ interface WarmPoolOptions {
   /** Most spare sandboxes kept at once, over all workspaces; 0 turns the pool off. */
   size: number;
   launch(workspaceId: string, resources: ResourceRequest): Promise<SandboxInstance>;
+  destroy(instance: SandboxInstance): Promise<void>;
 }
 
 const keyOf = (workspaceId: string, resources: ResourceRequest) =>
@@ -39,13 +40,29 @@ export class WarmPool {
 
   /** Starts a spare for this workspace in the background if the pool has room. */
   refill(workspaceId: string, resources: ResourceRequest): void {
-    if (this.count >= this.options.size) return;
+    if (this.options.size === 0) return;
     if (resources.gpu && (!Array.isArray(resources.gpu) || resources.gpu.length > 0)) return;
     const key = keyOf(workspaceId, resources);
     if ((this.spares.get(key)?.length ?? 0) > 0) return;
+    if (this.count >= this.options.size) this.evictOldest();
+    // Most recently used last, so the oldest entry is the least recently used workspace.
+    this.spares.delete(key);
     const spare = this.options.launch(workspaceId, resources).catch(() => undefined);
     this.spares.set(key, [...(this.spares.get(key) ?? []), spare]);
     this.count++;
+  }
+
+  private evictOldest(): void {
+    for (const [key, list] of this.spares) {
+      const spare = list.shift();
+      if (list.length === 0) this.spares.delete(key);
+      if (!spare) continue;
+      this.count--;
+      void spare
+        .then((instance) => (instance ? this.options.destroy(instance) : undefined))
+        .catch(() => undefined);
+      return;
+    }
   }
 
   async drain(destroy: (instance: SandboxInstance) => Promise<void>): Promise<void> {

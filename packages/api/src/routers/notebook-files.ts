@@ -11,7 +11,11 @@ export const MAX_IPYNB_CHARS = 25 * 1024 * 1024;
 
 /** A file name for downloads: the notebook's name without characters file systems refuse. */
 export function ipynbFilename(name: string): string {
-  const base = name.replace(/\.ipynb$/i, '').replace(/[\\/:*?"<>|]+/g, '-').trim() || 'notebook';
+  const base =
+    name
+      .replace(/\.ipynb$/i, '')
+      .replace(/[\\/:*?"<>|]+/g, '-')
+      .trim() || 'notebook';
   return `${base}.ipynb`;
 }
 
@@ -25,9 +29,7 @@ export const notebookFileProcedures = {
     .input(
       z.object({
         name: text('Notebook name', 200),
-        content: z
-          .string('The file must be text')
-          .max(MAX_IPYNB_CHARS, 'The file is larger than 25 MiB'),
+        content: z.string('The file must be text').max(MAX_IPYNB_CHARS, 'The file is larger than 25 MiB'),
       }),
     )
     .mutation(async ({ ctx, input }) => {

@@ -1,7 +1,7 @@
 import { DomainError } from '@kiln/core';
 import { parseResourceRequest } from '@kiln/scheduler';
 import { z } from 'zod';
-import { type KernelResources, requireExecution, type RunTarget } from '../services.ts';
+import { type KernelResources, type RunTarget, requireExecution } from '../services.ts';
 import { notebookProcedure } from '../trpc.ts';
 
 const MAX_RUN_CELLS = 1000;
@@ -75,7 +75,9 @@ export function normalizeResources(input: z.infer<typeof resourcesInput>): {
   gpu: string[];
 } {
   const parsed = parseResourceRequest(input);
-  const gpu = parsed.gpu.map((choice) => (choice.count === 1 ? choice.type : `${choice.type}:${choice.count}`));
+  const gpu = parsed.gpu.map((choice) =>
+    choice.count === 1 ? choice.type : `${choice.type}:${choice.count}`,
+  );
   return { cpu: parsed.cpu, memoryMiB: parsed.memoryMiB, gpu };
 }
 

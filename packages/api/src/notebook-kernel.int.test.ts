@@ -1,0 +1,174 @@
+import type { TestDatabase } from '@kiln/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, createTeam, outcome, type Team, withDatabase } from '../test/harness.ts';
+import { createTestServices, type TestServices } from '../test/services.ts';
+
+let t: TestDatabase;
+let services: TestServices;
+let team: Team;
+beforeAll(async () => {
+  t = await withDatabase({ max: 4 });
+  services = createTestServices();
+  team = await createTeam(t.db, services.services);
+});
+afterAll(async () => {
+  await services?.close();
+  await t?.drop();
+});
+
+const ids = () => ({ workspaceId: team.workspace.id, notebookId: team.notebookId });
+const callsFor = (notebookId: string) =>
+  services.execution.calls.filter((call) => call.notebookId === notebookId);
+
+describe('running cells', () => {
+  it('queues the chosen cells as the caller, with the notebook resources', async () => {
+    const api = team.browsers.editor.api;
+    await api.notebook.setResources({ ...ids(), cpu: 0.5, memoryMiB: 1024, gpu: ['h100:2', 'a100-40gb'] });
+    const before = callsFor(team.notebookId).length;
+    const ticket = await api.notebook.run({ ...ids(), cellIds: ['a', 'b'] });
+    expect(ticket.cellIds).toEqual(['a', 'b']);
+    await api.notebook.run({ ...ids(), mode: 'below', cellId: 'b' });
+    await api.notebook.run({ ...ids(), mode: 'all' });
+    expect(
+      callsFor(team.notebookId)
+        .slice(before)
+        .map((call) => call.args),
+    ).toEqual([
+      {
+        notebookId: team.notebookId,
+        workspaceId: team.workspace.id,
+        target: { kind: 'cells', cellIds: ['a', 'b'] },
+        user: { userId: team.users.editor.id, name: 'editor' },
+        resources: { cpu: 0.5, memoryMiB: 1024, gpu: ['H100:2', 'A100-40GB'] },
+      },
+      expect.objectContaining({ target: { kind: 'below', cellId: 'b' } }),
+      expect.objectContaining({ target: { kind: 'all' } }),
+    ]);
+  });
+
+  it('interrupt, restart, shutdown and input answers reach the notebook kernel', async () => {
+    const api = team.browsers.admin.api;
+    const before = callsFor(team.notebookId).length;
+    await api.notebook.interrupt(ids());
+    await api.notebook.restart(ids());
+    await api.notebook.answerInput({ ...ids(), value: 'secret ✓' });
+    await api.notebook.shutdownKernel(ids());
+    expect(
+      callsFor(team.notebookId)
+        .slice(before)
+        .map((call) => [call.method, call.args]),
+    ).toEqual([
+      ['interrupt', null],
+      ['restart', null],
+      ['answerInput', 'secret ✓'],
+      ['shutdown', null],
+    ]);
+  });
+
+  it('refuses unclear or oversized requests before they reach the kernel', async () => {
+    const api = team.browsers.editor.api;
+    const before = services.execution.calls.length;
+    const results = {
+      nothingChosen: await outcome(api.notebook.run(ids())),
+      aboveWithoutCell: await outcome(api.notebook.run({ ...ids(), mode: 'above' })),
+      tooManyCells: await outcome(
+        api.notebook.run({ ...ids(), cellIds: Array.from({ length: 1001 }, (_, i) => `c${i}`) }),
+      ),
+      badMode: await outcome(api.notebook.run({ ...ids(), mode: 'sideways' as 'all' })),
+      hugeAnswer: await outcome(api.notebook.answerInput({ ...ids(), value: 'é'.repeat(40_000) })),
+    };
+    expect(results).toEqual({
+      nothingChosen: 'BAD_REQUEST',
+      aboveWithoutCell: 'BAD_REQUEST',
+      tooManyCells: 'BAD_REQUEST',
+      badMode: 'BAD_REQUEST',
+      hugeAnswer: 'BAD_REQUEST',
+    });
+    expect(services.execution.calls.length).toBe(before);
+    const message = await api.notebook
+      .run({ ...ids(), mode: 'above' })
+      .catch((error: Error) => error.message);
+    expect(message).toMatch(/needs that cell's id/);
+  });
+
+  it('answers PRECONDITION_FAILED, not a 500, on a server without an execution service', async () => {
+    const bare = new Browser(t.db, { sessionToken: team.browsers.editor.sessionToken ?? undefined });
+    const error = await bare.api.notebook
+      .run({ ...ids(), mode: 'all' })
+      .catch((caught: { code: string; message: string }) => caught);
+    expect(error).toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      message: 'Running code is not available on this server.',
+    });
+    expect(await outcome(bare.api.notebook.interrupt(ids()))).toBe('PRECONDITION_FAILED');
+  });
+});
+
+describe('notebook resources and details', () => {
+  it('new notebooks get the default kernel size; viewers read but cannot run or edit', async () => {
+    const created = await team.browsers.owner.api.notebook.create({
+      workspaceId: team.workspace.id,
+      name: 'Fresh',
+    });
+    const asViewer = await team.browsers.viewer.api.notebook.get({
+      workspaceId: team.workspace.id,
+      notebookId: created.id,
+    });
+    expect(asViewer).toMatchObject({
+      id: created.id,
+      name: 'Fresh',
+      resources: { cpu: 1, memoryMiB: 2048, gpu: [] },
+      canEdit: false,
+      canRun: false,
+    });
+    const asEditor = await team.browsers.editor.api.notebook.get({
+      workspaceId: team.workspace.id,
+      notebookId: created.id,
+    });
+    expect(asEditor).toMatchObject({ canEdit: true, canRun: true });
+  });
+
+  it('stores validated resources and refuses GPUs the scheduler does not know', async () => {
+    const api = team.browsers.editor.api;
+    await api.notebook.setResources({ ...ids(), cpu: 4, memoryMiB: 8192, gpu: 'a100-80gb' });
+    expect((await api.notebook.get(ids())).resources).toEqual({
+      cpu: 4,
+      memoryMiB: 8192,
+      gpu: ['A100-80GB'],
+    });
+
+    const unknown = await api.notebook
+      .setResources({ ...ids(), cpu: 1, memoryMiB: 1024, gpu: 'TPU' })
+      .catch((error: { code: string; message: string }) => error);
+    expect(unknown).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/Unknown GPU type "TPU"/),
+    });
+    const results = {
+      tinyCpu: await outcome(api.notebook.setResources({ ...ids(), cpu: 0.1, memoryMiB: 1024, gpu: null })),
+      hugeMemory: await outcome(
+        api.notebook.setResources({ ...ids(), cpu: 1, memoryMiB: 262_145, gpu: null }),
+      ),
+      fractionalMemory: await outcome(
+        api.notebook.setResources({ ...ids(), cpu: 1, memoryMiB: 1000.5, gpu: null }),
+      ),
+      tooManyGpus: await outcome(
+        api.notebook.setResources({ ...ids(), cpu: 1, memoryMiB: 1024, gpu: 'H100:9' }),
+      ),
+    };
+    expect(results).toEqual({
+      tinyCpu: 'BAD_REQUEST',
+      hugeMemory: 'BAD_REQUEST',
+      fractionalMemory: 'BAD_REQUEST',
+      tooManyGpus: 'BAD_REQUEST',
+    });
+    expect((await api.notebook.get(ids())).resources).toEqual({
+      cpu: 4,
+      memoryMiB: 8192,
+      gpu: ['A100-80GB'],
+    });
+
+    await api.notebook.setResources({ ...ids(), cpu: 0.125, memoryMiB: 128, gpu: null });
+    expect((await api.notebook.get(ids())).resources).toEqual({ cpu: 0.125, memoryMiB: 128, gpu: [] });
+  });
+});
