@@ -148,6 +148,7 @@ async function ready(
 async function measureStarts(server: Server, count: number, pauseMs: number) {
   const samples: Array<{ ms: number; startedFrom: string }> = [];
   for (let i = 0; i < count; i++) {
+    progress(`${server.label}: kernel start ${i + 1}/${count}`);
     const { ms, startedFrom, id, channel } = await ready(server);
     samples.push({ ms, startedFrom });
     await channel.close();
@@ -216,10 +217,15 @@ async function measureInterrupts(server: Server, id: string, channel: KernelChan
   return { p50: percentile(samples, 50), max: Math.max(...samples), n: samples.length };
 }
 
+const progress = (text: string) => console.error(`[bench] ${new Date().toISOString().slice(11, 19)} ${text}`);
+
 async function measureSession(server: Server) {
+  progress(`${server.label}: round trips, stream, interrupts`);
   const { id, channel } = await ready(server);
   const roundTrip = await measureRoundTrips(channel);
+  progress(`${server.label}: 20 MB stream`);
   const stream = await measureStream(channel);
+  progress(`${server.label}: interrupts`);
   const interrupt = await measureInterrupts(server, id, channel);
   await channel.close();
   await server.client.shutdownKernel(id);

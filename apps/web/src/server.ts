@@ -4,6 +4,8 @@ import { type Env, EnvError, getEnv } from './env.ts';
 import { CLIENT_IP_HEADER, clientIp } from './server/client-ip.ts';
 import { createNotebookCollab, setCollab } from './server/collab.ts';
 import { closeDb, getDb } from './server/db.ts';
+import { createNotebookServices } from './server/notebook-services.ts';
+import { setNotebookServices } from './server/notebook-services-slot.ts';
 import { createTerminalProxy } from './server/terminal-proxy.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
 
@@ -32,6 +34,8 @@ async function main(): Promise<void> {
   const upgrades = createUpgradeRouter();
   const collab = createNotebookCollab({ db: getDb(), appUrl: env.appUrl });
   setCollab(collab);
+  const notebookServices = createNotebookServices(collab, env.kernelGateway);
+  setNotebookServices(notebookServices);
   upgrades.route('/yjs', (req, socket, head) => collab.handleUpgrade(req, socket, head));
   const terminals = createTerminalProxy({ db: getDb(), appUrl: env.appUrl, gateway: env.kernelGateway });
   upgrades.route('/terminals', (req, socket, head, rest) => terminals.handleUpgrade(req, socket, head, rest));
@@ -77,6 +81,9 @@ async function main(): Promise<void> {
     });
     // Websockets would hold server.close open; the rooms store pending edits before they go.
     terminals.close();
+    // Kernels shut down and their last outputs reach the documents before the rooms close.
+    await notebookServices.executionService?.dispose();
+    setNotebookServices(undefined);
     await collab.close();
     setCollab(undefined);
     await closed;

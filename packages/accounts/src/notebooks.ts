@@ -39,30 +39,6 @@ export interface NotebookResources {
   gpu: string[];
 }
 
-export interface NotebookDetails {
-  id: string;
-  name: string;
-  resources: NotebookResources;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-/** A notebook of this workspace with its kernel resources; NOT_FOUND when it belongs elsewhere. */
-export async function getNotebookDetails(
-  db: Db,
-  workspaceId: string,
-  notebookId: string,
-): Promise<NotebookDetails> {
-  const row = await getNotebook(db, workspaceId, notebookId);
-  return {
-    id: row.id,
-    name: row.name,
-    resources: { cpu: row.cpu, memoryMiB: row.memoryMiB, gpu: row.gpu },
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
-}
-
 /** Stores the kernel resources of a notebook of this workspace (validated by the caller). */
 export async function setNotebookResources(
   db: Db,

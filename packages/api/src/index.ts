@@ -1,5 +1,5 @@
 export { type Context, type ContextOptions, createContext } from './context.ts';
 export { type KilnErrorData, setInternalErrorReporter } from './error-formatter.ts';
 export { type AppRouter, appRouter } from './root.ts';
-export type { KernelResources, NotebookDocuments, NotebookExecution, RunTarget } from './services.ts';
+export type { NotebookDocuments, NotebookExecution } from './services.ts';
 export { CSRF_FAILED_MESSAGE, createCallerFactory } from './trpc.ts';

@@ -1,4 +1,5 @@
 import type { DirectConnection } from '@kiln/collab';
+import type { ExecutionService } from '@kiln/execution';
 import { TRPCError } from '@trpc/server';
 
 /** Live notebook documents; the web app passes its collab server's `openDirectConnection`. */
@@ -7,37 +8,14 @@ export interface NotebookDocuments {
   open(notebookId: string): Promise<DirectConnection>;
 }
 
-/** Which cells a run executes (the same shape as `RunTarget` in @kiln/execution). */
-export type RunTarget =
-  | { kind: 'cells'; cellIds: string[] }
-  | { kind: 'all' }
-  | { kind: 'above'; cellId: string }
-  | { kind: 'below'; cellId: string };
-
-/** Kernel resources as the gateway takes them. */
-export interface KernelResources {
-  cpu: number;
-  memoryMiB: number;
-  gpu: string | string[] | null;
-}
-
 /**
- * The part of @kiln/execution's `ExecutionService` the API calls; that service satisfies it as is.
- * Declared here so the API does not pull the kernel gateway client into its own types.
+ * The part of @kiln/execution's `ExecutionService` the API calls (the web app passes the whole
+ * service); narrowing it keeps what the API depends on visible here.
  */
-export interface NotebookExecution {
-  run(request: {
-    notebookId: string;
-    workspaceId: string;
-    target: RunTarget;
-    user: { userId: string; name: string };
-    resources?: KernelResources;
-  }): Promise<{ requestId: string; cellIds: string[] }>;
-  interrupt(notebookId: string): Promise<void>;
-  restart(notebookId: string): Promise<void>;
-  shutdown(notebookId: string): Promise<void>;
-  answerInput(notebookId: string, value: string): Promise<void>;
-}
+export type NotebookExecution = Pick<
+  ExecutionService,
+  'run' | 'interrupt' | 'restart' | 'shutdown' | 'answerInput'
+>;
 
 /** The optional services of `ContextOptions`. */
 export interface NotebookServices {

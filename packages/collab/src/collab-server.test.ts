@@ -201,41 +201,6 @@ describe('collab server with stock y-websocket clients', () => {
     await waitFor(() => text(b) === 'still here', 'server still serves');
   });
 
-  it('broadcasts an edit only after the store has it, and makes the author resend a failed one', async () => {
-    const memory = createMemoryStore();
-    let gate = null as (() => void) | null;
-    let failNext = false;
-    const store = {
-      ...memory,
-      async append(name: string, updates: Uint8Array[]) {
-        if (failNext) {
-          failNext = false;
-          throw new Error('disk full');
-        }
-        if (name === 'nb-9' && text(a) === 'slow') await new Promise<void>((resolve) => (gate = resolve));
-        return memory.append(name, updates);
-      },
-    };
-    const { url } = await startCollab({ store });
-    const a = connect(url, 'nb-9');
-    const b = connect(url, 'nb-9');
-    await Promise.all([synced(a), synced(b)]);
-
-    a.doc.getText('source').insert(0, 'slow');
-    await waitFor(() => gate !== null, 'append started');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(text(b)).toBe('');
-    gate?.();
-    await waitFor(() => text(b) === 'slow', 'broadcast after store');
-
-    failNext = true;
-    const closed = nextCloseCode(a);
-    a.doc.getText('source').insert(4, '!');
-    expect(await closed).toBe(1011);
-    await waitFor(() => text(b) === 'slow!', 'resent after reconnect');
-    expect((await memory.load('nb-9')).updates.length).toBeGreaterThanOrEqual(2);
-  });
-
   it('stores and broadcasts server-side changes made through a direct connection, and runs hooks', async () => {
     const changes: string[][] = [];
     const stored: bigint[] = [];

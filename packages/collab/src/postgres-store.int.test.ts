@@ -87,8 +87,9 @@ describe('collab server on Postgres', () => {
       cell.set('source', new Y.Text(`print(${i})`));
       cells.push([cell]);
     }
-    // The observer seeing an edit means the server broadcast it, and it broadcasts only stored edits.
     await waitFor(() => observer.doc.getArray('cells').length === 40, 'observer saw all 40 cells');
+    // The observer may see an edit before it is stored; the author's echo comes only after.
+    await waitFor(() => writer.server.getArray('cells').length === 40, 'writer acknowledged all 40 cells');
 
     await first.crash();
     // A new process: its own connection pool, nothing carried over in memory.

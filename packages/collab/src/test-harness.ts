@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as decoding from 'lib0/decoding';
 import { onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
@@ -52,6 +53,11 @@ export interface Client {
   provider: WebsocketProvider;
   /** Auth messages ("Permission denied") the server sent this client. */
   denials: number;
+  /**
+   * The document as the server described it to this client (updates and sync step 2 replies): the
+   * client's own edits appear here only once the server acknowledged them.
+   */
+  server: Y.Doc;
 }
 
 /** A stock y-websocket client (WebsocketProvider over `ws`), destroyed when the test ends. */
@@ -63,7 +69,14 @@ export function connect(url: string, documentName: string, params: Record<string
     disableBc: true,
     maxBackoffTime: 100,
   });
-  const client: Client = { doc, provider, denials: 0 };
+  const client: Client = { doc, provider, denials: 0, server: new Y.Doc() };
+  const sync = provider.messageHandlers[0] as NonNullable<(typeof provider.messageHandlers)[0]>;
+  provider.messageHandlers[0] = (encoder, decoder, ...rest) => {
+    const peek = decoding.createDecoder(decoder.arr.subarray(decoder.pos));
+    // Sync step 1 carries a state vector, step 2 and updates carry document content.
+    if (decoding.readVarUint(peek) !== 0) Y.applyUpdate(client.server, decoding.readVarUint8Array(peek));
+    sync(encoder, decoder, ...rest);
+  };
   // The stock handler only logs "Permission denied"; count instead so tests can see the refusal.
   provider.messageHandlers[2] = () => {
     client.denials++;
@@ -71,6 +84,7 @@ export function connect(url: string, documentName: string, params: Record<string
   onTestFinished(() => {
     provider.destroy();
     doc.destroy();
+    client.server.destroy();
   });
   return client;
 }

@@ -20,25 +20,44 @@ export interface Peer {
 }
 
 interface PendingUpdate {
+  /** Position in the order the room applied its updates. */
+  seq: number;
+  /** What is stored: a peer's update as received, a server-side change as the doc emitted it. */
   update: Uint8Array;
   peer: Peer | null;
-  /** Already in the document (a server-side change): store and broadcast, do not apply again. */
-  applied: boolean;
+  /** What applying it changed in the doc: the author's echo (its acknowledgement) and `onChange`. */
+  echo: Uint8Array | null;
   settle?: { resolve(): void; reject(error: unknown): void };
 }
 
-// Origin of the updates the room applies after storing them; the doc's update handler broadcasts those.
-const STORED = Symbol('stored');
+/** A message describing the room's state, held back until that state is stored. */
+interface Waiter {
+  seq: number;
+  peer: Peer;
+  message: Uint8Array;
+}
 
 /**
  * One live document and its sockets.
  *
- * Durability: a client update is appended to the store before it is applied to the room's Y.Doc, and
- * only the Y.Doc is ever sent to clients. y-websocket has no acknowledgement message, so the
- * acknowledgement of an edit is the server echoing it back (the update broadcast reaches its author
- * too, as in the reference server) or a sync step 2 reply containing it; both come from the Y.Doc and
- * thus only after the edit is stored. An edit that was never acknowledged is not lost either: the
- * client still holds it and sends it again in its sync step 2 when it reconnects.
+ * Durability. y-websocket has no acknowledgement message; an author learns that the server holds its
+ * edit from (a) the echo of its update (the reference server's broadcast includes the author) and
+ * (b) any message describing the server's state after the edit: a sync step 2 reply (its contents and
+ * delete set) or the server's sync step 1 (its state vector), e.g. when it reconnects after a 1011.
+ * Those are the acknowledgements, and only they wait for the store: an author's echo is sent once the
+ * append holding its update has committed, and a sync step 1 or 2 is computed when asked for but sent
+ * only once everything the room had applied by then is stored (`sendWhenStored`).
+ *
+ * Everything else goes out at once: an update is applied to the room's Y.Doc and broadcast to the
+ * other peers before it is stored. That loses no acknowledged edit. Until the echo arrives the author
+ * keeps the edit and, like every peer that received it, sends it again in its sync step 2 whenever it
+ * reconnects, to whichever process then serves the room (updates are idempotent and commutative). An
+ * edit built on an unstored one is acknowledged only after it: appends run in the order updates were
+ * applied, and after a failed append the room is dirty and its next append stores the whole document
+ * instead of the batch, so a later acknowledgement never rests on a missing row. A failed append
+ * closes its authors with 1011 (they reconnect and resend) and rejects the waiting messages' peers;
+ * the dirty state is stored by the next append, a reconnect (its sync step 1 asks for it), an edit
+ * resent while dirty, a compaction (whose state row holds the whole document) or the room's unload.
  *
  * Updates arriving while an append is in flight are stored together in the next append (group
  * commit), so the store sees one write per round trip rather than one per keystroke.
@@ -53,6 +72,15 @@ export class YjsRoom {
   private pending: PendingUpdate[] = [];
   private flushing: Promise<void> | null = null;
   private compacting: Promise<void> | null = null;
+  /** The peer update being applied, so the doc's update handler knows whom not to send it to yet. */
+  private applying: PendingUpdate | null = null;
+  private appliedSeq = 0;
+  /** Every update up to this seq is in the store (as its own row or inside a stored whole state). */
+  private durableSeq = 0;
+  /** The highest seq of a failed append; above `durableSeq` the doc holds updates no row has. */
+  private failedUpTo = 0;
+  private repairRequested = false;
+  private waiters: Waiter[] = [];
 
   private constructor(
     readonly name: string,
@@ -87,7 +115,7 @@ export class YjsRoom {
 
   join(peer: Peer): void {
     this.peers.set(peer, new Set());
-    peer.send(encodeSyncStep1(this.doc));
+    this.sendWhenStored(peer, encodeSyncStep1(this.doc));
     const states = [...this.awareness.getStates().keys()];
     if (states.length > 0) peer.send(encodeAwareness(this.awareness, states));
   }
@@ -106,17 +134,21 @@ export class YjsRoom {
   handle(peer: Peer, message: ClientMessage): void {
     switch (message.type) {
       case 'syncStep1':
-        peer.send(encodeSyncStep2(this.doc, message.stateVector));
+        this.sendWhenStored(peer, encodeSyncStep2(this.doc, message.stateVector));
         return;
       case 'update':
-        if (!changesDocument(this.doc, message.decoded)) return;
+        if (!changesDocument(this.doc, message.decoded)) {
+          // An author resending an edit the room holds but failed to store: store it now.
+          if (this.dirty && !peer.user.readOnly) this.requestRepair();
+          return;
+        }
         if (peer.user.readOnly) {
           // Told, not closed: a closed provider reconnects and resends the same edit in its sync step 2,
           // forever. The edit is neither applied nor broadcast.
           peer.send(encodePermissionDenied('read-only: document updates are not accepted'));
           return;
         }
-        this.enqueue({ update: message.update.slice(), peer, applied: false });
+        this.apply(peer, message.update);
         return;
       case 'awareness':
         awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, peer);
@@ -129,7 +161,7 @@ export class YjsRoom {
     }
   }
 
-  /** Runs a server-side change; resolves once it is stored and broadcast. */
+  /** Runs a server-side change; resolves once it is stored (it is broadcast at once). */
   transact(change: (document: Y.Doc) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       const origin = { settle: { resolve, reject }, used: false };
@@ -138,9 +170,12 @@ export class YjsRoom {
     });
   }
 
-  /** Resolves when every update received so far is stored and no compaction is running. */
+  /** Resolves when every update received so far is stored (or failed to) and no compaction runs. */
   async idle(): Promise<void> {
-    while (this.flushing || this.compacting) await (this.flushing ?? this.compacting);
+    await this.settled();
+    if (!this.dirty) return;
+    this.requestRepair();
+    await this.settled();
   }
 
   destroy(): void {
@@ -148,14 +183,44 @@ export class YjsRoom {
     this.doc.destroy();
   }
 
+  private get dirty(): boolean {
+    return this.failedUpTo > this.durableSeq;
+  }
+
+  private async settled(): Promise<void> {
+    while (this.flushing || this.compacting) await (this.flushing ?? this.compacting);
+  }
+
+  private apply(peer: Peer, update: Uint8Array): void {
+    const item: PendingUpdate = { seq: 0, update: update.slice(), peer, echo: null };
+    this.applying = item;
+    try {
+      Y.applyUpdate(this.doc, update, peer);
+    } catch (error) {
+      // Decoded fine but Yjs cannot integrate it. Whatever it changed before throwing is stored as
+      // the doc emitted it; the raw update would fail again on load.
+      this.config.onError({ documentName: this.name, error, stage: 'message' });
+      peer.close(CloseCode.invalidPayload, 'update could not be applied');
+      if (item.echo === null) return;
+      item.update = item.echo;
+      item.peer = null;
+    } finally {
+      this.applying = null;
+    }
+    this.enqueue(item);
+  }
+
   private readonly onDocumentUpdate = (update: Uint8Array, origin: unknown) => {
-    if (origin === STORED) {
-      this.broadcast(encodeUpdate(update));
+    const item = this.applying;
+    if (item && origin === item.peer) {
+      item.echo = item.echo === null ? update : Y.mergeUpdates([item.echo, update]);
+      this.broadcast(encodeUpdate(update), item.peer);
       return;
     }
     const direct = origin as { settle?: PendingUpdate['settle']; used?: boolean } | null;
     if (direct && typeof direct === 'object' && 'settle' in direct) direct.used = true;
-    this.enqueue({ update, peer: null, applied: true, settle: direct?.settle });
+    this.broadcast(encodeUpdate(update));
+    this.enqueue({ seq: 0, update, peer: null, echo: update, settle: direct?.settle });
   };
 
   private readonly onAwarenessUpdate = (
@@ -170,12 +235,39 @@ export class YjsRoom {
     this.broadcast(encodeAwareness(this.awareness, [...added, ...updated, ...removed]));
   };
 
-  private broadcast(message: Uint8Array): void {
-    for (const peer of this.peers.keys()) peer.send(message);
+  private broadcast(message: Uint8Array, except: Peer | null = null): void {
+    for (const peer of this.peers.keys()) if (peer !== except) peer.send(message);
+  }
+
+  /** Sends a message describing the room's current state once that state is stored. */
+  private sendWhenStored(peer: Peer, message: Uint8Array): void {
+    if (this.durableSeq === this.appliedSeq) {
+      peer.send(message);
+      return;
+    }
+    this.waiters.push({ seq: this.appliedSeq, peer, message });
+    if (this.dirty) this.requestRepair();
+  }
+
+  private settleWaiters(failedUpTo: number | null): void {
+    const waiting: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      if (waiter.seq <= this.durableSeq) waiter.peer.send(waiter.message);
+      else if (failedUpTo !== null && waiter.seq <= failedUpTo)
+        waiter.peer.close(CloseCode.internalError, 'could not store the document');
+      else waiting.push(waiter);
+    }
+    this.waiters = waiting;
   }
 
   private enqueue(item: PendingUpdate): void {
+    item.seq = ++this.appliedSeq;
     this.pending.push(item);
+    this.flushing ??= this.flush();
+  }
+
+  private requestRepair(): void {
+    this.repairRequested = true;
     this.flushing ??= this.flush();
   }
 
@@ -187,14 +279,19 @@ export class YjsRoom {
     } finally {
       this.flushing = null;
       // An update enqueued after the loop's last check, while this promise settled, saw a flush running.
-      if (this.pending.length > 0) this.flushing = this.flush();
+      if (this.pending.length > 0 || this.repairRequested) this.flushing = this.flush();
     }
   }
 
   private async flushPending(): Promise<void> {
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 || this.repairRequested) {
+      this.repairRequested = false;
       const batch = this.pending.splice(0);
-      const updates = batch.map((item) => item.update);
+      const upTo = this.appliedSeq;
+      const repair = this.dirty;
+      if (!repair && batch.length === 0) continue;
+      // The doc holds updates a failed append lost: store all of it, which covers this batch too.
+      const updates = repair ? [Y.encodeStateAsUpdate(this.doc)] : batch.map((item) => item.update);
       let id: UpdateId;
       try {
         id = await this.config.store.append(this.name, updates);
@@ -205,43 +302,25 @@ export class YjsRoom {
         } else {
           this.config.onError({ documentName: this.name, error, stage: 'store' });
         }
+        this.failedUpTo = Math.max(this.failedUpTo, upTo);
         // Unstored edits were never acknowledged; their authors resend them when they reconnect.
         for (const item of batch) {
           item.peer?.close(CloseCode.internalError, 'could not store the update');
           item.settle?.reject(error);
         }
+        this.settleWaiters(upTo);
         continue;
       }
-      // Counted and applied in one synchronous step: a compaction starting in between would fold
-      // away rows whose content its state does not hold yet.
+      this.durableSeq = Math.max(this.durableSeq, upTo);
       this.stored(updates, id);
       const changes: Uint8Array[] = [];
-      const fresh = batch.filter((item) => !item.applied);
-      if (fresh.length > 0) {
-        // One transaction, so one 'update' event: the batch reaches clients as one message.
-        // (Y.mergeUpdates would do the same but grows quadratically with the batch.)
-        const capture = (update: Uint8Array) => changes.push(update);
-        this.doc.on('update', capture);
-        this.doc.transact(() => {
-          for (const item of fresh) {
-            try {
-              Y.applyUpdate(this.doc, item.update, STORED);
-            } catch (error) {
-              // Decoded fine but Yjs cannot integrate it; loading skips such a row the same way.
-              this.config.onError({ documentName: this.name, error, stage: 'message' });
-              item.peer?.close(CloseCode.invalidPayload, 'update could not be applied');
-            }
-          }
-        }, STORED);
-        this.doc.off('update', capture);
-      }
       for (const item of batch) {
-        if (item.applied) {
-          this.broadcast(encodeUpdate(item.update));
-          changes.push(item.update);
-        }
-        item.settle?.resolve();
+        if (item.echo === null) continue;
+        changes.push(item.echo);
+        item.peer?.send(encodeUpdate(item.echo));
       }
+      for (const item of batch) item.settle?.resolve();
+      this.settleWaiters(null);
       if (changes.length > 0) {
         const update = changes.length === 1 ? (changes[0] as Uint8Array) : Y.mergeUpdates(changes);
         const users = [...new Set(batch.flatMap((item) => (item.peer ? [item.peer.user] : [])))];
@@ -262,8 +341,9 @@ export class YjsRoom {
 
   private maybeCompact(): void {
     if (this.compacting || this.lastId === null || this.storedRows <= this.config.compactAfterUpdates) return;
-    // Every row up to lastId is in the doc: rows are applied right after they are appended, in order.
+    // Every row up to lastId is in the doc: updates are applied before they are appended.
     const state = Y.encodeStateAsUpdate(this.doc);
+    const covers = this.appliedSeq;
     const upToId = this.lastId;
     const folded = this.storedRows;
     let compacted = false;
@@ -277,6 +357,9 @@ export class YjsRoom {
           // The state row may be newer than every row this room appended; the next compaction must
           // fold it too, or its row count check would never match again.
           if (this.lastId === null || stateId > this.lastId) this.lastId = stateId;
+          // The state row holds every update applied before it was encoded, stored or not.
+          this.durableSeq = Math.max(this.durableSeq, covers);
+          this.settleWaiters(null);
         },
         (error: unknown) => this.config.onError({ documentName: this.name, error, stage: 'compact' }),
       )

@@ -141,9 +141,11 @@ export class KernelChannel {
     });
   }
 
+  /** Closes the socket; a peer that does not answer the close handshake within 5 s is cut off. */
   close(): Promise<{ code: number; reason: string }> {
     this.socket.close();
-    return this.closed;
+    const timer = setTimeout(() => this.socket.terminate(), 5000);
+    return this.closed.finally(() => clearTimeout(timer));
   }
 
   private awaitReply(

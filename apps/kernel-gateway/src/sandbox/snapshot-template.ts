@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
@@ -17,7 +17,11 @@ const TEMPLATE_WORKSPACE = 'kiln-snapshot-template';
 export function snapshotKey(ctx: LaunchContext, runscVersion: string): string {
   const hash = createHash('sha256');
   hash.update(ctx.imageDir).update(runscVersion).update(ctx.preload.join(','));
-  hash.update(readFileSync(join(ctx.agentDir, 'kiln_agent.py')));
+  for (const file of readdirSync(ctx.agentDir)
+    .filter((name) => name.endsWith('.py'))
+    .sort()) {
+    hash.update(file).update(readFileSync(join(ctx.agentDir, file)));
+  }
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -49,10 +53,13 @@ export async function ensureSnapshot(ctx: LaunchContext, runscVersion: string): 
   await writeFile(join(building, 'complete'), new Date().toISOString());
   await rm(dir, { recursive: true, force: true });
   await rename(building, dir);
-  // Snapshots of an older agent, image or runsc are never restored again.
+  // Snapshots of an older agent, image or runsc are never restored again; an hour's grace covers another
+  // process on the same state dir that is still restoring from one.
   const root = dirname(dir);
   for (const entry of await readdir(root)) {
-    if (entry !== basename(dir) && !entry.includes('.building-'))
+    if (entry === basename(dir) || entry.includes('.building-')) continue;
+    const info = await stat(join(root, entry)).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > 3_600_000)
       await rm(join(root, entry), { recursive: true, force: true });
   }
   return dir;

@@ -38,7 +38,16 @@ export async function authorizeNotebookSocket(
   options: { appUrl: string },
 ): Promise<NotebookAccess> {
   checkOrigin(request, options.appUrl);
-  const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+  return authorizeNotebook(db, request.headers.cookie, notebookId);
+}
+
+/** The signed-in user's access to a notebook, from a `Cookie` header; the same rules as the sockets. */
+export async function authorizeNotebook(
+  db: Db,
+  cookieHeader: string | null | undefined,
+  notebookId: string,
+): Promise<NotebookAccess> {
+  const token = readCookie(cookieHeader, SESSION_COOKIE);
   const session = token ? await resolveSession(db, token) : null;
   if (!session) throw new DomainError('UNAUTHENTICATED', 'Sign in to open this notebook');
   const notFound = new DomainError('NOT_FOUND', 'Notebook not found');

@@ -4,6 +4,7 @@ import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from '../lib/cookie-names.ts
 import { readCookie, serializeCookie } from '../lib/cookies.ts';
 import { CLIENT_IP_HEADER } from './client-ip.ts';
 import { getDb } from './db.ts';
+import { getNotebookServices } from './notebook-services-slot.ts';
 import { getMailer } from './services.ts';
 
 /** The `Set-Cookie` value that stores a session token. */
@@ -38,7 +39,10 @@ function bearerToken(header: string | null): string | null {
 export function contextOptionsFor(request: Request, resHeaders: Headers): ContextOptions {
   const env = getEnv();
   const cookies = request.headers.get('cookie');
+  const notebooks = getNotebookServices();
   return {
+    documents: notebooks?.documents,
+    execution: notebooks?.execution,
     db: getDb(),
     sessionToken: readCookie(cookies, SESSION_COOKIE),
     apiToken: bearerToken(request.headers.get('authorization')),

@@ -1,7 +1,8 @@
 import { DomainError } from '@kiln/core';
+import type { KernelResources, RunTarget } from '@kiln/execution';
 import { parseResourceRequest } from '@kiln/scheduler';
 import { z } from 'zod';
-import { type KernelResources, type RunTarget, requireExecution } from '../services.ts';
+import { requireExecution } from '../services.ts';
 import { notebookProcedure } from '../trpc.ts';
 
 const MAX_RUN_CELLS = 1000;
@@ -43,7 +44,11 @@ function runTarget(input: z.infer<typeof runInput>): RunTarget {
 }
 
 /** A notebook row's resources as the gateway takes them. */
-export function kernelResources(row: { cpu: number; memoryMiB: number; gpu: string[] }): KernelResources {
+export function kernelResources(row: {
+  cpu: number;
+  memoryMiB: number;
+  gpu: string[];
+}): NonNullable<KernelResources> {
   const gpu = row.gpu.length === 0 ? null : row.gpu.length === 1 ? (row.gpu[0] as string) : row.gpu;
   return { cpu: row.cpu, memoryMiB: row.memoryMiB, gpu };
 }

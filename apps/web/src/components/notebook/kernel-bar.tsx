@@ -24,9 +24,13 @@ const CONNECTION_LABEL: Record<ConnectionStatus, string> = {
   forbidden: 'Refused',
 };
 
-function machineLabel(view: ExecutionView): string {
+function machineLabel(view: ExecutionView, resources: NotebookResources | null): string {
   const machine = view.kernel.machine;
-  if (!machine) return 'Default machine';
+  if (!machine) {
+    if (!resources) return 'Default machine';
+    const gpu = resources.gpu.length > 0 ? resources.gpu.join(' or ') : 'no GPU';
+    return `${resources.cpu} CPU · ${Math.round((resources.memoryMiB / 1024) * 10) / 10} GB · ${gpu}`;
+  }
   const parts = [
     machine.cpu ? `${machine.cpu} CPU` : null,
     machine.memoryGb ? `${machine.memoryGb} GB` : null,
@@ -44,37 +48,80 @@ function Elapsed({ since }: { since: number }) {
   return <span className="nowrap">{formatElapsed(now - since)}</span>;
 }
 
-function ChangeMachine({ actions, onClose }: { actions: KernelActions; onClose(): void }) {
-  const [gpu, setGpu] = useState('none');
+/** Resources of the notebook's kernel as `notebook.get` returns them. */
+export interface NotebookResources {
+  cpu: number;
+  memoryMiB: number;
+  gpu: string[];
+}
+
+const GPU_CHOICES = ['T4', 'L4', 'A10G', 'A100', 'A100-80GB', 'H100'];
+
+function ChangeMachine(props: {
+  actions: KernelActions;
+  resources: NotebookResources | null;
+  kernelRunning: boolean;
+  onClose(): void;
+  onSaved(): void;
+}) {
+  const { actions, resources } = props;
+  const [cpu, setCpu] = useState(String(resources?.cpu ?? 1));
+  const [memoryGiB, setMemoryGiB] = useState(String((resources?.memoryMiB ?? 2048) / 1024));
+  const [gpu, setGpu] = useState(resources?.gpu[0] ?? 'none');
+  const [restart, setRestart] = useState(props.kernelRunning);
   const [error, setError] = useState<string | null>(null);
   return (
     <form
       className="form"
       onSubmit={async (event) => {
         event.preventDefault();
-        const ok = await actions.changeMachine({ gpu: gpu === 'none' ? null : gpu });
-        if (ok) onClose();
-        else setError(actions.available('changeMachine') ? 'The machine could not be changed.' : 'Changing machines is not available on this server yet.');
+        const saved = await actions.setResources({
+          cpu: Number(cpu),
+          memoryMiB: Math.round(Number(memoryGiB) * 1024),
+          gpu: gpu === 'none' ? null : gpu,
+        });
+        if (!saved) {
+          setError(actions.error ?? 'The machine could not be changed.');
+          return;
+        }
+        props.onSaved();
+        if (restart && props.kernelRunning) await actions.restart();
+        props.onClose();
       }}
     >
-      <p className="muted small">The kernel restarts on the new machine; variables are lost.</p>
+      <p className="muted small">The next kernel start uses this machine; a running kernel keeps its own until it restarts.</p>
+      <label className="field">
+        <span>CPU cores</span>
+        <input className="input" type="number" min="0.125" max="64" step="0.125" value={cpu} onChange={(e) => setCpu(e.target.value)} />
+      </label>
+      <label className="field">
+        <span>Memory (GiB)</span>
+        <input className="input" type="number" min="0.125" max="256" step="0.125" value={memoryGiB} onChange={(e) => setMemoryGiB(e.target.value)} />
+      </label>
       <label className="field">
         <span>GPU</span>
         <select className="select" value={gpu} onChange={(event) => setGpu(event.target.value)}>
           <option value="none">None (CPU only)</option>
-          <option value="T4">NVIDIA T4</option>
-          <option value="A10G">NVIDIA A10G</option>
-          <option value="A100">NVIDIA A100</option>
-          <option value="H100">NVIDIA H100</option>
+          {[...new Set([...GPU_CHOICES, ...(resources?.gpu ?? [])])].map((choice) => (
+            <option key={choice} value={choice}>
+              {choice}
+            </option>
+          ))}
         </select>
       </label>
+      {props.kernelRunning ? (
+        <label className="row small">
+          <input type="checkbox" checked={restart} onChange={(e) => setRestart(e.target.checked)} /> Restart the kernel now
+          (variables are lost)
+        </label>
+      ) : null}
       {error ? (
         <div className="alert alert-error" role="alert">
           {error}
         </div>
       ) : null}
       <div className="dialog-actions">
-        <button type="button" className="btn" onClick={onClose}>
+        <button type="button" className="btn" onClick={props.onClose}>
           Cancel
         </button>
         <button type="submit" className="btn btn-primary">
@@ -95,6 +142,8 @@ export function KernelBar(props: {
   peers: readonly Peer[];
   terminalOpen: boolean;
   onToggleTerminal(): void;
+  resources: NotebookResources | null;
+  onResourcesSaved(): void;
 }) {
   const { execution, actions, canEdit } = props;
   const [machineOpen, setMachineOpen] = useState(false);
@@ -108,7 +157,7 @@ export function KernelBar(props: {
         {STATUS_LABEL[status]}
       </span>
       {execution.kernel.reason && status === 'dead' ? <span className="kernel-reason">{execution.kernel.reason}</span> : null}
-      <span className="muted small">{machineLabel(execution)}</span>
+      <span className="muted small" aria-label="Machine">{machineLabel(execution, props.resources)}</span>
       {since !== null ? (
         <span className="small">
           Running <Elapsed since={since} />
@@ -123,7 +172,7 @@ export function KernelBar(props: {
           <button type="button" className="btn btn-small btn-ghost" disabled={!actions.available('restart')} onClick={() => void actions.restart()}>
             Restart kernel
           </button>
-          <button type="button" className="btn btn-small btn-ghost" disabled={!actions.available('shutdown') || status === 'none'} onClick={() => void actions.shutdown()}>
+          <button type="button" className="btn btn-small btn-ghost" disabled={!actions.available('shutdownKernel') || status === 'none'} onClick={() => void actions.shutdown()}>
             Shut down
           </button>
           <button type="button" className="btn btn-small btn-ghost" onClick={() => setMachineOpen(true)}>
@@ -140,7 +189,13 @@ export function KernelBar(props: {
       </span>
       <PresenceAvatars peers={props.peers} />
       <Dialog open={machineOpen} title="Change machine" onClose={() => setMachineOpen(false)}>
-        <ChangeMachine actions={actions} onClose={() => setMachineOpen(false)} />
+        <ChangeMachine
+          actions={actions}
+          resources={props.resources}
+          kernelRunning={status !== 'none' && status !== 'dead'}
+          onClose={() => setMachineOpen(false)}
+          onSaved={props.onResourcesSaved}
+        />
       </Dialog>
     </div>
   );

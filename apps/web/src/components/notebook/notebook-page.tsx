@@ -1,12 +1,14 @@
 'use client';
 import 'katex/dist/katex.min.css';
 import './notebook.css';
+import { useQuery } from '@tanstack/react-query';
 import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useState } from 'react';
 import { hasRole } from '../../lib/roles.ts';
 import type { Me } from '../require-auth.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
+import { useTRPC } from '../../lib/trpc.ts';
 import { KernelBar } from './kernel-bar.tsx';
 import { NotebookEditor } from './notebook-editor.tsx';
 import { type Peer, RemoteCursorStyles, usePeers } from './presence.tsx';
@@ -54,6 +56,7 @@ export function NotebookPage({ workspace, me, notebook }: { workspace: Workspace
           canEdit={canEdit}
           actions={actions}
           peers={peers}
+          workspaceId={workspace.id}
         />
       ) : null}
     </div>
@@ -68,8 +71,11 @@ function LiveNotebook(props: {
   canEdit: boolean;
   actions: KernelActions;
   peers: readonly Peer[];
+  workspaceId: string;
 }) {
   const { session, actions, peers, canEdit } = props;
+  const trpc = useTRPC();
+  const details = useQuery(trpc.notebook.get.queryOptions({ workspaceId: props.workspaceId, notebookId: props.notebookId }));
   const execution = useExecutionView(session.doc);
   const [terminalOpen, setTerminalOpen] = useState(false);
   return (
@@ -84,6 +90,8 @@ function LiveNotebook(props: {
           peers={peers}
           terminalOpen={terminalOpen}
           onToggleTerminal={() => setTerminalOpen((open) => !open)}
+          resources={details.data?.resources ?? null}
+          onResourcesSaved={() => void details.refetch()}
         />
         {actions.error ? (
           <div className="alert alert-error nb-error" role="alert">

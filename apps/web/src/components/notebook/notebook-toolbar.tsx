@@ -2,7 +2,7 @@
 import type { NotebookCommand } from '../../lib/notebook/keyboard.ts';
 import type { KernelActions, RunSpec } from './use-kernel-actions.ts';
 
-const UNAVAILABLE = 'Running code is not available on this server yet';
+const UNAVAILABLE = 'Running code is not available on this server';
 
 /** Cell and run actions for editors; buttons the server cannot serve are disabled with the reason. */
 export function NotebookToolbar(props: {

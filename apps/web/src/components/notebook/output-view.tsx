@@ -4,7 +4,7 @@ import katex from 'katex';
 import { memo, useMemo } from 'react';
 import { ansiToHtml } from '../../lib/notebook/ansi.ts';
 import { renderMarkdown } from '../../lib/notebook/markdown.ts';
-import { joinText, pickMime, truncationOf } from '../../lib/notebook/output-model.ts';
+import { joinText, pickMime, truncationOf, withoutOverflowKey } from '../../lib/notebook/output-model.ts';
 import { sanitizeHtml, sanitizeSvg } from '../../lib/notebook/sanitize.ts';
 
 /** Where a truncated output's full text can be downloaded (served by the execution service's route). */
@@ -18,7 +18,7 @@ function Html({ html, className }: { html: string; className: string }) {
 }
 
 function TerminalText({ text, className }: { text: string; className: string }) {
-  const html = useMemo(() => ansiToHtml(text), [text]);
+  const html = useMemo(() => ansiToHtml(withoutOverflowKey(text)), [text]);
   // biome-ignore lint/security/noDangerouslySetInnerHtml: ansi_up escapes the text before adding colour spans.
   return <pre className={className} dangerouslySetInnerHTML={{ __html: html }} />;
 }

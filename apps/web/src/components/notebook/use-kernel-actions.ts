@@ -7,16 +7,21 @@ import { useTRPCClient } from '../../lib/trpc.ts';
 export type RunSpec = { cellIds: string[] } | { mode: 'all' } | { mode: 'above' | 'below'; cellId: string };
 
 /** Kernel procedures of the notebook router, called by name so this page works before they ship. */
-export type KernelProcedure = 'run' | 'interrupt' | 'restart' | 'shutdown' | 'answerInput' | 'changeMachine';
+export type KernelProcedure = 'run' | 'interrupt' | 'restart' | 'shutdownKernel' | 'answerInput' | 'setResources';
 
 interface Mutation {
   mutate(input: unknown): Promise<unknown>;
 }
 
-/** True when the server has no such procedure (yet): tRPC answers NOT_FOUND "No procedure found". */
+/**
+ * True when this server cannot do it at all: the procedure does not exist (NOT_FOUND "No procedure
+ * found"), or the server runs without the service behind it (PRECONDITION_FAILED "... is not
+ * available on this server", e.g. no kernel gateway configured).
+ */
 export function isMissingProcedure(error: unknown): boolean {
   const code = errorCode(error);
   if (code === 'NOT_IMPLEMENTED') return true;
+  if (code === 'PRECONDITION_FAILED') return /not available on this server/i.test(errorMessage(error));
   return code === 'NOT_FOUND' && /no procedure/i.test(errorMessage(error));
 }
 
@@ -35,8 +40,12 @@ export function useKernelActions(workspaceId: string, notebookId: string) {
         return true;
       } catch (caught) {
         if (isMissingProcedure(caught)) {
-          setMissing((current) => new Set(current).add(name));
-          setError('Running code is not available on this server yet.');
+          // Without an execution service every kernel action fails the same way: disable them all.
+          const kernel: KernelProcedure[] = ['run', 'interrupt', 'restart', 'shutdownKernel', 'answerInput'];
+          setMissing((current) => new Set([...current, ...(kernel.includes(name) ? kernel : [name])]));
+          setError(
+            errorCode(caught) === 'PRECONDITION_FAILED' ? errorMessage(caught) : 'Running code is not available on this server yet.',
+          );
         } else {
           setError(errorMessage(caught));
         }
@@ -53,8 +62,9 @@ export function useKernelActions(workspaceId: string, notebookId: string) {
     run: (spec: RunSpec) => call('run', spec),
     interrupt: () => call('interrupt'),
     restart: () => call('restart'),
-    shutdown: () => call('shutdown'),
-    changeMachine: (machine: Record<string, unknown>) => call('changeMachine', { machine }),
+    shutdown: () => call('shutdownKernel'),
+    /** Resources for the next kernel start (`notebook.setResources`); a running kernel keeps its own. */
+    setResources: (resources: { cpu: number; memoryMiB: number; gpu: string | null }) => call('setResources', resources),
     /** Answers the kernel's pending `input()` (hooked to `notebook.answerInput`). */
     answerInput: (value: string) => call('answerInput', { value }),
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { outputLines, pickMime, truncationOf } from './output-model.ts';
+import { outputLines, pickMime, truncationOf, withoutOverflowKey } from './output-model.ts';
 
 describe('output model', () => {
   it('prefers the richest representation, as Jupyter does', () => {
@@ -13,7 +13,7 @@ describe('output model', () => {
     const stream = {
       output_type: 'stream',
       name: 'stdout',
-      text: 'lots\n[output truncated: 12.3 MB total; download the full output] (key c1-abc-1)',
+      text: 'lots\n[output truncated: 12.3 MB total; download the full output] kiln-overflow:c1-abc-1',
     };
     expect(truncationOf(stream)).toEqual({
       note: '[output truncated: 12.3 MB total; download the full output]',
@@ -26,6 +26,9 @@ describe('output model', () => {
     };
     expect(truncationOf(keyed)?.key).toBe('c1-abc-2');
     expect(truncationOf({ output_type: 'stream', name: 'stdout', text: 'fine' })).toBeNull();
+    expect(withoutOverflowKey('[output truncated: 1 kB total] kiln-overflow:c1-abc-1\nmore')).toBe(
+      '[output truncated: 1 kB total]\nmore',
+    );
   });
 
   it('counts lines and images for height estimates', () => {

@@ -42,7 +42,13 @@ export function outputText(output: OutputJson): string {
 }
 
 const NOTE = /\[output truncated: [^\]\n]*\]/;
-const KEY_IN_NOTE = /\(key ([A-Za-z0-9_-]{1,200})\)/;
+/** How @kiln/execution's `overflowNote` appends the download key after the note. */
+const KEY_IN_NOTE = /kiln-overflow:([A-Za-z0-9_-]{1,200})/;
+
+/** Output text without the machine-readable overflow key (the link below the output replaces it). */
+export function withoutOverflowKey(text: string): string {
+  return text.replace(/ ?kiln-overflow:[A-Za-z0-9_-]+/g, '');
+}
 
 /** The truncation note the execution service put in an output, and its download key if it has one. */
 export function truncationOf(output: OutputJson): { note: string; key: string | null } | null {

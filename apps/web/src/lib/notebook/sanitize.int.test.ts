@@ -1,0 +1,112 @@
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// DOMPurify is only as good as the DOM it parses with, so these run in the real Chromium.
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  const entry = `
+    import { sanitizeHtml, sanitizeSvg } from './sanitize.ts';
+    import { renderMarkdown } from './markdown.ts';
+    import { ansiToHtml } from './ansi.ts';
+    window.kiln = { sanitizeHtml, sanitizeSvg, renderMarkdown, ansiToHtml };`;
+  const bundle = await build({
+    stdin: { contents: entry, resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'ts' },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    logLevel: 'silent',
+  });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  page = await browser.newPage();
+  await page.setContent('<!doctype html><html><body><div id="out"></div></body></html>');
+  await page.addScriptTag({ content: bundle.outputFiles[0]?.text ?? '' });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+type Fn = 'sanitizeHtml' | 'sanitizeSvg' | 'renderMarkdown' | 'ansiToHtml';
+
+/** Runs one of the modules' functions in the page, inserts the result, and reports whether any script ran. */
+async function insert(fn: Fn, input: string): Promise<{ html: string; pwned: boolean }> {
+  return page.evaluate(
+    async ([name, value]) => {
+      const w = window as unknown as { kiln: Record<string, (s: string) => string>; pwned?: boolean };
+      w.pwned = false;
+      const html = w.kiln[name as string]?.(value as string) ?? '';
+      const out = document.getElementById('out') as HTMLElement;
+      out.innerHTML = html;
+      for (const img of out.querySelectorAll('img')) img.dispatchEvent(new Event('error'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { html, pwned: w.pwned === true };
+    },
+    [fn, input],
+  );
+}
+
+describe('output and markdown sanitising in Chromium', () => {
+  it('keeps a pandas table but drops scripts, handlers, styles and forms', async () => {
+    const html =
+      '<style>body{display:none}</style><table class="dataframe"><tr><th>a</th><td onclick="window.pwned=true">1</td></tr></table>' +
+      '<script>window.pwned=true</script><img src=x onerror="window.pwned=true"><form action="https://evil"><input name=password></form>' +
+      '<a href="javascript:window.pwned=true">x</a><iframe src="https://evil"></iframe>';
+    const { html: clean, pwned } = await insert('sanitizeHtml', html);
+    expect(pwned).toBe(false);
+    expect(clean).toContain('<table class="dataframe">');
+    expect(clean).toContain('<td>1</td>');
+    for (const banned of ['<script', 'onerror', 'onclick', '<style', '<form', '<input', 'javascript:', '<iframe']) {
+      expect(clean).not.toContain(banned);
+    }
+  });
+
+  it('opens output links in a new tab without giving the page a handle on ours', async () => {
+    const { html } = await insert('sanitizeHtml', '<a href="https://example.com/docs">docs</a>');
+    expect(html).toContain('target="_blank"');
+    expect(html).toContain('rel="noopener noreferrer nofollow"');
+  });
+
+  it('strips scripts and event handlers from SVG', async () => {
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" onload="window.pwned=true"><script>window.pwned=true</script><rect width="10" height="10"/><foreignObject><body><img src=x onerror="window.pwned=true"></body></foreignObject></svg>';
+    const { html, pwned } = await insert('sanitizeSvg', svg);
+    expect(pwned).toBe(false);
+    expect(html).toContain('<rect');
+    expect(html).not.toMatch(/script|onload|foreignObject|onerror/i);
+  });
+
+  it('renders markdown with KaTeX math and without raw HTML tricks', async () => {
+    const { html, pwned } = await insert(
+      'renderMarkdown',
+      '# Title\n\nInline $x^2$ and display $$\\frac{a}{b}$$\n\n<img src=x onerror="window.pwned=true">\n\n[link](javascript:window.pwned=true)',
+    );
+    expect(pwned).toBe(false);
+    expect(html).toContain('<h1>Title</h1>');
+    expect(html).toContain('class="katex"');
+    expect(html).toContain('katex-display');
+    expect(html).not.toMatch(/onerror|javascript:/);
+  });
+
+  it('colours terminal text without letting it inject markup', async () => {
+    const { html, pwned } = await insert('ansiToHtml', '\x1b[31mred\x1b[0m <img src=x onerror="window.pwned=true">');
+    expect(pwned).toBe(false);
+    expect(html).toContain('<span style="color:rgb(');
+    expect(html).toContain('&lt;img');
+  });
+});

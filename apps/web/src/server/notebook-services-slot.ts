@@ -1,0 +1,24 @@
+import type { NotebookDocuments, NotebookExecution } from '@kiln/api';
+import type { ExecutionService } from '@kiln/execution';
+
+/** The live-document and execution services of this process, shared with Next's route handlers. */
+export interface WebNotebookServices {
+  documents: NotebookDocuments;
+  execution?: NotebookExecution;
+  /** Null when no kernel gateway is configured: run buttons then explain that. */
+  executionService: ExecutionService | null;
+}
+
+// Next bundles route handlers apart from server.ts, so the services live in a process-wide slot.
+const SERVICES_KEY = Symbol.for('kiln.web.notebook-services');
+type Holder = { [SERVICES_KEY]?: WebNotebookServices };
+
+/** Registers the process's notebook services (server.ts, once at start). */
+export function setNotebookServices(services: WebNotebookServices | undefined): void {
+  (globalThis as Holder)[SERVICES_KEY] = services;
+}
+
+/** The notebook services, or none when running without the custom server (e.g. route tests). */
+export function getNotebookServices(): WebNotebookServices | undefined {
+  return (globalThis as Holder)[SERVICES_KEY];
+}

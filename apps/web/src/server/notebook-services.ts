@@ -1,0 +1,23 @@
+import type { CollabServer } from '@kiln/collab';
+import { createExecutionService } from '@kiln/execution';
+import { createGatewayClient, workspaceToken } from '@kiln/kernel-gateway/client';
+import type { WebNotebookServices } from './notebook-services-slot.ts';
+
+/**
+ * Builds the notebook services over the process's collab rooms. Execution needs the gateway; the
+ * web app hands it workspace-scoped tokens only, so one workspace's requests can never reach
+ * another's kernels even if a caller names a foreign kernel id.
+ */
+export function createNotebookServices(
+  collab: CollabServer,
+  gateway: { url: string; secret: string } | null,
+): WebNotebookServices {
+  const documents = { open: (notebookId: string) => collab.openDirectConnection(notebookId) };
+  if (!gateway) return { documents, executionService: null };
+  const executionService = createExecutionService({
+    openDocument: documents.open,
+    gateway: (workspaceId) =>
+      createGatewayClient({ baseUrl: gateway.url, token: workspaceToken(gateway.secret, workspaceId) }),
+  });
+  return { documents, execution: executionService, executionService };
+}
