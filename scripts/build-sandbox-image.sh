@@ -5,11 +5,12 @@
 #   KILN_IMAGE_CACHE=/elsewhere scripts/build-sandbox-image.sh
 #
 # The image lives OUTSIDE the repository, at $KILN_IMAGE_CACHE/<hash> (default /var/cache/kiln/images),
-# where <hash> covers this script and apps/kernel-gateway/image/packages.txt; a fresh clone on the same
+# where <hash> covers the recipe version below, packages.txt and the statx shim; a fresh clone on the same
 # machine therefore reuses it. To add packages, edit apps/kernel-gateway/image/packages.txt (Debian
 # package names) and rerun; the old image stays until removed by hand.
 # Needs root and debootstrap (installed via apt under /tmp/kiln-apt.lock when missing). Takes a few
-# minutes the first time (measured ~3-4 min on the 2-core dev VM), then prints the cached path at once.
+# minutes the first time (measured 2-4 min on the 2-core dev VM, mostly downloads; ~1.4 GB), then prints
+# the cached path at once.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +21,10 @@ mirror="${KILN_IMAGE_MIRROR:-http://deb.debian.org/debian}"
 
 packages="$(grep -v '^\s*#' "$packages_file" | grep -v '^\s*$' | sort -u | paste -sd, -)"
 shim="$repo/apps/kernel-gateway/image/statx-shim.c"
-hash="$(cat "${BASH_SOURCE[0]}" "$packages_file" "$shim" | sha256sum | cut -c1-16)"
+# Bump when the build steps below change what ends up in the image; editing comments must not force a
+# rebuild on every machine, so the script itself is not hashed.
+recipe_version=2
+hash="$( (echo "$recipe_version $suite"; cat "$packages_file" "$shim") | sha256sum | cut -c1-16)"
 image="$cache/$hash"
 
 if [[ -f "$image/.kiln-image-complete" ]]; then
@@ -39,7 +43,7 @@ fi
 
 if ! command -v debootstrap >/dev/null; then
   echo "installing debootstrap" >&2
-  flock /tmp/kiln-apt.lock apt-get install -y debootstrap >&2
+  flock /tmp/kiln-apt.lock sh -c 'apt-get install -y debootstrap || (apt-get update && apt-get install -y debootstrap)' >&2
 fi
 
 started=$(date +%s)

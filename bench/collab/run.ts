@@ -20,7 +20,7 @@ const LATENCY_RUNS = [
   { clients: 50, edits: 400 },
 ];
 const WARMUP_EDITS = 30;
-const BLOCKS = 10;
+const BLOCKS = 100;
 const THROUGHPUT = { writers: 4, updatesPerWriter: 2500 };
 const THROUGHPUT_ROUNDS = 3;
 const MEMORY_DOCUMENTS = 100;
@@ -107,9 +107,16 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
+interface EditSamples {
+  /** Per edit, ms until every other client applied it. */
+  propagation: number[];
+  /** Per edit, ms until its author got it back from the server (its acknowledgement). */
+  ack: number[];
+}
+
 interface EditRunner {
-  /** Makes `count` edits one after another; returns, per edit, the ms until every other client applied it. */
-  run(count: number): Promise<number[]>;
+  /** Makes `count` edits one after another, each once the previous one is seen and acknowledged. */
+  run(count: number): Promise<EditSamples>;
   close(): void;
 }
 
@@ -123,6 +130,7 @@ async function editRunner(server: Server, clients: number): Promise<EditRunner> 
   let remaining = 0;
   let started = 0;
   let done: (ms: number) => void = () => {};
+  let acked: (ms: number) => void = () => {};
   for (const receiver of receivers) {
     let seen = 0;
     const text = receiver.doc.getText('source');
@@ -133,19 +141,32 @@ async function editRunner(server: Server, clients: number): Promise<EditRunner> 
       }
     });
   }
+  // The only writer, so any document update the server sends it is the echo of its own edit.
+  const sync = writer.messageHandlers[0] as NonNullable<(typeof writer.messageHandlers)[0]>;
+  writer.messageHandlers[0] = (encoder, decoder, ...rest) => {
+    if (decoder.arr[decoder.pos] === 2) acked(performance.now() - started);
+    sync(encoder, decoder, ...rest);
+  };
   const text = writer.doc.getText('source');
   return {
     async run(count) {
-      const samples: number[] = [];
+      const samples: EditSamples = { propagation: [], ack: [] };
       for (let i = 0; i < count; i++) {
         const applied = new Promise<number>((resolve) => {
           done = resolve;
+        });
+        const echoed = new Promise<number>((resolve) => {
+          acked = resolve;
         });
         expected++;
         remaining = receivers.length;
         started = performance.now();
         text.insert(expected - 1, 'x');
-        samples.push(await withTimeout(applied, `edit ${expected} to reach ${receivers.length} clients`));
+        const what = `edit ${expected} to reach ${receivers.length} clients and its author`;
+        const [propagation, ack] = await withTimeout(Promise.all([applied, echoed]), what);
+        samples.propagation.push(propagation);
+        samples.ack.push(ack);
+        acked = () => {};
         // A gap between keystrokes, as in typing; also lets the server go idle between edits.
         await sleep(2);
       }
@@ -159,15 +180,24 @@ async function editRunner(server: Server, clients: number): Promise<EditRunner> 
  * Propagation samples per server. The servers take turns in blocks of edits so that load from
  * elsewhere on the machine falls on all of them alike.
  */
-async function propagation(servers: Server[], clients: number, edits: number): Promise<Map<Kind, number[]>> {
+async function propagation(
+  servers: Server[],
+  clients: number,
+  edits: number,
+): Promise<Map<Kind, EditSamples>> {
   const runners = new Map<Kind, EditRunner>();
-  const samples = new Map<Kind, number[]>();
+  const samples = new Map<Kind, EditSamples>();
   try {
     for (const server of servers) runners.set(server.kind, await editRunner(server, clients));
     for (const runner of runners.values()) await runner.run(WARMUP_EDITS);
     for (let block = 0; block < BLOCKS; block++) {
       for (const [kind, runner] of runners) {
-        samples.set(kind, [...(samples.get(kind) ?? []), ...(await runner.run(edits / BLOCKS))]);
+        const before = samples.get(kind) ?? { propagation: [], ack: [] };
+        const block = await runner.run(edits / BLOCKS);
+        samples.set(kind, {
+          propagation: [...before.propagation, ...block.propagation],
+          ack: [...before.ack, ...block.ack],
+        });
       }
     }
     return samples;
@@ -184,7 +214,7 @@ function encodeSyncUpdate(update: Uint8Array): Uint8Array {
   return encoding.toUint8Array(encoder);
 }
 
-/** Updates per second the server stores and delivers to an observer, with writers sending flat out. */
+/** Updates per second the server delivers to an observer, with writers sending flat out. */
 async function throughput(server: Server): Promise<{ updates: number; seconds: number; perSecond: number }> {
   const { writers, updatesPerWriter } = THROUGHPUT;
   const [name = ''] = (await server.ask<{ names: string[] }>({ type: 'notebooks', count: 1 })).names;
@@ -307,21 +337,28 @@ async function main() {
   };
   try {
     const latency: Record<string, unknown>[] = [];
-    for (const { clients, edits } of LATENCY_RUNS) {
-      const samples = await propagation(servers, clients, edits);
+    const acks: Record<string, unknown>[] = [];
+    const summarize = (clients: number, edits: number, values: Map<Kind, number[]>, what: string) => {
       const row: Record<string, unknown> = { clients, edits };
-      for (const [kind, values] of samples) {
-        row[kind] = { p50: round(percentile(values, 50)), p99: round(percentile(values, 99)) };
-        console.log(`propagation to ${clients - 1} other clients, ${kind}: ${JSON.stringify(row[kind])} ms`);
+      for (const [kind, samples] of values) {
+        row[kind] = { p50: round(percentile(samples, 50)), p99: round(percentile(samples, 99)) };
+        console.log(`${what}, ${clients} clients, ${kind}: ${JSON.stringify(row[kind])} ms`);
       }
       const ref = row.reference as Latency;
       for (const kind of ['kiln-memory', 'kiln-async-commit', 'kiln'] as const) {
         const ours = row[kind] as Latency;
         row[`${kind} ratio`] = { p50: round(ours.p50 / ref.p50), p99: round(ours.p99 / ref.p99) };
       }
-      latency.push(row);
+      return row;
+    };
+    for (const { clients, edits } of LATENCY_RUNS) {
+      const samples = [...(await propagation(servers, clients, edits))];
+      const pick = (key: keyof EditSamples) => new Map(samples.map(([kind, s]) => [kind, s[key]]));
+      latency.push(summarize(clients, edits, pick('propagation'), 'propagation'));
+      acks.push(summarize(clients, edits, pick('ack'), 'acknowledgement'));
     }
     result.propagation = latency;
+    result.acknowledgement = acks;
 
     const rates: Record<string, unknown> = { ...THROUGHPUT, rounds: THROUGHPUT_ROUNDS };
     const runs = new Map<Kind, number[]>();
@@ -359,19 +396,30 @@ async function main() {
   console.log('wrote bench/results/collab.md and collab.json');
 }
 
+type LatencyRow = Record<Kind, Latency> & {
+  clients: number;
+  edits: number;
+  'kiln ratio': Latency;
+  'kiln-memory ratio': Latency;
+  'kiln-async-commit ratio': Latency;
+};
+
 function markdown(result: Record<string, unknown>): string {
-  const latency = result.propagation as (Record<Kind, Latency> & {
-    clients: number;
-    edits: number;
-    'kiln ratio': Latency;
-    'kiln-memory ratio': Latency;
-    'kiln-async-commit ratio': Latency;
-  })[];
+  const latency = result.propagation as LatencyRow[];
+  const acks = (result.acknowledgement ?? []) as LatencyRow[];
   const rates = result.throughput as Record<Kind, { medianUpdatesPerSecond: number; runs: number[] }> & {
     kilnStore: unknown;
   };
   const mem = result.memory as Record<Kind, { heapPerDocKiB: number }>;
   const ms = (l: Latency) => `${l.p50} / ${l.p99}`;
+  const table = (rows: LatencyRow[], target: string) => [
+    `| clients | edits | reference | kiln-memory | kiln-async-commit | kiln (Postgres) | kiln-memory / ref | kiln-async-commit / ref | kiln / ref${target} |`,
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (row) =>
+        `| ${row.clients} | ${row.edits} | ${ms(row.reference)} | ${ms(row['kiln-memory'])} | ${ms(row['kiln-async-commit'])} | ${ms(row.kiln)} | ${ms(row['kiln-memory ratio'])} | ${ms(row['kiln-async-commit ratio'])} | ${ms(row['kiln ratio'])} |`,
+    ),
+  ];
   return [
     '# Collab server benchmark',
     '',
@@ -379,8 +427,9 @@ function markdown(result: Record<string, unknown>): string {
     `${JSON.stringify(result.loadAverageAtEnd)} at the end (the machine is shared). \`npx tsx bench/collab/run.ts\`.`,
     '',
     '- **reference**: y-websocket 2.1 `bin/utils` setupWSConnection on a plain `ws` server, in memory, no auth.',
-    '- **kiln**: `@kiln/collab` with token authentication and the Postgres store: every update is appended',
-    '  to `NotebookUpdate` (one committed INSERT) before anyone, its author included, receives it.',
+    '- **kiln**: `@kiln/collab` with token authentication and the Postgres store: an update is applied and',
+    '  broadcast to the other clients at once and appended to `NotebookUpdate` (one committed INSERT per',
+    '  batch) meanwhile; its author gets it back (its acknowledgement) only once that INSERT committed.',
     '- **kiln-memory**: the same server and authentication with the memory store, to separate the cost of',
     '  the server from the cost of the durable write.',
     '- **kiln-async-commit**: the Postgres store on a connection with `synchronous_commit=off` (the commit',
@@ -393,19 +442,22 @@ function markdown(result: Record<string, unknown>): string {
     '## Edit propagation: one writer; time until every other client has applied the edit (p50 / p99, ms)',
     '',
     'How to read it: kiln-memory against the reference is the cost of this server itself (auth, message',
-    'validation, viewer checks, batching). kiln against kiln-memory is the durable write: one INSERT round',
-    'trip to Postgres and its commit before the broadcast, which the reference (in memory, nothing stored)',
-    'does not do. kiln-async-commit shows how much of that is the WAL flush and how much the round trip. On a',
-    'two-core machine shared with other work, p99 mostly measures the machine (see the load average).',
+    'validation, viewer checks, batching). kiln against kiln-memory is what the durable write still costs',
+    'the other clients: the INSERT no longer precedes the broadcast, but Prisma and Postgres take CPU on',
+    'the same machine while the clients decode the edit. On a two-core machine shared with other work,',
+    'p99 mostly measures the machine (see the load average).',
     '',
     `Servers take turns in ${BLOCKS} blocks, so outside load falls on each alike; ${WARMUP_EDITS} warm-up edits each.`,
+    'The writer makes its next edit once the previous one reached everyone and came back to it.',
     '',
-    '| clients | edits | reference | kiln-memory | kiln-async-commit | kiln (Postgres) | kiln-memory / ref | kiln-async-commit / ref | kiln / ref (target p99 <= 1.25) |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...latency.map(
-      (row) =>
-        `| ${row.clients} | ${row.edits} | ${ms(row.reference)} | ${ms(row['kiln-memory'])} | ${ms(row['kiln-async-commit'])} | ${ms(row.kiln)} | ${ms(row['kiln-memory ratio'])} | ${ms(row['kiln-async-commit ratio'])} | ${ms(row['kiln ratio'])} |`,
-    ),
+    ...table(latency, ' (target p99 <= 1.25)'),
+    '',
+    '## Acknowledgement: time until the writer gets its own edit back from the server (p50 / p99, ms)',
+    '',
+    'The reference echoes at once and stores nothing; kiln echoes once the edit is committed, so this is',
+    'where the durable write shows: the INSERT round trip and, for kiln, the WAL flush.',
+    '',
+    ...table(acks, ''),
     '',
     `## Sustained updates: ${THROUGHPUT.writers} writers send ${THROUGHPUT.updatesPerWriter} one-character updates each, flat out; one observer`,
     '',

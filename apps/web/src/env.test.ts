@@ -79,8 +79,11 @@ describe('parseEnv', () => {
   it('enables the terminal proxy only with both the gateway URL and its secret', () => {
     expect(parseEnv({ ...base, KILN_GATEWAY_TOKEN: 'a-secret-of-sixteen+' }).kernelGateway).toBeNull();
     expect(
-      parseEnv({ ...base, KERNEL_GATEWAY_URL: 'http://127.0.0.1:8888/', KILN_GATEWAY_TOKEN: 'a-secret-of-sixteen+' })
-        .kernelGateway,
+      parseEnv({
+        ...base,
+        KERNEL_GATEWAY_URL: 'http://127.0.0.1:8888/',
+        KILN_GATEWAY_TOKEN: 'a-secret-of-sixteen+',
+      }).kernelGateway,
     ).toEqual({ url: 'http://127.0.0.1:8888', secret: 'a-secret-of-sixteen+' });
   });
 

@@ -93,9 +93,9 @@ export interface Configuration {
    * history: content rebuilt under fresh client ids is what makes reconnecting clients duplicate cells.
    */
   onLoadDocument(payload: OnLoadDocumentPayload): Promise<void> | void;
-  /** After an update is stored and broadcast; not awaited, errors go to `onError`. */
+  /** After an update is broadcast and stored; not awaited, errors go to `onError`. */
   onChange(payload: OnChangePayload): Promise<void> | void;
-  /** After a batch of updates is durable, before it is applied and broadcast; not awaited. */
+  /** After a batch of updates is durable, before their authors get their echo; not awaited. */
   afterStore(payload: AfterStorePayload): Promise<void> | void;
   onError(payload: OnErrorPayload): void;
   /** Largest websocket message accepted, in bytes; bigger ones close the socket with 1009. */
@@ -126,7 +126,7 @@ export interface RoomInfo {
 /** A server-side handle on a live document, for writers such as the execution queue. */
 export interface DirectConnection {
   document: Y.Doc;
-  /** Runs `change` in a transaction; resolves once the resulting update is stored and broadcast. */
+  /** Runs `change` in a transaction, broadcast at once; resolves once the update is stored. */
   transact(change: (document: Y.Doc) => void): Promise<void>;
   disconnect(): Promise<void>;
 }

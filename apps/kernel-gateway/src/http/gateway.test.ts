@@ -69,6 +69,9 @@ describe('kernel REST API', () => {
     expect(route.status).toBe(404);
     expect(route.json.message).toMatch(/No such endpoint/);
     expect((await call('PUT', '/api/kernels', tokenA)).status).toBe(405);
+    const plain = await call('GET', `/api/kernels/${crypto.randomUUID()}/channels`, tokenA);
+    expect(plain.status).toBe(400);
+    expect(plain.json.message).toMatch(/websocket/);
     driver.failNext = new Error('runsc: image missing');
     const failed = await call('POST', '/api/kernels', tokenA, {});
     expect(failed.status).toBe(500);

@@ -84,6 +84,12 @@ export function createGateway(input: GatewayOptions): Gateway {
         connections: kernels.list(caller.workspaceId).reduce((sum, kernel) => sum + kernel.connections, 0),
       }),
     );
+  const needsUpgrade = () => {
+    throw new DomainError('BAD_REQUEST', 'This endpoint is a websocket: send an Upgrade request');
+  };
+  router
+    .add('GET', '/api/kernels/:id/channels', needsUpgrade)
+    .add('GET', '/terminals/websocket/:name', needsUpgrade);
   addKernelRoutes(router, kernels, options.defaultResources);
   addSessionRoutes(router, sessions, kernels, options.defaultResources);
   addTerminalRoutes(router, terminals);

@@ -57,7 +57,7 @@ beforeAll(async () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error('Jupyter Server did not start');
-}, 180_000);
+}, 900_000);
 
 afterAll(async () => {
   jupyter?.kill('SIGTERM');

@@ -30,7 +30,7 @@ beforeAll(async () => {
   const record = (...args: unknown[]) => complaints.push(args.map(String).join(' '));
   console.error = record;
   console.warn = record;
-}, 180_000);
+}, 900_000);
 
 afterAll(async () => {
   console.error = originalError;

@@ -17,7 +17,7 @@ beforeAll(async () => {
   alice = createGatewayClient({ baseUrl: gateway.url, token: gateway.tokenA });
   mallory = createGatewayClient({ baseUrl: gateway.url, token: gateway.tokenB });
   kernelId = (await alice.startKernel({ resources: { cpu: 1, memoryMiB: 1024 } })).id;
-}, 180_000);
+}, 900_000);
 
 afterAll(async () => {
   await gateway?.close();

@@ -16,7 +16,7 @@ beforeAll(async () => {
   kernelId = (await client.startKernel()).id;
   channels.v1 = await client.connect(kernelId, { protocol: 'v1' });
   channels.legacy = await client.connect(kernelId, { protocol: 'legacy' });
-}, 180_000);
+}, 900_000);
 
 afterAll(async () => {
   await gateway?.close();

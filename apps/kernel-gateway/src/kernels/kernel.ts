@@ -1,5 +1,5 @@
 import type { ExitReason, JupyterMessage, KernelSandbox, ResourceRequest } from '../sandbox/types.ts';
-import { createMessage, KNOWN_REQUESTS, OUTPUT_TYPES, replyType } from './messages.ts';
+import { createMessage, errorReply, errorText, KNOWN_REQUESTS, OUTPUT_TYPES } from './messages.ts';
 import { OutputBuffer } from './output-buffer.ts';
 
 export type ExecutionState = 'starting' | 'idle' | 'busy' | 'restarting' | 'terminating' | 'dead';
@@ -113,19 +113,10 @@ export class Kernel {
   fromClient(peer: KernelPeer, message: JupyterMessage): void {
     const type = message.header.msg_type;
     if (message.channel === 'iopub' || !KNOWN_REQUESTS[message.channel]?.has(type)) {
-      peer.send(
-        createMessage(
-          message.channel === 'iopub' ? 'shell' : message.channel,
-          replyType(type),
-          {
-            status: 'error',
-            ename: 'UnknownMessageType',
-            evalue: `The gateway does not forward ${type} on the ${message.channel} channel`,
-            traceback: [],
-          },
-          message.header,
-        ),
-      );
+      const evalue = `The gateway does not forward ${type} on the ${message.channel} channel`;
+      const answer = errorReply(message, 'UnknownMessageType', evalue);
+      if (answer.channel === 'iopub') answer.channel = 'shell';
+      peer.send(answer);
       return;
     }
     if (type !== 'kernel_info_request') this.lastActivity = new Date();
@@ -322,17 +313,4 @@ export class Kernel {
     );
     this.broadcast(createMessage('iopub', 'status', { execution_state: 'dead' }, parent));
   }
-}
-
-function errorReply(request: JupyterMessage, ename: string, evalue: string): JupyterMessage {
-  return createMessage(
-    request.channel,
-    replyType(request.header.msg_type),
-    { status: 'error', ename, evalue, traceback: [] },
-    request.header,
-  );
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -82,3 +82,18 @@ export function messageSize(message: JupyterMessage): number {
   for (const buffer of message.buffers) size += buffer.byteLength;
   return size;
 }
+
+/** A `<type>_reply` with status error, answering `request`. */
+export function errorReply(request: JupyterMessage, ename: string, evalue: string): JupyterMessage {
+  return createMessage(
+    request.channel,
+    replyType(request.header.msg_type),
+    { status: 'error', ename, evalue, traceback: [] },
+    request.header,
+  );
+}
+
+/** The message of an unknown thrown value. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

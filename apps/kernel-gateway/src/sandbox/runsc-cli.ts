@@ -49,33 +49,3 @@ export function createRunscCli(options: RunscCliOptions): RunscCli {
     },
   };
 }
-
-/** What the installed runsc can do, read from its own help output rather than assumed. */
-export interface RunscFeatures {
-  version: string;
-  nvproxy: boolean;
-  checkpoint: boolean;
-}
-
-function capture(path: string, args: string[]): Promise<string> {
-  return new Promise((resolve) => {
-    // runsc prints help to stderr and exits non-zero for some topics; both streams count.
-    execFile(path, args, { timeout: 10_000 }, (_error, stdout, stderr) => resolve(`${stdout}${stderr}`));
-  });
-}
-
-/** Probes `runsc --version`, `runsc flags` and `runsc help`. */
-export async function detectRunscFeatures(runscPath: string): Promise<RunscFeatures> {
-  const [version, flags, help] = await Promise.all([
-    capture(runscPath, ['--version']),
-    capture(runscPath, ['flags']),
-    capture(runscPath, ['help']),
-  ]);
-  const versionLine = version.split('\n')[0]?.trim() ?? '';
-  if (!versionLine.startsWith('runsc version')) throw new Error(`${runscPath} is not runsc: ${versionLine}`);
-  return {
-    version: versionLine.replace('runsc version ', ''),
-    nvproxy: /-nvproxy\b/.test(flags),
-    checkpoint: /\bcheckpoint\b/.test(help) && /\brestore\b/.test(help),
-  };
-}

@@ -39,8 +39,10 @@ export interface RunscDriverOptions {
 /** The runsc driver plus what tests and the gateway may want to look at. */
 export interface RunscDriver extends SandboxDriver {
   start(options: KernelSandboxOptions): Promise<RunscKernelSandbox>;
-  /** Builds the snapshot (and fills the pool) ahead of the first kernel. */
+  /** Reaps orphans and builds the snapshot ahead of the first kernel (otherwise the first start does). */
   prepare(): Promise<void>;
+  /** Why kernels boot cold instead of restoring the snapshot, when checkpointing failed here. */
+  snapshotError(): string | undefined;
 }
 
 const DEFAULT_AGENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../agent');
@@ -179,10 +181,11 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     async prepare() {
       await snapshotPath();
     },
+    snapshotError: () => snapshotError,
     capabilities() {
       return {
         gpu: !gpuReason,
-        gpuReason: gpuReason ?? snapshotError,
+        gpuReason,
         checkpoint: snapshotsWanted,
         runscVersion: features.version,
       };

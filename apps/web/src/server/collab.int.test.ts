@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSession, createNotebook, signUp, TEST_PASSWORD_HASH_OPTIONS } from '@kiln/accounts';
+import { createNotebook, createSession, signUp, TEST_PASSWORD_HASH_OPTIONS } from '@kiln/accounts';
 import type { CollabServer } from '@kiln/collab';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -89,7 +89,11 @@ beforeAll(async () => {
   const stranger = await signUp(db, { email: 'stranger@kiln.test', password, name: 'Sam' }, options);
   const workspaceId = owner.personalWorkspace.id;
   await db.membership.create({ data: { workspaceId, userId: viewer.user.id, role: 'VIEWER' } });
-  ({ id: notebookId } = await createNotebook(db, { workspaceId, name: 'Shared', createdById: owner.user.id }));
+  ({ id: notebookId } = await createNotebook(db, {
+    workspaceId,
+    name: 'Shared',
+    createdById: owner.user.id,
+  }));
   for (const [key, user] of [
     ['owner', owner],
     ['viewer', viewer],
@@ -144,6 +148,17 @@ describe('/yjs/<notebookId> upgrade', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(source(late.doc)).not.toContain('from viewer;');
     expect(source(editor.doc)).not.toContain('from viewer;');
+  });
+
+  it('gives a new notebook the nbformat 4.5 schema and one empty code cell, once', async () => {
+    const server = await startServer();
+    const a = connect(server.url, notebookId, { cookie: cookies.owner });
+    const b = connect(server.url, notebookId, { cookie: cookies.viewer });
+    await waitFor(() => a.provider.synced && b.provider.synced, 'both synced');
+    const cells = b.doc.getArray<Y.Map<unknown>>('cells');
+    expect(cells.length).toBe(1);
+    expect(cells.get(0).get('cell_type')).toBe('code');
+    expect(b.doc.getMap('meta').get('nbformat_minor')).toBe(5);
   });
 
   it('keeps an editor’s edits across a server restart (stored in Postgres)', async () => {

@@ -1,6 +1,7 @@
 import { type CollabServer, type Configuration, createCollabServer } from '@kiln/collab';
 import { createPostgresStore } from '@kiln/collab/postgres';
 import type { Db } from '@kiln/db';
+import { createNotebookDoc, insertCell } from '@kiln/notebook';
 import { authorizeNotebookSocket } from './notebook-access.ts';
 
 export interface NotebookCollabOptions {
@@ -19,6 +20,21 @@ export function createNotebookCollab(options: NotebookCollabOptions): CollabServ
     async onAuthenticate({ request, documentName }) {
       const access = await authorizeNotebookSocket(db, request, documentName, { appUrl });
       return { userId: access.userId, name: access.name, readOnly: access.role === 'VIEWER' };
+    },
+    // A notebook never written gets its schema and one empty cell here, once, on the server: two
+    // editors opening it at the same moment would otherwise each add a first cell.
+    onLoadDocument({ document, isNew }) {
+      if (!isNew) return;
+      document.transact(() => {
+        createNotebookDoc({
+          doc: document,
+          metadata: {
+            kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' },
+            language_info: { name: 'python' },
+          },
+        });
+        insertCell(document, { cell_type: 'code', source: '' });
+      });
     },
     ...options.configuration,
   });

@@ -18,12 +18,23 @@ export interface NotebookAccess {
 /**
  * Browsers always send Origin on websocket handshakes and do not apply CORS to them, so a page on
  * another site could open our sockets with the user's cookie (cross-site websocket hijacking).
- * Requests without Origin come from non-browser clients, which cannot borrow a user's cookie.
+ * Allowed: APP_URL's origin, or the origin of the host the request was sent to (same-origin, so
+ * http://127.0.0.1:3000 works when APP_URL says localhost; a DNS-rebound page gets its own Host but
+ * never our cookie). Requests without Origin come from non-browser clients, which cannot borrow a
+ * user's cookie.
  */
 export function checkOrigin(request: IncomingMessage, appUrl: string): void {
   const origin = request.headers.origin;
   if (origin === undefined) return;
-  if (origin !== new URL(appUrl).origin) throw new DomainError('FORBIDDEN', 'Cross-site websocket refused');
+  if (origin === new URL(appUrl).origin) return;
+  let host: string | null = null;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = null;
+  }
+  if (host && host === request.headers.host) return;
+  throw new DomainError('FORBIDDEN', 'Cross-site websocket refused');
 }
 
 /**

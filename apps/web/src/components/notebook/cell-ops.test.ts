@@ -10,7 +10,8 @@ describe('cell operations', () => {
     addCell(doc, 2);
     const deleted = removeCell(doc, 1);
     expect(notebookParts(doc).cells.length).toBe(2);
-    expect(restoreCell(doc, deleted!)).toBe(1);
+    if (!deleted) throw new Error('nothing was deleted');
+    expect(restoreCell(doc, deleted)).toBe(1);
     const back = notebookParts(doc).cells.get(1);
     expect(back.get('id')).toBe(id);
     expect(back.get('source')?.toString()).toBe('x = 1');

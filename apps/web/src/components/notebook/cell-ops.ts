@@ -48,7 +48,12 @@ export function changeCellType(doc: Y.Doc, index: number, type: 'code' | 'markdo
   const cell: YCell | undefined = cells.get(index);
   if (!cell || cell.get('cell_type') === type) return;
   const json = cellToJson(cell) as CellJson & { id: string };
-  const next: CellJson & { id: string } = { id: json.id, cell_type: type, metadata: json.metadata ?? {}, source: json.source ?? '' };
+  const next: CellJson & { id: string } = {
+    id: json.id,
+    cell_type: type,
+    metadata: json.metadata ?? {},
+    source: json.source ?? '',
+  };
   if (type === 'code') {
     next.outputs = [];
     next.execution_count = null;

@@ -72,7 +72,17 @@ function RunState({ cellId, execution }: { cellId: string; execution: ExecutionV
   return null;
 }
 
-function Outputs({ cell, index, notebookId, children }: { cell: YCell; index: number; notebookId: string; children?: ReactNode }) {
+function Outputs({
+  cell,
+  index,
+  notebookId,
+  children,
+}: {
+  cell: YCell;
+  index: number;
+  notebookId: string;
+  children?: ReactNode;
+}) {
   const outputs = useOutputs(cell);
   const [collapsed, setCollapsed] = useState(false);
   const long = useMemo(() => outputLines(outputs).lines > 60, [outputs]);
@@ -82,7 +92,12 @@ function Outputs({ cell, index, notebookId, children }: { cell: YCell; index: nu
   return (
     <div className="cell-outputs-wrap">
       <div className="cell-output-tools">
-        <button type="button" className="btn-link" onClick={() => setCollapsed(!collapsed)} aria-expanded={!collapsed}>
+        <button
+          type="button"
+          className="btn-link"
+          onClick={() => setCollapsed(!collapsed)}
+          aria-expanded={!collapsed}
+        >
           {collapsed ? 'Show output' : 'Hide output'}
         </button>
         {long && !collapsed ? (
@@ -94,7 +109,10 @@ function Outputs({ cell, index, notebookId, children }: { cell: YCell; index: nu
       {collapsed ? (
         <div className="cell-outputs-collapsed muted">Output hidden ({outputs.length})</div>
       ) : (
-        <section className={`cell-outputs${scroll ? ' scrolled' : ''}`} aria-label={`Output of cell ${index + 1}`}>
+        <section
+          className={`cell-outputs${scroll ? ' scrolled' : ''}`}
+          aria-label={`Output of cell ${index + 1}`}
+        >
           {outputs.map((output, i) => (
             // Outputs have no ids; position is their identity within one cell.
             // biome-ignore lint/suspicious/noArrayIndexKey: see above
@@ -111,6 +129,7 @@ function Outputs({ cell, index, notebookId, children }: { cell: YCell; index: nu
 function StaticSource({ source, onActivate }: { source: Y.Text; onActivate(): void }) {
   const text = useText(source);
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a click mounts the real editor, which takes the keyboard.
     <div className="cell-editor cell-static" onMouseDown={onActivate}>
       <pre>{text || ' '}</pre>
     </div>
@@ -136,12 +155,14 @@ function MarkdownPreview({ source, onEdit, canEdit }: { source: Y.Text; onEdit()
   const html = useMemo(() => renderMarkdown(text), [text]);
   if (!text.trim()) {
     return (
+      // biome-ignore lint/a11y/noStaticElementInteractions: double-click to edit, as in Jupyter; Enter does the same.
       <div className="markdown markdown-empty muted" onDoubleClick={canEdit ? onEdit : undefined}>
         {canEdit ? 'Empty markdown cell. Double-click or press Enter to edit.' : 'Empty markdown cell.'}
       </div>
     );
   }
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: double-click to edit, as in Jupyter; Enter does the same.
     <div
       className="markdown"
       onDoubleClick={canEdit ? onEdit : undefined}
@@ -168,8 +189,7 @@ export const CellView = memo(function CellView(props: CellViewProps) {
   const [live, activate] = useLiveEditor(editing);
 
   return (
-    <div
-      role="region"
+    <section
       aria-label={`Cell ${index + 1}`}
       data-cell-id={id}
       data-cell-type={type}
@@ -189,10 +209,10 @@ export const CellView = memo(function CellView(props: CellViewProps) {
     >
       <div className="cell-gutter">
         {canEdit ? (
-          <span
+          <button
+            type="button"
             className="cell-drag"
             draggable
-            role="button"
             tabIndex={-1}
             aria-label={`Drag cell ${index + 1} to reorder`}
             title="Drag to reorder"
@@ -203,7 +223,7 @@ export const CellView = memo(function CellView(props: CellViewProps) {
             }}
           >
             ⋮⋮
-          </span>
+          </button>
         ) : null}
         {isCode ? <span className="cell-prompt">[{prompt}]:</span> : null}
         {isCode && canEdit ? (
@@ -220,13 +240,17 @@ export const CellView = memo(function CellView(props: CellViewProps) {
       </div>
       <div className="cell-body">
         {here.length > 0 ? (
-          <div className="cell-peers" aria-label={`Also here: ${here.map((p) => p.name).join(', ')}`}>
+          <fieldset className="cell-peers" aria-label={`Also here: ${here.map((p) => p.name).join(', ')}`}>
             {here.map((peer) => (
-              <span key={peer.clientId} className="cell-peer" style={{ borderColor: peer.color, color: peer.color }}>
+              <span
+                key={peer.clientId}
+                className="cell-peer"
+                style={{ borderColor: peer.color, color: peer.color }}
+              >
                 {peer.name}
               </span>
             ))}
-          </div>
+          </fieldset>
         ) : null}
         {source instanceof Y.Text ? (
           showEditor && !live ? (
@@ -266,6 +290,6 @@ export const CellView = memo(function CellView(props: CellViewProps) {
           </Outputs>
         ) : null}
       </div>
-    </div>
+    </section>
   );
 });

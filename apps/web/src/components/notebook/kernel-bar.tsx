@@ -1,8 +1,8 @@
 'use client';
 import { useEffect, useState } from 'react';
-import { Dialog } from '../dialog.tsx';
 import { type ExecutionView, formatElapsed, type KernelStatus } from '../../lib/notebook/execution-view.ts';
-import { PresenceAvatars, type Peer } from './presence.tsx';
+import { Dialog } from '../dialog.tsx';
+import { type Peer, PresenceAvatars } from './presence.tsx';
 import type { KernelActions } from './use-kernel-actions.ts';
 import type { ConnectionStatus } from './use-notebook-session.ts';
 
@@ -89,14 +89,32 @@ function ChangeMachine(props: {
         props.onClose();
       }}
     >
-      <p className="muted small">The next kernel start uses this machine; a running kernel keeps its own until it restarts.</p>
+      <p className="muted small">
+        The next kernel start uses this machine; a running kernel keeps its own until it restarts.
+      </p>
       <label className="field">
         <span>CPU cores</span>
-        <input className="input" type="number" min="0.125" max="64" step="0.125" value={cpu} onChange={(e) => setCpu(e.target.value)} />
+        <input
+          className="input"
+          type="number"
+          min="0.125"
+          max="64"
+          step="0.125"
+          value={cpu}
+          onChange={(e) => setCpu(e.target.value)}
+        />
       </label>
       <label className="field">
         <span>Memory (GiB)</span>
-        <input className="input" type="number" min="0.125" max="256" step="0.125" value={memoryGiB} onChange={(e) => setMemoryGiB(e.target.value)} />
+        <input
+          className="input"
+          type="number"
+          min="0.125"
+          max="256"
+          step="0.125"
+          value={memoryGiB}
+          onChange={(e) => setMemoryGiB(e.target.value)}
+        />
       </label>
       <label className="field">
         <span>GPU</span>
@@ -111,8 +129,8 @@ function ChangeMachine(props: {
       </label>
       {props.kernelRunning ? (
         <label className="row small">
-          <input type="checkbox" checked={restart} onChange={(e) => setRestart(e.target.checked)} /> Restart the kernel now
-          (variables are lost)
+          <input type="checkbox" checked={restart} onChange={(e) => setRestart(e.target.checked)} /> Restart
+          the kernel now (variables are lost)
         </label>
       ) : null}
       {error ? (
@@ -152,12 +170,20 @@ export function KernelBar(props: {
   const connection = props.connection === 'connected' && !props.synced ? 'connecting' : props.connection;
   return (
     <div className="kernel-bar">
-      <span className={`kernel-status kernel-${status}`} role="status" aria-label={`Kernel: ${STATUS_LABEL[status]}`}>
+      <span
+        className={`kernel-status kernel-${status}`}
+        role="status"
+        aria-label={`Kernel: ${STATUS_LABEL[status]}`}
+      >
         <span className="kernel-dot" aria-hidden="true" />
         {STATUS_LABEL[status]}
       </span>
-      {execution.kernel.reason && status === 'dead' ? <span className="kernel-reason">{execution.kernel.reason}</span> : null}
-      <span className="muted small" aria-label="Machine">{machineLabel(execution, props.resources)}</span>
+      {execution.kernel.reason && status === 'dead' ? (
+        <span className="kernel-reason">{execution.kernel.reason}</span>
+      ) : null}
+      <span className="muted small" title="Machine">
+        {machineLabel(execution, props.resources)}
+      </span>
       {since !== null ? (
         <span className="small">
           Running <Elapsed since={since} />
@@ -166,19 +192,39 @@ export function KernelBar(props: {
       ) : null}
       {canEdit ? (
         <span className="kernel-actions">
-          <button type="button" className="btn btn-small btn-ghost" disabled={!actions.available('interrupt')} onClick={() => void actions.interrupt()}>
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            disabled={!actions.available('interrupt')}
+            onClick={() => void actions.interrupt()}
+          >
             Interrupt kernel
           </button>
-          <button type="button" className="btn btn-small btn-ghost" disabled={!actions.available('restart')} onClick={() => void actions.restart()}>
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            disabled={!actions.available('restart')}
+            onClick={() => void actions.restart()}
+          >
             Restart kernel
           </button>
-          <button type="button" className="btn btn-small btn-ghost" disabled={!actions.available('shutdownKernel') || status === 'none'} onClick={() => void actions.shutdown()}>
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            disabled={!actions.available('shutdownKernel') || status === 'none'}
+            onClick={() => void actions.shutdown()}
+          >
             Shut down
           </button>
           <button type="button" className="btn btn-small btn-ghost" onClick={() => setMachineOpen(true)}>
             Change machine
           </button>
-          <button type="button" className="btn btn-small btn-ghost" aria-pressed={props.terminalOpen} onClick={props.onToggleTerminal}>
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            aria-pressed={props.terminalOpen}
+            onClick={props.onToggleTerminal}
+          >
             Terminal
           </button>
         </span>

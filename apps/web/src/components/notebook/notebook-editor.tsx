@@ -39,7 +39,8 @@ function estimateFor(cell: YCell | undefined): number {
 }
 
 const isTyping = (target: EventTarget | null) =>
-  target instanceof HTMLElement && target.closest('input, textarea, select, .cell-editor, .xterm, dialog') !== null;
+  target instanceof HTMLElement &&
+  target.closest('input, textarea, select, .cell-editor, .xterm, dialog') !== null;
 
 /** The cells of a notebook with Jupyter's command/edit keyboard model, drag to reorder and virtualised rendering. */
 export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, actions }: NotebookEditorProps) {
@@ -203,9 +204,8 @@ export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, acti
     // The cell being edited stays mounted so scrolling away never takes the caret from the user.
     if ((i < range.start || i >= range.end) && !isEditing) {
       slots.push(
-        <div
+        <section
           key={id}
-          role="region"
           aria-label={`Cell ${i + 1}`}
           className="cell-slot cell-placeholder"
           data-cell-index={i}
@@ -253,11 +253,15 @@ export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, acti
         </div>
       )}
       {/* biome-ignore lint/a11y/noStaticElementInteractions: the notebook's command-mode shortcuts act on its cells. */}
-      <div ref={listRef} className="cells" onKeyDown={onKeyDown} aria-label="Cells">
+      <div ref={listRef} className="cells" onKeyDown={onKeyDown}>
         {slots}
         {canEdit ? (
           <div className="cells-end">
-            <button type="button" className="btn btn-small" onClick={() => onCommand('insert-below', cells.length - 1)}>
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => onCommand('insert-below', cells.length - 1)}
+            >
               + Code
             </button>
             <button

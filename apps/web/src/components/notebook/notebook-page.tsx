@@ -6,9 +6,9 @@ import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useState } from 'react';
 import { hasRole } from '../../lib/roles.ts';
+import { useTRPC } from '../../lib/trpc.ts';
 import type { Me } from '../require-auth.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
-import { useTRPC } from '../../lib/trpc.ts';
 import { KernelBar } from './kernel-bar.tsx';
 import { NotebookEditor } from './notebook-editor.tsx';
 import { type Peer, RemoteCursorStyles, usePeers } from './presence.tsx';
@@ -19,7 +19,15 @@ import { useExecutionView } from './use-y.ts';
 const TerminalPanel = dynamic(() => import('./terminal-panel.tsx'), { ssr: false });
 
 /** The collaborative notebook: kernel bar, toolbar, cells, terminal. */
-export function NotebookPage({ workspace, me, notebook }: { workspace: Workspace; me: Me; notebook: { id: string; name: string } }) {
+export function NotebookPage({
+  workspace,
+  me,
+  notebook,
+}: {
+  workspace: Workspace;
+  me: Me;
+  notebook: { id: string; name: string };
+}) {
   const { session, status, synced } = useNotebookSession(notebook.id, { id: me.user.id, name: me.user.name });
   const peers = usePeers(session?.provider.awareness ?? null);
   const actions = useKernelActions(workspace.id, notebook.id);
@@ -29,7 +37,11 @@ export function NotebookPage({ workspace, me, notebook }: { workspace: Workspace
     return (
       <div className="empty stack">
         <h1>{status === 'signed-out' ? 'Your session ended' : 'Notebook not available'}</h1>
-        <p>{status === 'signed-out' ? 'Sign in again to keep working.' : 'It was deleted, or your access was removed.'}</p>
+        <p>
+          {status === 'signed-out'
+            ? 'Sign in again to keep working.'
+            : 'It was deleted, or your access was removed.'}
+        </p>
         <p>
           <Link href={status === 'signed-out' ? '/sign-in' : `/w/${workspace.slug}`}>
             {status === 'signed-out' ? 'Sign in' : 'Back to notebooks'}
@@ -75,7 +87,9 @@ function LiveNotebook(props: {
 }) {
   const { session, actions, peers, canEdit } = props;
   const trpc = useTRPC();
-  const details = useQuery(trpc.notebook.get.queryOptions({ workspaceId: props.workspaceId, notebookId: props.notebookId }));
+  const details = useQuery(
+    trpc.notebook.get.queryOptions({ workspaceId: props.workspaceId, notebookId: props.notebookId }),
+  );
   const execution = useExecutionView(session.doc);
   const [terminalOpen, setTerminalOpen] = useState(false);
   return (

@@ -27,10 +27,20 @@ export function NotebookToolbar(props: {
   );
   return (
     <div className="nb-toolbar" role="toolbar" aria-label="Notebook actions">
-      <button type="button" className="btn btn-small" title="Insert cell below (B)" onClick={() => props.onCommand('insert-below', selectedIndex)}>
+      <button
+        type="button"
+        className="btn btn-small"
+        title="Insert cell below (B)"
+        onClick={() => props.onCommand('insert-below', selectedIndex)}
+      >
         Insert cell
       </button>
-      <button type="button" className="btn btn-small" title="Delete cell (D, D)" onClick={() => props.onCommand('delete', selectedIndex)}>
+      <button
+        type="button"
+        className="btn btn-small"
+        title="Delete cell (D, D)"
+        onClick={() => props.onCommand('delete', selectedIndex)}
+      >
         Delete cell
       </button>
       <span className="nb-toolbar-sep" />
@@ -43,7 +53,11 @@ export function NotebookToolbar(props: {
         type="button"
         className="btn btn-small"
         disabled={!actions.available('interrupt') || !props.running}
-        title={actions.available('interrupt') ? 'Interrupt the kernel (stops the running cell, clears the queue)' : UNAVAILABLE}
+        title={
+          actions.available('interrupt')
+            ? 'Interrupt the kernel (stops the running cell, clears the queue)'
+            : UNAVAILABLE
+        }
         onClick={() => void actions.interrupt()}
       >
         Interrupt

@@ -61,7 +61,9 @@ function RichOutput({ data }: { data: Record<string, JsonValue> }) {
     if (mime === 'text/html') return sanitizeHtml(joinText(value));
     if (mime === 'text/markdown') return renderMarkdown(joinText(value));
     if (mime === 'text/latex') {
-      const tex = joinText(value).trim().replace(/^\$\$?|\$\$?$/g, '');
+      const tex = joinText(value)
+        .trim()
+        .replace(/^\$\$?|\$\$?$/g, '');
       return katex.renderToString(tex, { displayMode: true, throwOnError: false });
     }
     if (mime === 'image/svg+xml') return sanitizeSvg(joinText(value));
@@ -75,17 +77,19 @@ function RichOutput({ data }: { data: Record<string, JsonValue> }) {
     case 'text/latex':
       return <Html className="output-markdown markdown" html={rendered} />;
     case 'image/svg+xml':
-      // An <img> never runs scripts, whatever survived sanitising.
+      // An <img> never runs scripts, whatever survived sanitising. next/image cannot take data: URLs.
       return (
+        // biome-ignore lint/performance/noImgElement: see above
         <img
           className="output-image"
-          alt="SVG output"
+          alt="Cell output (SVG)"
           src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(rendered)}`}
         />
       );
     case 'image/png':
     case 'image/jpeg':
-      return <img className="output-image" alt="Image output" src={image(mime, value)} />;
+      // biome-ignore lint/performance/noImgElement: kernel images are data: URLs, which next/image does not optimise.
+      return <img className="output-image" alt="Cell output (bitmap)" src={image(mime, value)} />;
     case 'application/json':
       return (
         <div className="output-json">
@@ -108,7 +112,13 @@ function Truncation({ output, notebookId }: { output: OutputJson; notebookId: st
 }
 
 /** One nbformat output, rendered safely. */
-export const OutputItem = memo(function OutputItem({ output, notebookId }: { output: OutputJson; notebookId: string }) {
+export const OutputItem = memo(function OutputItem({
+  output,
+  notebookId,
+}: {
+  output: OutputJson;
+  notebookId: string;
+}) {
   switch (output.output_type) {
     case 'stream':
       return (
@@ -135,6 +145,8 @@ export const OutputItem = memo(function OutputItem({ output, notebookId }: { out
         </>
       );
     default:
-      return <div className="output-text muted">Output of type {String(output.output_type)} is not shown.</div>;
+      return (
+        <div className="output-text muted">Output of type {String(output.output_type)} is not shown.</div>
+      );
   }
 });

@@ -6,7 +6,13 @@ import { useEffect, useRef, useState } from 'react';
  * A shell in the notebook's kernel sandbox: xterm.js over `/terminals/<notebookId>`, which the web
  * server proxies to the gateway's terminado socket (JSON arrays: ["stdin", d] out, ["stdout", d] in).
  */
-export default function TerminalPanel({ notebookId, kernelId }: { notebookId: string; kernelId: string | null }) {
+export default function TerminalPanel({
+  notebookId,
+  kernelId,
+}: {
+  notebookId: string;
+  kernelId: string | null;
+}) {
   const host = useRef<HTMLDivElement>(null);
   const [message, setMessage] = useState<string | null>('Connecting…');
 
@@ -18,11 +24,18 @@ export default function TerminalPanel({ notebookId, kernelId }: { notebookId: st
     let cleanup = () => {};
     void import('@xterm/xterm').then(({ Terminal }) => {
       if (disposed) return;
-      const terminal = new Terminal({ fontSize: 13, fontFamily: 'ui-monospace, Menlo, Consolas, monospace', convertEol: false, rows: 14 });
+      const terminal = new Terminal({
+        fontSize: 13,
+        fontFamily: 'ui-monospace, Menlo, Consolas, monospace',
+        convertEol: false,
+        rows: 14,
+      });
       terminal.open(element);
       const query = kernelId ? `?kernel=${encodeURIComponent(kernelId)}` : '';
       const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-      socket = new WebSocket(`${scheme}://${window.location.host}/terminals/${encodeURIComponent(notebookId)}${query}`);
+      socket = new WebSocket(
+        `${scheme}://${window.location.host}/terminals/${encodeURIComponent(notebookId)}${query}`,
+      );
       const ws = socket;
       ws.onopen = () => {
         setMessage(null);
@@ -38,7 +51,9 @@ export default function TerminalPanel({ notebookId, kernelId }: { notebookId: st
         }
       };
       ws.onclose = (event) => {
-        setMessage(event.reason || (event.code === 1000 ? 'The terminal closed.' : 'The terminal disconnected.'));
+        setMessage(
+          event.reason || (event.code === 1000 ? 'The terminal closed.' : 'The terminal disconnected.'),
+        );
       };
       const input = terminal.onData((data) => {
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(['stdin', data]));

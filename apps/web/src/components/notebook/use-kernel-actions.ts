@@ -7,7 +7,13 @@ import { useTRPCClient } from '../../lib/trpc.ts';
 export type RunSpec = { cellIds: string[] } | { mode: 'all' } | { mode: 'above' | 'below'; cellId: string };
 
 /** Kernel procedures of the notebook router, called by name so this page works before they ship. */
-export type KernelProcedure = 'run' | 'interrupt' | 'restart' | 'shutdownKernel' | 'answerInput' | 'setResources';
+export type KernelProcedure =
+  | 'run'
+  | 'interrupt'
+  | 'restart'
+  | 'shutdownKernel'
+  | 'answerInput'
+  | 'setResources';
 
 interface Mutation {
   mutate(input: unknown): Promise<unknown>;
@@ -44,7 +50,9 @@ export function useKernelActions(workspaceId: string, notebookId: string) {
           const kernel: KernelProcedure[] = ['run', 'interrupt', 'restart', 'shutdownKernel', 'answerInput'];
           setMissing((current) => new Set([...current, ...(kernel.includes(name) ? kernel : [name])]));
           setError(
-            errorCode(caught) === 'PRECONDITION_FAILED' ? errorMessage(caught) : 'Running code is not available on this server yet.',
+            errorCode(caught) === 'PRECONDITION_FAILED'
+              ? errorMessage(caught)
+              : 'Running code is not available on this server yet.',
           );
         } else {
           setError(errorMessage(caught));
@@ -64,7 +72,8 @@ export function useKernelActions(workspaceId: string, notebookId: string) {
     restart: () => call('restart'),
     shutdown: () => call('shutdownKernel'),
     /** Resources for the next kernel start (`notebook.setResources`); a running kernel keeps its own. */
-    setResources: (resources: { cpu: number; memoryMiB: number; gpu: string | null }) => call('setResources', resources),
+    setResources: (resources: { cpu: number; memoryMiB: number; gpu: string | null }) =>
+      call('setResources', resources),
     /** Answers the kernel's pending `input()` (hooked to `notebook.answerInput`). */
     answerInput: (value: string) => call('answerInput', { value }),
   };

@@ -6,7 +6,13 @@ import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { colorForUser } from '../../lib/notebook/user-colors.ts';
 
-export type ConnectionStatus = 'connecting' | 'connected' | 'offline' | 'signed-out' | 'not-found' | 'forbidden';
+export type ConnectionStatus =
+  | 'connecting'
+  | 'connected'
+  | 'offline'
+  | 'signed-out'
+  | 'not-found'
+  | 'forbidden';
 
 export interface NotebookSession {
   doc: Y.Doc;

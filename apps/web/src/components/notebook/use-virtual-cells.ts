@@ -1,6 +1,6 @@
 'use client';
 import { type RefObject, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { prefixOffsets, type WindowRange, visibleRange } from '../../lib/notebook/virtual-window.ts';
+import { prefixOffsets, visibleRange, type WindowRange } from '../../lib/notebook/virtual-window.ts';
 
 /**
  * Which cells to render in full, given the window's scroll position: measured heights for cells
@@ -17,7 +17,10 @@ export function useVirtualCells(
   const [range, setRange] = useState<WindowRange>({ start: 0, end: Math.min(ids.length, 30) });
   const frame = useRef(0);
 
-  const heightOf = useCallback((index: number) => measured.current.get(ids[index] ?? '') ?? estimate(index), [ids, estimate]);
+  const heightOf = useCallback(
+    (index: number) => measured.current.get(ids[index] ?? '') ?? estimate(index),
+    [ids, estimate],
+  );
   // biome-ignore lint/correctness/useExhaustiveDependencies: `version` changes when a measurement does.
   const offsets = useMemo(() => prefixOffsets(ids.map((_, i) => heightOf(i))), [ids, heightOf, version]);
 

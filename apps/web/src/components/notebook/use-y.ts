@@ -39,7 +39,11 @@ export function useCells(doc: Y.Doc): YCell[] {
 
 /** One top-level key of a cell (`cell_type`, `execution_count`, `execution_state`...). */
 export function useCellValue<T>(cell: YCell, key: string): T | undefined {
-  return useYSnapshot(cell as unknown as Y.AbstractType<unknown>, () => cell.get(key) as T | undefined, false);
+  return useYSnapshot(
+    cell as unknown as Y.AbstractType<unknown>,
+    () => cell.get(key) as T | undefined,
+    false,
+  );
 }
 
 /** A Y.Text's current string. */
@@ -60,5 +64,9 @@ export function useOutputs(cell: YCell): OutputJson[] {
 /** The shared execution state (kernel, running cell, queue, pending input). */
 export function useExecutionView(doc: Y.Doc): ExecutionView {
   const { state } = notebookParts(doc);
-  return useYSnapshot(state as unknown as Y.AbstractType<unknown>, () => parseExecutionView(state.get('execution')), false);
+  return useYSnapshot(
+    state as unknown as Y.AbstractType<unknown>,
+    () => parseExecutionView(state.get('execution')),
+    false,
+  );
 }

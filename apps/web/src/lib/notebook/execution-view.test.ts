@@ -5,7 +5,13 @@ describe('parseExecutionView', () => {
   it('reads the running cell, who ran it and the queue', () => {
     const view = parseExecutionView({
       kernel: { status: 'busy', reason: null, kernelId: 'k1' },
-      running: { cellId: 'c1', requestId: 'r1', by: { userId: 'u1', name: 'Ada' }, queuedAt: 5, startedAt: 10 },
+      running: {
+        cellId: 'c1',
+        requestId: 'r1',
+        by: { userId: 'u1', name: 'Ada' },
+        queuedAt: 5,
+        startedAt: 10,
+      },
       queue: [{ cellId: 'c2', requestId: 'r1', by: { userId: 'u1', name: 'Ada' }, queuedAt: 5 }],
       input: null,
       updatedAt: 10,
@@ -16,7 +22,10 @@ describe('parseExecutionView', () => {
   });
 
   it('reads a pending input() prompt', () => {
-    const view = parseExecutionView({ kernel: { status: 'busy' }, input: { cellId: 'c1', prompt: 'Name? ', password: false } });
+    const view = parseExecutionView({
+      kernel: { status: 'busy' },
+      input: { cellId: 'c1', prompt: 'Name? ', password: false },
+    });
     expect(view.input).toEqual({ cellId: 'c1', prompt: 'Name? ', password: false, requestedAt: 0 });
   });
 

@@ -22,7 +22,13 @@ export interface MachineView {
 
 /** Mirrors `ExecutionStateView` of @kiln/execution; read defensively since any peer could write it. */
 export interface ExecutionView {
-  kernel: { status: KernelStatus; reason: string | null; kernelId: string | null; startedAt: number | null; machine: MachineView | null };
+  kernel: {
+    status: KernelStatus;
+    reason: string | null;
+    kernelId: string | null;
+    startedAt: number | null;
+    machine: MachineView | null;
+  };
   running: (QueuedCell & { startedAt: number }) | null;
   queue: QueuedCell[];
   input: { cellId: string; prompt: string; password: boolean; requestedAt: number } | null;
@@ -37,9 +43,12 @@ export const IDLE_VIEW: ExecutionView = {
 
 const STATUSES = new Set<KernelStatus>(['none', 'starting', 'idle', 'busy', 'restarting', 'dead']);
 const obj = (value: unknown): Record<string, unknown> | null =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const num = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
 
 function queued(value: unknown): QueuedCell | null {
   const o = obj(value);

@@ -63,7 +63,9 @@ export function commandForKey(input: KeyInput, mode: NotebookMode, pendingDelete
   if (input.key === 'Enter' && !input.shiftKey) return { command: 'enter-edit', pendingDelete: false };
   const key = input.key.length === 1 ? input.key.toLowerCase() : input.key;
   if (key === 'd') {
-    return pendingDelete ? { command: 'delete', pendingDelete: false } : { command: null, pendingDelete: true };
+    return pendingDelete
+      ? { command: 'delete', pendingDelete: false }
+      : { command: null, pendingDelete: true };
   }
   return { command: COMMAND_KEYS[key] ?? null, pendingDelete: false };
 }

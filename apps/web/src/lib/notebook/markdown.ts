@@ -25,7 +25,11 @@ function render(source: string): string {
   const withMath = html.replace(MATH_TOKEN, (_, index: string) => {
     const span = math[Number(index)];
     if (!span) return '';
-    return katex.renderToString(span.tex, { displayMode: span.display, throwOnError: false, output: 'htmlAndMathml' });
+    return katex.renderToString(span.tex, {
+      displayMode: span.display,
+      throwOnError: false,
+      output: 'htmlAndMathml',
+    });
   });
   return sanitizeHtml(withMath);
 }

@@ -21,7 +21,9 @@ describe('output model', () => {
     });
     const keyed = {
       output_type: 'display_data',
-      data: { 'text/plain': '[output truncated: 3 more outputs (1.0 kB) not shown; download the full output]' },
+      data: {
+        'text/plain': '[output truncated: 3 more outputs (1.0 kB) not shown; download the full output]',
+      },
       metadata: { kiln: { overflow_key: 'c1-abc-2' } },
     };
     expect(truncationOf(keyed)?.key).toBe('c1-abc-2');

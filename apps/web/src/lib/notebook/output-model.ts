@@ -35,7 +35,9 @@ export function joinText(value: JsonValue | undefined): string {
 export function outputText(output: OutputJson): string {
   if (output.output_type === 'stream') return joinText(output.text);
   if (output.output_type === 'error') {
-    return Array.isArray(output.traceback) ? output.traceback.join('\n') : `${output.ename}: ${output.evalue}`;
+    return Array.isArray(output.traceback)
+      ? output.traceback.join('\n')
+      : `${output.ename}: ${output.evalue}`;
   }
   const data = output.data as Record<string, JsonValue> | undefined;
   return joinText(data?.['text/plain']);

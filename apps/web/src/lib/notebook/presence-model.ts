@@ -49,4 +49,3 @@ export function remoteCursorCss(peers: readonly Peer[]): string {
     })
     .join('\n');
 }
-

@@ -2,7 +2,21 @@ import DOMPurify from 'dompurify';
 
 // Output HTML comes from code anyone in the workspace can run: no scripts, no forms that could
 // phish for passwords, no <style> that could restyle the page around it, no frames or plugins.
-const FORBID_TAGS = ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'frame', 'object', 'embed', 'base', 'meta', 'link'];
+const FORBID_TAGS = [
+  'style',
+  'form',
+  'input',
+  'button',
+  'textarea',
+  'select',
+  'iframe',
+  'frame',
+  'object',
+  'embed',
+  'base',
+  'meta',
+  'link',
+];
 const FORBID_ATTR = ['autofocus', 'formaction', 'srcdoc'];
 
 let hooked = false;
@@ -36,5 +50,8 @@ export function sanitizeHtml(html: string): string {
 export function sanitizeSvg(svg: string): string {
   const purify = purifier();
   if (!purify.isSupported) return '';
-  return purify.sanitize(svg, { USE_PROFILES: { svg: true, svgFilters: true }, FORBID_TAGS: ['style', 'foreignObject'] });
+  return purify.sanitize(svg, {
+    USE_PROFILES: { svg: true, svgFilters: true },
+    FORBID_TAGS: ['style', 'foreignObject'],
+  });
 }

@@ -17,7 +17,10 @@ export async function GET(
     await authorizeNotebook(getDb(), request.headers.get('cookie'), notebookId);
   } catch (error) {
     if (isDomainError(error) && error.code === 'UNAUTHENTICATED') {
-      return new Response('Sign in to download this output', { status: 401, headers: { 'content-type': 'text/plain' } });
+      return new Response('Sign in to download this output', {
+        status: 401,
+        headers: { 'content-type': 'text/plain' },
+      });
     }
     if (isDomainError(error)) return notFound();
     throw error;
