@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway } from '@kiln/kernel-gateway';
 import { createGatewayClient } from '@kiln/kernel-gateway/client';
-// INTERIM relative imports until @kiln/kernel-gateway exports its runsc driver.
-import { createRunscDriver } from '../../../../apps/kernel-gateway/src/sandbox/runsc-driver.ts';
-import { ensureSandboxImage } from '../../../../apps/kernel-gateway/src/sandbox/sandbox-image.ts';
+import { createRunscDriver, ensureSandboxImage } from '@kiln/kernel-gateway/sandbox';
 import type { ExecutionGateway } from '../types.ts';
 
 const ADMIN = `exec-int-${randomUUID()}`;
