@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import * as Y from 'yjs';
 import { createMemoryStore } from './memory-store.ts';
 import { connect, nextCloseCode, startCollab, synced, waitFor } from './test-harness.ts';
@@ -13,22 +13,27 @@ async function storedText(store: DocumentStore, name: string): Promise<string> {
   return text(doc);
 }
 
-/** A memory store whose appends wait for `release()`; `waiting` says whether one is held. */
+/** A memory store whose appends wait until `release()`; `waiting` says whether one is held. */
 function gatedStore() {
   const memory = createMemoryStore();
   const held: (() => void)[] = [];
+  let open = false;
+  const release = () => {
+    open = true;
+    for (const resume of held.splice(0)) resume();
+  };
+  // A failing test must not leave the server's shutdown waiting for a held append.
+  onTestFinished(release);
   return {
     memory,
     get waiting() {
       return held.length > 0;
     },
-    release() {
-      for (const open of held.splice(0)) open();
-    },
+    release,
     store: {
       ...memory,
       async append(name: string, updates: Uint8Array[]) {
-        await new Promise<void>((resolve) => held.push(resolve));
+        if (!open) await new Promise<void>((resolve) => held.push(resolve));
         return memory.append(name, updates);
       },
     } satisfies DocumentStore,

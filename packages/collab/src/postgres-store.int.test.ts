@@ -111,6 +111,38 @@ describe('collab server on Postgres', () => {
     }
   });
 
+  it('recovers an edit that a crashed server broadcast but never stored, from the clients that hold it', async () => {
+    const id = await createNotebook(database.db);
+    const store = createPostgresStore(database.db);
+    // The first process dies while its INSERT is in flight: the edit was shown to the peer, not stored.
+    const first = await startCollab({ store: { ...store, append: () => new Promise(() => {}) } });
+    const author = connect(first.url, id);
+    const peer = connect(first.url, id);
+    await Promise.all([synced(author), synced(peer)]);
+    author.doc.getText('source').insert(0, 'model.fit(x, y)');
+    await waitFor(() => peer.doc.getText('source').toString() === 'model.fit(x, y)', 'peer sees the edit');
+    expect(author.server.getText('source').toString()).toBe('');
+    await first.crash();
+
+    await startCollab({ store: createPostgresStore(database.db) }, first.port);
+    await waitFor(() => author.provider.synced && peer.provider.synced, 'clients reconnected');
+    // The reconnected clients' sync step 2 brings the edit back; the new server stores it.
+    const storedText = async () => {
+      const stored = new Y.Doc();
+      const rows = await database.db.notebookUpdate.findMany({ where: { notebookId: id } });
+      for (const row of rows) Y.applyUpdate(stored, row.data);
+      return stored.getText('source').toString();
+    };
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
+      if ((await storedText()) === 'model.fit(x, y)') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await storedText()).toBe('model.fit(x, y)');
+    const fresh = connect(first.url, id);
+    await synced(fresh);
+    expect(fresh.doc.getText('source').toString()).toBe('model.fit(x, y)');
+  });
+
   it('closes every socket with 4404 when the notebook is deleted under an open room', async () => {
     const id = await createNotebook(database.db);
     const { url } = await startCollab({ store: createPostgresStore(database.db) });

@@ -64,14 +64,28 @@ export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, acti
   const estimate = useCallback((index: number) => estimateFor(cells[index]), [cells]);
   const { range, heightOf, measure } = useVirtualCells(listRef, ids, estimate);
 
+  // Focus moves after React has committed the cells it refers to (a cell inserted by the same key
+  // press does not exist yet when the handler runs), hence a request state and an effect.
+  const [focusRequest, setFocusRequest] = useState<{ index: number; tick: number } | null>(null);
   const focusCell = useCallback((index: number) => {
-    requestAnimationFrame(() => {
-      const element = listRef.current?.querySelector<HTMLElement>(`[data-cell-index="${index}"] > .cell`);
-      element?.focus({ preventScroll: true });
-      const slot = listRef.current?.querySelector<HTMLElement>(`[data-cell-index="${index}"]`);
-      slot?.scrollIntoView({ block: 'nearest' });
-    });
+    setFocusRequest((current) => ({ index, tick: (current?.tick ?? 0) + 1 }));
   }, []);
+  useEffect(() => {
+    if (!focusRequest) return;
+    let frame = 0;
+    let tries = 0;
+    const attempt = () => {
+      const list = listRef.current;
+      const slot = list?.querySelector<HTMLElement>(`[data-cell-index="${focusRequest.index}"]`);
+      slot?.scrollIntoView({ block: 'nearest' });
+      const cell = slot?.querySelector<HTMLElement>(':scope > .cell');
+      // A placeholder becomes a cell once the scroll above brings it into the rendered window.
+      if (cell) cell.focus({ preventScroll: true });
+      else if (tries++ < 5) frame = requestAnimationFrame(attempt);
+    };
+    attempt();
+    return () => cancelAnimationFrame(frame);
+  }, [focusRequest]);
 
   const select = useCallback(
     (index: number, edit: boolean) => {
@@ -124,8 +138,13 @@ export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, acti
           return;
         case 'run-select-next':
           run(index);
-          if (index + 1 >= count) insertAt(count);
-          else setSelectedId(ids[index + 1] ?? null);
+          // As in Jupyter: past the last cell a new one appears, ready to type into.
+          if (index + 1 >= count) {
+            insertAt(count);
+            setMode('edit');
+            return;
+          }
+          setSelectedId(ids[index + 1] ?? null);
           setMode('command');
           focusCell(index + 1);
           return;
