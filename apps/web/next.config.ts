@@ -5,7 +5,7 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const config: NextConfig = {
   // Workspace packages ship TypeScript source, so Next compiles them like app code.
-  transpilePackages: ['@kiln/accounts', '@kiln/api', '@kiln/core', '@kiln/db', '@kiln/notebook'],
+  transpilePackages: ['@kiln/accounts', '@kiln/api', '@kiln/core', '@kiln/db', '@kiln/notebook', '@kiln/scheduler'],
   turbopack: {
     root: repoRoot,
     resolveAlias: {

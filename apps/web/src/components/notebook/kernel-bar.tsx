@@ -5,6 +5,7 @@ import { Dialog } from '../dialog.tsx';
 import { type Peer, PresenceAvatars } from './presence.tsx';
 import type { KernelActions } from './use-kernel-actions.ts';
 import type { ConnectionStatus } from './use-notebook-session.ts';
+import { GPU_TYPE_NAMES } from '@kiln/scheduler/gpu-types';
 
 const STATUS_LABEL: Record<KernelStatus, string> = {
   none: 'No kernel',
@@ -55,7 +56,8 @@ export interface NotebookResources {
   gpu: string[];
 }
 
-const GPU_CHOICES = ['T4', 'L4', 'A10G', 'A100', 'A100-80GB', 'H100'];
+// The scheduler's catalog, so the dialog offers exactly the GPU strings the server accepts.
+const GPU_CHOICES: readonly string[] = GPU_TYPE_NAMES;
 
 function ChangeMachine(props: {
   actions: KernelActions;
