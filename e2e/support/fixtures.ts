@@ -40,3 +40,15 @@ export async function callMutation(
     { procedure, input },
   );
 }
+
+/** Calls a tRPC query from inside the page with the page's cookies. */
+export async function callQuery(page: Page, procedure: string, input: unknown): Promise<{ status: number; body: unknown }> {
+  return page.evaluate(
+    async ({ procedure, input }) => {
+      const query = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
+      const response = await fetch(`/api/trpc/${procedure}${query}`);
+      return { status: response.status, body: await response.json() };
+    },
+    { procedure, input },
+  );
+}

@@ -1,6 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,9 +20,9 @@ async function freePort(): Promise<number> {
 }
 
 async function waitForHttp(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`web server exited early:\n${output()}`);
+    if (child.exitCode !== null) throw new Error(`${url} exited early:\n${output()}`);
     try {
       const response = await fetch(url);
       if (response.status < 500) return;
@@ -29,7 +31,25 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`web server did not answer at ${url}:\n${output()}`);
+  throw new Error(`nothing answered at ${url}:\n${output()}`);
+}
+
+function startNode(script: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+  let log = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk) => (log += chunk));
+  child.stderr?.on('data', (chunk) => (log += chunk));
+  return { child, output: () => log };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
 }
 
 /** A fresh migrated database and the built web app on a free port, torn down after the run. */
@@ -42,22 +62,37 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     stdio: 'inherit',
   });
 
+  // The real kernel gateway over runsc sandboxes; its state dir is reused between runs so the kernel
+  // snapshot is built once per machine.
+  const gatewayToken = randomBytes(24).toString('hex');
+  const gatewayPort = await freePort();
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const gateway = startNode('apps/kernel-gateway/src/main.ts', {
+    PORT: String(gatewayPort),
+    HOST: '127.0.0.1',
+    KILN_GATEWAY_TOKEN: gatewayToken,
+    KILN_STATE_DIR: path.join(tmpdir(), 'kiln-e2e-gateway-state'),
+    KILN_WARM_POOL_SIZE: '1',
+  });
+  await waitForHttp(`${gatewayUrl}/api`, gateway.child, gateway.output);
+
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  let log = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/web/src/server.ts'], {
-    cwd: repoRoot,
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', APP_URL: baseUrl },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const web = startNode('apps/web/src/server.ts', {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    APP_URL: baseUrl,
+    KERNEL_GATEWAY_URL: gatewayUrl,
+    KILN_GATEWAY_TOKEN: gatewayToken,
   });
-  child.stdout?.on('data', (chunk) => (log += chunk));
-  child.stderr?.on('data', (chunk) => (log += chunk));
-  await waitForHttp(`${baseUrl}/sign-in`, child, () => log);
+  await waitForHttp(`${baseUrl}/sign-in`, web.child, web.output);
   process.env.KILN_E2E_BASE_URL = baseUrl;
 
   return async () => {
-    child.kill('SIGTERM');
-    if (child.exitCode === null) await once(child, 'exit');
+    await stop(web.child);
+    await stop(gateway.child);
     execFileSync('psql', [adminUrl, '-q', '-c', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`]);
   };
 }

@@ -1,0 +1,35 @@
+import { type Locator, type Page, expect } from '@playwright/test';
+
+/** Cell `n` (1-based) as the notebook page labels it. */
+export function cell(page: Page, n: number): Locator {
+  return page.getByRole('region', { name: `Cell ${n}`, exact: true });
+}
+
+export function output(page: Page, n: number): Locator {
+  return page.getByRole('region', { name: `Output of cell ${n}`, exact: true });
+}
+
+/** Opens a notebook and waits until cell 1's Monaco editor is mounted and synced. */
+export async function openNotebook(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await expect(cell(page, 1).locator('.view-lines')).toBeVisible({ timeout: 30_000 });
+}
+
+/** The text of cell `n`'s editor as the user sees it (Monaco renders spaces as no-break spaces). */
+export async function editorText(page: Page, n: number): Promise<string> {
+  const text = await cell(page, n).locator('.view-lines').innerText();
+  return text.replace(/\u00a0/g, ' ');
+}
+
+/** Focuses cell `n`'s editor at the end of its text. */
+export async function focusEditor(page: Page, n: number): Promise<void> {
+  await cell(page, n).locator('.view-lines').click();
+  await page.keyboard.press('ControlOrMeta+End');
+}
+
+/** Puts `code` into cell `n` as one edit (no auto-indent or bracket completion), replacing what was there. */
+export async function setSource(page: Page, n: number, code: string): Promise<void> {
+  await focusEditor(page, n);
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.insertText(code);
+}

@@ -1,0 +1,105 @@
+import { expect, test } from '@playwright/test';
+import { callMutation } from '../support/fixtures.ts';
+import { cell, editorText, focusEditor, openNotebook, output, setSource } from '../support/notebook.ts';
+import { createTeam } from '../support/team.ts';
+
+// Kernels are real runsc sandboxes: the first run of a notebook may wait for a cold start.
+test.setTimeout(180_000);
+
+test('two people typing in the same cell at once converge on the same text', async ({ browser }) => {
+  const team = await createTeam(browser);
+  const { alice, bob } = team;
+  await openNotebook(alice.page, team.notebookUrl);
+  await openNotebook(bob.page, team.notebookUrl);
+
+  await focusEditor(alice.page, 1);
+  await focusEditor(bob.page, 1);
+  await Promise.all([
+    alice.page.keyboard.type('alpha = 1 ', { delay: 15 }),
+    bob.page.keyboard.type('beta = 2 ', { delay: 15 }),
+  ]);
+
+  await expect
+    .poll(async () => {
+      const [a, b] = await Promise.all([editorText(alice.page, 1), editorText(bob.page, 1)]);
+      return a === b && a.includes('alpha = 1') && a.includes('beta = 2');
+    })
+    .toBe(true);
+  // Each sees the other's cursor with their name.
+  await expect(alice.page.getByRole('list', { name: 'People in this notebook' })).toContainText('Bob');
+  await team.close();
+});
+
+test('a collaborator watches output stream in while someone else runs a cell', async ({ browser }) => {
+  const team = await createTeam(browser);
+  const { alice, bob } = team;
+  await openNotebook(alice.page, team.notebookUrl);
+  await openNotebook(bob.page, team.notebookUrl);
+
+  await setSource(
+    alice.page,
+    1,
+    'import time\nfor i in range(8): print(f"tick {i}", flush=True); time.sleep(0.6)',
+  );
+  await expect.poll(() => editorText(bob.page, 1)).toContain('range(8)');
+  await alice.page.getByRole('button', { name: 'Run cell 1' }).click();
+
+  // Bob sees the run attributed to Alice, and output arriving before the cell has finished.
+  await expect(cell(bob.page, 1)).toContainText(/Running · Alice Owner/, { timeout: 90_000 });
+  await expect(output(bob.page, 1)).toContainText('tick 1', { timeout: 90_000 });
+  expect(await output(bob.page, 1).innerText()).not.toContain('tick 7');
+  await expect(output(bob.page, 1)).toContainText('tick 7', { timeout: 30_000 });
+  // Consecutive prints are one stream output, not eight.
+  await expect(output(bob.page, 1).getByText(/tick 0[\s\S]*tick 7/)).toHaveCount(1);
+  await team.close();
+});
+
+test('closing the tab mid-run loses nothing: the reopened notebook has the complete output', async ({ browser }) => {
+  const team = await createTeam(browser);
+  const { alice } = team;
+  await openNotebook(alice.page, team.notebookUrl);
+  await setSource(
+    alice.page,
+    1,
+    'import time\nfor i in range(10): print(f"step {i}", flush=True); time.sleep(0.5)\nprint("all done")',
+  );
+  await alice.page.getByRole('button', { name: 'Run cell 1' }).click();
+  await expect(output(alice.page, 1)).toContainText('step 1', { timeout: 90_000 });
+  await alice.page.close();
+
+  // Nobody has the notebook open while the rest of the loop runs on the server.
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
+  const reopened = await alice.context.newPage();
+  await openNotebook(reopened, team.notebookUrl);
+  await expect(output(reopened, 1)).toContainText('all done', { timeout: 30_000 });
+  const text = await output(reopened, 1).innerText();
+  for (let i = 0; i < 10; i++) expect(text).toContain(`step ${i}`);
+  await team.close();
+});
+
+test('a viewer reads the notebook but can neither type nor run', async ({ browser }) => {
+  const team = await createTeam(browser, 'VIEWER');
+  const { alice, bob } = team;
+  await openNotebook(alice.page, team.notebookUrl);
+  await setSource(alice.page, 1, 'print("visible to viewers")');
+  await alice.page.getByRole('button', { name: 'Run cell 1' }).click();
+  await expect(output(alice.page, 1)).toContainText('visible to viewers', { timeout: 90_000 });
+
+  await openNotebook(bob.page, team.notebookUrl);
+  await expect(cell(bob.page, 1)).toContainText('visible to viewers');
+  await expect(bob.page.getByText(/You can read this notebook/)).toBeVisible();
+  await expect(bob.page.getByRole('button', { name: 'Run cell 1' })).toHaveCount(0);
+
+  await focusEditor(bob.page, 1);
+  await bob.page.keyboard.type('zzz');
+  await expect.poll(() => editorText(bob.page, 1)).toBe('print("visible to viewers")');
+  expect(await editorText(alice.page, 1)).toBe('print("visible to viewers")');
+
+  const refused = await callMutation(bob.page, 'notebook.run', {
+    workspaceId: team.workspaceId,
+    notebookId: team.notebookId,
+    mode: 'all',
+  });
+  expect(refused.status).toBe(403);
+  await team.close();
+});
