@@ -1,7 +1,7 @@
 'use client';
 import type { AppRouter } from '@kiln/api';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, splitLink, type TRPCClient } from '@trpc/client';
 import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import { type ReactNode, useState } from 'react';
 import superjson from 'superjson';
@@ -19,6 +19,8 @@ const NO_RETRY = new Set([
   'CONFLICT',
 ]);
 
+const UNBATCHED = new Set(['notebook.importIpynb']);
+
 function makeClients() {
   const queryClient = new QueryClient({
     defaultOptions: {
@@ -28,21 +30,27 @@ function makeClients() {
       },
     },
   });
+  async function headers({ opList }: { opList: readonly { type: string }[] }): Promise<Record<string, string>> {
+    if (!opList.some((op) => op.type === 'mutation')) return {};
+    // Signed in: the session's token (from auth.me); signed out: the cookie the proxy set.
+    const me: { csrfToken: string | null } | null = await queryClient.fetchQuery({
+      ...proxy.auth.me.queryOptions(),
+      staleTime: Number.POSITIVE_INFINITY,
+    });
+    const token = me?.csrfToken ?? readCookie(document.cookie, CSRF_COOKIE);
+    return token ? { [CSRF_HEADER]: token } : {};
+  }
   const trpcClient: TRPCClient<AppRouter> = createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: '/api/trpc',
-        transformer: superjson,
-        async headers({ opList }): Promise<Record<string, string>> {
-          if (!opList.some((op) => op.type === 'mutation')) return {};
-          // Signed in: the session's token (from auth.me); signed out: the cookie the proxy set.
-          const me: { csrfToken: string | null } | null = await queryClient.fetchQuery({
-            ...proxy.auth.me.queryOptions(),
-            staleTime: Number.POSITIVE_INFINITY,
-          });
-          const token = me?.csrfToken ?? readCookie(document.cookie, CSRF_COOKIE);
-          return token ? { [CSRF_HEADER]: token } : {};
-        },
+      // The server allows a large body only to a request made of imports alone, so imports never batch.
+      splitLink({
+        condition: (op) => UNBATCHED.has(op.path),
+        true: httpLink({
+          url: '/api/trpc',
+          transformer: superjson,
+          headers: ({ op }) => headers({ opList: [op] }),
+        }),
+        false: httpBatchLink({ url: '/api/trpc', transformer: superjson, headers }),
       }),
     ],
   });

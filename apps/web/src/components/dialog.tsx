@@ -4,12 +4,14 @@ import { type ReactNode, useEffect, useId, useRef } from 'react';
 interface DialogProps {
   open: boolean;
   title: string;
+  /** Extra class for the <dialog>, e.g. `dialog-wide` for content wider than a form. */
+  className?: string;
   onClose(): void;
   children: ReactNode;
 }
 
 /** A modal built on <dialog>: the browser makes the page behind it inert and closes it on Escape. */
-export function Dialog({ open, title, onClose, children }: DialogProps) {
+export function Dialog({ open, title, className, onClose, children }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
 
@@ -23,7 +25,7 @@ export function Dialog({ open, title, onClose, children }: DialogProps) {
   return (
     <dialog
       ref={ref}
-      className="dialog"
+      className={className ? `dialog ${className}` : 'dialog'}
       aria-labelledby={titleId}
       onCancel={(event) => {
         event.preventDefault();

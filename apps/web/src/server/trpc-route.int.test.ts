@@ -98,6 +98,35 @@ describe('tRPC route handler', () => {
     expect(response.status).toBe(413);
   });
 
+  it('lets notebook.importIpynb alone send more than 1 MiB, up to 52 MiB', async () => {
+    const file = { workspaceId: 'ws', name: 'big', content: 'x'.repeat(2 * 1024 * 1024) };
+    const alone = await post('notebook.importIpynb', file, signedOut);
+    // Past the size check, the call reaches tRPC, which refuses a signed-out import like any other.
+    expect(alone.status).toBe(401);
+    expect(JSON.stringify(await alone.json())).toContain('UNAUTHORIZED');
+
+    const tooBig = await post(
+      'notebook.importIpynb',
+      { ...file, content: 'x'.repeat(52 * 1024 * 1024) },
+      signedOut,
+    );
+    expect(tooBig.status).toBe(413);
+    expect(JSON.stringify(await tooBig.json())).toContain('larger than 52 MiB');
+  });
+
+  it('keeps 1 MiB for a batch that mixes an import with another procedure', async () => {
+    const file = { workspaceId: 'ws', name: 'big', content: 'x'.repeat(2 * 1024 * 1024) };
+    const response = await route.POST(
+      new Request(`${base}/notebook.importIpynb,auth.signOut?batch=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signedOut },
+        body: JSON.stringify({ 0: { json: file }, 1: { json: {} } }),
+      }),
+    );
+    expect(response.status).toBe(413);
+    expect(JSON.stringify(await response.json())).toContain('larger than 1 MiB');
+  });
+
   it('clears the cookie on sign-out', async () => {
     const response = await post('auth.signOut', {}, { cookie: sessionCookie, 'x-kiln-csrf': csrfToken });
     expect(response.status).toBe(200);

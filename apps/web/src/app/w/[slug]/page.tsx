@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
 import { ErrorAlert, Loading } from '../../../components/status.tsx';
+import { ImportNotebookButton } from '../../../components/workspace/import-notebook.tsx';
 import { NotebookNameDialog } from '../../../components/workspace/notebook-name-dialog.tsx';
 import { useWorkspace } from '../../../components/workspace/workspace-context.tsx';
 import { formatDateTime } from '../../../lib/format.ts';
@@ -23,6 +24,7 @@ export default function NotebooksPage() {
   const [creating, setCreating] = useState(false);
   const [renaming, setRenaming] = useState<Notebook | null>(null);
   const [deleting, setDeleting] = useState<Notebook | null>(null);
+  const [importError, setImportError] = useState<unknown>(null);
 
   const refresh = () =>
     queryClient.invalidateQueries({ queryKey: trpc.notebook.list.queryKey({ workspaceId }) });
@@ -56,18 +58,26 @@ export default function NotebooksPage() {
       <div className="page-title">
         <h1>Notebooks</h1>
         {canEdit ? (
-          <button
-            type="button"
-            className="btn btn-primary"
-            onClick={() => {
-              create.reset();
-              setCreating(true);
-            }}
-          >
-            Create notebook
-          </button>
+          <div className="row">
+            <ImportNotebookButton
+              workspaceId={workspaceId}
+              workspaceSlug={workspace.slug}
+              onError={setImportError}
+            />
+            <button
+              type="button"
+              className="btn btn-primary"
+              onClick={() => {
+                create.reset();
+                setCreating(true);
+              }}
+            >
+              Create notebook
+            </button>
+          </div>
         ) : null}
       </div>
+      <ErrorAlert error={importError} />
 
       {notebooks.isPending ? <Loading label="Loading notebooks…" /> : null}
       <ErrorAlert error={notebooks.error} />

@@ -1,15 +1,16 @@
 import { appRouter, createContext } from '@kiln/api';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { limitBody, MAX_BODY_BYTES } from '../../../../server/body-limit.ts';
+import { bodyLimitFor, formatLimit, limitBody } from '../../../../server/body-limit.ts';
 import { contextOptionsFor } from '../../../../server/request-context.ts';
 
 export const dynamic = 'force-dynamic';
 
 async function handler(request: Request): Promise<Response> {
-  const limited = await limitBody(request, MAX_BODY_BYTES);
+  const limit = bodyLimitFor(request.url);
+  const limited = await limitBody(request, limit);
   if (!limited) {
     return Response.json(
-      { error: { message: 'Request body is larger than 1 MiB', code: 'PAYLOAD_TOO_LARGE' } },
+      { error: { message: `Request body is larger than ${formatLimit(limit)}`, code: 'PAYLOAD_TOO_LARGE' } },
       { status: 413 },
     );
   }
