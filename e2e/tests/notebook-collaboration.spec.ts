@@ -12,21 +12,37 @@ test('two people typing in the same cell at once converge on the same text', asy
   await openNotebook(alice.page, team.notebookUrl);
   await openNotebook(bob.page, team.notebookUrl);
 
-  await focusEditor(alice.page, 1);
+  // Each on their own line of the same cell, typing at the same time.
+  await setSource(alice.page, 1, 'first = 0\nsecond = 0');
+  await expect.poll(() => editorText(bob.page, 1)).toBe('first = 0\nsecond = 0');
+  await cell(alice.page, 1).locator('.view-lines').click();
+  await alice.page.keyboard.press('ControlOrMeta+Home');
+  await alice.page.keyboard.press('End');
   await focusEditor(bob.page, 1);
   await Promise.all([
-    alice.page.keyboard.type('alpha = 1 ', { delay: 15 }),
-    bob.page.keyboard.type('beta = 2 ', { delay: 15 }),
+    alice.page.keyboard.type(' + 1  # alice', { delay: 20 }),
+    bob.page.keyboard.type(' + 2  # bob', { delay: 20 }),
   ]);
+  const expected = 'first = 0 + 1  # alice\nsecond = 0 + 2  # bob';
+  await expect.poll(() => editorText(alice.page, 1)).toBe(expected);
+  await expect.poll(() => editorText(bob.page, 1)).toBe(expected);
 
+  // At the very same spot the keystrokes interleave, but both end with the same text and nothing is
+  // lost or duplicated.
+  await focusEditor(alice.page, 1);
+  await focusEditor(bob.page, 1);
+  await Promise.all([alice.page.keyboard.type('xyz', { delay: 20 }), bob.page.keyboard.type('123', { delay: 20 })]);
+  const sorted = (text: string) => [...text].sort().join('');
   await expect
     .poll(async () => {
       const [a, b] = await Promise.all([editorText(alice.page, 1), editorText(bob.page, 1)]);
-      return a === b && a.includes('alpha = 1') && a.includes('beta = 2');
+      return a === b && sorted(a) === sorted(`${expected}xyz123`);
     })
     .toBe(true);
   // Each sees the other's cursor with their name.
-  await expect(alice.page.getByRole('list', { name: 'People in this notebook' })).toContainText('Bob');
+  const people = alice.page.getByRole('list', { name: 'People in this notebook' });
+  await expect(people.getByRole('listitem', { name: 'Bob Member' })).toBeVisible();
+  await expect(cell(alice.page, 1).getByRole('code')).toContainText('Bob Member');
   await team.close();
 });
 
