@@ -27,7 +27,8 @@ fi
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f node_modules/.kiln-lock-hash ] || [ "$(cat node_modules/.kiln-lock-hash)" != "$lock_hash" ]; then
   log "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm ci refuses this lockfile: npm 11 leaves out other platforms' optional binaries (biome, turbo).
+  npm install --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > node_modules/.kiln-lock-hash
 fi
 
