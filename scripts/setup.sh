@@ -29,7 +29,7 @@ if [ ! -f node_modules/.kiln-lock-hash ] || [ "$(cat node_modules/.kiln-lock-has
   log "installing npm dependencies"
   # npm ci refuses this lockfile: npm 11 leaves out other platforms' optional binaries (biome, turbo).
   npm install --no-audit --no-fund --loglevel=error
-  echo "$lock_hash" > node_modules/.kiln-lock-hash
+  sha256sum package-lock.json | cut -d' ' -f1 > node_modules/.kiln-lock-hash
 fi
 
 node --import tsx packages/db/src/cli.ts generate
