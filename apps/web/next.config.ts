@@ -5,7 +5,17 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const config: NextConfig = {
   // Workspace packages ship TypeScript source, so Next compiles them like app code.
-  transpilePackages: ['@kiln/accounts', '@kiln/api', '@kiln/core', '@kiln/db', '@kiln/notebook', '@kiln/scheduler'],
+  transpilePackages: [
+    '@kiln/accounts',
+    '@kiln/api',
+    '@kiln/core',
+    '@kiln/db',
+    '@kiln/notebook',
+    '@kiln/scheduler',
+  ],
+  // The collab rooms live in server.ts, outside Next's bundle. Route handlers that read or rewrite
+  // those documents must share server.ts's copy of Yjs: a second copy fails its `instanceof` checks.
+  serverExternalPackages: ['yjs'],
   turbopack: {
     root: repoRoot,
     resolveAlias: {

@@ -16,6 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 200);
 const STARTS = Number(process.env.BENCH_STARTS ?? 4);
 const INTERRUPTS = Number(process.env.BENCH_INTERRUPTS ?? 5);
+const HIBERNATIONS = Number(process.env.BENCH_HIBERNATIONS ?? 3);
 const STREAM_BYTES = 20 * 1024 * 1024;
 
 interface Server {
@@ -217,6 +218,39 @@ async function measureInterrupts(server: Server, id: string, channel: KernelChan
   return { p50: percentile(samples, 50), max: Math.max(...samples), n: samples.length };
 }
 
+/** Lets a kernel hibernate (idle time 1 s), then times the checkpoint and the first cell that wakes it. */
+async function measureHibernation(server: Server) {
+  const { id, channel } = await ready(server);
+  await channel.execute('import numpy as np\nx = int(np.arange(1_000_000).sum())');
+  const checkpoints: number[] = [];
+  const wakes: number[] = [];
+  for (let i = 0; i < HIBERNATIONS; i++) {
+    progress(`${server.label}: hibernation ${i + 1}/${HIBERNATIONS}`);
+    let since: number | undefined;
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const state = (await server.client.getKernel(id)).hibernation;
+      if (state === 'hibernating') since ??= performance.now();
+      if (state === 'hibernated') break;
+      if (Date.now() > deadline) throw new Error(`kernel never hibernated (state ${state})`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    if (since !== undefined) checkpoints.push(performance.now() - since);
+    const t0 = performance.now();
+    const { iopub } = await channel.execute('x + 1', { timeoutMs: 120_000 });
+    wakes.push(performance.now() - t0);
+    const result = iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data;
+    if (JSON.stringify(result) !== JSON.stringify({ 'text/plain': '499999500001' }))
+      throw new Error(`variables did not survive hibernation: ${JSON.stringify(result)}`);
+  }
+  await channel.close();
+  await server.client.shutdownKernel(id);
+  return {
+    checkpoint: { p50: percentile(checkpoints, 50), n: checkpoints.length },
+    wake: { p50: percentile(wakes, 50), max: Math.max(...wakes), n: wakes.length },
+  };
+}
+
 const progress = (text: string) => console.error(`[bench] ${new Date().toISOString().slice(11, 19)} ${text}`);
 
 async function measureSession(server: Server) {
@@ -277,6 +311,13 @@ async function main() {
   });
   const kilnCold = await measureStarts(cold, STARTS, 500);
   await stop(cold);
+  const sleepy = await startKiln('kiln (hibernate after 1 s idle)', {
+    KILN_WARM_POOL_SIZE: '0',
+    KILN_HIBERNATE_IDLE_SECONDS: '1',
+    KILN_CULL_INTERVAL_SECONDS: '1',
+  });
+  const kilnHibernation = await measureHibernation(sleepy);
+  await stop(sleepy);
 
   const median = (samples: Array<{ ms: number }>) =>
     percentile(
@@ -298,7 +339,7 @@ async function main() {
       ...jupyterSession,
       streamRateLimitLifted: jupyterUnlimitedStream,
     },
-    kiln: { ready: kilnReady, readySamples: all, ...kilnSession },
+    kiln: { ready: kilnReady, readySamples: all, ...kilnSession, hibernation: kilnHibernation },
   });
 
   const j = results.jupyter as typeof jupyterSession & { ready: { p50: number } };
@@ -342,6 +383,18 @@ async function main() {
       `${fmt(j.interrupt.p50)} / ${fmt(j.interrupt.max)}`,
       `${fmt(k.interrupt.p50)} / ${fmt(k.interrupt.max)}`,
       ratio(k.interrupt.p50, j.interrupt.p50),
+    ],
+    [
+      `Idle kernel hibernates: checkpoint to disk, p50 (n=${kilnHibernation.checkpoint.n})`,
+      'n/a (idle kernels are culled; variables lost)',
+      fmt(kilnHibernation.checkpoint.p50),
+      '',
+    ],
+    [
+      `First cell after hibernation (restore + \`x + 1\`), p50 / max (n=${kilnHibernation.wake.n})`,
+      'n/a',
+      `${fmt(kilnHibernation.wake.p50)} / ${fmt(kilnHibernation.wake.max)}`,
+      '',
     ],
   ];
   const markdown = [

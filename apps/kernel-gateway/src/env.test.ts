@@ -9,6 +9,7 @@ describe('loadEnv', () => {
       HOST: '127.0.0.1',
       KILN_MAX_KERNELS: 16,
       KILN_CULL_CONNECTED: false,
+      KILN_HIBERNATE_IDLE_SECONDS: 600,
     });
   });
 
@@ -20,6 +21,9 @@ describe('loadEnv', () => {
     );
     expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), KILN_CULL_CONNECTED: 'maybe' })).toThrow(
       /KILN_CULL_CONNECTED/,
+    );
+    expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), KILN_HIBERNATE_IDLE_SECONDS: '-1' })).toThrow(
+      /KILN_HIBERNATE_IDLE_SECONDS/,
     );
   });
 });

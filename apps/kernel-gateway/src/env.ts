@@ -24,6 +24,7 @@ const schema = z.object({
   KILN_CULL_IDLE_SECONDS: int(3600, 0),
   KILN_CULL_INTERVAL_SECONDS: int(60, 1),
   KILN_CULL_CONNECTED: bool(false),
+  KILN_HIBERNATE_IDLE_SECONDS: int(600, 0),
   KILN_KERNEL_CPU: z.coerce.number().positive().default(1),
   KILN_KERNEL_MEMORY_MIB: int(2048, 128),
   KILN_OUTPUT_BUFFER_MIB: int(10, 1),

@@ -26,6 +26,9 @@ async function main(): Promise<void> {
     cullIdleMs: env.KILN_CULL_IDLE_SECONDS * 1000,
     cullIntervalMs: env.KILN_CULL_INTERVAL_SECONDS * 1000,
     cullConnected: env.KILN_CULL_CONNECTED,
+    hibernateIdleMs: env.KILN_HIBERNATE_IDLE_SECONDS * 1000,
+    onHibernateFailed: (kernel, error) =>
+      console.error(`[kernel-gateway] could not hibernate kernel ${kernel.id}; it stays awake:`, error),
   });
   const { url } = await gateway.listen(env.PORT, env.HOST);
   const capabilities = driver.capabilities();

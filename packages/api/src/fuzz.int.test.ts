@@ -34,6 +34,9 @@ const FIELDS = [
   'memoryMiB',
   'gpu',
   'content',
+  'code',
+  'cursorPos',
+  'detailLevel',
 ];
 
 const NASTY: unknown[] = [
@@ -95,6 +98,9 @@ function generator(seed: number, team: Team) {
       () => team.versionId,
       () => team.otherVersionId,
       () => 'all',
+      () => 'import os\nos.pa',
+      () => 15,
+      () => 1,
       () => 'below',
       () => 0.125,
       () => 4096,

@@ -65,6 +65,35 @@ describe('running cells', () => {
     ]);
   });
 
+  it('completion and inspection reach the notebook kernel; oversized code and bad levels do not', async () => {
+    const api = team.browsers.editor.api;
+    const before = callsFor(team.notebookId).length;
+    const completion = await api.notebook.complete({ ...ids(), code: 'café\nos.pa', cursorPos: 99 });
+    expect(completion).toEqual({ matches: ['path'], cursorStart: 8, cursorEnd: 10, metadata: {} });
+    const help = await api.notebook.inspect({ ...ids(), code: 'len', cursorPos: 3, detailLevel: 1 });
+    expect(help).toEqual({
+      found: true,
+      data: { 'text/plain': 'Return the number of items in a container.' },
+    });
+    expect(
+      callsFor(team.notebookId)
+        .slice(before)
+        .map((call) => [call.method, call.args]),
+    ).toEqual([
+      // A cursor past the end is clamped to the end of the code.
+      ['complete', { code: 'café\nos.pa', cursorPos: 10 }],
+      ['inspect', { code: 'len', cursorPos: 3, detailLevel: 1 }],
+    ]);
+    expect(await outcome(api.notebook.complete({ ...ids(), code: 'é'.repeat(600_000), cursorPos: 1 }))).toBe(
+      'BAD_REQUEST',
+    );
+    expect(
+      await outcome(api.notebook.inspect({ ...ids(), code: 'len', cursorPos: 3, detailLevel: 2 as 1 })),
+    ).toBe('BAD_REQUEST');
+    expect(await outcome(api.notebook.complete({ ...ids(), code: 'x', cursorPos: -1 }))).toBe('BAD_REQUEST');
+    expect(callsFor(team.notebookId).length).toBe(before + 2);
+  });
+
   it('refuses unclear or oversized requests before they reach the kernel', async () => {
     const api = team.browsers.editor.api;
     const before = services.execution.calls.length;

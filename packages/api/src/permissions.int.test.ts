@@ -229,6 +229,29 @@ const TABLE: Record<string, Row> = {
     call: (api, team) =>
       api.notebook.answerInput({ workspaceId: team.workspace.id, notebookId: team.notebookId, value: '42' }),
   },
+  'notebook.complete': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.notebook.complete({
+        workspaceId: team.workspace.id,
+        notebookId: team.notebookId,
+        code: 'import os\nos.pa',
+        cursorPos: 15,
+      }),
+  },
+  'notebook.inspect': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.notebook.inspect({
+        workspaceId: team.workspace.id,
+        notebookId: team.notebookId,
+        code: 'len',
+        cursorPos: 3,
+        detailLevel: 1,
+      }),
+  },
   'notebook.importIpynb': {
     scope: 'workspace',
     allowed: EDITORS,
@@ -383,6 +406,10 @@ describe('members of other workspaces learn nothing', () => {
       notebookGet: () => api.notebook.get({ workspaceId, notebookId: team.otherNotebookId }),
       notebookRun: () => api.notebook.run({ workspaceId, notebookId: team.otherNotebookId, mode: 'all' }),
       notebookInterrupt: () => api.notebook.interrupt({ workspaceId, notebookId: team.otherNotebookId }),
+      notebookComplete: () =>
+        api.notebook.complete({ workspaceId, notebookId: team.otherNotebookId, code: 'os.', cursorPos: 3 }),
+      notebookInspect: () =>
+        api.notebook.inspect({ workspaceId, notebookId: team.otherNotebookId, code: 'len', cursorPos: 3 }),
       notebookResources: () =>
         api.notebook.setResources({
           workspaceId,

@@ -14,7 +14,7 @@ export interface NotebookDocuments {
  */
 export type NotebookExecution = Pick<
   ExecutionService,
-  'run' | 'interrupt' | 'restart' | 'shutdown' | 'answerInput'
+  'run' | 'interrupt' | 'restart' | 'shutdown' | 'answerInput' | 'complete' | 'inspect'
 >;
 
 /** The optional services of `ContextOptions`. */

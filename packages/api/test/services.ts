@@ -28,6 +28,16 @@ export class RecordingExecution implements NotebookExecution {
     this.calls.push({ method: 'shutdown', notebookId, args: null });
   }
 
+  async complete(notebookId: string, code: string, cursorPos: number) {
+    this.calls.push({ method: 'complete', notebookId, args: { code, cursorPos } });
+    return { matches: ['path'], cursorStart: Math.max(0, cursorPos - 2), cursorEnd: cursorPos, metadata: {} };
+  }
+
+  async inspect(notebookId: string, code: string, cursorPos: number, detailLevel: 0 | 1) {
+    this.calls.push({ method: 'inspect', notebookId, args: { code, cursorPos, detailLevel } });
+    return { found: true, data: { 'text/plain': 'Return the number of items in a container.' } };
+  }
+
   async answerInput(notebookId: string, value: string) {
     this.calls.push({ method: 'answerInput', notebookId, args: value });
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@kiln/core';
 import { selectCells } from './cell-selection.ts';
+import { completeCode, inspectCode } from './kernel-assist.ts';
 import { NotebookSession } from './notebook-session.ts';
 import { createMemoryOverflowStore, overflowNote } from './overflow-store.ts';
 import {
@@ -102,6 +103,14 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
       sessions.delete(notebookId);
       opened.delete(notebookId);
       await session.close();
+    },
+
+    async complete(notebookId, code, cursorPos) {
+      return completeCode(await existing(notebookId), code, cursorPos, limits.assistTimeoutMs);
+    },
+
+    async inspect(notebookId, code, cursorPos, detailLevel) {
+      return inspectCode(await existing(notebookId), code, cursorPos, detailLevel, limits.assistTimeoutMs);
     },
 
     async answerInput(notebookId, value) {

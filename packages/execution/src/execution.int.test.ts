@@ -56,6 +56,18 @@ async function runAll() {
 }
 
 describe('server-side execution against a real kernel', () => {
+  it('answers completion and inspection empty, starting no kernel, before the notebook ever ran', async () => {
+    await notebook('import os');
+    expect(await service.complete(NOTEBOOK, 'import os\nos.pa', 12)).toEqual({
+      matches: [],
+      cursorStart: 12,
+      cursorEnd: 12,
+      metadata: {},
+    });
+    expect(await service.inspect(NOTEBOOK, 'len', 3, 0)).toEqual({ found: false, data: {} });
+    expect(await kernels.client(workspaceId).listKernels()).toEqual([]);
+  });
+
   it('merges a loop of prints into one stream output, with no browser connected', async () => {
     const doc = await notebook(
       'import time\nfor i in range(20):\n    print(i, flush=True)\n    time.sleep(0.01)',
@@ -125,6 +137,34 @@ describe('server-side execution against a real kernel', () => {
     expect(cell.text).not.toContain('\r');
     expect(cell.text.trim().split('\n')).toHaveLength(1);
     expect(cell.text).toMatch(/100%.*40\/40/);
+  });
+
+  it('completes and inspects on the running kernel, in UTF-16 offsets, without touching the kernel status', async () => {
+    const doc = await notebook('café = 1\nimport os');
+    await runAll();
+    const updated = readExecutionState(doc)?.updatedAt;
+    const os = await service.complete(NOTEBOOK, 'import os\nos.pa', 15);
+    expect(os.matches).toContain('path');
+    expect(os).toMatchObject({ cursorStart: 13, cursorEnd: 15 });
+    // 😀 is two UTF-16 units but one code point: the kernel's range must come back in UTF-16.
+    const code = 'x = "😀"; caf';
+    const cafe = await service.complete(NOTEBOOK, code, code.length);
+    expect(cafe.matches).toContain('café');
+    expect(code.slice(cafe.cursorStart, cafe.cursorEnd)).toBe('caf');
+    const help = await service.inspect(NOTEBOOK, 'len(', 3, 0);
+    expect(help.found).toBe(true);
+    expect(String(help.data['text/plain'])).toContain('Return the number of items in a container');
+    expect(readExecutionState(doc)).toMatchObject({ kernel: { status: 'idle' }, updatedAt: updated });
+  });
+
+  it('answers completion empty at once while a cell runs (the kernel would only answer after it)', async () => {
+    const doc = await notebook('import time\ntime.sleep(3)');
+    await run();
+    await waitFor(() => readExecutionState(doc)?.running !== null, 'cell running');
+    const started = Date.now();
+    expect((await service.complete(NOTEBOOK, 'import os\nos.pa', 15)).matches).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(500);
+    await service.whenIdle(NOTEBOOK);
   });
 
   it('shows input() as a pending prompt and sends the answer', async () => {

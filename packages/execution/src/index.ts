@@ -1,4 +1,5 @@
 export { selectCells } from './cell-selection.ts';
+export { toCodePoints, toUtf16 } from './code-points.ts';
 export { createExecutionService } from './execution-service.ts';
 export {
   EXECUTION_STATE_KEY,
@@ -14,6 +15,7 @@ export {
   overflowNote,
 } from './overflow-store.ts';
 export {
+  type CompletionResult,
   DEFAULT_LIMITS,
   type ExecutionErrorPayload,
   type ExecutionGateway,
@@ -21,6 +23,7 @@ export {
   type ExecutionService,
   type ExecutionServiceOptions,
   type ExecutionStateView,
+  type InspectionResult,
   type KernelConnection,
   type KernelResources,
   type KernelStatus,

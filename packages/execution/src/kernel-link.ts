@@ -30,6 +30,10 @@ export class KernelLink {
   private readonly sessionId = randomUUID();
   private lastDeathReason: string | null = null;
   private connectionLost = false;
+  /** Replies awaited by `quietRequest`, by request msg_id. */
+  private readonly replies = new Map<string, (reply: JupyterMessage | null) => void>();
+  /** Ids of quiet requests; their busy/idle statuses must not flicker the kernel status collaborators see. */
+  private readonly quiet = new Set<string>();
 
   constructor(
     private readonly gateway: ExecutionGateway,
@@ -82,6 +86,34 @@ export class KernelLink {
   /** Sends a message on the open channel (dropped if there is none: the kernel is gone). */
   send(message: JupyterMessage): void {
     this.channel?.send(message);
+  }
+
+  /**
+   * Sends a shell request that changes nothing collaborators see (completion, inspection) and resolves
+   * with its reply, or null when the kernel is not idle or does not answer within `timeoutMs`.
+   */
+  quietRequest(
+    msgType: string,
+    content: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<JupyterMessage | null> {
+    const channel = this.channel;
+    if (!channel || this.status !== 'idle') return Promise.resolve(null);
+    const request = channel.message('shell', msgType, content);
+    const id = request.header.msg_id;
+    this.quiet.add(id);
+    // The idle status can come after the reply, so the last few hundred ids are remembered.
+    if (this.quiet.size > 256) this.quiet.delete(this.quiet.values().next().value as string);
+    return new Promise((resolve) => {
+      const settle = (reply: JupyterMessage | null) => {
+        clearTimeout(timer);
+        this.replies.delete(id);
+        resolve(reply);
+      };
+      const timer = setTimeout(() => settle(null), timeoutMs);
+      this.replies.set(id, settle);
+      channel.send(request);
+    });
   }
 
   message(
@@ -161,10 +193,17 @@ export class KernelLink {
     this.channel = null;
     this.offMessage?.();
     this.offMessage = null;
+    for (const settle of [...this.replies.values()]) settle(null);
     if (channel) void channel.close().catch(() => undefined);
   }
 
   private fromKernel(message: JupyterMessage): void {
+    const parent = message.parent_header.msg_id as string | undefined;
+    // A death is reported under whatever request was current, a completion included: it must get through.
+    if (parent && this.quiet.has(parent) && !isDeath(message)) {
+      if (message.channel === 'shell') this.replies.get(parent)?.(message);
+      return;
+    }
     if (message.channel === 'iopub') {
       const type = message.header.msg_type;
       if (type === 'error' && message.content.ename === 'KernelDied') {
@@ -197,6 +236,15 @@ export class KernelLink {
     this.reason = reason;
     this.hooks.onStatus();
   }
+}
+
+function isDeath(message: JupyterMessage): boolean {
+  if (message.channel !== 'iopub') return false;
+  const type = message.header.msg_type;
+  return (
+    (type === 'status' && message.content.execution_state === 'dead') ||
+    (type === 'error' && message.content.ename === 'KernelDied')
+  );
 }
 
 export function errorText(error: unknown): string {

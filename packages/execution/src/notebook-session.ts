@@ -119,6 +119,19 @@ export class NotebookSession {
     this.link.send(reply);
   }
 
+  /**
+   * A side-effect-free shell request (completion, inspection), answered only while no cell runs or
+   * waits: the kernel's shell is serial, so it would otherwise wait behind them. Null when not answered.
+   */
+  quietRequest(
+    msgType: string,
+    content: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<JupyterMessage | null> {
+    if (this.closed || this.running || this.queue.length > 0) return Promise.resolve(null);
+    return this.link.quietRequest(msgType, content, timeoutMs);
+  }
+
   view(): ExecutionStateView {
     const run = this.running?.run;
     return {

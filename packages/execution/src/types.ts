@@ -73,6 +73,8 @@ export interface ExecutionLimits {
   maxQueuedCells: number;
   /** Most iopub-routing entries remembered per notebook (late output from threads still lands in its cell). */
   maxRoutes: number;
+  /** Milliseconds to wait for the kernel's answer to a completion or inspection before answering empty. */
+  assistTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: ExecutionLimits = {
@@ -81,6 +83,7 @@ export const DEFAULT_LIMITS: ExecutionLimits = {
   overflowEntryBytes: 16 * 1024 * 1024,
   maxQueuedCells: 2000,
   maxRoutes: 200,
+  assistTimeoutMs: 3000,
 };
 
 /** What went wrong outside any caller's request (a store write, a gateway call during cleanup). */
@@ -105,6 +108,22 @@ export interface ExecutionServiceOptions {
   truncationNote?(info: TruncationInfo): string;
   /** Where cut-off output goes; default an in-memory store bounded by `limits.overflowBytes`. */
   overflowStore?: OverflowStore;
+}
+
+/** The kernel's completions; offsets are UTF-16 offsets into the code sent (JavaScript string indices). */
+export interface CompletionResult {
+  matches: string[];
+  /** The range of the code that each match replaces. */
+  cursorStart: number;
+  cursorEnd: number;
+  /** The kernel's metadata; IPython's `_jupyter_types_experimental` entries get UTF-16 `start`/`end` too. */
+  metadata: Record<string, unknown>;
+}
+
+/** What the kernel knows about a name: a MIME bundle (`text/plain` from IPython carries ANSI colours). */
+export interface InspectionResult {
+  found: boolean;
+  data: Record<string, unknown>;
 }
 
 /** The kernel as collaborators see it in `state.execution.kernel.status`. */
@@ -151,6 +170,13 @@ export interface ExecutionService {
   restart(notebookId: string): Promise<void>;
   /** Shuts the notebook's kernel down; the next run starts a new one. */
   shutdown(notebookId: string): Promise<void>;
+  /**
+   * Completions at `cursorPos` (a UTF-16 offset in `code`) from the notebook's kernel. Empty when it has
+   * no running kernel (none is started for this), a cell runs or waits, or the kernel is slow to answer.
+   */
+  complete(notebookId: string, code: string, cursorPos: number): Promise<CompletionResult>;
+  /** The kernel's help for the name at `cursorPos` (UTF-16 offset); not found in the cases `complete` is empty. */
+  inspect(notebookId: string, code: string, cursorPos: number, detailLevel: 0 | 1): Promise<InspectionResult>;
   /** Answers the pending `input()` of the notebook's running cell. */
   answerInput(notebookId: string, value: string): Promise<void>;
   /** The notebook's current execution state (what the document shows), or null if it never ran. */

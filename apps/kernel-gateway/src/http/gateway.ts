@@ -30,6 +30,9 @@ export interface GatewayOptions {
   cullIdleMs?: number;
   cullIntervalMs?: number;
   cullConnected?: boolean;
+  /** Checkpoint kernels idle this long and wake them on their next message (0, the default: never). */
+  hibernateIdleMs?: number;
+  onHibernateFailed?: KernelRegistryOptions['onHibernateFailed'];
   pingIntervalMs?: number;
 }
 
@@ -42,6 +45,7 @@ const DEFAULTS = {
   cullIdleMs: 0,
   cullIntervalMs: 60_000,
   cullConnected: false,
+  hibernateIdleMs: 0,
   pingIntervalMs: 30_000,
 };
 
@@ -68,6 +72,8 @@ export function createGateway(input: GatewayOptions): Gateway {
     cullIdleMs: options.cullIdleMs,
     cullIntervalMs: options.cullIntervalMs,
     cullConnected: options.cullConnected,
+    hibernateIdleMs: options.hibernateIdleMs,
+    onHibernateFailed: options.onHibernateFailed,
   };
   const kernels = new KernelRegistry(registryOptions);
   const sessions = new SessionStore(kernels);

@@ -12,9 +12,14 @@ export interface KernelRegistryOptions {
   kernelInfoTimeoutMs: number;
   /** Shut down kernels idle this long (0: never). */
   cullIdleMs: number;
+  /** How often idle kernels are looked for (culling and hibernation). */
   cullIntervalMs: number;
   /** Cull idle kernels even while a client is connected (Jupyter's `cull_connected`). */
   cullConnected: boolean;
+  /** Checkpoint kernels idle this long to disk, connected or not, until their next message (0: never). */
+  hibernateIdleMs: number;
+  /** Told when a kernel could not be checkpointed (it stays awake and is tried again after another idle period). */
+  onHibernateFailed?: (kernel: Kernel, error: unknown) => void;
 }
 
 export interface StartKernelRequest {
@@ -30,12 +35,12 @@ export class KernelRegistry {
   private readonly kernels = new Map<string, Kernel>();
   private starting = 0;
   private readonly removedListeners = new Set<RemovedListener>();
-  private readonly cullTimer: NodeJS.Timeout | undefined;
+  private readonly sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: KernelRegistryOptions) {
-    if (options.cullIdleMs > 0) {
-      this.cullTimer = setInterval(() => void this.cull(), options.cullIntervalMs);
-      this.cullTimer.unref();
+    if (options.cullIdleMs > 0 || options.hibernateIdleMs > 0) {
+      this.sweepTimer = setInterval(() => void this.sweep(), options.cullIntervalMs);
+      this.sweepTimer.unref();
     }
   }
 
@@ -124,6 +129,23 @@ export class KernelRegistry {
     await kernel.shutdown();
   }
 
+  /** One pass of the idle timer: hibernate what has been idle a while, cull what has been idle for long. */
+  async sweep(now = Date.now()): Promise<void> {
+    if (this.options.hibernateIdleMs > 0) this.hibernateIdle(now);
+    if (this.options.cullIdleMs > 0) await this.cull(now);
+  }
+
+  /** Starts checkpointing kernels idle past `hibernateIdleMs`; returns their ids (checkpoints finish later). */
+  hibernateIdle(now = Date.now()): string[] {
+    const sleeping: string[] = [];
+    for (const kernel of this.kernels.values()) {
+      if (!kernel.canHibernate(this.options.hibernateIdleMs, now)) continue;
+      sleeping.push(kernel.id);
+      kernel.hibernate().catch((error: unknown) => this.options.onHibernateFailed?.(kernel, error));
+    }
+    return sleeping;
+  }
+
   /** Shuts down kernels idle past the configured time; Jupyter's rules (busy kernels are never culled). */
   async cull(now = Date.now()): Promise<string[]> {
     const culled: string[] = [];
@@ -139,7 +161,7 @@ export class KernelRegistry {
   }
 
   async close(): Promise<void> {
-    if (this.cullTimer) clearInterval(this.cullTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     await Promise.all(
       [...this.kernels.values()].map((kernel) =>
         this.shutdown(kernel.workspaceId, kernel.id).catch(() => undefined),

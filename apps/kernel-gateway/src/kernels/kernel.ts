@@ -1,4 +1,12 @@
-import type { ExitReason, JupyterMessage, KernelSandbox, ResourceRequest } from '../sandbox/types.ts';
+import type {
+  ExitReason,
+  JupyterMessage,
+  KernelSandbox,
+  ResourceRequest,
+  TerminalPty,
+} from '../sandbox/types.ts';
+import { type HibernationState, KernelHibernation } from './kernel-hibernation.ts';
+import { openKernelTerminal } from './kernel-terminal.ts';
 import { createMessage, errorReply, errorText, KNOWN_REQUESTS, OUTPUT_TYPES } from './messages.ts';
 import { OutputBuffer } from './output-buffer.ts';
 
@@ -11,16 +19,20 @@ export interface KernelPeer {
   close(code: number, reason: string): void;
 }
 
-/** Kernel model as Jupyter Server returns it, plus Kiln's `resources`. */
+/**
+ * Kernel model as Jupyter Server returns it, plus Kiln's `resources` and `hibernation`. A sleeping
+ * kernel reports `execution_state: 'hibernated'` (clients validate only `id` and `name` of a model).
+ */
 export interface KernelModel {
   id: string;
   name: string;
   last_activity: string;
-  execution_state: ExecutionState;
+  execution_state: ExecutionState | 'hibernated';
   connections: number;
   reason?: string;
   resources: ResourceRequest;
   started_from: KernelSandbox['startedFrom'];
+  hibernation: HibernationState;
 }
 
 export interface KernelOptions {
@@ -59,6 +71,8 @@ export class Kernel {
   private currentRequest: Record<string, unknown> = {};
   private unsubscribe: Array<() => void> = [];
   private lifecycle: 'running' | 'restarting' | 'stopping' | 'stopped' = 'running';
+  private readonly hibernation: KernelHibernation;
+  private openTerminals = 0;
 
   constructor(private readonly options: KernelOptions) {
     this.id = options.id;
@@ -67,6 +81,11 @@ export class Kernel {
     this.resources = options.resources;
     this.sandbox = options.sandbox;
     this.buffer = new OutputBuffer(options.outputBufferBytes);
+    this.hibernation = new KernelHibernation(
+      () => this.sandbox,
+      (error) =>
+        this.die({ kind: 'crashed', message: `Could not wake from hibernation: ${errorText(error)}` }),
+    );
     this.wire(this.sandbox);
   }
 
@@ -78,17 +97,51 @@ export class Kernel {
     return this.executionState === 'dead';
   }
 
+  /** The sandbox hosting this kernel now (a restart of a dead kernel replaces it). */
+  get currentSandbox(): KernelSandbox {
+    return this.sandbox;
+  }
+
   model(): KernelModel {
+    const asleep = this.hibernation.asleep && !this.isDead;
     return {
       id: this.id,
       name: this.name,
       last_activity: this.lastActivity.toISOString(),
-      execution_state: this.executionState,
+      execution_state: asleep ? 'hibernated' : this.executionState,
       connections: this.peers.size,
       ...(this.reason ? { reason: this.reason } : {}),
       resources: this.resources,
       started_from: this.sandbox.startedFrom,
+      hibernation: this.hibernation.state,
     };
+  }
+
+  /**
+   * Whether the kernel may be checkpointed now: idle past `idleMs` (counted from its last activity
+   * or its last wake-up), no cell running, no reply or output still owed, no terminal open in it.
+   */
+  canHibernate(idleMs: number, now = Date.now()): boolean {
+    const since = Math.max(this.lastActivity.getTime(), this.hibernation.awakeSince.getTime());
+    return (
+      this.lifecycle === 'running' &&
+      this.executionState === 'idle' &&
+      !this.hibernation.asleep &&
+      this.pending.size === 0 &&
+      this.internal.size === 0 &&
+      this.openTerminals === 0 &&
+      now - since >= idleMs
+    );
+  }
+
+  /** Checkpoints the sandbox to disk, freeing its memory; any later message wakes it. */
+  hibernate(): Promise<void> {
+    return this.hibernation.hibernate();
+  }
+
+  /** Restores a hibernated kernel with its variables; resolves at once for an awake one. */
+  wake(): Promise<void> {
+    return this.hibernation.wake();
   }
 
   /** Attaches a client; a client reusing a live session id replaces the old socket, and gets the replay. */
@@ -96,6 +149,8 @@ export class Kernel {
     const previous = this.peers.get(peer.sessionId);
     if (previous) previous.close(1000, 'Replaced by a new connection with the same session id');
     this.peers.set(peer.sessionId, peer);
+    // A client opening the notebook is about to use the kernel: start restoring it now.
+    void this.hibernation.wake().catch(() => undefined);
     const replay = this.bufferSession === peer.sessionId ? this.buffer.drain() : [];
     this.buffer.clear();
     this.bufferSession = null;
@@ -145,7 +200,7 @@ export class Kernel {
       this.pending.set(message.header.msg_id, peer.sessionId);
     }
     if (type === 'execute_request') this.currentRequest = message.header;
-    this.sandbox.send(message);
+    this.hibernation.send(message);
   }
 
   /** Sends a request from the gateway itself and resolves with its reply. */
@@ -167,7 +222,7 @@ export class Kernel {
         clearTimeout(timer);
         resolve(reply);
       });
-      this.sandbox.send(message);
+      this.hibernation.send(message);
     });
   }
 
@@ -195,11 +250,13 @@ export class Kernel {
 
   async interrupt(): Promise<void> {
     if (this.isDead) throw new Error(this.reason ?? 'The kernel is dead');
+    await this.hibernation.wake();
     await this.sandbox.interrupt();
   }
 
   /** Fresh interpreter; a dead kernel gets a new sandbox. Resolves when the kernel answers kernel_info. */
   async restart(): Promise<void> {
+    if (!this.isDead) await this.hibernation.wake();
     this.lifecycle = 'restarting';
     this.executionState = 'restarting';
     this.lastActivity = new Date();
@@ -229,6 +286,8 @@ export class Kernel {
     this.lifecycle = 'stopping';
     this.executionState = 'terminating';
     for (const off of this.unsubscribe) off();
+    // Deleting a sandbox mid-checkpoint or mid-restore would leave runsc state behind.
+    await this.hibernation.settled();
     try {
       await this.sandbox.shutdown();
     } finally {
@@ -240,9 +299,18 @@ export class Kernel {
     }
   }
 
-  /** Opens a shell inside this kernel's sandbox. */
-  openTerminal(cols: number, rows: number) {
-    return this.sandbox.openTerminal({ cols, rows });
+  /** Opens a shell inside this kernel's sandbox (once it is awake); the kernel stays awake while it is open. */
+  openTerminal(cols: number, rows: number): TerminalPty {
+    const pty = openKernelTerminal({
+      open: () => this.sandbox.openTerminal({ cols, rows }),
+      ready: this.hibernation.asleep ? this.hibernation.wake() : undefined,
+      onClosed: () => {
+        this.openTerminals -= 1;
+        this.hibernation.awakeSince = new Date();
+      },
+    });
+    this.openTerminals += 1;
+    return pty;
   }
 
   private wire(sandbox: KernelSandbox): void {

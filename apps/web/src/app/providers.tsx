@@ -30,7 +30,11 @@ function makeClients() {
       },
     },
   });
-  async function headers({ opList }: { opList: readonly { type: string }[] }): Promise<Record<string, string>> {
+  async function headers({
+    opList,
+  }: {
+    opList: readonly { type: string }[];
+  }): Promise<Record<string, string>> {
     if (!opList.some((op) => op.type === 'mutation')) return {};
     // Signed in: the session's token (from auth.me); signed out: the cookie the proxy set.
     const me: { csrfToken: string | null } | null = await queryClient.fetchQuery({

@@ -1,9 +1,9 @@
 import { createNotebook, deleteNotebook } from '@kiln/accounts';
 import { ipynbToYDoc, parseIpynb, serializeIpynb, yDocToIpynb } from '@kiln/notebook/ipynb';
-import * as Y from 'yjs';
 import { z } from 'zod';
 import { text } from '../inputs.ts';
 import { requireDocuments, withDocument } from '../services.ts';
+import { replaceNotebookContent } from '../notebook-content.ts';
 import { notebookProcedure, workspaceProcedure } from '../trpc.ts';
 
 /** Largest .ipynb accepted, in characters of JSON text. */
@@ -34,7 +34,7 @@ export const notebookFileProcedures = {
     )
     .mutation(async ({ ctx, input }) => {
       const documents = requireDocuments(ctx.options);
-      const update = Y.encodeStateAsUpdate(ipynbToYDoc(parseIpynb(input.content)));
+      const source = ipynbToYDoc(parseIpynb(input.content));
       const notebook = await createNotebook(ctx.db, {
         workspaceId: input.workspaceId,
         name: input.name,
@@ -42,7 +42,9 @@ export const notebookFileProcedures = {
       });
       try {
         await withDocument(documents, notebook.id, (connection) =>
-          connection.transact((doc) => Y.applyUpdate(doc, update)),
+          // The room may already hold content (the web app seeds new notebooks with an empty cell),
+          // so the import replaces it rather than merging into it.
+          connection.transact((doc) => replaceNotebookContent(doc, source)),
         );
       } catch (error) {
         await deleteNotebook(ctx.db, input.workspaceId, notebook.id).catch(() => undefined);

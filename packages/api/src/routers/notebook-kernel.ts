@@ -24,6 +24,20 @@ const runInput = z.object({
   cellId: cellId.optional(),
 });
 
+const MAX_CODE_BYTES = 1024 * 1024;
+
+const assistInput = z.object({
+  code: z
+    .string('Code must be text')
+    .max(MAX_CODE_BYTES, 'Code must be at most 1 MiB')
+    .refine((value) => Buffer.byteLength(value, 'utf8') <= MAX_CODE_BYTES, 'Code must be at most 1 MiB'),
+  cursorPos: z
+    .number('Cursor position must be a number')
+    .int('Cursor position must be a whole number')
+    .min(0, 'Cursor position cannot be negative')
+    .max(MAX_CODE_BYTES, 'Cursor position must be inside the code'),
+});
+
 /** Which cells a run input names; `mode` defaults to the listed cells. */
 function runTarget(input: z.infer<typeof runInput>): RunTarget {
   const mode = input.mode ?? 'cells';
@@ -116,6 +130,36 @@ export const notebookKernelProcedures = {
     await requireExecution(ctx.options).shutdown(ctx.notebook.id);
     return { ok: true as const };
   }),
+
+  /**
+   * The kernel's completions at `cursorPos` (a UTF-16 offset, as JavaScript and Monaco count). A
+   * mutation for its CSRF check: completion evaluates code in the kernel (jedi, attribute lookups).
+   */
+  complete: notebookProcedure('notebook.run')
+    .input(assistInput)
+    .mutation(({ ctx, input }) =>
+      requireExecution(ctx.options).complete(
+        ctx.notebook.id,
+        input.code,
+        Math.min(input.cursorPos, input.code.length),
+      ),
+    ),
+
+  /** The kernel's help for the name at `cursorPos` (UTF-16 offset); detail level 1 adds the source. */
+  inspect: notebookProcedure('notebook.run')
+    .input(
+      assistInput.extend({
+        detailLevel: z.union([z.literal(0), z.literal(1)], 'Detail level must be 0 or 1').optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      requireExecution(ctx.options).inspect(
+        ctx.notebook.id,
+        input.code,
+        Math.min(input.cursorPos, input.code.length),
+        input.detailLevel ?? 0,
+      ),
+    ),
 
   /** Answers the running cell's `input()` prompt. */
   answerInput: notebookProcedure('notebook.run')

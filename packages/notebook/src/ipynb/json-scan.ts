@@ -29,8 +29,9 @@ class SyntaxProblem extends Error {
   }
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters in strings
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+// A loop, not one regular expression: a backtracking pattern overflows V8's stack on strings of
+// megabytes (a long output stored as one string) and can go exponential on an unterminated one.
+const ESCAPE = /\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
 
 class Scanner {
@@ -117,10 +118,23 @@ class Scanner {
   }
 
   string(): void {
-    STRING.lastIndex = this.position;
-    if (!STRING.exec(this.text))
-      this.fail('invalid string (unterminated, a raw control character or a bad escape)');
-    this.position = STRING.lastIndex;
+    const text = this.text;
+    let i = this.position + 1;
+    for (;;) {
+      const code = text.charCodeAt(i);
+      if (code === 0x22) break;
+      if (Number.isNaN(code) || code < 0x20) {
+        this.fail('invalid string (unterminated, a raw control character or a bad escape)');
+      }
+      if (code === 0x5c) {
+        ESCAPE.lastIndex = i;
+        if (!ESCAPE.test(text)) this.fail('invalid string (unterminated, a raw control character or a bad escape)');
+        i = ESCAPE.lastIndex;
+      } else {
+        i++;
+      }
+    }
+    this.position = i + 1;
   }
 
   number(): void {

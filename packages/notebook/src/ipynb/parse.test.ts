@@ -23,6 +23,20 @@ describe('parseIpynb', () => {
     expect(error.message).toMatch(/not valid JSON: expected a value, found "," \(line 3, column 12\)/);
   });
 
+  it('reads an output stored as one 12 MB string, and refuses unterminated strings quickly', () => {
+    const long = `${'x'.repeat(12_000_000)}\\n\\u00e9`;
+    const text = nb([
+      { cell_type: 'code', id: 'a1', metadata: {}, source: 'print()', execution_count: 1, outputs: [] },
+    ]).replace('"outputs":[]', `"outputs":[{"output_type":"stream","name":"stdout","text":"${long}"}]`);
+    const parsed = parseIpynb(text);
+    expect(JSON.stringify(parsed).length).toBeGreaterThan(12_000_000);
+
+    const started = Date.now();
+    expect(errorOf(`{"nbformat": 4, "cells": ["${'a'.repeat(100_000)}`).message).toMatch(/invalid string/);
+    expect(errorOf('{"nbformat": 4, "x": "bad \\q escape"}').message).toMatch(/invalid string/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('refuses nbformat 3 and below, and files without a version', () => {
     expect(errorOf(JSON.stringify({ nbformat: 3, nbformat_minor: 0, worksheets: [] })).message).toMatch(
       /nbformat 3 notebook; only nbformat 4 is supported/,

@@ -4,7 +4,9 @@ import { MonacoBinding } from 'y-monaco';
 import type { Awareness } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
 import { commandForKey, type NotebookCommand } from '../../lib/notebook/keyboard.ts';
+import { attachKernelAssist } from './kernel-assist-providers.ts';
 import { monaco } from './monaco.ts';
+import { useKernelAssist } from './use-kernel-assist.ts';
 
 export interface CellEditorProps {
   source: Y.Text;
@@ -27,6 +29,10 @@ export default function CellEditor(props: CellEditorProps) {
   // The latest callbacks, read from Monaco's listeners without recreating the editor.
   const latest = useRef(props);
   latest.current = props;
+  // Completion and hover docs for people who may run code; read when Monaco asks, like the callbacks.
+  const kernelAssist = useKernelAssist();
+  const assist = useRef(kernelAssist);
+  assist.current = kernelAssist;
 
   const { source, awareness, language, readOnly } = props;
   useEffect(() => {
@@ -61,6 +67,8 @@ export default function CellEditor(props: CellEditorProps) {
     });
     editorRef.current = editor;
     const binding = new MonacoBinding(source, model, new Set([editor]), awareness);
+    const detachAssist =
+      language === 'python' && !readOnly ? attachKernelAssist(model, () => assist.current) : () => {};
     const fit = () => {
       element.style.height = `${Math.max(LINE_HEIGHT + 12, editor.getContentHeight())}px`;
       editor.layout();
@@ -82,6 +90,7 @@ export default function CellEditor(props: CellEditorProps) {
       sizeListener.dispose();
       keyListener.dispose();
       focusListener.dispose();
+      detachAssist();
       binding.destroy();
       editor.dispose();
       model.dispose();

@@ -5,7 +5,11 @@ import { saveTextFile } from '../../lib/notebook/ipynb-file.ts';
 import { useTRPCClient } from '../../lib/trpc.ts';
 
 /** "Download .ipynb": exports the live notebook as nbformat and has the browser save it. */
-export function DownloadIpynbButton(props: { workspaceId: string; notebookId: string; onError(message: string): void }) {
+export function DownloadIpynbButton(props: {
+  workspaceId: string;
+  notebookId: string;
+  onError(message: string): void;
+}) {
   const client = useTRPCClient();
   const [pending, setPending] = useState(false);
   return (

@@ -1,11 +1,11 @@
 'use client';
+import { GPU_TYPE_NAMES } from '@kiln/scheduler/gpu-types';
 import { useEffect, useState } from 'react';
 import { type ExecutionView, formatElapsed, type KernelStatus } from '../../lib/notebook/execution-view.ts';
 import { Dialog } from '../dialog.tsx';
 import { type Peer, PresenceAvatars } from './presence.tsx';
 import type { KernelActions } from './use-kernel-actions.ts';
 import type { ConnectionStatus } from './use-notebook-session.ts';
-import { GPU_TYPE_NAMES } from '@kiln/scheduler/gpu-types';
 
 const STATUS_LABEL: Record<KernelStatus, string> = {
   none: 'No kernel',

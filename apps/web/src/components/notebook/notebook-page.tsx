@@ -9,12 +9,14 @@ import { hasRole } from '../../lib/roles.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import type { Me } from '../require-auth.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
+import { DownloadIpynbButton } from './download-ipynb.tsx';
 import { KernelBar } from './kernel-bar.tsx';
 import { NotebookEditor } from './notebook-editor.tsx';
 import { type Peer, RemoteCursorStyles, usePeers } from './presence.tsx';
 import { type KernelActions, useKernelActions } from './use-kernel-actions.ts';
 import { type ConnectionStatus, type NotebookSession, useNotebookSession } from './use-notebook-session.ts';
 import { useExecutionView } from './use-y.ts';
+import { VersionsDialog } from './versions-dialog.tsx';
 
 const TerminalPanel = dynamic(() => import('./terminal-panel.tsx'), { ssr: false });
 
@@ -32,6 +34,8 @@ export function NotebookPage({
   const peers = usePeers(session?.provider.awareness ?? null);
   const actions = useKernelActions(workspace.id, notebook.id);
   const canEdit = hasRole(workspace.role, 'EDITOR');
+  const [versionsOpen, setVersionsOpen] = useState(false);
+  const [notice, setNotice] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
 
   if (status === 'signed-out' || status === 'not-found' || status === 'forbidden') {
     return (
@@ -55,10 +59,40 @@ export function NotebookPage({
     <div className="notebook">
       <div className="nb-header">
         <h1 className="nb-title">{notebook.name}</h1>
+        <DownloadIpynbButton
+          workspaceId={workspace.id}
+          notebookId={notebook.id}
+          onError={(text) => setNotice({ kind: 'error', text })}
+        />
+        <button type="button" className="btn btn-small" onClick={() => setVersionsOpen(true)}>
+          Versions
+        </button>
         <Link className="btn btn-small btn-ghost" href={`/w/${workspace.slug}`}>
           All notebooks
         </Link>
       </div>
+      {notice ? (
+        <div
+          className={`alert ${notice.kind === 'error' ? 'alert-error' : 'alert-success'} nb-notice`}
+          role={notice.kind === 'error' ? 'alert' : 'status'}
+        >
+          {notice.text}
+          <button type="button" className="btn-link" onClick={() => setNotice(null)}>
+            Dismiss
+          </button>
+        </div>
+      ) : null}
+      <VersionsDialog
+        open={versionsOpen}
+        workspaceId={workspace.id}
+        notebookId={notebook.id}
+        canEdit={canEdit}
+        onClose={() => setVersionsOpen(false)}
+        onRestored={(version) => {
+          setVersionsOpen(false);
+          setNotice({ kind: 'success', text: `Restored version “${version.name}”.` });
+        }}
+      />
       {session ? (
         <LiveNotebook
           session={session}

@@ -1,0 +1,114 @@
+import type { JupyterMessage, KernelSandbox } from '../sandbox/types.ts';
+
+/** Where a kernel stands with hibernation: `awake` is the only state in which its sandbox runs. */
+export type HibernationState = 'awake' | 'hibernating' | 'hibernated' | 'resuming';
+
+// A client flooding a sleeping kernel must not grow the gateway without bound.
+const MAX_QUEUED = 10_000;
+
+/**
+ * Checkpoints a kernel's sandbox to disk and wakes it on demand. Messages that arrive while the
+ * kernel sleeps (or is on its way to or from sleep) are held and delivered in order once it is back.
+ */
+export class KernelHibernation {
+  state: HibernationState = 'awake';
+  /** When the kernel last woke (or started); its idle time counts from here at the earliest. */
+  awakeSince = new Date();
+  private queue: JupyterMessage[] = [];
+  private transition: Promise<void> | undefined;
+
+  constructor(
+    private readonly sandbox: () => KernelSandbox,
+    /** Called when the sandbox cannot be restored: the kernel is lost and should be reported dead. */
+    private readonly onResumeFailed: (error: unknown) => void,
+  ) {}
+
+  get asleep(): boolean {
+    return this.state !== 'awake';
+  }
+
+  /** Messages waiting for the kernel to wake. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Checkpoints the sandbox; on failure the kernel stays awake and its idle clock starts over. */
+  hibernate(): Promise<void> {
+    if (this.state !== 'awake') return this.transition ?? Promise.resolve();
+    this.state = 'hibernating';
+    const run = (async () => {
+      try {
+        await this.sandbox().hibernate();
+        this.state = 'hibernated';
+      } catch (error) {
+        this.state = 'awake';
+        this.awakeSince = new Date();
+        this.flush();
+        throw error;
+      }
+    })();
+    this.transition = this.settle(run);
+    return run.then(() => {
+      // Someone knocked while the checkpoint was being written.
+      if (this.queue.length > 0) void this.wake().catch(() => undefined);
+    });
+  }
+
+  /** Restores the sandbox (no-op when awake); resolves once the kernel can take messages again. */
+  wake(): Promise<void> {
+    if (this.state === 'awake') return Promise.resolve();
+    if (this.state === 'hibernating') {
+      return (this.transition ?? Promise.resolve()).then(() => this.wake());
+    }
+    if (this.state === 'resuming') return this.transition ?? Promise.resolve();
+    this.state = 'resuming';
+    const run = (async () => {
+      try {
+        await this.sandbox().resume();
+      } catch (error) {
+        this.state = 'awake';
+        this.queue = [];
+        this.onResumeFailed(error);
+        throw error;
+      }
+      this.state = 'awake';
+      this.awakeSince = new Date();
+      this.flush();
+    })();
+    this.transition = this.settle(run);
+    return run;
+  }
+
+  /** Sends to the sandbox now, or queues the message and wakes the kernel. */
+  send(message: JupyterMessage): void {
+    if (this.state === 'awake') {
+      this.sandbox().send(message);
+      return;
+    }
+    if (this.queue.length >= MAX_QUEUED) this.queue.shift();
+    this.queue.push(message);
+    if (this.state === 'hibernated') void this.wake().catch(() => undefined);
+  }
+
+  /** Waits for a checkpoint or restore in progress, whatever its outcome. */
+  async settled(): Promise<void> {
+    await this.transition;
+  }
+
+  private flush(): void {
+    const queued = this.queue;
+    this.queue = [];
+    for (const message of queued) this.sandbox().send(message);
+  }
+
+  private settle(run: Promise<void>): Promise<void> {
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    void settled.then(() => {
+      if (this.transition === settled) this.transition = undefined;
+    });
+    return settled;
+  }
+}

@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from '@playwright/test';
+import { signUp, uniqueEmail } from '../support/fixtures.ts';
+import { cell } from '../support/notebook.ts';
+
+const notebooks = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/notebooks');
+
+test('a real notebook imported through the page downloads byte for byte as it was', async ({ page }) => {
+  const file = path.join(notebooks, 'jakevdp__sklearn_tutorial__03.1-Classification-SVMs.ipynb');
+  const original = await readFile(file);
+  await signUp(page, { name: 'Ivy Importer', email: uniqueEmail('ivy'), password: 'a long enough password' });
+
+  await page.locator('input[type=file]').setInputFiles(file);
+  await expect(page).toHaveURL(/\/n\//, { timeout: 30_000 });
+  await expect(page.getByRole('heading', { name: 'jakevdp__sklearn_tutorial__03.1-Classification-SVMs' })).toBeVisible();
+  await expect(cell(page, 1)).toBeVisible();
+
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download .ipynb' }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe('jakevdp__sklearn_tutorial__03.1-Classification-SVMs.ipynb');
+  const exported = await readFile(await download.path());
+  expect(exported.equals(original)).toBe(true);
+});
+
+test('a file that is not a notebook is refused with the reason and creates nothing', async ({ page }) => {
+  await signUp(page, { name: 'Ned Broken', email: uniqueEmail('ned'), password: 'a long enough password' });
+  const workspaceUrl = page.url();
+  await page.locator('input[type=file]').setInputFiles({
+    name: 'broken.ipynb',
+    mimeType: 'application/x-ipynb+json',
+    buffer: Buffer.from('{"nbformat": 4, "cells": [,]}'),
+  });
+  await expect(page.getByText(/not valid JSON/)).toBeVisible();
+  await page.goto(workspaceUrl);
+  await expect(page.getByText('No notebooks yet')).toBeVisible();
+});
