@@ -31,7 +31,10 @@ test('two people typing in the same cell at once converge on the same text', asy
   // lost or duplicated.
   await focusEditor(alice.page, 1);
   await focusEditor(bob.page, 1);
-  await Promise.all([alice.page.keyboard.type('xyz', { delay: 20 }), bob.page.keyboard.type('123', { delay: 20 })]);
+  await Promise.all([
+    alice.page.keyboard.type('xyz', { delay: 20 }),
+    bob.page.keyboard.type('123', { delay: 20 }),
+  ]);
   const sorted = (text: string) => [...text].sort().join('');
   await expect
     .poll(async () => {
@@ -42,7 +45,10 @@ test('two people typing in the same cell at once converge on the same text', asy
   // Each sees the other's cursor with their name.
   const people = alice.page.getByRole('list', { name: 'People in this notebook' });
   await expect(people.getByRole('listitem', { name: 'Bob Member' })).toBeVisible();
-  await expect(cell(alice.page, 1).getByRole('code')).toContainText('Bob Member');
+  const bobsCursor = cell(alice.page, 1).locator('[class*="yRemoteSelectionHead-"]').first();
+  await expect(bobsCursor).toBeAttached();
+  const label = await bobsCursor.evaluate((element) => getComputedStyle(element, '::after').content);
+  expect(label).toBe('"Bob Member"');
   await team.close();
 });
 
@@ -70,7 +76,9 @@ test('a collaborator watches output stream in while someone else runs a cell', a
   await team.close();
 });
 
-test('closing the tab mid-run loses nothing: the reopened notebook has the complete output', async ({ browser }) => {
+test('closing the tab mid-run loses nothing: the reopened notebook has the complete output', async ({
+  browser,
+}) => {
   const team = await createTeam(browser);
   const { alice } = team;
   await openNotebook(alice.page, team.notebookUrl);

@@ -2,8 +2,8 @@ import { createNotebook, deleteNotebook } from '@kiln/accounts';
 import { ipynbToYDoc, parseIpynb, serializeIpynb, yDocToIpynb } from '@kiln/notebook/ipynb';
 import { z } from 'zod';
 import { text } from '../inputs.ts';
-import { requireDocuments, withDocument } from '../services.ts';
 import { replaceNotebookContent } from '../notebook-content.ts';
+import { requireDocuments, withDocument } from '../services.ts';
 import { notebookProcedure, workspaceProcedure } from '../trpc.ts';
 
 /** Largest .ipynb accepted, in characters of JSON text. */
