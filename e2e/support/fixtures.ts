@@ -1,4 +1,4 @@
-import { type Page, expect } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 
 /** The base URL global-setup started the web app on. */
 export function appUrl(pathname: string): string {
@@ -11,7 +11,10 @@ export function uniqueEmail(name: string): string {
   return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.test`;
 }
 
-export async function signUp(page: Page, user: { name: string; email: string; password: string }): Promise<void> {
+export async function signUp(
+  page: Page,
+  user: { name: string; email: string; password: string },
+): Promise<void> {
   await page.goto(appUrl('/sign-up'));
   await page.getByLabel('Name').fill(user.name);
   await page.getByLabel('Email').fill(user.email);
@@ -42,10 +45,15 @@ export async function callMutation(
 }
 
 /** Calls a tRPC query from inside the page with the page's cookies. */
-export async function callQuery(page: Page, procedure: string, input: unknown): Promise<{ status: number; body: unknown }> {
+export async function callQuery(
+  page: Page,
+  procedure: string,
+  input: unknown,
+): Promise<{ status: number; body: unknown }> {
   return page.evaluate(
     async ({ procedure, input }) => {
-      const query = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
+      const query =
+        input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
       const response = await fetch(`/api/trpc/${procedure}${query}`);
       return { status: response.status, body: await response.json() };
     },

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,10 +57,14 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const database = `kiln_e2e_${process.pid}_${Date.now()}`;
   execFileSync('psql', [adminUrl, '-q', '-c', `CREATE DATABASE ${database}`]);
   const databaseUrl = adminUrl.replace(/\/postgres$/, `/${database}`);
-  execFileSync(process.execPath, ['--import', 'tsx', 'packages/db/src/cli.ts', 'migrate', '--url', databaseUrl], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    ['--import', 'tsx', 'packages/db/src/cli.ts', 'migrate', '--url', databaseUrl],
+    {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    },
+  );
 
   // The real kernel gateway over runsc sandboxes; its state dir is reused between runs so the kernel
   // snapshot is built once per machine.

@@ -1,4 +1,4 @@
-import { type Locator, type Page, expect } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 
 /** Cell `n` (1-based) as the notebook page labels it. */
 export function cell(page: Page, n: number): Locator {

@@ -1,4 +1,4 @@
-import { type Browser, type BrowserContext, type Page, expect } from '@playwright/test';
+import { type Browser, type BrowserContext, expect, type Page } from '@playwright/test';
 import { appUrl, callMutation, callQuery, signUp, uniqueEmail } from './fixtures.ts';
 
 export interface Member {
@@ -34,15 +34,24 @@ function data<T>(body: unknown): T {
 export async function createTeam(browser: Browser, role: 'EDITOR' | 'VIEWER' = 'EDITOR'): Promise<Team> {
   const alice = await member(browser, 'Alice Owner');
   const bob = await member(browser, 'Bob Member');
-  const workspaces = data<{ id: string; slug: string }[]>((await callQuery(alice.page, 'workspace.list', undefined)).body);
+  const workspaces = data<{ id: string; slug: string }[]>(
+    (await callQuery(alice.page, 'workspace.list', undefined)).body,
+  );
   const workspace = workspaces[0];
   if (!workspace) throw new Error('sign-up created no workspace');
 
-  const notebook = await callMutation(alice.page, 'notebook.create', { workspaceId: workspace.id, name: 'Shared analysis' });
+  const notebook = await callMutation(alice.page, 'notebook.create', {
+    workspaceId: workspace.id,
+    name: 'Shared analysis',
+  });
   expect(notebook.status).toBe(200);
   const notebookId = data<{ id: string }>(notebook.body).id;
 
-  const invitation = await callMutation(alice.page, 'invitation.create', { workspaceId: workspace.id, email: bob.email, role });
+  const invitation = await callMutation(alice.page, 'invitation.create', {
+    workspaceId: workspace.id,
+    email: bob.email,
+    role,
+  });
   expect(invitation.status).toBe(200);
   const token = data<{ url: string }>(invitation.body).url.split('/invite/')[1];
   const accepted = await callMutation(bob.page, 'invitation.accept', { token });

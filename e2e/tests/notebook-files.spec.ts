@@ -14,7 +14,9 @@ test('a real notebook imported through the page downloads byte for byte as it wa
 
   await page.locator('input[type=file]').setInputFiles(file);
   await expect(page).toHaveURL(/\/n\//, { timeout: 30_000 });
-  await expect(page.getByRole('heading', { name: 'jakevdp__sklearn_tutorial__03.1-Classification-SVMs' })).toBeVisible();
+  await expect(
+    page.getByRole('heading', { name: 'jakevdp__sklearn_tutorial__03.1-Classification-SVMs' }),
+  ).toBeVisible();
   await expect(cell(page, 1)).toBeVisible();
 
   const downloading = page.waitForEvent('download');
