@@ -76,9 +76,10 @@ export default function CellEditor(props: CellEditorProps) {
     fit();
     const sizeListener = editor.onDidContentSizeChange(fit);
     const keyListener = editor.onKeyDown((event) => {
-      // Let open widgets (suggestions, find) take Escape and Enter first.
       const { command } = commandForKey(event.browserEvent, 'edit');
       if (!command) return;
+      // Escape closes open suggestions first, as in JupyterLab; the next one leaves edit mode.
+      if (command === 'enter-command' && element.querySelector('.suggest-widget.visible')) return;
       event.preventDefault();
       event.stopPropagation();
       latest.current.onCommand(command);

@@ -4,6 +4,12 @@
 import * as monaco from 'monaco-editor/editor/editor.api';
 import 'monaco-editor/languages/definitions/python/register';
 import 'monaco-editor/languages/definitions/markdown/register';
+// The editor API registers no editor contributions: without these, providers for completion and
+// hover are registered but nothing ever asks them (Ctrl+Space and pointer hovers do nothing).
+import 'monaco-editor/editor/contrib/suggest/browser/suggestController';
+import 'monaco-editor/features/hover/register';
+// The icons of suggestion kinds.
+import 'monaco-editor/features/codicon/register';
 
 declare global {
   interface Window {
