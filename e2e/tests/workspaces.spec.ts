@@ -1,7 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { appUrl, callMutation, signUp, uniqueEmail } from '../support/fixtures.ts';
 
-test('an invited editor sees the notebook, and loses the right to create when made a viewer', async ({ browser }) => {
+test('an invited editor sees the notebook, and loses the right to create when made a viewer', async ({
+  browser,
+}) => {
   const alice = { name: 'Alice Owner', email: uniqueEmail('alice'), password: 'correct horse battery' };
   const bob = { name: 'Bob Member', email: uniqueEmail('bob'), password: 'staple battery horse' };
 
@@ -10,8 +12,15 @@ test('an invited editor sees the notebook, and loses the right to create when ma
   await signUp(a, alice);
 
   // A creates a team workspace and a notebook in it.
-  await a.getByRole('button', { name: /workspace/i }).first().click();
-  await a.getByRole('menuitem', { name: 'New workspace' }).or(a.getByRole('button', { name: 'New workspace' })).first().click();
+  await a
+    .getByRole('button', { name: /workspace/i })
+    .first()
+    .click();
+  await a
+    .getByRole('menuitem', { name: 'New workspace' })
+    .or(a.getByRole('button', { name: 'New workspace' }))
+    .first()
+    .click();
   await a.getByLabel('Workspace name').fill('Research Lab');
   await a.getByRole('button', { name: 'Create workspace' }).click();
   await expect(a).toHaveURL(/\/w\/research-lab/);
@@ -41,7 +50,9 @@ test('an invited editor sees the notebook, and loses the right to create when ma
 
   // A makes B a viewer: B's create button disappears and the server refuses B's create call.
   await a.reload();
-  const roleSaved = a.waitForResponse((r) => r.url().includes('member.updateRole') && r.request().method() === 'POST');
+  const roleSaved = a.waitForResponse(
+    (r) => r.url().includes('member.updateRole') && r.request().method() === 'POST',
+  );
   await a.getByLabel(`Role for ${bob.email}`).selectOption('VIEWER');
   expect((await roleSaved).status()).toBe(200);
   await a.reload();
@@ -52,7 +63,8 @@ test('an invited editor sees the notebook, and loses the right to create when ma
 
   const workspaceId = await b.evaluate(async () => {
     const list = await fetch('/api/trpc/workspace.list').then((r) => r.json());
-    return list.result.data.json.find((w: { slug: string }) => w.slug.startsWith('research-lab')).id as string;
+    return list.result.data.json.find((w: { slug: string }) => w.slug.startsWith('research-lab'))
+      .id as string;
   });
   const refused = await callMutation(b, 'notebook.create', { workspaceId, name: 'Sneaky' });
   expect(refused.status).toBe(403);
