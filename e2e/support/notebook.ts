@@ -17,6 +17,7 @@ export async function openNotebook(page: Page, url: string): Promise<void> {
 
 /** The text of cell `n`'s editor as the user sees it (Monaco renders spaces as no-break spaces). */
 export async function editorText(page: Page, n: number): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: Monaco draws each line as a div; only innerText keeps the line breaks
   const text = await cell(page, n).locator('.view-lines').innerText();
   return text.replace(/\u00a0/g, ' ');
 }

@@ -69,7 +69,7 @@ test('a collaborator watches output stream in while someone else runs a cell', a
   // Bob sees the run attributed to Alice, and output arriving before the cell has finished.
   await expect(cell(bob.page, 1)).toContainText(/Running · Alice Owner/, { timeout: 90_000 });
   await expect(output(bob.page, 1)).toContainText('tick 1', { timeout: 90_000 });
-  expect(await output(bob.page, 1).innerText()).not.toContain('tick 7');
+  expect(await output(bob.page, 1).textContent()).not.toContain('tick 7');
   await expect(output(bob.page, 1)).toContainText('tick 7', { timeout: 30_000 });
   // Consecutive prints are one stream output, not eight.
   await expect(output(bob.page, 1).getByText(/tick 0[\s\S]*tick 7/)).toHaveCount(1);
@@ -96,7 +96,7 @@ test('closing the tab mid-run loses nothing: the reopened notebook has the compl
   const reopened = await alice.context.newPage();
   await openNotebook(reopened, team.notebookUrl);
   await expect(output(reopened, 1)).toContainText('all done', { timeout: 30_000 });
-  const text = await output(reopened, 1).innerText();
+  const text = (await output(reopened, 1).textContent()) ?? '';
   for (let i = 0; i < 10; i++) expect(text).toContain(`step ${i}`);
   await team.close();
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PRICE_BOOK, costMicros, createPriceBook } from './price-book.ts';
+import { costMicros, createPriceBook, DEFAULT_PRICE_BOOK } from './price-book.ts';
 
 describe('price book', () => {
   it('charges an hour of one H100 with 8 cores and 32 GiB at the published per-second prices', () => {
@@ -18,17 +18,27 @@ describe('price book', () => {
   });
 
   it('multiplies by the GPU count and refuses GPU types it has no price for', () => {
-    const one = costMicros(DEFAULT_PRICE_BOOK, { cpuCores: 0, memoryGiB: 0, gpu: { type: 'A100-80GB', count: 1 } }, 100);
-    const two = costMicros(DEFAULT_PRICE_BOOK, { cpuCores: 0, memoryGiB: 0, gpu: { type: 'A100-80GB', count: 2 } }, 100);
-    expect(two - one).toBe(69_400);
-    expect(() => costMicros(DEFAULT_PRICE_BOOK, { cpuCores: 1, memoryGiB: 1, gpu: { type: 'V100', count: 1 } }, 1)).toThrow(
-      /no price for GPU type V100/,
+    const one = costMicros(
+      DEFAULT_PRICE_BOOK,
+      { cpuCores: 0, memoryGiB: 0, gpu: { type: 'A100-80GB', count: 1 } },
+      100,
     );
+    const two = costMicros(
+      DEFAULT_PRICE_BOOK,
+      { cpuCores: 0, memoryGiB: 0, gpu: { type: 'A100-80GB', count: 2 } },
+      100,
+    );
+    expect(two - one).toBe(69_400);
+    expect(() =>
+      costMicros(DEFAULT_PRICE_BOOK, { cpuCores: 1, memoryGiB: 1, gpu: { type: 'V100', count: 1 } }, 1),
+    ).toThrow(/no price for GPU type V100/);
   });
 
   it('rejects negative or non-finite durations', () => {
     expect(() => costMicros(DEFAULT_PRICE_BOOK, { cpuCores: 1, memoryGiB: 1 }, -1)).toThrow(RangeError);
-    expect(() => costMicros(DEFAULT_PRICE_BOOK, { cpuCores: 1, memoryGiB: 1 }, Number.NaN)).toThrow(RangeError);
+    expect(() => costMicros(DEFAULT_PRICE_BOOK, { cpuCores: 1, memoryGiB: 1 }, Number.NaN)).toThrow(
+      RangeError,
+    );
   });
 
   it('lets the operator override one GPU price and keeps the others', () => {

@@ -1,4 +1,4 @@
-export { DomainError, ERROR_STATUS, isDomainError } from './errors.ts';
-export type { ErrorCode } from './errors.ts';
-export { CloseCode } from './close-codes.ts';
 export type { CloseCodeName } from './close-codes.ts';
+export { CloseCode } from './close-codes.ts';
+export type { ErrorCode } from './errors.ts';
+export { DomainError, ERROR_STATUS, isDomainError } from './errors.ts';

@@ -128,7 +128,8 @@ class Scanner {
       }
       if (code === 0x5c) {
         ESCAPE.lastIndex = i;
-        if (!ESCAPE.test(text)) this.fail('invalid string (unterminated, a raw control character or a bad escape)');
+        if (!ESCAPE.test(text))
+          this.fail('invalid string (unterminated, a raw control character or a bad escape)');
         i = ESCAPE.lastIndex;
       } else {
         i++;
