@@ -23,7 +23,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm ci only when package-lock.json changed since the last install.
+# npm install only when package-lock.json changed since the last install.
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f node_modules/.kiln-lock-hash ] || [ "$(cat node_modules/.kiln-lock-hash)" != "$lock_hash" ]; then
   log "installing npm dependencies"

@@ -12,6 +12,8 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
 fi
 
 status=0
+npx --no-install biome check . || status=$?
+TURBO_TELEMETRY_DISABLED=1 npx --no-install turbo run typecheck --output-logs=errors-only || status=$?
 npx --no-install vitest run || status=$?
 
 bash scripts/build-web.sh
