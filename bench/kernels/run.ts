@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGatewayClient, type GatewayClient, type KernelChannel } from '@kiln/kernel-gateway/client';
@@ -278,6 +278,7 @@ async function stop(server: Server) {
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 async function main() {
+  const loadBefore = loadavg();
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
     host: `${process.platform} ${process.arch}`,
@@ -333,7 +334,10 @@ async function main() {
       { p50: median(byOrigin(all, origin)), n: byOrigin(all, origin).length },
     ]),
   );
+  const loadAfter = loadavg();
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
   Object.assign(results, {
+    load: { cores: availableParallelism(), before: loadBefore, after: loadAfter },
     jupyter: {
       ready: { p50: median(jupyterStarts), n: jupyterStarts.length },
       ...jupyterSession,
@@ -402,6 +406,7 @@ async function main() {
     '',
     `Run ${results.date} on ${results.host} with \`npx tsx bench/kernels/run.ts\`; same websocket client (legacy framing) for both.`,
     `Round trips n=${ROUND_TRIPS}, kernel starts n=${STARTS} per configuration, interrupts n=${INTERRUPTS}. Ratio = Kiln / Jupyter.`,
+    `Machine load (1 / 5 / 15 min load average, ${availableParallelism()} cores; other work shared the machine): before ${load(loadBefore)}, after ${load(loadAfter)}.`,
     '',
     '| Measure | Jupyter Server 1.23 (no sandbox) | Kiln gateway (gVisor sandbox) | Ratio |',
     '|---|---|---|---|',

@@ -151,6 +151,19 @@ describe('kernel hibernation', () => {
     expect(sandbox.resumes).toBe(0);
   });
 
+  it('shuts down a kernel caught mid-checkpoint without waking it for the messages it was holding', async () => {
+    const { gateway, workspaceA, id, sandbox, call, tokenA } = await withSleepyKernel();
+    const kernel = gateway.kernels.get(workspaceA, id);
+    const sleeping = kernel.hibernate();
+    const unanswered = kernel.request('shell', 'kernel_info_request', {}, 500);
+    expect((await call('DELETE', `/api/kernels/${id}`, tokenA)).status).toBe(204);
+    await sleeping;
+    await expect(unanswered).rejects.toThrow(/no reply/);
+    expect(sandbox.shutdowns).toBe(1);
+    expect(sandbox.resumes).toBe(0);
+    expect(sandbox.sentWhileAsleep).toBe(0);
+  });
+
   it('reports the kernel dead, with the reason, when it cannot be restored', async () => {
     const { connect, sandbox, state, asleep } = await withSleepyKernel();
     const channel = await connect();

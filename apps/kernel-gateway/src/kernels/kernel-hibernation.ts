@@ -16,6 +16,7 @@ export class KernelHibernation {
   awakeSince = new Date();
   private queue: JupyterMessage[] = [];
   private transition: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly sandbox: () => KernelSandbox,
@@ -50,13 +51,13 @@ export class KernelHibernation {
     this.transition = this.settle(run);
     return run.then(() => {
       // Someone knocked while the checkpoint was being written.
-      if (this.queue.length > 0) void this.wake().catch(() => undefined);
+      if (this.queue.length > 0 && !this.stopped) void this.wake().catch(() => undefined);
     });
   }
 
   /** Restores the sandbox (no-op when awake); resolves once the kernel can take messages again. */
   wake(): Promise<void> {
-    if (this.state === 'awake') return Promise.resolve();
+    if (this.state === 'awake' || this.stopped) return Promise.resolve();
     if (this.state === 'hibernating') {
       return (this.transition ?? Promise.resolve()).then(() => this.wake());
     }
@@ -85,13 +86,16 @@ export class KernelHibernation {
       this.sandbox().send(message);
       return;
     }
+    if (this.stopped) return;
     if (this.queue.length >= MAX_QUEUED) this.queue.shift();
     this.queue.push(message);
     if (this.state === 'hibernated') void this.wake().catch(() => undefined);
   }
 
-  /** Waits for a checkpoint or restore in progress, whatever its outcome. */
-  async settled(): Promise<void> {
+  /** For shutdown: drops held messages, wakes nothing more, and waits for a checkpoint or restore in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue = [];
     await this.transition;
   }
 

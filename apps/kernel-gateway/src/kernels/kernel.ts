@@ -251,6 +251,7 @@ export class Kernel {
   async interrupt(): Promise<void> {
     if (this.isDead) throw new Error(this.reason ?? 'The kernel is dead');
     await this.hibernation.wake();
+    if (this.isDead) throw new Error(this.reason ?? 'The kernel is dead');
     await this.sandbox.interrupt();
   }
 
@@ -287,7 +288,7 @@ export class Kernel {
     this.executionState = 'terminating';
     for (const off of this.unsubscribe) off();
     // Deleting a sandbox mid-checkpoint or mid-restore would leave runsc state behind.
-    await this.hibernation.settled();
+    await this.hibernation.stop();
     try {
       await this.sandbox.shutdown();
     } finally {
