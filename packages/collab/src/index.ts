@@ -16,3 +16,4 @@ export type {
   StoredDocument,
   UpdateId,
 } from './types.ts';
+export { isClientOrigin } from './yjs-room.ts';

@@ -249,3 +249,8 @@ export class YjsRoom {
     }
   }
 }
+
+/** True for the transaction origin of an update a client sent (false for server-side writes). */
+export function isClientOrigin(origin: unknown): origin is Peer {
+  return typeof origin === 'object' && origin !== null && 'user' in origin && 'send' in origin;
+}

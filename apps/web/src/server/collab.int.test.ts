@@ -19,6 +19,7 @@ const cookies = { owner: '', viewer: '', stranger: '' };
 interface Running {
   url: string;
   stop(): Promise<void>;
+  collab: CollabServer;
 }
 
 /** The web server's upgrade path for /yjs (router + rooms) on a real HTTP server, port 0. */
@@ -44,7 +45,7 @@ async function startServer(): Promise<Running> {
     await new Promise((resolve) => http.close(resolve));
   };
   onTestFinished(stop);
-  return { url: `ws://127.0.0.1:${port}/yjs`, stop };
+  return { url: `ws://127.0.0.1:${port}/yjs`, stop, collab };
 }
 
 /** A stock y-websocket client whose handshake carries a session cookie (and optionally an Origin). */
@@ -159,6 +160,40 @@ describe('/yjs/<notebookId> upgrade', () => {
     expect(cells.length).toBe(1);
     expect(cells.get(0).get('cell_type')).toBe('code');
     expect(b.doc.getMap('meta').get('nbformat_minor')).toBe(5);
+  });
+
+  it('puts back a run queue forged by an editor, keeping the one the server published', async () => {
+    const server = await startServer();
+    const editor = connect(server.url, notebookId, { cookie: cookies.owner });
+    const watcher = connect(server.url, notebookId, { cookie: cookies.viewer });
+    await waitFor(() => editor.provider.synced && watcher.provider.synced, 'synced');
+    const published = { kernel: { status: 'idle' }, running: null, queue: [] };
+    const direct = await server.collab.openDirectConnection(notebookId);
+    await direct.transact((doc) => doc.getMap('state').set('execution', published));
+    await waitFor(
+      () => watcher.doc.getMap('state').get('execution') !== undefined,
+      'the queue reached clients',
+    );
+
+    const forged = {
+      kernel: { status: 'busy' },
+      running: { cellId: 'x', by: { name: 'Someone else' } },
+      queue: [],
+    };
+    editor.doc.getMap('state').set('execution', forged);
+    await waitFor(
+      () => JSON.stringify(editor.doc.getMap('state').get('execution')) === JSON.stringify(published),
+      'the server restored the published queue for the forger',
+    );
+    await waitFor(
+      () => JSON.stringify(watcher.doc.getMap('state').get('execution')) === JSON.stringify(published),
+      'and for everyone else',
+    );
+    expect(direct.document.getMap('state').get('execution')).toEqual(published);
+    // Ordinary edits still go through.
+    editor.doc.getText('probe').insert(0, 'still editable;');
+    await waitFor(() => source(watcher.doc).startsWith('still editable;'), 'an ordinary edit relayed');
+    await direct.disconnect();
   });
 
   it('keeps an editor’s edits across a server restart (stored in Postgres)', async () => {

@@ -1,7 +1,9 @@
-import { type CollabServer, type Configuration, createCollabServer } from '@kiln/collab';
+import { type CollabServer, type Configuration, createCollabServer, isClientOrigin } from '@kiln/collab';
 import { createPostgresStore } from '@kiln/collab/postgres';
 import type { Db } from '@kiln/db';
+import { readExecutionState, resetExecutionState } from '@kiln/execution';
 import { createNotebookDoc, insertCell } from '@kiln/notebook';
+import { guardExecutionState } from './execution-state-guard.ts';
 import { authorizeNotebookSocket } from './notebook-access.ts';
 
 export interface NotebookCollabOptions {
@@ -22,9 +24,15 @@ export function createNotebookCollab(options: NotebookCollabOptions): CollabServ
       return { userId: access.userId, name: access.name, readOnly: access.role === 'VIEWER' };
     },
     // A notebook never written gets its schema and one empty cell here, once, on the server: two
-    // editors opening it at the same moment would otherwise each add a first cell.
+    // editors opening it at the same moment would otherwise each add a first cell. A room loads only
+    // when no execution service holds it (the service keeps its room open while it has a kernel),
+    // so a queue stored by an earlier process is stale and is cleared.
     onLoadDocument({ document, isNew }) {
-      if (!isNew) return;
+      guardExecutionState(document, isClientOrigin);
+      if (!isNew) {
+        if (readExecutionState(document)) resetExecutionState(document);
+        return;
+      }
       document.transact(() => {
         createNotebookDoc({
           doc: document,
