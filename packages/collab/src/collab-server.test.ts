@@ -75,6 +75,36 @@ describe('collab server with stock y-websocket clients', () => {
     await waitFor(() => !b.provider.awareness.getStates().has(a.doc.clientID), 'ada removed from b');
   });
 
+  it('disconnects one user on an access change, and their reconnect is authenticated afresh', async () => {
+    let bobReadOnly = false;
+    const { url, collab } = await startCollab({
+      onAuthenticate: ({ request }) => {
+        const token = new URL(request.url ?? '/', 'http://x').searchParams.get('token');
+        if (token === 'ada') return { userId: 'ada', name: 'Ada', readOnly: false };
+        if (token === 'bob') return { userId: 'bob', name: 'Bob', readOnly: bobReadOnly };
+        return null;
+      },
+    });
+    const ada = connect(url, 'nb-access', { token: 'ada' });
+    const bob = connect(url, 'nb-access', { token: 'bob' });
+    await Promise.all([synced(ada), synced(bob)]);
+    bob.doc.getText('source').insert(0, 'bob was an editor;');
+    await waitFor(() => text(ada) === 'bob was an editor;', 'bob edits while an editor');
+
+    bobReadOnly = true;
+    const bobClosed = nextCloseCode(bob);
+    expect(collab.disconnectUser('bob')).toBe(1);
+    expect(await bobClosed).toBe(4000);
+    await waitFor(() => bob.provider.wsconnected && bob.provider.synced, 'bob reconnected');
+    expect(ada.provider.wsconnected).toBe(true);
+
+    bob.doc.getText('source').insert(0, 'now a viewer;');
+    await waitFor(() => bob.denials === 1, 'bob is read-only after reconnecting');
+    const late = connect(url, 'nb-access', { token: 'ada' });
+    await synced(late);
+    expect(text(late)).toBe('bob was an editor;');
+  });
+
   it('lets a viewer read and send awareness but refuses its edits', async () => {
     const store = createMemoryStore();
     const { url } = await startCollab({ store, onAuthenticate: tokenAuth });

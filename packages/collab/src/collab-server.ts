@@ -252,6 +252,18 @@ export function createCollabServer(options: Partial<Configuration> = {}): Collab
 
     closeRoom,
 
+    disconnectUser(userId, close = { code: CloseCode.accessChanged, reason: 'access changed' }) {
+      let closed = 0;
+      for (const entry of rooms.values()) {
+        for (const peer of entry.room?.peers.keys() ?? []) {
+          if (peer.user.userId !== userId) continue;
+          peer.close(close.code, close.reason);
+          closed++;
+        }
+      }
+      return closed;
+    },
+
     async close() {
       closed = true;
       clearInterval(pinger);

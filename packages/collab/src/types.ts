@@ -141,6 +141,11 @@ export interface CollabServer {
    * change) and unloads it once its pending updates are stored.
    */
   closeRoom(documentName: string, close?: { code: number; reason: string }): Promise<void>;
+  /**
+   * Closes every connection of one user (default code: accessChanged, on which clients reconnect and
+   * are authenticated again, e.g. read-only after a demotion). Returns how many were closed.
+   */
+  disconnectUser(userId: string, close?: { code: number; reason: string }): number;
   /** Closes every room and socket; pending updates are stored first. */
   close(): Promise<void>;
   rooms(): RoomInfo[];

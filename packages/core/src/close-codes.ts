@@ -8,6 +8,8 @@ export const CloseCode = {
   policyViolation: 1008,
   messageTooBig: 1009,
   internalError: 1011,
+  /** The user's access changed (role, membership): reconnect and authenticate again. */
+  accessChanged: 4000,
   badRequest: 4400,
   unauthenticated: 4401,
   forbidden: 4403,
