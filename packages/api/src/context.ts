@@ -6,10 +6,10 @@ import {
   resolveSession,
 } from '@kiln/accounts';
 import type { Db, SessionModel } from '@kiln/db';
-import type { NotebookDocuments, NotebookExecution } from './services.ts';
+import type { NotebookServices } from './services.ts';
 
 /** What the web app hands the API for every request. */
-export interface ContextOptions {
+export interface ContextOptions extends NotebookServices {
   db: Db;
   /** Value of the httpOnly `kiln_session` cookie. */
   sessionToken: string | null;
@@ -29,10 +29,6 @@ export interface ContextOptions {
   githubEnabled: boolean;
   /** Argon2 cost; only tests lower it. Defaults to the strong production parameters. */
   passwordHash?: PasswordHashOptions;
-  /** Live notebook documents (versions, .ipynb import/export); without it those answer PRECONDITION_FAILED. */
-  documents?: NotebookDocuments;
-  /** Server-side execution (run, interrupt, restart...); without it those answer PRECONDITION_FAILED. */
-  execution?: NotebookExecution;
 }
 
 export interface Context {

@@ -19,8 +19,15 @@ export type NotebookExecution = Pick<
 
 /** The optional services of `ContextOptions`. */
 export interface NotebookServices {
+  /** Live notebook documents (versions, .ipynb import/export); without it those answer PRECONDITION_FAILED. */
   documents?: NotebookDocuments;
+  /** Server-side execution (run, interrupt, restart...); without it those answer PRECONDITION_FAILED. */
   execution?: NotebookExecution;
+  /**
+   * Called after a member's role changed or they left or were removed, so their live connections
+   * (Yjs rooms) authenticate again with the new rights.
+   */
+  onAccessChanged?(change: { workspaceId: string; userId: string }): void;
 }
 
 function notAvailable(what: string): TRPCError {

@@ -67,6 +67,31 @@ describe('workspaces', () => {
 });
 
 describe('members and owners', () => {
+  it('tells the server whose access changed, so their open notebooks re-authenticate', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    const changes: { workspaceId: string; userId: string }[] = [];
+    const record = {
+      onAccessChanged: (change: { workspaceId: string; userId: string }) => changes.push(change),
+    };
+    team.browsers.owner.services = record;
+    team.browsers.editor.services = record;
+    await team.browsers.owner.api.member.updateRole({
+      workspaceId,
+      userId: team.users.target.id,
+      role: 'VIEWER',
+    });
+    await team.browsers.owner.api.member.remove({ workspaceId, userId: team.users.viewer.id });
+    await team.browsers.editor.api.member.leave({ workspaceId });
+    // A refused change tells nobody.
+    await outcome(team.browsers.editor.api.member.leave({ workspaceId }));
+    expect(changes).toEqual([
+      { workspaceId, userId: team.users.target.id },
+      { workspaceId, userId: team.users.viewer.id },
+      { workspaceId, userId: team.users.editor.id },
+    ]);
+  });
+
   it('the last owner cannot be demoted, removed or leave', async () => {
     const team = await createTeam(t.db);
     const workspaceId = team.workspace.id;

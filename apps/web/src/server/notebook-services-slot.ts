@@ -7,6 +7,8 @@ export interface WebNotebookServices {
   execution?: NotebookExecution;
   /** Null when no kernel gateway is configured: run buttons then explain that. */
   executionService: ExecutionService | null;
+  /** Makes a user's open notebook connections authenticate again (after a role change or removal). */
+  onAccessChanged(change: { workspaceId: string; userId: string }): void;
 }
 
 // Next bundles route handlers apart from server.ts, so the services live in a process-wide slot.

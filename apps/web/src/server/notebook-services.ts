@@ -13,11 +13,14 @@ export function createNotebookServices(
   gateway: { url: string; secret: string } | null,
 ): WebNotebookServices {
   const documents = { open: (notebookId: string) => collab.openDirectConnection(notebookId) };
-  if (!gateway) return { documents, executionService: null };
+  // Every room of the user, not only this workspace's: they reconnect at once, and the rooms of other
+  // workspaces simply authenticate them again with unchanged rights.
+  const onAccessChanged = ({ userId }: { userId: string }) => void collab.disconnectUser(userId);
+  if (!gateway) return { documents, executionService: null, onAccessChanged };
   const executionService = createExecutionService({
     openDocument: documents.open,
     gateway: (workspaceId) =>
       createGatewayClient({ baseUrl: gateway.url, token: workspaceToken(gateway.secret, workspaceId) }),
   });
-  return { documents, execution: executionService, executionService };
+  return { documents, execution: executionService, executionService, onAccessChanged };
 }

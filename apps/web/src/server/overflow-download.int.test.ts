@@ -45,7 +45,11 @@ beforeAll(async () => {
   });
   // Only the overflow store is read by this route; it is the real one.
   const executionService = { overflow } as unknown as ExecutionService;
-  setNotebookServices({ documents: { open: () => Promise.reject(new Error('unused')) }, executionService });
+  setNotebookServices({
+    documents: { open: () => Promise.reject(new Error('unused')) },
+    executionService,
+    onAccessChanged: () => {},
+  });
   route = await import('../app/api/notebooks/[notebookId]/outputs/[key]/route.ts');
   ({ closeDb } = await import('./db.ts'));
 });

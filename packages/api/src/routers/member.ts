@@ -10,15 +10,17 @@ export const memberRouter = router({
 
   updateRole: workspaceProcedure('member.manage')
     .input(z.object({ userId: id('User'), role }))
-    .mutation(({ ctx, input }) =>
-      updateMemberRole(
+    .mutation(async ({ ctx, input }) => {
+      const result = await updateMemberRole(
         ctx.db,
         { userId: ctx.user.id, role: ctx.member.role, ip: ctx.ip },
         input.workspaceId,
         input.userId,
         input.role,
-      ),
-    ),
+      );
+      ctx.options.onAccessChanged?.({ workspaceId: input.workspaceId, userId: input.userId });
+      return result;
+    }),
 
   remove: workspaceProcedure('member.manage')
     .input(z.object({ userId: id('User') }))
@@ -29,6 +31,7 @@ export const memberRouter = router({
         input.workspaceId,
         input.userId,
       );
+      ctx.options.onAccessChanged?.({ workspaceId: input.workspaceId, userId: input.userId });
       return { ok: true as const };
     }),
 
@@ -38,6 +41,7 @@ export const memberRouter = router({
       { userId: ctx.user.id, role: ctx.member.role, ip: ctx.ip },
       input.workspaceId,
     );
+    ctx.options.onAccessChanged?.({ workspaceId: input.workspaceId, userId: ctx.user.id });
     return { ok: true as const };
   }),
 });
