@@ -127,3 +127,29 @@ test('a viewer reads the notebook but can neither type nor run', async ({ browse
   expect(refused.status).toBe(403);
   await team.close();
 });
+
+test('an editor demoted while the notebook is open loses editing at once, without reloading', async ({ browser }) => {
+  const team = await createTeam(browser);
+  const { alice, bob } = team;
+  await openNotebook(bob.page, team.notebookUrl);
+  await expect(bob.page.getByRole('button', { name: 'Run cell 1' })).toBeVisible();
+
+  const demoted = await callMutation(alice.page, 'member.updateRole', {
+    workspaceId: team.workspaceId,
+    userId: await bob.page.evaluate(async () => {
+      const me = await fetch('/api/trpc/auth.me').then((r) => r.json());
+      return me.result.data.json.user.id as string;
+    }),
+    role: 'VIEWER',
+  });
+  expect(demoted.status).toBe(200);
+
+  await expect(bob.page.getByText(/You can read this notebook/)).toBeVisible();
+  await expect(bob.page.getByRole('button', { name: 'Run cell 1' })).toHaveCount(0);
+  await focusEditor(bob.page, 1);
+  await bob.page.keyboard.type('zzz');
+  await openNotebook(alice.page, team.notebookUrl);
+  await expect.poll(() => editorText(alice.page, 1)).toBe('');
+  expect(await editorText(bob.page, 1)).toBe('');
+  await team.close();
+});

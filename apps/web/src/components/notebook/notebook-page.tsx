@@ -1,7 +1,7 @@
 'use client';
 import 'katex/dist/katex.min.css';
 import './notebook.css';
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useState } from 'react';
@@ -30,7 +30,13 @@ export function NotebookPage({
   me: Me;
   notebook: { id: string; name: string };
 }) {
-  const { session, status, synced } = useNotebookSession(notebook.id, { id: me.user.id, name: me.user.name });
+  const queryClient = useQueryClient();
+  // A role change reconnects the socket with the new rights; refetch the role the page renders from.
+  const { session, status, synced } = useNotebookSession(
+    notebook.id,
+    { id: me.user.id, name: me.user.name },
+    () => void queryClient.invalidateQueries(),
+  );
   const peers = usePeers(session?.provider.awareness ?? null);
   const actions = useKernelActions(workspace.id, notebook.id);
   const canEdit = hasRole(workspace.role, 'EDITOR');

@@ -1,7 +1,7 @@
 'use client';
 import { CloseCode } from '@kiln/core';
 import { watchCellIdentity } from '@kiln/notebook';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { colorForUser } from '../../lib/notebook/user-colors.ts';
@@ -32,8 +32,18 @@ const FINAL: Record<number, ConnectionStatus> = {
   [CloseCode.forbidden]: 'forbidden',
 };
 
-/** Opens the notebook's shared document over y-websocket, with this user's presence. */
-export function useNotebookSession(notebookId: string, user: { id: string; name: string }) {
+/**
+ * Opens the notebook's shared document over y-websocket, with this user's presence. `onAccessChanged`
+ * runs when the server drops the connection because this user's role changed; the provider reconnects
+ * by itself with the new rights, and the page should refetch what it shows about them.
+ */
+export function useNotebookSession(
+  notebookId: string,
+  user: { id: string; name: string },
+  onAccessChanged?: () => void,
+) {
+  const accessChanged = useRef(onAccessChanged);
+  accessChanged.current = onAccessChanged;
   const [session, setSession] = useState<NotebookSession | null>(null);
   const [status, setStatus] = useState<ConnectionStatus>('connecting');
   const [synced, setSynced] = useState(false);
@@ -54,6 +64,7 @@ export function useNotebookSession(notebookId: string, user: { id: string; name:
     });
     provider.on('sync', (isSynced: boolean) => setSynced(isSynced));
     provider.on('connection-close', (event: CloseEvent | null) => {
+      if (event?.code === CloseCode.accessChanged) accessChanged.current?.();
       const final = event ? FINAL[event.code] : undefined;
       if (!final) return;
       // Retrying cannot help: the session ended or access was withdrawn.
