@@ -34,10 +34,16 @@ async function main(): Promise<void> {
   const upgrades = createUpgradeRouter();
   const collab = createNotebookCollab({ db: getDb(), appUrl: env.appUrl });
   setCollab(collab);
-  const notebookServices = createNotebookServices(collab, env.kernelGateway);
-  setNotebookServices(notebookServices);
-  upgrades.route('/yjs', (req, socket, head) => collab.handleUpgrade(req, socket, head));
   const terminals = createTerminalProxy({ db: getDb(), appUrl: env.appUrl, gateway: env.kernelGateway });
+  const notebookServices = createNotebookServices(collab, env.kernelGateway);
+  setNotebookServices({
+    ...notebookServices,
+    onAccessChanged(change) {
+      notebookServices.onAccessChanged(change);
+      terminals.disconnectUser(change.userId);
+    },
+  });
+  upgrades.route('/yjs', (req, socket, head) => collab.handleUpgrade(req, socket, head));
   upgrades.route('/terminals', (req, socket, head, rest) => terminals.handleUpgrade(req, socket, head, rest));
 
   const server = createServer();

@@ -18,7 +18,12 @@ export function ensureSandboxImage(options: { cacheDir?: string } = {}): Promise
       'bash',
       [BUILD_SCRIPT],
       {
-        env: { PATH: process.env.PATH, ...(options.cacheDir ? { KILN_IMAGE_CACHE: options.cacheDir } : {}) },
+        // Only PATH (and the cache override) reach the build: no secrets of the caller's environment.
+        // The cast keeps this compiling where Next's types make NODE_ENV a required key.
+        env: {
+          PATH: process.env.PATH,
+          ...(options.cacheDir ? { KILN_IMAGE_CACHE: options.cacheDir } : {}),
+        } as unknown as NodeJS.ProcessEnv,
         maxBuffer: 64 * 1024 * 1024,
         timeout: 30 * 60_000,
       },

@@ -3,6 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNotebook, createSession, signUp, TEST_PASSWORD_HASH_OPTIONS } from '@kiln/accounts';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
+import { createGateway } from '@kiln/kernel-gateway';
+import { createGatewayClient } from '@kiln/kernel-gateway/client';
+import { createRunscDriver, ensureSandboxImage } from '@kiln/kernel-gateway/sandbox';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { createTerminalProxy, GATEWAY_NOT_CONFIGURED } from './terminal-proxy.ts';
@@ -11,6 +14,8 @@ import { createUpgradeRouter } from './upgrade-router.ts';
 const APP_URL = 'http://kiln.test';
 let database: TestDatabase;
 let notebookId: string;
+let workspaceId: string;
+let editorId: string;
 const cookies = { editor: '', viewer: '' };
 
 beforeAll(async () => {
@@ -20,7 +25,8 @@ beforeAll(async () => {
   const password = 'a long enough password';
   const editor = await signUp(db, { email: 'ed@kiln.test', password, name: 'Ed' }, options);
   const viewer = await signUp(db, { email: 'vi@kiln.test', password, name: 'Vi' }, options);
-  const workspaceId = editor.personalWorkspace.id;
+  workspaceId = editor.personalWorkspace.id;
+  editorId = editor.user.id;
   await db.membership.create({ data: { workspaceId, userId: viewer.user.id, role: 'VIEWER' } });
   ({ id: notebookId } = await createNotebook(db, { workspaceId, name: 'T', createdById: editor.user.id }));
   cookies.editor = `kiln_session=${(await createSession(db, { userId: editor.user.id })).token}`;
@@ -32,6 +38,10 @@ afterAll(async () => {
 });
 
 async function startProxy(gateway: { url: string; secret: string } | null): Promise<string> {
+  return (await startProxyWithHandle(gateway)).url;
+}
+
+async function startProxyWithHandle(gateway: { url: string; secret: string } | null) {
   const proxy = createTerminalProxy({ db: database.db, appUrl: APP_URL, gateway });
   const upgrades = createUpgradeRouter();
   upgrades.route('/terminals', (req, socket, head, rest) => proxy.handleUpgrade(req, socket, head, rest));
@@ -44,7 +54,7 @@ async function startProxy(gateway: { url: string; secret: string } | null): Prom
     http.closeAllConnections();
     await new Promise((resolve) => http.close(resolve));
   });
-  return `ws://127.0.0.1:${(http.address() as AddressInfo).port}/terminals/${notebookId}`;
+  return { proxy, url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/terminals/${notebookId}` };
 }
 
 async function closeOf(url: string, headers: Record<string, string>): Promise<[number, string]> {
@@ -69,4 +79,49 @@ describe('/terminals/<notebookId> upgrade', () => {
     const url = await startProxy(null);
     expect((await closeOf(url, { cookie: cookies.editor, origin: 'https://evil.example' }))[0]).toBe(4403);
   });
+
+  it('gives an editor a shell inside the kernel sandbox, and closes it when their access changes', async () => {
+    const secret = `terminal-int-${Date.now()}-secret`;
+    const driver = createRunscDriver({
+      stateDir: `${process.env.TMPDIR ?? '/tmp'}/kiln-web-terminal-test-state`,
+      imageDir: await ensureSandboxImage(),
+      warmPoolSize: 0,
+    });
+    const gateway = createGateway({ driver, token: secret, kernelInfoTimeoutMs: 60_000 });
+    const { url: gatewayUrl } = await gateway.listen(0);
+    onTestFinished(async () => {
+      await gateway.close();
+      await driver.close();
+    });
+    const kernel = await createGatewayClient({
+      baseUrl: gatewayUrl,
+      token: secret,
+      workspaceId,
+    }).startKernel();
+    const { proxy, url } = await startProxyWithHandle({ url: gatewayUrl, secret });
+
+    const shell = new WebSocket(`${url}?kernel=${kernel.id}`, {
+      headers: { cookie: cookies.editor, origin: APP_URL },
+    });
+    let output = '';
+    shell.on('message', (data) => {
+      const [kind, text] = JSON.parse(data.toString()) as [string, string];
+      if (kind === 'stdout') output += text;
+    });
+    await once(shell, 'open');
+    const until = async (text: string) => {
+      const deadline = Date.now() + 20_000;
+      while (!output.includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(output).toContain(text);
+    };
+    await until('$ ');
+    shell.send(JSON.stringify(['stdin', 'ls /workspace >/dev/null && echo "in-sandbox-$((6 * 7))"\r']));
+    // The terminal echoes what is typed; only a shell that ran the command prints 42.
+    await until('in-sandbox-42');
+
+    const closed = once(shell, 'close');
+    expect(proxy.disconnectUser(editorId)).toBe(1);
+    const [code] = (await closed) as [number];
+    expect(code).toBe(4000);
+  }, 180_000);
 });

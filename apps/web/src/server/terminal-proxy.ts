@@ -52,12 +52,15 @@ async function createTerminal(url: string, token: string, kernelId: string | nul
  */
 export function createTerminalProxy(options: TerminalProxyOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const users = new Map<WebSocket, string>();
 
   async function open(client: WebSocket, request: IncomingMessage, notebookId: string): Promise<void> {
     const access = await authorizeNotebookSocket(options.db, request, notebookId, options);
     if (!can(access.role, 'notebook.run')) {
       throw new DomainError('FORBIDDEN', 'Viewers cannot open a terminal');
     }
+    users.set(client, access.userId);
+    client.on('close', () => users.delete(client));
     if (!options.gateway) throw new DomainError('NOT_FOUND', GATEWAY_NOT_CONFIGURED);
     const kernel = new URL(request.url ?? '/', 'http://x').searchParams.get('kernel');
     const kernelId = kernel && KERNEL_ID.test(kernel) ? kernel : null;
@@ -95,6 +98,16 @@ export function createTerminalProxy(options: TerminalProxyOptions) {
           if (client.readyState === WebSocket.OPEN) client.close(...closeFor(error));
         });
       });
+    },
+    /** Closes a user's terminals, e.g. when they lost the right to run code; returns how many. */
+    disconnectUser(userId: string): number {
+      let closed = 0;
+      for (const [client, owner] of users) {
+        if (owner !== userId) continue;
+        client.close(CloseCode.accessChanged, 'access changed');
+        closed++;
+      }
+      return closed;
     },
     close(): void {
       for (const client of wss.clients) client.close(CloseCode.goingAway, 'server shutting down');
