@@ -1,7 +1,14 @@
 import { CloseCode } from '@kiln/core';
 import type { RawData, WebSocket } from 'ws';
 import type { Kernel, KernelPeer } from './kernel.ts';
-import { decodeLegacy, decodeV1, encodeLegacy, encodeV1, V1_PROTOCOL, WireError } from './wire-protocol.ts';
+import {
+  decodeLegacy,
+  decodeV1,
+  encodeLegacyFrame,
+  encodeV1,
+  V1_PROTOCOL,
+  WireError,
+} from './wire-protocol.ts';
 
 /** Close reasons are limited to 123 bytes by the websocket protocol. */
 export function closeReason(text: string): string {
@@ -31,8 +38,8 @@ export function attachChannelsSocket(socket: WebSocket, kernel: Kernel, sessionI
         socket.send(encodeV1(message), { binary: true });
         return;
       }
-      const frame = encodeLegacy(message);
-      socket.send(frame, { binary: typeof frame !== 'string' });
+      const frame = encodeLegacyFrame(message);
+      socket.send(frame.data, { binary: frame.binary });
     },
     close(code, reason) {
       socket.close(code, closeReason(reason));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rawContent } from '../sandbox/raw-content.ts';
 import type { JupyterMessage } from '../sandbox/types.ts';
 
 /** Session id of messages the gateway itself originates (kernel_info probes, synthesized replies). */
@@ -78,7 +79,8 @@ export const OUTPUT_TYPES: ReadonlySet<string> = new Set([
 
 /** Approximate wire size of a message, for buffer accounting. */
 export function messageSize(message: JupyterMessage): number {
-  let size = 512 + JSON.stringify(message.content).length;
+  // Raw content's byte length is close enough and keeps the content unparsed.
+  let size = 512 + (rawContent(message)?.byteLength ?? JSON.stringify(message.content).length);
   for (const buffer of message.buffers) size += buffer.byteLength;
   return size;
 }

@@ -1,3 +1,4 @@
+import { rawContent } from '../sandbox/raw-content.ts';
 import type { JupyterMessage } from '../sandbox/types.ts';
 
 /** The binary subprotocol JupyterLab offers first; without it the legacy JSON framing is used. */
@@ -24,7 +25,7 @@ export function encodeV1(message: JupyterMessage): Buffer {
     Buffer.from(toJson(message.header), 'utf8'),
     Buffer.from(toJson(message.parent_header), 'utf8'),
     Buffer.from(toJson(message.metadata), 'utf8'),
-    Buffer.from(toJson(message.content), 'utf8'),
+    rawContent(message) ?? Buffer.from(toJson(message.content), 'utf8'),
     ...message.buffers,
   ];
   const offsetCount = parts.length + 1;
@@ -82,6 +83,39 @@ export function decodeV1(data: Buffer): JupyterMessage {
     },
     buffers.map((buffer) => new Uint8Array(buffer)),
   );
+}
+
+/** A legacy websocket frame: text (a string, or UTF-8 JSON bytes) or binary. */
+export interface LegacyFrame {
+  data: string | Buffer;
+  binary: boolean;
+}
+
+/** Encodes a message in the legacy framing; a text frame may come as UTF-8 bytes when its content is passed through raw. */
+export function encodeLegacyFrame(message: JupyterMessage): LegacyFrame {
+  const raw = message.buffers.length === 0 ? rawContent(message) : undefined;
+  if (raw) {
+    // Same key order as below; the checked raw content goes in without a parse/stringify round trip.
+    const head = JSON.stringify({
+      channel: message.channel,
+      header: message.header,
+      parent_header: message.parent_header ?? {},
+      metadata: message.metadata ?? {},
+    });
+    const tail = JSON.stringify({
+      msg_id: message.header.msg_id,
+      msg_type: message.header.msg_type,
+      buffers: [],
+    });
+    const data = Buffer.concat([
+      Buffer.from(`${head.slice(0, -1)},"content":`, 'utf8'),
+      raw,
+      Buffer.from(`,${tail.slice(1)}`, 'utf8'),
+    ]);
+    return { data, binary: false };
+  }
+  const data = encodeLegacy(message);
+  return { data, binary: typeof data !== 'string' };
 }
 
 /** Encodes a message in the legacy framing: a JSON text frame, or a BE u32 offset table + JSON + buffers. */

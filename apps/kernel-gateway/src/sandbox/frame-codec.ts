@@ -1,3 +1,4 @@
+import { isForwardableStreamContent, setLazyContent } from './raw-content.ts';
 import type { JupyterMessage } from './types.ts';
 
 /**
@@ -62,18 +63,22 @@ function decodeBody(body: Buffer): AgentFrame {
   if (!CHANNELS.has(channel) || parts.length < 5)
     throw new Error(`agent sent a malformed frame (channel ${channel})`);
   const parse = (part: Buffer | undefined) => JSON.parse(part?.toString() ?? '{}');
-  return {
-    kind: 'message',
-    message: {
-      channel: channel as JupyterMessage['channel'],
-      header: parse(parts[1]),
-      parent_header: parse(parts[2]),
-      metadata: parse(parts[3]),
-      content: parse(parts[4]),
-      // Copies, so a listener may keep a buffer after the receive buffer is reused.
-      buffers: parts.slice(5).map((part) => new Uint8Array(part)),
-    },
+  const header = parse(parts[1]);
+  const content = parts[4] as Buffer;
+  const forwardRaw =
+    channel === 'iopub' && header?.msg_type === 'stream' && isForwardableStreamContent(content);
+  const message: JupyterMessage = {
+    channel: channel as JupyterMessage['channel'],
+    header,
+    parent_header: parse(parts[2]),
+    metadata: parse(parts[3]),
+    content: forwardRaw ? {} : parse(content),
+    // Copies, so a listener may keep a buffer after the receive buffer is reused.
+    buffers: parts.slice(5).map((part) => new Uint8Array(part)),
   };
+  // A copy, like the buffers: the raw bytes may outlive this frame in the replay buffer.
+  if (forwardRaw) setLazyContent(message, Buffer.from(content));
+  return { kind: 'message', message };
 }
 
 /** Incremental decoder for a byte stream of frames. */
