@@ -128,7 +128,9 @@ test('a viewer reads the notebook but can neither type nor run', async ({ browse
   await team.close();
 });
 
-test('an editor demoted while the notebook is open loses editing at once, without reloading', async ({ browser }) => {
+test('an editor demoted while the notebook is open loses editing at once, without reloading', async ({
+  browser,
+}) => {
   const team = await createTeam(browser);
   const { alice, bob } = team;
   await openNotebook(bob.page, team.notebookUrl);
