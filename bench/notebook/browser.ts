@@ -185,7 +185,7 @@ export async function measureLoad(
           slots: document.querySelectorAll('.cell-slot').length,
           cells: document.querySelectorAll('section.cell').length,
           viewLines: document.querySelectorAll('.view-lines').length,
-          text: document.body.innerText.slice(0, 400),
+          text: (document.body.textContent ?? '').slice(0, 400),
         }));
         throw new Error(`${url} did not finish loading: ${error.message}\n${JSON.stringify(seen)}`);
       });
