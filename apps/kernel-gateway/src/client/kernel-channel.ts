@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { buildMessage } from '../kernels/messages.ts';
 import { decodeLegacy, decodeV1, encodeLegacy, encodeV1, V1_PROTOCOL } from '../kernels/wire-protocol.ts';
 import type { JupyterMessage } from '../sandbox/types.ts';
 
@@ -66,21 +67,7 @@ export class KernelChannel {
     content: Record<string, unknown>,
     buffers: Uint8Array[] = [],
   ): JupyterMessage {
-    return {
-      channel,
-      header: {
-        msg_id: randomUUID(),
-        msg_type: msgType,
-        session: this.sessionId,
-        username: 'kiln',
-        date: new Date().toISOString(),
-        version: '5.3',
-      },
-      parent_header: {},
-      metadata: {},
-      content,
-      buffers,
-    };
+    return buildMessage({ channel, msgType, content, session: this.sessionId, buffers });
   }
 
   send(message: JupyterMessage): void {

@@ -5,6 +5,32 @@ import type { JupyterMessage } from '../sandbox/types.ts';
 /** Session id of messages the gateway itself originates (kernel_info probes, synthesized replies). */
 export const GATEWAY_SESSION = randomUUID();
 
+/** A Jupyter message in `session`, with a fresh id; `parent` routes it to the request it answers. */
+export function buildMessage(options: {
+  channel: JupyterMessage['channel'];
+  msgType: string;
+  content: Record<string, unknown>;
+  session: string;
+  parent?: JupyterMessage['header'] | Record<string, unknown>;
+  buffers?: Uint8Array[];
+}): JupyterMessage {
+  return {
+    channel: options.channel,
+    header: {
+      msg_id: randomUUID(),
+      msg_type: options.msgType,
+      session: options.session,
+      username: 'kiln',
+      date: new Date().toISOString(),
+      version: '5.3',
+    },
+    parent_header: options.parent ? { ...options.parent } : {},
+    metadata: {},
+    content: options.content,
+    buffers: options.buffers ?? [],
+  };
+}
+
 /** Builds a message the gateway sends on its own behalf; `parent` routes it to the request it answers. */
 export function createMessage(
   channel: JupyterMessage['channel'],
@@ -12,21 +38,7 @@ export function createMessage(
   content: Record<string, unknown>,
   parent?: JupyterMessage['header'] | Record<string, unknown>,
 ): JupyterMessage {
-  return {
-    channel,
-    header: {
-      msg_id: randomUUID(),
-      msg_type: msgType,
-      session: GATEWAY_SESSION,
-      username: 'kiln',
-      date: new Date().toISOString(),
-      version: '5.3',
-    },
-    parent_header: parent ? { ...parent } : {},
-    metadata: {},
-    content,
-    buffers: [],
-  };
+  return buildMessage({ channel, msgType, content, session: GATEWAY_SESSION, parent });
 }
 
 /** The reply type for a request type (`execute_request` -> `execute_reply`). */
