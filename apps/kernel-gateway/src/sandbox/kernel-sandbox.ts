@@ -146,6 +146,7 @@ export class RunscKernelSandbox implements KernelSandbox {
       const hello = channel.waitForHello(30_000);
       await container.restore(this.hibernatePath);
       await hello;
+      await container.limitCpu(this.instance.resources.cpu);
       await rm(this.hibernatePath, { recursive: true, force: true });
       this.state = 'running';
       this.watchExit(this.instance);

@@ -1,6 +1,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CPU_PERIOD_US } from './oci-spec.ts';
 import type { RunscCli } from './runsc-cli.ts';
 
 /** How a container's root process ended, as `runsc wait` reports it. */
@@ -111,6 +112,22 @@ export class RunscContainer {
       return failcnt > 0;
     } catch {
       return false;
+    }
+  }
+
+  /**
+   * Puts the sandbox under its CPU quota (`cpu` cores). Sandboxes start without one so a restore
+   * uses every core; this runs before any user code does, and again after every restore.
+   */
+  async limitCpu(cpu: number): Promise<void> {
+    const quota = String(Math.max(1000, Math.round(cpu * CPU_PERIOD_US)));
+    const v1 = join('/sys/fs/cgroup/cpu', this.cgroupsPath);
+    try {
+      await writeFile(join(v1, 'cpu.cfs_quota_us'), quota);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // cgroup v2: one file holds quota and period.
+      await writeFile(join('/sys/fs/cgroup', this.cgroupsPath, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
     }
   }
 

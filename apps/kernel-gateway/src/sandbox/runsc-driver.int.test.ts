@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
@@ -27,6 +27,11 @@ beforeAll(async () => {
   });
   timings.startMs = performance.now() - started;
 }, 900_000);
+
+/** The CPU quota the host enforces on a sandbox, in cores (its v1 cgroup). */
+function hostCpuQuota(containerId: string): number {
+  return Number(readFileSync(`/sys/fs/cgroup/cpu/kiln/${containerId}/cpu.cfs_quota_us`, 'utf8')) / 100_000;
+}
 
 afterAll(async () => {
   await driver?.close();
@@ -177,6 +182,8 @@ describe('a kernel in a runsc sandbox', { timeout: 60_000 }, () => {
     timings.resumeMs = performance.now() - t;
     expect(kernel.containerId).toBe(containerId);
     expect((await execute(kernel, 'print(kept)')).stdout).toBe('42\n');
+    // The restore ran without a quota (it decompresses on every core); the kernel's own is back.
+    expect(hostCpuQuota(containerId)).toBe(1);
   });
 
   it('restarts into a fresh interpreter with the same /workspace', async () => {
@@ -235,5 +242,22 @@ describe('a kernel in a runsc sandbox', { timeout: 60_000 }, () => {
     await expect(
       driver.start({ kernelId: 'gpu2', workspaceId, resources: { cpu: 1, memoryMiB: 1024, gpu: 'V100' } }),
     ).rejects.toMatchObject({ code: 'GPU_TYPE_UNKNOWN' });
+  });
+
+  it('runs user code under the CPU quota it asked for, not the start-up boost', async () => {
+    // Taken last: this size's start evicts the pool's spare for the kernel above.
+    expect(hostCpuQuota(kernel.containerId)).toBe(1);
+    const small = await driver.start({
+      kernelId: 'quarter-core',
+      workspaceId,
+      resources: { cpu: 0.25, memoryMiB: 512 },
+    });
+    try {
+      expect(small.startedFrom).toBe('snapshot');
+      expect(hostCpuQuota(small.containerId)).toBe(0.25);
+      expect((await execute(small, 'print(6 * 7)')).stdout).toBe('42\n');
+    } finally {
+      await small.shutdown();
+    }
   });
 });

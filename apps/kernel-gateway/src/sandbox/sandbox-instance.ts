@@ -82,13 +82,14 @@ export async function launchInstance(ctx: LaunchContext, request: LaunchRequest)
     });
     await Promise.race([hello, died]);
     died.catch(() => undefined);
+    if (request.snapshotPath) await initRestored(channel, request.env);
+    await container.limitCpu(request.resources.cpu);
   } catch (error) {
     await container.destroy();
     await channel.close();
     await container.removeFiles();
     throw error;
   }
-  if (request.snapshotPath) await initRestored(channel, request.env);
   return { container, channel, workspaceId: request.workspaceId, resources: request.resources };
 }
 
