@@ -18,6 +18,7 @@ const STARTS = Number(process.env.BENCH_STARTS ?? 4);
 const INTERRUPTS = Number(process.env.BENCH_INTERRUPTS ?? 5);
 const HIBERNATIONS = Number(process.env.BENCH_HIBERNATIONS ?? 3);
 const STREAM_BYTES = 20 * 1024 * 1024;
+const STREAM_RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 5);
 
 interface Server {
   label: string;
@@ -173,7 +174,8 @@ async function measureRoundTrips(channel: KernelChannel) {
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), n: samples.length };
 }
 
-async function measureStream(channel: KernelChannel) {
+/** One 20 MB run: every stdout byte counted; anything on stderr is a notice (Jupyter's rate limit). */
+async function streamOnce(channel: KernelChannel) {
   const code = `import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(${STREAM_BYTES / 1024}):\n    sys.stdout.write(line)\nsys.stdout.flush()`;
   let received = 0;
   const notices: string[] = [];
@@ -183,18 +185,30 @@ async function measureStream(channel: KernelChannel) {
     onMessage: (message) => {
       if (message.header.msg_type !== 'stream') return;
       const text = String(message.content.text);
-      if (message.content.name === 'stdout') received += Buffer.byteLength(text.replaceAll(/[^x\n]/g, ''));
+      if (message.content.name === 'stdout') received += Buffer.byteLength(text);
       else notices.push(text.trim().slice(0, 160));
     },
   });
-  const seconds = (performance.now() - t0) / 1000;
+  return { received, seconds: (performance.now() - t0) / 1000, notice: notices[0] ?? null };
+}
+
+/** STREAM_RUNS runs of 20 MB in one kernel; the median run is reported, the first one too. */
+async function measureStream(channel: KernelChannel) {
+  const runs = [];
+  for (let i = 0; i < STREAM_RUNS; i++) runs.push(await streamOnce(channel));
+  const rates = runs.map((run) => run.received / run.seconds);
+  const median = [...runs].sort((a, b) => a.received / a.seconds - b.received / b.seconds)[
+    Math.floor(runs.length / 2)
+  ] as (typeof runs)[number];
   return {
     bytes: STREAM_BYTES,
-    received,
-    lost: STREAM_BYTES - received,
-    bytesPerSecond: received / seconds,
-    seconds,
-    notice: notices[0] ?? null,
+    received: median.received,
+    lost: Math.max(...runs.map((run) => STREAM_BYTES - run.received)),
+    bytesPerSecond: median.received / median.seconds,
+    firstRunBytesPerSecond: rates[0] ?? Number.NaN,
+    runs: rates.length,
+    seconds: median.seconds,
+    notice: runs.find((run) => run.notice)?.notice ?? null,
   };
 }
 
@@ -276,6 +290,7 @@ async function stop(server: Server) {
 }
 
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+const mbps = (bytesPerSecond: number) => `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
 
 async function main() {
   const loadBefore = loadavg();
@@ -371,9 +386,9 @@ async function main() {
       ratio(k.roundTrip.p99, j.roundTrip.p99),
     ],
     [
-      '20 MB stdout: throughput',
-      `${(j.stream.bytesPerSecond / 1e6).toFixed(1)} MB/s (default limits); ${(jupyterUnlimitedStream.bytesPerSecond / 1e6).toFixed(1)} MB/s (limit lifted)`,
-      `${(k.stream.bytesPerSecond / 1e6).toFixed(1)} MB/s`,
+      `20 MB stdout: throughput, median of ${k.stream.runs} runs in one kernel (first run)`,
+      `${mbps(j.stream.bytesPerSecond)} (default limits); ${mbps(jupyterUnlimitedStream.bytesPerSecond)} (${mbps(jupyterUnlimitedStream.firstRunBytesPerSecond)}) (limit lifted)`,
+      `${mbps(k.stream.bytesPerSecond)} (${mbps(k.stream.firstRunBytesPerSecond)})`,
       ratio(k.stream.bytesPerSecond, jupyterUnlimitedStream.bytesPerSecond),
     ],
     [

@@ -3,6 +3,9 @@ ipykernel's Session serializes (RelaySocket), and sys.stdout/sys.stderr replacem
 
 Frame format: u32 LE body length, then body = u32 LE part count n, n u32 LE part lengths, parts
 (channel, header, parent_header, metadata, content, buffers...); channel "kiln" carries agent commands.
+Channel "stream" carries stdout/stderr as (header, parent_header, name, UTF-8 text): the gateway builds
+the JSON content itself, because escaping a megabyte of text into JSON here costs ~10 ms under gVisor
+against ~1 ms to encode it.
 """
 
 import io
@@ -10,6 +13,8 @@ import socket
 import struct
 import threading
 import time
+
+from jupyter_client.session import extract_header
 
 DELIM = b"<IDS|MSG>"
 
@@ -125,6 +130,7 @@ class RelayStream:
         self.session = session
         self.iopub = iopub
         self.name = name
+        self._name = name.encode()
         self.parent_header = {}
         self.encoding = "utf-8"
         self.errors = "strict"
@@ -156,7 +162,20 @@ class RelayStream:
         text = "".join(self._parts)
         self._parts = []
         self._size = 0
-        self.session.send(self.iopub, "stream", {"name": self.name, "text": text}, parent=self.parent_header)
+        session = self.session
+        parent = session.pack(extract_header(self.parent_header))
+        # One huge write still goes out in bounded messages (the gateway skips frames over 128 MiB).
+        for start in range(0, len(text), self.FLUSH_BYTES):
+            self.iopub.link.send_parts(
+                [
+                    b"stream",
+                    session.pack(session.msg_header("stream")),
+                    parent,
+                    self._name,
+                    # Lone surrogates cannot be UTF-8; they show as "?" rather than failing the write.
+                    text[start : start + self.FLUSH_BYTES].encode("utf-8", "replace"),
+                ]
+            )
 
     def flush(self):
         with self._lock:

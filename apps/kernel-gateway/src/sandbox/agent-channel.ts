@@ -45,7 +45,21 @@ export class AgentChannel {
     socket.setNoDelay(true);
     const decoder = new FrameDecoder();
     socket.on('data', (chunk: Buffer) => {
-      for (const frame of decoder.push(chunk)) {
+      let frames: AgentFrame[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (error) {
+        // Bytes from inside the sandbox that are not our framing (user code can reach this socket):
+        // drop that connection; the agent reconnects on its own, the gateway carries on.
+        console.error(`[kernel-gateway] dropped an agent connection: ${String(error)}`);
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) {
+        if (frame.kind === 'oversized')
+          console.error(
+            `[kernel-gateway] skipped a ${frame.bytes}-byte message from a kernel: over the size limit`,
+          );
         if (frame.kind === 'command' && frame.command.op === 'hello') {
           const waiters = this.helloWaiters;
           this.helloWaiters = [];

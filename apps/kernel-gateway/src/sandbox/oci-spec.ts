@@ -25,21 +25,26 @@ export const SANDBOX_UID = 1000;
 export const PIDS_LIMIT = 512;
 export const CPU_PERIOD_US = 100_000;
 
+/**
+ * Environment of every sandbox's agent, the snapshot template's included (so part of the snapshot key:
+ * a restored process keeps the env, and the malloc settings, it booted with).
+ */
+export const BASE_ENV: Readonly<Record<string, string>> = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  HOME: '/workspace',
+  LANG: 'C.UTF-8',
+  TERM: 'xterm-256color',
+  MPLCONFIGDIR: '/tmp/.matplotlib',
+  PYTHONDONTWRITEBYTECODE: '1',
+  // ipykernel imports debugpy, which warns about frozen modules on every start otherwise.
+  PYDEVD_DISABLE_FILE_VALIDATION: '1',
+};
+
 /** Builds the OCI runtime spec (config.json) for one kernel sandbox. */
 export function buildOciSpec(options: OciSpecOptions): Record<string, unknown> {
   const { paths, resources, uid } = options;
   const memoryBytes = resources.memoryMiB * 1024 * 1024;
-  const env = {
-    PATH: '/usr/local/bin:/usr/bin:/bin',
-    HOME: '/workspace',
-    LANG: 'C.UTF-8',
-    TERM: 'xterm-256color',
-    MPLCONFIGDIR: '/tmp/.matplotlib',
-    PYTHONDONTWRITEBYTECODE: '1',
-    // ipykernel imports debugpy, which warns about frozen modules on every start otherwise.
-    PYDEVD_DISABLE_FILE_VALIDATION: '1',
-    ...options.env,
-  };
+  const env = { ...BASE_ENV, ...options.env };
   return {
     ociVersion: '1.0.2',
     process: {

@@ -2,70 +2,50 @@ import { isUtf8 } from 'node:buffer';
 import type { JupyterMessage } from './types.ts';
 
 /**
- * Large `stream` messages pass through the gateway without being parsed and re-serialised: that
- * JSON round trip of every megabyte of stdout cost more CPU than the rest of the output path. The
- * agent's content bytes are kept and written to clients verbatim, but only after checking that they
- * are exactly `{"name": "stdout"|"stderr", "text": "<valid JSON string>"}` in valid UTF-8, so user
- * code writing to the agent socket cannot smuggle extra JSON into a client's frame. Reading
- * `message.content` still works (it parses on first use) and drops the raw bytes, so anything that
- * reads, and might change, the content is re-serialised as before.
+ * Stream output arrives from the agent as plain UTF-8 text (see frame-codec.ts) and the gateway
+ * writes its JSON content once, here; clients get those bytes verbatim, so a megabyte of stdout is
+ * escaped once and never parsed. Reading `message.content` still works (it parses on first use) and
+ * drops the raw bytes, so anything that reads, and might change, the content is re-serialised.
  */
 const RAW = Symbol('kiln.rawContent');
 
-/** Below this the JSON round trip is cheap and not worth the check. */
-const MIN_RAW_BYTES = 16 * 1024;
-
-const PREFIXES = ['stdout', 'stderr'].flatMap((name) => [
-  Buffer.from(`{"name": "${name}", "text": "`),
-  Buffer.from(`{"name":"${name}","text":"`),
-]);
-const SUFFIX = Buffer.from('"}');
-
-const ESCAPES = new Set([...'"\\/bfnrt'].map((c) => c.charCodeAt(0)));
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding raw control bytes, which JSON strings may not contain, is the point
-const CONTROL = /[\x00-\x1f]/;
-
-function isHex(code: number): boolean {
-  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
-}
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the bytes JSON strings must escape are the point
+const NEEDS_ESCAPE = /[\x00-\x1f"\\]/g;
+/** Escape sequence for each byte that needs one, exactly as JSON.stringify writes it. */
+const ESCAPES = new Map<number, Buffer>(
+  [...Array.from({ length: 32 }, (_, code) => code), 0x22, 0x5c].map((code) => [
+    code,
+    Buffer.from(JSON.stringify(String.fromCharCode(code)).slice(1, -1)),
+  ]),
+);
+const STREAM_PREFIX = {
+  stdout: Buffer.from('{"name":"stdout","text":"'),
+  stderr: Buffer.from('{"name":"stderr","text":"'),
+};
+const STREAM_SUFFIX = Buffer.from('"}');
 
 /**
- * Whether `bytes[start, end)` is the body of a JSON string literal: no control bytes, every quote
- * escaped, every escape valid. Works on a latin1 view (one char per byte; UTF-8 sequences are all
- * >= 0x80) so the scans are native indexOf/regex calls rather than a per-byte loop.
+ * The `stream` content `{"name", "text"}` as JSON bytes, from the text's UTF-8 bytes. Valid UTF-8 is
+ * escaped byte-wise (only quote, backslash and control bytes change; a multi-byte sequence never
+ * contains them), ~4x faster than decoding and JSON.stringify; the output is identical. Invalid
+ * UTF-8 is decoded with U+FFFD replacements first.
  */
-function isJsonStringBody(bytes: Buffer, start: number, end: number): boolean {
-  const text = bytes.toString('latin1', start, end);
-  if (CONTROL.test(text)) return false;
-  let pos = 0;
-  let quote = text.indexOf('"');
-  for (;;) {
-    const slash = text.indexOf('\\', pos);
-    if (quote !== -1 && (slash === -1 || quote < slash)) return false;
-    if (slash === -1) return true;
-    const next = text.charCodeAt(slash + 1);
-    if (next === 0x75) {
-      if (slash + 6 > text.length) return false;
-      for (let k = slash + 2; k < slash + 6; k++) if (!isHex(text.charCodeAt(k))) return false;
-      pos = slash + 6;
-    } else if (ESCAPES.has(next)) {
-      pos = slash + 2;
-    } else {
-      return false;
-    }
-    // An escaped quote was just consumed; find the next one past it.
-    if (quote !== -1 && quote < pos) quote = text.indexOf('"', pos);
+export function streamContentJson(name: 'stdout' | 'stderr', text: Buffer): Buffer {
+  if (!isUtf8(text))
+    return Buffer.from(`{"name":"${name}","text":${JSON.stringify(text.toString('utf8'))}}`, 'utf8');
+  const chunks: Buffer[] = [STREAM_PREFIX[name]];
+  // latin1 gives one char per byte, so regex indexes are byte offsets.
+  const view = text.toString('latin1');
+  let done = 0;
+  NEEDS_ESCAPE.lastIndex = 0;
+  for (let match = NEEDS_ESCAPE.exec(view); match !== null; match = NEEDS_ESCAPE.exec(view)) {
+    if (match.index > done) chunks.push(text.subarray(done, match.index));
+    chunks.push(ESCAPES.get(view.charCodeAt(match.index)) as Buffer);
+    done = match.index + 1;
   }
-}
-
-/** Whether `raw` is a stream content object the gateway may forward verbatim. */
-export function isForwardableStreamContent(raw: Buffer): boolean {
-  if (raw.byteLength < MIN_RAW_BYTES) return false;
-  const prefix = PREFIXES.find((p) => raw.subarray(0, p.byteLength).equals(p));
-  if (!prefix) return false;
-  const end = raw.byteLength - SUFFIX.byteLength;
-  if (!raw.subarray(end).equals(SUFFIX)) return false;
-  return isJsonStringBody(raw, prefix.byteLength, end) && isUtf8(raw);
+  if (done < text.length) chunks.push(text.subarray(done));
+  chunks.push(STREAM_SUFFIX);
+  return Buffer.concat(chunks);
 }
 
 type WithRaw = JupyterMessage & { [RAW]?: Buffer };

@@ -98,6 +98,31 @@ print(json.dumps([write('/etc/passwd'), write('/usr/lib/python3/dist-packages/ev
     ]);
   });
 
+  it('cannot take the gateway down by writing garbage into the agent socket', async () => {
+    // User code can reach the socket its own agent talks on; what it sends is not trusted.
+    const { reply, stdout } = await execute(
+      tenant,
+      `
+import socket, struct, time
+bodies = [b'\\xff\\xff\\x00\\x00junk', struct.pack('<I', 1) + struct.pack('<I', 3) + b'{"a']
+frames = [struct.pack('<I', len(b)) + b for b in bodies] + [struct.pack('<I', 0xfffffff0) + b'x' * 65536]
+for frame in frames:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect('/opt/kiln/channel/agent.sock')
+    try:
+        s.sendall(frame)  # the gateway may hang up on us mid-write
+    except OSError:
+        pass
+    time.sleep(0.2)
+    s.close()
+print('\\udcff lone surrogate')`,
+    );
+    // The agent reconnected after each intruder; this cell's own reply and output still arrived.
+    expect(reply.content.status, JSON.stringify(reply.content)).toBe('ok');
+    expect(stdout).toBe('? lone surrogate\n');
+    expect((await execute(tenant, 'print(6 * 7)')).stdout).toBe('42\n');
+  });
+
   it('contains a fork bomb and a memory bomb; the other kernel stays healthy', async () => {
     const workspaceId = testWorkspace();
     const bystander = await driver.start({

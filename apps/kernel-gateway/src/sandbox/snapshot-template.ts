@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { BASE_ENV } from './oci-spec.ts';
 import {
   checkpointInstance,
   destroyInstance,
@@ -17,6 +18,7 @@ const TEMPLATE_WORKSPACE = 'kiln-snapshot-template';
 export function snapshotKey(ctx: LaunchContext, runscVersion: string): string {
   const hash = createHash('sha256');
   hash.update(ctx.imageDir).update(runscVersion).update(ctx.preload.join(','));
+  hash.update(JSON.stringify(BASE_ENV));
   for (const file of readdirSync(ctx.agentDir)
     .filter((name) => name.endsWith('.py'))
     .sort()) {
