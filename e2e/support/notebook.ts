@@ -17,9 +17,20 @@ export async function openNotebook(page: Page, url: string): Promise<void> {
 
 /** The text of cell `n`'s editor as the user sees it (Monaco renders spaces as no-break spaces). */
 export async function editorText(page: Page, n: number): Promise<string> {
-  // biome-ignore lint/performance/useDomNodeTextContent: Monaco draws each line as a div; only innerText keeps the line breaks
-  const text = await cell(page, n).locator('.view-lines').innerText();
-  return text.replace(/\u00a0/g, ' ');
+  // Monaco draws each line as a div placed by its `top`. Lines are read one by one with textContent:
+  // innerText would break a line wherever a collaborator's cursor (an absolutely placed element) sits.
+  const lines = await cell(page, n)
+    .locator('.view-lines .view-line')
+    .evaluateAll((elements) =>
+      elements
+        .map((element) => ({
+          top: Number.parseFloat((element as HTMLElement).style.top) || 0,
+          text: element.textContent ?? '',
+        }))
+        .sort((a, b) => a.top - b.top)
+        .map((line) => line.text),
+    );
+  return lines.join('\n').replace(/\u00a0/g, ' ');
 }
 
 /** Focuses cell `n`'s editor at the end of its text. */

@@ -4,6 +4,7 @@ import { MonacoBinding } from 'y-monaco';
 import type { Awareness } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
 import { commandForKey, type NotebookCommand } from '../../lib/notebook/keyboard.ts';
+import { keepCursorsBeforeRemoteInserts } from './binding-cursor.ts';
 import { attachKernelAssist } from './kernel-assist-providers.ts';
 import { monaco } from './monaco.ts';
 import { useKernelAssist } from './use-kernel-assist.ts';
@@ -67,6 +68,7 @@ export default function CellEditor(props: CellEditorProps) {
     });
     editorRef.current = editor;
     const binding = new MonacoBinding(source, model, new Set([editor]), awareness);
+    keepCursorsBeforeRemoteInserts(binding, editor, model, source);
     const detachAssist =
       language === 'python' && !readOnly ? attachKernelAssist(model, () => assist.current) : () => {};
     const fit = () => {
