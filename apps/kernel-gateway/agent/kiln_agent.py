@@ -1,4 +1,5 @@
-"""Kiln kernel agent: runs as the sandbox's main process and hosts a real ipykernel kernel in-process.
+"""Kiln kernel agent: the sandbox's main process (under tini, which reaps orphans); hosts a real ipykernel
+kernel in-process.
 
 Jupyter messages travel over one host unix socket (bind-mounted at /opt/kiln/channel) as length-prefixed
 frames (see kiln_relay.py). Channel "kiln" carries agent commands: hello (sent on every connect), init

@@ -59,6 +59,22 @@ describe('a kernel in a runsc sandbox', { timeout: 60_000 }, () => {
     expect(Number(stdout)).toBeGreaterThan(100_000);
   });
 
+  it('reaps processes orphaned by a shell command instead of leaving zombies', async () => {
+    const { stdout } = await execute(
+      kernel,
+      `import os, subprocess, time
+subprocess.run('sleep 0.2 & exit 0', shell=True, check=True)
+time.sleep(1.5)
+def state(pid):
+    try:
+        return next(line.split()[1] for line in open(f'/proc/{pid}/status') if line.startswith('State:'))
+    except (OSError, StopIteration):
+        return '?'
+print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
+    );
+    expect(stdout).toBe('0\n');
+  });
+
   it('executes 1+1 with the full message cycle, fast', async () => {
     const { reply, iopub } = await execute(kernel, '1+1');
     expect(reply.content).toMatchObject({ status: 'ok', execution_count: expect.any(Number) });

@@ -66,7 +66,9 @@ export async function launchInstance(ctx: LaunchContext, request: LaunchRequest)
       resources: request.resources,
       env: { ...request.env, KILN_PRELOAD: ctx.preload.join(',') },
       cgroupsPath: container.cgroupsPath,
-      args: ['/usr/bin/python3', '/opt/kiln/agent/kiln_agent.py'],
+      // tini is PID 1 so processes orphaned inside the sandbox (a shell command's `cmd &`) are reaped
+      // instead of piling up as zombies under the kernel until the process limit stops it.
+      args: ['/usr/bin/tini', '--', '/usr/bin/python3', '/opt/kiln/agent/kiln_agent.py'],
       uid: SANDBOX_UID,
     }),
   );
