@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const collab = createNotebookCollab({ db: getDb(), appUrl: env.appUrl });
   setCollab(collab);
   const terminals = createTerminalProxy({ db: getDb(), appUrl: env.appUrl, gateway: env.kernelGateway });
-  const notebookServices = createNotebookServices(collab, env.kernelGateway);
+  const notebookServices = createNotebookServices(getDb(), collab, env.kernelGateway);
   setNotebookServices({
     ...notebookServices,
     onAccessChanged(change) {

@@ -199,7 +199,7 @@ describe('server-side execution against a real kernel', () => {
     expect(text.length).toBeLessThan(101_000);
     const key = [...text.matchAll(OVERFLOW_KEY_PATTERN)][0]?.[1] as string;
     expect(text).toContain('output truncated');
-    const download = service.overflow.get(key);
+    const download = await service.overflow.get(NOTEBOOK, key);
     expect(download).toMatchObject({ notebookId: NOTEBOOK, cellId: 'c0', complete: true });
     expect(download?.body).toBe(`${'x'.repeat(300_000)}\n`);
   });

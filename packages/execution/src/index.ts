@@ -14,6 +14,7 @@ export {
   type OverflowStore,
   overflowNote,
 } from './overflow-store.ts';
+export { createPostgresOverflowStore, type PostgresOverflowOptions } from './postgres-overflow-store.ts';
 export {
   type CompletionResult,
   DEFAULT_LIMITS,

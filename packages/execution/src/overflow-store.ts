@@ -26,12 +26,26 @@ export interface OverflowDownload {
 
 /** Keeps what OutputWriter cut from the document so the UI can offer "download the full output". */
 export interface OverflowStore {
+  /** Records a cut (called for every chunk as the kernel writes; never throws). */
   put(notebookId: string, event: OverflowEvent): void;
-  get(key: string): OverflowDownload | undefined;
+  /** Everything recorded under `key` in that notebook, including puts not yet written through. */
+  get(notebookId: string, key: string): Promise<OverflowDownload | undefined>;
   /** Forgets every entry of a notebook (e.g. when it is deleted). */
-  deleteNotebook(notebookId: string): void;
-  /** Bytes held now. */
-  readonly bytes: number;
+  deleteNotebook(notebookId: string): Promise<void>;
+}
+
+/** The download of an entry: stream text as is, one output as JSON, dropped outputs as a JSON array. */
+export function overflowDownload(
+  entry: Pick<OverflowDownload, 'key' | 'notebookId' | 'cellId' | 'kind' | 'totalBytes' | 'complete'>,
+  /** Stream text, the output's JSON, or the dropped outputs' JSON joined with commas. */
+  body: string,
+): OverflowDownload {
+  const stream = entry.kind === 'stream';
+  return {
+    ...entry,
+    mimeType: stream ? 'text/plain; charset=utf-8' : 'application/json',
+    body: entry.kind === 'outputs' ? `[${body}]` : entry.kind === 'data' && body === '' ? 'null' : body,
+  };
 }
 
 interface Entry {
@@ -55,9 +69,12 @@ export interface MemoryOverflowOptions {
  * An in-memory overflow store bounded in bytes. Entries live until evicted, so a download link
  * stays valid while the process runs and the store has room; after that the UI says it expired.
  */
-export function createMemoryOverflowStore(options: MemoryOverflowOptions): OverflowStore {
+export function createMemoryOverflowStore(
+  options: MemoryOverflowOptions,
+): OverflowStore & { readonly bytes: number } {
   const entries = new Map<string, Entry>();
   let total = 0;
+  const id = (notebookId: string, key: string) => `${notebookId}/${key}`;
 
   function evict(keep: string): void {
     for (const [key, entry] of entries) {
@@ -82,8 +99,9 @@ export function createMemoryOverflowStore(options: MemoryOverflowOptions): Overf
 
   return {
     put(notebookId, event) {
-      let entry = entries.get(event.key);
-      if (entry) entries.delete(event.key);
+      const key = id(notebookId, event.key);
+      let entry = entries.get(key);
+      if (entry) entries.delete(key);
       else
         entry = {
           notebookId,
@@ -95,32 +113,21 @@ export function createMemoryOverflowStore(options: MemoryOverflowOptions): Overf
           complete: true,
         };
       // Re-inserted so Map order is least recently written first.
-      entries.set(event.key, entry);
+      entries.set(key, entry);
       entry.totalBytes = event.totalBytes;
       if (event.kind === 'stream') append(entry, event.text ?? '');
-      else if (event.output) append(entry, JSON.stringify(event.output));
-      evict(event.key);
+      else if (event.output && (event.kind === 'outputs' || entry.parts.length === 0))
+        append(entry, JSON.stringify(event.output));
+      evict(key);
     },
-    get(key) {
-      const entry = entries.get(key);
+    async get(notebookId, key) {
+      const entry = entries.get(id(notebookId, key));
       if (!entry) return undefined;
-      const stream = entry.kind === 'stream';
-      return {
-        key,
-        notebookId: entry.notebookId,
-        cellId: entry.cellId,
-        kind: entry.kind,
-        mimeType: stream ? 'text/plain; charset=utf-8' : 'application/json',
-        body: stream
-          ? entry.parts.join('')
-          : entry.kind === 'data'
-            ? (entry.parts[0] ?? 'null')
-            : `[${entry.parts.join(',')}]`,
-        totalBytes: entry.totalBytes,
-        complete: entry.complete,
-      };
+      const body = entry.parts.join(entry.kind === 'stream' ? '' : ',');
+      const { notebookId: owner, cellId, kind, totalBytes, complete } = entry;
+      return overflowDownload({ key, notebookId: owner, cellId, kind, totalBytes, complete }, body);
     },
-    deleteNotebook(notebookId) {
+    async deleteNotebook(notebookId) {
       for (const [key, entry] of entries) {
         if (entry.notebookId !== notebookId) continue;
         entries.delete(key);

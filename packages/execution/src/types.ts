@@ -65,7 +65,7 @@ export interface ExecutionGateway {
 export interface ExecutionLimits {
   /** Caps on what one cell keeps in the shared document (see `OutputLimits` in @kiln/notebook). */
   output: Partial<OutputLimits>;
-  /** Bytes of cut-off output kept in memory for download, across all notebooks (oldest evicted first). */
+  /** Bytes of cut-off output kept for download (the memory store: across all notebooks; the Postgres store: per notebook), oldest evicted first. */
   overflowBytes: number;
   /** Bytes kept for one overflow key; past it the download is marked incomplete. */
   overflowEntryBytes: number;

@@ -1,5 +1,6 @@
 import type { CollabServer } from '@kiln/collab';
-import { createExecutionService } from '@kiln/execution';
+import type { Db } from '@kiln/db';
+import { createExecutionService, createPostgresOverflowStore, DEFAULT_LIMITS } from '@kiln/execution';
 import { createGatewayClient, workspaceToken } from '@kiln/kernel-gateway/client';
 import type { WebNotebookServices } from './notebook-services-slot.ts';
 
@@ -9,6 +10,7 @@ import type { WebNotebookServices } from './notebook-services-slot.ts';
  * another's kernels even if a caller names a foreign kernel id.
  */
 export function createNotebookServices(
+  db: Db,
   collab: CollabServer,
   gateway: { url: string; secret: string } | null,
 ): WebNotebookServices {
@@ -19,6 +21,11 @@ export function createNotebookServices(
   if (!gateway) return { documents, executionService: null, onAccessChanged };
   const executionService = createExecutionService({
     openDocument: documents.open,
+    // In Postgres, so "download the full output" links keep working after a restart.
+    overflowStore: createPostgresOverflowStore(db, {
+      maxEntryBytes: DEFAULT_LIMITS.overflowEntryBytes,
+      maxNotebookBytes: DEFAULT_LIMITS.overflowBytes,
+    }),
     gateway: (workspaceId) =>
       createGatewayClient({ baseUrl: gateway.url, token: workspaceToken(gateway.secret, workspaceId) }),
   });

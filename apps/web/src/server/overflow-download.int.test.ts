@@ -1,6 +1,6 @@
 import { createNotebook, createSession, signUp, TEST_PASSWORD_HASH_OPTIONS } from '@kiln/accounts';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
-import { createMemoryOverflowStore, type ExecutionService } from '@kiln/execution';
+import { createPostgresOverflowStore, type ExecutionService } from '@kiln/execution';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setNotebookServices } from './notebook-services-slot.ts';
 
@@ -35,15 +35,19 @@ beforeAll(async () => {
   }));
   cookies.member = `kiln_session=${(await createSession(db, { userId: member.user.id })).token}`;
   cookies.stranger = `kiln_session=${(await createSession(db, { userId: stranger.user.id })).token}`;
-  const overflow = createMemoryOverflowStore({ maxBytes: 1024 * 1024, maxEntryBytes: 1024 * 1024 });
-  overflow.put(notebookId, {
+  const limits = { maxNotebookBytes: 1024 * 1024, maxEntryBytes: 1024 * 1024 };
+  const saver = createPostgresOverflowStore(db, limits);
+  saver.put(notebookId, {
     cellId: 'c1',
     key: 'c1-key-1',
     kind: 'stream',
     text: 'all 12 MB of it',
     totalBytes: 15,
   });
-  // Only the overflow store is read by this route; it is the real one.
+  // Only the overflow store is read by this route; it is the real one, and a different instance from
+  // the one that saved the output (as after a restart of the web server).
+  await saver.get(notebookId, 'c1-key-1');
+  const overflow = createPostgresOverflowStore(db, limits);
   const executionService = { overflow } as unknown as ExecutionService;
   setNotebookServices({
     documents: { open: () => Promise.reject(new Error('unused')) },

@@ -25,9 +25,9 @@ export async function GET(
     if (isDomainError(error)) return notFound();
     throw error;
   }
-  const download = getNotebookServices()?.executionService?.overflow.get(key);
-  // Keys are only meaningful inside their notebook: never serve another notebook's output.
-  if (!download || download.notebookId !== notebookId) return notFound();
+  // Keys are only meaningful inside their notebook: the store is asked for this notebook's entry.
+  const download = await getNotebookServices()?.executionService?.overflow.get(notebookId, key);
+  if (!download) return notFound();
   const extension = download.mimeType.startsWith('application/json') ? 'json' : 'txt';
   return new Response(download.body, {
     headers: {
