@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { SWEEP_INTERVAL_MS, sweepExpiredRecords } from '@kiln/accounts';
 import { type Env, EnvError, getEnv } from './env.ts';
 import { CLIENT_IP_HEADER, clientIp } from './server/client-ip.ts';
 import { createNotebookCollab, setCollab } from './server/collab.ts';
@@ -74,11 +75,21 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : env.port;
   console.log(`Kiln web listening on http://${env.host}:${port} (${env.appUrl})`);
 
+  // Expired sessions and old sign-in failures are deleted now and hourly, not only when touched.
+  const sweep = () =>
+    sweepExpiredRecords(getDb()).catch((error: unknown) =>
+      console.error('sweeping expired records failed', error),
+    );
+  void sweep();
+  const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: shutting down`);
+    clearInterval(sweeper);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     const closed = new Promise<void>((resolve) => {

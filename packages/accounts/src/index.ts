@@ -78,6 +78,7 @@ export {
   SESSION_COOKIE,
   SESSION_TTL_MS,
 } from './sessions.ts';
+export { SWEEP_INTERVAL_MS, sweepExpiredRecords } from './sweep.ts';
 export { randomToken, safeEqual, sha256 } from './tokens.ts';
 export {
   changePassword,
