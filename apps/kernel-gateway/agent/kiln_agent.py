@@ -33,8 +33,16 @@ def main():
     import asyncio
 
     import zmq
+
+    # ipykernel loads debugpy (~12 MB, 170 modules) for JupyterLab's visual debugger, which needs a
+    # control-channel thread and sockets this agent does not run (the kernelspec does not offer it):
+    # keep it out of the snapshot, ~10% smaller and ~150 ms quicker to restore. User code can still
+    # import debugpy afterwards.
+    sys.modules["debugpy"] = None
     from ipykernel.iostream import IOPubThread
     from ipykernel.ipkernel import IPythonKernel
+
+    del sys.modules["debugpy"]
     from jupyter_client.session import Session
     from traitlets import Any
 

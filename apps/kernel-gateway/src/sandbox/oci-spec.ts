@@ -36,7 +36,7 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
   TERM: 'xterm-256color',
   MPLCONFIGDIR: '/tmp/.matplotlib',
   PYTHONDONTWRITEBYTECODE: '1',
-  // ipykernel imports debugpy, which warns about frozen modules on every start otherwise.
+  // debugpy, if user code imports it, warns about frozen modules otherwise.
   PYDEVD_DISABLE_FILE_VALIDATION: '1',
 };
 

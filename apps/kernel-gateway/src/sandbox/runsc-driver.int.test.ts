@@ -59,6 +59,14 @@ describe('a kernel in a runsc sandbox', { timeout: 60_000 }, () => {
     expect(Number(stdout)).toBeGreaterThan(100_000);
   });
 
+  it('leaves debugpy out of the kernel (a smaller snapshot) but lets user code import it', async () => {
+    const { stdout } = await execute(
+      kernel,
+      "import sys\nprint('debugpy' in sys.modules)\nimport debugpy\nprint(callable(debugpy.listen))",
+    );
+    expect(stdout).toBe('False\nTrue\n');
+  });
+
   it('reaps processes orphaned by a shell command instead of leaving zombies', async () => {
     const { stdout } = await execute(
       kernel,
