@@ -37,16 +37,27 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitUp(client: GatewayClient, child: ChildProcess, label: string, log: () => string) {
-  const deadline = Date.now() + 120_000;
+/**
+ * Waits until the server answers and, for Kiln, has its sandboxes ready (snapshot built): otherwise
+ * the first measured start would include building the snapshot, which happens once per machine.
+ */
+async function waitUp(
+  client: GatewayClient,
+  child: ChildProcess,
+  label: string,
+  log: () => string,
+  ready: () => boolean,
+) {
+  const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${label} exited: ${log()}`);
     try {
       await client.listKernels();
-      return;
+      if (ready()) return;
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // not listening yet
     }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${label} did not come up: ${log()}`);
 }
@@ -68,12 +79,24 @@ async function startProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (d) => (output = (output + d).slice(-4000)));
-  child.stderr?.on('data', (d) => (output = (output + d).slice(-4000)));
+  // Jupyter is ready once it answers; the Kiln gateway once it says its snapshot is built.
+  let sandboxesReady = !label.startsWith('kiln');
+  const collect = (d: Buffer) => {
+    output = (output + d).slice(-4000);
+    if (String(d).includes('sandboxes ready')) sandboxesReady = true;
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const client = createGatewayClient({ baseUrl: `http://127.0.0.1:${port}`, token });
   const server: Server = { label, client, process: child, protocol };
   started.push(server);
-  await waitUp(client, child, label, () => output);
+  await waitUp(
+    client,
+    child,
+    label,
+    () => output,
+    () => sandboxesReady,
+  );
   return server;
 }
 
