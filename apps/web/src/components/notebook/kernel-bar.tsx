@@ -87,7 +87,7 @@ function ChangeMachine(props: {
           return;
         }
         props.onSaved();
-        if (restart && props.kernelRunning) await actions.restart();
+        if (restart && props.kernelRunning) await actions.restartNow();
         props.onClose();
       }}
     >

@@ -9,6 +9,7 @@ import { hasRole } from '../../lib/roles.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import type { Me } from '../require-auth.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
+import { useConfirmedKernelActions } from './confirm-kernel-actions.tsx';
 import { DownloadIpynbButton } from './download-ipynb.tsx';
 import { KernelBar } from './kernel-bar.tsx';
 import { NotebookEditor } from './notebook-editor.tsx';
@@ -125,7 +126,8 @@ function LiveNotebook(props: {
   peers: readonly Peer[];
   workspaceId: string;
 }) {
-  const { session, actions, peers, canEdit } = props;
+  const { session, peers, canEdit } = props;
+  const { actions, dialog: confirmDialog } = useConfirmedKernelActions(props.actions);
   const trpc = useTRPC();
   const details = useQuery(
     trpc.notebook.get.queryOptions({ workspaceId: props.workspaceId, notebookId: props.notebookId }),
@@ -156,6 +158,7 @@ function LiveNotebook(props: {
           </div>
         ) : null}
       </div>
+      {confirmDialog}
       <RemoteCursorStyles peers={peers} />
       {props.synced ? (
         <NotebookEditor

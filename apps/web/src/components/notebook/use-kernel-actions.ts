@@ -70,6 +70,8 @@ export function useKernelActions(workspaceId: string, notebookId: string) {
     run: (spec: RunSpec) => call('run', spec),
     interrupt: () => call('interrupt'),
     restart: () => call('restart'),
+    /** Restart without asking, where the user already chose to (the page wraps `restart` in a question). */
+    restartNow: () => call('restart'),
     shutdown: () => call('shutdownKernel'),
     /** Resources for the next kernel start (`notebook.setResources`); a running kernel keeps its own. */
     setResources: (resources: { cpu: number; memoryMiB: number; gpu: string | null }) =>
