@@ -1,3 +1,4 @@
+import { isUuid } from '@kiln/core';
 import type { Db } from '@kiln/db';
 import type { OverflowEvent } from '@kiln/notebook';
 import { type OverflowStore, overflowDownload } from './overflow-store.ts';
@@ -31,7 +32,6 @@ interface Known {
 
 /** Keys this process tracks the size of; far more than can be running at once. */
 const MAX_KNOWN = 10_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Row {
   cellId: string;
@@ -75,18 +75,14 @@ export function createPostgresOverflowStore(db: Db, options: PostgresOverflowOpt
     // Dropped outputs are JSON values joined by commas; a row that has some gets one before more.
     const separator = entry.kind === 'outputs' ? ',' : '';
     await db.$executeRaw`
-      INSERT INTO "OutputOverflow" ("notebookId", "key", "cellId", "kind", "body", "bytes", "totalBytes", "complete", "updatedAt")
-      VALUES (${entry.notebookId}::uuid, ${entry.key}, ${entry.cellId}, ${entry.kind}, ${body}, ${body.length},
+      INSERT INTO "OutputOverflow" ("notebookId", "key", "cellId", "kind", "body", "totalBytes", "complete", "updatedAt")
+      VALUES (${entry.notebookId}::uuid, ${entry.key}, ${entry.cellId}, ${entry.kind}, ${body},
               ${BigInt(entry.totalBytes)}, ${entry.complete}, now())
       ON CONFLICT ("notebookId", "key") DO UPDATE SET
-        "body" = CASE
-          WHEN length(EXCLUDED."body") = 0 THEN "OutputOverflow"."body"
-          WHEN length("OutputOverflow"."body") = 0 THEN EXCLUDED."body"
-          ELSE "OutputOverflow"."body" || convert_to(${separator}, 'UTF8') || EXCLUDED."body" END,
-        "bytes" = length(CASE
-          WHEN length(EXCLUDED."body") = 0 THEN "OutputOverflow"."body"
-          WHEN length("OutputOverflow"."body") = 0 THEN EXCLUDED."body"
-          ELSE "OutputOverflow"."body" || convert_to(${separator}, 'UTF8') || EXCLUDED."body" END),
+        "body" = "OutputOverflow"."body"
+          || CASE WHEN length("OutputOverflow"."body") > 0 AND length(EXCLUDED."body") > 0
+               THEN convert_to(${separator}, 'UTF8') ELSE ''::bytea END
+          || EXCLUDED."body",
         "totalBytes" = EXCLUDED."totalBytes",
         "complete" = "OutputOverflow"."complete" AND EXCLUDED."complete",
         "updatedAt" = now()`;
@@ -97,7 +93,7 @@ export function createPostgresOverflowStore(db: Db, options: PostgresOverflowOpt
     await db.$executeRaw`
       DELETE FROM "OutputOverflow" WHERE "notebookId" = ${notebookId}::uuid AND "key" IN (
         SELECT "key" FROM (
-          SELECT "key", sum("bytes") OVER (ORDER BY "updatedAt" DESC, "key") AS "kept"
+          SELECT "key", sum(octet_length("body")) OVER (ORDER BY "updatedAt" DESC, "key") AS "kept"
           FROM "OutputOverflow" WHERE "notebookId" = ${notebookId}::uuid
         ) AS "running" WHERE "kept" > ${options.maxNotebookBytes})`;
   }
@@ -105,7 +101,7 @@ export function createPostgresOverflowStore(db: Db, options: PostgresOverflowOpt
   return {
     put(notebookId, event) {
       const name = id(notebookId, event.key);
-      if (!UUID.test(notebookId)) return;
+      if (!isUuid(notebookId)) return;
       const entry: Known = known.get(name) ?? { bytes: 0, complete: true, hasData: false };
       known.delete(name);
       known.set(name, entry);
@@ -139,7 +135,7 @@ export function createPostgresOverflowStore(db: Db, options: PostgresOverflowOpt
       void schedule();
     },
     async get(notebookId, key) {
-      if (!UUID.test(notebookId)) return undefined;
+      if (!isUuid(notebookId)) return undefined;
       if (pending.size > 0 || writing) await schedule();
       const [row] = await db.$queryRaw<Row[]>`
         SELECT "cellId", "kind", "body", "totalBytes", "complete" FROM "OutputOverflow"
@@ -158,7 +154,7 @@ export function createPostgresOverflowStore(db: Db, options: PostgresOverflowOpt
       );
     },
     async deleteNotebook(notebookId) {
-      if (!UUID.test(notebookId)) return;
+      if (!isUuid(notebookId)) return;
       for (const [name, entry] of pending) if (entry.notebookId === notebookId) pending.delete(name);
       await db.outputOverflow.deleteMany({ where: { notebookId } });
     },

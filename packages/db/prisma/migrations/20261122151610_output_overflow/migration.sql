@@ -5,7 +5,6 @@ CREATE TABLE "OutputOverflow" (
     "cellId" TEXT NOT NULL,
     "kind" TEXT NOT NULL,
     "body" BYTEA NOT NULL,
-    "bytes" INTEGER NOT NULL,
     "totalBytes" BIGINT NOT NULL,
     "complete" BOOLEAN NOT NULL,
     "updatedAt" TIMESTAMP(3) NOT NULL,
