@@ -1,11 +1,9 @@
-import { DomainError } from '@kiln/core';
+import { DomainError, isUuid } from '@kiln/core';
 import type { Db } from '@kiln/db';
 import type { DocumentStore } from './types.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function notebookId(name: string): string {
-  if (!UUID.test(name)) throw new DomainError('NOT_FOUND', `No notebook ${JSON.stringify(name)}`);
+  if (!isUuid(name)) throw new DomainError('NOT_FOUND', `No notebook ${JSON.stringify(name)}`);
   return name;
 }
 

@@ -2,3 +2,4 @@ export type { CloseCodeName } from './close-codes.ts';
 export { CloseCode } from './close-codes.ts';
 export type { ErrorCode } from './errors.ts';
 export { DomainError, ERROR_STATUS, isDomainError } from './errors.ts';
+export { isUuid } from './ids.ts';

@@ -1,11 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isUuid } from '@kiln/core';
 
 const PREFIX = 'kws_';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** True for a UUID (the only workspace id shape the gateway accepts). */
 export function isWorkspaceId(value: string): boolean {
-  return UUID.test(value);
+  return isUuid(value);
 }
 
 function signature(secret: string, workspaceId: string): string {

@@ -1,10 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { getMembership, resolveSession, SESSION_COOKIE } from '@kiln/accounts';
-import { DomainError } from '@kiln/core';
+import { DomainError, isUuid } from '@kiln/core';
 import type { Db, Role } from '@kiln/db';
 import { readCookie } from '../lib/cookies.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Who opened a notebook socket, and with which role in the notebook's workspace. */
 export interface NotebookAccess {
@@ -62,7 +60,7 @@ export async function authorizeNotebook(
   const session = token ? await resolveSession(db, token) : null;
   if (!session) throw new DomainError('UNAUTHENTICATED', 'Sign in to open this notebook');
   const notFound = new DomainError('NOT_FOUND', 'Notebook not found');
-  if (!UUID.test(notebookId)) throw notFound;
+  if (!isUuid(notebookId)) throw notFound;
   const notebook = await db.notebook.findUnique({
     where: { id: notebookId },
     select: { workspaceId: true },
