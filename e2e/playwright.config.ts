@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { chromiumLaunchOptions } from '../packages/core/src/chromium.ts';
 
 // Debian's Chromium: Playwright's own browser download cannot work offline (shared/docs/environment.md).
 export default defineConfig({
@@ -15,18 +16,6 @@ export default defineConfig({
     baseURL: process.env.KILN_E2E_BASE_URL,
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    },
+    launchOptions: chromiumLaunchOptions(),
   },
 });

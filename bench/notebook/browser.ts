@@ -1,18 +1,9 @@
 // What the notebook benchmark does in Chromium: sign up, import notebooks through
 // `notebook.importIpynb`, then per fresh page load time the first cell and the first Monaco editor
 // and wheel-scroll the whole notebook while recording frame times. Every wait is bounded.
+import { chromiumLaunchOptions } from '@kiln/core/chromium';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const VIEWPORT = { width: 1280, height: 800 };
 const LOAD_TIMEOUT_MS = Number(process.env.BENCH_LOAD_TIMEOUT_MS ?? 60_000);
 /** Pixels per wheel event; a brisk mouse-wheel scroll (about three notches). */
@@ -60,7 +51,7 @@ export interface ScrollSample {
 }
 
 export function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS, timeout: 60_000 });
+  return chromium.launch({ ...chromiumLaunchOptions(), timeout: 60_000 });
 }
 
 /** Signs a new user up through the sign-up page; the app lands them in their own workspace. */

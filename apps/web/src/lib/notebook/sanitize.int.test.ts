@@ -1,19 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import { chromiumLaunchOptions } from '@kiln/core/chromium';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // DOMPurify is only as good as the DOM it parses with, so these run in the real Chromium.
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let browser: Browser;
 let page: Page;
@@ -32,7 +23,7 @@ beforeAll(async () => {
     platform: 'browser',
     logLevel: 'silent',
   });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  browser = await chromium.launch(chromiumLaunchOptions());
   page = await browser.newPage();
   await page.setContent('<!doctype html><html><body><div id="out"></div></body></html>');
   await page.addScriptTag({ content: bundle.outputFiles[0]?.text ?? '' });
