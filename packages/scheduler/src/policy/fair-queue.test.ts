@@ -1,37 +1,61 @@
 import { describe, expect, it } from 'vitest';
-import { describeWant, fairOrder, type QueuedEntry, queueAhead, queueKeys } from './fair-queue.ts';
+import {
+  describeWant,
+  fairOrder,
+  nextFairTag,
+  type QueuedEntry,
+  queueAhead,
+  queueKeys,
+} from './fair-queue.ts';
 
 const entry = (
   id: string,
   workspaceId: string,
   queuedAt: number,
   gpu: QueuedEntry['gpu'] = [{ type: 'H100', count: 1 }],
-): QueuedEntry => ({
-  id,
-  workspaceId,
-  queuedAt,
-  cpu: 1,
-  memoryMiB: 1024,
-  gpu,
-});
+): QueuedEntry => ({ id, workspaceId, queuedAt, fairTag: queuedAt, cpu: 1, memoryMiB: 1024, gpu });
+
+/** Enqueues entries one after another as the store does: each gets the next fair tag. */
+function enqueue(arrivals: [id: string, workspaceId: string][]): QueuedEntry[] {
+  const waiting: QueuedEntry[] = [];
+  arrivals.forEach(([id, workspaceId], at) => {
+    const head = Math.min(...waiting.map((e) => e.fairTag));
+    const backlog = waiting.filter((e) => e.workspaceId === workspaceId).map((e) => e.fairTag);
+    const fairTag = nextFairTag(
+      Number.isFinite(head) ? head : 0,
+      backlog.length ? Math.max(...backlog) : null,
+    );
+    waiting.push({ ...entry(id, workspaceId, at), fairTag });
+  });
+  return waiting;
+}
 
 describe('fairOrder', () => {
   it("puts another workspace's single request right behind the first of a burst, not behind all of it", () => {
-    const burst = Array.from({ length: 50 }, (_, i) => entry(`a${i}`, 'A', i));
-    const order = fairOrder([...burst, entry('b0', 'B', 100)]).map((e) => e.id);
-    expect(order.slice(0, 3)).toEqual(['a0', 'b0', 'a1']);
+    const burst = Array.from({ length: 50 }, (_, i): [string, string] => [`a${i}`, 'A']);
+    const order = fairOrder(enqueue([...burst, ['b0', 'B']])).map((e) => e.id);
+    expect(order.slice(0, 4)).toEqual(['a0', 'b0', 'a1', 'a2']);
   });
 
-  it('goes round-robin across workspaces, earliest first within each round', () => {
-    const order = fairOrder([
-      entry('a1', 'A', 1),
-      entry('a2', 'A', 2),
-      entry('a3', 'A', 3),
-      entry('b1', 'B', 5),
-      entry('b2', 'B', 6),
-      entry('c1', 'C', 4),
-    ]).map((e) => e.id);
+  it('interleaves several workspaces round-robin, earlier arrivals first within a round', () => {
+    const order = fairOrder(
+      enqueue([
+        ['a1', 'A'],
+        ['a2', 'A'],
+        ['a3', 'A'],
+        ['c1', 'C'],
+        ['b1', 'B'],
+        ['b2', 'B'],
+      ]),
+    ).map((e) => e.id);
     expect(order).toEqual(['a1', 'c1', 'b1', 'a2', 'b2', 'a3']);
+  });
+
+  it('starts a late request at the head of the queue, not at the tags already served', () => {
+    // a0..a3 were served; the queue's head now carries tag 4, so B's request lands next to it.
+    const entries = [4, 5, 6].map((tag) => ({ ...entry(`a${tag}`, 'A', tag), fairTag: tag }));
+    const late = { ...entry('b', 'B', 10), fairTag: nextFairTag(4, null) };
+    expect(fairOrder([...entries, late]).map((e) => e.id)).toEqual(['a4', 'b', 'a5', 'a6']);
   });
 });
 

@@ -4,8 +4,10 @@ import type { GpuChoice } from '../resource-request.ts';
 export interface QueuedEntry {
   id: string;
   workspaceId: string;
-  /** When it started waiting (ms since the epoch); earlier waits first within a workspace. */
+  /** When it started waiting (ms since the epoch). */
   queuedAt: number;
+  /** Its place in the fair order across workspaces, from `nextFairTag` when it started waiting. */
+  fairTag: number;
   cpu: number;
   memoryMiB: number;
   gpu: readonly GpuChoice[];
@@ -13,26 +15,22 @@ export interface QueuedEntry {
 }
 
 /**
- * Orders waiting requests round-robin across workspaces: every workspace's first request comes before
- * any workspace's second, and so on, so a burst from one workspace waits behind a single request from
- * another instead of in front of it. Within a round, and within a workspace, the earlier wait goes first.
+ * Orders waiting requests fairly across workspaces, by their fair tags (see `nextFairTag`), earlier
+ * waits first among equal tags. Tags interleave workspaces: a burst from one workspace takes tags
+ * 0, 1, 2, ... while another workspace's single request, arriving later, takes the tag at the head of
+ * the queue, so it goes right after the request being served instead of after the whole burst.
  */
 export function fairOrder<T extends QueuedEntry>(entries: readonly T[]): T[] {
-  const byWorkspace = new Map<string, T[]>();
-  for (const entry of entries) {
-    const list = byWorkspace.get(entry.workspaceId);
-    if (list) list.push(entry);
-    else byWorkspace.set(entry.workspaceId, [entry]);
-  }
-  const ranked: { entry: T; round: number }[] = [];
-  for (const list of byWorkspace.values()) {
-    list.sort(byArrival);
-    list.forEach((entry, round) => {
-      ranked.push({ entry, round });
-    });
-  }
-  ranked.sort((a, b) => a.round - b.round || byArrival(a.entry, b.entry));
-  return ranked.map((item) => item.entry);
+  return [...entries].sort((a, b) => a.fairTag - b.fairTag || byArrival(a, b));
+}
+
+/**
+ * The fair tag of a new waiting request (start-time fair queueing): the queue's virtual time (the
+ * lowest tag still waiting, or the last tag handed out when none waits), or one past its workspace's
+ * last waiting request, whichever is later.
+ */
+export function nextFairTag(virtualTime: number, workspaceBacklogTag: number | null): number {
+  return workspaceBacklogTag === null ? virtualTime : Math.max(virtualTime, workspaceBacklogTag + 1);
 }
 
 function byArrival(a: QueuedEntry, b: QueuedEntry): number {

@@ -56,6 +56,7 @@ CREATE TABLE "Container" (
     "gpuIndices" INTEGER[],
     "reservedGpus" INTEGER NOT NULL DEFAULT 0,
     "pinnedNodeId" TEXT,
+    "fairTag" DOUBLE PRECISION,
     "queueDeadlineAt" TIMESTAMPTZ(3),
     "requestedAt" TIMESTAMPTZ(3) NOT NULL,
     "queuedAt" TIMESTAMPTZ(3),
@@ -110,6 +111,9 @@ CREATE INDEX "Container_state_queuedAt_idx" ON "Container"("state", "queuedAt");
 
 -- CreateIndex
 CREATE INDEX "Container_ownerId_idx" ON "Container"("ownerId");
+
+-- CreateIndex
+CREATE INDEX "Container_fairTag_idx" ON "Container"("fairTag");
 
 -- CreateIndex
 CREATE INDEX "ContainerEvent_txId_id_idx" ON "ContainerEvent"("txId", "id");
