@@ -15,13 +15,8 @@ export {
   parseGpuString,
   parseResourceRequest,
 } from './resource-request.ts';
-export {
-  type ContainerFilter,
-  createScheduler,
-  DEFAULT_SCHEDULER_OPTIONS,
-  type Scheduler,
-  type SchedulerOptions,
-} from './scheduler.ts';
+export { type ContainerFilter, createScheduler, type Scheduler } from './scheduler.ts';
+export { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler-options.ts';
 export type { EventPage } from './store/events.ts';
 export type { RegisterNodeInput } from './store/nodes.ts';
 export type {

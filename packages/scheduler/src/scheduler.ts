@@ -3,6 +3,7 @@ import { DomainError, isUuid } from '@kiln/core';
 import type { Db } from '@kiln/db';
 import type { OperatorMaximums, SchedulerPlanLimits, WorkspaceUsage } from './policy/limits.ts';
 import { parseResourceRequest } from './resource-request.ts';
+import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler-options.ts';
 import * as containers from './store/containers.ts';
 import type { StoreContext } from './store/context.ts';
 import { type EventPage, eventsAfter } from './store/events.ts';
@@ -18,37 +19,6 @@ import type {
   NodeView,
   StopCode,
 } from './types.ts';
-
-export interface SchedulerOptions {
-  db: Db;
-  /** Per-plan overrides over `PLANS` from @kiln/billing; Enterprise limits are the operator's to set here. */
-  plans: Partial<Record<PlanTier, Partial<SchedulerPlanLimits>>>;
-  /** The operator's ceiling on one container, whatever the plan. */
-  maxCpuPerContainer: number;
-  maxMemoryMiBPerContainer: number;
-  /** A node silent this long is marked lost, and its containers with it. */
-  heartbeatTimeoutMs: number;
-  /** How long a request may wait in the queue, unless it says otherwise. */
-  queueTimeoutMs: number;
-  /** How often `waitForPlacement` looks at the database for changes made by other processes. */
-  pollIntervalMs: number;
-  transactionTimeoutMs: number;
-  /** Called after commit, in order per container, for each state change this process made. */
-  onTransition?: (transition: ContainerTransition) => void | Promise<void>;
-  /** Receives errors of hooks and of background queue passes, which have no caller to throw to. */
-  onError: (error: unknown) => void;
-}
-
-export const DEFAULT_SCHEDULER_OPTIONS: Omit<SchedulerOptions, 'db'> = {
-  plans: {},
-  maxCpuPerContainer: 64,
-  maxMemoryMiBPerContainer: 256 * 1024,
-  heartbeatTimeoutMs: 30_000,
-  queueTimeoutMs: 15 * 60_000,
-  pollIntervalMs: 500,
-  transactionTimeoutMs: 15_000,
-  onError: (error) => console.error('kiln scheduler:', error),
-};
 
 export interface ContainerFilter {
   workspaceId?: string;
@@ -161,6 +131,19 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
     return toContainerView(row, queue);
   }
 
+  async function detectLostNodes() {
+    const result = await nodes.detectLostNodes(ctx);
+    emit(result.transitions);
+    if (result.transitions.length > 0) await drain().catch(settings.onError);
+    return { nodes: result.nodes, containers: result.transitions };
+  }
+
+  async function expireAll() {
+    const expired = await expireQueue(ctx);
+    emit(expired);
+    return expired;
+  }
+
   async function written(result: containers.Written, frees = false): Promise<ContainerView> {
     emit(result.transitions);
     if (frees && result.transitions.length > 0) await drain().catch(settings.onError);
@@ -184,14 +167,18 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
     },
 
     async waitForPlacement(id, options = {}) {
+      if (!isUuid(id)) throw new DomainError('NOT_FOUND', `No container ${id}`);
       for (;;) {
         options.signal?.throwIfAborted();
-        const current = await view(id);
-        if (current.state !== 'queued') return current;
-        if (current.queue && current.queue.deadline.getTime() <= Date.now()) {
+        // A cheap look while it waits; the full view (with the queue's order) only once it has moved.
+        const row = await settings.db.container.findUnique({
+          where: { id },
+          select: { state: true, queueDeadlineAt: true },
+        });
+        if (!row) throw new DomainError('NOT_FOUND', `No container ${id}`);
+        if (row.state !== 'queued') return view(id);
+        if (row.queueDeadlineAt && row.queueDeadlineAt.getTime() <= Date.now()) {
           emit(await expireQueue(ctx, id));
-          const after = await view(id);
-          if (after.state !== 'queued') return after;
         }
         await new Promise<void>((resolve) => {
           const done = () => {
@@ -273,22 +260,13 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
       return { node, containers: await Promise.all(ids.map(view)) };
     },
     heartbeat: (nodeId) => nodes.heartbeat(ctx, nodeId),
-    async detectLostNodes() {
-      const result = await nodes.detectLostNodes(ctx);
-      emit(result.transitions);
-      if (result.transitions.length > 0) await drain().catch(settings.onError);
-      return { nodes: result.nodes, containers: result.transitions };
-    },
+    detectLostNodes,
     listNodes: () => nodes.listNodes(settings.db),
     drainQueue: drain,
-    async expireQueue() {
-      const expired = await expireQueue(ctx);
-      emit(expired);
-      return expired;
-    },
+    expireQueue: expireAll,
     async tick() {
-      await this.detectLostNodes();
-      await this.expireQueue();
+      await detectLostNodes();
+      await expireAll();
       await drain();
     },
     eventsAfter: (cursor, limit) => eventsAfter(settings.db, cursor, limit),

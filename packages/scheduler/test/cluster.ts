@@ -3,7 +3,8 @@ import type { PlanTier } from '@kiln/billing';
 import type { TestDatabase } from '@kiln/db/testing';
 import { discoverGpus } from '../src/gpu-inventory.ts';
 import type { GpuTypeName } from '../src/gpu-types.ts';
-import { createScheduler, type Scheduler, type SchedulerOptions } from '../src/scheduler.ts';
+import { createScheduler, type Scheduler } from '../src/scheduler.ts';
+import type { SchedulerOptions } from '../src/scheduler-options.ts';
 
 export interface TestCluster {
   scheduler: Scheduler;

@@ -32,11 +32,13 @@ function placeChoice(
   let bestMemoryLeft = Number.POSITIVE_INFINITY;
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i] as NodeCapacity;
-    const free = node.freeGpus[choice.type];
-    if (free === undefined || free.length < choice.count) continue;
+    // Plain number checks first: on a busy cluster they turn most nodes away before the type lookup.
+    if (node.freeGpuCount < choice.count) continue;
     const cpuLeft = node.cpuFree - cpu;
     const memoryLeft = node.memoryFreeMiB - memoryMiB;
     if (cpuLeft < -CPU_EPSILON || memoryLeft < 0) continue;
+    const free = node.freeGpus[choice.type];
+    if (free === undefined || free.length < choice.count) continue;
     if (pinned !== null && node.id !== pinned) continue;
     const gpuLeft = free.length - choice.count;
     if (
