@@ -1,8 +1,8 @@
 import { PLANS, type PlanTier } from '@kiln/billing';
 import { DomainError, isUuid } from '@kiln/core';
 import type { Db } from '@kiln/db';
+import { parseContainerRequest } from './container-request.ts';
 import type { OperatorMaximums, SchedulerPlanLimits, WorkspaceUsage } from './policy/limits.ts';
-import { parseResourceRequest } from './resource-request.ts';
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler-options.ts';
 import * as containers from './store/containers.ts';
 import type { StoreContext } from './store/context.ts';
@@ -152,15 +152,15 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
 
   return {
     async request(input) {
-      const request = parseResourceRequest(input.resources);
+      const checked = parseContainerRequest(input);
       const result = await containers.createContainer(ctx, {
-        workspaceId: input.workspaceId,
-        kind: input.kind,
-        ownerId: input.ownerId,
-        requestedById: input.requestedById ?? null,
-        request,
-        whenBusy: input.whenBusy ?? 'queue',
-        queueTimeoutMs: input.queueTimeoutMs ?? settings.queueTimeoutMs,
+        workspaceId: checked.workspaceId,
+        kind: checked.kind,
+        ownerId: checked.ownerId,
+        requestedById: checked.requestedById ?? null,
+        request: checked.resources,
+        whenBusy: checked.whenBusy ?? 'queue',
+        queueTimeoutMs: checked.queueTimeoutMs ?? settings.queueTimeoutMs,
       });
       const queued = result.transitions.some((transition) => transition.to === 'queued');
       return written(result, queued);

@@ -27,9 +27,6 @@ export interface Written {
 
 /** Admits a new container: placed on a node (starting) or waiting (queued), one transaction. */
 export async function createContainer(ctx: StoreContext, input: CreateInput): Promise<Written> {
-  if (input.requestedById && !isUuid(input.requestedById)) {
-    throw new DomainError('VALIDATION_FAILED', 'requestedById must be a user id');
-  }
   return inTransaction(ctx.db, { timeoutMs: ctx.transactionTimeoutMs }, async (tx) => {
     const admission = await admit(tx, ctx, input.workspaceId, input.request);
     if (admission.kind === 'queue' && input.whenBusy === 'refuse')
