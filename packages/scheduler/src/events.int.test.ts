@@ -137,6 +137,20 @@ describe('container events', () => {
       'late:starting',
       'late:running',
     ]);
+
+    // An open transaction in another database of the same server holds nothing back.
+    const elsewhere = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
+    await elsewhere.connect();
+    try {
+      await elsewhere.query('BEGIN');
+      await elsewhere.query('SELECT pg_current_xact_id()');
+      const later = await ask('later');
+      const seen = await c.scheduler.eventsAfter(rest.cursor);
+      expect(seen.events.map((e) => e.containerId)).toEqual([later.id]);
+    } finally {
+      await elsewhere.query('ROLLBACK');
+      await elsewhere.end();
+    }
   });
 
   it('writes each container’s changes in order when many happen at once', async () => {

@@ -79,6 +79,22 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
     transactionTimeoutMs: settings.transactionTimeoutMs,
   };
   const waiters = new Set<() => void>();
+  // Requests for one workspace wait for its row lock in turn anyway; waiting here instead keeps a burst
+  // (an endpoint scaling out) from holding every pooled connection while it waits.
+  const workspaceTurns = new Map<string, Promise<unknown>>();
+  function inWorkspaceTurn<T>(workspaceId: string, work: () => Promise<T>): Promise<T> {
+    const previous = workspaceTurns.get(workspaceId) ?? Promise.resolve();
+    const turn = previous.then(work, work);
+    const settled = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    workspaceTurns.set(workspaceId, settled);
+    void settled.then(() => {
+      if (workspaceTurns.get(workspaceId) === settled) workspaceTurns.delete(workspaceId);
+    });
+    return turn;
+  }
   let emitting = Promise.resolve();
 
   /** Hooks run after commit, one at a time, so each container's changes arrive in order. */
@@ -153,15 +169,17 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
   return {
     async request(input) {
       const checked = parseContainerRequest(input);
-      const result = await containers.createContainer(ctx, {
-        workspaceId: checked.workspaceId,
-        kind: checked.kind,
-        ownerId: checked.ownerId,
-        requestedById: checked.requestedById ?? null,
-        request: checked.resources,
-        whenBusy: checked.whenBusy ?? 'queue',
-        queueTimeoutMs: checked.queueTimeoutMs ?? settings.queueTimeoutMs,
-      });
+      const result = await inWorkspaceTurn(checked.workspaceId, () =>
+        containers.createContainer(ctx, {
+          workspaceId: checked.workspaceId,
+          kind: checked.kind,
+          ownerId: checked.ownerId,
+          requestedById: checked.requestedById ?? null,
+          request: checked.resources,
+          whenBusy: checked.whenBusy ?? 'queue',
+          queueTimeoutMs: checked.queueTimeoutMs ?? settings.queueTimeoutMs,
+        }),
+      );
       const queued = result.transitions.some((transition) => transition.to === 'queued');
       return written(result, queued);
     },
