@@ -6,6 +6,10 @@ export interface PlanLimits {
   monthlyCreditCents: number | null;
   maxContainers: number | null;
   gpuConcurrency: number | null;
+  /** Most CPU cores one container may ask for; `null`: only the operator's maximum applies. */
+  maxCpu: number | null;
+  /** Most memory one container may ask for, in MiB; `null`: only the operator's maximum applies. */
+  maxMemoryMiB: number | null;
   crons: number | null;
   webEndpoints: number | null;
   seats: number | null;
@@ -19,6 +23,8 @@ export const PLANS: Record<PlanTier, PlanLimits> = {
     monthlyCreditCents: 3_000,
     maxContainers: 100,
     gpuConcurrency: 10,
+    maxCpu: 8,
+    maxMemoryMiB: 32 * 1024,
     crons: 5,
     webEndpoints: 8,
     seats: 3,
@@ -29,6 +35,8 @@ export const PLANS: Record<PlanTier, PlanLimits> = {
     monthlyCreditCents: 10_000,
     maxContainers: 1_000,
     gpuConcurrency: 50,
+    maxCpu: 32,
+    maxMemoryMiB: 128 * 1024,
     crons: null,
     webEndpoints: null,
     seats: null,
@@ -39,6 +47,8 @@ export const PLANS: Record<PlanTier, PlanLimits> = {
     monthlyCreditCents: null,
     maxContainers: null,
     gpuConcurrency: null,
+    maxCpu: null,
+    maxMemoryMiB: null,
     crons: null,
     webEndpoints: null,
     seats: null,

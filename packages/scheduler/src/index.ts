@@ -8,9 +8,26 @@ export {
 } from './gpu-inventory.ts';
 export { findGpuType, GPU_TYPE_NAMES, GPU_TYPES, type GpuType, type GpuTypeName } from './gpu-types.ts';
 export { createLocalPlacement, type LocalPlacement, type Placement } from './placement.ts';
+export type { OperatorMaximums, SchedulerPlanLimits, WorkspaceUsage } from './policy/limits.ts';
 export {
   type GpuChoice,
   type NormalizedResourceRequest,
   parseGpuString,
   parseResourceRequest,
 } from './resource-request.ts';
+export { type ContainerFilter, createScheduler, type Scheduler } from './scheduler.ts';
+export { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler-options.ts';
+export type { EventPage } from './store/events.ts';
+export type { RegisterNodeInput } from './store/nodes.ts';
+export type {
+  ContainerKind,
+  ContainerRequest,
+  ContainerState,
+  ContainerTransition,
+  ContainerView,
+  GpuSource,
+  GpuView,
+  NodeView,
+  QueueStatus,
+  StopCode,
+} from './types.ts';
