@@ -1,9 +1,8 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { usePathname } from 'next/navigation';
 import { useState } from 'react';
-import { hasRole, type Role } from '../lib/roles.ts';
+import type { Role } from '../lib/roles.ts';
 import { useSignOut } from '../lib/session.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Menu, MenuItem, MenuLabel, MenuLink, MenuSeparator } from './menu.tsx';
@@ -15,24 +14,12 @@ interface AppHeaderProps {
   workspace?: { slug: string; name: string; role: Role };
 }
 
-/** The top bar: brand, workspace switcher, workspace navigation and the user menu. */
+/** The top bar: brand, workspace switcher and the user menu (workspace sections are in the sidebar). */
 export function AppHeader({ me, workspace }: AppHeaderProps) {
   const trpc = useTRPC();
-  const pathname = usePathname();
   const workspaces = useQuery(trpc.workspace.list.queryOptions());
   const signOut = useSignOut();
   const [creating, setCreating] = useState(false);
-
-  const links = workspace
-    ? [
-        { href: `/w/${workspace.slug}`, label: 'Notebooks' },
-        { href: `/w/${workspace.slug}/members`, label: 'Members' },
-        { href: `/w/${workspace.slug}/settings`, label: 'Settings' },
-        ...(hasRole(workspace.role, 'ADMIN')
-          ? [{ href: `/w/${workspace.slug}/audit`, label: 'Audit log' }]
-          : []),
-      ]
-    : [];
 
   return (
     <header className="app-header">
@@ -54,15 +41,6 @@ export function AppHeader({ me, workspace }: AppHeaderProps) {
         <MenuSeparator />
         <MenuItem onSelect={() => setCreating(true)}>New workspace</MenuItem>
       </Menu>
-      {links.length > 0 ? (
-        <nav className="nav" aria-label="Workspace">
-          {links.map((link) => (
-            <Link key={link.href} href={link.href} aria-current={pathname === link.href ? 'page' : undefined}>
-              {link.label}
-            </Link>
-          ))}
-        </nav>
-      ) : null}
       <div className="header-spacer" />
       <Menu
         label={<span className="truncate">{me.user.name || me.user.email}</span>}

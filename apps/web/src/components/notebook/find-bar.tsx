@@ -147,6 +147,7 @@ export function FindBar(props: {
   };
 
   return (
+    // biome-ignore lint/a11y/useSemanticElements: React 19 types do not know the <search> element yet.
     <div role="search" className="find-bar" aria-label="Find and replace">
       <input
         ref={input}

@@ -9,7 +9,9 @@ describe('findMatches', () => {
       { cellIndex: 0, start: 11, end: 12 },
       { cellIndex: 1, start: 6, end: 7 },
     ]);
-    expect(findMatches(sources, 'X', { caseSensitive: true })).toEqual([{ cellIndex: 0, start: 11, end: 12 }]);
+    expect(findMatches(sources, 'X', { caseSensitive: true })).toEqual([
+      { cellIndex: 0, start: 11, end: 12 },
+    ]);
     expect(findMatches(sources, '', { caseSensitive: false })).toEqual([]);
   });
 
