@@ -12,7 +12,9 @@ const createCaller = createCallerFactory(appRouter);
  * caller per request (React's cache), so the layout and the page share it.
  */
 export const pageCaller = cache(async () => {
-  const request = new Request(getEnv().appUrl, { headers: await headers() });
+  // headers() first: it marks the page as rendered per request before anything reads the environment.
+  const requestHeaders = await headers();
+  const request = new Request(getEnv().appUrl, { headers: requestHeaders });
   // A server component cannot set cookies; a session refresh happens on the next API call instead.
   return createCaller(await createContext(contextOptionsFor(request, new Headers())));
 });
