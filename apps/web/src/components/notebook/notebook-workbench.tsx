@@ -329,6 +329,7 @@ export function NotebookWorkbench(props: WorkbenchProps) {
         workspaceId={workspaceId}
         notebookId={notebookId}
         canEdit={canEdit}
+        current={doc}
         onClose={() => setPanel(null)}
         onRestored={(version) => {
           setPanel(null);
