@@ -8,7 +8,7 @@ import { keepCursorsBeforeRemoteInserts } from './binding-cursor.ts';
 import { registerCellEditor } from './editor-registry.ts';
 import { attachKernelAssist } from './kernel-assist-providers.ts';
 import { monaco } from './monaco.ts';
-import { applyMonacoTheme } from './monaco-theme.ts';
+import { applyMonacoTheme, registerPythonTokens } from './monaco-theme.ts';
 import { useKernelAssist } from './use-kernel-assist.ts';
 
 export interface CellEditorProps {
@@ -45,6 +45,7 @@ export default function CellEditor(props: CellEditorProps) {
     if (!element) return;
     const model = monaco.editor.createModel(source.toString(), language);
     applyMonacoTheme(monaco);
+    registerPythonTokens(monaco);
     const editor = monaco.editor.create(element, {
       model,
       readOnly,
@@ -75,6 +76,8 @@ export default function CellEditor(props: CellEditorProps) {
       contextmenu: false,
       fixedOverflowWidgets: true,
       tabSize: 4,
+      // The static view has no bracket colours; the editor must look the same when it takes over.
+      bracketPairColorization: { enabled: false },
     });
     editorRef.current = editor;
     const unregister = registerCellEditor(source, editor);

@@ -1,4 +1,5 @@
 'use client';
+import { tokenizePythonLine } from '../../lib/notebook/highlight.ts';
 import type { monaco as Monaco } from './monaco.ts';
 
 type MonacoApi = typeof Monaco;
@@ -61,4 +62,37 @@ export function applyMonacoTheme(monaco: MonacoApi): void {
   window
     .matchMedia('(prefers-color-scheme: dark)')
     .addEventListener('change', () => monaco.editor.setTheme(defineTheme(monaco)));
+}
+
+let tokenizing = false;
+
+/**
+ * Python in the editor is tokenized by the static view's tokenizer, so a cell keeps exactly its
+ * colours when Monaco takes over from the static code.
+ */
+export function registerPythonTokens(monaco: MonacoApi): void {
+  if (tokenizing) return;
+  tokenizing = true;
+  class LineState {
+    constructor(readonly openQuote: string | null) {}
+    clone() {
+      return new LineState(this.openQuote);
+    }
+    equals(other: unknown) {
+      return other instanceof LineState && other.openQuote === this.openQuote;
+    }
+  }
+  monaco.languages.setTokensProvider('python', {
+    getInitialState: () => new LineState(null),
+    tokenize(line, state) {
+      const result = tokenizePythonLine(line, (state as LineState).openQuote);
+      return {
+        tokens: result.tokens.map((token) => ({
+          startIndex: token.startIndex,
+          scopes: token.kind === 'text' ? '' : token.kind,
+        })),
+        endState: new LineState(result.openQuote),
+      };
+    },
+  });
 }

@@ -123,3 +123,45 @@ export function isPythonLanguage(info: string | undefined): boolean {
   const lang = (info ?? '').trim().split(/\s+/)[0]?.toLowerCase() ?? '';
   return lang === 'python' || lang === 'py' || lang === 'python3' || lang === 'ipython' || lang === '';
 }
+
+/** Where a line's tokens start, for Monaco's line-by-line tokenizer. */
+export interface LineToken {
+  startIndex: number;
+  kind: TokenKind;
+}
+
+const TRIPLE = /^(?:[rRbBuUfF]{1,2})?('''|""")/;
+
+/**
+ * One line of Python with the same tokens `tokenizePython` gives the whole source, given the
+ * triple quote left open by the lines above (or null); returns the quote this line leaves open.
+ * Monaco's editor uses it, so the editor and the static view colour code identically.
+ */
+export function tokenizePythonLine(
+  line: string,
+  openQuote: string | null,
+): { tokens: LineToken[]; openQuote: string | null } {
+  const tokens: LineToken[] = [];
+  let start = 0;
+  if (openQuote) {
+    const close = line.indexOf(openQuote);
+    if (close === -1) return { tokens: [{ startIndex: 0, kind: 'string' }], openQuote };
+    start = close + openQuote.length;
+    tokens.push({ startIndex: 0, kind: 'string' });
+  }
+  let offset = start;
+  let last: Token | undefined;
+  for (const token of tokenizePython(line.slice(start))) {
+    if (tokens[tokens.length - 1]?.kind !== token.kind) tokens.push({ startIndex: offset, kind: token.kind });
+    offset += token.text.length;
+    last = token;
+  }
+  if (tokens.length === 0) tokens.push({ startIndex: 0, kind: 'text' });
+  let leftOpen: string | null = null;
+  if (last?.kind === 'string') {
+    const quote = TRIPLE.exec(last.text)?.[1];
+    const body = quote ? last.text.slice(last.text.indexOf(quote) + 3) : '';
+    if (quote && !body.endsWith(quote)) leftOpen = quote;
+  }
+  return { tokens, openQuote: leftOpen };
+}
