@@ -100,7 +100,9 @@ test('cells copied in one notebook paste into another, outputs and all', async (
     { cell_type: 'code', source: 'import json\nconfig = {"seed": 7}' },
   ]);
   const to = await user.notebook('To', [{ cell_type: 'code', source: 'print("target")' }]);
-  await openNotebook(page, from);
+  // Its first cell is markdown: wait for the code cell's editor instead.
+  await page.goto(from);
+  await expect(cell(page, 2).locator('.view-lines')).toBeVisible({ timeout: 30_000 });
   await select(page, 2);
   await page.keyboard.press('c');
   await openNotebook(page, to);
