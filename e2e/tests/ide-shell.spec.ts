@@ -88,7 +88,7 @@ test('dark mode follows the system setting, editor included; long titles keep th
 }) => {
   const user = await soloUser(browser, { colorScheme: 'dark' });
   const { page } = user;
-  const url = await user.notebook(`A very long notebook title ${'that keeps going '.repeat(12)}`, [
+  const url = await user.notebook(`A very long notebook title ${'that keeps going '.repeat(9)}`, [
     { cell_type: 'code', source: 'x = 1' },
   ]);
   await openNotebook(page, url);

@@ -10,6 +10,9 @@ test('edits are versioned automatically; a version shows what changed and restor
   const { page } = user;
   const url = await user.notebook('History', [{ cell_type: 'code', source: 'threshold = 0.5' }]);
   await openNotebook(page, url);
+  const historyButton = page
+    .getByRole('toolbar', { name: 'Notebook actions' })
+    .getByRole('button', { name: 'History' });
 
   await setSource(page, 1, 'threshold = 0.9');
   const history = page.getByRole('dialog', { name: 'History' });
@@ -17,7 +20,7 @@ test('edits are versioned automatically; a version shows what changed and restor
   await expect
     .poll(
       async () => {
-        await page.getByRole('button', { name: 'History' }).click();
+        await historyButton.click();
         const count = await automatic.count();
         await page.keyboard.press('Escape');
         return count;
@@ -28,7 +31,7 @@ test('edits are versioned automatically; a version shows what changed and restor
 
   // A later edit; the automatic version still has 0.9 and its preview shows the change since.
   await setSource(page, 1, 'threshold = 0.1');
-  await page.getByRole('button', { name: 'History' }).click();
+  await historyButton.click();
   await automatic.last().getByRole('button', { name: 'Preview' }).click();
   const preview = page.getByRole('dialog', { name: /^Preview: Automatic save/ });
   const changes = preview.getByRole('list', { name: 'Changes since this version' });
