@@ -90,6 +90,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     APP_URL: baseUrl,
     KERNEL_GATEWAY_URL: gatewayUrl,
     KILN_GATEWAY_TOKEN: gatewayToken,
+    // Automatic history a test can watch: a version once edits pause for 2 s.
+    KILN_HISTORY_IDLE_SECONDS: '2',
+    KILN_HISTORY_INTERVAL_SECONDS: '30',
   });
   await waitForHttp(`${baseUrl}/sign-in`, web.child, web.output);
   process.env.KILN_E2E_BASE_URL = baseUrl;

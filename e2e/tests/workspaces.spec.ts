@@ -27,7 +27,8 @@ test('an invited editor sees the notebook, and loses the right to create when ma
   await a.getByRole('button', { name: 'Create notebook' }).click();
   await a.getByLabel('Notebook name').fill('Protein folding');
   await a.getByRole('button', { name: 'Create', exact: true }).click();
-  await expect(a.getByText('Protein folding')).toBeVisible();
+  // Creating a notebook opens it.
+  await expect(a.getByRole('heading', { name: 'Protein folding' })).toBeVisible();
 
   // A invites B as an editor and copies the link the page shows.
   await a.getByRole('link', { name: 'Members' }).click();
@@ -45,7 +46,7 @@ test('an invited editor sees the notebook, and loses the right to create when ma
   await expect(b.getByRole('heading', { name: 'Join Research Lab' })).toBeVisible();
   await b.getByRole('button', { name: 'Accept invitation' }).click();
   await expect(b).toHaveURL(/\/w\/research-lab/);
-  await expect(b.getByText('Protein folding')).toBeVisible();
+  await expect(b.getByRole('main').getByText('Protein folding')).toBeVisible();
   await expect(b.getByRole('button', { name: 'Create notebook' })).toBeVisible();
 
   // A makes B a viewer: B's create button disappears and the server refuses B's create call.
@@ -58,7 +59,7 @@ test('an invited editor sees the notebook, and loses the right to create when ma
   await a.reload();
   await expect(a.getByLabel(`Role for ${bob.email}`)).toHaveValue('VIEWER');
   await b.reload();
-  await expect(b.getByText('Protein folding')).toBeVisible();
+  await expect(b.getByRole('main').getByText('Protein folding')).toBeVisible();
   await expect(b.getByRole('button', { name: 'Create notebook' })).toHaveCount(0);
 
   const workspaceId = await b.evaluate(async () => {

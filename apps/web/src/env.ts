@@ -19,6 +19,8 @@ const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
   .transform((url) => url.replace(/\/+$/, ''));
 
+const seconds = z.coerce.number({ error: 'must be a number of seconds' }).positive('must be positive');
+
 const schema = z
   .object({
     DATABASE_URL: z
@@ -40,6 +42,8 @@ const schema = z
     MAIL_FROM: optional(z.string()),
     KERNEL_GATEWAY_URL: optional(httpUrl),
     KILN_GATEWAY_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+    KILN_HISTORY_IDLE_SECONDS: optional(seconds),
+    KILN_HISTORY_INTERVAL_SECONDS: optional(seconds),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
@@ -69,6 +73,8 @@ export interface Env {
   kernelGatewayUrl: string | null;
   /** Set when both KERNEL_GATEWAY_URL and KILN_GATEWAY_TOKEN are; the web app only mints workspace-scoped tokens from the secret. */
   kernelGateway: { url: string; secret: string } | null;
+  /** Automatic history: a version once edits pause this long, or after this long of steady editing. */
+  history: { idleMs: number; intervalMs: number };
 }
 
 /** Validates `source` (normally `process.env`); throws EnvError naming every bad variable. */
@@ -97,6 +103,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       raw.KERNEL_GATEWAY_URL && raw.KILN_GATEWAY_TOKEN
         ? { url: raw.KERNEL_GATEWAY_URL, secret: raw.KILN_GATEWAY_TOKEN }
         : null,
+    history: {
+      idleMs: (raw.KILN_HISTORY_IDLE_SECONDS ?? 120) * 1000,
+      intervalMs: (raw.KILN_HISTORY_INTERVAL_SECONDS ?? 600) * 1000,
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { SWEEP_INTERVAL_MS, sweepExpiredRecords } from '@kiln/accounts';
 import { type Env, EnvError, getEnv } from './env.ts';
+import { createAutoHistory } from './server/auto-history.ts';
 import { CLIENT_IP_HEADER, clientIp } from './server/client-ip.ts';
 import { createNotebookCollab, setCollab } from './server/collab.ts';
 import { closeDb, getDb } from './server/db.ts';
@@ -33,8 +34,16 @@ async function main(): Promise<void> {
   // Fail at start, not at the first request, when the database URL is unusable.
   await getDb().$connect();
   const upgrades = createUpgradeRouter();
-  const collab = createNotebookCollab({ db: getDb(), appUrl: env.appUrl });
+  let noteEdit = (_notebookId: string) => {};
+  const collab = createNotebookCollab({ db: getDb(), appUrl: env.appUrl, onEdit: (id) => noteEdit(id) });
   setCollab(collab);
+  const history = createAutoHistory({
+    db: getDb(),
+    documents: { open: (notebookId) => collab.openDirectConnection(notebookId) },
+    ...env.history,
+    onError: (error, notebookId) => console.error(`automatic version of ${notebookId} failed`, error),
+  });
+  noteEdit = (id) => history.noteEdit(id);
   const terminals = createTerminalProxy({ db: getDb(), appUrl: env.appUrl, gateway: env.kernelGateway });
   const notebookServices = createNotebookServices(getDb(), collab, env.kernelGateway);
   setNotebookServices({
@@ -101,6 +110,7 @@ async function main(): Promise<void> {
     // Kernels shut down and their last outputs reach the documents before the rooms close.
     await notebookServices.executionService?.dispose();
     setNotebookServices(undefined);
+    await history.close();
     await collab.close();
     setCollab(undefined);
     await closed;

@@ -40,6 +40,7 @@ export {
   getNotebookVersion,
   listNotebookVersions,
   type NotebookVersionListItem,
+  saveAutoNotebookVersion,
   saveNotebookVersion,
 } from './notebook-versions.ts';
 export {

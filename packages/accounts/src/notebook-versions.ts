@@ -5,16 +5,29 @@ import { getNotebook } from './notebooks.ts';
 export interface NotebookVersionListItem {
   id: string;
   name: string;
+  /** Taken by the automatic history rather than named by someone. */
+  auto: boolean;
   createdAt: Date;
   createdBy: { name: string } | null;
 }
+
+/** Automatic versions kept per notebook; older ones are deleted as new ones are taken. */
+export const AUTO_VERSIONS_KEPT = 100;
 
 const VERSION_NOT_FOUND = 'Version not found';
 
 /** Stores a named snapshot (a Yjs state update) of a notebook of this workspace. */
 export async function saveNotebookVersion(
   db: Db,
-  input: { workspaceId: string; notebookId: string; name: string; snapshot: Uint8Array; createdById: string },
+  input: {
+    workspaceId: string;
+    notebookId: string;
+    name: string;
+    snapshot: Uint8Array;
+    /** Null for an automatic version. */
+    createdById: string | null;
+    auto?: boolean;
+  },
 ): Promise<NotebookVersionListItem> {
   await getNotebook(db, input.workspaceId, input.notebookId);
   const row = await db.notebookVersion.create({
@@ -23,10 +36,25 @@ export async function saveNotebookVersion(
       name: input.name,
       snapshot: new Uint8Array(input.snapshot),
       createdById: input.createdById,
+      auto: input.auto ?? false,
     },
     include: { createdBy: { select: { name: true } } },
   });
-  return { id: row.id, name: row.name, createdAt: row.createdAt, createdBy: row.createdBy };
+  if (row.auto) await pruneAutoVersions(db, input.notebookId);
+  return { id: row.id, name: row.name, auto: row.auto, createdAt: row.createdAt, createdBy: row.createdBy };
+}
+
+/** Keeps the newest AUTO_VERSIONS_KEPT automatic versions of a notebook; named ones are never pruned. */
+async function pruneAutoVersions(db: Db, notebookId: string): Promise<void> {
+  const stale = await db.notebookVersion.findMany({
+    where: { notebookId, auto: true },
+    select: { id: true },
+    orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+    skip: AUTO_VERSIONS_KEPT,
+  });
+  if (stale.length > 0) {
+    await db.notebookVersion.deleteMany({ where: { id: { in: stale.map((row) => row.id) } } });
+  }
 }
 
 /** A notebook's named versions, newest first. */
@@ -38,7 +66,7 @@ export async function listNotebookVersions(
   await getNotebook(db, workspaceId, notebookId);
   const rows = await db.notebookVersion.findMany({
     where: { notebookId },
-    select: { id: true, name: true, createdAt: true, createdBy: { select: { name: true } } },
+    select: { id: true, name: true, auto: true, createdAt: true, createdBy: { select: { name: true } } },
     orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
   });
   return rows;
@@ -61,8 +89,28 @@ export async function getNotebookVersion(
   return {
     id: row.id,
     name: row.name,
+    auto: row.auto,
     createdAt: row.createdAt,
     createdBy: row.createdBy,
     snapshot: row.snapshot,
   };
+}
+
+/** Stores an automatic version of a notebook; false when the notebook was deleted meanwhile. */
+export async function saveAutoNotebookVersion(
+  db: Db,
+  notebookId: string,
+  snapshot: Uint8Array,
+): Promise<boolean> {
+  const notebook = await db.notebook.findUnique({ where: { id: notebookId }, select: { workspaceId: true } });
+  if (!notebook) return false;
+  await saveNotebookVersion(db, {
+    workspaceId: notebook.workspaceId,
+    notebookId,
+    name: 'Automatic save',
+    snapshot,
+    createdById: null,
+    auto: true,
+  });
+  return true;
 }

@@ -1,46 +1,34 @@
 'use client';
-import { type ReactNode, useEffect, useId, useRef } from 'react';
+import * as RadixDialog from '@radix-ui/react-dialog';
+import type { ReactNode } from 'react';
 
 interface DialogProps {
   open: boolean;
   title: string;
-  /** Extra class for the <dialog>, e.g. `dialog-wide` for content wider than a form. */
+  /** Extra class for the dialog box, e.g. `dialog-wide` for content wider than a form. */
   className?: string;
   onClose(): void;
   children: ReactNode;
 }
 
-/** A modal built on <dialog>: the browser makes the page behind it inert and closes it on Escape. */
+/** A modal (Radix Dialog): focus is trapped inside, the page behind is inert, Escape closes it. */
 export function Dialog({ open, title, className, onClose, children }: DialogProps) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
-
   return (
-    <dialog
-      ref={ref}
-      className={className ? `dialog ${className}` : 'dialog'}
-      aria-labelledby={titleId}
-      onCancel={(event) => {
-        event.preventDefault();
-        onClose();
-      }}
-      onClose={() => {
-        if (open) onClose();
-      }}
-    >
-      {open ? (
-        <div className="dialog-body">
-          <h2 id={titleId}>{title}</h2>
-          {children}
-        </div>
-      ) : null}
-    </dialog>
+    <RadixDialog.Root open={open} onOpenChange={(next) => (next ? undefined : onClose())}>
+      <RadixDialog.Portal>
+        <RadixDialog.Overlay className="dialog-overlay" />
+        <RadixDialog.Content
+          className={className ? `dialog ${className}` : 'dialog'}
+          aria-describedby={undefined}
+        >
+          <div className="dialog-body">
+            <RadixDialog.Title asChild>
+              <h2>{title}</h2>
+            </RadixDialog.Title>
+            {children}
+          </div>
+        </RadixDialog.Content>
+      </RadixDialog.Portal>
+    </RadixDialog.Root>
   );
 }

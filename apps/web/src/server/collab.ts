@@ -12,6 +12,8 @@ export interface NotebookCollabOptions {
   appUrl: string;
   /** Overrides for tests (timeouts, error reporting). */
   configuration?: Partial<Configuration>;
+  /** Called after people (not the server) changed a notebook; the automatic history listens. */
+  onEdit?(notebookId: string): void;
 }
 
 /** The notebooks' Yjs rooms at `/yjs/<notebookId>`, stored in Postgres, open to workspace members. */
@@ -43,6 +45,9 @@ export function createNotebookCollab(options: NotebookCollabOptions): CollabServ
         });
         insertCell(document, { cell_type: 'code', source: '' });
       });
+    },
+    onChange({ documentName, users }) {
+      if (users.length > 0) options.onEdit?.(documentName);
     },
     ...options.configuration,
   });

@@ -1,8 +1,10 @@
 import { createNotebook, deleteNotebook } from '@kiln/accounts';
+import { cellToJson, getNotebookMetadata, notebookParts } from '@kiln/notebook';
 import { ipynbToYDoc, parseIpynb, serializeIpynb, yDocToIpynb } from '@kiln/notebook/ipynb';
 import { z } from 'zod';
 import { text } from '../inputs.ts';
 import { replaceNotebookContent } from '../notebook-content.ts';
+import { sampleNotebook } from '../sample-notebook.ts';
 import { requireDocuments, withDocument } from '../services.ts';
 import { notebookProcedure, workspaceProcedure } from '../trpc.ts';
 
@@ -52,6 +54,45 @@ export const notebookFileProcedures = {
       }
       return notebook;
     }),
+
+  /**
+   * The first `cells` cells of the live document as nbformat JSON, and how many there are: what a
+   * page renders before its websocket has synced, so code is visible on the first paint.
+   */
+  snapshot: notebookProcedure('workspace.read')
+    .input(z.object({ cells: z.number().int().min(1).max(200) }))
+    .query(async ({ ctx, input }) => {
+      const documents = requireDocuments(ctx.options);
+      return withDocument(documents, ctx.notebook.id, (connection) => {
+        const all = notebookParts(connection.document).cells;
+        const cells = all
+          .toArray()
+          .slice(0, input.cells)
+          .map((cell) => cellToJson(cell));
+        return { cells, total: all.length, metadata: getNotebookMetadata(connection.document) };
+      });
+    }),
+
+  /** Creates the welcome notebook (a kernel, a plot, inviting a collaborator) for a first visit. */
+  createSample: workspaceProcedure('notebook.edit').mutation(async ({ ctx, input }) => {
+    const documents = requireDocuments(ctx.options);
+    // Relative to the notebook's own page (/w/<slug>/n/<id>), so the link needs no workspace lookup.
+    const source = ipynbToYDoc(sampleNotebook('../members'));
+    const notebook = await createNotebook(ctx.db, {
+      workspaceId: input.workspaceId,
+      name: 'Welcome to Kiln',
+      createdById: ctx.user.id,
+    });
+    try {
+      await withDocument(documents, notebook.id, (connection) =>
+        connection.transact((doc) => replaceNotebookContent(doc, source)),
+      );
+    } catch (error) {
+      await deleteNotebook(ctx.db, input.workspaceId, notebook.id).catch(() => undefined);
+      throw error;
+    }
+    return notebook;
+  }),
 
   /** The notebook as an .ipynb file, written as Jupyter writes it. */
   exportIpynb: notebookProcedure('workspace.read').query(async ({ ctx }) => {

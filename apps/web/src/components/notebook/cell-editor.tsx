@@ -5,13 +5,15 @@ import type { Awareness } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
 import { commandForKey, type NotebookCommand } from '../../lib/notebook/keyboard.ts';
 import { keepCursorsBeforeRemoteInserts } from './binding-cursor.ts';
+import { registerCellEditor } from './editor-registry.ts';
 import { attachKernelAssist } from './kernel-assist-providers.ts';
 import { monaco } from './monaco.ts';
+import { applyMonacoTheme, registerPythonTokens } from './monaco-theme.ts';
 import { useKernelAssist } from './use-kernel-assist.ts';
 
 export interface CellEditorProps {
   source: Y.Text;
-  awareness: Awareness;
+  awareness: Awareness | null;
   language: 'python' | 'markdown';
   readOnly: boolean;
   /** Focus the editor when it mounts (entering edit mode on this cell). */
@@ -19,6 +21,8 @@ export interface CellEditorProps {
   label: string;
   onCommand(command: NotebookCommand): void;
   onFocus(): void;
+  /** Called once the editor has drawn its lines at their final size (the static view can go). */
+  onReady?(): void;
 }
 
 const LINE_HEIGHT = 19;
@@ -40,6 +44,8 @@ export default function CellEditor(props: CellEditorProps) {
     const element = host.current;
     if (!element) return;
     const model = monaco.editor.createModel(source.toString(), language);
+    applyMonacoTheme(monaco);
+    registerPythonTokens(monaco);
     const editor = monaco.editor.create(element, {
       model,
       readOnly,
@@ -61,13 +67,21 @@ export default function CellEditor(props: CellEditorProps) {
       fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace',
       automaticLayout: true,
       padding: { top: 6, bottom: 6 },
-      scrollbar: { vertical: 'hidden', alwaysConsumeMouseWheel: false, horizontalScrollbarSize: 8 },
+      scrollbar: {
+        vertical: 'hidden',
+        alwaysConsumeMouseWheel: false,
+        horizontalScrollbarSize: 8,
+        useShadows: false,
+      },
       contextmenu: false,
       fixedOverflowWidgets: true,
       tabSize: 4,
+      // The static view has no bracket colours; the editor must look the same when it takes over.
+      bracketPairColorization: { enabled: false },
     });
     editorRef.current = editor;
-    const binding = new MonacoBinding(source, model, new Set([editor]), awareness);
+    const unregister = registerCellEditor(source, editor);
+    const binding = new MonacoBinding(source, model, new Set([editor]), awareness ?? undefined);
     keepCursorsBeforeRemoteInserts(binding, editor, model, source);
     const detachAssist =
       language === 'python' && !readOnly ? attachKernelAssist(model, () => assist.current) : () => {};
@@ -76,6 +90,8 @@ export default function CellEditor(props: CellEditorProps) {
       editor.layout();
     };
     fit();
+    // Monaco draws its lines in the next animation frame; a frame queued now runs right after it.
+    const ready = requestAnimationFrame(() => latest.current.onReady?.());
     const sizeListener = editor.onDidContentSizeChange(fit);
     const keyListener = editor.onKeyDown((event) => {
       const { command } = commandForKey(event.browserEvent, 'edit');
@@ -89,6 +105,8 @@ export default function CellEditor(props: CellEditorProps) {
     const focusListener = editor.onDidFocusEditorText(() => latest.current.onFocus());
     if (latest.current.autoFocus) editor.focus();
     return () => {
+      cancelAnimationFrame(ready);
+      unregister();
       editorRef.current = null;
       sizeListener.dispose();
       keyListener.dispose();

@@ -63,3 +63,54 @@ export function changeCellType(doc: Y.Doc, index: number, type: 'code' | 'markdo
     cells.insert(index, [createYCell(next)]);
   });
 }
+
+/** Cells as the clipboard keeps them: their content without ids (a paste makes new cells). */
+export function copyCells(doc: Y.Doc, indices: readonly number[]): CellJson[] {
+  const { cells } = notebookParts(doc);
+  return indices.flatMap((index) => {
+    const cell = cells.get(index);
+    if (!cell) return [];
+    const { id: _id, ...json } = cellToJson(cell);
+    return [json];
+  });
+}
+
+/** Inserts copies of `copied` at `index`, in order; returns the first new cell's id. */
+export function pasteCells(doc: Y.Doc, index: number, copied: readonly CellJson[]): string | null {
+  let first: string | null = null;
+  doc.transact(() => {
+    copied.forEach((json, offset) => {
+      const { id: _id, ...rest } = json;
+      const type = rest.cell_type === 'markdown' || rest.cell_type === 'raw' ? rest.cell_type : 'code';
+      const inserted = insertCell(doc, { ...rest, cell_type: type }, index + offset);
+      first ??= inserted.get('id') as string;
+    });
+  });
+  return first;
+}
+
+/**
+ * Merges the cell at `index` with the one below it, as Jupyter's Shift+M does: the sources joined
+ * by a newline in the upper cell (keeping its type and id), the lower cell removed, outputs cleared.
+ */
+export function mergeCellBelow(doc: Y.Doc, index: number): boolean {
+  const { cells } = notebookParts(doc);
+  const upper = cells.get(index);
+  const lower = cells.get(index + 1);
+  if (!upper || !lower) return false;
+  const upperJson = cellToJson(upper) as CellJson & { id: string };
+  const lowerSource = cellToJson(lower).source;
+  const joined = [upperJson.source, lowerSource]
+    .map((source) => (Array.isArray(source) ? source.join('') : String(source ?? '')))
+    .join('\n');
+  const merged: CellJson & { id: string } = { ...upperJson, source: joined };
+  if (merged.cell_type === 'code') {
+    merged.outputs = [];
+    merged.execution_count = null;
+  }
+  doc.transact(() => {
+    cells.delete(index, 2);
+    cells.insert(index, [createYCell(merged)]);
+  });
+  return true;
+}

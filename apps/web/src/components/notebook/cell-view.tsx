@@ -11,20 +11,19 @@ import { outputLines } from '../../lib/notebook/output-model.ts';
 import { whenIdle } from './idle-queue.ts';
 import { OutputItem } from './output-view.tsx';
 import type { Peer } from './presence.tsx';
+import { StaticCode } from './static-code.tsx';
 import { StdinPrompt } from './stdin-prompt.tsx';
 import { useCellValue, useOutputs, useText } from './use-y.ts';
 
 // Monaco touches `window` when it loads, so it is only ever loaded in the browser.
-const CellEditor = dynamic(() => import('./cell-editor.tsx'), {
-  ssr: false,
-  loading: () => <div className="cell-editor cell-editor-loading" />,
-});
+// The static code stays on screen while it loads, so there is no loading placeholder.
+const CellEditor = dynamic(() => import('./cell-editor.tsx'), { ssr: false, loading: () => null });
 
 export interface CellViewProps {
   cell: YCell;
   index: number;
   notebookId: string;
-  awareness: Awareness;
+  awareness: Awareness | null;
   selected: boolean;
   editing: boolean;
   canEdit: boolean;
@@ -125,13 +124,21 @@ function Outputs({
   );
 }
 
-/** The source as plain text, shown until the cell's editor is mounted (same metrics, so nothing jumps). */
-function StaticSource({ source, onActivate }: { source: Y.Text; onActivate(): void }) {
+/** The source as highlighted text, shown until the cell's editor has drawn (same metrics, so nothing jumps). */
+function StaticSource({
+  source,
+  language,
+  onActivate,
+}: {
+  source: Y.Text;
+  language: 'python' | 'markdown';
+  onActivate?: () => void;
+}) {
   const text = useText(source);
   return (
     // biome-ignore lint/a11y/noStaticElementInteractions: a click mounts the real editor, which takes the keyboard.
     <div className="cell-editor cell-static" onMouseDown={onActivate}>
-      <pre>{text || ' '}</pre>
+      <StaticCode text={text} language={language} />
     </div>
   );
 }
@@ -172,6 +179,52 @@ function MarkdownPreview({ source, onEdit, canEdit }: { source: Y.Text; onEdit()
   );
 }
 
+/**
+ * The cell's source: highlighted static code, replaced by a Monaco editor once one has drawn at the
+ * same size. Viewers keep the static code (no editor, so no caret).
+ */
+function EditableSource(props: {
+  source: Y.Text;
+  awareness: Awareness | null;
+  language: 'python' | 'markdown';
+  live: boolean;
+  canEdit: boolean;
+  editing: boolean;
+  label: string;
+  onActivate(): void;
+  onCommand(command: NotebookCommand): void;
+  onFocus(): void;
+}) {
+  const [ready, setReady] = useState(false);
+  const mounted = props.live && props.canEdit;
+  return (
+    <div className="cell-source">
+      {mounted ? (
+        <div className={ready ? 'cell-editor-live' : 'cell-editor-pending'}>
+          <CellEditor
+            source={props.source}
+            awareness={props.awareness}
+            language={props.language}
+            readOnly={!props.canEdit}
+            autoFocus={props.editing}
+            label={props.label}
+            onCommand={props.onCommand}
+            onFocus={props.onFocus}
+            onReady={() => setReady(true)}
+          />
+        </div>
+      ) : null}
+      {!ready || !mounted ? (
+        <StaticSource
+          source={props.source}
+          language={props.language}
+          onActivate={props.canEdit ? props.onActivate : undefined}
+        />
+      ) : null}
+    </div>
+  );
+}
+
 /** One cell: prompt, editor (or rendered markdown), run state and outputs. */
 export const CellView = memo(function CellView(props: CellViewProps) {
   const { cell, index, canEdit, execution, selected, editing } = props;
@@ -186,7 +239,7 @@ export const CellView = memo(function CellView(props: CellViewProps) {
   const here = props.peers.filter((peer) => !peer.self && peer.cellId === id);
   const showEditor = isCode || (editing && canEdit);
   const waitingInput = execution.input?.cellId === id ? execution.input : null;
-  const [live, activate] = useLiveEditor(editing);
+  const [live, activate] = useLiveEditor(editing && canEdit);
 
   return (
     <section
@@ -237,38 +290,36 @@ export const CellView = memo(function CellView(props: CellViewProps) {
             ▶
           </button>
         ) : null}
-      </div>
-      <div className="cell-body">
         {here.length > 0 ? (
-          <fieldset className="cell-peers" aria-label={`Also here: ${here.map((p) => p.name).join(', ')}`}>
+          <ul className="cell-peers" aria-label={`Also here: ${here.map((p) => p.name).join(', ')}`}>
             {here.map((peer) => (
-              <span
+              <li
                 key={peer.clientId}
                 className="cell-peer"
+                title={peer.name}
                 style={{ borderColor: peer.color, color: peer.color }}
               >
                 {peer.name}
-              </span>
+              </li>
             ))}
-          </fieldset>
+          </ul>
         ) : null}
+      </div>
+      <div className="cell-body">
         {source instanceof Y.Text ? (
-          showEditor && !live ? (
-            <StaticSource
-              source={source}
-              onActivate={() => {
-                activate();
-                if (canEdit) props.onSelect(index, true);
-              }}
-            />
-          ) : showEditor ? (
-            <CellEditor
+          showEditor ? (
+            <EditableSource
               source={source}
               awareness={props.awareness}
               language={isCode ? 'python' : 'markdown'}
-              readOnly={!canEdit}
-              autoFocus={editing}
+              live={live}
+              canEdit={canEdit}
+              editing={editing}
               label={`Cell ${index + 1} ${isCode ? 'code' : 'markdown'}`}
+              onActivate={() => {
+                activate();
+                props.onSelect(index, true);
+              }}
               onCommand={(command) => props.onCommand(command, index)}
               onFocus={() => props.onSelect(index, true)}
             />

@@ -1,8 +1,10 @@
 'use client';
 import { GPU_TYPE_NAMES } from '@kiln/scheduler/gpu-types';
+import { Cpu } from 'lucide-react';
 import { useEffect, useState } from 'react';
 import { type ExecutionView, formatElapsed, type KernelStatus } from '../../lib/notebook/execution-view.ts';
 import { Dialog } from '../dialog.tsx';
+import { Tooltip } from '../ui/tooltip.tsx';
 import { type Peer, PresenceAvatars } from './presence.tsx';
 import type { KernelActions } from './use-kernel-actions.ts';
 import type { ConnectionStatus } from './use-notebook-session.ts';
@@ -160,8 +162,6 @@ export function KernelBar(props: {
   canEdit: boolean;
   actions: KernelActions;
   peers: readonly Peer[];
-  terminalOpen: boolean;
-  onToggleTerminal(): void;
   resources: NotebookResources | null;
   onResourcesSaved(): void;
 }) {
@@ -183,52 +183,22 @@ export function KernelBar(props: {
       {execution.kernel.reason && status === 'dead' ? (
         <span className="kernel-reason">{execution.kernel.reason}</span>
       ) : null}
-      <span className="muted small" title="Machine">
-        {machineLabel(execution, props.resources)}
-      </span>
+      {canEdit ? (
+        <Tooltip content="Change machine: CPU, memory and GPU of the next kernel">
+          <button type="button" className="btn-machine" onClick={() => setMachineOpen(true)}>
+            <Cpu size={14} aria-hidden="true" />
+            {machineLabel(execution, props.resources)}
+          </button>
+        </Tooltip>
+      ) : (
+        <span className="muted small" title="Machine">
+          {machineLabel(execution, props.resources)}
+        </span>
+      )}
       {since !== null ? (
         <span className="small">
           Running <Elapsed since={since} />
           {execution.queue.length > 0 ? ` · ${execution.queue.length} queued` : ''}
-        </span>
-      ) : null}
-      {canEdit ? (
-        <span className="kernel-actions">
-          <button
-            type="button"
-            className="btn btn-small btn-ghost"
-            disabled={!actions.available('interrupt')}
-            onClick={() => void actions.interrupt()}
-          >
-            Interrupt kernel
-          </button>
-          <button
-            type="button"
-            className="btn btn-small btn-ghost"
-            disabled={!actions.available('restart')}
-            onClick={() => void actions.restart()}
-          >
-            Restart kernel
-          </button>
-          <button
-            type="button"
-            className="btn btn-small btn-ghost"
-            disabled={!actions.available('shutdownKernel') || status === 'none'}
-            onClick={() => void actions.shutdown()}
-          >
-            Shut down
-          </button>
-          <button type="button" className="btn btn-small btn-ghost" onClick={() => setMachineOpen(true)}>
-            Change machine
-          </button>
-          <button
-            type="button"
-            className="btn btn-small btn-ghost"
-            aria-pressed={props.terminalOpen}
-            onClick={props.onToggleTerminal}
-          >
-            Terminal
-          </button>
         </span>
       ) : null}
       <span className="header-spacer" />

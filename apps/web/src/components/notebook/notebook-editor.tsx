@@ -1,26 +1,62 @@
 'use client';
 import { moveCell, notebookParts, type YCell } from '@kiln/notebook';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type Ref, useCallback, useEffect, useImperativeHandle, useMemo, useRef, useState } from 'react';
 import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { commandForKey, type NotebookCommand, type NotebookMode } from '../../lib/notebook/keyboard.ts';
 import { outputLines } from '../../lib/notebook/output-model.ts';
 import { estimateCellHeight } from '../../lib/notebook/virtual-window.ts';
-import { addCell, changeCellType, type DeletedCell, removeCell, restoreCell } from './cell-ops.ts';
+import { readCellClipboard, writeCellClipboard } from './cell-clipboard.ts';
+import {
+  addCell,
+  changeCellType,
+  copyCells,
+  type DeletedCell,
+  mergeCellBelow,
+  pasteCells,
+  removeCell,
+  restoreCell,
+} from './cell-ops.ts';
 import { CellView } from './cell-view.tsx';
-import { NotebookToolbar } from './notebook-toolbar.tsx';
 import type { Peer } from './presence.tsx';
 import type { KernelActions } from './use-kernel-actions.ts';
 import { useVirtualCells } from './use-virtual-cells.ts';
 import { useCells, useExecutionView } from './use-y.ts';
 
+/** Commands the page handles (kernel, checkpoints, dialogs), reached from the keyboard. */
+export type PageCommand = Extract<
+  NotebookCommand,
+  'interrupt' | 'restart' | 'show-shortcuts' | 'save-checkpoint' | 'command-palette' | 'find'
+>;
+const PAGE_COMMANDS = new Set<NotebookCommand>([
+  'interrupt',
+  'restart',
+  'show-shortcuts',
+  'save-checkpoint',
+  'command-palette',
+  'find',
+]);
+
+/** What the page's toolbar and command palette can ask of the cells. */
+export interface NotebookEditorHandle {
+  command(command: NotebookCommand): void;
+  selectedIndex(): number;
+  selectedCellId(): string | null;
+  /** Selects cell `index` in command mode and scrolls it into view. */
+  select(index: number): void;
+}
+
 export interface NotebookEditorProps {
   doc: Y.Doc;
-  provider: WebsocketProvider;
+  provider: WebsocketProvider | null;
   notebookId: string;
   canEdit: boolean;
   peers: readonly Peer[];
   actions: KernelActions;
+  onPageCommand(command: PageCommand): void;
+  /** Called when the selection moves, so the toolbar can act on it. */
+  onSelectionChange?(index: number, cellId: string | null): void;
+  handle?: Ref<NotebookEditorHandle>;
 }
 
 const estimates = new WeakMap<YCell, number>();
@@ -43,13 +79,23 @@ const isTyping = (target: EventTarget | null) =>
   target.closest('input, textarea, select, .cell-editor, .xterm, dialog') !== null;
 
 /** The cells of a notebook with Jupyter's command/edit keyboard model, drag to reorder and virtualised rendering. */
-export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, actions }: NotebookEditorProps) {
+export function NotebookEditor({
+  doc,
+  provider,
+  notebookId,
+  canEdit,
+  peers,
+  actions,
+  onPageCommand,
+  onSelectionChange,
+  handle,
+}: NotebookEditorProps) {
   const cells = useCells(doc);
   const execution = useExecutionView(doc);
   const ids = useMemo(() => cells.map((cell) => String(cell.get('id'))), [cells]);
   const [selectedId, setSelectedId] = useState<string | null>(null);
   const [mode, setMode] = useState<NotebookMode>('command');
-  const pendingDelete = useRef(false);
+  const pendingKey = useRef<string | null>(null);
   const deleted = useRef<DeletedCell[]>([]);
   const dragFrom = useRef<number | null>(null);
   const listRef = useRef<HTMLDivElement>(null);
@@ -58,8 +104,9 @@ export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, acti
   const selectedCellId = ids[selectedIndex] ?? null;
 
   useEffect(() => {
-    provider.awareness.setLocalStateField('cell', selectedCellId);
-  }, [provider, selectedCellId]);
+    provider?.awareness.setLocalStateField('cell', selectedCellId);
+    onSelectionChange?.(selectedIndex, selectedCellId);
+  }, [provider, selectedCellId, selectedIndex, onSelectionChange]);
 
   const estimate = useCallback((index: number) => estimateFor(cells[index]), [cells]);
   const { range, heightOf, measure } = useVirtualCells(listRef, ids, estimate);
@@ -114,9 +161,16 @@ export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, acti
         setSelectedId(id);
         return id;
       };
+      if (PAGE_COMMANDS.has(command)) {
+        onPageCommand(command as PageCommand);
+        return;
+      }
       switch (command) {
         case 'enter-edit':
           if (canEdit) setMode('edit');
+          return;
+        case 'copy':
+          writeCellClipboard(copyCells(doc, [index]));
           return;
         case 'enter-command':
           setMode('command');
@@ -179,6 +233,29 @@ export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, acti
           }
           return;
         }
+        case 'cut': {
+          writeCellClipboard(copyCells(doc, [index]));
+          const removed = removeCell(doc, index);
+          if (removed) deleted.current.push(removed);
+          if (count <= 1) addCell(doc, 0);
+          const next = Math.min(index, Math.max(0, count - 2));
+          setSelectedId(notebookParts(doc).cells.get(next)?.get('id') as string);
+          focusCell(next);
+          return;
+        }
+        case 'paste-below':
+        case 'paste-above': {
+          const copied = readCellClipboard();
+          if (copied.length === 0) return;
+          const at = command === 'paste-below' ? index + 1 : index;
+          const first = pasteCells(doc, at, copied);
+          if (first) setSelectedId(first);
+          focusCell(at);
+          return;
+        }
+        case 'merge-below':
+          if (mergeCellBelow(doc, index)) focusCell(index);
+          return;
         case 'to-code':
         case 'to-markdown':
           changeCellType(doc, index, command === 'to-code' ? 'code' : 'markdown');
@@ -186,13 +263,26 @@ export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, acti
           return;
       }
     },
-    [ids, doc, canEdit, run, select, focusCell],
+    [ids, doc, canEdit, run, select, focusCell, onPageCommand],
+  );
+
+  const selectedRef = useRef({ index: selectedIndex, id: selectedCellId });
+  selectedRef.current = { index: selectedIndex, id: selectedCellId };
+  useImperativeHandle(
+    handle,
+    () => ({
+      command: (command) => onCommand(command, selectedRef.current.index),
+      selectedIndex: () => selectedRef.current.index,
+      selectedCellId: () => selectedRef.current.id,
+      select: (index) => select(index, false),
+    }),
+    [onCommand, select],
   );
 
   const onKeyDown = (event: React.KeyboardEvent) => {
     if (mode === 'edit' || isTyping(event.target)) return;
-    const result = commandForKey(event.nativeEvent, 'command', pendingDelete.current);
-    pendingDelete.current = result.pendingDelete;
+    const result = commandForKey(event.nativeEvent, 'command', pendingKey.current);
+    pendingKey.current = result.pending;
     if (!result.command) return;
     event.preventDefault();
     onCommand(result.command, selectedIndex);
@@ -239,7 +329,7 @@ export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, acti
           cell={cell}
           index={i}
           notebookId={notebookId}
-          awareness={provider.awareness}
+          awareness={provider?.awareness ?? null}
           selected={isSelected}
           editing={isEditing}
           canEdit={canEdit}
@@ -258,19 +348,6 @@ export function NotebookEditor({ doc, provider, notebookId, canEdit, peers, acti
 
   return (
     <>
-      {canEdit ? (
-        <NotebookToolbar
-          actions={actions}
-          selectedCellId={selectedCellId}
-          selectedIndex={selectedIndex}
-          onCommand={onCommand}
-          running={execution.running !== null || execution.queue.length > 0}
-        />
-      ) : (
-        <div className="nb-readonly-note" role="note">
-          You can read this notebook. Ask a workspace admin for the Editor role to edit or run it.
-        </div>
-      )}
       {/* biome-ignore lint/a11y/noStaticElementInteractions: the notebook's command-mode shortcuts act on its cells. */}
       <div ref={listRef} className="cells" onKeyDown={onKeyDown}>
         {slots}

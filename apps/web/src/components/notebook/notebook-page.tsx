@@ -1,35 +1,33 @@
 'use client';
 import 'katex/dist/katex.min.css';
 import './notebook.css';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import dynamic from 'next/dynamic';
+import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
+import type * as Y from 'yjs';
 import { hasRole } from '../../lib/roles.ts';
-import { useTRPC } from '../../lib/trpc.ts';
 import type { Me } from '../require-auth.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
 import { useConfirmedKernelActions } from './confirm-kernel-actions.tsx';
-import { DownloadIpynbButton } from './download-ipynb.tsx';
-import { KernelBar } from './kernel-bar.tsx';
-import { NotebookEditor } from './notebook-editor.tsx';
+import { NotebookHeaderActions } from './notebook-header-actions.tsx';
+import { type NotebookSnapshot, snapshotDoc } from './notebook-snapshot.ts';
+import { NotebookWorkbench, useNotebookResources } from './notebook-workbench.tsx';
 import { type Peer, RemoteCursorStyles, usePeers } from './presence.tsx';
 import { type KernelActions, useKernelActions } from './use-kernel-actions.ts';
 import { type ConnectionStatus, type NotebookSession, useNotebookSession } from './use-notebook-session.ts';
-import { useExecutionView } from './use-y.ts';
-import { VersionsDialog } from './versions-dialog.tsx';
 
-const TerminalPanel = dynamic(() => import('./terminal-panel.tsx'), { ssr: false });
-
-/** The collaborative notebook: kernel bar, toolbar, cells, terminal. */
+/** The collaborative notebook: kernel bar, toolbar, cells. */
 export function NotebookPage({
   workspace,
   me,
   notebook,
+  snapshot,
 }: {
   workspace: Workspace;
   me: Me;
   notebook: { id: string; name: string };
+  /** The first cells as the server rendered them, shown until the live document has synced. */
+  snapshot?: NotebookSnapshot | null;
 }) {
   const queryClient = useQueryClient();
   // A role change reconnects the socket with the new rights; refetch the role the page renders from.
@@ -41,7 +39,7 @@ export function NotebookPage({
   const peers = usePeers(session?.provider.awareness ?? null);
   const actions = useKernelActions(workspace.id, notebook.id);
   const canEdit = hasRole(workspace.role, 'EDITOR');
-  const [versionsOpen, setVersionsOpen] = useState(false);
+  const previewDoc = useMemo(() => (snapshot ? snapshotDoc(snapshot) : null), [snapshot]);
   const [notice, setNotice] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
 
   if (status === 'signed-out' || status === 'not-found' || status === 'forbidden') {
@@ -65,18 +63,14 @@ export function NotebookPage({
   return (
     <div className="notebook">
       <div className="nb-header">
-        <h1 className="nb-title">{notebook.name}</h1>
-        <DownloadIpynbButton
-          workspaceId={workspace.id}
+        <h1 className="nb-title" title={notebook.name}>
+          {notebook.name}
+        </h1>
+        <NotebookHeaderActions
+          workspace={workspace}
           notebookId={notebook.id}
           onError={(text) => setNotice({ kind: 'error', text })}
         />
-        <button type="button" className="btn btn-small" onClick={() => setVersionsOpen(true)}>
-          Versions
-        </button>
-        <Link className="btn btn-small btn-ghost" href={`/w/${workspace.slug}`}>
-          All notebooks
-        </Link>
       </div>
       {notice ? (
         <div
@@ -89,20 +83,12 @@ export function NotebookPage({
           </button>
         </div>
       ) : null}
-      <VersionsDialog
-        open={versionsOpen}
-        workspaceId={workspace.id}
-        notebookId={notebook.id}
-        canEdit={canEdit}
-        onClose={() => setVersionsOpen(false)}
-        onRestored={(version) => {
-          setVersionsOpen(false);
-          setNotice({ kind: 'success', text: `Restored version “${version.name}”.` });
-        }}
-      />
-      {session ? (
+      {session || previewDoc ? (
         <LiveNotebook
           session={session}
+          previewDoc={previewDoc}
+          notebookName={notebook.name}
+          onNotice={setNotice}
           status={status}
           synced={synced}
           notebookId={notebook.id}
@@ -117,7 +103,10 @@ export function NotebookPage({
 }
 
 function LiveNotebook(props: {
-  session: NotebookSession;
+  session: NotebookSession | null;
+  previewDoc: Y.Doc | null;
+  notebookName: string;
+  onNotice(notice: { kind: 'error' | 'success'; text: string }): void;
   status: ConnectionStatus;
   synced: boolean;
   notebookId: string;
@@ -128,56 +117,36 @@ function LiveNotebook(props: {
 }) {
   const { session, peers, canEdit } = props;
   const { actions, dialog: confirmDialog } = useConfirmedKernelActions(props.actions);
-  const trpc = useTRPC();
-  const details = useQuery(
-    trpc.notebook.get.queryOptions({ workspaceId: props.workspaceId, notebookId: props.notebookId }),
-  );
-  const execution = useExecutionView(session.doc);
-  const [terminalOpen, setTerminalOpen] = useState(false);
+  const details = useNotebookResources(props.workspaceId, props.notebookId);
+  const live = session !== null && props.synced;
+  const doc = live ? session.doc : props.previewDoc;
   return (
     <>
-      <div className="nb-sticky">
-        <KernelBar
-          execution={execution}
-          connection={props.status}
-          synced={props.synced}
-          canEdit={canEdit}
-          actions={actions}
-          peers={peers}
-          terminalOpen={terminalOpen}
-          onToggleTerminal={() => setTerminalOpen((open) => !open)}
-          resources={details.data?.resources ?? null}
-          onResourcesSaved={() => void details.refetch()}
-        />
-        {actions.error ? (
-          <div className="alert alert-error nb-error" role="alert">
-            {actions.error}
-            <button type="button" className="btn-link" onClick={actions.dismissError}>
-              Dismiss
-            </button>
-          </div>
-        ) : null}
-      </div>
       {confirmDialog}
       <RemoteCursorStyles peers={peers} />
-      {props.synced ? (
-        <NotebookEditor
-          doc={session.doc}
-          provider={session.provider}
+      {doc ? (
+        <NotebookWorkbench
+          doc={doc}
+          provider={live ? session.provider : null}
+          preview={!live}
+          workspaceId={props.workspaceId}
           notebookId={props.notebookId}
+          notebookName={props.notebookName}
           canEdit={canEdit}
-          peers={peers}
+          connection={props.status}
+          synced={props.synced}
           actions={actions}
+          peers={peers}
+          resources={details.resources}
+          onResourcesSaved={details.refetch}
+          onNotice={props.onNotice}
         />
       ) : (
         <div className="loading" role="status">
           <span className="spinner" aria-hidden="true" />
-          Opening notebook…
+          {props.status === 'connected' ? 'Loading cells…' : 'Connecting to the notebook…'}
         </div>
       )}
-      {terminalOpen && canEdit ? (
-        <TerminalPanel notebookId={props.notebookId} kernelId={execution.kernel.kernelId} />
-      ) : null}
     </>
   );
 }

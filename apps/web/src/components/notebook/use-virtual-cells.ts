@@ -2,6 +2,15 @@
 import { type RefObject, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { prefixOffsets, visibleRange, type WindowRange } from '../../lib/notebook/virtual-window.ts';
 
+/** The element that scrolls the notebook (the shell's content area), or null for the window. */
+export function scrollParent(element: HTMLElement): HTMLElement | null {
+  for (let node = element.parentElement; node; node = node.parentElement) {
+    const { overflowY } = getComputedStyle(node);
+    if (overflowY === 'auto' || overflowY === 'scroll') return node;
+  }
+  return null;
+}
+
 /**
  * Which cells to render in full, given the window's scroll position: measured heights for cells
  * that have been on screen, estimates for the rest. Rendered cells report their height through
@@ -28,8 +37,10 @@ export function useVirtualCells(
     frame.current = 0;
     const list = listRef.current;
     if (!list) return;
-    const top = list.getBoundingClientRect().top;
-    const viewport = window.innerHeight;
+    const scroller = scrollParent(list);
+    const box = scroller?.getBoundingClientRect();
+    const top = list.getBoundingClientRect().top - (box?.top ?? 0);
+    const viewport = box?.height ?? window.innerHeight;
     const next = visibleRange(offsets, -top, viewport, viewport);
     setRange((current) => (current.start === next.start && current.end === next.end ? current : next));
   }, [listRef, offsets]);
@@ -39,15 +50,17 @@ export function useVirtualCells(
       if (!frame.current) frame.current = requestAnimationFrame(update);
     };
     update();
-    window.addEventListener('scroll', schedule, { passive: true });
+    const scroller = listRef.current ? scrollParent(listRef.current) : null;
+    const target: HTMLElement | Window = scroller ?? window;
+    target.addEventListener('scroll', schedule, { passive: true });
     window.addEventListener('resize', schedule);
     return () => {
-      window.removeEventListener('scroll', schedule);
+      target.removeEventListener('scroll', schedule);
       window.removeEventListener('resize', schedule);
       if (frame.current) cancelAnimationFrame(frame.current);
       frame.current = 0;
     };
-  }, [update]);
+  }, [update, listRef]);
 
   const observer = useMemo(() => {
     if (typeof ResizeObserver === 'undefined') return null;

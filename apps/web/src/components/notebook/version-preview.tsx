@@ -4,6 +4,7 @@ import { useMemo } from 'react';
 import { renderMarkdown } from '../../lib/notebook/markdown.ts';
 import { joinText } from '../../lib/notebook/output-model.ts';
 import { OutputItem } from './output-view.tsx';
+import { StaticCode } from './static-code.tsx';
 
 function sourceOf(cell: CellJson): string {
   return joinText(cell.source as JsonValue | undefined);
@@ -30,7 +31,7 @@ function PreviewCell({ cell, index, notebookId }: { cell: CellJson; index: numbe
           <PreviewMarkdown source={source} />
         ) : (
           <div className="cell-editor cell-static">
-            <pre>{source || ' '}</pre>
+            <StaticCode text={source} language="python" />
           </div>
         )}
         {outputs.length > 0 ? (

@@ -1,6 +1,8 @@
 'use client';
+import * as Tabs from '@radix-ui/react-tabs';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import type * as Y from 'yjs';
 import { formatDateTime } from '../../lib/format.ts';
 import type { RouterOutputs } from '../../lib/router-types.ts';
 import { useTRPC } from '../../lib/trpc.ts';
@@ -8,6 +10,7 @@ import { ConfirmDialog } from '../confirm-dialog.tsx';
 import { Dialog } from '../dialog.tsx';
 import { TextField } from '../field.tsx';
 import { ErrorAlert, Loading, SuccessAlert } from '../status.tsx';
+import { VersionChanges } from './version-changes.tsx';
 import { VersionPreview } from './version-preview.tsx';
 
 type Version = RouterOutputs['version']['list'][number];
@@ -17,12 +20,17 @@ interface VersionsDialogProps {
   workspaceId: string;
   notebookId: string;
   canEdit: boolean;
+  /** The live notebook, to show what changed since a version. */
+  current: Y.Doc;
   onClose(): void;
   /** Called after the live document was rewritten to `version` (collaborators get it through Yjs). */
   onRestored(version: Version): void;
 }
 
-/** Named versions of a notebook: save the current state, preview a saved one, restore it. */
+/**
+ * The notebook's history: named versions and automatic ones, newest first. Preview one (its cells,
+ * or what changed since), and restore it from the list or the preview.
+ */
 export function VersionsDialog(props: VersionsDialogProps) {
   const { workspaceId, notebookId, canEdit } = props;
   const trpc = useTRPC();
@@ -59,7 +67,7 @@ export function VersionsDialog(props: VersionsDialogProps) {
 
   return (
     <>
-      <Dialog open={props.open} title="Versions" className="dialog-wide" onClose={props.onClose}>
+      <Dialog open={props.open} title="History" className="dialog-wide" onClose={props.onClose}>
         {canEdit ? (
           <form
             className="form version-save"
@@ -106,9 +114,12 @@ export function VersionsDialog(props: VersionsDialogProps) {
             {versions.data.map((version) => (
               <li key={version.id} className="version-item">
                 <div className="version-meta">
-                  <strong className="version-name">{version.name}</strong>
+                  <strong className="version-name">
+                    {version.name} {version.auto ? <span className="badge">Automatic</span> : null}
+                  </strong>
                   <span className="muted small">
-                    {version.createdBy?.name ?? 'A former member'} · {formatDateTime(version.createdAt)}
+                    {version.auto ? 'Kiln' : (version.createdBy?.name ?? 'A former member')} ·{' '}
+                    {formatDateTime(version.createdAt)}
                   </span>
                 </div>
                 <button type="button" className="btn btn-small" onClick={() => setPreviewing(version)}>
@@ -141,6 +152,13 @@ export function VersionsDialog(props: VersionsDialogProps) {
         version={previewing}
         workspaceId={workspaceId}
         notebookId={notebookId}
+        current={props.current}
+        canEdit={canEdit}
+        onRestore={(version) => {
+          restore.reset();
+          setPreviewing(null);
+          setRestoring(version);
+        }}
         onClose={() => setPreviewing(null)}
       />
 
@@ -170,6 +188,9 @@ function PreviewDialog(props: {
   version: Version | null;
   workspaceId: string;
   notebookId: string;
+  current: Y.Doc;
+  canEdit: boolean;
+  onRestore(version: Version): void;
   onClose(): void;
 }) {
   const trpc = useTRPC();
@@ -181,30 +202,50 @@ function PreviewDialog(props: {
     }),
     enabled: props.version !== null,
   });
+  const { version } = props;
   return (
     <Dialog
-      open={props.version !== null}
-      title={`Preview: ${props.version?.name ?? ''}`}
+      open={version !== null}
+      title={`Preview: ${version?.name ?? ''}`}
       className="dialog-wide"
       onClose={props.onClose}
     >
-      {props.version ? (
+      {version ? (
         <p className="muted small">
-          Read-only. Saved by {props.version.createdBy?.name ?? 'a former member'} on{' '}
-          {formatDateTime(props.version.createdAt)}.
+          Read-only.{' '}
+          {version.auto ? 'Saved automatically' : `Saved by ${version.createdBy?.name ?? 'a former member'}`}{' '}
+          on {formatDateTime(version.createdAt)}.
         </p>
       ) : null}
       {detail.isPending ? <Loading label="Loading version…" /> : null}
       <ErrorAlert error={detail.error} />
       {detail.data ? (
-        <div className="version-preview-frame">
-          <VersionPreview notebook={detail.data.notebook} notebookId={props.notebookId} />
-        </div>
+        <Tabs.Root defaultValue="changes">
+          <Tabs.List className="tab-list" aria-label="Preview">
+            <Tabs.Trigger value="changes" className="tab">
+              Changes since
+            </Tabs.Trigger>
+            <Tabs.Trigger value="contents" className="tab">
+              Contents
+            </Tabs.Trigger>
+          </Tabs.List>
+          <Tabs.Content value="changes" className="version-preview-frame">
+            <VersionChanges version={detail.data.notebook} current={props.current} />
+          </Tabs.Content>
+          <Tabs.Content value="contents" className="version-preview-frame">
+            <VersionPreview notebook={detail.data.notebook} notebookId={props.notebookId} />
+          </Tabs.Content>
+        </Tabs.Root>
       ) : null}
       <div className="dialog-actions">
         <button type="button" className="btn" onClick={props.onClose}>
           Close
         </button>
+        {props.canEdit && version ? (
+          <button type="button" className="btn btn-primary" onClick={() => props.onRestore(version)}>
+            Restore this version
+          </button>
+        ) : null}
       </div>
     </Dialog>
   );

@@ -1,9 +1,19 @@
 import katex from 'katex';
 import { Marked } from 'marked';
+import { highlightPythonHtml, isPythonLanguage } from './highlight.ts';
 import { extractMath, MATH_TOKEN } from './markdown-math.ts';
 import { sanitizeHtml } from './sanitize.ts';
 
 const marked = new Marked({ gfm: true, breaks: false, async: false });
+// Python code blocks get the notebook's own highlighting; the sanitiser keeps the span classes.
+marked.use({
+  renderer: {
+    code({ text, lang }) {
+      if (!isPythonLanguage(lang)) return false;
+      return `<pre class="code-block"><code class="language-python">${highlightPythonHtml(text)}</code></pre>\n`;
+    },
+  },
+});
 
 // Scrolling a long notebook re-mounts the same markdown cells; KaTeX is the expensive part.
 const cache = new Map<string, string>();

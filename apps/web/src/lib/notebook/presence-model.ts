@@ -44,7 +44,12 @@ export function remoteCursorCss(peers: readonly Peer[]): string {
       return [
         `.yRemoteSelection-${id} { background-color: ${peer.color}40; }`,
         `.yRemoteSelectionHead-${id} { position: absolute; height: 100%; box-sizing: border-box; border-left: 2px solid ${peer.color}; }`,
-        `.yRemoteSelectionHead-${id}::after { content: ${cssString(peer.name)}; position: absolute; top: -1.3em; left: -2px; padding: 0 4px; font: 11px/1.3 var(--font); color: #fff; background: ${peer.color}; white-space: nowrap; border-radius: 3px 3px 3px 0; pointer-events: none; }`,
+        // A small cap marks the cursor; the name shows on hover only, below the line, so it never
+        // hides code while you read and is never clipped at the editor's top edge. The cell's gutter
+        // names who is in the cell at all times.
+        `.yRemoteSelectionHead-${id}::before { content: ""; position: absolute; top: -2px; left: -4px; width: 6px; height: 4px; border-radius: 1px; background: ${peer.color}; }`,
+        `.yRemoteSelectionHead-${id}::after { content: ${cssString(peer.name)}; position: absolute; top: 100%; left: -2px; z-index: 5; padding: 0 4px; font: 11px/1.4 var(--font); color: #fff; background: ${peer.color}; white-space: nowrap; border-radius: 0 3px 3px 3px; pointer-events: none; opacity: 0; transition: opacity 120ms; }`,
+        `.yRemoteSelectionHead-${id}:hover::after { opacity: 1; }`,
       ].join('\n');
     })
     .join('\n');

@@ -1,59 +1,45 @@
-'use client';
-import { useQuery } from '@tanstack/react-query';
+import { TRPCError } from '@trpc/server';
 import Link from 'next/link';
-import { useParams } from 'next/navigation';
+import { redirect } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { AppHeader } from '../../../components/app-header.tsx';
-import { type Me, RequireAuth } from '../../../components/require-auth.tsx';
-import { ErrorAlert, Loading } from '../../../components/status.tsx';
-import { WorkspaceContextProvider } from '../../../components/workspace/workspace-context.tsx';
-import { errorCode } from '../../../lib/errors.ts';
-import { useTRPC } from '../../../lib/trpc.ts';
+import { WorkspaceShell } from '../../../components/ide/workspace-shell.tsx';
+import { pageCaller } from '../../../server/page-caller.ts';
 
-function WorkspaceShell({ me, children }: { me: Me; children: ReactNode }) {
-  const { slug } = useParams<{ slug: string }>();
-  const trpc = useTRPC();
-  const workspace = useQuery(trpc.workspace.get.queryOptions({ slug }));
-
-  if (workspace.isError) {
-    const notFound = errorCode(workspace.error) === 'NOT_FOUND';
+/**
+ * Every workspace page: the signed-in user and the workspace are read on the server, so the shell
+ * and the page render in the first response instead of after a chain of browser requests.
+ */
+export default async function WorkspaceLayout({
+  children,
+  params,
+}: {
+  children: ReactNode;
+  params: Promise<{ slug: string }>;
+}) {
+  const { slug } = await params;
+  const caller = await pageCaller();
+  const me = await caller.auth.me();
+  if (!me) redirect(`/sign-in?next=${encodeURIComponent(`/w/${slug}`)}`);
+  const workspace = await caller.workspace.get({ slug }).catch((error: unknown) => {
+    if (error instanceof TRPCError && (error.code === 'NOT_FOUND' || error.code === 'FORBIDDEN')) return null;
+    throw error;
+  });
+  if (!workspace) {
     return (
-      <>
-        <AppHeader me={me} />
-        <main className="main">
-          {notFound ? (
-            <div className="empty stack">
-              <h1>Workspace not found</h1>
-              <p>It does not exist, or you are not a member of it.</p>
-              <p>
-                <Link href="/">Go to your workspaces</Link>
-              </p>
-            </div>
-          ) : (
-            <ErrorAlert error={workspace.error} />
-          )}
-        </main>
-      </>
-    );
-  }
-  if (!workspace.data) {
-    return (
-      <>
-        <AppHeader me={me} />
-        <main className="main">
-          <Loading />
-        </main>
-      </>
+      <main className="main">
+        <div className="empty stack">
+          <h1>Workspace not found</h1>
+          <p>It does not exist, or you are not a member of it.</p>
+          <p>
+            <Link href="/">Go to your workspaces</Link>
+          </p>
+        </div>
+      </main>
     );
   }
   return (
-    <WorkspaceContextProvider value={{ workspace: workspace.data, me }}>
-      <AppHeader me={me} workspace={workspace.data} />
-      <main className="main">{children}</main>
-    </WorkspaceContextProvider>
+    <WorkspaceShell me={me} workspace={workspace}>
+      {children}
+    </WorkspaceShell>
   );
-}
-
-export default function WorkspaceLayout({ children }: { children: ReactNode }) {
-  return <RequireAuth>{(me) => <WorkspaceShell me={me}>{children}</WorkspaceShell>}</RequireAuth>;
 }

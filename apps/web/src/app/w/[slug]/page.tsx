@@ -1,11 +1,13 @@
 'use client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
+import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { ConfirmDialog } from '../../../components/confirm-dialog.tsx';
 import { ErrorAlert, Loading } from '../../../components/status.tsx';
 import { ImportNotebookButton } from '../../../components/workspace/import-notebook.tsx';
 import { NotebookNameDialog } from '../../../components/workspace/notebook-name-dialog.tsx';
+import { Welcome } from '../../../components/workspace/welcome.tsx';
 import { useWorkspace } from '../../../components/workspace/workspace-context.tsx';
 import { formatDateTime } from '../../../lib/format.ts';
 import { hasRole } from '../../../lib/roles.ts';
@@ -17,6 +19,7 @@ type Notebook = RouterOutputs['notebook']['list'][number];
 export default function NotebooksPage() {
   const { workspace } = useWorkspace();
   const trpc = useTRPC();
+  const router = useRouter();
   const queryClient = useQueryClient();
   const workspaceId = workspace.id;
   const notebooks = useQuery(trpc.notebook.list.queryOptions({ workspaceId }));
@@ -30,9 +33,11 @@ export default function NotebooksPage() {
     queryClient.invalidateQueries({ queryKey: trpc.notebook.list.queryKey({ workspaceId }) });
   const create = useMutation(
     trpc.notebook.create.mutationOptions({
-      onSuccess: async () => {
+      // Creating a notebook opens it.
+      onSuccess: async (notebook) => {
         await refresh();
         setCreating(false);
+        router.push(`/w/${workspace.slug}/n/${notebook.id}`);
       },
     }),
   );
@@ -82,9 +87,18 @@ export default function NotebooksPage() {
       {notebooks.isPending ? <Loading label="Loading notebooks…" /> : null}
       <ErrorAlert error={notebooks.error} />
       {notebooks.data?.length === 0 ? (
-        <div className="empty">
-          {canEdit ? 'No notebooks yet. Create one to get started.' : 'No notebooks in this workspace yet.'}
-        </div>
+        canEdit ? (
+          <Welcome
+            workspaceId={workspaceId}
+            workspaceSlug={workspace.slug}
+            onCreateEmpty={() => {
+              create.reset();
+              setCreating(true);
+            }}
+          />
+        ) : (
+          <div className="empty">No notebooks in this workspace yet.</div>
+        )
       ) : null}
       {notebooks.data && notebooks.data.length > 0 ? (
         <table className="table" aria-label="Notebooks">

@@ -1,30 +1,36 @@
-'use client';
-import { useQuery } from '@tanstack/react-query';
-import Link from 'next/link';
-import { useParams } from 'next/navigation';
-import { NotebookPage } from '../../../../../components/notebook/notebook-page.tsx';
-import { ErrorAlert, Loading } from '../../../../../components/status.tsx';
-import { useWorkspace } from '../../../../../components/workspace/workspace-context.tsx';
-import { useTRPC } from '../../../../../lib/trpc.ts';
+import { TRPCError } from '@trpc/server';
+import { NotebookRoute } from '../../../../../components/notebook/notebook-route.tsx';
+import type { NotebookSnapshot } from '../../../../../components/notebook/notebook-snapshot.ts';
+import { pageCaller } from '../../../../../server/page-caller.ts';
 
-export default function NotebookRoute() {
-  const { notebookId } = useParams<{ notebookId: string }>();
-  const { workspace, me } = useWorkspace();
-  const trpc = useTRPC();
-  const notebooks = useQuery(trpc.notebook.list.queryOptions({ workspaceId: workspace.id }));
-  const notebook = notebooks.data?.find((n) => n.id === notebookId);
+/** Enough cells to fill a tall screen; the rest arrive with the live document. */
+const SNAPSHOT_CELLS = 30;
 
-  if (notebooks.isPending) return <Loading />;
-  if (notebooks.isError) return <ErrorAlert error={notebooks.error} />;
-  if (!notebook) {
-    return (
-      <div className="empty stack">
-        <h1>Notebook not found</h1>
-        <p>
-          <Link href={`/w/${workspace.slug}`}>Back to notebooks</Link>
-        </p>
-      </div>
-    );
-  }
-  return <NotebookPage workspace={workspace} me={me} notebook={notebook} />;
+const isMissing = (error: unknown) =>
+  error instanceof TRPCError && (error.code === 'NOT_FOUND' || error.code === 'BAD_REQUEST');
+
+/**
+ * A notebook: its first cells are read from the live document on the server and rendered in the
+ * first response (highlighted code, outputs), then the page connects and takes over live.
+ */
+export default async function NotebookPageRoute({
+  params,
+}: {
+  params: Promise<{ slug: string; notebookId: string }>;
+}) {
+  const { slug, notebookId } = await params;
+  const caller = await pageCaller();
+  const workspace = await caller.workspace.get({ slug });
+  const notebook = await caller.notebook
+    .get({ workspaceId: workspace.id, notebookId })
+    .catch((error: unknown) => {
+      if (isMissing(error)) return null;
+      throw error;
+    });
+  if (!notebook) return <NotebookRoute notebook={null} snapshot={null} />;
+  // Without the live-document service (a bare `next start`), the page simply loads over the socket.
+  const snapshot: NotebookSnapshot | null = await caller.notebook
+    .snapshot({ workspaceId: workspace.id, notebookId, cells: SNAPSHOT_CELLS })
+    .catch(() => null);
+  return <NotebookRoute notebook={{ id: notebook.id, name: notebook.name }} snapshot={snapshot} />;
 }

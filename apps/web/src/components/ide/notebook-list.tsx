@@ -1,0 +1,55 @@
+'use client';
+import { useQuery } from '@tanstack/react-query';
+import { NotebookText, Search } from 'lucide-react';
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+import { useState } from 'react';
+import { useTRPC } from '../../lib/trpc.ts';
+import type { Workspace } from '../workspace/workspace-context.tsx';
+
+/** The workspace's notebooks, filtered by a search as you type. */
+export function NotebookList({ workspace }: { workspace: Workspace }) {
+  const trpc = useTRPC();
+  const pathname = usePathname();
+  const notebooks = useQuery(trpc.notebook.list.queryOptions({ workspaceId: workspace.id }));
+  const [query, setQuery] = useState('');
+  const needle = query.trim().toLowerCase();
+  const shown = (notebooks.data ?? []).filter((notebook) => notebook.name.toLowerCase().includes(needle));
+  return (
+    <div className="side-panel">
+      <label className="side-search">
+        <Search size={14} aria-hidden="true" />
+        <input
+          className="side-search-input"
+          type="search"
+          placeholder="Search notebooks"
+          aria-label="Search notebooks"
+          value={query}
+          onChange={(event) => setQuery(event.target.value)}
+        />
+      </label>
+      {notebooks.isPending ? <p className="muted small side-note">Loading…</p> : null}
+      {notebooks.data && shown.length === 0 ? (
+        <p className="muted small side-note">{needle ? 'No notebook matches.' : 'No notebooks yet.'}</p>
+      ) : null}
+      <ul className="side-list" aria-label="Workspace notebooks">
+        {shown.map((notebook) => {
+          const href = `/w/${workspace.slug}/n/${notebook.id}`;
+          return (
+            <li key={notebook.id}>
+              <Link
+                href={href}
+                className="side-item"
+                aria-current={pathname === href ? 'page' : undefined}
+                title={notebook.name}
+              >
+                <NotebookText size={14} aria-hidden="true" />
+                <span className="truncate">{notebook.name}</span>
+              </Link>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}

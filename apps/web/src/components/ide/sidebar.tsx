@@ -1,0 +1,64 @@
+'use client';
+import * as Tabs from '@radix-ui/react-tabs';
+import { ChartColumn, NotebookText, ScrollText, Settings, Users } from 'lucide-react';
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+import { useState } from 'react';
+import type { Workspace } from '../workspace/workspace-context.tsx';
+import { useIde } from './ide-context.tsx';
+import { type NavSection, sectionsFor } from './nav-sections.ts';
+import { NotebookList } from './notebook-list.tsx';
+import { Outline } from './outline.tsx';
+
+const ICONS: Record<NavSection['icon'], typeof NotebookText> = {
+  notebooks: NotebookText,
+  members: Users,
+  settings: Settings,
+  audit: ScrollText,
+  usage: ChartColumn,
+};
+
+/** The left sidebar: workspace sections, then the notebooks (with search) or the open notebook's outline. */
+export function Sidebar({ workspace }: { workspace: Workspace }) {
+  const pathname = usePathname();
+  const ide = useIde();
+  const [panel, setPanel] = useState('notebooks');
+  const base = `/w/${workspace.slug}`;
+  return (
+    <aside className="ide-sidebar" aria-label="Sidebar">
+      <nav className="side-nav" aria-label="Workspace">
+        {sectionsFor(workspace.role).map((section) => {
+          const href = `${base}${section.path}`;
+          const Icon = ICONS[section.icon];
+          return (
+            <Link
+              key={section.path}
+              href={href}
+              className="side-item"
+              aria-current={pathname === href ? 'page' : undefined}
+            >
+              <Icon size={15} aria-hidden="true" />
+              {section.label}
+            </Link>
+          );
+        })}
+      </nav>
+      <Tabs.Root value={panel} onValueChange={setPanel} className="side-tabs">
+        <Tabs.List className="tab-list side-tab-list" aria-label="Sidebar panels">
+          <Tabs.Trigger value="notebooks" className="tab">
+            Notebooks
+          </Tabs.Trigger>
+          <Tabs.Trigger value="outline" className="tab">
+            Outline
+          </Tabs.Trigger>
+        </Tabs.List>
+        <Tabs.Content value="notebooks" className="side-tab-body">
+          <NotebookList workspace={workspace} />
+        </Tabs.Content>
+        <Tabs.Content value="outline" className="side-tab-body">
+          {ide ? <Outline /> : null}
+        </Tabs.Content>
+      </Tabs.Root>
+    </aside>
+  );
+}

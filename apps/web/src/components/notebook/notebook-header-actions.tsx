@@ -1,0 +1,56 @@
+'use client';
+import { UserPlus } from 'lucide-react';
+import Link from 'next/link';
+import { useState } from 'react';
+import { hasRole } from '../../lib/roles.ts';
+import { Dialog } from '../dialog.tsx';
+import { InviteForm } from '../workspace/invite-form.tsx';
+import type { Workspace } from '../workspace/workspace-context.tsx';
+import { DownloadIpynbButton } from './download-ipynb.tsx';
+
+/** The notebook header's actions: share (invite a collaborator) and download. They never wrap away. */
+export function NotebookHeaderActions(props: {
+  workspace: Workspace;
+  notebookId: string;
+  onError(message: string): void;
+}) {
+  const [sharing, setSharing] = useState(false);
+  const canInvite = hasRole(props.workspace.role, 'ADMIN');
+  return (
+    <div className="nb-header-actions">
+      <DownloadIpynbButton
+        workspaceId={props.workspace.id}
+        notebookId={props.notebookId}
+        onError={props.onError}
+      />
+      <button type="button" className="btn btn-small btn-primary" onClick={() => setSharing(true)}>
+        <UserPlus size={15} aria-hidden="true" />
+        Share
+      </button>
+      <Dialog
+        open={sharing}
+        title="Share this notebook"
+        className="dialog-wide"
+        onClose={() => setSharing(false)}
+      >
+        <p className="muted small">
+          Everyone in <strong>{props.workspace.name}</strong> can open this notebook. Editors edit and run it
+          with you, live; viewers read it.
+        </p>
+        {canInvite ? (
+          <InviteForm workspaceId={props.workspace.id} />
+        ) : (
+          <p>
+            Ask a workspace admin to invite people, or see who is here on the{' '}
+            <Link href={`/w/${props.workspace.slug}/members`}>Members</Link> page.
+          </p>
+        )}
+        <div className="dialog-actions">
+          <button type="button" className="btn" onClick={() => setSharing(false)}>
+            Done
+          </button>
+        </div>
+      </Dialog>
+    </div>
+  );
+}

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "NotebookVersion" ADD COLUMN     "auto" BOOLEAN NOT NULL DEFAULT false;
