@@ -108,14 +108,18 @@ test('a viewer reads the notebook but can neither type nor run', async ({ browse
   await alice.page.getByRole('button', { name: 'Run cell 1' }).click();
   await expect(output(alice.page, 1)).toContainText('visible to viewers', { timeout: 90_000 });
 
-  await openNotebook(bob.page, team.notebookUrl);
-  await expect(cell(bob.page, 1)).toContainText('visible to viewers');
-  await expect(bob.page.getByText(/You can read this notebook/)).toBeVisible();
+  // A viewer gets the code as highlighted text, never an editor: there is nothing to type into.
+  await bob.page.goto(team.notebookUrl);
+  const code = cell(bob.page, 1).locator('.static-code');
+  await expect(code).toContainText('print("visible to viewers")', { timeout: 30_000 });
+  await expect(output(bob.page, 1)).toContainText('visible to viewers');
+  await expect(bob.page.getByRole('note').filter({ hasText: 'View only.' })).toBeVisible();
   await expect(bob.page.getByRole('button', { name: 'Run cell 1' })).toHaveCount(0);
 
-  await focusEditor(bob.page, 1);
+  await code.click();
   await bob.page.keyboard.type('zzz');
-  await expect.poll(() => editorText(bob.page, 1)).toBe('print("visible to viewers")');
+  await expect(bob.page.locator('.monaco-editor')).toHaveCount(0);
+  await expect(code).toHaveText('print("visible to viewers")');
   expect(await editorText(alice.page, 1)).toBe('print("visible to viewers")');
 
   const refused = await callMutation(bob.page, 'notebook.run', {
@@ -145,12 +149,14 @@ test('an editor demoted while the notebook is open loses editing at once, withou
   });
   expect(demoted.status).toBe(200);
 
-  await expect(bob.page.getByText(/You can read this notebook/)).toBeVisible();
+  // The open editor goes away at once (no reload): the banner shows and the code turns read-only text.
+  await expect(bob.page.getByRole('note').filter({ hasText: 'View only.' })).toBeVisible();
   await expect(bob.page.getByRole('button', { name: 'Run cell 1' })).toHaveCount(0);
-  await focusEditor(bob.page, 1);
+  await expect(bob.page.locator('.monaco-editor')).toHaveCount(0);
+  await cell(bob.page, 1).locator('.static-code').click();
   await bob.page.keyboard.type('zzz');
   await openNotebook(alice.page, team.notebookUrl);
   await expect.poll(() => editorText(alice.page, 1)).toBe('');
-  expect(await editorText(bob.page, 1)).toBe('');
+  await expect(cell(bob.page, 1).locator('.static-code')).not.toContainText('zzz');
   await team.close();
 });

@@ -264,6 +264,17 @@ const TABLE: Record<string, Row> = {
     call: (api, team) =>
       api.notebook.exportIpynb({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
   },
+  'notebook.snapshot': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) =>
+      api.notebook.snapshot({ workspaceId: team.workspace.id, notebookId: team.notebookId, cells: 5 }),
+  },
+  'notebook.createSample': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) => api.notebook.createSample({ workspaceId: team.workspace.id }),
+  },
   'version.save': {
     scope: 'workspace',
     allowed: EDITORS,
@@ -419,6 +430,8 @@ describe('members of other workspaces learn nothing', () => {
           gpu: null,
         }),
       notebookExport: () => api.notebook.exportIpynb({ workspaceId, notebookId: team.otherNotebookId }),
+      notebookSnapshot: () =>
+        api.notebook.snapshot({ workspaceId, notebookId: team.otherNotebookId, cells: 5 }),
       versionSave: () => api.version.save({ workspaceId, notebookId: team.otherNotebookId, name: 'x' }),
       versionList: () => api.version.list({ workspaceId, notebookId: team.otherNotebookId }),
       versionOfOtherNotebook: () =>
