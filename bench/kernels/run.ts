@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGatewayClient, type GatewayClient, type KernelChannel } from '@kiln/kernel-gateway/client';
+import { createGatewayClient, type GatewayClient, type KernelChannel } from '@kiln/kernel-protocol/client';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 200);

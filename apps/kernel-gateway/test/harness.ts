@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { workspaceToken } from '@kiln/kernel-protocol/client';
 import { afterEach } from 'vitest';
-import { workspaceToken } from '../src/client/workspace-token.ts';
 import { createGateway, type GatewayOptions } from '../src/http/gateway.ts';
 import type { SandboxDriver } from '../src/sandbox/types.ts';
 import { FakeDriver } from './fake-driver.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { workspaceToken } from '../src/client/workspace-token.ts';
+import { workspaceToken } from '@kiln/kernel-protocol/client';
 import { createGateway, type GatewayOptions } from '../src/http/gateway.ts';
 import { createRunscDriver } from '../src/sandbox/runsc-driver.ts';
 import { ensureSandboxImage } from '../src/sandbox/sandbox-image.ts';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { TestDatabase } from '@kiln/db/testing';
 import { createExecutionService, type ExecutionService, readExecutionState } from '@kiln/execution';
-import { createGatewayClient } from '@kiln/kernel-gateway/client';
+import { createGatewayClient } from '@kiln/kernel-protocol/client';
 import { getCells } from '@kiln/notebook';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

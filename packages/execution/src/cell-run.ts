@@ -1,4 +1,4 @@
-import type { JupyterMessage } from '@kiln/kernel-gateway/client';
+import type { JupyterMessage } from '@kiln/kernel-protocol/client';
 import type { IopubMessage, OutputWriter } from '@kiln/notebook';
 import type { ExecutionStateView, QueuedCellView } from './types.ts';
 

@@ -1,4 +1,4 @@
-import type { JupyterMessage } from '@kiln/kernel-gateway/client';
+import type { JupyterMessage } from '@kiln/kernel-protocol/client';
 import { toCodePoints, toUtf16 } from './code-points.ts';
 import type { CompletionResult, InspectionResult } from './types.ts';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, ERROR_STATUS, type ErrorCode, isDomainError } from '@kiln/core';
-import { GatewayError, type JupyterMessage } from '@kiln/kernel-gateway/client';
+import { GatewayError, type JupyterMessage } from '@kiln/kernel-protocol/client';
 import type { ExecutionGateway, KernelConnection, KernelResources, KernelStatus } from './types.ts';
 
 export interface KernelLinkHooks {

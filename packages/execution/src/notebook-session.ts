@@ -1,6 +1,6 @@
 import type { DirectConnection } from '@kiln/collab';
 import { DomainError } from '@kiln/core';
-import type { JupyterMessage } from '@kiln/kernel-gateway/client';
+import type { JupyterMessage } from '@kiln/kernel-protocol/client';
 import { findCell, type OutputLimits, OutputWriter, type TruncationInfo } from '@kiln/notebook';
 import * as Y from 'yjs';
 import { CellRun, errorOutput, executeRequestContent, type Outcome } from './cell-run.ts';

@@ -1,5 +1,5 @@
 import type { DirectConnection } from '@kiln/collab';
-import type { GatewayClient, JupyterMessage, KernelModel } from '@kiln/kernel-gateway/client';
+import type { GatewayClient, JupyterMessage, KernelModel } from '@kiln/kernel-protocol/client';
 import type { OutputLimits, TruncationInfo } from '@kiln/notebook';
 import type { OverflowStore } from './overflow-store.ts';
 
@@ -40,7 +40,7 @@ export interface RunTicket {
   cellIds: string[];
 }
 
-/** The open kernel websocket; `KernelChannel` from `@kiln/kernel-gateway/client` is one. */
+/** The open kernel websocket; `KernelChannel` from `@kiln/kernel-protocol/client` is one. */
 export interface KernelConnection {
   onMessage(listener: (message: JupyterMessage) => void): () => void;
   message(

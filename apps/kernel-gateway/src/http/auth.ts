@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { DomainError } from '@kiln/core';
-import { isWorkspaceId, verifyWorkspaceToken } from '../client/workspace-token.ts';
+import { isWorkspaceId, verifyWorkspaceToken } from '@kiln/kernel-protocol/client';
 
 /** Workspace an admin token acts for when it names none (what `jupyter server --gateway-url` uses). */
 export const DEFAULT_WORKSPACE = '00000000-0000-0000-0000-000000000000';

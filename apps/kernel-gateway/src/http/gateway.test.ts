@@ -1,6 +1,6 @@
+import { ChannelRefused, connectChannel } from '@kiln/kernel-protocol/client';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startGateway } from '../../test/harness.ts';
-import { ChannelRefused, connectChannel } from '../client/kernel-channel.ts';
 
 describe('kernel REST API', () => {
   it('answers with Jupyter Server status codes and models', async () => {

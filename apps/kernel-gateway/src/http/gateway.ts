@@ -2,11 +2,11 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DomainError, isDomainError } from '@kiln/core';
+import { V1_PROTOCOL } from '@kiln/kernel-protocol';
 import { WebSocketServer } from 'ws';
 import { attachChannelsSocket } from '../kernels/channels-socket.ts';
 import { KernelRegistry, type KernelRegistryOptions } from '../kernels/kernel-registry.ts';
 import { addKernelRoutes } from '../kernels/kernel-routes.ts';
-import { V1_PROTOCOL } from '../kernels/wire-protocol.ts';
 import type { ResourceRequest, SandboxDriver } from '../sandbox/types.ts';
 import { addSessionRoutes } from '../sessions/session-routes.ts';
 import { SessionStore } from '../sessions/session-store.ts';

@@ -3,9 +3,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createGatewayClient } from '@kiln/kernel-protocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRunscGateway } from '../../test/runsc-gateway.ts';
-import { createGatewayClient } from '../client/gateway-client.ts';
 
 // A stock Jupyter Server 1.23 in `--gateway-url` mode runs its kernels on this gateway (runsc kernels).
 let gateway: Awaited<ReturnType<typeof startRunscGateway>>;

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode } from '@kiln/core';
+import { encodeV1, V1_PROTOCOL } from '@kiln/kernel-protocol';
+import { connectChannel, type KernelChannel } from '@kiln/kernel-protocol/client';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FakeDriver } from '../../test/fake-driver.ts';
 import { eventually, startGateway } from '../../test/harness.ts';
-import { connectChannel, type KernelChannel } from '../client/kernel-channel.ts';
 import type { JupyterMessage } from '../sandbox/types.ts';
-import { encodeV1, V1_PROTOCOL } from './wire-protocol.ts';
 
 async function withKernel(options: Parameters<typeof startGateway<FakeDriver>>[0] = {}) {
   const harness = await startGateway(options);

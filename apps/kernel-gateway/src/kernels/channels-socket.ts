@@ -1,6 +1,4 @@
 import { CloseCode } from '@kiln/core';
-import type { RawData, WebSocket } from 'ws';
-import type { Kernel, KernelPeer } from './kernel.ts';
 import {
   decodeLegacy,
   decodeV1,
@@ -8,7 +6,9 @@ import {
   encodeV1,
   V1_PROTOCOL,
   WireError,
-} from './wire-protocol.ts';
+} from '@kiln/kernel-protocol';
+import type { RawData, WebSocket } from 'ws';
+import type { Kernel, KernelPeer } from './kernel.ts';
 
 /** Close reasons are limited to 123 bytes by the websocket protocol. */
 export function closeReason(text: string): string {

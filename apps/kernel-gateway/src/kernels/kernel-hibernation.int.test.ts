@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { KernelAPI, KernelManager, ServerConnection } from '@jupyterlab/services';
+import type { KernelChannel } from '@kiln/kernel-protocol/client';
+import { createGatewayClient, type GatewayClient } from '@kiln/kernel-protocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { eventually } from '../../test/harness.ts';
 import { startRunscGateway } from '../../test/runsc-gateway.ts';
-import { createGatewayClient, type GatewayClient } from '../client/gateway-client.ts';
-import type { KernelChannel } from '../client/kernel-channel.ts';
 import type { RunscKernelSandbox } from '../sandbox/kernel-sandbox.ts';
 import { TEST_STATE_DIR } from '../sandbox/testing.ts';
 

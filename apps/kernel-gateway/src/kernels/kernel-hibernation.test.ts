@@ -1,7 +1,7 @@
+import { connectChannel } from '@kiln/kernel-protocol/client';
 import { describe, expect, it } from 'vitest';
 import { FakeDriver, FakeSandbox } from '../../test/fake-driver.ts';
 import { eventually, startGateway } from '../../test/harness.ts';
-import { connectChannel } from '../client/kernel-channel.ts';
 import type { JupyterMessage, KernelSandbox, KernelSandboxOptions } from '../sandbox/types.ts';
 
 const HOUR = 3_600_000;

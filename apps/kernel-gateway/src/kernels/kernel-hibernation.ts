@@ -1,7 +1,8 @@
+import type { HibernationState } from '@kiln/kernel-protocol';
 import type { JupyterMessage, KernelSandbox } from '../sandbox/types.ts';
 
 /** Where a kernel stands with hibernation: `awake` is the only state in which its sandbox runs. */
-export type HibernationState = 'awake' | 'hibernating' | 'hibernated' | 'resuming';
+export type { HibernationState };
 
 // A client flooding a sleeping kernel must not grow the gateway without bound.
 const MAX_QUEUED = 10_000;

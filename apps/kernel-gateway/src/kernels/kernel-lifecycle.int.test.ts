@@ -1,10 +1,14 @@
 import { CloseCode } from '@kiln/core';
+import { encodeV1 } from '@kiln/kernel-protocol';
+import {
+  ChannelRefused,
+  createGatewayClient,
+  type GatewayClient,
+  GatewayError,
+} from '@kiln/kernel-protocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startRunscGateway } from '../../test/runsc-gateway.ts';
-import { createGatewayClient, type GatewayClient, GatewayError } from '../client/gateway-client.ts';
-import { ChannelRefused } from '../client/kernel-channel.ts';
-import { encodeV1 } from './wire-protocol.ts';
 
 // Lifecycle and abuse against real runsc kernels: limits, workspaces, bad frames, death and restart.
 let gateway: Awaited<ReturnType<typeof startRunscGateway>>;

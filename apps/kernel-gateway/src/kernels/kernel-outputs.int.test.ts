@@ -1,7 +1,7 @@
+import type { KernelChannel } from '@kiln/kernel-protocol/client';
+import { createGatewayClient, type GatewayClient } from '@kiln/kernel-protocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRunscGateway } from '../../test/runsc-gateway.ts';
-import { createGatewayClient, type GatewayClient } from '../client/gateway-client.ts';
-import type { KernelChannel } from '../client/kernel-channel.ts';
 import type { JupyterMessage } from '../sandbox/types.ts';
 
 // Real ipykernel inside runsc, driven through the gateway with Kiln's own client over both framings.

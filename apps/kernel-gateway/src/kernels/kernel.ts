@@ -1,3 +1,5 @@
+import type { ExecutionState, KernelModel } from '@kiln/kernel-protocol';
+import { createMessage, errorReply, errorText, KNOWN_REQUESTS, OUTPUT_TYPES } from '@kiln/kernel-protocol';
 import type {
   ExitReason,
   JupyterMessage,
@@ -5,34 +7,17 @@ import type {
   ResourceRequest,
   TerminalPty,
 } from '../sandbox/types.ts';
-import { type HibernationState, KernelHibernation } from './kernel-hibernation.ts';
+import { KernelHibernation } from './kernel-hibernation.ts';
 import { openKernelTerminal } from './kernel-terminal.ts';
-import { createMessage, errorReply, errorText, KNOWN_REQUESTS, OUTPUT_TYPES } from './messages.ts';
 import { OutputBuffer } from './output-buffer.ts';
 
-export type ExecutionState = 'starting' | 'idle' | 'busy' | 'restarting' | 'terminating' | 'dead';
+export type { ExecutionState, KernelModel };
 
 /** One websocket client attached to a kernel (the channels socket implements it). */
 export interface KernelPeer {
   readonly sessionId: string;
   send(message: JupyterMessage): void;
   close(code: number, reason: string): void;
-}
-
-/**
- * Kernel model as Jupyter Server returns it, plus Kiln's `resources` and `hibernation`. A sleeping
- * kernel reports `execution_state: 'hibernated'` (clients validate only `id` and `name` of a model).
- */
-export interface KernelModel {
-  id: string;
-  name: string;
-  last_activity: string;
-  execution_state: ExecutionState | 'hibernated';
-  connections: number;
-  reason?: string;
-  resources: ResourceRequest;
-  started_from: KernelSandbox['startedFrom'];
-  hibernation: HibernationState;
 }
 
 export interface KernelOptions {

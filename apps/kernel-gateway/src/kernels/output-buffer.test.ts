@@ -1,5 +1,5 @@
+import { createMessage } from '@kiln/kernel-protocol';
 import { describe, expect, it } from 'vitest';
-import { createMessage } from './messages.ts';
 import { OutputBuffer } from './output-buffer.ts';
 
 describe('OutputBuffer', () => {

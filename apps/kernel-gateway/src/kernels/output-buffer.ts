@@ -1,5 +1,5 @@
+import { createMessage, messageSize, OUTPUT_TYPES } from '@kiln/kernel-protocol';
 import type { JupyterMessage } from '../sandbox/types.ts';
-import { createMessage, messageSize, OUTPUT_TYPES } from './messages.ts';
 
 /**
  * Holds what a kernel sends while its client is away, for replay when the same session reconnects.

@@ -1,4 +1,4 @@
-import { setLazyContent, streamContentJson } from './raw-content.ts';
+import { setLazyContent, streamContentJson } from '@kiln/kernel-protocol';
 import type { JupyterMessage } from './types.ts';
 
 /**

@@ -1,7 +1,13 @@
+import {
+  decodeLegacy,
+  decodeV1,
+  encodeLegacyFrame,
+  encodeV1,
+  rawContent,
+  streamContentJson,
+} from '@kiln/kernel-protocol';
 import { describe, expect, it } from 'vitest';
-import { decodeLegacy, decodeV1, encodeLegacyFrame, encodeV1 } from '../kernels/wire-protocol.ts';
 import { type AgentFrame, FrameDecoder, MAX_AGENT_FRAME_BYTES, MalformedFrameError } from './frame-codec.ts';
-import { rawContent, streamContentJson } from './raw-content.ts';
 
 /** Frames the agent's way (kiln_relay.py): u32 body length, u32 part count, u32 lengths, parts. */
 function frame(parts: Buffer[]): Buffer {

@@ -1,26 +1,6 @@
-/** A Jupyter message as both sides see it (protocol 5.3+); buffers are raw bytes. */
-export interface JupyterMessage {
-  channel: 'shell' | 'control' | 'iopub' | 'stdin';
-  header: {
-    msg_id: string;
-    msg_type: string;
-    session: string;
-    username: string;
-    date: string;
-    version: string;
-  };
-  parent_header: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  content: Record<string, unknown>;
-  buffers: Uint8Array[];
-}
+import type { JupyterMessage, ResourceRequest } from '@kiln/kernel-protocol';
 
-/** What a kernel asks for; `gpu` is a GPU string like `A100-80GB:2` or a fallback list. */
-export interface ResourceRequest {
-  cpu: number;
-  memoryMiB: number;
-  gpu?: string | string[] | null;
-}
+export type { JupyterMessage, ResourceRequest };
 
 /** Everything needed to start one kernel sandbox. */
 export interface KernelSandboxOptions {

@@ -1,7 +1,7 @@
 import type { CollabServer } from '@kiln/collab';
 import type { Db } from '@kiln/db';
 import { createExecutionService, createPostgresOverflowStore, DEFAULT_LIMITS } from '@kiln/execution';
-import { createGatewayClient, workspaceToken } from '@kiln/kernel-gateway/client';
+import { createGatewayClient, workspaceToken } from '@kiln/kernel-protocol/client';
 import type { WebNotebookServices } from './notebook-services-slot.ts';
 
 /**

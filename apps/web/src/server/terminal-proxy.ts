@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { can } from '@kiln/accounts';
 import { CloseCode, DomainError, isDomainError } from '@kiln/core';
 import type { Db } from '@kiln/db';
-import { workspaceToken } from '@kiln/kernel-gateway/client';
+import { workspaceToken } from '@kiln/kernel-protocol/client';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { authorizeNotebookSocket } from './notebook-access.ts';
 

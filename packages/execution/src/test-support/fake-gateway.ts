@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { JupyterMessage } from '@kiln/kernel-gateway/client';
+import type { JupyterMessage } from '@kiln/kernel-protocol/client';
 import type { ExecutionGateway, KernelConnection } from '../types.ts';
 
 /**

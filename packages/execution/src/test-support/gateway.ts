@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway } from '@kiln/kernel-gateway';
-import { createGatewayClient } from '@kiln/kernel-gateway/client';
 import { createRunscDriver, ensureSandboxImage } from '@kiln/kernel-gateway/sandbox';
+import { createGatewayClient } from '@kiln/kernel-protocol/client';
 import type { ExecutionGateway } from '../types.ts';
 
 const ADMIN = `exec-int-${randomUUID()}`;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { buildMessage } from '../kernels/messages.ts';
-import { decodeLegacy, decodeV1, encodeLegacy, encodeV1, V1_PROTOCOL } from '../kernels/wire-protocol.ts';
-import type { JupyterMessage } from '../sandbox/types.ts';
+import { buildMessage } from '../messages.ts';
+import type { JupyterMessage } from '../types.ts';
+import { decodeLegacy, decodeV1, encodeLegacy, encodeV1, V1_PROTOCOL } from '../wire-protocol.ts';
 
 export type { JupyterMessage };
 

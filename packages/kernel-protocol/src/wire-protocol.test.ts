@@ -1,6 +1,6 @@
 import { deserialize, serialize } from '@jupyterlab/services/lib/kernel/serialize.js';
 import { describe, expect, it } from 'vitest';
-import type { JupyterMessage } from '../sandbox/types.ts';
+import type { JupyterMessage } from './types.ts';
 import { decodeLegacy, decodeV1, encodeLegacy, encodeV1, V1_PROTOCOL, WireError } from './wire-protocol.ts';
 
 function message(buffers: Uint8Array[] = []): JupyterMessage {

@@ -1,5 +1,5 @@
-import { rawContent } from '../sandbox/raw-content.ts';
-import type { JupyterMessage } from '../sandbox/types.ts';
+import { rawContent } from './raw-content.ts';
+import type { JupyterMessage } from './types.ts';
 
 /** The binary subprotocol JupyterLab offers first; without it the legacy JSON framing is used. */
 export const V1_PROTOCOL = 'v1.kernel.websocket.jupyter.org';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { rawContent } from '../sandbox/raw-content.ts';
-import type { JupyterMessage } from '../sandbox/types.ts';
+import { rawContent } from './raw-content.ts';
+import type { JupyterMessage } from './types.ts';
 
 /** Session id of messages the gateway itself originates (kernel_info probes, synthesized replies). */
 export const GATEWAY_SESSION = randomUUID();

@@ -1,5 +1,4 @@
-import type { KernelModel } from '../kernels/kernel.ts';
-import type { ResourceRequest } from '../sandbox/types.ts';
+import type { KernelModel, ResourceRequest } from '../types.ts';
 import { connectChannel, type KernelChannel } from './kernel-channel.ts';
 
 export type { KernelModel };

@@ -1,0 +1,30 @@
+export {
+  buildMessage,
+  createMessage,
+  errorReply,
+  errorText,
+  GATEWAY_SESSION,
+  KNOWN_REQUESTS,
+  messageSize,
+  OUTPUT_TYPES,
+  replyType,
+} from './messages.ts';
+export { rawContent, setLazyContent, streamContentJson } from './raw-content.ts';
+export type {
+  ExecutionState,
+  HibernationState,
+  JupyterMessage,
+  KernelModel,
+  ResourceRequest,
+} from './types.ts';
+export {
+  decodeLegacy,
+  decodeV1,
+  encodeLegacy,
+  encodeLegacyFrame,
+  encodeV1,
+  type LegacyFrame,
+  V1_PROTOCOL,
+  validateMessage,
+  WireError,
+} from './wire-protocol.ts';
