@@ -12,6 +12,8 @@ export interface RunscCliOptions {
   runscPath: string;
   /** runsc state directory (`--root`). */
   root: string;
+  /** `systrap` on runsc releases that have it (see runsc-features.ts), else `ptrace`. */
+  platform: string;
   extraFlags?: string[];
 }
 
@@ -20,7 +22,7 @@ export function createRunscCli(options: RunscCliOptions): RunscCli {
   const globalFlags = [
     `--root=${options.root}`,
     '--network=none',
-    '--platform=ptrace',
+    `--platform=${options.platform}`,
     // The agent connects to the gateway's unix socket in its bind-mounted channel dir; "open" allows
     // connecting to existing host sockets only, never creating or listening on them.
     '--host-uds=open',
