@@ -1,9 +1,13 @@
 import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:child_process';
+import type { CheckpointArgs } from './runsc-features.ts';
 
 /** Invokes runsc with the same global flags on every call, as runsc requires for one container. */
 export interface RunscCli {
   readonly path: string;
   readonly globalFlags: string[];
+  /** `runsc --version` of this binary; checkpoints record it, restores refuse another's images. */
+  readonly version: string;
+  readonly checkpointArgs: CheckpointArgs;
   run(args: string[], options?: { timeoutMs?: number }): Promise<string>;
   spawn(args: string[], options?: SpawnOptions): ChildProcess;
 }
@@ -14,6 +18,8 @@ export interface RunscCliOptions {
   root: string;
   /** `systrap` on runsc releases that have it (see runsc-features.ts), else `ptrace`. */
   platform: string;
+  version?: string;
+  checkpointArgs?: CheckpointArgs;
   extraFlags?: string[];
 }
 
@@ -31,6 +37,8 @@ export function createRunscCli(options: RunscCliOptions): RunscCli {
   return {
     path: options.runscPath,
     globalFlags,
+    version: options.version ?? 'unknown',
+    checkpointArgs: options.checkpointArgs ?? { checkpoint: [], restore: [] },
     run(args, runOptions = {}) {
       return new Promise((resolve, reject) => {
         execFile(

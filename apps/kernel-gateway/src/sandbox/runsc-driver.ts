@@ -6,7 +6,12 @@ import { type LocalPlacement, type NormalizedResourceRequest, parseResourceReque
 import { type InstanceSource, RunscKernelSandbox, type StartedFrom } from './kernel-sandbox.ts';
 import { reapOrphans } from './orphan-reaper.ts';
 import { createRunscCli } from './runsc-cli.ts';
-import { describeRunscFeatures, probeRunscFeatures, type RunscFeatures } from './runsc-features.ts';
+import {
+  checkpointArgs,
+  describeRunscFeatures,
+  probeRunscFeatures,
+  type RunscFeatures,
+} from './runsc-features.ts';
 import {
   destroyInstance,
   type LaunchContext,
@@ -60,7 +65,13 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   const stateDir = resolve(options.stateDir);
   mkdirSync(join(stateDir, 'runsc'), { recursive: true });
   const ctx: LaunchContext = {
-    cli: createRunscCli({ runscPath, root: join(stateDir, 'runsc'), platform: features.platform }),
+    cli: createRunscCli({
+      runscPath,
+      root: join(stateDir, 'runsc'),
+      platform: features.platform,
+      version: features.version,
+      checkpointArgs: checkpointArgs(features),
+    }),
     stateDir,
     imageDir: resolve(options.imageDir),
     agentDir: options.agentDir ?? DEFAULT_AGENT_DIR,
@@ -83,7 +94,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   function snapshotPath(): Promise<string | undefined> {
     if (!snapshotsWanted) return reaped.then(() => undefined);
     snapshot ??= reaped
-      .then(() => ensureSnapshot(ctx, features.version))
+      .then(() => ensureSnapshot(ctx))
       .catch((error: unknown) => {
         // A broken checkpoint must not stop kernels from starting: fall back to cold boots, say why.
         snapshotsWanted = false;

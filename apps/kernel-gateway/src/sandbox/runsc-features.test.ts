@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { describeRunscFeatures, parseRunscFeatures, type RunscProbeOutput } from './runsc-features.ts';
+import {
+  checkpointArgs,
+  describeRunscFeatures,
+  parseRunscFeatures,
+  type RunscProbeOutput,
+} from './runsc-features.ts';
 
 // Excerpts of what Debian's two runsc releases print (bookworm's 2022 one, bookworm-backports' 2024 one).
 const help = `Subcommands:
@@ -129,5 +134,19 @@ describe('runsc feature detection', () => {
       platform: 'ptrace',
       nvproxy: false,
     });
+  });
+});
+
+describe('checkpoint arguments', () => {
+  it('checkpoints uncompressed, without zero pages and with direct I/O where runsc offers it', () => {
+    expect(checkpointArgs(parseRunscFeatures(current))).toEqual({
+      checkpoint: ['--compression=none', '--exclude-committed-zero-pages', '--direct'],
+      restore: ['--direct'],
+    });
+    expect(checkpointArgs(parseRunscFeatures(current), { direct: false }).restore).toEqual([]);
+  });
+
+  it('passes no option the 2022 runsc would reject', () => {
+    expect(checkpointArgs(parseRunscFeatures(old))).toEqual({ checkpoint: [], restore: [] });
   });
 });
