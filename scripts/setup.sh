@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Kiln needs on a fresh clone of this machine kind, and skips what is already there:
-# Debian packages (gVisor's runsc, Chromium, Debian's Python with the kernel libraries, debootstrap),
+# Debian packages (gVisor's runsc from bookworm-backports, Chromium, Debian's Python with the kernel libraries, debootstrap),
 # npm dependencies, the generated Prisma client and the kernel sandbox image. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 log() { printf 'kiln setup: %s\n' "$*"; }
 
 debian_packages=(
-  runsc chromium debootstrap
+  chromium debootstrap
   python3-ipykernel python3-numpy python3-pandas python3-matplotlib python3-scipy python3-sklearn
   python3-tqdm python3-jupyter-client python3-jupyter-server python3-nbformat
 )
@@ -22,6 +22,9 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# gVisor from bookworm-backports (systrap, nvproxy, faster checkpoints); pins only runsc to backports.
+if [ "$(id -u)" = 0 ]; then bash scripts/install-runsc.sh; else sudo bash scripts/install-runsc.sh; fi
 
 # npm install only when package-lock.json changed since the last install.
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)

@@ -18,6 +18,8 @@ const schema = z.object({
   KILN_STATE_DIR: z.string().min(1).default('.kiln/gateway'),
   KILN_IMAGE_DIR: z.string().min(1).optional(),
   KILN_RUNSC_PATH: z.string().min(1).default('runsc'),
+  /** Overrides the platform picked from what runsc offers (systrap, else ptrace). */
+  KILN_RUNSC_PLATFORM: z.enum(['systrap', 'ptrace', 'kvm']).optional(),
   KILN_MAX_KERNELS: int(16, 1),
   KILN_WARM_POOL_SIZE: int(1, 0),
   KILN_SNAPSHOTS: bool(true),

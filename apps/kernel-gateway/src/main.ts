@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     runscPath: env.KILN_RUNSC_PATH,
     warmPoolSize: env.KILN_WARM_POOL_SIZE,
     snapshots: env.KILN_SNAPSHOTS,
+    platform: env.KILN_RUNSC_PLATFORM,
   });
   const gateway = createGateway({
     driver,
@@ -31,8 +32,7 @@ async function main(): Promise<void> {
       console.error(`[kernel-gateway] could not hibernate kernel ${kernel.id}; it stays awake:`, error),
   });
   const { url } = await gateway.listen(env.PORT, env.HOST);
-  const capabilities = driver.capabilities();
-  console.log(`[kernel-gateway] listening on ${url} (runsc ${capabilities.runscVersion}, image ${imageDir})`);
+  console.log(`[kernel-gateway] listening on ${url} (${driver.describe()}, image ${imageDir})`);
   // The first kernel should not pay for building the snapshot; failures fall back to cold boots.
   void driver.prepare().then(
     () => console.log(`[kernel-gateway] sandboxes ready (snapshots: ${driver.capabilities().checkpoint})`),

@@ -1,9 +1,13 @@
 import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:child_process';
+import type { CheckpointArgs } from './runsc-features.ts';
 
 /** Invokes runsc with the same global flags on every call, as runsc requires for one container. */
 export interface RunscCli {
   readonly path: string;
   readonly globalFlags: string[];
+  /** `runsc --version` of this binary; checkpoints record it, restores refuse another's images. */
+  readonly version: string;
+  readonly checkpointArgs: CheckpointArgs;
   run(args: string[], options?: { timeoutMs?: number }): Promise<string>;
   spawn(args: string[], options?: SpawnOptions): ChildProcess;
 }
@@ -12,6 +16,10 @@ export interface RunscCliOptions {
   runscPath: string;
   /** runsc state directory (`--root`). */
   root: string;
+  /** `systrap` on runsc releases that have it (see runsc-features.ts), else `ptrace`. */
+  platform: string;
+  version?: string;
+  checkpointArgs?: CheckpointArgs;
   extraFlags?: string[];
 }
 
@@ -20,7 +28,7 @@ export function createRunscCli(options: RunscCliOptions): RunscCli {
   const globalFlags = [
     `--root=${options.root}`,
     '--network=none',
-    '--platform=ptrace',
+    `--platform=${options.platform}`,
     // The agent connects to the gateway's unix socket in its bind-mounted channel dir; "open" allows
     // connecting to existing host sockets only, never creating or listening on them.
     '--host-uds=open',
@@ -29,6 +37,8 @@ export function createRunscCli(options: RunscCliOptions): RunscCli {
   return {
     path: options.runscPath,
     globalFlags,
+    version: options.version ?? 'unknown',
+    checkpointArgs: options.checkpointArgs ?? { checkpoint: [], restore: [] },
     run(args, runOptions = {}) {
       return new Promise((resolve, reject) => {
         execFile(

@@ -1,8 +1,22 @@
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CPU_PERIOD_US } from './oci-spec.ts';
 import type { RunscCli } from './runsc-cli.ts';
+
+/** Written next to a checkpoint image: which runsc wrote it. */
+const CHECKPOINT_META = 'kiln-checkpoint.json';
+
+async function readCheckpointVersion(imagePath: string): Promise<string | undefined> {
+  try {
+    const meta = JSON.parse(await readFile(join(imagePath, CHECKPOINT_META), 'utf8')) as {
+      runscVersion?: unknown;
+    };
+    return typeof meta.runscVersion === 'string' ? meta.runscVersion : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** How a container's root process ended, as `runsc wait` reports it. */
 export interface ContainerExit {
@@ -44,8 +58,16 @@ export class RunscContainer {
 
   /** Restores a checkpoint into this container's bundle (`runsc restore --detach`). */
   async restore(imagePath: string): Promise<void> {
+    const written = await readCheckpointVersion(imagePath);
+    // A checkpoint is only readable by the runsc that wrote it; restoring another release's image
+    // fails deep inside the sandbox, or worse, half-works.
+    if (written !== this.cli.version)
+      throw new Error(
+        `checkpoint ${imagePath} was written by runsc ${written ?? '(unknown)'}; this is runsc ${this.cli.version}`,
+      );
     await this.detached([
       'restore',
+      ...this.cli.checkpointArgs.restore,
       '--detach',
       `--image-path=${imagePath}`,
       `--bundle=${this.bundleDir}`,
@@ -149,8 +171,18 @@ export class RunscContainer {
   }
 
   async checkpoint(imagePath: string): Promise<void> {
-    await mkdir(imagePath, { recursive: true });
-    await this.cli.run(['checkpoint', `--image-path=${imagePath}`, this.id], { timeoutMs: 60_000 });
+    // Images hold the kernel's memory, secrets included: root only.
+    await mkdir(imagePath, { recursive: true, mode: 0o700 });
+    await chmod(imagePath, 0o700);
+    await this.cli.run(
+      ['checkpoint', ...this.cli.checkpointArgs.checkpoint, `--image-path=${imagePath}`, this.id],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    await writeFile(join(imagePath, CHECKPOINT_META), JSON.stringify({ runscVersion: this.cli.version }), {
+      mode: 0o600,
+    });
   }
 
   async kill(signal: string, all = false): Promise<void> {

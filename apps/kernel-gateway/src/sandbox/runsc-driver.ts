@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +6,12 @@ import { type LocalPlacement, type NormalizedResourceRequest, parseResourceReque
 import { type InstanceSource, RunscKernelSandbox, type StartedFrom } from './kernel-sandbox.ts';
 import { reapOrphans } from './orphan-reaper.ts';
 import { createRunscCli } from './runsc-cli.ts';
+import {
+  checkpointArgs,
+  describeRunscFeatures,
+  probeRunscFeatures,
+  type RunscFeatures,
+} from './runsc-features.ts';
 import {
   destroyInstance,
   type LaunchContext,
@@ -24,6 +29,8 @@ export interface RunscDriverOptions {
   /** Root filesystem built by scripts/build-sandbox-image.sh. */
   imageDir: string;
   runscPath?: string;
+  /** runsc platform; by default systrap where the installed runsc has it, else ptrace. */
+  platform?: string;
   /** Defaults to this app's `agent/` folder. */
   agentDir?: string;
   /** Spare sandboxes kept ready for recently used workspaces (restart and new kernels take them). */
@@ -43,42 +50,28 @@ export interface RunscDriver extends SandboxDriver {
   prepare(): Promise<void>;
   /** Why kernels boot cold instead of restoring the snapshot, when checkpointing failed here. */
   snapshotError(): string | undefined;
+  /** What the installed runsc offers and which of it is in use. */
+  readonly features: RunscFeatures;
+  /** One line for the start message: runsc version, platform and features in use. */
+  describe(): string;
 }
 
 const DEFAULT_AGENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../agent');
 
-function probe(runscPath: string): { version: string; nvproxy: boolean; checkpoint: boolean } {
-  const run = (args: string[]) => {
-    try {
-      return execFileSync(runscPath, args, {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: 10_000,
-      });
-    } catch (error) {
-      const failed = error as { stdout?: string; stderr?: string; code?: string };
-      if (failed.code === 'ENOENT') throw new Error(`runsc not found at ${runscPath}`);
-      return `${failed.stdout ?? ''}${failed.stderr ?? ''}`;
-    }
-  };
-  const version = run(['--version']).split('\n')[0]?.replace('runsc version ', '').trim() ?? 'unknown';
-  const flags = run(['flags']);
-  const help = run(['help']);
-  return {
-    version,
-    nvproxy: /-nvproxy\b/.test(flags),
-    checkpoint: /\bcheckpoint\b/.test(help) && /\brestore\b/.test(help),
-  };
-}
-
 /** Creates the local driver: one gVisor sandbox per kernel, no network, limits from the request. */
 export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   const runscPath = options.runscPath ?? 'runsc';
-  const features = probe(runscPath);
+  const features = probeRunscFeatures(runscPath, options.platform);
   const stateDir = resolve(options.stateDir);
   mkdirSync(join(stateDir, 'runsc'), { recursive: true });
   const ctx: LaunchContext = {
-    cli: createRunscCli({ runscPath, root: join(stateDir, 'runsc') }),
+    cli: createRunscCli({
+      runscPath,
+      root: join(stateDir, 'runsc'),
+      platform: features.platform,
+      version: features.version,
+      checkpointArgs: checkpointArgs(features),
+    }),
     stateDir,
     imageDir: resolve(options.imageDir),
     agentDir: options.agentDir ?? DEFAULT_AGENT_DIR,
@@ -89,9 +82,11 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   let snapshotError: string | undefined;
   let snapshot: Promise<string | undefined> | undefined;
   const kernels = new Map<string, RunscKernelSandbox>();
-  const gpuReason = features.nvproxy
-    ? undefined
-    : `this runsc (release ${features.version}) has no GPU passthrough (nvproxy); GPU kernels need a newer gVisor`;
+  const gpuReason = !features.nvproxy
+    ? `this runsc (release ${features.version}) has no GPU passthrough (nvproxy); GPU kernels need a newer gVisor`
+    : !options.placement
+      ? 'no GPU inventory configured'
+      : undefined;
 
   // Sandboxes of a gateway that crashed are deleted before anything new starts.
   const reaped = reapOrphans(ctx.cli, stateDir).catch(() => []);
@@ -99,7 +94,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   function snapshotPath(): Promise<string | undefined> {
     if (!snapshotsWanted) return reaped.then(() => undefined);
     snapshot ??= reaped
-      .then(() => ensureSnapshot(ctx, features.version))
+      .then(() => ensureSnapshot(ctx))
       .catch((error: unknown) => {
         // A broken checkpoint must not stop kernels from starting: fall back to cold boots, say why.
         snapshotsWanted = false;
@@ -148,9 +143,8 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       options.placement?.place(kernelId, request);
       return;
     }
-    if (gpuReason) throw new DomainError('GPU_UNAVAILABLE', `Cannot start a GPU kernel: ${gpuReason}.`);
-    if (!options.placement)
-      throw new DomainError('GPU_UNAVAILABLE', 'Cannot start a GPU kernel: no GPU inventory configured.');
+    if (gpuReason || !options.placement)
+      throw new DomainError('GPU_UNAVAILABLE', `Cannot start a GPU kernel: ${gpuReason}.`);
     options.placement.place(kernelId, request);
     // Passing the placed devices through needs nvproxy, which no runsc reachable here has; refuse
     // rather than start a kernel that would silently run without its GPU.
@@ -182,6 +176,13 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       await snapshotPath();
     },
     snapshotError: () => snapshotError,
+    features,
+    describe() {
+      const snapshots = snapshotsWanted
+        ? 'snapshots on'
+        : `snapshots off${snapshotError ? ` (${snapshotError})` : ''}`;
+      return `${describeRunscFeatures(features)}, ${snapshots}`;
+    },
     capabilities() {
       return {
         gpu: !gpuReason,

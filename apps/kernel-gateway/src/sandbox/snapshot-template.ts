@@ -14,10 +14,14 @@ import {
 const TEMPLATE_RESOURCES = { cpu: 1, memoryMiB: 4096 };
 const TEMPLATE_WORKSPACE = 'kiln-snapshot-template';
 
-/** Key of a snapshot: anything that changes the restored process changes the key. */
-export function snapshotKey(ctx: LaunchContext, runscVersion: string): string {
+/**
+ * Key of a snapshot: anything that changes the restored process changes the key, and so does the runsc
+ * release and checkpoint format (a new runsc never restores an old runsc's image).
+ */
+export function snapshotKey(ctx: LaunchContext): string {
   const hash = createHash('sha256');
-  hash.update(ctx.imageDir).update(runscVersion).update(ctx.preload.join(','));
+  hash.update(ctx.imageDir).update(ctx.cli.version).update(ctx.cli.globalFlags.join(' '));
+  hash.update(ctx.cli.checkpointArgs.checkpoint.join(' ')).update(ctx.preload.join(','));
   hash.update(JSON.stringify(BASE_ENV));
   for (const file of readdirSync(ctx.agentDir)
     .filter((name) => name.endsWith('.py'))
@@ -32,8 +36,8 @@ export function snapshotKey(ctx: LaunchContext, runscVersion: string): string {
  * `<stateDir>/snapshots/<key>`; every later kernel restores from it instead of importing again.
  * Returns the image path. Reuses a complete image left by an earlier process.
  */
-export async function ensureSnapshot(ctx: LaunchContext, runscVersion: string): Promise<string> {
-  const dir = join(ctx.stateDir, 'snapshots', snapshotKey(ctx, runscVersion));
+export async function ensureSnapshot(ctx: LaunchContext): Promise<string> {
+  const dir = join(ctx.stateDir, 'snapshots', snapshotKey(ctx));
   const done = await stat(join(dir, 'complete')).then(
     () => true,
     () => false,
