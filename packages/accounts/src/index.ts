@@ -61,10 +61,11 @@ export {
   verifyPassword,
 } from './password.ts';
 export {
-  assertSignInAllowed,
-  clearSignInFailures,
-  recordSignInFailure,
+  countSignInAttempt,
+  refundSignInAttempt,
   SIGN_IN_LIMITS,
+  signInDelayMs,
+  signInKeys,
 } from './rate-limit.ts';
 export { ACTIONS, type Action, can, minimumRole, ROLES, roleRank } from './roles.ts';
 export {

@@ -8,7 +8,7 @@ import {
   verifyAgainstDummy,
   verifyPassword,
 } from './password.ts';
-import { assertSignInAllowed, clearSignInFailures, recordSignInFailure } from './rate-limit.ts';
+import { countSignInAttempt, refundSignInAttempt } from './rate-limit.ts';
 import { deleteUserSessions } from './sessions.ts';
 import { createWorkspaceTx, retryOnSlugRace } from './workspaces.ts';
 
@@ -74,8 +74,10 @@ export async function signUp(
 }
 
 /**
- * Checks an email and password, counting failures for the rate limit. Unknown emails cost the same
- * time as wrong passwords and get the same message.
+ * Checks an email and password. The attempt is counted (and may be refused) before the password is
+ * looked at; unknown emails cost the same time as wrong passwords and get the same message. Audit
+ * rows are best effort here: a write that fails must not turn into a 500 that tells a guesser more
+ * than "wrong email or password" would.
  */
 export async function signInWithPassword(
   db: Db,
@@ -83,23 +85,23 @@ export async function signInWithPassword(
   options: PasswordOptions = {},
 ): Promise<PublicUser> {
   const email = normalizeEmail(input.email);
-  await assertSignInAllowed(db, { email, ip: input.ip });
+  await countSignInAttempt(db, { email, ip: input.ip });
   const user = await db.user.findUnique({ where: { email } });
   const ok = user?.passwordHash
     ? await verifyPassword(user.passwordHash, input.password)
     : await verifyAgainstDummy(input.password, options.passwordHash);
+  const audit = (action: 'user.sign_in' | 'user.sign_in_failed', actorId: string | null) =>
+    recordAudit(db, { action, actorId, target: email, ip: input.ip }).catch((error: unknown) =>
+      console.error(`[kiln/accounts] could not record ${action}`, error),
+    );
   if (!user || !ok) {
-    await recordSignInFailure(db, { email, ip: input.ip });
-    await recordAudit(db, {
-      action: 'user.sign_in_failed',
-      actorId: user?.id ?? null,
-      target: email,
-      ip: input.ip,
-    });
+    await audit('user.sign_in_failed', user?.id ?? null);
     throw new DomainError('INVALID_CREDENTIALS', 'Wrong email or password.');
   }
-  await clearSignInFailures(db, email);
-  await recordAudit(db, { action: 'user.sign_in', actorId: user.id, target: email, ip: input.ip });
+  await refundSignInAttempt(db, { email, ip: input.ip }).catch((error: unknown) =>
+    console.error('[kiln/accounts] could not refund a sign-in attempt', error),
+  );
+  await audit('user.sign_in', user.id);
   return { id: user.id, email: user.email, name: user.name };
 }
 

@@ -1,3 +1,4 @@
+export { DEFAULT_JSON_BOUNDS, type JsonBounds, jsonBoundsViolation } from './json-bounds.ts';
 export {
   buildMessage,
   createMessage,

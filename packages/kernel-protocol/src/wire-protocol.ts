@@ -1,3 +1,4 @@
+import { jsonBoundsViolation } from './json-bounds.ts';
 import { rawContent } from './raw-content.ts';
 import type { JupyterMessage } from './types.ts';
 
@@ -169,7 +170,10 @@ export function decodeLegacy(data: Buffer, isBinary: boolean): JupyterMessage {
   );
 }
 
+/** Parses one JSON part from a client; its nesting and value count are bounded before JSON.parse runs. */
 function parseJson(data: Buffer, what: string): unknown {
+  const violation = jsonBoundsViolation(data);
+  if (violation) throw new WireError(`The ${what} part ${violation}`);
   try {
     return JSON.parse(data.toString('utf8'));
   } catch {

@@ -54,6 +54,14 @@ describe('kernel REST API', () => {
     expect((await call('POST', '/api/kernels', tokenA, { resources: { disk: 1 } })).status).toBe(400);
     expect((await call('POST', '/api/kernels', tokenA, { env: { 'BAD-NAME': 'x' } })).status).toBe(400);
     expect((await call('POST', '/api/kernels', tokenA, '{not json')).json.message).toMatch(/not valid JSON/);
+    const deep = await call(
+      'POST',
+      '/api/kernels',
+      tokenA,
+      `{"env":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+    );
+    expect(deep.status).toBe(400);
+    expect(deep.json.message).toMatch(/nests deeper than 128 levels/);
     const unknown = await call('POST', '/api/kernels', tokenA, { name: 'julia' });
     expect(unknown.status).toBe(404);
     expect(unknown.json.message).toMatch(/No such kernel spec: julia/);

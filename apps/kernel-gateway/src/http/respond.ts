@@ -1,5 +1,6 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { DomainError, isDomainError } from '@kiln/core';
+import { jsonBoundsViolation } from '@kiln/kernel-protocol';
 
 /** Writes a JSON body (or none for 204). */
 export function sendJson(
@@ -52,7 +53,10 @@ export async function readJson(request: IncomingMessage): Promise<Record<string,
     if (size > MAX_BODY) throw new DomainError('PAYLOAD_TOO_LARGE', 'Request bodies are limited to 1 MiB');
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const body = Buffer.concat(chunks);
+  const violation = jsonBoundsViolation(body);
+  if (violation) throw new DomainError('BAD_REQUEST', `The request body ${violation}`);
+  const text = body.toString('utf8').trim();
   if (text === '') return {};
   let value: unknown;
   try {

@@ -34,12 +34,20 @@ export function attachChannelsSocket(socket: WebSocket, kernel: Kernel, sessionI
     sessionId,
     send(message) {
       if (socket.readyState !== socket.OPEN) return;
-      if (v1) {
-        socket.send(encodeV1(message), { binary: true });
+      let data: string | Buffer;
+      let binary = true;
+      try {
+        if (v1) data = encodeV1(message);
+        else ({ data, binary } = encodeLegacyFrame(message));
+      } catch (error) {
+        // One message that cannot be written must not reach the caller (a kernel's broadcast loop).
+        console.error(
+          `[kernel-gateway] kernel ${kernel.id}: could not encode a ${message.header.msg_type}:`,
+          error,
+        );
         return;
       }
-      const frame = encodeLegacyFrame(message);
-      socket.send(frame.data, { binary: frame.binary });
+      socket.send(data, { binary });
     },
     close(code, reason) {
       socket.close(code, closeReason(reason));
@@ -56,7 +64,13 @@ export function attachChannelsSocket(socket: WebSocket, kernel: Kernel, sessionI
       socket.close(CloseCode.invalidPayload, closeReason(`Malformed kernel message: ${text}`));
       return;
     }
-    kernel.fromClient(peer, message);
+    try {
+      kernel.fromClient(peer, message);
+    } catch (error) {
+      // Contained to this socket: the gateway and the kernel's other clients carry on.
+      console.error(`[kernel-gateway] kernel ${kernel.id}: a client message failed:`, error);
+      socket.close(CloseCode.internalError, closeReason(`The gateway could not handle that message`));
+    }
   });
   socket.on('close', () => kernel.detach(peer));
   socket.on('error', () => kernel.detach(peer));

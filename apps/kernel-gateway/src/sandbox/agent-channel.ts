@@ -55,18 +55,7 @@ export class AgentChannel {
         socket.destroy();
         return;
       }
-      for (const frame of frames) {
-        if (frame.kind === 'oversized')
-          console.error(
-            `[kernel-gateway] skipped a ${frame.bytes}-byte message from a kernel: over the size limit`,
-          );
-        if (frame.kind === 'command' && frame.command.op === 'hello') {
-          const waiters = this.helloWaiters;
-          this.helloWaiters = [];
-          for (const waiter of waiters) waiter(frame.command);
-        }
-        for (const listener of this.frameListeners) listener(frame);
-      }
+      for (const frame of frames) this.dispatch(frame);
     });
     const gone = () => {
       if (this.socket !== socket) return;
@@ -79,6 +68,29 @@ export class AgentChannel {
       const queued = this.queue;
       this.queue = [];
       for (const frame of queued) socket.write(frame);
+    }
+  }
+
+  private dispatch(frame: AgentFrame): void {
+    if (frame.kind === 'oversized')
+      console.error(
+        `[kernel-gateway] skipped a ${frame.bytes}-byte message from a kernel: over the size limit`,
+      );
+    if (frame.kind === 'rejected')
+      console.error(`[kernel-gateway] dropped a message from a kernel: ${frame.reason}`);
+    if (frame.kind === 'command' && frame.command.op === 'hello') {
+      const waiters = this.helloWaiters;
+      this.helloWaiters = [];
+      for (const waiter of waiters) waiter(frame.command);
+    }
+    for (const listener of this.frameListeners) {
+      // This runs in the socket's data handler: an exception here would end the whole gateway, so
+      // whatever one message does to one listener stays with that message.
+      try {
+        listener(frame);
+      } catch (error) {
+        console.error(`[kernel-gateway] a kernel message could not be handled (${this.channelDir}):`, error);
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import { setLazyContent, streamContentJson } from '@kiln/kernel-protocol';
+import { jsonBoundsViolation, setLazyContent, streamContentJson } from '@kiln/kernel-protocol';
 import type { JupyterMessage } from './types.ts';
 
 /**
@@ -10,13 +10,17 @@ import type { JupyterMessage } from './types.ts';
  *
  * Everything in a frame comes from inside the sandbox, so user code can write any bytes: a frame
  * that does not decode throws MalformedFrameError (the channel then drops that connection), and a
- * frame over MAX_AGENT_FRAME_BYTES is skipped unread rather than buffered.
+ * frame over MAX_AGENT_FRAME_BYTES is skipped unread rather than buffered. A well-framed message
+ * whose JSON is nested too deep or holds too many values is `rejected` (not parsed), with its
+ * parent header when that part is sound, so the notebook can say why the output is missing.
  */
 export type AgentFrame =
   | { kind: 'message'; message: JupyterMessage }
   | { kind: 'command'; command: Record<string, unknown> }
   /** A frame over the size limit, skipped; `bytes` is its declared length. */
-  | { kind: 'oversized'; bytes: number };
+  | { kind: 'oversized'; bytes: number }
+  /** A message whose JSON exceeds the bounds in json-bounds.ts; dropped unparsed. */
+  | { kind: 'rejected'; reason: string; parentHeader: Record<string, unknown> };
 
 /** Largest frame the gateway will buffer (a kernel's single output message). */
 export const MAX_AGENT_FRAME_BYTES = 128 * 1024 * 1024;
@@ -119,9 +123,36 @@ function decodeStream(parts: Buffer[]): JupyterMessage {
   return message;
 }
 
+/** The first JSON part over the bounds, as a rejected frame; null when all are within them. */
+function rejectOutOfBounds(parts: Buffer[], names: string[]): AgentFrame | null {
+  for (let i = 0; i < names.length; i++) {
+    const part = parts[i + 1];
+    const violation = part ? jsonBoundsViolation(part) : null;
+    if (violation === null) continue;
+    const parentSound = i !== 1 && parts[2] !== undefined && jsonBoundsViolation(parts[2]) === null;
+    let parentHeader: Record<string, unknown> = {};
+    if (parentSound) {
+      try {
+        parentHeader = parseObject(parts[2], 'parent_header');
+      } catch {
+        // An unreadable parent only loses the link to the cell; the reason still goes out.
+      }
+    }
+    return { kind: 'rejected', reason: `its ${names[i]} ${violation}`, parentHeader };
+  }
+  return null;
+}
+
 function decodeBody(body: Buffer): AgentFrame {
   const parts = splitParts(body);
   const channel = parts[0]?.toString('latin1') ?? '';
+  const rejected =
+    channel === 'kiln'
+      ? rejectOutOfBounds(parts, ['command'])
+      : channel === 'stream'
+        ? rejectOutOfBounds(parts, ['header', 'parent_header'])
+        : rejectOutOfBounds(parts, ['header', 'parent_header', 'metadata', 'content']);
+  if (rejected) return rejected;
   if (channel === 'kiln') return { kind: 'command', command: parseObject(parts[1], 'command') };
   if (channel === 'stream') return { kind: 'message', message: decodeStream(parts) };
   if (!CHANNELS.has(channel) || parts.length < 5)

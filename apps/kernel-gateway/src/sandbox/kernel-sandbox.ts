@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeExit } from './exit-reason.ts';
@@ -10,6 +11,32 @@ import type {
   KernelSandboxOptions,
   TerminalPty,
 } from './types.ts';
+
+/** Session of the notices the sandbox writes itself, so a notice that fails is not retried. */
+const NOTICE_SESSION = `kiln-gateway-${randomUUID()}`;
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'error';
+}
+
+/** A stderr output telling the notebook that Kiln dropped one of the kernel's messages, and why. */
+export function droppedNotice(reason: string, parentHeader: Record<string, unknown>): JupyterMessage {
+  return {
+    channel: 'iopub',
+    header: {
+      msg_id: randomUUID(),
+      msg_type: 'stream',
+      session: NOTICE_SESSION,
+      username: 'kiln',
+      date: new Date().toISOString(),
+      version: '5.3',
+    },
+    parent_header: parentHeader,
+    metadata: {},
+    content: { name: 'stderr', text: `[Kiln] A message from the kernel was dropped: ${reason}.\n` },
+    buffers: [],
+  };
+}
 
 export type StartedFrom = KernelSandbox['startedFrom'];
 
@@ -55,8 +82,9 @@ export class RunscKernelSandbox implements KernelSandbox {
 
   private attach(instance: SandboxInstance): void {
     const offFrame = instance.channel.onFrame((frame) => {
-      if (frame.kind !== 'message') return;
-      for (const listener of this.messageListeners) listener(frame.message);
+      if (frame.kind === 'message') this.emit(frame.message);
+      // The kernel is fine, the output is not: say so under the cell that produced it.
+      else if (frame.kind === 'rejected') this.emit(droppedNotice(frame.reason, frame.parentHeader));
     });
     this.detach = [offFrame];
     this.watchExit(instance);
@@ -72,6 +100,18 @@ export class RunscKernelSandbox implements KernelSandbox {
       await destroyInstance(instance);
       this.source.released(this.id);
     });
+  }
+
+  private emit(message: JupyterMessage): void {
+    for (const listener of this.messageListeners) {
+      try {
+        listener(message);
+      } catch (error) {
+        console.error(`[kernel-gateway] kernel ${this.id}: a message could not be delivered:`, error);
+        if (message.header.session === NOTICE_SESSION) continue;
+        listener(droppedNotice(`it could not be delivered (${errorName(error)})`, message.parent_header));
+      }
+    }
   }
 
   send(message: JupyterMessage): void {

@@ -9,6 +9,7 @@ import { CSRF_COOKIE, CSRF_HEADER } from '../lib/cookie-names.ts';
 import { readCookie } from '../lib/cookies.ts';
 import { errorCode } from '../lib/errors.ts';
 import { TRPCProvider } from '../lib/trpc.ts';
+import { CREDENTIAL_PROCEDURES, MAX_BATCH_CALLS } from '../server/batch-policy.ts';
 
 const NO_RETRY = new Set([
   'BAD_REQUEST',
@@ -19,7 +20,8 @@ const NO_RETRY = new Set([
   'CONFLICT',
 ]);
 
-const UNBATCHED = new Set(['notebook.importIpynb']);
+// The server refuses batches that carry credential calls, and batches over MAX_BATCH_CALLS.
+const UNBATCHED = new Set(['notebook.importIpynb', ...CREDENTIAL_PROCEDURES]);
 
 function makeClients() {
   const queryClient = new QueryClient({
@@ -54,7 +56,12 @@ function makeClients() {
           transformer: superjson,
           headers: ({ op }) => headers({ opList: [op] }),
         }),
-        false: httpBatchLink({ url: '/api/trpc', transformer: superjson, headers }),
+        false: httpBatchLink({
+          url: '/api/trpc',
+          transformer: superjson,
+          headers,
+          maxItems: MAX_BATCH_CALLS,
+        }),
       }),
     ],
   });

@@ -127,6 +127,46 @@ describe('tRPC route handler', () => {
     expect(JSON.stringify(await response.json())).toContain('larger than 1 MiB');
   });
 
+  it('refuses a batch of 200 sign-in guesses, and counts parallel guesses before checking them', async () => {
+    const paths = Array(200).fill('auth.signIn').join(',');
+    const body = JSON.stringify(
+      Object.fromEntries(Array.from({ length: 200 }, (_, i) => [i, { json: account }])),
+    );
+    const batch = await route.POST(
+      new Request(`${base}/${paths}?batch=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-kiln-client-ip': '203.0.113.77', ...signedOut },
+        body,
+      }),
+    );
+    expect(batch.status).toBe(400);
+    expect(JSON.stringify(await batch.json())).toMatch(/at most 20 calls/);
+    const pair = await route.POST(
+      new Request(`${base}/auth.me,auth.signIn?batch=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signedOut },
+        body: JSON.stringify({ 0: { json: null }, 1: { json: account } }),
+      }),
+    );
+    expect(pair.status).toBe(400);
+
+    const guesses = await Promise.all(
+      Array.from({ length: 25 }, () =>
+        post(
+          'auth.signIn',
+          { email: account.email, password: 'a wrong password!' },
+          {
+            ...signedOut,
+            'x-kiln-client-ip': '203.0.113.78',
+          },
+        ),
+      ),
+    );
+    const statuses = guesses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20);
+  }, 60_000);
+
   it('clears the cookie on sign-out', async () => {
     const response = await post('auth.signOut', {}, { cookie: sessionCookie, 'x-kiln-csrf': csrfToken });
     expect(response.status).toBe(200);

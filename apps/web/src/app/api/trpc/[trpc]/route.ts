@@ -1,11 +1,14 @@
 import { appRouter, createContext } from '@kiln/api';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { batchRefusal } from '../../../../server/batch-policy.ts';
 import { bodyLimitFor, formatLimit, limitBody } from '../../../../server/body-limit.ts';
 import { contextOptionsFor } from '../../../../server/request-context.ts';
 
 export const dynamic = 'force-dynamic';
 
 async function handler(request: Request): Promise<Response> {
+  const refusal = batchRefusal(request.url);
+  if (refusal) return Response.json({ error: { message: refusal, code: 'BAD_REQUEST' } }, { status: 400 });
   const limit = bodyLimitFor(request.url);
   const limited = await limitBody(request, limit);
   if (!limited) {
