@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
-import { execute, removeTestVolumes, request, TEST_STATE_DIR, testWorkspace } from './testing.ts';
+import { execute, removeTestState, request, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 
 // Real runsc, real image (built by scripts/build-sandbox-image.sh on first use, ~2-4 min).
 let driver: RunscDriver;
@@ -35,7 +35,7 @@ function hostCpuQuota(containerId: string): number {
 
 afterAll(async () => {
   await driver?.close();
-  await removeTestVolumes();
+  await removeTestState();
   console.log('sandbox timings', JSON.stringify(timings));
 });
 
