@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,8 @@ async function freePort(): Promise<number> {
 }
 
 async function waitForHttp(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 120_000;
+  // Generous: the first kernel snapshot and a cold Next.js server take minutes on a loaded 2-core machine.
+  const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${url} exited early:\n${output()}`);
     try {
@@ -66,8 +68,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     },
   );
 
-  // The real kernel gateway over runsc sandboxes; its state dir is reused between runs so the kernel
-  // snapshot is built once per machine.
+  // The real kernel gateway over runsc sandboxes, with a state dir of this run's own: a fixed name would be
+  // shared by every clone on the machine, and one run's gateway would reap another's sandboxes.
+  const gatewayState = await mkdtemp(path.join(tmpdir(), 'kiln-e2e-gateway-'));
   const gatewayToken = randomBytes(24).toString('hex');
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
@@ -75,7 +78,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     PORT: String(gatewayPort),
     HOST: '127.0.0.1',
     KILN_GATEWAY_TOKEN: gatewayToken,
-    KILN_STATE_DIR: path.join(tmpdir(), 'kiln-e2e-gateway-state'),
+    KILN_STATE_DIR: gatewayState,
     KILN_WARM_POOL_SIZE: '1',
   });
   await waitForHttp(`${gatewayUrl}/api`, gateway.child, gateway.output);
@@ -100,6 +103,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   return async () => {
     await stop(web.child);
     await stop(gateway.child);
+    await rm(gatewayState, { recursive: true, force: true });
     execFileSync('psql', [adminUrl, '-q', '-c', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`]);
   };
 }

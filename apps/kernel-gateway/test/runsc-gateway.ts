@@ -3,7 +3,7 @@ import { workspaceToken } from '@kiln/kernel-protocol/client';
 import { createGateway, type GatewayOptions } from '../src/http/gateway.ts';
 import { createRunscDriver } from '../src/sandbox/runsc-driver.ts';
 import { ensureSandboxImage } from '../src/sandbox/sandbox-image.ts';
-import { TEST_STATE_DIR } from '../src/sandbox/testing.ts';
+import { removeTestState, TEST_STATE_DIR } from '../src/sandbox/testing.ts';
 
 /** A gateway over real runsc kernels for *.int.test.ts (call close() in afterAll). */
 export async function startRunscGateway(options: Partial<GatewayOptions> = {}) {
@@ -30,6 +30,7 @@ export async function startRunscGateway(options: Partial<GatewayOptions> = {}) {
     async close() {
       await gateway.close();
       await driver.close();
+      await removeTestState();
     },
   };
 }

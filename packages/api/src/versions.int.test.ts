@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { TestDatabase } from '@kiln/db/testing';
 import { createNotebookDoc, deleteCell, getCells, insertCell, setCellMetadata } from '@kiln/notebook';
 import { serializeIpynb, yDocToIpynb } from '@kiln/notebook/ipynb';
+import { readNotebookFixture } from '@kiln/notebook/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
 import {
@@ -14,9 +13,6 @@ import {
 } from '../test/collab-http.ts';
 import { createTeam, outcome, type Team, withDatabase } from '../test/harness.ts';
 import { createTestServices, type TestServices } from '../test/services.ts';
-
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const corpusDir = path.resolve(repoRoot, '../shared/notebooks');
 
 let t: TestDatabase;
 let http: CollabHttp;
@@ -114,7 +110,7 @@ describe('named versions', () => {
   it('round-trips an imported notebook with outputs through save and restore', async () => {
     const api = team.browsers.editor.api;
     const workspaceId = team.workspace.id;
-    const content = readFileSync(path.join(corpusDir, 'jupyter__nbformat__test4.5.ipynb'), 'utf8');
+    const content = readNotebookFixture('nbformat-4.5.ipynb');
     const { id: notebookId } = await api.notebook.importIpynb({ workspaceId, name: 'Outputs', content });
     const original = await api.notebook.exportIpynb({ workspaceId, notebookId });
     const version = await api.version.save({ workspaceId, notebookId, name: 'As imported' });

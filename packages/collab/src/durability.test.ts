@@ -46,7 +46,7 @@ describe('durability without waiting for the store', () => {
     const store: DocumentStore = {
       ...memory,
       async append(name, updates) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await new Promise((resolve) => setTimeout(resolve, 1000));
         return memory.append(name, updates);
       },
     };
@@ -57,12 +57,11 @@ describe('durability without waiting for the store', () => {
     const started = performance.now();
     a.doc.getText('source').insert(0, 'print(1)');
     await waitFor(() => text(b.doc) === 'print(1)', 'peer sees the edit');
-    const seenAfter = performance.now() - started;
-    expect(seenAfter).toBeLessThan(150);
+    // The peer saw it while the store was still writing: broadcast does not wait for storage.
     expect(memory.rowCount('dur-1')).toBe(0);
     expect(text(a.server)).toBe('');
     await waitFor(() => text(a.server) === 'print(1)', 'author acknowledged');
-    expect(performance.now() - started).toBeGreaterThanOrEqual(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1000);
     expect(await storedText(memory, 'dur-1')).toBe('print(1)');
   });
 

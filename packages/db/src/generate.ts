@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,16 +26,23 @@ export async function generateClient(options: GenerateOptions = {}): Promise<boo
     (require(prismaPackage) as { bin: { prisma: string } }).bin.prisma,
   );
   // generate never runs the schema engine, but Prisma downloads one first unless this names a file.
-  const engine = options.schemaEngineBinary ?? (await dummySchemaEngine());
+  const dummyDir = options.schemaEngineBinary ? undefined : await mkdtemp(join(tmpdir(), 'kiln-prisma-'));
+  const engine = options.schemaEngineBinary ?? (await dummySchemaEngine(dummyDir as string));
   const code = await new Promise<number | null>((done, fail) => {
     const child = spawn(process.execPath, [prismaBin, 'generate'], {
       cwd: packageDir,
       stdio: 'inherit',
-      env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: engine, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+      env: {
+        ...process.env,
+        PRISMA_SCHEMA_ENGINE_BINARY: engine,
+        PRISMA_HIDE_UPDATE_MESSAGE: '1',
+        // Prisma's telemetry and update check ("checkpoint"): Kiln does not phone home.
+        CHECKPOINT_DISABLE: '1',
+      },
     });
     child.on('error', fail);
     child.on('exit', done);
-  });
+  }).finally(() => (dummyDir ? rm(dummyDir, { recursive: true, force: true }) : undefined));
   if (code !== 0) throw new Error(`prisma generate exited with code ${code}`);
   return true;
 }
@@ -48,8 +55,8 @@ async function isUpToDate(): Promise<boolean> {
   return client !== undefined && client.mtimeMs >= schema.mtimeMs;
 }
 
-async function dummySchemaEngine(): Promise<string> {
-  const path = join(tmpdir(), 'kiln-prisma-schema-engine-unused');
+async function dummySchemaEngine(dir: string): Promise<string> {
+  const path = join(dir, 'schema-engine-unused');
   await writeFile(
     path,
     '#!/bin/sh\necho "kiln: the native Prisma schema engine is not installed" >&2\nexit 1\n',

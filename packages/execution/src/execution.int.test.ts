@@ -158,12 +158,12 @@ describe('server-side execution against a real kernel', () => {
   });
 
   it('answers completion empty at once while a cell runs (the kernel would only answer after it)', async () => {
-    const doc = await notebook('import time\ntime.sleep(3)');
+    const doc = await notebook('import time\ntime.sleep(5)');
     await run();
     await waitFor(() => readExecutionState(doc)?.running !== null, 'cell running');
-    const started = Date.now();
     expect((await service.complete(NOTEBOOK, 'import os\nos.pa', 15)).matches).toEqual([]);
-    expect(Date.now() - started).toBeLessThan(500);
+    // Answered before the cell finished, so typing never waits for a running cell.
+    expect(readExecutionState(doc)?.running).not.toBeNull();
     await service.whenIdle(NOTEBOOK);
   });
 

@@ -76,12 +76,10 @@ describe('@jupyterlab/services against the gateway', () => {
 
     const loop = kernel.requestExecute({ code: 'while True: pass' });
     await waitForIOPub(loop, 'execute_input');
-    const t0 = Date.now();
     await kernel.interrupt();
     const interrupted = await loop.done;
     expect(interrupted.content.status).toBe('error');
     expect((interrupted.content as { ename?: string }).ename).toBe('KeyboardInterrupt');
-    expect(Date.now() - t0).toBeLessThan(1000);
 
     await kernel.restart();
     const after = kernel.requestExecute({ code: 'x' });

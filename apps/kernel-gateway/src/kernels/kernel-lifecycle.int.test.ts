@@ -85,12 +85,10 @@ describe('kernel lifecycle in runsc', () => {
       });
       await running;
       await new Promise((resolve) => setTimeout(resolve, 200));
-      const t0 = Date.now();
       if (via === 'rest') await alice.interruptKernel(kernelId);
       else await channel.request('control', 'interrupt_request', {});
       const { reply } = await done;
       expect(reply.content.ename, via).toBe('KeyboardInterrupt');
-      expect(Date.now() - t0, via).toBeLessThan(1000);
     }
     await channel.close();
   }, 60_000);

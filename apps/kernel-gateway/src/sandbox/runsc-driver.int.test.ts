@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
-import { execute, removeTestVolumes, request, TEST_STATE_DIR, testWorkspace } from './testing.ts';
+import { execute, removeTestState, request, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 
 // Real runsc, real image (built by scripts/build-sandbox-image.sh on first use, ~2-4 min).
 let driver: RunscDriver;
@@ -35,15 +35,15 @@ function hostCpuQuota(containerId: string): number {
 
 afterAll(async () => {
   await driver?.close();
-  await removeTestVolumes();
+  await removeTestState();
   console.log('sandbox timings', JSON.stringify(timings));
 });
 
 describe('a kernel in a runsc sandbox', { timeout: 60_000 }, () => {
-  it('starts from the snapshot in about a second and answers kernel_info', async () => {
+  // How fast is measured by bench/kernels (against Jupyter Server, results in bench/results/kernels.md);
+  // the timings logged here are for reading, not conditions: a loaded CI machine must not fail them.
+  it('starts from the snapshot and answers kernel_info', async () => {
     expect(kernel.startedFrom).toBe('snapshot');
-    // ~1 s on an idle 2-core host; the bound leaves room for a busy CI machine.
-    expect(timings.startMs).toBeLessThan(6000);
     const { reply } = await request(kernel, 'shell', 'kernel_info_request', {}).done;
     expect(reply.content).toMatchObject({
       status: 'ok',
@@ -115,10 +115,9 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     }
     samples.sort((a, b) => a - b);
     timings.roundTripP50Ms = samples[15] ?? Number.NaN;
-    expect(timings.roundTripP50Ms).toBeLessThan(50);
   });
 
-  it('streams stdout quickly and in order', async () => {
+  it('streams 20 MB of stdout completely and in order', async () => {
     const t = performance.now();
     const { stdout, reply } = await execute(
       kernel,
@@ -129,7 +128,6 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     expect(stdout.length).toBe(20 * 1024 * 1024 + 4);
     expect(stdout.endsWith('end\n')).toBe(true);
     timings.streamMBps = stdout.length / 1e6 / seconds;
-    expect(timings.streamMBps).toBeGreaterThan(5);
   });
 
   it('shows matplotlib figures inline as image/png', async () => {
@@ -196,7 +194,7 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     expect(reply.content.matches).toContain('arange');
   });
 
-  it('interrupts `while True: pass` promptly', async () => {
+  it('interrupts `while True: pass`', async () => {
     const running = execute(kernel, 'while True: pass');
     await new Promise((resolve) => setTimeout(resolve, 300));
     const t = performance.now();
@@ -204,7 +202,6 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     const { reply } = await running;
     timings.interruptMs = performance.now() - t;
     expect(reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
-    expect(timings.interruptMs).toBeLessThan(1000);
     expect(
       (await execute(kernel, '40+2')).iopub.some(
         (m) => m.content.data && JSON.stringify(m.content.data).includes('42'),

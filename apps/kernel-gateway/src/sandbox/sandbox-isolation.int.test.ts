@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
-import { execute, removeTestVolumes, TEST_STATE_DIR, testWorkspace } from './testing.ts';
+import { execute, removeTestState, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 import type { ExitReason } from './types.ts';
 
 // Escape attempts a tenant could make from a notebook. Every one must fail, and the host must not notice.
@@ -34,7 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await driver?.close();
-  await removeTestVolumes();
+  await removeTestState();
 });
 
 describe('sandbox isolation', { timeout: 90_000 }, () => {

@@ -1,27 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import type { JupyterMessage } from './types.ts';
 
-/** State dir shared by the sandbox integration tests, so the snapshot is built once per machine. */
-export const TEST_STATE_DIR = join(tmpdir(), 'kiln-sandbox-test-state');
-
-const created: string[] = [];
+/**
+ * This test file's own state dir (runsc root, snapshot, volumes): a fixed name would be shared by
+ * every clone and run on the machine, so one run could reap or overwrite another's sandboxes.
+ */
+export const TEST_STATE_DIR = mkdtempSync(join(tmpdir(), 'kiln-sandbox-test-'));
 
 /** A fresh workspace id, so tests never share a /workspace volume by accident. */
 export function testWorkspace(): string {
-  const id = `test-${randomUUID().slice(0, 8)}`;
-  created.push(id);
-  return id;
+  return `test-${randomUUID().slice(0, 8)}`;
 }
 
-/** Deletes the volumes of the workspaces this test file made up. */
-export async function removeTestVolumes(): Promise<void> {
-  await Promise.all(
-    created.map((id) => rm(join(TEST_STATE_DIR, 'volumes', id), { recursive: true, force: true })),
-  );
+/** Deletes this test file's state dir, volumes included; call it once every driver using it is closed. */
+export async function removeTestState(): Promise<void> {
+  await rm(TEST_STATE_DIR, { recursive: true, force: true });
 }
 
 export interface ExecuteResult {

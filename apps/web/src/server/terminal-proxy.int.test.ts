@@ -1,6 +1,9 @@
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createNotebook, createSession, signUp, TEST_PASSWORD_HASH_OPTIONS } from '@kiln/accounts';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { createGateway } from '@kiln/kernel-gateway';
@@ -82,8 +85,9 @@ describe('/terminals/<notebookId> upgrade', () => {
 
   it('gives an editor a shell inside the kernel sandbox, and closes it when their access changes', async () => {
     const secret = `terminal-int-${Date.now()}-secret`;
+    const stateDir = await mkdtemp(join(tmpdir(), 'kiln-web-terminal-test-'));
     const driver = createRunscDriver({
-      stateDir: `${process.env.TMPDIR ?? '/tmp'}/kiln-web-terminal-test-state`,
+      stateDir,
       imageDir: await ensureSandboxImage(),
       warmPoolSize: 0,
     });
@@ -92,6 +96,7 @@ describe('/terminals/<notebookId> upgrade', () => {
     onTestFinished(async () => {
       await gateway.close();
       await driver.close();
+      await rm(stateDir, { recursive: true, force: true });
     });
     const kernel = await createGatewayClient({
       baseUrl: gatewayUrl,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway } from '@kiln/kernel-gateway';
@@ -7,13 +8,13 @@ import { createGatewayClient } from '@kiln/kernel-protocol/client';
 import type { ExecutionGateway } from '../types.ts';
 
 const ADMIN = `exec-int-${randomUUID()}`;
-/** Shared by runs on one machine, so the kernel snapshot is built once. */
-const STATE_DIR = join(tmpdir(), 'kiln-execution-test-state');
 
 /** A kernel gateway on port 0 over real runsc kernels, and clients per workspace (close() it in afterAll). */
 export async function startKernelGateway() {
+  // Per run: a fixed name would let concurrent runs and clones reap each other's sandboxes.
+  const stateDir = await mkdtemp(join(tmpdir(), 'kiln-execution-test-'));
   const driver = createRunscDriver({
-    stateDir: STATE_DIR,
+    stateDir,
     imageDir: await ensureSandboxImage(),
     warmPoolSize: 1,
   });
@@ -28,6 +29,7 @@ export async function startKernelGateway() {
     async close() {
       await gateway.close();
       await driver.close();
+      await rm(stateDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
@@ -8,42 +7,11 @@ import { setCellMetadata } from '../document/metadata.ts';
 import { getCells, upgradeToNbformat45 } from '../document/notebook-doc.ts';
 import { OutputWriter } from '../outputs/output-writer.ts';
 import { iopub } from '../test-support/peers.ts';
+import { notebookFixtures, readNotebookFixture } from '../testing.ts';
 import { ipynbToYDoc, parseIpynb, serializeIpynb, yDocToIpynb } from './index.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
-const corpusDir = path.resolve(repoRoot, '../shared/notebooks');
-
-interface Entry {
-  file: string;
-  nbformat: string;
-}
-
-const entries: Entry[] = readFileSync(path.join(corpusDir, 'INDEX.tsv'), 'utf8')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((line) => {
-    const [file, , , , nbformat] = line.split('\t') as string[];
-    return { file: file as string, nbformat: nbformat as string };
-  });
-
-const v4 = entries.filter((entry) => entry.nbformat.startsWith('4.'));
-const older = entries.filter((entry) => !entry.nbformat.startsWith('4.'));
-
-/** Files whose bytes change on export, and why: in each case nbformat's own writer changes them the same way. */
-const NOT_CANONICAL: Record<string, string> = {
-  'huggingface__notebooks__training_example.ipynb': 'two-space indent, unsorted keys, 4.5 cells without ids',
-  'jupyter__nbconvert__attachment.ipynb':
-    'an image/svg+xml attachment stored as one string (nbformat writes a list of lines)',
-  'jupyter__nbformat__test4.ipynb':
-    'image/png stored as a list of lines (nbformat writes base64 as one string)',
-  'jupyter__nbformat__test4plus.ipynb': 'unsorted keys',
-  'jupyterlab__jupyter-renderers__plotly.ipynb': 'unsorted keys',
-  'jupyterlab__jupyterlab__css_js_injection.ipynb': 'text/html lists ending in an empty string ""',
-  'jupyterlab__jupyterlab__markdownCells.ipynb': 'four-space indent',
-  'jupyterlab__jupyterlab__simple_test.ipynb': 'unsorted keys',
-  'jupyterlab__jupyterlab__windowed_notebook.ipynb': 'duplicated 4.5 cell ids (later copies get new ids)',
-};
+const v4 = notebookFixtures.filter((fixture) => fixture.nbformat.startsWith('4.'));
+const older = notebookFixtures.filter((fixture) => !fixture.nbformat.startsWith('4.'));
 
 interface Reference {
   rewrite: string;
@@ -53,9 +21,7 @@ interface Reference {
 
 /** A 4.4 notebook after a working session: cells added and moved, metadata set, code run with every kind of output. */
 function editedNotebook(upgrade: boolean): string {
-  const doc = ipynbToYDoc(
-    parseIpynb(readFileSync(path.join(corpusDir, 'jupyterlab__jupyterlab__simple_test.ipynb'), 'utf8')),
-  );
+  const doc = ipynbToYDoc(parseIpynb(readNotebookFixture('nbformat-4.4.ipynb')));
   const cell = insertCell(doc, { cell_type: 'code', source: 'for i in tqdm(range(3)): display(i)' }, 1);
   setCellMetadata(cell, 'tags', ['added']);
   const cellId = cell.get('id') as string;
@@ -102,7 +68,7 @@ const references = new Map<string, Reference>();
 
 beforeAll(() => {
   for (const { file } of v4) {
-    const text = readFileSync(path.join(corpusDir, file), 'utf8');
+    const text = readNotebookFixture(file);
     originals.set(file, text);
     exported.set(file, serializeIpynb(yDocToIpynb(ipynbToYDoc(parseIpynb(text)))));
   }
@@ -119,10 +85,11 @@ beforeAll(() => {
   editedReferences.push(...results.slice(v4.length));
 });
 
-describe('the shared notebook corpus', () => {
+describe('the notebook fixtures', () => {
   it('covers nbformat 4 files and older ones', () => {
-    expect(v4.length).toBeGreaterThan(15);
-    expect(older.length).toBeGreaterThan(0);
+    const minors = new Set(v4.map((fixture) => fixture.nbformat));
+    expect([...minors].sort()).toEqual(['4.0', '4.1', '4.2', '4.3', '4.4', '4.5']);
+    expect(older.map((fixture) => fixture.nbformat[0]).sort()).toEqual(['2', '3', '3']);
   });
 
   it.each(v4.map((entry) => entry.file))('%s exports exactly as nbformat would write it', (file) => {
@@ -130,7 +97,8 @@ describe('the shared notebook corpus', () => {
     const reference = references.get(file) as Reference;
     expect(ours).toBe(reference.rewrite);
     if (reference.original_errors.length === 0) expect(reference.our_errors).toEqual([]);
-    if (file in NOT_CANONICAL) expect(ours).not.toBe(originals.get(file));
+    const fixture = v4.find((entry) => entry.file === file);
+    if (fixture?.nonCanonical) expect(ours).not.toBe(originals.get(file));
     else expect(ours).toBe(originals.get(file));
   });
 
@@ -158,7 +126,7 @@ describe('the shared notebook corpus', () => {
   });
 
   it.each(older.map((entry) => entry.file))('%s (nbformat < 4) is refused with a clear message', (file) => {
-    const text = readFileSync(path.join(corpusDir, file), 'utf8');
+    const text = readNotebookFixture(file);
     expect(() => parseIpynb(text)).toThrow(/nbformat [23] notebook; only nbformat 4 is supported/);
   });
 });
