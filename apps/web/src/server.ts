@@ -53,6 +53,19 @@ async function main(): Promise<void> {
       terminals.disconnectUser(change.userId);
     },
   });
+  // Kernels of the previous process run on in the gateway: take them over (in the background, the
+  // gateway may be restarting too). Each notebook whose kernel is gone says so itself.
+  void notebookServices.executionService?.resume().then(
+    (results) => {
+      const count = (outcome: string) => results.filter((r) => r.outcome === outcome).length;
+      if (results.length > 0) {
+        console.log(
+          `kernels of the previous process: ${count('attached')} re-attached, ${count('gone')} gone, ${count('unreachable')} unreachable`,
+        );
+      }
+    },
+    (error: unknown) => console.error('re-attaching to running kernels failed', error),
+  );
   upgrades.route('/yjs', (req, socket, head) => collab.handleUpgrade(req, socket, head));
   upgrades.route('/terminals', (req, socket, head, rest) => terminals.handleUpgrade(req, socket, head, rest));
 
@@ -107,8 +120,9 @@ async function main(): Promise<void> {
     });
     // Websockets would hold server.close open; the rooms store pending edits before they go.
     terminals.close();
-    // Kernels shut down and their last outputs reach the documents before the rooms close.
-    await notebookServices.executionService?.dispose();
+    // Kernels keep running in the gateway (the next process re-attaches); what they wrote so far
+    // reaches the documents before the rooms close.
+    await notebookServices.executionService?.detach();
     setNotebookServices(undefined);
     await history.close();
     await collab.close();

@@ -8,6 +8,8 @@ import {
   DEFAULT_LIMITS,
   type ExecutionService,
   type ExecutionServiceOptions,
+  type KernelRecord,
+  type ResumeResult,
   type RunRequest,
   type RunTicket,
 } from './types.ts';
@@ -30,7 +32,7 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
   const opened = new Map<string, NotebookSession>();
   let disposed = false;
 
-  function open(notebookId: string, workspaceId: string): Promise<NotebookSession> {
+  function open(notebookId: string, workspaceId: string, resume?: KernelRecord): Promise<NotebookSession> {
     let session = sessions.get(notebookId);
     if (!session) {
       session = options.openDocument(notebookId).then((connection) => {
@@ -47,6 +49,9 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
           truncationNote: options.truncationNote ?? overflowNote,
           clock,
           onError: (error, stage) => onError({ notebookId, error, stage }),
+          kernelStore: options.kernelStore,
+          resume,
+          reattachMs: options.reattachMs,
         });
         opened.set(notebookId, created);
         return created;
@@ -125,6 +130,38 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
     },
 
     overflow,
+
+    async resume() {
+      const records = (await options.kernelStore?.list()) ?? [];
+      return Promise.all(
+        records.map(async (record): Promise<ResumeResult> => {
+          const { notebookId } = record;
+          if (sessions.has(notebookId)) return { notebookId, outcome: 'attached', reason: null };
+          try {
+            const result = await (await open(notebookId, record.workspaceId, record)).resume();
+            return { notebookId, ...result };
+          } catch (error) {
+            onError({ notebookId, error, stage: 'resume' });
+            return { notebookId, outcome: 'unreachable', reason: String(error) };
+          }
+        }),
+      );
+    },
+
+    async detach() {
+      disposed = true;
+      const all = [...sessions.values()];
+      sessions.clear();
+      opened.clear();
+      await Promise.all(
+        all.map(async (pending) => {
+          const session = await pending.catch(() => undefined);
+          await session
+            ?.detach()
+            .catch((error: unknown) => onError({ notebookId: session.notebookId, error, stage: 'detach' }));
+        }),
+      );
+    },
 
     async dispose() {
       disposed = true;

@@ -6,6 +6,7 @@ export {
   readExecutionState,
   resetExecutionState,
 } from './execution-state.ts';
+export { createMemoryKernelStore } from './kernel-store.ts';
 export {
   createMemoryOverflowStore,
   type MemoryOverflowOptions,
@@ -14,6 +15,7 @@ export {
   type OverflowStore,
   overflowNote,
 } from './overflow-store.ts';
+export { createPostgresKernelStore, type PostgresKernelStoreOptions } from './postgres-kernel-store.ts';
 export { createPostgresOverflowStore, type PostgresOverflowOptions } from './postgres-overflow-store.ts';
 export {
   type CompletionResult,
@@ -26,10 +28,13 @@ export {
   type ExecutionStateView,
   type InspectionResult,
   type KernelConnection,
+  type KernelRecord,
   type KernelResources,
   type KernelStatus,
+  type KernelStore,
   type QueuedCellView,
   type Requester,
+  type ResumeResult,
   type RunRequest,
   type RunTarget,
   type RunTicket,

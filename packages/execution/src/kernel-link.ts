@@ -12,6 +12,11 @@ export interface KernelLinkHooks {
   onLost(reason: string): void;
 }
 
+/** What re-attaching to a recorded kernel found. */
+export type ReattachResult =
+  | { outcome: 'attached'; reason: null }
+  | { outcome: 'gone' | 'unreachable'; reason: string };
+
 export interface KernelStart {
   resources?: KernelResources;
   env?: Record<string, string>;
@@ -27,7 +32,7 @@ export class KernelLink {
   /** A start, restart or shutdown in flight; everything else waits for it. */
   private transition: Promise<unknown> = Promise.resolve();
   // One Jupyter session for the notebook, so a reconnect gets output the gateway buffered meanwhile.
-  private readonly sessionId = randomUUID();
+  readonly sessionId: string;
   private lastDeathReason: string | null = null;
   private connectionLost = false;
   /** Replies awaited by `quietRequest`, by request msg_id. */
@@ -39,7 +44,70 @@ export class KernelLink {
     private readonly gateway: ExecutionGateway,
     private readonly hooks: KernelLinkHooks,
     private readonly kernelName?: string,
-  ) {}
+    /** A kernel recorded by an earlier process: `reattach()` connects to it under its session. */
+    resume?: { kernelId: string; sessionId: string },
+    private readonly reattachMs = 30_000,
+  ) {
+    this.sessionId = resume?.sessionId ?? randomUUID();
+    this.kernelId = resume?.kernelId ?? null;
+  }
+
+  /** Whether the kernel may still be alive with its variables (worth recording for a restarted process). */
+  get reattachable(): boolean {
+    return this.kernelId !== null && (this.status !== 'dead' || this.connectionLost);
+  }
+
+  /**
+   * Connects to the recorded kernel again, retrying while the gateway does not answer (it may be
+   * restarting too). `gone` when the gateway answers that it no longer has the kernel.
+   */
+  reattach(busy: boolean): Promise<ReattachResult> {
+    return this.serial(async () => {
+      const result = await this.tryReattach(busy);
+      if (result.outcome !== 'attached') this.hooks.onLost(result.reason);
+      return result;
+    });
+  }
+
+  /** Closes the websocket but leaves the kernel running (the web process stops; a later one re-attaches). */
+  release(): Promise<void> {
+    return this.serial(async () => this.detach());
+  }
+
+  private async tryReattach(busy: boolean): Promise<ReattachResult> {
+    const kernelId = this.kernelId;
+    if (!kernelId) return { outcome: 'gone', reason: 'No kernel was recorded' };
+    this.setStatus('reconnecting', 'Reconnecting to the kernel…');
+    const deadline = Date.now() + this.reattachMs;
+    let delay = 250;
+    for (;;) {
+      try {
+        await this.attach(kernelId);
+        this.connectionLost = false;
+        this.setStatus(busy ? 'busy' : 'idle', null);
+        return { outcome: 'attached', reason: null };
+      } catch (error) {
+        const status = (error as { status?: unknown }).status;
+        if (status === 404 || status === 403 || status === 410) {
+          this.kernelId = null;
+          this.connectionLost = false;
+          const reason =
+            'The kernel is gone: the kernel gateway no longer has it (it was restarted or the kernel stopped), so its variables are lost. Run the cell again to start a new kernel.';
+          this.setStatus('dead', reason);
+          return { outcome: 'gone', reason };
+        }
+        if (Date.now() + delay > deadline) {
+          this.connectionLost = true;
+          const reason = `The kernel gateway cannot be reached (${errorText(error)}). Run a cell to try again; if the gateway comes back, the kernel and its variables are still there.`;
+          this.setStatus('dead', reason);
+          return { outcome: 'unreachable', reason };
+        }
+        // Jitter so many notebooks re-attaching at once do not hit the gateway in step.
+        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
+        delay = Math.min(delay * 2, 4000);
+      }
+    }
+  }
 
   /** The open channel, starting the kernel (or replacing a dead one) first if needed. */
   ensure(start: KernelStart): Promise<KernelConnection> {
@@ -179,9 +247,20 @@ export class KernelLink {
     this.offMessage = channel.onMessage((message) => this.fromKernel(message));
     void channel.closed.then(({ code, reason }) => {
       if (this.channel !== channel) return;
+      const busy = this.status === 'busy';
       this.detach();
       if (this.status === 'restarting') return;
       this.connectionLost = true;
+      if (code !== 1000 && code !== 1001 && this.status !== 'dead') {
+        // The gateway restarted or the network dropped: the kernel may be alive with its output
+        // buffered for this session, so try to get it back before telling anyone it is lost.
+        void this.serial(async () => {
+          if (this.channel || !this.connectionLost) return;
+          const result = await this.tryReattach(busy);
+          if (result.outcome !== 'attached') this.hooks.onLost(result.reason);
+        });
+        return;
+      }
       const why = `The connection to the kernel closed (${code}${reason ? `: ${reason}` : ''})`;
       this.setStatus('dead', why);
       this.hooks.onLost(why);

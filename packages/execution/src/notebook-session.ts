@@ -5,9 +5,16 @@ import { findCell, type OutputLimits, OutputWriter, type TruncationInfo } from '
 import * as Y from 'yjs';
 import { CellRun, errorOutput, executeRequestContent, type Outcome } from './cell-run.ts';
 import { resetExecutionState, writeExecutionState } from './execution-state.ts';
-import { errorText, KernelLink, type KernelStart } from './kernel-link.ts';
+import { errorText, KernelLink, type KernelStart, type ReattachResult } from './kernel-link.ts';
 import type { OverflowStore } from './overflow-store.ts';
-import type { ExecutionGateway, ExecutionStateView, QueuedCellView, Requester } from './types.ts';
+import type {
+  ExecutionGateway,
+  ExecutionStateView,
+  KernelRecord,
+  KernelStore,
+  QueuedCellView,
+  Requester,
+} from './types.ts';
 
 export interface SessionOptions {
   notebookId: string;
@@ -22,6 +29,10 @@ export interface SessionOptions {
   truncationNote(info: TruncationInfo): string;
   clock: () => number;
   onError(error: unknown, stage: string): void;
+  kernelStore?: KernelStore;
+  /** A kernel recorded by an earlier process, to re-attach to with `resume()`. */
+  resume?: KernelRecord;
+  reattachMs?: number;
 }
 
 // Origin of the service's own edits, so hooks can tell them from people's.
@@ -41,7 +52,11 @@ export class NotebookSession {
   /** Where iopub output goes, by execute_request msg_id; kept after a cell ends for output from threads. */
   private readonly routes = new Map<string, { cellId: string; writer: OutputWriter }>();
   private closed = false;
+  /** Set by `detach()`: the record must survive for the next process, so it is no longer written. */
+  private detached = false;
   private lastWrite: Promise<void> = Promise.resolve();
+  private persisting: Promise<void> = Promise.resolve();
+  private persisted = '';
 
   constructor(private readonly options: SessionOptions) {
     this.notebookId = options.notebookId;
@@ -55,8 +70,52 @@ export class NotebookSession {
         onLost: (reason) => this.kernelLost(reason),
       },
       options.kernelName,
+      options.resume,
+      options.reattachMs,
     );
     void this.write((doc) => resetExecutionState(doc));
+  }
+
+  /**
+   * Takes over the kernel, running cell and queue recorded by an earlier process: the gateway
+   * replays what the kernel sent meanwhile into the running cell, then the queue goes on. When the
+   * kernel is gone, the running cell and the kernel status say so and the queue is cleared.
+   */
+  async resume(): Promise<ReattachResult> {
+    const record = this.options.resume;
+    if (!record) return { outcome: 'gone', reason: 'No kernel was recorded' };
+    this.kernelStart = { resources: record.resources };
+    let first: Promise<Outcome> | undefined;
+    await this.write((doc) => {
+      this.queue = record.queue.map((entry) => ({ ...entry }));
+      for (const entry of this.queue) findCell(doc, entry.cellId)?.set('execution_state', 'queued');
+      if (!record.running) return;
+      const { msgId, startedAt, ...entry } = record.running;
+      // No begin(): the outputs written before the restart stay, the replay appends to them.
+      const writer = this.newWriter(entry.cellId);
+      findCell(doc, entry.cellId)?.set('execution_state', 'running');
+      first = new Promise((resolve) => this.startRun(entry, msgId, writer, startedAt, resolve));
+    });
+    const result = await this.link.reattach(record.running !== null);
+    if (result.outcome === 'attached') {
+      void this.pump(first, record.running?.requestId);
+    } else {
+      // kernelLost (through the link's hook) already ended the running cell and cleared the queue.
+      await this.write(() => {});
+    }
+    return result;
+  }
+
+  /** Releases the document and the kernel's websocket, leaving the kernel running and recorded. */
+  async detach(): Promise<void> {
+    if (this.closed) return;
+    this.detached = true;
+    await this.link.release();
+    await this.persisting;
+    await this.lastWrite;
+    this.closed = true;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    await this.options.connection.disconnect();
   }
 
   /** Queues code cells; cells already waiting are not queued twice. */
@@ -156,9 +215,12 @@ export class NotebookSession {
     }
   }
 
-  private async pump(): Promise<void> {
+  private async pump(first?: Promise<Outcome>, firstRequest?: string): Promise<void> {
     this.pumping = true;
     try {
+      if (first && (await first) === 'error') {
+        this.cancelQueued((queued) => queued.requestId === firstRequest);
+      }
       while (this.queue.length > 0 && !this.closed) {
         const entry = this.queue[0] as QueuedCellView;
         const cell = findCell(this.document, entry.cellId);
@@ -215,25 +277,71 @@ export class NotebookSession {
         const msgId = request.header.msg_id;
         for (const [id, route] of this.routes) if (route.cellId === entry.cellId) this.routes.delete(id);
         writer.begin();
-        const run = new CellRun(entry, msgId, writer, this.options.clock(), this.options.clock);
-        this.running = {
-          run,
-          finish: (outcome) => {
-            if (this.running?.run !== run) return;
-            this.running = null;
-            void this.write(() => writer.end(run.executionCount));
-            resolve(outcome);
-          },
-        };
-        this.routes.set(msgId, { cellId: entry.cellId, writer });
-        while (this.routes.size > this.options.maxRoutes) {
-          this.routes.delete(this.routes.keys().next().value as string);
-        }
-        this.link.send(request);
+        const run = this.startRun(entry, msgId, writer, this.options.clock(), resolve);
         started = true;
+        // Recorded before it is sent: a process that dies now must not run the cell a second time.
+        void this.persisting.then(async () => {
+          await this.persist();
+          if (this.running?.run === run) this.link.send(request);
+        });
       });
       if (!started) resolve('cancelled');
     });
+  }
+
+  private startRun(
+    entry: QueuedCellView,
+    msgId: string,
+    writer: OutputWriter,
+    startedAt: number,
+    resolve: (outcome: Outcome) => void,
+  ): CellRun {
+    const run = new CellRun(entry, msgId, writer, startedAt, this.options.clock);
+    this.running = {
+      run,
+      finish: (outcome) => {
+        if (this.running?.run !== run) return;
+        this.running = null;
+        void this.write(() => writer.end(run.executionCount));
+        resolve(outcome);
+      },
+    };
+    this.routes.set(msgId, { cellId: entry.cellId, writer });
+    while (this.routes.size > this.options.maxRoutes) {
+      this.routes.delete(this.routes.keys().next().value as string);
+    }
+    return run;
+  }
+
+  /** What a restarted process needs to take this notebook's kernel over; null when there is nothing to take. */
+  private record(): KernelRecord | null {
+    const kernelId = this.link.kernelId;
+    if (!kernelId || !this.link.reattachable) return null;
+    const run = this.running?.run;
+    const running = run?.runningView();
+    return {
+      notebookId: this.notebookId,
+      workspaceId: this.workspaceId,
+      kernelId,
+      sessionId: this.link.sessionId,
+      running: run && running ? { ...running, msgId: run.msgId } : null,
+      queue: this.queue.map((entry) => ({ ...entry })),
+      ...(this.kernelStart.resources ? { resources: this.kernelStart.resources } : {}),
+    };
+  }
+
+  /** Writes the record when it changed, one write at a time; resolves once this state is stored. */
+  private persist(): Promise<void> {
+    const store = this.options.kernelStore;
+    if (!store || this.detached) return this.persisting;
+    const record = this.record();
+    const key = JSON.stringify(record);
+    if (key === this.persisted) return this.persisting;
+    this.persisted = key;
+    this.persisting = this.persisting
+      .then(() => (record ? store.save(record) : store.remove(this.notebookId)))
+      .catch((error: unknown) => this.options.onError(error, 'record kernel'));
+    return this.persisting;
   }
 
   private fromKernel(message: JupyterMessage): void {
@@ -324,6 +432,7 @@ export class NotebookSession {
         writeExecutionState(doc, this.view());
       })
       .catch((error: unknown) => this.options.onError(error, 'store'));
+    void this.persist();
     return this.lastWrite;
   }
 }

@@ -108,6 +108,41 @@ export interface ExecutionServiceOptions {
   truncationNote?(info: TruncationInfo): string;
   /** Where cut-off output goes; default an in-memory store bounded by `limits.overflowBytes`. */
   overflowStore?: OverflowStore;
+  /**
+   * Where each notebook's kernel is recorded while it lives, so `resume()` in a restarted process
+   * re-attaches to it; default none (kernels then die with the process that started them).
+   */
+  kernelStore?: KernelStore;
+  /** How long `resume()` and a broken kernel connection keep trying to reach the gateway (default 30 s). */
+  reattachMs?: number;
+}
+
+/** A notebook's kernel as recorded for a restarted web process to re-attach to. */
+export interface KernelRecord {
+  notebookId: string;
+  workspaceId: string;
+  kernelId: string;
+  /** The session id of the channel: the gateway replays what it buffered for this session. */
+  sessionId: string;
+  /** The cell executing and the msg_id of its execute_request, whose output the replay carries. */
+  running: (QueuedCellView & { startedAt: number; msgId: string }) | null;
+  queue: QueuedCellView[];
+  resources?: KernelResources;
+}
+
+/** Keeps kernel records; `createPostgresKernelStore(db, ...)` uses the NotebookKernel table. */
+export interface KernelStore {
+  save(record: KernelRecord): Promise<void>;
+  remove(notebookId: string): Promise<void>;
+  list(): Promise<KernelRecord[]>;
+}
+
+/** What `resume()` found for one recorded kernel. */
+export interface ResumeResult {
+  notebookId: string;
+  /** `attached`: running on, output replayed; `gone`: the gateway no longer has it; `unreachable`: no gateway answered. */
+  outcome: 'attached' | 'gone' | 'unreachable';
+  reason: string | null;
 }
 
 /** The kernel's completions; offsets are UTF-16 offsets into the code sent (JavaScript string indices). */
@@ -127,7 +162,7 @@ export interface InspectionResult {
 }
 
 /** The kernel as collaborators see it in `state.execution.kernel.status`. */
-export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'restarting' | 'dead';
+export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'restarting' | 'reconnecting' | 'dead';
 
 /** One cell waiting in the queue. */
 export interface QueuedCellView {
@@ -185,4 +220,15 @@ export interface ExecutionService {
   readonly overflow: OverflowStore;
   /** Shuts every kernel down and releases every document. */
   dispose(): Promise<void>;
+  /**
+   * Re-attaches to every kernel in the kernel store (call once at start): output produced meanwhile
+   * is written into the notebooks and their queues go on. A kernel that is gone is reported in the
+   * cell that was running and in the kernel status, with the reason.
+   */
+  resume(): Promise<ResumeResult[]>;
+  /**
+   * Releases every document and closes the kernel connections but leaves the kernels running and
+   * recorded, for the next process to `resume()` (a graceful stop of the web server).
+   */
+  detach(): Promise<void>;
 }

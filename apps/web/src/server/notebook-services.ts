@@ -1,6 +1,11 @@
 import type { CollabServer } from '@kiln/collab';
 import type { Db } from '@kiln/db';
-import { createExecutionService, createPostgresOverflowStore, DEFAULT_LIMITS } from '@kiln/execution';
+import {
+  createExecutionService,
+  createPostgresKernelStore,
+  createPostgresOverflowStore,
+  DEFAULT_LIMITS,
+} from '@kiln/execution';
 import { createGatewayClient, workspaceToken } from '@kiln/kernel-protocol/client';
 import type { WebNotebookServices } from './notebook-services-slot.ts';
 
@@ -26,6 +31,8 @@ export function createNotebookServices(
       maxEntryBytes: DEFAULT_LIMITS.overflowEntryBytes,
       maxNotebookBytes: DEFAULT_LIMITS.overflowBytes,
     }),
+    // Recorded so a restarted web process takes the running kernels over instead of losing them.
+    kernelStore: createPostgresKernelStore(db, { gatewayUrl: gateway.url }),
     gateway: (workspaceId) =>
       createGatewayClient({ baseUrl: gateway.url, token: workspaceToken(gateway.secret, workspaceId) }),
   });

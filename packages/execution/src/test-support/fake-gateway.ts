@@ -36,8 +36,13 @@ export class FakeGateway implements ExecutionGateway {
   connects = 0;
   /** Breaks the current websocket as a network failure would. */
   dropConnection: () => void = () => {};
+  /** Kernels the gateway no longer has: connecting to one is refused with 404, as the gateway does. */
+  readonly gone = new Set<string>();
+  /** What the kernel sent while no client listened, replayed to the next one (the gateway's session buffer). */
+  private buffered: JupyterMessage[] = [];
 
-  async connect(): Promise<KernelConnection> {
+  async connect(kernelId: string): Promise<KernelConnection> {
+    if (this.gone.has(kernelId)) throw Object.assign(new Error('Kernel does not exist'), { status: 404 });
     this.connects++;
     let close: (value: { code: number; reason: string }) => void = () => {};
     const closed = new Promise<{ code: number; reason: string }>((resolve) => {
@@ -47,6 +52,10 @@ export class FakeGateway implements ExecutionGateway {
     return {
       onMessage: (listener) => {
         this.listeners.add(listener);
+        const replay = this.buffered.splice(0);
+        setImmediate(() => {
+          for (const msg of replay) listener(msg);
+        });
         return () => this.listeners.delete(listener);
       },
       message: (channel, msgType, content) => message(channel, msgType, content, {}),
@@ -88,6 +97,7 @@ export class FakeGateway implements ExecutionGateway {
   }
 
   private emit(msg: JupyterMessage): void {
+    if (this.listeners.size === 0) this.buffered.push(msg);
     for (const listener of this.listeners) listener(msg);
   }
 }

@@ -15,6 +15,7 @@ const STATUS_LABEL: Record<KernelStatus, string> = {
   idle: 'Idle',
   busy: 'Busy',
   restarting: 'Restarting',
+  reconnecting: 'Reconnecting',
   dead: 'Dead',
 };
 
@@ -180,7 +181,7 @@ export function KernelBar(props: {
         <span className="kernel-dot" aria-hidden="true" />
         {STATUS_LABEL[status]}
       </span>
-      {execution.kernel.reason && status === 'dead' ? (
+      {execution.kernel.reason && (status === 'dead' || status === 'reconnecting') ? (
         <span className="kernel-reason">{execution.kernel.reason}</span>
       ) : null}
       {canEdit ? (

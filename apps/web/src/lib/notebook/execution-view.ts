@@ -1,5 +1,5 @@
 /** The kernel as collaborators see it (written by @kiln/execution into `state.execution`). */
-export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'restarting' | 'dead';
+export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'restarting' | 'reconnecting' | 'dead';
 
 export interface Requester {
   userId: string;
@@ -41,7 +41,15 @@ export const IDLE_VIEW: ExecutionView = {
   input: null,
 };
 
-const STATUSES = new Set<KernelStatus>(['none', 'starting', 'idle', 'busy', 'restarting', 'dead']);
+const STATUSES = new Set<KernelStatus>([
+  'none',
+  'starting',
+  'idle',
+  'busy',
+  'restarting',
+  'reconnecting',
+  'dead',
+]);
 const obj = (value: unknown): Record<string, unknown> | null =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
