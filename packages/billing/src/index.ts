@@ -1,3 +1,17 @@
+export {
+  type AlertNotifier,
+  type BillingAlertView,
+  listAlerts,
+  raiseAlert,
+  raiseSpendAlerts,
+  setBudget,
+} from './account/alerts.ts';
+export { creditsFor, ensurePlanCredits, grantCredits } from './account/credits.ts';
+export { checkSpend, type Enforcement, type EnforceOptions, enforceCaps } from './account/enforce.ts';
+export { formatMicros } from './account/money.ts';
+export { changePlan, type PlanUsage, planChangeBlockers } from './account/plan-change.ts';
+export { type SpendCheck, type SpendSummary, type StopCode, spendSummary } from './account/spend.ts';
+export { type Invoice, type InvoiceLine, invoiceFor } from './ledger/invoice.ts';
 export { type Period, periodFromKey, periodOf } from './ledger/period.ts';
 export {
   costBy,
