@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
+import fc from 'fast-check';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { containerEvents, createEventLog } from '../../test/synthetic-events.ts';
+import { createMeter } from './meter.ts';
+import type { MeteredState } from './types.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase({ max: 4 });
+});
+afterAll(() => database?.drop());
+beforeEach(async () => {
+  await database.db.$executeRaw`TRUNCATE "UsageSlice", "BillingCursor", "PriceVersion", "Node" CASCADE`;
+});
+
+async function billedMs(containerId: string): Promise<number> {
+  const rows = await database.db.$queryRaw<{ ms: string | null }[]>`
+    SELECT sum((extract(epoch FROM ("endAt" - "startAt")) * 1000)::bigint)::text AS ms
+    FROM "UsageSlice" WHERE "containerId" = ${containerId}::uuid`;
+  return Number(rows[0]?.ms ?? 0);
+}
+
+const T0 = Date.UTC(2026, 10, 1);
+const small = { cpu: 0.5, memoryMiB: 1024, gpu: null };
+
+describe('usage ledger from container state changes', () => {
+  it('bills random container lifetimes to the second, however events are paged and replayed', async () => {
+    const lifetime = fc.array(
+      fc.record({
+        // Running for up to 10 h, then hibernated or stopped; hibernated kernels resume later.
+        runMs: fc.integer({ min: 0, max: 10 * 3600_000 }),
+        restMs: fc.integer({ min: 1, max: 3600_000 }),
+        hibernate: fc.boolean(),
+      }),
+      { minLength: 1, maxLength: 5 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(lifetime, { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (containers, pageSize) => {
+          await database.db.$executeRaw`TRUNCATE "UsageSlice", "BillingCursor"`;
+          const log = createEventLog();
+          const workspaceId = randomUUID();
+          const truth = new Map<string, number>();
+          for (const periods of containers) {
+            const containerId = randomUUID();
+            let t = T0 + Math.floor(Math.random() * 1000);
+            const changes: { to: MeteredState; at: Date }[] = [{ to: 'starting', at: new Date(t) }];
+            let real = 0;
+            periods.forEach((period, index) => {
+              t += 1200;
+              changes.push({ to: 'running', at: new Date(t) });
+              t += period.runMs;
+              real += period.runMs;
+              const last = index === periods.length - 1;
+              changes.push({ to: last || !period.hibernate ? 'stopped' : 'hibernated', at: new Date(t) });
+              if (last || !period.hibernate) return;
+              t += period.restMs;
+              changes.push({ to: 'starting', at: new Date(t) });
+            });
+            const stop = changes.findIndex((change) => change.to === 'stopped');
+            log.events.push(
+              ...containerEvents(workspaceId, changes.slice(0, stop + 1), small, { containerId }),
+            );
+            truth.set(
+              containerId,
+              changes.slice(0, stop + 1).reduce((sum, change, i, all) => {
+                const next = all[i + 1];
+                return change.to === 'running' && next
+                  ? sum + (next.at.getTime() - change.at.getTime())
+                  : sum;
+              }, 0),
+            );
+            expect(truth.get(containerId)).toBeLessThanOrEqual(real);
+          }
+          const meter = createMeter({ db: database.db, events: log.source, pageSize });
+          await meter.sync();
+          // A second consumer starting from scratch (a lost cursor) inserts nothing new.
+          await database.db.billingCursor.deleteMany();
+          await meter.sync();
+          for (const [containerId, ms] of truth) {
+            expect(Math.abs((await billedMs(containerId)) - ms)).toBeLessThan(1000);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('never bills a hibernated kernel, and a resumed one opens a new slice', async () => {
+    const log = createEventLog();
+    const ws = randomUUID();
+    const at = (s: number) => new Date(T0 + s * 1000);
+    const events = containerEvents(
+      ws,
+      [
+        { to: 'starting', at: at(0) },
+        { to: 'running', at: at(1) },
+        { to: 'hibernated', at: at(61) },
+        { to: 'starting', at: at(3600) },
+        { to: 'running', at: at(3601) },
+        { to: 'stopped', at: at(3631) },
+      ],
+      small,
+    );
+    log.events.push(...events);
+    await createMeter({ db: database.db, events: log.source }).sync();
+    const slices = await database.db.usageSlice.findMany({ orderBy: { startAt: 'asc' } });
+    const seconds = (at: Date | null) => ((at?.getTime() ?? Number.NaN) - T0) / 1000;
+    expect(slices.map((s) => [seconds(s.startAt), seconds(s.endAt), s.endReason])).toEqual([
+      [1, 61, 'hibernated'],
+      [3601, 3631, 'stopped'],
+    ]);
+    expect(await billedMs(events[0]?.containerId ?? '')).toBe(90_000);
+  });
+
+  it('closes a lost container at the last heartbeat of its node, not when the loss was noticed', async () => {
+    const log = createEventLog();
+    const ws = randomUUID();
+    const at = (s: number) => new Date(T0 + s * 1000);
+    await database.db.node.create({
+      data: {
+        id: 'node-a',
+        url: 'http://127.0.0.1:1',
+        cpu: 8,
+        memoryMiB: 8192,
+        gpuSource: 'none',
+        registeredAt: at(0),
+        heartbeatAt: at(100),
+      },
+    });
+    const events = containerEvents(
+      ws,
+      [
+        { to: 'starting', at: at(0) },
+        { to: 'running', at: at(10) },
+        { to: 'lost', at: at(130), code: 'node_lost' },
+      ],
+      small,
+    );
+    log.events.push(...events);
+    await createMeter({ db: database.db, events: log.source }).sync();
+    expect(await billedMs(events[0]?.containerId ?? '')).toBe(90_000);
+  });
+
+  it('closes a slice orphaned by a dead process at its last heartbeat, once', async () => {
+    const log = createEventLog();
+    const ws = randomUUID();
+    const now = Date.now();
+    const nodeHeartbeat = new Date(now - 120_000);
+    await database.db.node.create({
+      data: {
+        id: 'node-b',
+        url: 'http://127.0.0.1:1',
+        cpu: 8,
+        memoryMiB: 8192,
+        gpuSource: 'none',
+        registeredAt: new Date(now - 600_000),
+        heartbeatAt: nodeHeartbeat,
+      },
+    });
+    const events = containerEvents(
+      ws,
+      [
+        { to: 'starting', at: new Date(now - 300_000) },
+        { to: 'running', at: new Date(now - 299_000) },
+      ],
+      small,
+      { nodeId: 'node-b' },
+    );
+    log.events.push(...events);
+    const meter = createMeter({ db: database.db, events: log.source, staleAfterMs: 45_000 });
+    await meter.sync();
+    const result = await meter.heartbeat();
+    expect(result).toMatchObject({ extended: 1, orphaned: 1 });
+    const containerId = events[0]?.containerId ?? '';
+    expect(await billedMs(containerId)).toBe(179_000);
+    // Running the sweep again (another process restarting) changes nothing.
+    expect(await meter.heartbeat()).toMatchObject({ extended: 0, orphaned: 0 });
+    expect(await billedMs(containerId)).toBe(179_000);
+  });
+});
