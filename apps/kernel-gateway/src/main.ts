@@ -1,7 +1,9 @@
 import { loadEnv } from './env.ts';
 import { createGateway } from './http/gateway.ts';
+import { SANDBOX_UID } from './sandbox/oci-spec.ts';
 import { createRunscDriver } from './sandbox/runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox/sandbox-image.ts';
+import { ensureVolume } from './sandbox/sandbox-instance.ts';
 
 const MIB = 1024 * 1024;
 
@@ -28,6 +30,10 @@ async function main(): Promise<void> {
     cullIntervalMs: env.KILN_CULL_INTERVAL_SECONDS * 1000,
     cullConnected: env.KILN_CULL_CONNECTED,
     hibernateIdleMs: env.KILN_HIBERNATE_IDLE_SECONDS * 1000,
+    // The one volume today: the directory kernels of the workspace see at /workspace.
+    volumes: async (workspaceId, volume) =>
+      volume === 'workspace' ? ensureVolume(env.KILN_STATE_DIR, workspaceId) : null,
+    volumeOwner: { uid: SANDBOX_UID, gid: SANDBOX_UID },
     onHibernateFailed: (kernel, error) =>
       console.error(`[kernel-gateway] could not hibernate kernel ${kernel.id}; it stays awake:`, error),
   });

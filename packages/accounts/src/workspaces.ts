@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { DomainError } from '@kiln/core';
+import { DomainError, SLUG_PATTERN } from '@kiln/core';
 import type { Db, PlanTier, Prisma, Role } from '@kiln/db';
 import { recordAudit } from './audit.ts';
 
 type Tx = Prisma.TransactionClient;
 
-export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$/;
+export { SLUG_PATTERN };
+
 /** Slugs that would collide with app routes. */
 const RESERVED_SLUGS = new Set([
   'api',

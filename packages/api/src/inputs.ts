@@ -1,4 +1,4 @@
-import { SLUG_PATTERN } from '@kiln/accounts';
+import { SLUG_PATTERN } from '@kiln/core';
 import { z } from 'zod';
 
 // Control characters (NUL above all, which Postgres rejects in text) never belong in names, nor
@@ -61,3 +61,24 @@ export const linkToken = z
   .string('Token must be text')
   .min(1, 'Token is missing')
   .max(200, 'Token is too long');
+
+// Whole inputs of the procedures behind Kiln's forms. The web app's forms validate with these very
+// schemas (through `@kiln/api/inputs`), so a browser and the server accept and reject alike.
+
+export const notebookName = text('Notebook name', 200);
+
+export const signUpInput = z.object({ name: text('Name'), email, password: newPassword });
+export const signInInput = z.object({ email, password: existingPassword });
+export const createWorkspaceInput = z.object({ name: text('Name'), slug: slug.optional() });
+export const renameWorkspaceInput = z.object({ name: text('Name') });
+/** A notebook's name, asked for on create and rename. */
+export const notebookNameInput = z.object({ name: notebookName });
+export const inviteInput = z.object({ email, role: invitableRole });
+export const updateProfileInput = z.object({ name: text('Name') });
+export const changePasswordInput = z.object({
+  // Empty is allowed for GitHub-only accounts, which have no password yet.
+  currentPassword: z
+    .string('Current password must be text')
+    .max(200, 'Password must be at most 200 characters'),
+  newPassword,
+});

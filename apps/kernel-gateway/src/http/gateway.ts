@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { DomainError, isDomainError } from '@kiln/core';
 import { V1_PROTOCOL } from '@kiln/kernel-protocol';
 import { WebSocketServer } from 'ws';
+import { addVolumeRoutes, type VolumeRouteOptions } from '../files/volume-routes.ts';
 import { attachChannelsSocket } from '../kernels/channels-socket.ts';
 import { KernelRegistry, type KernelRegistryOptions } from '../kernels/kernel-registry.ts';
 import { addKernelRoutes } from '../kernels/kernel-routes.ts';
@@ -34,6 +35,10 @@ export interface GatewayOptions {
   hibernateIdleMs?: number;
   onHibernateFailed?: KernelRegistryOptions['onHibernateFailed'];
   pingIntervalMs?: number;
+  /** Where each workspace's volumes live on this host; without it the file API answers 404. */
+  volumes?: VolumeRouteOptions['volumes'];
+  volumeOwner?: VolumeRouteOptions['owner'];
+  maxUploadBytes?: number;
 }
 
 const DEFAULTS = {
@@ -47,6 +52,7 @@ const DEFAULTS = {
   cullConnected: false,
   hibernateIdleMs: 0,
   pingIntervalMs: 30_000,
+  maxUploadBytes: 512 * 1024 * 1024,
 };
 
 /** A running gateway: its HTTP server, registries, and how to stop it. */
@@ -99,6 +105,11 @@ export function createGateway(input: GatewayOptions): Gateway {
   addKernelRoutes(router, kernels, options.defaultResources);
   addSessionRoutes(router, sessions, kernels, options.defaultResources);
   addTerminalRoutes(router, terminals);
+  addVolumeRoutes(router, {
+    volumes: options.volumes ?? (async () => null),
+    owner: options.volumeOwner,
+    maxUploadBytes: options.maxUploadBytes,
+  });
 
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://gateway');

@@ -1,10 +1,12 @@
 'use client';
-import { type InputHTMLAttributes, type ReactNode, useId } from 'react';
+import { type InputHTMLAttributes, type ReactNode, type Ref, useId } from 'react';
 
 interface TextFieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
   hint?: ReactNode;
   error?: string | null;
+  /** Forms register the input through its ref (react-hook-form). */
+  ref?: Ref<HTMLInputElement>;
 }
 
 /** A labelled input; its hint and error are tied to it for screen readers. */

@@ -1,8 +1,9 @@
 'use client';
+import { createWorkspaceInput } from '@kiln/api/inputs';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
 import { useTRPC } from '../lib/trpc.ts';
+import { useZodForm } from '../lib/zod-form.ts';
 import { Dialog } from './dialog.tsx';
 import { TextField } from './field.tsx';
 import { ErrorAlert } from './status.tsx';
@@ -11,12 +12,13 @@ export function NewWorkspaceDialog({ open, onClose }: { open: boolean; onClose()
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const [name, setName] = useState('');
+  const form = useZodForm(createWorkspaceInput, { defaultValues: { name: '' } });
+  const name = form.watch('name') ?? '';
   const create = useMutation(
     trpc.workspace.create.mutationOptions({
       onSuccess: async (workspace) => {
         await queryClient.invalidateQueries({ queryKey: trpc.workspace.list.queryKey() });
-        setName('');
+        form.reset();
         onClose();
         router.push(`/w/${workspace.slug}`);
       },
@@ -32,21 +34,14 @@ export function NewWorkspaceDialog({ open, onClose }: { open: boolean; onClose()
         onClose();
       }}
     >
-      <form
-        className="form"
-        onSubmit={(event) => {
-          event.preventDefault();
-          create.mutate({ name: name.trim() });
-        }}
-      >
+      <form className="form" noValidate onSubmit={form.handleSubmit((values) => create.mutate(values))}>
         <TextField
           label="Workspace name"
-          name="name"
           required
           maxLength={80}
           autoFocus
-          value={name}
-          onChange={(e) => setName(e.target.value)}
+          error={form.formState.errors.name?.message}
+          {...form.register('name')}
         />
         <ErrorAlert error={create.error} />
         <div className="dialog-actions">

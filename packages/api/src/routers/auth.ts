@@ -6,9 +6,8 @@ import {
   signInWithPassword,
   signUp,
 } from '@kiln/accounts';
-import { z } from 'zod';
 import type { Context } from '../context.ts';
-import { email, existingPassword, newPassword, text } from '../inputs.ts';
+import { signInInput, signUpInput } from '../inputs.ts';
 import { publicProcedure, router, sessionProcedure } from '../trpc.ts';
 
 async function startSession(ctx: Context, userId: string): Promise<string> {
@@ -34,29 +33,21 @@ export const authRouter = router({
 
   config: publicProcedure.query(({ ctx }) => ({ githubEnabled: ctx.options.githubEnabled })),
 
-  signUp: publicProcedure
-    .input(z.object({ email, password: newPassword, name: text('Name') }))
-    .mutation(async ({ ctx, input }) => {
-      const result = await signUp(
-        ctx.db,
-        { ...input, ip: ctx.ip },
-        { passwordHash: ctx.options.passwordHash },
-      );
-      const csrfToken = await startSession(ctx, result.user.id);
-      return { user: result.user, personalWorkspace: result.personalWorkspace, csrfToken };
-    }),
+  signUp: publicProcedure.input(signUpInput).mutation(async ({ ctx, input }) => {
+    const result = await signUp(ctx.db, { ...input, ip: ctx.ip }, { passwordHash: ctx.options.passwordHash });
+    const csrfToken = await startSession(ctx, result.user.id);
+    return { user: result.user, personalWorkspace: result.personalWorkspace, csrfToken };
+  }),
 
-  signIn: publicProcedure
-    .input(z.object({ email, password: existingPassword }))
-    .mutation(async ({ ctx, input }) => {
-      const user = await signInWithPassword(
-        ctx.db,
-        { ...input, ip: ctx.ip },
-        { passwordHash: ctx.options.passwordHash },
-      );
-      const csrfToken = await startSession(ctx, user.id);
-      return { user, csrfToken };
-    }),
+  signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }) => {
+    const user = await signInWithPassword(
+      ctx.db,
+      { ...input, ip: ctx.ip },
+      { passwordHash: ctx.options.passwordHash },
+    );
+    const csrfToken = await startSession(ctx, user.id);
+    return { user, csrfToken };
+  }),
 
   signOut: publicProcedure.mutation(async ({ ctx }) => {
     if (ctx.session && ctx.options.sessionToken) await deleteSession(ctx.db, ctx.options.sessionToken);

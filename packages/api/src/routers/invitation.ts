@@ -7,7 +7,7 @@ import {
   revokeInvitation,
 } from '@kiln/accounts';
 import { z } from 'zod';
-import { email, id, invitableRole, linkToken } from '../inputs.ts';
+import { id, inviteInput, linkToken } from '../inputs.ts';
 import { publicProcedure, router, sessionProcedure, workspaceProcedure } from '../trpc.ts';
 
 export const invitationRouter = router({
@@ -16,7 +16,7 @@ export const invitationRouter = router({
   ),
 
   create: workspaceProcedure('member.manage')
-    .input(z.object({ email, role: invitableRole }))
+    .input(inviteInput)
     .mutation(async ({ ctx, input }) => {
       const invitation = await createInvitation(ctx.db, {
         workspaceId: input.workspaceId,

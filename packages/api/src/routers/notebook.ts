@@ -7,12 +7,10 @@ import {
   setNotebookResources,
 } from '@kiln/accounts';
 import { z } from 'zod';
-import { id, text } from '../inputs.ts';
+import { id, notebookName, notebookNameInput } from '../inputs.ts';
 import { notebookProcedure, router, workspaceProcedure } from '../trpc.ts';
 import { notebookFileProcedures } from './notebook-files.ts';
 import { normalizeResources, notebookKernelProcedures, resourcesInput } from './notebook-kernel.ts';
-
-const notebookName = text('Notebook name', 200);
 
 export const notebookRouter = router({
   list: workspaceProcedure('workspace.read').query(({ ctx, input }) =>
@@ -34,7 +32,7 @@ export const notebookRouter = router({
   }),
 
   create: workspaceProcedure('notebook.edit')
-    .input(z.object({ name: notebookName }))
+    .input(notebookNameInput)
     .mutation(({ ctx, input }) =>
       createNotebook(ctx.db, { workspaceId: input.workspaceId, name: input.name, createdById: ctx.user.id }),
     ),

@@ -8,7 +8,7 @@ import {
 } from '@kiln/accounts';
 import { DomainError } from '@kiln/core';
 import { z } from 'zod';
-import { id, slug, text } from '../inputs.ts';
+import { createWorkspaceInput, id, renameWorkspaceInput } from '../inputs.ts';
 import {
   authedProcedure,
   router,
@@ -37,11 +37,11 @@ export const workspaceRouter = router({
     }),
 
   create: sessionProcedure
-    .input(z.object({ name: text('Name'), slug: slug.optional() }))
+    .input(createWorkspaceInput)
     .mutation(({ ctx, input }) => createWorkspace(ctx.db, ctx.user.id, { ...input, ip: ctx.ip })),
 
   rename: workspaceProcedure('workspace.update')
-    .input(z.object({ name: text('Name') }))
+    .input(renameWorkspaceInput)
     .mutation(({ ctx, input }) =>
       renameWorkspace(ctx.db, { userId: ctx.user.id, ip: ctx.ip }, input.workspaceId, input.name),
     ),

@@ -1,10 +1,11 @@
 'use client';
+import { changePasswordInput, updateProfileInput } from '@kiln/api/inputs';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
 import { MIN_PASSWORD_LENGTH } from '../../lib/password-policy.ts';
 import { useResetSession } from '../../lib/session.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import { useZodForm } from '../../lib/zod-form.ts';
 import { TextField } from '../field.tsx';
 import type { Me } from '../require-auth.tsx';
 import { ErrorAlert, SuccessAlert } from '../status.tsx';
@@ -12,7 +13,8 @@ import { ErrorAlert, SuccessAlert } from '../status.tsx';
 export function ProfileForm({ me }: { me: Me }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [name, setName] = useState(me.user.name);
+  const form = useZodForm(updateProfileInput, { defaultValues: { name: me.user.name } });
+  const name = form.watch('name') ?? '';
   const update = useMutation(
     trpc.account.update.mutationOptions({
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() }),
@@ -21,24 +23,14 @@ export function ProfileForm({ me }: { me: Me }) {
   return (
     <section className="card" aria-labelledby="profile-heading">
       <h2 id="profile-heading">Profile</h2>
-      <form
-        className="form-row"
-        onSubmit={(event) => {
-          event.preventDefault();
-          update.mutate({ name: name.trim() });
-        }}
-      >
+      <form className="form-row" noValidate onSubmit={form.handleSubmit((values) => update.mutate(values))}>
         <TextField
           label="Name"
-          name="name"
           autoComplete="name"
           required
           maxLength={100}
-          value={name}
-          onChange={(e) => {
-            update.reset();
-            setName(e.target.value);
-          }}
+          error={form.formState.errors.name?.message}
+          {...form.register('name', { onChange: () => update.reset() })}
         />
         <button type="submit" className="btn btn-primary" disabled={update.isPending || !name.trim()}>
           {update.isPending ? 'Saving…' : 'Save name'}
@@ -53,52 +45,31 @@ export function ProfileForm({ me }: { me: Me }) {
 
 export function ChangePasswordForm() {
   const trpc = useTRPC();
-  const [currentPassword, setCurrent] = useState('');
-  const [newPassword, setNew] = useState('');
-  const [localError, setLocalError] = useState<string | null>(null);
-  const change = useMutation(
-    trpc.account.changePassword.mutationOptions({
-      onSuccess: () => {
-        setCurrent('');
-        setNew('');
-      },
-    }),
-  );
+  const form = useZodForm(changePasswordInput, { defaultValues: { currentPassword: '', newPassword: '' } });
+  const { errors } = form.formState;
+  const change = useMutation(trpc.account.changePassword.mutationOptions({ onSuccess: () => form.reset() }));
   return (
     <section className="card" aria-labelledby="password-heading">
       <h2 id="password-heading">Change password</h2>
-      <form
-        className="form"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (newPassword.length < MIN_PASSWORD_LENGTH) {
-            setLocalError(`Use at least ${MIN_PASSWORD_LENGTH} characters for the new password.`);
-            return;
-          }
-          setLocalError(null);
-          change.mutate({ currentPassword, newPassword });
-        }}
-      >
+      <form className="form" noValidate onSubmit={form.handleSubmit((values) => change.mutate(values))}>
         <TextField
           label="Current password"
           type="password"
-          name="currentPassword"
           autoComplete="current-password"
           required
-          value={currentPassword}
-          onChange={(e) => setCurrent(e.target.value)}
+          error={errors.currentPassword?.message}
+          {...form.register('currentPassword')}
         />
         <TextField
           label="New password"
           type="password"
-          name="newPassword"
           autoComplete="new-password"
           required
           hint={`At least ${MIN_PASSWORD_LENGTH} characters. Your other sessions will be signed out.`}
-          value={newPassword}
-          onChange={(e) => setNew(e.target.value)}
+          error={errors.newPassword?.message}
+          {...form.register('newPassword')}
         />
-        <ErrorAlert error={change.error}>{localError}</ErrorAlert>
+        <ErrorAlert error={change.error} />
         {change.isSuccess ? (
           <SuccessAlert>Password changed. Other sessions were signed out.</SuccessAlert>
         ) : null}

@@ -1,11 +1,13 @@
 'use client';
+import { signInInput } from '@kiln/api/inputs';
 import { useMutation } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { safeNextPath } from '../../lib/safe-next.ts';
 import { useMe, useResetSession } from '../../lib/session.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import { useZodForm } from '../../lib/zod-form.ts';
 import { TextField } from '../field.tsx';
 import { ErrorAlert } from '../status.tsx';
 import { AuthCard } from './auth-card.tsx';
@@ -26,8 +28,8 @@ export function SignInForm() {
   const oauthError = OAUTH_ERRORS[params.get('error') ?? ''];
   const me = useMe();
   const reset = useResetSession();
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
+  const form = useZodForm(signInInput, { defaultValues: { email: '', password: '' } });
+  const { errors } = form.formState;
 
   const signIn = useMutation(
     trpc.auth.signIn.mutationOptions({
@@ -46,31 +48,23 @@ export function SignInForm() {
 
   return (
     <AuthCard title="Sign in">
-      <form
-        className="form"
-        onSubmit={(event) => {
-          event.preventDefault();
-          signIn.mutate({ email: email.trim(), password });
-        }}
-      >
+      <form className="form" noValidate onSubmit={form.handleSubmit((values) => signIn.mutate(values))}>
         <TextField
           label="Email"
           type="email"
-          name="email"
           autoComplete="email"
           required
           autoFocus
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
+          error={errors.email?.message}
+          {...form.register('email')}
         />
         <TextField
           label="Password"
           type="password"
-          name="password"
           autoComplete="current-password"
           required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          error={errors.password?.message}
+          {...form.register('password')}
         />
         <ErrorAlert error={signIn.error} />
         {oauthError && !signIn.error ? <ErrorAlert>{oauthError}</ErrorAlert> : null}

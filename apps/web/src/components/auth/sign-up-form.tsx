@@ -1,12 +1,14 @@
 'use client';
+import { signUpInput } from '@kiln/api/inputs';
 import { useMutation } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { MIN_PASSWORD_LENGTH } from '../../lib/password-policy.ts';
 import { safeNextPath } from '../../lib/safe-next.ts';
 import { useMe, useResetSession } from '../../lib/session.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import { useZodForm } from '../../lib/zod-form.ts';
 import { TextField } from '../field.tsx';
 import { ErrorAlert } from '../status.tsx';
 import { AuthCard } from './auth-card.tsx';
@@ -19,10 +21,8 @@ export function SignUpForm() {
   const next = safeNextPath(params.get('next'), '');
   const me = useMe();
   const reset = useResetSession();
-  const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [tooShort, setTooShort] = useState(false);
+  const form = useZodForm(signUpInput, { defaultValues: { name: '', email: '', password: '' } });
+  const { errors } = form.formState;
 
   const signUp = useMutation(
     trpc.auth.signUp.mutationOptions({
@@ -39,50 +39,32 @@ export function SignUpForm() {
 
   return (
     <AuthCard title="Create your account">
-      <form
-        className="form"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (password.length < MIN_PASSWORD_LENGTH) {
-            setTooShort(true);
-            return;
-          }
-          signUp.mutate({ name: name.trim(), email: email.trim(), password });
-        }}
-      >
+      <form className="form" noValidate onSubmit={form.handleSubmit((values) => signUp.mutate(values))}>
         <TextField
           label="Name"
-          name="name"
           autoComplete="name"
           required
           autoFocus
           maxLength={100}
-          value={name}
-          onChange={(e) => setName(e.target.value)}
+          error={errors.name?.message}
+          {...form.register('name')}
         />
         <TextField
           label="Email"
           type="email"
-          name="email"
           autoComplete="email"
           required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
+          error={errors.email?.message}
+          {...form.register('email')}
         />
         <TextField
           label="Password"
           type="password"
-          name="password"
           autoComplete="new-password"
           required
           hint={`At least ${MIN_PASSWORD_LENGTH} characters.`}
-          error={
-            tooShort && password.length < MIN_PASSWORD_LENGTH
-              ? `Use at least ${MIN_PASSWORD_LENGTH} characters.`
-              : null
-          }
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          error={errors.password?.message}
+          {...form.register('password')}
         />
         <ErrorAlert error={signUp.error} />
         <button type="submit" className="btn btn-primary btn-block" disabled={signUp.isPending}>

@@ -1,7 +1,10 @@
 import type { Role } from '../../lib/roles.ts';
 import { hasRole } from '../../lib/roles.ts';
 
-/** A workspace section in the sidebar; each later feature (functions, endpoints, secrets) adds one line. */
+/**
+ * A workspace section in the sidebar; each later feature (functions, endpoints, secrets, usage) adds
+ * one line together with its page, never before: nav-sections.test.ts fails on a link without a page.
+ */
 export interface NavSection {
   path: string;
   label: string;
@@ -11,7 +14,6 @@ export interface NavSection {
 
 export const NAV_SECTIONS: readonly NavSection[] = [
   { path: '', label: 'Notebooks', icon: 'notebooks', minRole: 'VIEWER' },
-  { path: '/usage', label: 'Usage', icon: 'usage', minRole: 'VIEWER' },
   { path: '/members', label: 'Members', icon: 'members', minRole: 'VIEWER' },
   { path: '/settings', label: 'Settings', icon: 'settings', minRole: 'VIEWER' },
   { path: '/audit', label: 'Audit log', icon: 'audit', minRole: 'ADMIN' },

@@ -1,33 +1,32 @@
 'use client';
+import { inviteInput } from '@kiln/api/inputs';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { type Role, roleLabel } from '../../lib/roles.ts';
+import { roleLabel } from '../../lib/roles.ts';
 import type { RouterOutputs } from '../../lib/router-types.ts';
 import { useTRPC } from '../../lib/trpc.ts';
+import { useZodForm } from '../../lib/zod-form.ts';
 import { CopyField } from '../copy-field.tsx';
 import { TextField } from '../field.tsx';
 import { ErrorAlert } from '../status.tsx';
 
 type Invitation = RouterOutputs['invitation']['create'];
 
-type InviteRole = Exclude<Role, 'OWNER'>;
-
-const INVITE_ROLES: InviteRole[] = ['ADMIN', 'EDITOR', 'VIEWER'];
+const INVITE_ROLES = inviteInput.shape.role.options;
 
 /** Invites someone by email and shows the link to share, since mail may not be configured. */
 export function InviteForm({ workspaceId }: { workspaceId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const roleId = useId();
-  const [email, setEmail] = useState('');
-  const [role, setRole] = useState<InviteRole>('EDITOR');
+  const form = useZodForm(inviteInput, { defaultValues: { email: '', role: 'EDITOR' } });
   const [sent, setSent] = useState<(Invitation & { email: string }) | null>(null);
 
   const invite = useMutation(
     trpc.invitation.create.mutationOptions({
       onSuccess: async (result, input) => {
         setSent({ ...result, email: input.email });
-        setEmail('');
+        form.reset({ email: '', role: input.role });
         await queryClient.invalidateQueries({ queryKey: trpc.invitation.list.queryKey({ workspaceId }) });
       },
     }),
@@ -38,28 +37,22 @@ export function InviteForm({ workspaceId }: { workspaceId: string }) {
       <h2 id="invite-heading">Invite people</h2>
       <form
         className="form-row"
-        onSubmit={(event) => {
-          event.preventDefault();
+        noValidate
+        onSubmit={form.handleSubmit((values) => {
           setSent(null);
-          invite.mutate({ workspaceId, email: email.trim(), role });
-        }}
+          invite.mutate({ workspaceId, ...values });
+        })}
       >
         <TextField
           label="Email"
           type="email"
-          name="email"
           required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
+          error={form.formState.errors.email?.message}
+          {...form.register('email')}
         />
         <div className="field field-narrow">
           <label htmlFor={roleId}>Role</label>
-          <select
-            id={roleId}
-            className="select"
-            value={role}
-            onChange={(e) => setRole(e.target.value as InviteRole)}
-          >
+          <select id={roleId} className="select" {...form.register('role')}>
             {INVITE_ROLES.map((r) => (
               <option key={r} value={r}>
                 {roleLabel[r]}

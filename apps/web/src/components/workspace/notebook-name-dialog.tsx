@@ -1,5 +1,6 @@
 'use client';
-import { useState } from 'react';
+import { notebookNameInput } from '@kiln/api/inputs';
+import { useZodForm } from '../../lib/zod-form.ts';
 import { Dialog } from '../dialog.tsx';
 import { TextField } from '../field.tsx';
 import { ErrorAlert } from '../status.tsx';
@@ -33,23 +34,17 @@ function NameForm({
   onSubmit,
   onClose,
 }: NotebookNameDialogProps) {
-  const [name, setName] = useState(initialName);
+  const form = useZodForm(notebookNameInput, { defaultValues: { name: initialName } });
+  const name = form.watch('name') ?? '';
   return (
-    <form
-      className="form"
-      onSubmit={(event) => {
-        event.preventDefault();
-        onSubmit(name.trim());
-      }}
-    >
+    <form className="form" noValidate onSubmit={form.handleSubmit((values) => onSubmit(values.name))}>
       <TextField
         label="Notebook name"
-        name="name"
         required
         maxLength={200}
         autoFocus
-        value={name}
-        onChange={(e) => setName(e.target.value)}
+        error={form.formState.errors.name?.message}
+        {...form.register('name')}
       />
       <ErrorAlert error={error} />
       <div className="dialog-actions">

@@ -1,7 +1,8 @@
 'use client';
+import { renameWorkspaceInput } from '@kiln/api/inputs';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
 import { useTRPC } from '../../lib/trpc.ts';
+import { useZodForm } from '../../lib/zod-form.ts';
 import { TextField } from '../field.tsx';
 import { ErrorAlert, SuccessAlert } from '../status.tsx';
 import { useWorkspace } from './workspace-context.tsx';
@@ -10,7 +11,8 @@ export function RenameWorkspace() {
   const { workspace } = useWorkspace();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [name, setName] = useState(workspace.name);
+  const form = useZodForm(renameWorkspaceInput, { defaultValues: { name: workspace.name } });
+  const name = form.watch('name') ?? '';
   const rename = useMutation(
     trpc.workspace.rename.mutationOptions({
       onSuccess: () =>
@@ -26,21 +28,15 @@ export function RenameWorkspace() {
       <h2 id="rename-heading">Workspace name</h2>
       <form
         className="form-row"
-        onSubmit={(event) => {
-          event.preventDefault();
-          rename.mutate({ workspaceId: workspace.id, name: name.trim() });
-        }}
+        noValidate
+        onSubmit={form.handleSubmit((values) => rename.mutate({ workspaceId: workspace.id, ...values }))}
       >
         <TextField
           label="Name"
-          name="name"
           required
           maxLength={80}
-          value={name}
-          onChange={(e) => {
-            rename.reset();
-            setName(e.target.value);
-          }}
+          error={form.formState.errors.name?.message}
+          {...form.register('name', { onChange: () => rename.reset() })}
           hint={
             <>
               The URL stays <code>/w/{workspace.slug}</code>.
