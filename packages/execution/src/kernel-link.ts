@@ -15,6 +15,8 @@ export interface KernelLinkHooks {
 export interface KernelStart {
   resources?: KernelResources;
   env?: Record<string, string>;
+  /** Applied to every text of the kernel's outputs before they are stored (masks secret values in `env`). */
+  redact?: (text: string) => string;
 }
 
 /** One notebook's kernel on the gateway: started on demand, one websocket, its status as collaborators see it. */
