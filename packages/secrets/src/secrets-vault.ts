@@ -225,13 +225,15 @@ export function createSecretsVault(options: SecretsVaultOptions) {
 
     /**
      * The environment a notebook's kernel gets from its secrets, decrypted, with one `secret.used`
-     * audit entry per secret. Empty when the notebook names none.
+     * audit entry per secret (unless `audit` is false: the caller knows no kernel will get them).
+     * Empty when the notebook names none.
      */
     async resolveForNotebook(
       workspaceId: string,
       actor: SecretActor,
       notebookId: string,
       purpose: string,
+      options: { audit?: boolean } = {},
     ): Promise<{ env: Record<string, string>; secrets: string[] }> {
       const rows = await db.notebookSecret.findMany({
         where: { notebookId, notebook: { workspaceId } },
@@ -241,6 +243,7 @@ export function createSecretsVault(options: SecretsVaultOptions) {
       if (rows.length === 0) return { env: {}, secrets: [] };
       const env: Record<string, string> = {};
       for (const { secret } of rows) Object.assign(env, decrypt(secret));
+      if (options.audit === false) return { env, secrets: rows.map(({ secret }) => secret.name) };
       await db.auditLog.createMany({
         data: rows.map(({ secret }) => ({
           action: 'secret.used',
