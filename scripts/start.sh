@@ -40,6 +40,11 @@ if [ -z "${KILN_GATEWAY_TOKEN:-}" ]; then
   KILN_GATEWAY_TOKEN=$(cat .kiln/gateway-token)
 fi
 export KILN_GATEWAY_TOKEN
+if [ -z "${KILN_SECRETS_KEY:-}" ]; then
+  [ -f .kiln/secrets.key ] || (umask 077; head -c 32 /dev/urandom | base64 > .kiln/secrets.key)
+  KILN_SECRETS_KEY=$(cat .kiln/secrets.key)
+fi
+export KILN_SECRETS_KEY
 export KERNEL_GATEWAY_URL=${KERNEL_GATEWAY_URL:-http://127.0.0.1:${GATEWAY_PORT:-8888}}
 
 if [ -f apps/kernel-gateway/src/main.ts ]; then

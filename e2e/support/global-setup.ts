@@ -93,6 +93,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     APP_URL: baseUrl,
     KERNEL_GATEWAY_URL: gatewayUrl,
     KILN_GATEWAY_TOKEN: gatewayToken,
+    KILN_SECRETS_KEY: randomBytes(32).toString('base64'),
     // Automatic history a test can watch: a version once edits pause for 2 s.
     KILN_HISTORY_IDLE_SECONDS: '2',
     KILN_HISTORY_INTERVAL_SECONDS: '30',

@@ -90,4 +90,20 @@ describe('parseEnv', () => {
   it('shows the variable name in the error message', () => {
     expect(() => parseEnv({ ...base, PORT: '70000' })).toThrow(/PORT must be a port number/);
   });
+
+  it('takes a 32-byte secrets key and old keys to rotate from, and names a bad one', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const old = 'ab'.repeat(32);
+    expect(parseEnv(base).secrets).toBeNull();
+    expect(parseEnv({ ...base, KILN_SECRETS_KEY: key, KILN_SECRETS_OLD_KEYS: old }).secrets).toEqual({
+      key,
+      oldKeys: [old],
+    });
+    expect(problemsOf({ ...base, KILN_SECRETS_KEY: 'too-short' })).toEqual([
+      'KILN_SECRETS_KEY must be 32 bytes as base64 or 64 hex digits',
+    ]);
+    expect(problemsOf({ ...base, KILN_SECRETS_KEY: key, KILN_SECRETS_OLD_KEYS: `${old},nope` })).toEqual([
+      'KILN_SECRETS_OLD_KEYS must be comma-separated keys of 32 bytes as base64 or 64 hex digits',
+    ]);
+  });
 });

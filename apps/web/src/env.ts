@@ -21,6 +21,12 @@ const httpUrl = z
 
 const seconds = z.coerce.number({ error: 'must be a number of seconds' }).positive('must be positive');
 
+// 32 bytes as base64 (what `npm start` generates into .kiln/secrets.key) or 64 hex digits.
+const secretsKey = z.string().refine((value) => {
+  const trimmed = value.trim();
+  return /^[0-9a-fA-F]{64}$/.test(trimmed) || Buffer.from(trimmed, 'base64').length === 32;
+}, 'must be 32 bytes as base64 or 64 hex digits');
+
 const schema = z
   .object({
     DATABASE_URL: z
@@ -44,6 +50,8 @@ const schema = z
     KILN_GATEWAY_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
     KILN_HISTORY_IDLE_SECONDS: optional(seconds),
     KILN_HISTORY_INTERVAL_SECONDS: optional(seconds),
+    KILN_SECRETS_KEY: optional(secretsKey),
+    KILN_SECRETS_OLD_KEYS: optional(z.string()),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
@@ -53,6 +61,23 @@ const schema = z
         path: [missing],
         message: 'must be set together with the other GITHUB_CLIENT_* variable (set both or neither)',
       });
+    }
+    if (env.KILN_SECRETS_OLD_KEYS && !env.KILN_SECRETS_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KILN_SECRETS_KEY'],
+        message: 'is required when KILN_SECRETS_OLD_KEYS is set',
+      });
+    }
+    for (const old of env.KILN_SECRETS_OLD_KEYS?.split(',') ?? []) {
+      if (!secretsKey.safeParse(old).success) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['KILN_SECRETS_OLD_KEYS'],
+          message: 'must be comma-separated keys of 32 bytes as base64 or 64 hex digits',
+        });
+        break;
+      }
     }
     if (env.SMTP_URL && !env.MAIL_FROM) {
       ctx.addIssue({ code: 'custom', path: ['MAIL_FROM'], message: 'is required when SMTP_URL is set' });
@@ -75,6 +100,8 @@ export interface Env {
   kernelGateway: { url: string; secret: string } | null;
   /** Automatic history: a version once edits pause this long, or after this long of steady editing. */
   history: { idleMs: number; intervalMs: number };
+  /** The key secrets are encrypted under, and older keys rows may still be under (re-encrypted at start); null: no secrets. */
+  secrets: { key: string; oldKeys: string[] } | null;
 }
 
 /** Validates `source` (normally `process.env`); throws EnvError naming every bad variable. */
@@ -107,6 +134,15 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       idleMs: (raw.KILN_HISTORY_IDLE_SECONDS ?? 120) * 1000,
       intervalMs: (raw.KILN_HISTORY_INTERVAL_SECONDS ?? 600) * 1000,
     },
+    secrets: raw.KILN_SECRETS_KEY
+      ? {
+          key: raw.KILN_SECRETS_KEY,
+          oldKeys: (raw.KILN_SECRETS_OLD_KEYS ?? '')
+            .split(',')
+            .map((key) => key.trim())
+            .filter(Boolean),
+        }
+      : null,
   };
 }
 

@@ -8,6 +8,7 @@ import { createNotebookCollab, setCollab } from './server/collab.ts';
 import { closeDb, getDb } from './server/db.ts';
 import { createNotebookServices } from './server/notebook-services.ts';
 import { setNotebookServices } from './server/notebook-services-slot.ts';
+import { createSecretsFromEnv } from './server/secrets.ts';
 import { createTerminalProxy } from './server/terminal-proxy.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
 
@@ -46,8 +47,10 @@ async function main(): Promise<void> {
   noteEdit = (id) => history.noteEdit(id);
   const terminals = createTerminalProxy({ db: getDb(), appUrl: env.appUrl, gateway: env.kernelGateway });
   const notebookServices = createNotebookServices(getDb(), collab, env.kernelGateway);
+  const secrets = await createSecretsFromEnv(getDb(), env.secrets);
   setNotebookServices({
     ...notebookServices,
+    secrets,
     onAccessChanged(change) {
       notebookServices.onAccessChanged(change);
       terminals.disconnectUser(change.userId);

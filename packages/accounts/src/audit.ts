@@ -18,7 +18,13 @@ export type AuditAction =
   | 'invitation.revoked'
   | 'invitation.accepted'
   | 'api_token.created'
-  | 'api_token.revoked';
+  | 'api_token.revoked'
+  | 'secret.created'
+  | 'secret.updated'
+  | 'secret.deleted'
+  | 'secret.used'
+  | 'secret.rotated'
+  | 'notebook.secrets_changed';
 
 export interface AuditEntry {
   action: AuditAction;

@@ -328,7 +328,64 @@ const TABLE: Record<string, Row> = {
     allowed: ADMINS,
     call: (api, team) => api.audit.list({ workspaceId: team.workspace.id }),
   },
+  'secret.list': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.secret.list({ workspaceId: team.workspace.id }),
+  },
+  'secret.create': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) =>
+      api.secret.create({
+        workspaceId: team.workspace.id,
+        name: `s-${randomUUID().slice(0, 8)}`,
+        values: { TOKEN: 'value-1234' },
+      }),
+  },
+  'secret.update': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: async (api, team) =>
+      api.secret.update({
+        workspaceId: team.workspace.id,
+        secretId: await secretOf(team),
+        values: { OTHER: 'value-5678' },
+      }),
+  },
+  'secret.delete': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: async (api, team) =>
+      api.secret.delete({ workspaceId: team.workspace.id, secretId: await secretOf(team) }),
+  },
+  'secret.forNotebook': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) =>
+      api.secret.forNotebook({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
+  'secret.setForNotebook': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: async (api, team) =>
+      api.secret.setForNotebook({
+        workspaceId: team.workspace.id,
+        notebookId: team.notebookId,
+        secretIds: [await secretOf(team)],
+      }),
+  },
 };
+
+/** A fresh secret of the team's workspace (a random id for a workspace that does not exist). */
+async function secretOf(team: Team): Promise<string> {
+  if ((await t.db.workspace.count({ where: { id: team.workspace.id } })) === 0) return randomUUID();
+  const vault = services.services.secrets;
+  if (!vault) throw new Error('the test services have no secrets vault');
+  const name = `s-${randomUUID().slice(0, 8)}`;
+  return (await vault.create(team.workspace.id, { userId: null }, { name, values: { TOKEN: 'value-1234' } }))
+    .id;
+}
 
 function expected(row: Row, who: Who): string {
   if (row.allowed.includes(who)) return 'OK';
@@ -341,7 +398,7 @@ let t: TestDatabase;
 let services: TestServices;
 beforeAll(async () => {
   t = await withDatabase({ max: 8 });
-  services = createTestServices();
+  services = createTestServices(undefined, { db: t.db });
 });
 afterAll(async () => {
   await services?.close();
@@ -410,6 +467,10 @@ describe('members of other workspaces learn nothing', () => {
     const api = team.browsers.owner.api;
     const workspaceId = team.workspace.id;
     const outsiderId = team.users.outsider.id;
+    const otherSecretId = await secretOf({
+      ...team,
+      workspace: { ...team.workspace, id: team.otherWorkspace.id },
+    });
     const attempts: Record<string, () => Promise<unknown>> = {
       notebookRename: () =>
         api.notebook.rename({ workspaceId, notebookId: team.otherNotebookId, name: 'pwned' }),
@@ -444,6 +505,12 @@ describe('members of other workspaces learn nothing', () => {
       invitationRevoke: () => api.invitation.revoke({ workspaceId, invitationId: team.otherInvitationId }),
       tokenRevoke: () =>
         api.apiToken.revoke({ workspaceId: team.otherWorkspace.id, tokenId: team.tokens.owner.id }),
+      secretUpdate: () =>
+        api.secret.update({ workspaceId, secretId: otherSecretId, values: { X: 'pwned-value' } }),
+      secretDelete: () => api.secret.delete({ workspaceId, secretId: otherSecretId }),
+      secretUse: () =>
+        api.secret.setForNotebook({ workspaceId, notebookId: team.notebookId, secretIds: [otherSecretId] }),
+      secretsOfNotebook: () => api.secret.forNotebook({ workspaceId, notebookId: team.otherNotebookId }),
     };
     const results: Record<string, string> = {};
     for (const [name, call] of Object.entries(attempts)) results[name] = await outcome(call());
@@ -453,5 +520,6 @@ describe('members of other workspaces learn nothing', () => {
     expect(await t.db.membership.count({ where: { userId: outsiderId } })).toBe(1);
     expect(services.execution.calls.filter((call) => call.notebookId === team.otherNotebookId)).toEqual([]);
     expect(await t.db.notebookVersion.count({ where: { notebookId: team.otherNotebookId } })).toBe(1);
+    expect((await t.db.secret.findUniqueOrThrow({ where: { id: otherSecretId } })).keys).toEqual(['TOKEN']);
   });
 });

@@ -5,6 +5,7 @@ import { authRouter } from './routers/auth.ts';
 import { invitationRouter } from './routers/invitation.ts';
 import { memberRouter } from './routers/member.ts';
 import { notebookRouter } from './routers/notebook.ts';
+import { secretRouter } from './routers/secret.ts';
 import { versionRouter } from './routers/version.ts';
 import { workspaceRouter } from './routers/workspace.ts';
 import { router } from './trpc.ts';
@@ -19,6 +20,7 @@ export const appRouter = router({
   version: versionRouter,
   apiToken: apiTokenRouter,
   audit: auditRouter,
+  secret: secretRouter,
 });
 
 /** The router type the web client is generated from. */

@@ -1,5 +1,6 @@
 import type { DirectConnection } from '@kiln/collab';
 import type { ExecutionService } from '@kiln/execution';
+import type { SecretsVault } from '@kiln/secrets';
 import { TRPCError } from '@trpc/server';
 
 /** Live notebook documents; the web app passes its collab server's `openDirectConnection`. */
@@ -14,7 +15,7 @@ export interface NotebookDocuments {
  */
 export type NotebookExecution = Pick<
   ExecutionService,
-  'run' | 'interrupt' | 'restart' | 'shutdown' | 'answerInput' | 'complete' | 'inspect'
+  'run' | 'interrupt' | 'restart' | 'shutdown' | 'answerInput' | 'complete' | 'inspect' | 'state'
 >;
 
 /** The optional services of `ContextOptions`. */
@@ -23,6 +24,8 @@ export interface NotebookServices {
   documents?: NotebookDocuments;
   /** Server-side execution (run, interrupt, restart...); without it those answer PRECONDITION_FAILED. */
   execution?: NotebookExecution;
+  /** Workspace secrets; without it (no KILN_SECRETS_KEY) their procedures answer PRECONDITION_FAILED. */
+  secrets?: SecretsVault;
   /**
    * Called after a member's role changed or they left or were removed, so their live connections
    * (Yjs rooms) authenticate again with the new rights.
@@ -47,6 +50,12 @@ export function requireDocuments(services: NotebookServices): NotebookDocuments 
 export function requireExecution(services: NotebookServices): NotebookExecution {
   if (!services.execution) throw notAvailable('Running code');
   return services.execution;
+}
+
+/** The secrets vault, or PRECONDITION_FAILED when this server has no secrets key. */
+export function requireSecrets(services: NotebookServices): SecretsVault {
+  if (!services.secrets) throw notAvailable('Secrets (set KILN_SECRETS_KEY)');
+  return services.secrets;
 }
 
 /** Opens a notebook's live document for `use` and always lets go of it afterwards. */

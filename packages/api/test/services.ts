@@ -1,4 +1,6 @@
 import { type CollabServer, createCollabServer, createMemoryStore } from '@kiln/collab';
+import type { Db } from '@kiln/db';
+import { createKeyring, createSecretsVault, generateSecretsKey, parseSecretsKey } from '@kiln/secrets';
 import type { NotebookExecution, NotebookServices } from '../src/services.ts';
 
 type ExecutionCall = { method: keyof NotebookExecution; notebookId: string; args: unknown };
@@ -41,6 +43,10 @@ export class RecordingExecution implements NotebookExecution {
   async answerInput(notebookId: string, value: string) {
     this.calls.push({ method: 'answerInput', notebookId, args: value });
   }
+
+  state(_notebookId: string) {
+    return null;
+  }
 }
 
 export interface TestServices {
@@ -50,8 +56,11 @@ export interface TestServices {
   close(): Promise<void>;
 }
 
-/** A real collab server (in-memory store) for `documents`, and a recording execution service. */
-export function createTestServices(collab?: CollabServer): TestServices {
+/**
+ * A real collab server (in-memory store) for `documents`, and a recording execution service; with
+ * `db`, a real secrets vault under a fresh key too.
+ */
+export function createTestServices(collab?: CollabServer, options: { db?: Db } = {}): TestServices {
   const server =
     collab ??
     createCollabServer({
@@ -63,7 +72,18 @@ export function createTestServices(collab?: CollabServer): TestServices {
     });
   const execution = new RecordingExecution();
   return {
-    services: { documents: { open: (notebookId) => server.openDirectConnection(notebookId) }, execution },
+    services: {
+      documents: { open: (notebookId) => server.openDirectConnection(notebookId) },
+      execution,
+      ...(options.db
+        ? {
+            secrets: createSecretsVault({
+              db: options.db,
+              keyring: createKeyring(parseSecretsKey(generateSecretsKey())),
+            }),
+          }
+        : {}),
+    },
     collab: server,
     execution,
     close: () => server.close(),

@@ -192,4 +192,26 @@ describe('execution queue', () => {
     expect(gateway).toMatchObject({ started: 1, connects: 2, executed: ['a', 'b'] });
     expect(readExecutionState(doc)?.kernel).toMatchObject({ status: 'idle', reason: null });
   });
+
+  it('starts the kernel with the env asked for and stores its outputs through the redaction', async () => {
+    const { service, gateway, doc } = await setup(['token=s3cr3t-value', 'plain']);
+    const redact = (text: string) => text.split('s3cr3t-value').join('********');
+    await service.run({
+      notebookId: 'nb',
+      workspaceId: 'ws',
+      target: { kind: 'all' },
+      user: alice,
+      env: { TOKEN: 's3cr3t-value' },
+      redact,
+    });
+    await service.whenIdle('nb');
+    expect(gateway.startBodies).toEqual([{ env: { TOKEN: 's3cr3t-value' } }]);
+    expect(cellView(doc, 'c0').text).toBe('token=********\n');
+    expect(cellView(doc, 'c1').text).toBe('plain\n');
+    // A later run on the same kernel keeps its masking, even without asking for it again.
+    setSource(doc, 'c1', 'again s3cr3t-value');
+    await run(service, { kind: 'cells', cellIds: ['c1'] });
+    await service.whenIdle('nb');
+    expect(cellView(doc, 'c1').text).toBe('again ********\n');
+  });
 });

@@ -82,7 +82,7 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
         selectCells(session.document, request.target),
         requestId,
         request.user,
-        { resources: request.resources, env: request.env },
+        { resources: request.resources, env: request.env, redact: request.redact },
       );
       await session.flushed();
       return { requestId, cellIds };

@@ -20,6 +20,8 @@ export type ReattachResult =
 export interface KernelStart {
   resources?: KernelResources;
   env?: Record<string, string>;
+  /** Applied to every text of the kernel's outputs before they are stored (masks secret values in `env`). */
+  redact?: (text: string) => string;
 }
 
 /** One notebook's kernel on the gateway: started on demand, one websocket, its status as collaborators see it. */

@@ -35,6 +35,15 @@ export interface SessionOptions {
   reattachMs?: number;
 }
 
+function redactTexts(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactTexts(item, redact));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactTexts(item, redact)]));
+  }
+  return value;
+}
+
 // Origin of the service's own edits, so hooks can tell them from people's.
 const ORIGIN = 'kiln-execution';
 
@@ -348,12 +357,19 @@ export class NotebookSession {
     if (this.closed) return;
     const parent = message.parent_header.msg_id as string | undefined;
     if (!parent) return;
-    if (message.channel === 'iopub') this.routes.get(parent)?.writer.handle(message);
+    if (message.channel === 'iopub') this.routes.get(parent)?.writer.handle(this.redacted(message));
     const running = this.running;
     if (running?.run.msgId !== parent) return;
     const result = running.run.take(message);
     if (result === 'input') void this.write(() => {});
     else if (result) running.finish(result);
+  }
+
+  /** The message with the kernel's redaction (secret masking) applied to every text in its content. */
+  private redacted(message: JupyterMessage): JupyterMessage {
+    const redact = this.kernelStart.redact;
+    if (!redact) return message;
+    return { ...message, content: redactTexts(message.content, redact) as JupyterMessage['content'] };
   }
 
   private kernelLost(reason: string): void {

@@ -31,6 +31,11 @@ export interface RunRequest {
   resources?: KernelResources;
   /** Extra environment for the kernel if this request has to start it. */
   env?: Record<string, string>;
+  /**
+   * With `env`: applied to every text the kernel it starts outputs, before the text is stored or
+   * shown (e.g. replacing secret values with `********`); kept for that kernel's whole life.
+   */
+  redact?: (text: string) => string;
 }
 
 /** What `run` queued. */

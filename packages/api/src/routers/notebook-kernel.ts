@@ -4,6 +4,7 @@ import { parseResourceRequest } from '@kiln/scheduler';
 import { z } from 'zod';
 import { requireExecution } from '../services.ts';
 import { notebookProcedure } from '../trpc.ts';
+import { kernelSecrets } from './kernel-secrets.ts';
 
 const MAX_RUN_CELLS = 1000;
 const MAX_INPUT_BYTES = 64 * 1024;
@@ -105,14 +106,22 @@ export const notebookKernelProcedures = {
   /** Queues cells to run on the notebook's kernel (started with the notebook's resources if needed). */
   run: notebookProcedure('notebook.run')
     .input(runInput)
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const target = runTarget(input);
-      return requireExecution(ctx.options).run({
+      const execution = requireExecution(ctx.options);
+      const secrets = await kernelSecrets(ctx.options, execution, {
+        workspaceId: ctx.member.workspaceId,
+        notebookId: ctx.notebook.id,
+        userId: ctx.user.id,
+        ip: ctx.ip,
+      });
+      return execution.run({
         notebookId: ctx.notebook.id,
         workspaceId: ctx.member.workspaceId,
         target,
         user: { userId: ctx.user.id, name: ctx.user.name },
         resources: kernelResources(ctx.notebook),
+        ...secrets,
       });
     }),
 

@@ -1,6 +1,6 @@
 'use client';
 import * as Tabs from '@radix-ui/react-tabs';
-import { ChartColumn, NotebookText, ScrollText, Settings, Users } from 'lucide-react';
+import { ChartColumn, KeyRound, NotebookText, ScrollText, Settings, Users } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useState } from 'react';
@@ -16,6 +16,7 @@ const ICONS: Record<NavSection['icon'], typeof NotebookText> = {
   settings: Settings,
   audit: ScrollText,
   usage: ChartColumn,
+  secrets: KeyRound,
 };
 
 /** The left sidebar: workspace sections, then the notebooks (with search) or the open notebook's outline. */

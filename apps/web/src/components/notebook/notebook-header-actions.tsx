@@ -7,6 +7,7 @@ import { Dialog } from '../dialog.tsx';
 import { InviteForm } from '../workspace/invite-form.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
 import { DownloadIpynbButton } from './download-ipynb.tsx';
+import { NotebookSecretsButton } from './notebook-secrets.tsx';
 
 /** The notebook header's actions: share (invite a collaborator) and download. They never wrap away. */
 export function NotebookHeaderActions(props: {
@@ -18,6 +19,7 @@ export function NotebookHeaderActions(props: {
   const canInvite = hasRole(props.workspace.role, 'ADMIN');
   return (
     <div className="nb-header-actions">
+      <NotebookSecretsButton workspace={props.workspace} notebookId={props.notebookId} />
       <DownloadIpynbButton
         workspaceId={props.workspace.id}
         notebookId={props.notebookId}
