@@ -10,6 +10,7 @@ import { createNotebookServices } from './server/notebook-services.ts';
 import { setNotebookServices } from './server/notebook-services-slot.ts';
 import { createTerminalProxy } from './server/terminal-proxy.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
+import { createWebScheduler } from './server/web-scheduler.ts';
 
 /** Kiln's web process: Next's request handler plus the websocket upgrades the app owns. */
 async function main(): Promise<void> {
@@ -44,8 +45,22 @@ async function main(): Promise<void> {
     onError: (error, notebookId) => console.error(`automatic version of ${notebookId} failed`, error),
   });
   noteEdit = (id) => history.noteEdit(id);
-  const terminals = createTerminalProxy({ db: getDb(), appUrl: env.appUrl, gateway: env.kernelGateway });
-  const notebookServices = createNotebookServices(getDb(), collab, env.kernelGateway);
+  let kernelLost = (_notebookId: string, _kernelId: string, _reason: string) => {};
+  const scheduling = createWebScheduler(getDb(), env.scheduler, (...lost) => kernelLost(...lost));
+  const notebookServices = createNotebookServices(getDb(), collab, env.kernelGateway, scheduling.scheduler);
+  kernelLost = (notebookId, kernelId, reason) =>
+    notebookServices.executionService?.kernelLost(notebookId, kernelId, reason);
+  const locate = async (workspaceId: string, kernelId: string) => {
+    const container = await scheduling.scheduler.get(kernelId).catch(() => null);
+    return container?.workspaceId === workspaceId && container.state === 'running'
+      ? (container.node?.url ?? null)
+      : null;
+  };
+  const terminals = createTerminalProxy({
+    db: getDb(),
+    appUrl: env.appUrl,
+    gateway: env.kernelGateway ? { ...env.kernelGateway, locate } : null,
+  });
   setNotebookServices({
     ...notebookServices,
     onAccessChanged(change) {
@@ -109,6 +124,7 @@ async function main(): Promise<void> {
     terminals.close();
     // Kernels shut down and their last outputs reach the documents before the rooms close.
     await notebookServices.executionService?.dispose();
+    await scheduling.close();
     setNotebookServices(undefined);
     await history.close();
     await collab.close();

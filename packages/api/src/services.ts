@@ -1,5 +1,7 @@
 import type { DirectConnection } from '@kiln/collab';
+import type { Db } from '@kiln/db';
 import type { ExecutionService } from '@kiln/execution';
+import { createScheduler, type Scheduler } from '@kiln/scheduler';
 import { TRPCError } from '@trpc/server';
 
 /** Live notebook documents; the web app passes its collab server's `openDirectConnection`. */
@@ -14,8 +16,11 @@ export interface NotebookDocuments {
  */
 export type NotebookExecution = Pick<
   ExecutionService,
-  'run' | 'interrupt' | 'restart' | 'shutdown' | 'answerInput' | 'complete' | 'inspect'
+  'run' | 'interrupt' | 'restart' | 'shutdown' | 'answerInput' | 'complete' | 'inspect' | 'cancelStart'
 >;
+
+/** What the API asks the scheduler: what a machine choice would get now. */
+export type NotebookMachines = Pick<Scheduler, 'assess'>;
 
 /** The optional services of `ContextOptions`. */
 export interface NotebookServices {
@@ -23,6 +28,11 @@ export interface NotebookServices {
   documents?: NotebookDocuments;
   /** Server-side execution (run, interrupt, restart...); without it those answer PRECONDITION_FAILED. */
   execution?: NotebookExecution;
+  /**
+   * The scheduler with the operator's settings (plans, maximums); without it, one over the database
+   * with Kiln's default limits, so resource choices are checked against the plan either way.
+   */
+  scheduler?: NotebookMachines;
   /**
    * Called after a member's role changed or they left or were removed, so their live connections
    * (Yjs rooms) authenticate again with the new rights.
@@ -47,6 +57,19 @@ export function requireDocuments(services: NotebookServices): NotebookDocuments 
 export function requireExecution(services: NotebookServices): NotebookExecution {
   if (!services.execution) throw notAvailable('Running code');
   return services.execution;
+}
+
+const defaultSchedulers = new WeakMap<Db, NotebookMachines>();
+
+/** The configured scheduler, or one with default settings over `db`. */
+export function machinesOf(services: NotebookServices & { db: Db }): NotebookMachines {
+  if (services.scheduler) return services.scheduler;
+  let scheduler = defaultSchedulers.get(services.db);
+  if (!scheduler) {
+    scheduler = createScheduler({ db: services.db });
+    defaultSchedulers.set(services.db, scheduler);
+  }
+  return scheduler;
 }
 
 /** Opens a notebook's live document for `use` and always lets go of it afterwards. */

@@ -41,6 +41,11 @@ export class RecordingExecution implements NotebookExecution {
   async answerInput(notebookId: string, value: string) {
     this.calls.push({ method: 'answerInput', notebookId, args: value });
   }
+
+  async cancelStart(notebookId: string) {
+    this.calls.push({ method: 'cancelStart', notebookId, args: null });
+    return false;
+  }
 }
 
 export interface TestServices {

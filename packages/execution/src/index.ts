@@ -26,6 +26,8 @@ export {
   type ExecutionStateView,
   type InspectionResult,
   type KernelConnection,
+  type KernelGrant,
+  type KernelQueueView,
   type KernelResources,
   type KernelStatus,
   type QueuedCellView,
@@ -33,4 +35,5 @@ export {
   type RunRequest,
   type RunTarget,
   type RunTicket,
+  type StartKernelOptions,
 } from './types.ts';

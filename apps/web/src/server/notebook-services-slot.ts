@@ -1,5 +1,6 @@
 import type { NotebookDocuments, NotebookExecution } from '@kiln/api';
 import type { ExecutionService } from '@kiln/execution';
+import type { Scheduler } from '@kiln/scheduler';
 
 /** The live-document and execution services of this process, shared with Next's route handlers. */
 export interface WebNotebookServices {
@@ -7,6 +8,8 @@ export interface WebNotebookServices {
   execution?: NotebookExecution;
   /** Null when no kernel gateway is configured: run buttons then explain that. */
   executionService: ExecutionService | null;
+  /** Places kernels on nodes; the machine picker asks it what each choice would get. */
+  scheduler?: Scheduler;
   /** Makes a user's open notebook connections authenticate again (after a role change or removal). */
   onAccessChanged(change: { workspaceId: string; userId: string }): void;
 }
