@@ -80,8 +80,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     KILN_WARM_POOL_SIZE: '1',
     DATABASE_URL: databaseUrl,
     KILN_NODE_ID: 'e2e-node',
-    KILN_NODE_CPU: '4',
-    KILN_NODE_MEMORY_MIB: '16384',
+    // Memory is the dimension the queue test fills (other tests' kernels take 2 GiB each).
+    KILN_NODE_CPU: '16',
+    KILN_NODE_MEMORY_MIB: String(60 * 1024),
     KILN_GPUS: 'none',
     KILN_HEARTBEAT_SECONDS: '2',
   });
