@@ -74,12 +74,20 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const gatewayToken = randomBytes(24).toString('hex');
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  // A scheduler node with a small declared size, so a test can fill it and watch a kernel queue.
   const gateway = startNode('apps/kernel-gateway/src/main.ts', {
     PORT: String(gatewayPort),
     HOST: '127.0.0.1',
     KILN_GATEWAY_TOKEN: gatewayToken,
     KILN_STATE_DIR: gatewayState,
     KILN_WARM_POOL_SIZE: '1',
+    DATABASE_URL: databaseUrl,
+    KILN_NODE_ID: 'e2e-node',
+    // Memory is the dimension the queue test fills (other tests' kernels take 2 GiB each).
+    KILN_NODE_CPU: '16',
+    KILN_NODE_MEMORY_MIB: String(60 * 1024),
+    KILN_GPUS: 'none',
+    KILN_HEARTBEAT_SECONDS: '2',
   });
   await waitForHttp(`${gatewayUrl}/api`, gateway.child, gateway.output);
 
@@ -91,9 +99,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     PORT: String(port),
     HOST: '127.0.0.1',
     APP_URL: baseUrl,
-    KERNEL_GATEWAY_URL: gatewayUrl,
     KILN_GATEWAY_TOKEN: gatewayToken,
     KILN_SECRETS_KEY: randomBytes(32).toString('base64'),
+    KILN_NODE_TIMEOUT_SECONDS: '10',
+    // Short enough for the queue test to watch a wait run out.
+    KILN_QUEUE_TIMEOUT_SECONDS: '25',
     // Automatic history a test can watch: a version once edits pause for 2 s.
     KILN_HISTORY_IDLE_SECONDS: '2',
     KILN_HISTORY_INTERVAL_SECONDS: '30',

@@ -7,7 +7,8 @@ describe('loadEnv', () => {
     expect(env).toMatchObject({
       PORT: 8888,
       HOST: '127.0.0.1',
-      KILN_MAX_KERNELS: 16,
+      KILN_MAX_KERNELS_PER_WORKSPACE: 100,
+      KILN_HEARTBEAT_SECONDS: 5,
       KILN_CULL_CONNECTED: false,
       KILN_HIBERNATE_IDLE_SECONDS: 600,
     });
@@ -16,8 +17,12 @@ describe('loadEnv', () => {
   it('names the missing or bad variable', () => {
     expect(() => loadEnv({})).toThrow(/KILN_GATEWAY_TOKEN: is required/);
     expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), PORT: 'eighty' })).toThrow(/PORT/);
-    expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), KILN_MAX_KERNELS: '0' })).toThrow(
-      /KILN_MAX_KERNELS/,
+    expect(() =>
+      loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), KILN_MAX_KERNELS_PER_WORKSPACE: '0' }),
+    ).toThrow(/KILN_MAX_KERNELS_PER_WORKSPACE/);
+    expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), KILN_GPUS: 'T4' })).toThrow(/KILN_GPUS/);
+    expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), DATABASE_URL: 'mysql://x' })).toThrow(
+      /DATABASE_URL/,
     );
     expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), KILN_CULL_CONNECTED: 'maybe' })).toThrow(
       /KILN_CULL_CONNECTED/,

@@ -20,7 +20,28 @@ const schema = z.object({
   KILN_RUNSC_PATH: z.string().min(1).default('runsc'),
   /** Overrides the platform picked from what runsc offers (systrap, else ptrace). */
   KILN_RUNSC_PLATFORM: z.enum(['systrap', 'ptrace', 'kvm']).optional(),
-  KILN_MAX_KERNELS: int(16, 1),
+  KILN_MAX_KERNELS_PER_WORKSPACE: int(100, 1),
+  KILN_MAX_KERNEL_CPU: z.coerce.number().positive().optional(),
+  KILN_MAX_KERNEL_MEMORY_MIB: int(0, 128).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  KILN_NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_", ":" or "-"')
+    .optional(),
+  KILN_NODE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  KILN_NODE_CPU: z.coerce.number().positive().optional(),
+  KILN_NODE_MEMORY_MIB: int(0, 128).optional(),
+  KILN_GPUS: z
+    .string()
+    .regex(
+      /^(none|[A-Za-z0-9-]+:[1-9][0-9]?(,[A-Za-z0-9-]+:[1-9][0-9]?)*)$/,
+      'must be "none" or a declared inventory like "T4:2,H100:1"',
+    )
+    .optional(),
+  KILN_HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
   KILN_WARM_POOL_SIZE: int(1, 0),
   KILN_SNAPSHOTS: bool(true),
   KILN_CULL_IDLE_SECONDS: int(3600, 0),

@@ -1,5 +1,10 @@
+import { availableParallelism, totalmem } from 'node:os';
+import { createDb } from '@kiln/db';
+import { createScheduler } from '@kiln/scheduler';
 import { loadEnv } from './env.ts';
 import { createGateway } from './http/gateway.ts';
+import { declaredGpus, nodeId, nodeIdentity } from './node/node-identity.ts';
+import { createSchedulerNode, type SchedulerNode } from './node/scheduler-node.ts';
 import { SANDBOX_UID } from './sandbox/oci-spec.ts';
 import { createRunscDriver } from './sandbox/runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox/sandbox-image.ts';
@@ -18,10 +23,27 @@ async function main(): Promise<void> {
     snapshots: env.KILN_SNAPSHOTS,
     platform: env.KILN_RUNSC_PLATFORM,
   });
+  if (env.KILN_GPUS) declaredGpus(env.KILN_GPUS);
+  // With a database the gateway is a scheduler node: the scheduler places every kernel and its limits hold.
+  const db = env.DATABASE_URL ? createDb(env.DATABASE_URL, { max: 4 }) : null;
+  const identity = db ? await nodeIdentity(env) : null;
+  const node: SchedulerNode | null =
+    db && identity
+      ? createSchedulerNode({
+          scheduler: createScheduler({ db }),
+          identity,
+          heartbeatMs: env.KILN_HEARTBEAT_SECONDS * 1000,
+        })
+      : null;
   const gateway = createGateway({
     driver,
     token: env.KILN_GATEWAY_TOKEN,
-    maxKernels: env.KILN_MAX_KERNELS,
+    maxKernelsPerWorkspace: env.KILN_MAX_KERNELS_PER_WORKSPACE,
+    maxResources: {
+      cpu: env.KILN_MAX_KERNEL_CPU ?? identity?.cpu ?? availableParallelism(),
+      memoryMiB: env.KILN_MAX_KERNEL_MEMORY_MIB ?? identity?.memoryMiB ?? Math.floor(totalmem() / MIB),
+    },
+    admission: node?.admission,
     defaultResources: { cpu: env.KILN_KERNEL_CPU, memoryMiB: env.KILN_KERNEL_MEMORY_MIB, gpu: null },
     outputBufferBytes: env.KILN_OUTPUT_BUFFER_MIB * MIB,
     maxMessageBytes: env.KILN_MAX_MESSAGE_MIB * MIB,
@@ -38,6 +60,8 @@ async function main(): Promise<void> {
       console.error(`[kernel-gateway] could not hibernate kernel ${kernel.id}; it stays awake:`, error),
   });
   const { url } = await gateway.listen(env.PORT, env.HOST);
+  const port = new URL(url).port;
+  await node?.start({ id: nodeId(env, Number(port)), url: env.KILN_NODE_URL ?? url }, gateway.kernels);
   console.log(`[kernel-gateway] listening on ${url} (${driver.describe()}, image ${imageDir})`);
   // The first kernel should not pay for building the snapshot; failures fall back to cold boots.
   void driver.prepare().then(
@@ -50,7 +74,9 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`[kernel-gateway] ${signal}: shutting down kernels`);
     await gateway.close();
+    await node?.close();
     await driver.close();
+    await db?.$disconnect();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

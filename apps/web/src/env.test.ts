@@ -76,8 +76,12 @@ describe('parseEnv', () => {
     );
   });
 
-  it('enables the terminal proxy only with both the gateway URL and its secret', () => {
-    expect(parseEnv({ ...base, KILN_GATEWAY_TOKEN: 'a-secret-of-sixteen+' }).kernelGateway).toBeNull();
+  it("runs kernels through the scheduler once the gateways' secret is set (no gateway URL needed)", () => {
+    expect(parseEnv(base).kernelGateway).toBeNull();
+    expect(parseEnv({ ...base, KILN_GATEWAY_TOKEN: 'a-secret-of-sixteen+' }).kernelGateway).toEqual({
+      url: null,
+      secret: 'a-secret-of-sixteen+',
+    });
     expect(
       parseEnv({
         ...base,
@@ -85,6 +89,30 @@ describe('parseEnv', () => {
         KILN_GATEWAY_TOKEN: 'a-secret-of-sixteen+',
       }).kernelGateway,
     ).toEqual({ url: 'http://127.0.0.1:8888', secret: 'a-secret-of-sixteen+' });
+  });
+
+  it("takes the scheduler's timeouts and the operator's maximums, with defaults", () => {
+    expect(parseEnv(base).scheduler).toEqual({
+      queueTimeoutMs: 900_000,
+      heartbeatTimeoutMs: 30_000,
+      maxCpuPerContainer: 64,
+      maxMemoryMiBPerContainer: 262_144,
+      enterprise: { maxContainers: null, gpuConcurrency: null },
+    });
+    const set = parseEnv({
+      ...base,
+      KILN_QUEUE_TIMEOUT_SECONDS: '20',
+      KILN_MAX_KERNEL_CPU: '4',
+      KILN_ENTERPRISE_MAX_GPUS: '200',
+    }).scheduler;
+    expect(set).toMatchObject({
+      queueTimeoutMs: 20_000,
+      maxCpuPerContainer: 4,
+      enterprise: { gpuConcurrency: 200 },
+    });
+    expect(() => parseEnv({ ...base, KILN_QUEUE_TIMEOUT_SECONDS: '-1' })).toThrow(
+      /KILN_QUEUE_TIMEOUT_SECONDS/,
+    );
   });
 
   it('shows the variable name in the error message', () => {

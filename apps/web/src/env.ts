@@ -48,6 +48,16 @@ const schema = z
     MAIL_FROM: optional(z.string()),
     KERNEL_GATEWAY_URL: optional(httpUrl),
     KILN_GATEWAY_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+    KILN_QUEUE_TIMEOUT_SECONDS: optional(seconds),
+    KILN_NODE_TIMEOUT_SECONDS: optional(seconds),
+    KILN_MAX_KERNEL_CPU: optional(
+      z.coerce.number({ error: 'must be a number' }).positive('must be positive'),
+    ),
+    KILN_MAX_KERNEL_MEMORY_MIB: optional(
+      z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(128),
+    ),
+    KILN_ENTERPRISE_MAX_CONTAINERS: optional(z.coerce.number().int().positive('must be positive')),
+    KILN_ENTERPRISE_MAX_GPUS: optional(z.coerce.number().int().min(0)),
     KILN_HISTORY_IDLE_SECONDS: optional(seconds),
     KILN_HISTORY_INTERVAL_SECONDS: optional(seconds),
     KILN_SECRETS_KEY: optional(secretsKey),
@@ -96,12 +106,23 @@ export interface Env {
   github: { clientId: string; clientSecret: string } | null;
   smtp: { url: string; from: string } | null;
   kernelGatewayUrl: string | null;
-  /** Set when both KERNEL_GATEWAY_URL and KILN_GATEWAY_TOKEN are; the web app only mints workspace-scoped tokens from the secret. */
-  kernelGateway: { url: string; secret: string } | null;
+  /**
+   * Set when KILN_GATEWAY_TOKEN is: kernels are placed by the scheduler on the gateways registered as
+   * nodes (KERNEL_GATEWAY_URL is no longer needed); the web app only mints workspace-scoped tokens.
+   */
+  kernelGateway: { url: string | null; secret: string } | null;
   /** Automatic history: a version once edits pause this long, or after this long of steady editing. */
   history: { idleMs: number; intervalMs: number };
   /** The key secrets are encrypted under, and older keys rows may still be under (re-encrypted at start); null: no secrets. */
   secrets: { key: string; oldKeys: string[] } | null;
+  /** The scheduler's settings: the operator's maximums and Enterprise limits, and its timeouts. */
+  scheduler: {
+    queueTimeoutMs: number;
+    heartbeatTimeoutMs: number;
+    maxCpuPerContainer: number;
+    maxMemoryMiBPerContainer: number;
+    enterprise: { maxContainers: number | null; gpuConcurrency: number | null };
+  };
 }
 
 /** Validates `source` (normally `process.env`); throws EnvError naming every bad variable. */
@@ -126,10 +147,9 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
         : null,
     smtp: raw.SMTP_URL && raw.MAIL_FROM ? { url: raw.SMTP_URL, from: raw.MAIL_FROM } : null,
     kernelGatewayUrl: raw.KERNEL_GATEWAY_URL ?? null,
-    kernelGateway:
-      raw.KERNEL_GATEWAY_URL && raw.KILN_GATEWAY_TOKEN
-        ? { url: raw.KERNEL_GATEWAY_URL, secret: raw.KILN_GATEWAY_TOKEN }
-        : null,
+    kernelGateway: raw.KILN_GATEWAY_TOKEN
+      ? { url: raw.KERNEL_GATEWAY_URL ?? null, secret: raw.KILN_GATEWAY_TOKEN }
+      : null,
     history: {
       idleMs: (raw.KILN_HISTORY_IDLE_SECONDS ?? 120) * 1000,
       intervalMs: (raw.KILN_HISTORY_INTERVAL_SECONDS ?? 600) * 1000,
@@ -143,6 +163,16 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
             .filter(Boolean),
         }
       : null,
+    scheduler: {
+      queueTimeoutMs: (raw.KILN_QUEUE_TIMEOUT_SECONDS ?? 900) * 1000,
+      heartbeatTimeoutMs: (raw.KILN_NODE_TIMEOUT_SECONDS ?? 30) * 1000,
+      maxCpuPerContainer: raw.KILN_MAX_KERNEL_CPU ?? 64,
+      maxMemoryMiBPerContainer: raw.KILN_MAX_KERNEL_MEMORY_MIB ?? 256 * 1024,
+      enterprise: {
+        maxContainers: raw.KILN_ENTERPRISE_MAX_CONTAINERS ?? null,
+        gpuConcurrency: raw.KILN_ENTERPRISE_MAX_GPUS ?? null,
+      },
+    },
   };
 }
 

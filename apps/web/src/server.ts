@@ -11,6 +11,7 @@ import { setNotebookServices } from './server/notebook-services-slot.ts';
 import { createSecretsFromEnv } from './server/secrets.ts';
 import { createTerminalProxy } from './server/terminal-proxy.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
+import { createWebScheduler } from './server/web-scheduler.ts';
 
 /** Kiln's web process: Next's request handler plus the websocket upgrades the app owns. */
 async function main(): Promise<void> {
@@ -45,8 +46,22 @@ async function main(): Promise<void> {
     onError: (error, notebookId) => console.error(`automatic version of ${notebookId} failed`, error),
   });
   noteEdit = (id) => history.noteEdit(id);
-  const terminals = createTerminalProxy({ db: getDb(), appUrl: env.appUrl, gateway: env.kernelGateway });
-  const notebookServices = createNotebookServices(getDb(), collab, env.kernelGateway);
+  let kernelLost = (_notebookId: string, _kernelId: string, _reason: string) => {};
+  const scheduling = createWebScheduler(getDb(), env.scheduler, (...lost) => kernelLost(...lost));
+  const notebookServices = createNotebookServices(getDb(), collab, env.kernelGateway, scheduling.scheduler);
+  kernelLost = (notebookId, kernelId, reason) =>
+    notebookServices.executionService?.kernelLost(notebookId, kernelId, reason);
+  const locate = async (workspaceId: string, kernelId: string) => {
+    const container = await scheduling.scheduler.get(kernelId).catch(() => null);
+    return container?.workspaceId === workspaceId && container.state === 'running'
+      ? (container.node?.url ?? null)
+      : null;
+  };
+  const terminals = createTerminalProxy({
+    db: getDb(),
+    appUrl: env.appUrl,
+    gateway: env.kernelGateway ? { ...env.kernelGateway, locate } : null,
+  });
   const secrets = await createSecretsFromEnv(getDb(), env.secrets);
   setNotebookServices({
     ...notebookServices,
@@ -126,6 +141,7 @@ async function main(): Promise<void> {
     // Kernels keep running in the gateway (the next process re-attaches); what they wrote so far
     // reaches the documents before the rooms close.
     await notebookServices.executionService?.detach();
+    await scheduling.close();
     setNotebookServices(undefined);
     await history.close();
     await collab.close();

@@ -201,3 +201,61 @@ describe('notebook resources and details', () => {
     expect((await api.notebook.get(ids())).resources).toEqual({ cpu: 0.125, memoryMiB: 128, gpu: [] });
   });
 });
+
+describe('resources come from the plan and what the nodes can run', () => {
+  it("refuses more than the workspace's plan allows, naming the limit, the plan and what raises it", async () => {
+    const api = team.browsers.editor.api;
+    await api.notebook.setResources({ ...ids(), cpu: 2, memoryMiB: 2048, gpu: null });
+    const big = await api.notebook
+      .setResources({ ...ids(), cpu: 64, memoryMiB: 2048, gpu: null })
+      .catch((error: { code: string; message: string }) => error);
+    expect(big).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    expect((big as { message: string }).message).toMatch(
+      /Starter plan allows at most 8 CPUs per container.*Upgrade to Team/,
+    );
+    const fat = await api.notebook
+      .setResources({ ...ids(), cpu: 1, memoryMiB: 256 * 1024, gpu: null })
+      .catch((error: { message: string }) => error);
+    expect((fat as { message: string }).message).toMatch(/Starter plan allows at most 32 GiB of memory/);
+    expect((await api.notebook.get(ids())).resources).toEqual({ cpu: 2, memoryMiB: 2048, gpu: [] });
+  });
+
+  it('refuses a GPU no registered node has, listing what is valid, and prices each choice', async () => {
+    await t.db.$executeRaw`TRUNCATE "ContainerEvent", "NodeGpu", "Container", "Node" CASCADE`;
+    const { createScheduler, discoverGpus } = await import('@kiln/scheduler');
+    const scheduler = createScheduler({ db: t.db });
+    await scheduler.registerNode({
+      id: 'cpu-host',
+      url: 'http://127.0.0.1:1',
+      cpu: 4,
+      memoryMiB: 8192,
+      gpus: await discoverGpus({ declared: [] }),
+    });
+    try {
+      const api = team.browsers.editor.api;
+      await api.notebook.setResources({ ...ids(), cpu: 1, memoryMiB: 2048, gpu: null });
+      const t4 = await api.notebook
+        .setResources({ ...ids(), cpu: 1, memoryMiB: 2048, gpu: 'T4' })
+        .catch((error: { code: string; message: string }) => error);
+      expect(t4).toMatchObject({ code: 'BAD_REQUEST' });
+      expect((t4 as { message: string }).message).toMatch(
+        /no node has T4 GPUs.*CPU-only machines up to 4 CPUs and 8 GiB/,
+      );
+      expect((await api.notebook.get(ids())).resources.gpu).toEqual([]);
+
+      const machines = await api.notebook.machines(ids());
+      expect(machines).toMatchObject({ plan: 'Starter', cpu: 1, memoryMiB: 2048 });
+      const none = machines.choices.find((choice) => choice.gpu === null);
+      expect(none).toMatchObject({ verdict: 'now', reason: null });
+      // 1 CPU and 2 GiB for an hour at the price book's per-second prices.
+      expect(none?.pricePerHour).toBeCloseTo(0.06, 2);
+      const h100 = machines.choices.find((choice) => choice.gpu === 'H100');
+      expect(h100?.verdict).toBe('refused');
+      expect(h100?.reason).toMatch(/no node has H100 GPUs/);
+      expect(h100?.pricePerHour).toBeCloseTo(4.01, 2);
+    } finally {
+      await scheduler.close();
+      await t.db.$executeRaw`TRUNCATE "ContainerEvent", "NodeGpu", "Container", "Node" CASCADE`;
+    }
+  });
+});

@@ -217,6 +217,18 @@ const TABLE: Record<string, Row> = {
     call: (api, team) =>
       api.notebook.restart({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
   },
+  'notebook.machines': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.notebook.machines({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
+  'notebook.cancelKernelStart': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.notebook.cancelKernelStart({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
   'notebook.shutdownKernel': {
     scope: 'workspace',
     allowed: EDITORS,
@@ -490,6 +502,9 @@ describe('members of other workspaces learn nothing', () => {
           memoryMiB: 1024,
           gpu: null,
         }),
+      notebookMachines: () => api.notebook.machines({ workspaceId, notebookId: team.otherNotebookId }),
+      notebookCancelStart: () =>
+        api.notebook.cancelKernelStart({ workspaceId, notebookId: team.otherNotebookId }),
       notebookExport: () => api.notebook.exportIpynb({ workspaceId, notebookId: team.otherNotebookId }),
       notebookSnapshot: () =>
         api.notebook.snapshot({ workspaceId, notebookId: team.otherNotebookId, cells: 5 }),

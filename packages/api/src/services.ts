@@ -1,5 +1,7 @@
 import type { DirectConnection } from '@kiln/collab';
+import type { Db } from '@kiln/db';
 import type { ExecutionService } from '@kiln/execution';
+import { createScheduler, type Scheduler } from '@kiln/scheduler';
 import type { SecretsVault } from '@kiln/secrets';
 import { TRPCError } from '@trpc/server';
 
@@ -15,8 +17,19 @@ export interface NotebookDocuments {
  */
 export type NotebookExecution = Pick<
   ExecutionService,
-  'run' | 'interrupt' | 'restart' | 'shutdown' | 'answerInput' | 'complete' | 'inspect' | 'state'
+  | 'run'
+  | 'interrupt'
+  | 'restart'
+  | 'shutdown'
+  | 'answerInput'
+  | 'complete'
+  | 'inspect'
+  | 'state'
+  | 'cancelStart'
 >;
+
+/** What the API asks the scheduler: what a machine choice would get now. */
+export type NotebookMachines = Pick<Scheduler, 'assess'>;
 
 /** The optional services of `ContextOptions`. */
 export interface NotebookServices {
@@ -26,6 +39,11 @@ export interface NotebookServices {
   execution?: NotebookExecution;
   /** Workspace secrets; without it (no KILN_SECRETS_KEY) their procedures answer PRECONDITION_FAILED. */
   secrets?: SecretsVault;
+  /**
+   * The scheduler with the operator's settings (plans, maximums); without it, one over the database
+   * with Kiln's default limits, so resource choices are checked against the plan either way.
+   */
+  scheduler?: NotebookMachines;
   /**
    * Called after a member's role changed or they left or were removed, so their live connections
    * (Yjs rooms) authenticate again with the new rights.
@@ -56,6 +74,19 @@ export function requireExecution(services: NotebookServices): NotebookExecution 
 export function requireSecrets(services: NotebookServices): SecretsVault {
   if (!services.secrets) throw notAvailable('Secrets (set KILN_SECRETS_KEY)');
   return services.secrets;
+}
+
+const defaultSchedulers = new WeakMap<Db, NotebookMachines>();
+
+/** The configured scheduler, or one with default settings over `db`. */
+export function machinesOf(services: NotebookServices & { db: Db }): NotebookMachines {
+  if (services.scheduler) return services.scheduler;
+  let scheduler = defaultSchedulers.get(services.db);
+  if (!scheduler) {
+    scheduler = createScheduler({ db: services.db });
+    defaultSchedulers.set(services.db, scheduler);
+  }
+  return scheduler;
 }
 
 /** Opens a notebook's live document for `use` and always lets go of it afterwards. */

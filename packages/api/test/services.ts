@@ -47,6 +47,11 @@ export class RecordingExecution implements NotebookExecution {
   state(_notebookId: string) {
     return null;
   }
+
+  async cancelStart(notebookId: string) {
+    this.calls.push({ method: 'cancelStart', notebookId, args: null });
+    return false;
+  }
 }
 
 export interface TestServices {

@@ -214,4 +214,23 @@ describe('execution queue', () => {
     await service.whenIdle('nb');
     expect(cellView(doc, 'c1').text).toBe('again ********\n');
   });
+
+  it('shows a kernel waiting for a machine with its place in the queue, and cancels it without an error', async () => {
+    const { service, gateway, doc } = await setup(['a', 'b']);
+    gateway.queueAs = { position: 3, ahead: 2, reason: 'waiting for an H100: 2 ahead', deadline: 9_000 };
+    await run(service, { kind: 'all' });
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'queued', 'queued kernel shown');
+    expect(readExecutionState(doc)?.kernel).toMatchObject({
+      reason: 'waiting for an H100: 2 ahead',
+      queue: { position: 3, ahead: 2 },
+    });
+    expect(cellView(doc, 'c0').state).toBe('queued');
+    expect(await service.cancelStart('nb')).toBe(true);
+    await service.whenIdle('nb');
+    expect(readExecutionState(doc)?.kernel).toMatchObject({ status: 'none', reason: null, kernelId: null });
+    expect(readExecutionState(doc)?.queue).toEqual([]);
+    expect(cellView(doc, 'c0')).toMatchObject({ state: 'idle', text: '' });
+    expect(await service.cancelStart('nb')).toBe(false);
+    expect(gateway.started).toBe(0);
+  });
 });

@@ -40,7 +40,7 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
           notebookId,
           workspaceId,
           connection,
-          gateway: options.gateway(workspaceId),
+          gateway: options.gateway(workspaceId, notebookId),
           kernelName: options.kernelName,
           outputLimits: limits.output,
           maxQueuedCells: limits.maxQueuedCells,
@@ -82,7 +82,12 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
         selectCells(session.document, request.target),
         requestId,
         request.user,
-        { resources: request.resources, env: request.env, redact: request.redact },
+        {
+          resources: request.resources,
+          env: request.env,
+          redact: request.redact,
+          requestedById: request.user.userId,
+        },
       );
       await session.flushed();
       return { requestId, cellIds };
@@ -108,6 +113,17 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
       sessions.delete(notebookId);
       opened.delete(notebookId);
       await session.close();
+    },
+
+    async cancelStart(notebookId) {
+      const session = await existing(notebookId);
+      if (!session?.cancelStart()) return false;
+      await session.flushed();
+      return true;
+    },
+
+    kernelLost(notebookId, kernelId, reason) {
+      opened.get(notebookId)?.schedulerLost(kernelId, reason);
     },
 
     async complete(notebookId, code, cursorPos) {

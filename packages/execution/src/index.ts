@@ -28,6 +28,8 @@ export {
   type ExecutionStateView,
   type InspectionResult,
   type KernelConnection,
+  type KernelGrant,
+  type KernelQueueView,
   type KernelRecord,
   type KernelResources,
   type KernelStatus,
@@ -38,4 +40,5 @@ export {
   type RunRequest,
   type RunTarget,
   type RunTicket,
+  type StartKernelOptions,
 } from './types.ts';

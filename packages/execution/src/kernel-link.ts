@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, ERROR_STATUS, type ErrorCode, isDomainError } from '@kiln/core';
 import { GatewayError, type JupyterMessage } from '@kiln/kernel-protocol/client';
-import type { ExecutionGateway, KernelConnection, KernelResources, KernelStatus } from './types.ts';
+import type {
+  ExecutionGateway,
+  KernelConnection,
+  KernelGrant,
+  KernelQueueView,
+  KernelResources,
+  KernelStatus,
+} from './types.ts';
 
 export interface KernelLinkHooks {
   /** Every message from the kernel (replies, iopub, stdin requests). */
@@ -22,6 +29,8 @@ export interface KernelStart {
   env?: Record<string, string>;
   /** Applied to every text of the kernel's outputs before they are stored (masks secret values in `env`). */
   redact?: (text: string) => string;
+  /** Who ran the cell that starts the kernel (the container's requester). */
+  requestedById?: string;
 }
 
 /** One notebook's kernel on the gateway: started on demand, one websocket, its status as collaborators see it. */
@@ -29,6 +38,12 @@ export class KernelLink {
   kernelId: string | null = null;
   status: KernelStatus = 'none';
   reason: string | null = null;
+  /** While the kernel waits for a machine. */
+  queue: KernelQueueView | null = null;
+  /** What the running kernel actually got. */
+  granted: KernelGrant | null = null;
+  private starting: AbortController | null = null;
+  private cancelled = false;
   private channel: KernelConnection | null = null;
   private offMessage: (() => void) | null = null;
   /** A start, restart or shutdown in flight; everything else waits for it. */
@@ -136,21 +151,64 @@ export class KernelLink {
       this.setStatus('starting', null);
       try {
         if (!this.kernelId) {
-          const model = await this.gateway.startKernel({
-            ...(this.kernelName ? { name: this.kernelName } : {}),
-            ...(start.resources ? { resources: start.resources } : {}),
-            ...(start.env ? { env: start.env } : {}),
-          });
+          const starting = new AbortController();
+          this.starting = starting;
+          const model = await this.gateway
+            .startKernel(
+              {
+                ...(this.kernelName ? { name: this.kernelName } : {}),
+                ...(start.resources ? { resources: start.resources } : {}),
+                ...(start.env ? { env: start.env } : {}),
+              },
+              {
+                requestedById: start.requestedById,
+                signal: starting.signal,
+                onQueued: (queue) => {
+                  this.queue = queue;
+                  this.setStatus('queued', queue.reason, true);
+                },
+              },
+            )
+            .finally(() => {
+              this.starting = null;
+              this.queue = null;
+            });
           this.kernelId = model.id;
+          this.granted = model.granted ?? null;
+          if (this.status === 'queued') this.setStatus('starting', null);
         }
         await this.attach(this.kernelId);
       } catch (error) {
-        this.setStatus('dead', `The kernel could not start: ${errorText(error)}`);
+        if (this.cancelled) {
+          this.cancelled = false;
+          this.setStatus('none', null);
+        } else {
+          this.setStatus('dead', `The kernel could not start: ${errorText(error)}`);
+        }
         throw error;
       }
       this.setStatus('idle', null);
       return this.channel as KernelConnection;
     });
+  }
+
+  /** Gives up a start that waits for a machine; false when none does. */
+  cancelStart(): boolean {
+    if (!this.starting || this.status !== 'queued') return false;
+    this.cancelled = true;
+    this.starting.abort();
+    return true;
+  }
+
+  /** The scheduler declared this kernel lost: it is gone, and the next run starts another. */
+  lost(kernelId: string, reason: string): void {
+    if (this.kernelId !== kernelId) return;
+    this.detach();
+    this.kernelId = null;
+    this.granted = null;
+    this.connectionLost = false;
+    this.setStatus('dead', reason);
+    this.hooks.onLost(reason);
   }
 
   /** Sends a message on the open channel (dropped if there is none: the kernel is gone). */
@@ -224,6 +282,7 @@ export class KernelLink {
       const id = this.kernelId;
       this.detach();
       this.kernelId = null;
+      this.granted = null;
       this.setStatus('none', null);
       // A kernel the gateway no longer knows (culled, gateway restarted) is as shut down as it gets.
       if (id) {
@@ -311,8 +370,8 @@ export class KernelLink {
     this.hooks.onMessage(message);
   }
 
-  private setStatus(status: KernelStatus, reason: string | null): void {
-    if (this.status === status && this.reason === reason) return;
+  private setStatus(status: KernelStatus, reason: string | null, force = false): void {
+    if (!force && this.status === status && this.reason === reason) return;
     this.status = status;
     this.reason = reason;
     this.hooks.onStatus();

@@ -171,6 +171,18 @@ export class NotebookSession {
     await this.link.restart();
   }
 
+  /** Gives up a kernel start that waits for a machine, and the cells waiting for it. */
+  cancelStart(): boolean {
+    if (this.link.status !== 'queued') return false;
+    this.cancelQueued(() => true);
+    return this.link.cancelStart();
+  }
+
+  /** The scheduler declared the kernel lost. */
+  schedulerLost(kernelId: string, reason: string): void {
+    this.link.lost(kernelId, reason);
+  }
+
   async shutdown(): Promise<void> {
     this.stopEverything();
     await this.link.shutdown();
@@ -203,7 +215,14 @@ export class NotebookSession {
   view(): ExecutionStateView {
     const run = this.running?.run;
     return {
-      kernel: { status: this.link.status, reason: this.link.reason, kernelId: this.link.kernelId },
+      kernel: {
+        status: this.link.status,
+        reason: this.link.reason,
+        kernelId: this.link.kernelId,
+        // Only while known, so documents without a scheduler look as before.
+        ...(this.link.queue ? { queue: this.link.queue } : {}),
+        ...(this.link.granted ? { granted: this.link.granted } : {}),
+      },
       running: run?.runningView() ?? null,
       queue: this.queue.map((entry) => ({ ...entry })),
       input: run?.inputView() ?? null,
@@ -253,7 +272,8 @@ export class NotebookSession {
         try {
           await this.link.ensure(this.kernelStart);
         } catch (error) {
-          this.startFailed(entry, error);
+          // Cancelled while waiting for a machine: its cells already stopped waiting, nothing failed.
+          if (this.queue[0] === entry) this.startFailed(entry, error);
           continue;
         }
         // Interrupt, restart or shutdown may have emptied the queue while the kernel started.

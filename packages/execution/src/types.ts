@@ -58,9 +58,39 @@ export interface KernelConnection {
   readonly closed: Promise<{ code: number; reason: string }>;
 }
 
+/** Where a kernel waits for a machine: "waiting for an H100: 2 ahead", and when it gives up. */
+export interface KernelQueueView {
+  position: number;
+  ahead: number;
+  reason: string;
+  /** Milliseconds since the epoch. */
+  deadline: number;
+}
+
+/** What a kernel actually got, which may differ from what the notebook asks for. */
+export interface KernelGrant {
+  cpu: number;
+  memoryMiB: number;
+  /** Null when it got no GPU; `declared` marks a GPU configured by hand for development. */
+  gpu: { type: string; count: number; declared: boolean } | null;
+  node: string | null;
+}
+
+/** How a kernel start is asked for beyond its body: who asks, and how to follow or cancel a wait. */
+export interface StartKernelOptions {
+  requestedById?: string;
+  /** Aborting gives up the start (and the kernel's place in the queue). */
+  signal?: AbortSignal;
+  /** Called while the kernel waits for a machine, whenever its place in the queue changes. */
+  onQueued?(queue: KernelQueueView): void;
+}
+
 /** The part of the gateway client the service uses; `createGatewayClient(...)` returns one. */
 export interface ExecutionGateway {
-  startKernel(body: Parameters<GatewayClient['startKernel']>[0]): Promise<KernelModel>;
+  startKernel(
+    body: Parameters<GatewayClient['startKernel']>[0],
+    options?: StartKernelOptions,
+  ): Promise<KernelModel & { granted?: KernelGrant }>;
   interruptKernel(kernelId: string): Promise<void>;
   restartKernel(kernelId: string): Promise<KernelModel>;
   shutdownKernel(kernelId: string): Promise<void>;
@@ -99,8 +129,8 @@ export interface ExecutionErrorPayload {
 }
 
 export interface ExecutionServiceOptions {
-  /** The gateway client acting for one workspace, e.g. `createGatewayClient({ baseUrl, token, workspaceId })`. */
-  gateway(workspaceId: string): ExecutionGateway;
+  /** The gateway acting for one workspace's notebook, e.g. `createGatewayClient({ baseUrl, token, workspaceId })`. */
+  gateway(workspaceId: string, notebookId: string): ExecutionGateway;
   /** The live, persisted document of a notebook, e.g. `collab.openDirectConnection(notebookId)`. */
   openDocument(notebookId: string): Promise<DirectConnection>;
   limits?: Partial<ExecutionLimits>;
@@ -167,7 +197,15 @@ export interface InspectionResult {
 }
 
 /** The kernel as collaborators see it in `state.execution.kernel.status`. */
-export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'restarting' | 'reconnecting' | 'dead';
+export type KernelStatus =
+  | 'none'
+  | 'queued'
+  | 'starting'
+  | 'idle'
+  | 'busy'
+  | 'restarting'
+  | 'reconnecting'
+  | 'dead';
 
 /** One cell waiting in the queue. */
 export interface QueuedCellView {
@@ -185,9 +223,13 @@ export interface QueuedCellView {
 export interface ExecutionStateView {
   kernel: {
     status: KernelStatus;
-    /** Why the kernel is dead or failed to start, written for a person. */
+    /** Why the kernel is dead or failed to start, or what it waits for, written for a person. */
     reason: string | null;
     kernelId: string | null;
+    /** While `queued`: its place in the queue for a machine. */
+    queue?: KernelQueueView | null;
+    /** Once started: what it actually got. */
+    granted?: KernelGrant | null;
   };
   /** The cell executing now; clients show elapsed time from `startedAt`. */
   running: (QueuedCellView & { startedAt: number }) | null;
@@ -210,6 +252,10 @@ export interface ExecutionService {
   restart(notebookId: string): Promise<void>;
   /** Shuts the notebook's kernel down; the next run starts a new one. */
   shutdown(notebookId: string): Promise<void>;
+  /** Gives up a kernel start waiting for a machine; its cells stop waiting. False when none waits. */
+  cancelStart(notebookId: string): Promise<boolean>;
+  /** The scheduler declared the notebook's kernel lost (its node stopped answering): say why. */
+  kernelLost(notebookId: string, kernelId: string, reason: string): void;
   /**
    * Completions at `cursorPos` (a UTF-16 offset in `code`) from the notebook's kernel. Empty when it has
    * no running kernel (none is started for this), a cell runs or waits, or the kernel is slow to answer.

@@ -9,6 +9,7 @@ export {
 export { findGpuType, GPU_TYPE_NAMES, GPU_TYPES, type GpuType, type GpuTypeName } from './gpu-types.ts';
 export { createLocalPlacement, type LocalPlacement, type Placement } from './placement.ts';
 export type { OperatorMaximums, SchedulerPlanLimits, WorkspaceUsage } from './policy/limits.ts';
+export { PLAN_NAMES } from './policy/limits.ts';
 export {
   type GpuChoice,
   type NormalizedResourceRequest,
@@ -17,6 +18,7 @@ export {
 } from './resource-request.ts';
 export { type ContainerFilter, createScheduler, type Scheduler } from './scheduler.ts';
 export { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler-options.ts';
+export type { Assessment } from './store/assess.ts';
 export type { EventPage } from './store/events.ts';
 export type { RegisterNodeInput } from './store/nodes.ts';
 export type {

@@ -4,6 +4,7 @@ import type { Db } from '@kiln/db';
 import { parseContainerRequest } from './container-request.ts';
 import type { OperatorMaximums, SchedulerPlanLimits, WorkspaceUsage } from './policy/limits.ts';
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler-options.ts';
+import { type Assessment, assess } from './store/assess.ts';
 import * as containers from './store/containers.ts';
 import type { StoreContext } from './store/context.ts';
 import { type EventPage, eventsAfter } from './store/events.ts';
@@ -45,6 +46,8 @@ export interface Scheduler {
   cancel(id: string, options?: { reason?: string }): Promise<ContainerView>;
   get(id: string): Promise<ContainerView>;
   list(filter?: ContainerFilter): Promise<ContainerView[]>;
+  /** What a request for `resources` would get now (placed, queued and why, or refused and why), without making it. */
+  assess(workspaceId: string, resources: unknown): Promise<Assessment>;
   /** What a workspace holds against its plan, and the plan's limits. */
   usage(workspaceId: string): Promise<{ plan: PlanTier; used: WorkspaceUsage; limits: SchedulerPlanLimits }>;
   registerNode(input: nodes.RegisterNodeInput): Promise<{ node: NodeView; containers: ContainerView[] }>;
@@ -256,6 +259,7 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
       const queue = rows.some((row) => row.state === 'queued') ? await queueStatuses(settings.db) : new Map();
       return rows.map((row) => toContainerView(row, queue.get(row.id) ?? null));
     },
+    assess: (workspaceId, resources) => assess(ctx, workspaceId, resources),
     async usage(workspaceId) {
       if (!isUuid(workspaceId)) throw new DomainError('NOT_FOUND', `No workspace ${workspaceId}`);
       const workspace = await settings.db.workspace.findUnique({

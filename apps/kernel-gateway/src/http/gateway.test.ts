@@ -90,17 +90,37 @@ describe('kernel REST API', () => {
     expect((await call('POST', '/api/kernels', tokenA, {})).status).toBe(201);
   });
 
-  it('refuses more kernels than the configured limit with a 429 that says so', async () => {
-    const { call, tokenA, tokenB } = await startGateway({ maxKernels: 2 });
+  it('caps kernels per workspace, so one workspace cannot fill the gateway for another', async () => {
+    const { call, tokenA, tokenB } = await startGateway({ maxKernelsPerWorkspace: 2 });
     expect((await call('POST', '/api/kernels', tokenA, {})).status).toBe(201);
-    const second = await call('POST', '/api/kernels', tokenB, {});
+    const second = await call('POST', '/api/kernels', tokenA, {});
     expect(second.status).toBe(201);
     const third = await call('POST', '/api/kernels', tokenA, {});
     expect(third.status).toBe(429);
-    expect(third.json).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 2 });
+    expect(third.json).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'maxKernelsPerWorkspace', max: 2 });
     expect(third.json.message).toMatch(/limit of 2 kernels/);
-    await call('DELETE', `/api/kernels/${second.json.id}`, tokenB);
+    expect((await call('POST', '/api/kernels', tokenB, {})).status).toBe(201);
+    await call('DELETE', `/api/kernels/${second.json.id}`, tokenA);
     expect((await call('POST', '/api/kernels', tokenA, {})).status).toBe(201);
+  });
+
+  it("refuses a kernel above the operator's maximum CPU or memory, whoever asks", async () => {
+    const { call, tokenA } = await startGateway({ maxResources: { cpu: 2, memoryMiB: 4096 } });
+    const big = await call('POST', '/api/kernels', tokenA, { resources: { cpu: 64, memoryMiB: 1024 } });
+    expect(big.status).toBe(429);
+    expect(big.json).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'maxCpu' });
+    expect(big.json.message).toMatch(/at most 2 CPU and 4096 MiB/);
+    const fat = await call('POST', '/api/kernels', tokenA, { resources: { memoryMiB: 262_144 } });
+    expect(fat.json).toMatchObject({ code: 'QUOTA_EXCEEDED', limit: 'maxMemoryMiB' });
+    const session = await call('POST', '/api/sessions', tokenA, {
+      path: 'a.ipynb',
+      type: 'notebook',
+      kernel: { name: 'python3', resources: { memoryMiB: 8192 } },
+    });
+    expect(session.status).toBe(429);
+    const fits = await call('POST', '/api/kernels', tokenA, { resources: { cpu: 2, memoryMiB: 4096 } });
+    expect(fits.status).toBe(201);
+    expect(fits.json.resources).toMatchObject({ cpu: 2, memoryMiB: 4096 });
   });
 });
 

@@ -6,8 +6,12 @@ import { V1_PROTOCOL } from '@kiln/kernel-protocol';
 import { WebSocketServer } from 'ws';
 import { addVolumeRoutes, type VolumeRouteOptions } from '../files/volume-routes.ts';
 import { attachChannelsSocket } from '../kernels/channels-socket.ts';
-import { KernelRegistry, type KernelRegistryOptions } from '../kernels/kernel-registry.ts';
-import { addKernelRoutes } from '../kernels/kernel-routes.ts';
+import {
+  type KernelAdmission,
+  KernelRegistry,
+  type KernelRegistryOptions,
+} from '../kernels/kernel-registry.ts';
+import { addKernelRoutes, type KernelMaximums } from '../kernels/kernel-routes.ts';
 import type { ResourceRequest, SandboxDriver } from '../sandbox/types.ts';
 import { addSessionRoutes } from '../sessions/session-routes.ts';
 import { SessionStore } from '../sessions/session-store.ts';
@@ -23,7 +27,12 @@ export interface GatewayOptions {
   driver: SandboxDriver;
   /** Admin secret; also the HMAC key of workspace tokens. */
   token: string;
-  maxKernels?: number;
+  /** Standalone only: kernels one workspace may run here (a scheduler node follows the plans instead). */
+  maxKernelsPerWorkspace?: number;
+  /** The operator's ceiling on one kernel's CPU and memory. */
+  maxResources?: KernelMaximums;
+  /** Set when the gateway is a scheduler node: every kernel is a container the scheduler placed here. */
+  admission?: KernelAdmission;
   defaultResources?: ResourceRequest;
   outputBufferBytes?: number;
   maxMessageBytes?: number;
@@ -42,7 +51,8 @@ export interface GatewayOptions {
 }
 
 const DEFAULTS = {
-  maxKernels: 16,
+  maxKernelsPerWorkspace: 100,
+  maxResources: { cpu: 64, memoryMiB: 256 * 1024 } as KernelMaximums,
   defaultResources: { cpu: 1, memoryMiB: 2048, gpu: null } as ResourceRequest,
   outputBufferBytes: 10 * 1024 * 1024,
   maxMessageBytes: 10 * 1024 * 1024,
@@ -71,7 +81,8 @@ export function createGateway(input: GatewayOptions): Gateway {
   const options = { ...DEFAULTS, ...input };
   const registryOptions: KernelRegistryOptions = {
     driver: options.driver,
-    maxKernels: options.maxKernels,
+    maxKernelsPerWorkspace: options.maxKernelsPerWorkspace,
+    admission: options.admission,
     defaultResources: options.defaultResources,
     outputBufferBytes: options.outputBufferBytes,
     kernelInfoTimeoutMs: options.kernelInfoTimeoutMs,
@@ -102,8 +113,8 @@ export function createGateway(input: GatewayOptions): Gateway {
   router
     .add('GET', '/api/kernels/:id/channels', needsUpgrade)
     .add('GET', '/terminals/websocket/:name', needsUpgrade);
-  addKernelRoutes(router, kernels, options.defaultResources);
-  addSessionRoutes(router, sessions, kernels, options.defaultResources);
+  addKernelRoutes(router, kernels, options.defaultResources, options.maxResources);
+  addSessionRoutes(router, sessions, kernels, options.defaultResources, options.maxResources);
   addTerminalRoutes(router, terminals);
   addVolumeRoutes(router, {
     volumes: options.volumes ?? (async () => null),

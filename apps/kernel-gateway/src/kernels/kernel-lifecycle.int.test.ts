@@ -17,7 +17,7 @@ let mallory: GatewayClient;
 let kernelId: string;
 
 beforeAll(async () => {
-  gateway = await startRunscGateway({ maxKernels: 2 });
+  gateway = await startRunscGateway({ maxKernelsPerWorkspace: 1 });
   alice = createGatewayClient({ baseUrl: gateway.url, token: gateway.tokenA });
   mallory = createGatewayClient({ baseUrl: gateway.url, token: gateway.tokenB });
   kernelId = (await alice.startKernel({ resources: { cpu: 1, memoryMiB: 1024 } })).id;
@@ -46,12 +46,12 @@ describe('kernel lifecycle in runsc', () => {
     expect((await alice.getKernel(kernelId)).execution_state).toBe('idle');
   });
 
-  it('refuses kernels past the limit with a clear error', async () => {
+  it("refuses kernels past the workspace's limit with a clear error, while another workspace starts one", async () => {
     const second = await mallory.startKernel();
     const third = await alice.startKernel().catch((error) => error);
     expect(third).toBeInstanceOf(GatewayError);
     expect(third).toMatchObject({ status: 429, code: 'QUOTA_EXCEEDED' });
-    expect((third as Error).message).toMatch(/limit of 2 kernels/);
+    expect((third as Error).message).toMatch(/limit of 1 kernel /);
     await mallory.shutdownKernel(second.id);
   }, 120_000);
 

@@ -5,8 +5,13 @@ import { Kernel } from './kernel.ts';
 
 export interface KernelRegistryOptions {
   driver: SandboxDriver;
-  /** Most kernels alive at once, across workspaces. */
-  maxKernels: number;
+  /** Most kernels one workspace may have alive at once when no scheduler admits them (standalone). */
+  maxKernelsPerWorkspace: number;
+  /**
+   * The scheduler's say over each kernel (a gateway that is a scheduler node): its id, resources and
+   * GPUs come from the container the scheduler placed here, never from the request.
+   */
+  admission?: KernelAdmission;
   defaultResources: ResourceRequest;
   outputBufferBytes: number;
   kernelInfoTimeoutMs: number;
@@ -26,6 +31,23 @@ export interface StartKernelRequest {
   name: string;
   env?: Record<string, string>;
   resources?: ResourceRequest;
+  /** The scheduler's container this kernel runs as (required when the gateway is a scheduler node). */
+  containerId?: string;
+}
+
+/** What the scheduler decided for one kernel: the kernel's id is its container's id. */
+export interface AdmittedKernel {
+  id: string;
+  resources: ResourceRequest;
+  env?: Record<string, string>;
+}
+
+/** Hooks through which the scheduler node admits kernels and hears how their start went. */
+export interface KernelAdmission {
+  /** Throws a DomainError when the container is not this node's to start. */
+  admit(workspaceId: string, request: StartKernelRequest): Promise<AdmittedKernel>;
+  ready(kernel: Kernel): Promise<void>;
+  failed(id: string, reason: string): Promise<void>;
 }
 
 type RemovedListener = (kernel: Kernel) => void;
@@ -33,7 +55,8 @@ type RemovedListener = (kernel: Kernel) => void;
 /** All kernels of this gateway, owned by workspaces; every lookup is scoped to one workspace. */
 export class KernelRegistry {
   private readonly kernels = new Map<string, Kernel>();
-  private starting = 0;
+  /** Kernels being started, per workspace, so a burst cannot pass the per-workspace limit. */
+  private readonly starting = new Map<string, number>();
   private readonly removedListeners = new Set<RemovedListener>();
   private readonly sweepTimer: NodeJS.Timeout | undefined;
 
@@ -53,6 +76,11 @@ export class KernelRegistry {
     return [...this.kernels.values()].filter((kernel) => kernel.workspaceId === workspaceId);
   }
 
+  /** Every workspace's kernels (for the scheduler node's reconciliation). */
+  all(): Kernel[] {
+    return [...this.kernels.values()];
+  }
+
   /** The workspace's kernel, or KERNEL_NOT_FOUND (also for another workspace's kernel). */
   get(workspaceId: string, id: string): Kernel {
     const kernel = this.kernels.get(id);
@@ -67,16 +95,44 @@ export class KernelRegistry {
   }
 
   async start(workspaceId: string, request: StartKernelRequest): Promise<Kernel> {
-    const alive = [...this.kernels.values()].filter((kernel) => !kernel.isDead).length;
-    if (alive + this.starting >= this.options.maxKernels) {
+    const admission = this.options.admission;
+    const admitted = admission
+      ? await admission.admit(workspaceId, request)
+      : this.admitStandalone(workspaceId, request);
+    const { id, resources } = admitted;
+    const env = admitted.env ? { ...request.env, ...admitted.env } : request.env;
+    try {
+      const kernel = await this.launch(workspaceId, id, request.name, resources, env);
+      await admission?.ready(kernel);
+      return kernel;
+    } catch (error) {
+      await admission?.failed(id, errorText(error)).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Without a scheduler: a fresh id, the request's resources, and a per-workspace count. */
+  private admitStandalone(workspaceId: string, request: StartKernelRequest): AdmittedKernel {
+    const max = this.options.maxKernelsPerWorkspace;
+    const alive = this.list(workspaceId).filter((kernel) => !kernel.isDead).length;
+    if (alive + (this.starting.get(workspaceId) ?? 0) >= max) {
       throw new DomainError(
         'QUOTA_EXCEEDED',
-        `This gateway already runs its limit of ${this.options.maxKernels} kernels; shut one down and try again`,
-        { limit: this.options.maxKernels },
+        `This workspace already runs its limit of ${max} ${max === 1 ? 'kernel' : 'kernels'} on this gateway; shut one down and try again`,
+        { limit: 'maxKernelsPerWorkspace', max },
       );
     }
-    const id = randomUUID();
-    const resources = request.resources ?? this.options.defaultResources;
+    return { id: randomUUID(), resources: request.resources ?? this.options.defaultResources };
+  }
+
+  private async launch(
+    workspaceId: string,
+    id: string,
+    name: string,
+    resources: ResourceRequest,
+    env: Record<string, string> | undefined,
+  ): Promise<Kernel> {
+    if (this.kernels.has(id)) throw new DomainError('CONFLICT', `Kernel ${id} already exists`);
     let generation = 0;
     // A replacement for a dead sandbox gets its own driver id: the driver may still be tearing the old one down.
     const startSandbox = (): Promise<KernelSandbox> =>
@@ -85,22 +141,22 @@ export class KernelRegistry {
           kernelId: generation++ === 0 ? id : `${id}.${generation}`,
           workspaceId,
           resources,
-          env: request.env,
+          env,
         })
         .catch((error) => {
           if (isDomainError(error)) throw error;
           throw new DomainError('SANDBOX_FAILED', `The kernel sandbox failed to start: ${errorText(error)}`);
         });
-    this.starting += 1;
+    this.starting.set(workspaceId, (this.starting.get(workspaceId) ?? 0) + 1);
     let sandbox: KernelSandbox;
     try {
       sandbox = await startSandbox();
     } finally {
-      this.starting -= 1;
+      this.starting.set(workspaceId, (this.starting.get(workspaceId) ?? 1) - 1);
     }
     const kernel = new Kernel({
       id,
-      name: request.name,
+      name,
       workspaceId,
       resources,
       sandbox,

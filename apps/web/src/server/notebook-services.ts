@@ -6,24 +6,26 @@ import {
   createPostgresOverflowStore,
   DEFAULT_LIMITS,
 } from '@kiln/execution';
-import { createGatewayClient, workspaceToken } from '@kiln/kernel-protocol/client';
+import type { Scheduler } from '@kiln/scheduler';
 import type { WebNotebookServices } from './notebook-services-slot.ts';
+import { createScheduledGateways } from './scheduled-gateway.ts';
 
 /**
- * Builds the notebook services over the process's collab rooms. Execution needs the gateway; the
- * web app hands it workspace-scoped tokens only, so one workspace's requests can never reach
- * another's kernels even if a caller names a foreign kernel id.
+ * Builds the notebook services over the process's collab rooms. Execution needs the gateways' secret:
+ * the scheduler places each kernel on a node, and the web app hands that node's gateway
+ * workspace-scoped tokens only, so one workspace's requests can never reach another's kernels.
  */
 export function createNotebookServices(
   db: Db,
   collab: CollabServer,
-  gateway: { url: string; secret: string } | null,
+  gateway: { secret: string } | null,
+  scheduler: Scheduler,
 ): WebNotebookServices {
   const documents = { open: (notebookId: string) => collab.openDirectConnection(notebookId) };
   // Every room of the user, not only this workspace's: they reconnect at once, and the rooms of other
   // workspaces simply authenticate them again with unchanged rights.
   const onAccessChanged = ({ userId }: { userId: string }) => void collab.disconnectUser(userId);
-  if (!gateway) return { documents, executionService: null, onAccessChanged };
+  if (!gateway) return { documents, executionService: null, onAccessChanged, scheduler };
   const executionService = createExecutionService({
     openDocument: documents.open,
     // In Postgres, so "download the full output" links keep working after a restart.
@@ -31,10 +33,14 @@ export function createNotebookServices(
       maxEntryBytes: DEFAULT_LIMITS.overflowEntryBytes,
       maxNotebookBytes: DEFAULT_LIMITS.overflowBytes,
     }),
-    // Recorded so a restarted web process takes the running kernels over instead of losing them.
-    kernelStore: createPostgresKernelStore(db, { gatewayUrl: gateway.url }),
-    gateway: (workspaceId) =>
-      createGatewayClient({ baseUrl: gateway.url, token: workspaceToken(gateway.secret, workspaceId) }),
+    // Recorded so a restarted web process takes the running kernels over instead of losing them; the
+    // scheduler knows which node each kernel is on, so the records name the placement, not a gateway.
+    kernelStore: createPostgresKernelStore(db, { gatewayUrl: 'scheduler' }),
+    gateway: createScheduledGateways({
+      scheduler,
+      secret: gateway.secret,
+      defaults: { cpu: 1, memoryMiB: 2048 },
+    }),
   });
-  return { documents, execution: executionService, executionService, onAccessChanged };
+  return { documents, execution: executionService, executionService, onAccessChanged, scheduler };
 }

@@ -43,6 +43,7 @@ export function contextOptionsFor(request: Request, resHeaders: Headers): Contex
   return {
     documents: notebooks?.documents,
     execution: notebooks?.execution,
+    scheduler: notebooks?.scheduler,
     onAccessChanged: notebooks?.onAccessChanged,
     secrets: notebooks?.secrets,
     db: getDb(),

@@ -10,8 +10,15 @@ import { authorizeNotebookSocket } from './notebook-access.ts';
 export interface TerminalProxyOptions {
   db: Db;
   appUrl: string;
-  /** The kernel gateway; null when this deployment has none (the panel then says so). */
-  gateway: { url: string; secret: string } | null;
+  /**
+   * The kernel gateways' secret, and where a kernel runs: `url` for a single gateway, else `locate`
+   * finds the node the scheduler placed the workspace's kernel on. Null when there is no gateway.
+   */
+  gateway: {
+    url: string | null;
+    secret: string;
+    locate?(workspaceId: string, kernelId: string): Promise<string | null>;
+  } | null;
 }
 
 /** Close code and reason the terminal panel shows when no gateway is configured. */
@@ -65,9 +72,12 @@ export function createTerminalProxy(options: TerminalProxyOptions) {
     const kernel = new URL(request.url ?? '/', 'http://x').searchParams.get('kernel');
     const kernelId = kernel && KERNEL_ID.test(kernel) ? kernel : null;
     const token = workspaceToken(options.gateway.secret, access.workspaceId);
-    const name = await createTerminal(options.gateway.url, token, kernelId);
+    const located = kernelId ? await options.gateway.locate?.(access.workspaceId, kernelId) : null;
+    const url = located ?? options.gateway.url;
+    if (!url) throw new DomainError('KERNEL_DEAD', 'Start the kernel (run a cell) first');
+    const name = await createTerminal(url, token, kernelId);
     const upstream = new WebSocket(
-      `${options.gateway.url.replace(/^http/, 'ws')}/terminals/websocket/${encodeURIComponent(name)}`,
+      `${url.replace(/^http/, 'ws')}/terminals/websocket/${encodeURIComponent(name)}`,
       { headers: { authorization: `token ${token}` } },
     );
     const pending: RawData[] = [];

@@ -11,6 +11,7 @@ import { id, notebookName, notebookNameInput } from '../inputs.ts';
 import { notebookProcedure, router, workspaceProcedure } from '../trpc.ts';
 import { notebookFileProcedures } from './notebook-files.ts';
 import { normalizeResources, notebookKernelProcedures, resourcesInput } from './notebook-kernel.ts';
+import { checkResources, notebookMachineProcedures } from './notebook-machines.ts';
 
 export const notebookRouter = router({
   list: workspaceProcedure('workspace.read').query(({ ctx, input }) =>
@@ -51,10 +52,14 @@ export const notebookRouter = router({
   /** Resources for the notebook's next kernel start; a running kernel keeps what it started with. */
   setResources: notebookProcedure('notebook.run')
     .input(resourcesInput)
-    .mutation(({ ctx, input }) =>
-      setNotebookResources(ctx.db, ctx.member.workspaceId, ctx.notebook.id, normalizeResources(input)),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      const resources = normalizeResources(input);
+      // Refused here, with the limit, the plan and what raises it, rather than when a cell runs.
+      await checkResources(ctx, ctx.member.workspaceId, resources);
+      return setNotebookResources(ctx.db, ctx.member.workspaceId, ctx.notebook.id, resources);
+    }),
 
   ...notebookKernelProcedures,
+  ...notebookMachineProcedures,
   ...notebookFileProcedures,
 });

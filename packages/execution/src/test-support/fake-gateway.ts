@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JupyterMessage } from '@kiln/kernel-protocol/client';
-import type { ExecutionGateway, KernelConnection } from '../types.ts';
+import type { ExecutionGateway, KernelConnection, KernelQueueView, StartKernelOptions } from '../types.ts';
 
 /**
  * A scripted kernel for queue-ordering unit tests only (behaviour tests use real runsc kernels).
@@ -19,7 +19,15 @@ export class FakeGateway implements ExecutionGateway {
   readonly startBodies: unknown[] = [];
   shutdowns = 0;
 
-  async startKernel(body: unknown) {
+  /** When set, a start first waits in this place of the queue until aborted (as the scheduler's would). */
+  queueAs: KernelQueueView | null = null;
+
+  async startKernel(body: unknown, options: StartKernelOptions = {}) {
+    if (this.queueAs) {
+      options.onQueued?.(this.queueAs);
+      await new Promise<void>((resolve) => options.signal?.addEventListener('abort', () => resolve()));
+      throw new Error('Cancelled while waiting for a machine');
+    }
     if (this.refuseStart) throw new Error(this.refuseStart);
     this.startBodies.push(body);
     this.started++;

@@ -50,7 +50,13 @@ export function createGatewayClient(options: GatewayClientOptions) {
     listKernels: () => call<KernelModel[]>('GET', '/api/kernels'),
     getKernel: (id: string) => call<KernelModel>('GET', `/api/kernels/${id}`),
     startKernel: (
-      body: { name?: string; env?: Record<string, string>; resources?: Partial<ResourceRequest> } = {},
+      body: {
+        name?: string;
+        env?: Record<string, string>;
+        resources?: Partial<ResourceRequest>;
+        /** Kiln: the scheduler's container this kernel runs as (required by a gateway that is a node). */
+        containerId?: string;
+      } = {},
     ) => call<KernelModel>('POST', '/api/kernels', body),
     shutdownKernel: (id: string) => call<void>('DELETE', `/api/kernels/${id}`),
     interruptKernel: (id: string) => call<void>('POST', `/api/kernels/${id}/interrupt`),

@@ -1,16 +1,17 @@
 'use client';
 import { GPU_TYPE_NAMES } from '@kiln/scheduler/gpu-types';
 import { Cpu } from 'lucide-react';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { type ExecutionView, formatElapsed, type KernelStatus } from '../../lib/notebook/execution-view.ts';
 import { Dialog } from '../dialog.tsx';
 import { Tooltip } from '../ui/tooltip.tsx';
 import { type Peer, PresenceAvatars } from './presence.tsx';
-import type { KernelActions } from './use-kernel-actions.ts';
+import type { KernelActions, MachineChoices } from './use-kernel-actions.ts';
 import type { ConnectionStatus } from './use-notebook-session.ts';
 
 const STATUS_LABEL: Record<KernelStatus, string> = {
   none: 'No kernel',
+  queued: 'Waiting for a machine',
   starting: 'Starting',
   idle: 'Idle',
   busy: 'Busy',
@@ -28,12 +29,24 @@ const CONNECTION_LABEL: Record<ConnectionStatus, string> = {
   forbidden: 'Refused',
 };
 
+function gib(memoryMiB: number): number {
+  return Math.round((memoryMiB / 1024) * 10) / 10;
+}
+
 function machineLabel(view: ExecutionView, resources: NotebookResources | null): string {
+  // What the kernel actually got, never what was asked for: no GPU given shows no GPU.
+  const granted = view.kernel.granted;
+  if (granted) {
+    const gpu = granted.gpu
+      ? `${granted.gpu.count > 1 ? `${granted.gpu.count} × ` : ''}${granted.gpu.type}${granted.gpu.declared ? ' (declared)' : ''}`
+      : 'no GPU';
+    return `${granted.cpu} CPU · ${gib(granted.memoryMiB)} GB · ${gpu}`;
+  }
   const machine = view.kernel.machine;
   if (!machine) {
     if (!resources) return 'Default machine';
     const gpu = resources.gpu.length > 0 ? resources.gpu.join(' or ') : 'no GPU';
-    return `${resources.cpu} CPU · ${Math.round((resources.memoryMiB / 1024) * 10) / 10} GB · ${gpu}`;
+    return `${resources.cpu} CPU · ${gib(resources.memoryMiB)} GB · ${gpu}`;
   }
   const parts = [
     machine.cpu ? `${machine.cpu} CPU` : null,
@@ -59,6 +72,13 @@ export interface NotebookResources {
   gpu: string[];
 }
 
+/** " · $0.59/h · starts now" for an option of the GPU select. */
+function choiceNote(choice: MachineChoices['choices'][number] | undefined): string {
+  if (!choice) return '';
+  const verdict = { now: 'starts now', queue: 'would wait', refused: 'unavailable' }[choice.verdict];
+  return ` · $${choice.pricePerHour.toFixed(2)}/h · ${verdict}`;
+}
+
 // The scheduler's catalog, so the dialog offers exactly the GPU strings the server accepts.
 const GPU_CHOICES: readonly string[] = GPU_TYPE_NAMES;
 
@@ -75,6 +95,14 @@ function ChangeMachine(props: {
   const [gpu, setGpu] = useState(resources?.gpu[0] ?? 'none');
   const [restart, setRestart] = useState(props.kernelRunning);
   const [error, setError] = useState<string | null>(null);
+  const [machines, setMachines] = useState<MachineChoices | null>(null);
+  // Once per opening of the dialog: `actions` is a new object on every render.
+  const loadMachines = useRef(actions.machines);
+  useEffect(() => {
+    void loadMachines.current().then(setMachines);
+  }, []);
+  const choiceOf = (name: string) => machines?.choices.find((c) => (c.gpu ?? 'none') === name);
+  const chosen = choiceOf(gpu);
   return (
     <form
       className="form"
@@ -124,14 +152,26 @@ function ChangeMachine(props: {
       <label className="field">
         <span>GPU</span>
         <select className="select" value={gpu} onChange={(event) => setGpu(event.target.value)}>
-          <option value="none">None (CPU only)</option>
+          <option value="none">None (CPU only){choiceNote(choiceOf('none'))}</option>
           {[...new Set([...GPU_CHOICES, ...(resources?.gpu ?? [])])].map((choice) => (
-            <option key={choice} value={choice}>
+            <option key={choice} value={choice} disabled={choiceOf(choice)?.verdict === 'refused'}>
               {choice}
+              {choiceNote(choiceOf(choice))}
             </option>
           ))}
         </select>
       </label>
+      {chosen?.reason ? (
+        <p className="muted small" data-testid="machine-verdict">
+          {chosen.verdict === 'refused' ? 'Not available: ' : ''}
+          {chosen.reason}
+        </p>
+      ) : null}
+      {machines ? (
+        <p className="muted small">
+          Prices at {machines.cpu} CPU and {gib(machines.memoryMiB)} GB on the {machines.plan} plan.
+        </p>
+      ) : null}
       {props.kernelRunning ? (
         <label className="row small">
           <input type="checkbox" checked={restart} onChange={(e) => setRestart(e.target.checked)} /> Restart
@@ -184,6 +224,16 @@ export function KernelBar(props: {
       {execution.kernel.reason && (status === 'dead' || status === 'reconnecting') ? (
         <span className="kernel-reason">{execution.kernel.reason}</span>
       ) : null}
+      {status === 'queued' ? (
+        <span className="kernel-reason" data-testid="kernel-queue">
+          {execution.kernel.queue?.reason ?? execution.kernel.reason}
+          {canEdit ? (
+            <button type="button" className="btn btn-small" onClick={() => void actions.cancelStart()}>
+              Cancel
+            </button>
+          ) : null}
+        </span>
+      ) : null}
       {canEdit ? (
         <Tooltip content="Change machine: CPU, memory and GPU of the next kernel">
           <button type="button" className="btn-machine" onClick={() => setMachineOpen(true)}>
@@ -211,7 +261,7 @@ export function KernelBar(props: {
         <ChangeMachine
           actions={actions}
           resources={props.resources}
-          kernelRunning={status !== 'none' && status !== 'dead'}
+          kernelRunning={status !== 'none' && status !== 'dead' && status !== 'queued'}
           onClose={() => setMachineOpen(false)}
           onSaved={props.onResourcesSaved}
         />

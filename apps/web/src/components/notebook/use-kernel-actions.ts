@@ -13,10 +13,28 @@ export type KernelProcedure =
   | 'restart'
   | 'shutdownKernel'
   | 'answerInput'
-  | 'setResources';
+  | 'setResources'
+  | 'cancelKernelStart';
 
 interface Mutation {
   mutate(input: unknown): Promise<unknown>;
+}
+
+interface Query {
+  query(input: unknown): Promise<unknown>;
+}
+
+/** `notebook.machines`: each GPU choice (null: none) at the notebook's CPU and memory. */
+export interface MachineChoices {
+  plan: string;
+  cpu: number;
+  memoryMiB: number;
+  choices: {
+    gpu: string | null;
+    verdict: 'now' | 'queue' | 'refused';
+    reason: string | null;
+    pricePerHour: number;
+  }[];
 }
 
 /**
@@ -76,6 +94,17 @@ export function useKernelActions(workspaceId: string, notebookId: string) {
     /** Resources for the next kernel start (`notebook.setResources`); a running kernel keeps its own. */
     setResources: (resources: { cpu: number; memoryMiB: number; gpu: string | null }) =>
       call('setResources', resources),
+    /** Gives up a kernel start that waits for a machine (`notebook.cancelKernelStart`). */
+    cancelStart: () => call('cancelKernelStart'),
+    /** The machine picker's choices: what starts now, what would wait and why, and the price per hour. */
+    machines: async (): Promise<MachineChoices | null> => {
+      const router = (client as unknown as { notebook: Record<string, Query> }).notebook;
+      try {
+        return ((await router.machines?.query({ workspaceId, notebookId })) as MachineChoices) ?? null;
+      } catch {
+        return null;
+      }
+    },
     /** Answers the kernel's pending `input()` (hooked to `notebook.answerInput`). */
     answerInput: (value: string) => call('answerInput', { value }),
   };

@@ -29,6 +29,32 @@ describe('parseExecutionView', () => {
     expect(view.input).toEqual({ cellId: 'c1', prompt: 'Name? ', password: false, requestedAt: 0 });
   });
 
+  it('reads a kernel waiting for a machine, and what a started kernel actually got', () => {
+    const waiting = parseExecutionView({
+      kernel: {
+        status: 'queued',
+        reason: 'waiting for an H100: 2 ahead',
+        queue: { position: 3, ahead: 2, reason: 'waiting for an H100: 2 ahead', deadline: 99 },
+      },
+    });
+    expect(waiting.kernel).toMatchObject({
+      status: 'queued',
+      queue: { ahead: 2, deadline: 99 },
+      granted: null,
+    });
+    const started = parseExecutionView({
+      kernel: { status: 'idle', granted: { cpu: 1, memoryMiB: 2048, gpu: null, node: 'n1' } },
+    });
+    expect(started.kernel.granted).toEqual({ cpu: 1, memoryMiB: 2048, gpu: null });
+    const gpu = parseExecutionView({
+      kernel: {
+        status: 'idle',
+        granted: { cpu: 1, memoryMiB: 2048, gpu: { type: 'T4', count: 1, declared: true } },
+      },
+    });
+    expect(gpu.kernel.granted?.gpu).toEqual({ type: 'T4', count: 1, declared: true });
+  });
+
   it('treats missing or malformed state as an idle notebook', () => {
     expect(parseExecutionView(undefined)).toEqual(IDLE_VIEW);
     expect(parseExecutionView({ kernel: { status: 'exploded' }, queue: [1, null, {}] })).toEqual(IDLE_VIEW);

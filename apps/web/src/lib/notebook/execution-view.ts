@@ -1,5 +1,13 @@
 /** The kernel as collaborators see it (written by @kiln/execution into `state.execution`). */
-export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'restarting' | 'reconnecting' | 'dead';
+export type KernelStatus =
+  | 'none'
+  | 'queued'
+  | 'starting'
+  | 'idle'
+  | 'busy'
+  | 'restarting'
+  | 'reconnecting'
+  | 'dead';
 
 export interface Requester {
   userId: string;
@@ -20,6 +28,21 @@ export interface MachineView {
   gpu: string | null;
 }
 
+/** Where a kernel waits for a machine ("waiting for an H100: 2 ahead"). */
+export interface KernelQueue {
+  position: number;
+  ahead: number;
+  reason: string;
+  deadline: number;
+}
+
+/** What the running kernel actually got from the scheduler (no GPU is `null`, never the one asked for). */
+export interface KernelGrant {
+  cpu: number;
+  memoryMiB: number;
+  gpu: { type: string; count: number; declared: boolean } | null;
+}
+
 /** Mirrors `ExecutionStateView` of @kiln/execution; read defensively since any peer could write it. */
 export interface ExecutionView {
   kernel: {
@@ -28,6 +51,8 @@ export interface ExecutionView {
     kernelId: string | null;
     startedAt: number | null;
     machine: MachineView | null;
+    queue: KernelQueue | null;
+    granted: KernelGrant | null;
   };
   running: (QueuedCell & { startedAt: number }) | null;
   queue: QueuedCell[];
@@ -35,7 +60,15 @@ export interface ExecutionView {
 }
 
 export const IDLE_VIEW: ExecutionView = {
-  kernel: { status: 'none', reason: null, kernelId: null, startedAt: null, machine: null },
+  kernel: {
+    status: 'none',
+    reason: null,
+    kernelId: null,
+    startedAt: null,
+    machine: null,
+    queue: null,
+    granted: null,
+  },
   running: null,
   queue: [],
   input: null,
@@ -43,6 +76,7 @@ export const IDLE_VIEW: ExecutionView = {
 
 const STATUSES = new Set<KernelStatus>([
   'none',
+  'queued',
   'starting',
   'idle',
   'busy',
@@ -77,6 +111,27 @@ function machine(value: unknown): MachineView | null {
   return { cpu: num(o.cpu), memoryGb: num(o.memoryGb), gpu: str(o.gpu) };
 }
 
+function kernelQueue(value: unknown): KernelQueue | null {
+  const o = obj(value);
+  const reason = str(o?.reason);
+  if (!o || !reason) return null;
+  return { position: num(o.position) ?? 0, ahead: num(o.ahead) ?? 0, reason, deadline: num(o.deadline) ?? 0 };
+}
+
+function grant(value: unknown): KernelGrant | null {
+  const o = obj(value);
+  const cpu = num(o?.cpu);
+  const memoryMiB = num(o?.memoryMiB);
+  if (!o || cpu === null || memoryMiB === null) return null;
+  const gpu = obj(o.gpu);
+  const type = str(gpu?.type);
+  return {
+    cpu,
+    memoryMiB,
+    gpu: gpu && type ? { type, count: num(gpu.count) ?? 1, declared: gpu.declared === true } : null,
+  };
+}
+
 /** Parses the `execution` entry of the doc's `state` map; anything malformed reads as idle. */
 export function parseExecutionView(value: unknown): ExecutionView {
   const o = obj(value);
@@ -93,6 +148,8 @@ export function parseExecutionView(value: unknown): ExecutionView {
       kernelId: str(kernel?.kernelId),
       startedAt: num(kernel?.startedAt),
       machine: machine(kernel?.machine),
+      queue: kernelQueue(kernel?.queue),
+      granted: grant(kernel?.granted),
     },
     running: running ? { ...running, startedAt: num(obj(o.running)?.startedAt) ?? running.queuedAt } : null,
     queue: Array.isArray(o.queue) ? o.queue.map(queued).filter((q): q is QueuedCell => q !== null) : [],

@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
+import { workspaceToken } from '@kiln/kernel-protocol/client';
+import { createScheduler, discoverGpus, type Scheduler } from '@kiln/scheduler';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeDriver } from '../../test/fake-driver.ts';
+import { eventually } from '../../test/harness.ts';
+import { createGateway, type Gateway } from '../http/gateway.ts';
+import { createSchedulerNode, type SchedulerNode } from './scheduler-node.ts';
+
+const SECRET = 'node-test-secret-0123456789';
+let database: TestDatabase;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase({ max: 6 });
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await database.db.$executeRaw`TRUNCATE "ContainerEvent", "NodeGpu", "Container", "Node" CASCADE`;
+});
+afterAll(() => database?.drop());
+
+async function workspace(): Promise<string> {
+  const suffix = randomBytes(4).toString('hex');
+  return (await database.db.workspace.create({ data: { name: `ws ${suffix}`, slug: `ws-${suffix}` } })).id;
+}
+
+/** A gateway joined to the scheduler as `id`, with a declared inventory. */
+async function startNode(
+  scheduler: Scheduler,
+  id: string,
+  size: { cpu: number; memoryMiB: number },
+  heartbeatMs = 100,
+): Promise<{ gateway: Gateway; node: SchedulerNode; url: string; driver: FakeDriver }> {
+  const driver = new FakeDriver();
+  const node = createSchedulerNode({
+    scheduler,
+    identity: { ...size, gpus: await discoverGpus({ declared: [] }) },
+    heartbeatMs,
+    log: () => undefined,
+  });
+  const gateway = createGateway({
+    driver,
+    token: SECRET,
+    admission: node.admission,
+    kernelInfoTimeoutMs: 5000,
+  });
+  const { url } = await gateway.listen(0);
+  await node.start({ id, url }, gateway.kernels);
+  cleanups.push(async () => {
+    await gateway.close();
+    await node.close();
+  });
+  return { gateway, node, url, driver };
+}
+
+async function post(url: string, token: string, body: unknown) {
+  const response = await fetch(`${url}/api/kernels`, {
+    method: 'POST',
+    headers: { authorization: `token ${token}` },
+    body: JSON.stringify(body),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies
+  const json: any = await response.json();
+  return { status: response.status, json };
+}
+
+describe('a gateway as a scheduler node', () => {
+  it('starts only containers placed on it, with the resources the scheduler granted', async () => {
+    const scheduler = createScheduler({ db: database.db });
+    cleanups.push(() => scheduler.close());
+    const a = await startNode(scheduler, 'node-a', { cpu: 2, memoryMiB: 4096 });
+    const ws = await workspace();
+    const other = await workspace();
+    const token = workspaceToken(SECRET, ws);
+
+    const refused = await post(a.url, token, {});
+    expect(refused.status).toBe(400);
+    expect(refused.json.message).toMatch(/placed through Kiln|containerId is required/);
+
+    const container = await scheduler.request({
+      workspaceId: ws,
+      kind: 'kernel',
+      ownerId: 'notebook-1',
+      resources: { cpu: 2, memoryMiB: 1024 },
+    });
+    expect(container).toMatchObject({ state: 'starting', node: { id: 'node-a', url: a.url } });
+    // The body's resources are ignored: what runs is what the scheduler granted.
+    const foreign = await post(a.url, workspaceToken(SECRET, other), { containerId: container.id });
+    expect(foreign.status).toBe(404);
+    const started = await post(a.url, token, {
+      containerId: container.id,
+      resources: { cpu: 2, memoryMiB: 4096 },
+    });
+    expect(started.status).toBe(201);
+    expect(started.json).toMatchObject({
+      id: container.id,
+      resources: { cpu: 2, memoryMiB: 1024, gpu: null },
+    });
+    expect((await scheduler.get(container.id)).state).toBe('running');
+
+    // The node is full: the next request waits, and starts once the first kernel shuts down.
+    const second = await scheduler.request({
+      workspaceId: ws,
+      kind: 'kernel',
+      ownerId: 'notebook-2',
+      resources: { cpu: 1, memoryMiB: 512 },
+    });
+    expect(second.state).toBe('queued');
+    expect(second.queue?.reason).toMatch(/CPU/);
+    const again = await post(a.url, token, { containerId: container.id });
+    expect(again.status).toBe(409);
+    await fetch(`${a.url}/api/kernels/${container.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `token ${token}` },
+    });
+    await eventually(async () => (await scheduler.get(container.id)).state === 'stopped', 10_000);
+    // The gateway's scheduler freed the CPU; the queue pass after the stop placed the waiting kernel.
+    await eventually(async () => (await scheduler.get(second.id)).state === 'starting', 10_000);
+  }, 60_000);
+
+  it('marks a start that failed as start_failed with the reason, freeing the node', async () => {
+    const scheduler = createScheduler({ db: database.db });
+    cleanups.push(() => scheduler.close());
+    const a = await startNode(scheduler, 'node-a', { cpu: 1, memoryMiB: 2048 });
+    const ws = await workspace();
+    const container = await scheduler.request({
+      workspaceId: ws,
+      kind: 'kernel',
+      ownerId: 'nb',
+      resources: { cpu: 1, memoryMiB: 1024 },
+    });
+    a.driver.failNext = new Error('runsc: image missing');
+    const failed = await post(a.url, workspaceToken(SECRET, ws), { containerId: container.id });
+    expect(failed.status).toBe(500);
+    const view = await scheduler.get(container.id);
+    expect(view).toMatchObject({ state: 'stopped', stop: { code: 'start_failed' } });
+    expect(view.stop?.reason).toMatch(/image missing/);
+    expect((await scheduler.listNodes())[0]?.free.cpu).toBe(1);
+  }, 60_000);
+
+  it('when marked lost, registers again and stops the kernels whose containers were lost', async () => {
+    const scheduler = createScheduler({ db: database.db, heartbeatTimeoutMs: 300 });
+    cleanups.push(() => scheduler.close());
+    // Heartbeats slower than the timeout: the scheduler declares the node lost between two of them.
+    const a = await startNode(scheduler, 'node-a', { cpu: 2, memoryMiB: 4096 }, 1500);
+    const ws = await workspace();
+    const container = await scheduler.request({
+      workspaceId: ws,
+      kind: 'kernel',
+      ownerId: 'nb',
+      resources: { cpu: 1, memoryMiB: 1024 },
+    });
+    expect((await post(a.url, workspaceToken(SECRET, ws), { containerId: container.id })).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const lost = await scheduler.detectLostNodes();
+    expect(lost.nodes).toEqual(['node-a']);
+    const view = await scheduler.get(container.id);
+    expect(view.state).toBe('lost');
+    expect(view.stop?.reason).toMatch(/node-a stopped answering/);
+    // Its next heartbeat finds it lost: it comes back, without the kernel it may no longer run.
+    await eventually(async () => (await scheduler.listNodes())[0]?.state === 'active', 10_000);
+    await eventually(() => a.gateway.kernels.all().length === 0, 10_000);
+    expect((await scheduler.listNodes())[0]?.free.cpu).toBe(2);
+  }, 60_000);
+});

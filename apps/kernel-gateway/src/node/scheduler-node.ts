@@ -1,0 +1,176 @@
+import { DomainError, isDomainError } from '@kiln/core';
+import type { ContainerView, GpuInventory, RegisterNodeInput, Scheduler } from '@kiln/scheduler';
+import type { Kernel } from '../kernels/kernel.ts';
+import type { AdmittedKernel, KernelAdmission, KernelRegistry } from '../kernels/kernel-registry.ts';
+
+/** What this gateway tells the scheduler about itself (its id and URL once it listens). */
+export interface NodeIdentity {
+  cpu: number;
+  memoryMiB: number;
+  gpus: GpuInventory;
+}
+
+export interface SchedulerNodeOptions {
+  scheduler: Scheduler;
+  identity: NodeIdentity;
+  /** Well under the scheduler's heartbeat timeout. */
+  heartbeatMs: number;
+  log?: (line: string) => void;
+}
+
+/** This gateway as a node of the scheduler: registration, heartbeats, and each kernel's container state. */
+export interface SchedulerNode {
+  /** Hand to `createGateway({ admission })`. */
+  readonly admission: KernelAdmission;
+  /** Registers the node as `id` at `url` (once the gateway listens) and starts heartbeating. */
+  start(where: { id: string; url: string }, kernels: KernelRegistry): Promise<void>;
+  close(): Promise<void>;
+}
+
+const LIVE_STATES = new Set(['starting', 'running', 'hibernated']);
+
+/**
+ * Kernels on a scheduler node run only as containers the scheduler placed here: their id, CPU, memory
+ * and GPUs come from the container row, so a request can never give itself more than its plan allows.
+ */
+export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNode {
+  const { scheduler, identity } = options;
+  const log = options.log ?? ((line: string) => console.log(`[kernel-gateway] ${line}`));
+  let registration: RegisterNodeInput | null = null;
+  let registry: KernelRegistry | null = null;
+  /** Containers this gateway reported running; only those are stopped when their kernel goes away. */
+  const running = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let beating: Promise<void> | null = null;
+  let closed = false;
+  const pending = new Set<Promise<void>>();
+
+  const ignoreFinal = (error: unknown) => {
+    if (!(isDomainError(error) && (error.code === 'CONFLICT' || error.code === 'NOT_FOUND'))) throw error;
+  };
+
+  const admission: KernelAdmission = {
+    async admit(workspaceId, request): Promise<AdmittedKernel> {
+      if (!registration) throw new DomainError('CONFLICT', 'This gateway has not joined the scheduler yet');
+      if (!request.containerId) {
+        throw new DomainError(
+          'BAD_REQUEST',
+          'This gateway is a node of the Kiln scheduler: kernels are started through Kiln, which places them (containerId is required)',
+        );
+      }
+      const view = await scheduler.get(request.containerId);
+      // Another workspace's container looks like no container at all.
+      if (view.workspaceId !== workspaceId) throw new DomainError('NOT_FOUND', `No container ${view.id}`);
+      if (view.kind !== 'kernel')
+        throw new DomainError('BAD_REQUEST', `Container ${view.id} is not a kernel`);
+      if (view.node?.id !== registration.id) {
+        throw new DomainError(
+          'CONFLICT',
+          `Container ${view.id} is placed on ${view.node?.id ?? 'no node'}, not on ${registration.id}`,
+        );
+      }
+      if (view.state !== 'starting') {
+        throw new DomainError('CONFLICT', `Container ${view.id} is ${view.state}, not waiting to start`);
+      }
+      return { id: view.id, ...grantedResources(view) };
+    },
+    async ready(kernel) {
+      await scheduler.markRunning(kernel.id);
+      running.add(kernel.id);
+    },
+    async failed(id, reason) {
+      running.delete(id);
+      await scheduler.stop(id, { code: 'start_failed', reason }).catch(ignoreFinal);
+    },
+  };
+
+  function removed(kernel: Kernel): void {
+    if (!running.delete(kernel.id)) return;
+    const options = kernel.isDead
+      ? { code: 'exited' as const, reason: kernel.reason ?? 'The kernel exited' }
+      : { code: 'stopped' as const, reason: 'Shut down' };
+    const stopping = scheduler
+      .stop(kernel.id, options)
+      .then(() => undefined, ignoreFinal)
+      .catch((error: unknown) => log(`could not record that kernel ${kernel.id} stopped: ${String(error)}`));
+    pending.add(stopping);
+    void stopping.finally(() => pending.delete(stopping));
+  }
+
+  /** Registers (again) and makes both sides agree on what runs here. */
+  async function register(): Promise<void> {
+    if (!registration) return;
+    const { node, containers } = await scheduler.registerNode(registration);
+    const believed = new Set(containers.filter((c) => LIVE_STATES.has(c.state)).map((c) => c.id));
+    const here = new Map((registry?.all() ?? []).map((kernel) => [kernel.id, kernel]));
+    for (const container of containers) {
+      if (here.has(container.id) || !LIVE_STATES.has(container.state)) continue;
+      await scheduler
+        .stop(container.id, {
+          code: 'exited',
+          reason: `Node ${node.id} restarted and no longer runs this kernel`,
+        })
+        .catch(ignoreFinal);
+    }
+    // Kernels whose containers were declared lost meanwhile: their resources may be someone else's now.
+    for (const kernel of here.values()) {
+      if (believed.has(kernel.id)) continue;
+      running.delete(kernel.id);
+      await registry?.shutdown(kernel.workspaceId, kernel.id).catch(() => undefined);
+      log(`stopped kernel ${kernel.id}: the scheduler had declared it lost`);
+    }
+    const gpus = node.gpus.map((gpu) => gpu.type ?? gpu.productName).join(', ') || 'no GPUs';
+    log(
+      `node ${node.id} registered at ${node.url}: ${node.cpu} CPU, ${node.memoryMiB} MiB, ${gpus} (${node.gpuSource}${node.gpuNote ? `: ${node.gpuNote}` : ''})`,
+    );
+  }
+
+  async function beat(): Promise<void> {
+    try {
+      if (registration) await scheduler.heartbeat(registration.id);
+    } catch (error) {
+      if (closed) return;
+      if (isDomainError(error) && (error.code === 'CONFLICT' || error.code === 'NOT_FOUND')) {
+        log(`node ${registration?.id} was marked lost; registering again`);
+        await register();
+      } else {
+        log(`heartbeat failed: ${String(error)}`);
+      }
+    }
+  }
+
+  return {
+    admission,
+    async start(where, kernels) {
+      registration = { ...identity, ...where };
+      registry = kernels;
+      kernels.onRemoved(removed);
+      await register();
+      timer = setInterval(() => {
+        if (beating) return;
+        beating = beat()
+          .catch((error: unknown) => log(`registering again failed: ${String(error)}`))
+          .finally(() => {
+            beating = null;
+          });
+      }, options.heartbeatMs);
+      timer.unref();
+    },
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      await beating;
+      await Promise.all(pending);
+    },
+  };
+}
+
+/** What the scheduler granted: the container's CPU and memory, and exactly its GPUs (or none). */
+function grantedResources(view: ContainerView): Omit<AdmittedKernel, 'id'> {
+  const { cpu, memoryMiB } = view.requested;
+  if (!view.gpu) return { resources: { cpu, memoryMiB, gpu: null } };
+  return {
+    resources: { cpu, memoryMiB, gpu: `${view.gpu.type}:${view.gpu.count}` },
+    env: { CUDA_VISIBLE_DEVICES: view.gpu.indices.join(',') },
+  };
+}
