@@ -29,6 +29,8 @@ const schema = z.object({
   KILN_HIBERNATE_IDLE_SECONDS: int(600, 0),
   KILN_KERNEL_CPU: z.coerce.number().positive().default(1),
   KILN_KERNEL_MEMORY_MIB: int(2048, 128),
+  /** Operator maximum of a workspace's /workspace disk (an ext4 image per workspace); 0 = no quota. */
+  KILN_MAX_DISK_MIB: int(10_240, 0),
   KILN_OUTPUT_BUFFER_MIB: int(10, 1),
   KILN_MAX_MESSAGE_MIB: int(10, 1),
   KILN_KERNEL_INFO_TIMEOUT_SECONDS: int(60, 1),

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     warmPoolSize: env.KILN_WARM_POOL_SIZE,
     snapshots: env.KILN_SNAPSHOTS,
     platform: env.KILN_RUNSC_PLATFORM,
+    maxDiskMiB: env.KILN_MAX_DISK_MIB,
   });
   const gateway = createGateway({
     driver,

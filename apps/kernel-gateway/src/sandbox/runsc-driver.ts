@@ -21,6 +21,7 @@ import {
 import { ensureSnapshot } from './snapshot-template.ts';
 import type { KernelSandboxOptions, SandboxDriver } from './types.ts';
 import { WarmPool } from './warm-pool.ts';
+import { createWorkspaceVolumes } from './workspace-volume.ts';
 
 /** Options of the local runsc driver. */
 export interface RunscDriverOptions {
@@ -31,6 +32,8 @@ export interface RunscDriverOptions {
   runscPath?: string;
   /** runsc platform; by default systrap where the installed runsc has it, else ptrace. */
   platform?: string;
+  /** More global runsc flags for every sandbox (operator tuning; part of the snapshot key). */
+  runscFlags?: string[];
   /** Defaults to this app's `agent/` folder. */
   agentDir?: string;
   /** Spare sandboxes kept ready for recently used workspaces (restart and new kernels take them). */
@@ -41,6 +44,11 @@ export interface RunscDriverOptions {
   preload?: string[];
   placement?: LocalPlacement;
   startTimeoutMs?: number;
+  /**
+   * Operator maximum for a workspace's disk (/workspace, an ext4 image per workspace), in MiB; a kernel's
+   * `diskMiB` (its plan) is capped by it. 0 turns quotas off (plain host dirs, no limit). Default 10240.
+   */
+  maxDiskMiB?: number;
 }
 
 /** The runsc driver plus what tests and the gateway may want to look at. */
@@ -63,6 +71,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   const runscPath = options.runscPath ?? 'runsc';
   const features = probeRunscFeatures(runscPath, options.platform);
   const stateDir = resolve(options.stateDir);
+  const maxDiskMiB = options.maxDiskMiB ?? 10_240;
   mkdirSync(join(stateDir, 'runsc'), { recursive: true });
   const ctx: LaunchContext = {
     cli: createRunscCli({
@@ -71,12 +80,22 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       platform: features.platform,
       version: features.version,
       checkpointArgs: checkpointArgs(features),
+      extraFlags: options.runscFlags,
     }),
     stateDir,
     imageDir: resolve(options.imageDir),
     agentDir: options.agentDir ?? DEFAULT_AGENT_DIR,
     preload: options.preload ?? ['numpy', 'pandas', 'matplotlib'],
     startTimeoutMs: options.startTimeoutMs ?? 60_000,
+    volumes: maxDiskMiB > 0 ? createWorkspaceVolumes(stateDir) : undefined,
+  };
+  // The last quota asked for per workspace, so warm-pool spares never grow a volume past its plan.
+  const diskByWorkspace = new Map<string, number>();
+  const diskFor = (workspaceId: string, requested?: number) => {
+    if (maxDiskMiB === 0) return undefined;
+    const quota = Math.min(requested ?? diskByWorkspace.get(workspaceId) ?? maxDiskMiB, maxDiskMiB);
+    diskByWorkspace.set(workspaceId, quota);
+    return quota;
   };
   let snapshotsWanted = (options.snapshots ?? true) && features.checkpoint;
   let snapshotError: string | undefined;
@@ -113,6 +132,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       resources: request.resources,
       env: request.env ?? {},
       snapshotPath: path,
+      diskMiB: diskFor(request.workspaceId, request.diskMiB),
     });
     return { instance, startedFrom: path ? 'snapshot' : 'cold' };
   }
@@ -194,6 +214,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     async close() {
       await Promise.all([...kernels.values()].map((kernel) => kernel.shutdown()));
       await pool.drain(destroyInstance);
+      await ctx.volumes?.close();
     },
   };
 }

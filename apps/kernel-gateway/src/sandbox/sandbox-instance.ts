@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chown, mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentChannel } from './agent-channel.ts';
 import { buildOciSpec, SANDBOX_UID } from './oci-spec.ts';
@@ -7,6 +7,7 @@ import { claimRunDir } from './orphan-reaper.ts';
 import type { RunscCli } from './runsc-cli.ts';
 import { RunscContainer } from './runsc-container.ts';
 import type { ResourceRequest } from './types.ts';
+import { ensurePlainVolume, type WorkspaceVolumes } from './workspace-volume.ts';
 
 /** What every sandbox launch needs from the driver. */
 export interface LaunchContext {
@@ -16,6 +17,8 @@ export interface LaunchContext {
   agentDir: string;
   preload: string[];
   startTimeoutMs: number;
+  /** Quota-bounded workspace volumes; without them /workspace is a plain host dir (no disk quota). */
+  volumes?: WorkspaceVolumes;
 }
 
 export interface LaunchRequest {
@@ -24,6 +27,8 @@ export interface LaunchRequest {
   env: Record<string, string>;
   /** Restore this checkpoint instead of booting Python. */
   snapshotPath?: string;
+  /** Size of the workspace's volume; undefined mounts a plain dir (the snapshot template). */
+  diskMiB?: number;
 }
 
 /** One running container plus the socket its agent talks on. */
@@ -34,23 +39,6 @@ export interface SandboxInstance {
   resources: ResourceRequest;
 }
 
-const WORKSPACE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-
-/** The host directory mounted at /workspace for a workspace, created owned by the sandbox uid. */
-export async function ensureVolume(stateDir: string, workspaceId: string): Promise<string> {
-  if (!WORKSPACE_ID.test(workspaceId)) throw new Error(`invalid workspace id "${workspaceId}"`);
-  const dir = join(stateDir, 'volumes', workspaceId);
-  const exists = await stat(dir).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
-    await mkdir(dir, { recursive: true, mode: 0o750 });
-    await chown(dir, SANDBOX_UID, SANDBOX_UID);
-  }
-  return dir;
-}
-
 /** Starts a container (cold boot or snapshot restore) and waits until its agent says hello. */
 export async function launchInstance(ctx: LaunchContext, request: LaunchRequest): Promise<SandboxInstance> {
   const id = `kiln-${randomUUID().slice(0, 18)}`;
@@ -58,7 +46,10 @@ export async function launchInstance(ctx: LaunchContext, request: LaunchRequest)
   const channelDir = join(runDir, 'channel');
   await mkdir(channelDir, { recursive: true, mode: 0o755 });
   await claimRunDir(runDir);
-  const volumeDir = await ensureVolume(ctx.stateDir, request.workspaceId);
+  const volumeDir =
+    ctx.volumes && request.diskMiB !== undefined
+      ? await ctx.volumes.ensure(request.workspaceId, request.diskMiB)
+      : await ensurePlainVolume(ctx.stateDir, request.workspaceId);
   const container = new RunscContainer(ctx.cli, id, runDir, `/kiln/${id}`);
   await container.writeBundle(
     buildOciSpec({

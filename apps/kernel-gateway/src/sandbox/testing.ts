@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,10 +18,16 @@ export function testWorkspace(): string {
   return id;
 }
 
-/** Deletes the volumes of the workspaces this test file made up. */
+/** Deletes the volumes (quota images included) of the workspaces this test file made up. */
 export async function removeTestVolumes(): Promise<void> {
   await Promise.all(
-    created.map((id) => rm(join(TEST_STATE_DIR, 'volumes', id), { recursive: true, force: true })),
+    created.map(async (id) => {
+      const dir = join(TEST_STATE_DIR, 'volumes', id);
+      // Unmounted by the driver's close unless a sandbox still held it; then it goes here.
+      await new Promise((resolve) => execFile('umount', [dir], resolve));
+      await rm(dir, { recursive: true, force: true });
+      await rm(`${dir}.ext4`, { force: true });
+    }),
   );
 }
 
