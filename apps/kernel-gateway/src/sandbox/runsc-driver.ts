@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DomainError, isDomainError } from '@kiln/core';
 import { type LocalPlacement, type NormalizedResourceRequest, parseResourceRequest } from '@kiln/scheduler';
+import { discoverNvidiaHost, GPU_DRIVER_DIR } from './gpu-spec.ts';
 import { type InstanceSource, RunscKernelSandbox, type StartedFrom } from './kernel-sandbox.ts';
 import { reapOrphans } from './orphan-reaper.ts';
 import { createRunscCli } from './runsc-cli.ts';
@@ -73,15 +74,15 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   const stateDir = resolve(options.stateDir);
   const maxDiskMiB = options.maxDiskMiB ?? 10_240;
   mkdirSync(join(stateDir, 'runsc'), { recursive: true });
+  const cliOptions = {
+    runscPath,
+    root: join(stateDir, 'runsc'),
+    platform: features.platform,
+    version: features.version,
+    checkpointArgs: checkpointArgs(features),
+  };
   const ctx: LaunchContext = {
-    cli: createRunscCli({
-      runscPath,
-      root: join(stateDir, 'runsc'),
-      platform: features.platform,
-      version: features.version,
-      checkpointArgs: checkpointArgs(features),
-      extraFlags: options.runscFlags,
-    }),
+    cli: createRunscCli({ ...cliOptions, extraFlags: options.runscFlags }),
     stateDir,
     imageDir: resolve(options.imageDir),
     agentDir: options.agentDir ?? DEFAULT_AGENT_DIR,
@@ -101,11 +102,34 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   let snapshotError: string | undefined;
   let snapshot: Promise<string | undefined> | undefined;
   const kernels = new Map<string, RunscKernelSandbox>();
+  const inventory = options.placement?.inventory;
+  // Why GPU kernels cannot start here, known without touching the driver; the host check comes later.
   const gpuReason = !features.nvproxy
     ? `this runsc (release ${features.version}) has no GPU passthrough (nvproxy); GPU kernels need a newer gVisor`
-    : !options.placement
+    : !inventory
       ? 'no GPU inventory configured'
-      : undefined;
+      : inventory.source !== 'nvidia-smi'
+        ? `the GPU inventory here is ${inventory.source}${inventory.note ? ` (${inventory.note})` : ''}, not devices nvidia-smi found, so there is nothing to pass through`
+        : undefined;
+  let gpuContext: LaunchContext | string | undefined;
+  /** The launch context of GPU sandboxes (runsc with --nvproxy, the host's driver), or why there is none. */
+  function gpuLaunchContext(): LaunchContext | string {
+    gpuContext ??= buildGpuContext();
+    return gpuContext;
+  }
+  function buildGpuContext(): LaunchContext | string {
+    if (!existsSync(join(ctx.imageDir, GPU_DRIVER_DIR)))
+      return `the sandbox image has no ${GPU_DRIVER_DIR} to mount the driver on (rebuild it with scripts/build-sandbox-image.sh)`;
+    const host = discoverNvidiaHost(join(stateDir, 'nvidia'));
+    if (typeof host === 'string') return host;
+    return {
+      ...ctx,
+      nvidia: host,
+      cli: createRunscCli({ ...cliOptions, extraFlags: [...(options.runscFlags ?? []), '--nvproxy'] }),
+    };
+  }
+  /** GPU indices placed per kernel; a restart reuses them. */
+  const gpuPlacements = new Map<string, number[]>();
 
   // Sandboxes of a gateway that crashed are deleted before anything new starts.
   const reaped = reapOrphans(ctx.cli, stateDir).catch(() => []);
@@ -126,6 +150,21 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   async function launch(
     request: KernelSandboxOptions,
   ): Promise<{ instance: SandboxInstance; startedFrom: StartedFrom }> {
+    const gpuIndices = gpuPlacements.get(request.kernelId);
+    if (gpuIndices) {
+      // GPU sandboxes boot cold: the snapshot holds no GPU state and checkpointing nvproxy is unsupported.
+      const gpuCtx = gpuLaunchContext();
+      if (typeof gpuCtx === 'string')
+        throw new DomainError('GPU_UNAVAILABLE', `Cannot start a GPU kernel: ${gpuCtx}.`);
+      const instance = await launchInstance(gpuCtx, {
+        workspaceId: request.workspaceId,
+        resources: request.resources,
+        env: request.env ?? {},
+        gpuIndices,
+        diskMiB: diskFor(request.workspaceId, request.diskMiB),
+      });
+      return { instance, startedFrom: 'cold' };
+    }
     const path = await snapshotPath();
     const instance = await launchInstance(ctx, {
       workspaceId: request.workspaceId,
@@ -146,6 +185,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
 
   const source: InstanceSource = {
     async acquire(request) {
+      if (gpuPlacements.has(request.kernelId)) return launch(request);
       const pooled = await pool.take(request.workspaceId, request.resources, request.env ?? {});
       // Refill only after this kernel is up: on a small host a parallel restore would slow it down.
       const result = pooled ? { instance: pooled, startedFrom: 'pool' as const } : await launch(request);
@@ -154,24 +194,25 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     },
     released(kernelId) {
       kernels.delete(kernelId);
+      gpuPlacements.delete(kernelId);
       options.placement?.release(kernelId);
     },
   };
 
-  function checkGpu(kernelId: string, request: NormalizedResourceRequest): void {
+  function placeKernel(kernelId: string, request: NormalizedResourceRequest): void {
     if (request.gpu.length === 0) {
       options.placement?.place(kernelId, request);
       return;
     }
     if (gpuReason || !options.placement)
       throw new DomainError('GPU_UNAVAILABLE', `Cannot start a GPU kernel: ${gpuReason}.`);
-    options.placement.place(kernelId, request);
-    // Passing the placed devices through needs nvproxy, which no runsc reachable here has; refuse
-    // rather than start a kernel that would silently run without its GPU.
-    options.placement.release(kernelId);
-    throw new DomainError(
-      'GPU_UNAVAILABLE',
-      'Cannot start a GPU kernel: GPU passthrough is not wired for this runsc yet.',
+    const gpuCtx = gpuLaunchContext();
+    if (typeof gpuCtx === 'string')
+      throw new DomainError('GPU_UNAVAILABLE', `Cannot start a GPU kernel: ${gpuCtx}.`);
+    const placement = options.placement.place(kernelId, request);
+    gpuPlacements.set(
+      kernelId,
+      placement.gpus.map((gpu) => gpu.index),
     );
   }
 
@@ -180,7 +221,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       const resources = parseResourceRequest(request.resources);
       if (kernels.has(request.kernelId))
         throw new DomainError('CONFLICT', `kernel ${request.kernelId} already exists`);
-      checkGpu(request.kernelId, resources);
+      placeKernel(request.kernelId, resources);
       try {
         const { instance, startedFrom } = await source.acquire(request);
         const kernel = new RunscKernelSandbox(request, instance, startedFrom, source);
@@ -188,6 +229,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
         return kernel;
       } catch (error) {
         options.placement?.release(request.kernelId);
+        gpuPlacements.delete(request.kernelId);
         if (isDomainError(error)) throw error;
         throw new DomainError('SANDBOX_FAILED', `The kernel sandbox failed to start: ${String(error)}`);
       }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentChannel } from './agent-channel.ts';
+import { addGpuPassthrough, type NvidiaHost } from './gpu-spec.ts';
 import { buildOciSpec, SANDBOX_UID } from './oci-spec.ts';
 import { claimRunDir } from './orphan-reaper.ts';
 import type { RunscCli } from './runsc-cli.ts';
@@ -17,6 +18,8 @@ export interface LaunchContext {
   agentDir: string;
   preload: string[];
   startTimeoutMs: number;
+  /** The host's NVIDIA devices and driver, for GPU sandboxes (their cli runs with --nvproxy). */
+  nvidia?: NvidiaHost;
   /** Quota-bounded workspace volumes; without them /workspace is a plain host dir (no disk quota). */
   volumes?: WorkspaceVolumes;
 }
@@ -27,6 +30,8 @@ export interface LaunchRequest {
   env: Record<string, string>;
   /** Restore this checkpoint instead of booting Python. */
   snapshotPath?: string;
+  /** GPUs the scheduler placed this sandbox on (host indices); needs ctx.nvidia. */
+  gpuIndices?: number[];
   /** Size of the workspace's volume; undefined mounts a plain dir (the snapshot template). */
   diskMiB?: number;
 }
@@ -51,17 +56,20 @@ export async function launchInstance(ctx: LaunchContext, request: LaunchRequest)
       ? await ctx.volumes.ensure(request.workspaceId, request.diskMiB)
       : await ensurePlainVolume(ctx.stateDir, request.workspaceId);
   const container = new RunscContainer(ctx.cli, id, runDir, `/kiln/${id}`);
+  const spec = buildOciSpec({
+    paths: { imageDir: ctx.imageDir, agentDir: ctx.agentDir, channelDir, volumeDir },
+    resources: request.resources,
+    env: { ...request.env, KILN_PRELOAD: ctx.preload.join(',') },
+    cgroupsPath: container.cgroupsPath,
+    // tini is PID 1 so processes orphaned inside the sandbox (a shell command's `cmd &`) are reaped
+    // instead of piling up as zombies under the kernel until the process limit stops it.
+    args: ['/usr/bin/tini', '--', '/usr/bin/python3', '/opt/kiln/agent/kiln_agent.py'],
+    uid: SANDBOX_UID,
+  });
+  const gpus = request.gpuIndices ?? [];
+  if (gpus.length > 0 && !ctx.nvidia) throw new Error('GPU sandbox requested without an NVIDIA host');
   await container.writeBundle(
-    buildOciSpec({
-      paths: { imageDir: ctx.imageDir, agentDir: ctx.agentDir, channelDir, volumeDir },
-      resources: request.resources,
-      env: { ...request.env, KILN_PRELOAD: ctx.preload.join(',') },
-      cgroupsPath: container.cgroupsPath,
-      // tini is PID 1 so processes orphaned inside the sandbox (a shell command's `cmd &`) are reaped
-      // instead of piling up as zombies under the kernel until the process limit stops it.
-      args: ['/usr/bin/tini', '--', '/usr/bin/python3', '/opt/kiln/agent/kiln_agent.py'],
-      uid: SANDBOX_UID,
-    }),
+    ctx.nvidia && gpus.length > 0 ? addGpuPassthrough(spec, ctx.nvidia, gpus) : spec,
   );
   const channel = new AgentChannel(channelDir);
   await channel.listen();
