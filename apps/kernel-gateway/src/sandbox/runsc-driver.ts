@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DomainError, isDomainError } from '@kiln/core';
 import { type LocalPlacement, type NormalizedResourceRequest, parseResourceRequest } from '@kiln/scheduler';
 import { discoverNvidiaHost, GPU_DRIVER_DIR } from './gpu-spec.ts';
 import { type InstanceSource, RunscKernelSandbox, type StartedFrom } from './kernel-sandbox.ts';
+import { createLaunchLimiter } from './launch-limiter.ts';
 import { reapOrphans } from './orphan-reaper.ts';
 import { createRunscCli } from './runsc-cli.ts';
 import {
@@ -16,6 +18,7 @@ import {
 import {
   destroyInstance,
   type LaunchContext,
+  type LaunchRequest,
   launchInstance,
   type SandboxInstance,
 } from './sandbox-instance.ts';
@@ -50,6 +53,8 @@ export interface RunscDriverOptions {
    * `diskMiB` (its plan) is capped by it. 0 turns quotas off (plain host dirs, no limit). Default 10240.
    */
   maxDiskMiB?: number;
+  /** Sandboxes started (restored or booted) at once; more wait their turn. Default: the host's cores. */
+  maxConcurrentLaunches?: number;
 }
 
 /** The runsc driver plus what tests and the gateway may want to look at. */
@@ -90,6 +95,9 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     startTimeoutMs: options.startTimeoutMs ?? 60_000,
     volumes: maxDiskMiB > 0 ? createWorkspaceVolumes(stateDir) : undefined,
   };
+  const limiter = createLaunchLimiter(options.maxConcurrentLaunches ?? Math.max(2, availableParallelism()));
+  const launchLimited = (context: LaunchContext, request: LaunchRequest) =>
+    limiter.run(() => launchInstance(context, request));
   // The last quota asked for per workspace, so warm-pool spares never grow a volume past its plan.
   const diskByWorkspace = new Map<string, number>();
   const diskFor = (workspaceId: string, requested?: number) => {
@@ -156,7 +164,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       const gpuCtx = gpuLaunchContext();
       if (typeof gpuCtx === 'string')
         throw new DomainError('GPU_UNAVAILABLE', `Cannot start a GPU kernel: ${gpuCtx}.`);
-      const instance = await launchInstance(gpuCtx, {
+      const instance = await launchLimited(gpuCtx, {
         workspaceId: request.workspaceId,
         resources: request.resources,
         env: request.env ?? {},
@@ -166,7 +174,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       return { instance, startedFrom: 'cold' };
     }
     const path = await snapshotPath();
-    const instance = await launchInstance(ctx, {
+    const instance = await launchLimited(ctx, {
       workspaceId: request.workspaceId,
       resources: request.resources,
       env: request.env ?? {},
