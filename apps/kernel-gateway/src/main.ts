@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     snapshots: env.KILN_SNAPSHOTS,
     platform: env.KILN_RUNSC_PLATFORM,
     maxDiskMiB: env.KILN_MAX_DISK_MIB,
+    preload: env.KILN_KERNEL_PRELOAD,
   });
   const gateway = createGateway({
     driver,
