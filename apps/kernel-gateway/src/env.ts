@@ -22,6 +22,7 @@ const schema = z.object({
   KILN_RUNSC_PLATFORM: z.enum(['systrap', 'ptrace', 'kvm']).optional(),
   KILN_MAX_KERNELS: int(16, 1),
   KILN_WARM_POOL_SIZE: int(1, 0),
+  KILN_WARM_POOL_PER_WORKSPACE: int(1, 1),
   KILN_SNAPSHOTS: bool(true),
   KILN_CULL_IDLE_SECONDS: int(3600, 0),
   KILN_CULL_INTERVAL_SECONDS: int(60, 1),

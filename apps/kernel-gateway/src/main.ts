@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     imageDir,
     runscPath: env.KILN_RUNSC_PATH,
     warmPoolSize: env.KILN_WARM_POOL_SIZE,
+    warmPoolPerWorkspace: env.KILN_WARM_POOL_PER_WORKSPACE,
     snapshots: env.KILN_SNAPSHOTS,
     platform: env.KILN_RUNSC_PLATFORM,
     maxDiskMiB: env.KILN_MAX_DISK_MIB,

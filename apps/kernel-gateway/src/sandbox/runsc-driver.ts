@@ -42,6 +42,8 @@ export interface RunscDriverOptions {
   agentDir?: string;
   /** Spare sandboxes kept ready for recently used workspaces (restart and new kernels take them). */
   warmPoolSize?: number;
+  /** Spares per workspace within warmPoolSize (default 1), for bursts of kernels in one workspace. */
+  warmPoolPerWorkspace?: number;
   /** Restore kernels from a checkpoint of one that already imported its libraries (default true). */
   snapshots?: boolean;
   /** Modules imported before a kernel is offered (and so already in the snapshot). */
@@ -186,6 +188,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
 
   const pool = new WarmPool({
     size: options.warmPoolSize ?? 0,
+    perWorkspace: options.warmPoolPerWorkspace,
     launch: (workspaceId, resources) =>
       launch({ kernelId: 'pool', workspaceId, resources }).then((r) => r.instance),
     destroy: destroyInstance,
