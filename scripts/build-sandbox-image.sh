@@ -65,7 +65,9 @@ rm -f "$work/usr/sbin/policy-rc.d" "$work/etc/resolv.conf"
 # A non-root user for kernels; uid 1000 owns nothing on the host that the sandbox can see.
 chroot "$work" /usr/sbin/groupadd --gid 1000 kiln
 chroot "$work" /usr/sbin/useradd --uid 1000 --gid 1000 --home-dir /workspace --no-create-home --shell /bin/bash kiln
-mkdir -p "$work/workspace" "$work/opt/kiln/agent" "$work/opt/kiln/channel"
+# /usr/local/nvidia: where GPU sandboxes get the host's NVIDIA driver mounted (the root is read-only, so
+# mount points must exist); older images lack it and the gateway refuses GPU kernels on them, saying so.
+mkdir -p "$work/workspace" "$work/opt/kiln/agent" "$work/opt/kiln/channel" "$work/usr/local/nvidia"
 # Work around this gVisor release's statx(AT_NO_AUTOMOUNT) bug for every program (see the shim's comment).
 cp "$shim" "$work/tmp/statx-shim.c"
 chroot "$work" gcc -shared -fPIC -O2 -o /usr/local/lib/kiln-statx-shim.so /tmp/statx-shim.c -ldl

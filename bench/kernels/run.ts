@@ -1,16 +1,18 @@
 /**
  * Kernel benchmark: Kiln's kernel gateway (runsc sandboxes) against Jupyter Server 1.23, measured with
- * the same websocket client. Run: `npx tsx bench/kernels/run.ts` (as root, with runsc installed).
+ * the same plain websocket client (bench/kernels/plain-client.ts: fetch + `ws`, legacy JSON framing), so
+ * both are measured as any outside client sees them. Run: `npx tsx bench/kernels/run.ts` (as root, runsc).
  * Writes bench/results/kernels.json and bench/results/kernels.md.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGatewayClient, type GatewayClient, type KernelChannel } from '@kiln/kernel-protocol/client';
+import { createPlainClient, type PlainChannel, type PlainClient } from './plain-client.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 200);
@@ -20,11 +22,14 @@ const HIBERNATIONS = Number(process.env.BENCH_HIBERNATIONS ?? 3);
 const STREAM_BYTES = 20 * 1024 * 1024;
 const STREAM_RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 5);
 
+const BURST = Number(process.env.BENCH_BURST ?? 8);
+
 interface Server {
   label: string;
-  client: GatewayClient;
+  client: PlainClient;
   process: ChildProcess;
-  protocol: 'v1' | 'legacy';
+  /** Kiln only: its state dir (runsc's root is `<stateDir>/runsc`). */
+  stateDir?: string;
 }
 
 function freePort(): Promise<number> {
@@ -42,7 +47,7 @@ function freePort(): Promise<number> {
  * the first measured start would include building the snapshot, which happens once per machine.
  */
 async function waitUp(
-  client: GatewayClient,
+  client: PlainClient,
   child: ChildProcess,
   label: string,
   log: () => string,
@@ -71,7 +76,7 @@ async function startProcess(
   env: NodeJS.ProcessEnv,
   port: number,
   token: string,
-  protocol: Server['protocol'],
+  stateDir?: string,
 ) {
   const child = spawn(command, args, {
     cwd: root,
@@ -87,8 +92,8 @@ async function startProcess(
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const client = createGatewayClient({ baseUrl: `http://127.0.0.1:${port}`, token });
-  const server: Server = { label, client, process: child, protocol };
+  const client = createPlainClient(`http://127.0.0.1:${port}`, token);
+  const server: Server = { label, client, process: child, stateDir };
   started.push(server);
   await waitUp(
     client,
@@ -117,7 +122,7 @@ async function startKiln(label: string, extraEnv: NodeJS.ProcessEnv): Promise<Se
     },
     port,
     token,
-    'legacy',
+    stateDir,
   );
 }
 
@@ -145,7 +150,6 @@ async function startJupyter(label: string, extraArgs: string[]): Promise<Server>
     },
     port,
     token,
-    'legacy',
   );
 }
 
@@ -156,10 +160,10 @@ function percentile(values: number[], p: number): number {
 
 async function ready(
   server: Server,
-): Promise<{ ms: number; startedFrom: string; id: string; channel: KernelChannel }> {
+): Promise<{ ms: number; startedFrom: string; id: string; channel: PlainChannel }> {
   const t0 = performance.now();
   const model = await server.client.startKernel({ name: 'python3' });
-  const channel = await server.client.connect(model.id, { protocol: server.protocol });
+  const channel = await server.client.connect(model.id);
   await channel.request('shell', 'kernel_info_request', {}, 120_000);
   const ms = performance.now() - t0;
   return {
@@ -184,7 +188,7 @@ async function measureStarts(server: Server, count: number, pauseMs: number) {
   return samples;
 }
 
-async function measureRoundTrips(channel: KernelChannel) {
+async function measureRoundTrips(channel: PlainChannel) {
   for (let i = 0; i < 10; i++) await channel.execute('1+1');
   const samples: number[] = [];
   for (let i = 0; i < ROUND_TRIPS; i++) {
@@ -198,7 +202,7 @@ async function measureRoundTrips(channel: KernelChannel) {
 }
 
 /** One 20 MB run: every stdout byte counted; anything on stderr is a notice (Jupyter's rate limit). */
-async function streamOnce(channel: KernelChannel) {
+async function streamOnce(channel: PlainChannel) {
   const code = `import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(${STREAM_BYTES / 1024}):\n    sys.stdout.write(line)\nsys.stdout.flush()`;
   let received = 0;
   const notices: string[] = [];
@@ -216,7 +220,7 @@ async function streamOnce(channel: KernelChannel) {
 }
 
 /** STREAM_RUNS runs of 20 MB in one kernel; the median run is reported, the first one too. */
-async function measureStream(channel: KernelChannel) {
+async function measureStream(channel: PlainChannel) {
   const runs = [];
   for (let i = 0; i < STREAM_RUNS; i++) runs.push(await streamOnce(channel));
   const rates = runs.map((run) => run.received / run.seconds);
@@ -235,7 +239,7 @@ async function measureStream(channel: KernelChannel) {
   };
 }
 
-async function measureInterrupts(server: Server, id: string, channel: KernelChannel) {
+async function measureInterrupts(server: Server, id: string, channel: PlainChannel) {
   const samples: number[] = [];
   for (let i = 0; i < INTERRUPTS; i++) {
     let onRunning: () => void = () => undefined;
@@ -288,6 +292,100 @@ async function measureHibernation(server: Server) {
   };
 }
 
+/** BURST kernels requested at once: time until every one has answered kernel_info. */
+async function measureBurst(server: Server) {
+  progress(`${server.label}: ${BURST} kernels at once`);
+  const t0 = performance.now();
+  const kernels = await Promise.all(Array.from({ length: BURST }, () => ready(server)));
+  const allMs = performance.now() - t0;
+  const each = kernels.map((k) => k.ms);
+  for (const kernel of kernels) {
+    await kernel.channel.close();
+    await server.client.shutdownKernel(kernel.id);
+  }
+  return { n: BURST, allMs, firstMs: Math.min(...each), origins: kernels.map((k) => k.startedFrom) };
+}
+
+const kib = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+/** Resident and proportional (shared pages split between their users) set sizes of a process, MiB. */
+function processMemory(pid: string): { rss: number; pss: number } {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return { rss: kib(rollup, 'Rss') / 1024, pss: kib(rollup, 'Pss') / 1024 };
+  } catch {
+    return { rss: 0, pss: 0 };
+  }
+}
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+
+/** ipykernel processes under a Jupyter Server. */
+function jupyterKernelPids(server: Server): string[] {
+  const parent = String(server.process.pid);
+  return readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+      return ppid === parent && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ipykernel');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Per kernel, with BURST idle kernels running: for Kiln everything its sandbox costs the host (the
+ * memory cgroup's charge, and RSS/PSS summed over sandbox, gofer and systrap stubs); for Jupyter the
+ * ipykernel process, bare and after importing what Kiln's kernels have preloaded.
+ */
+async function measureIdleMemory(server: Server) {
+  progress(`${server.label}: memory of ${BURST} idle kernels`);
+  const kernels = [];
+  for (let i = 0; i < BURST; i++) kernels.push(await ready(server));
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  const measure = () => {
+    if (!server.stateDir) {
+      const each = jupyterKernelPids(server).map(processMemory);
+      return { n: each.length, rss: mean(each.map((m) => m.rss)), pss: mean(each.map((m) => m.pss)) };
+    }
+    const list = execFileSync('runsc', [`--root=${join(server.stateDir, 'runsc')}`, 'list', '-quiet'], {
+      encoding: 'utf8',
+    });
+    const each = list
+      .split('\n')
+      .filter(Boolean)
+      .map((id) => {
+        const cgroup = `/sys/fs/cgroup/memory/kiln/${id}`;
+        const pids = readFileSync(`${cgroup}/cgroup.procs`, 'utf8').trim().split('\n').filter(Boolean);
+        const procs = pids.map(processMemory);
+        return {
+          charged: Number(readFileSync(`${cgroup}/memory.usage_in_bytes`, 'utf8')) / 1024 / 1024,
+          rss: procs.reduce((a, m) => a + m.rss, 0),
+          pss: procs.reduce((a, m) => a + m.pss, 0),
+        };
+      });
+    return {
+      n: each.length,
+      charged: mean(each.map((m) => m.charged)),
+      rss: mean(each.map((m) => m.rss)),
+      pss: mean(each.map((m) => m.pss)),
+    };
+  };
+  const bare = measure();
+  let withLibraries: ReturnType<typeof measure> | undefined;
+  if (!server.stateDir) {
+    for (const kernel of kernels)
+      await kernel.channel.execute('import numpy, pandas, matplotlib', { timeoutMs: 120_000 });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    withLibraries = measure();
+  }
+  for (const kernel of kernels) {
+    await kernel.channel.close();
+    await server.client.shutdownKernel(kernel.id);
+  }
+  return { bare, withLibraries };
+}
+
 const progress = (text: string) => console.error(`[bench] ${new Date().toISOString().slice(11, 19)} ${text}`);
 
 async function measureSession(server: Server) {
@@ -325,6 +423,8 @@ async function main() {
   const jupyter = await startJupyter('jupyter-server-1.23', []);
   const jupyterStarts = await measureStarts(jupyter, STARTS, 200);
   const jupyterSession = await measureSession(jupyter);
+  const jupyterBurst = await measureBurst(jupyter);
+  const jupyterMemory = await measureIdleMemory(jupyter);
   await stop(jupyter);
   const unlimited = await startJupyter('jupyter-server-1.23 (rate limit lifted)', [
     '--ServerApp.iopub_data_rate_limit=1e12',
@@ -340,9 +440,12 @@ async function main() {
   await new Promise((resolve) => setTimeout(resolve, 15_000));
   const kilnPool = await measureStarts(pooled, STARTS, 15_000);
   const kilnSession = await measureSession(pooled);
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  const kilnBurst = await measureBurst(pooled);
   await stop(pooled);
   const unpooled = await startKiln('kiln (no pool)', { KILN_WARM_POOL_SIZE: '0' });
   const kilnNoPool = await measureStarts(unpooled, STARTS, 500);
+  const kilnMemory = await measureIdleMemory(unpooled);
   await stop(unpooled);
   const cold = await startKiln('kiln (no pool, no snapshot)', {
     KILN_WARM_POOL_SIZE: '0',
@@ -381,8 +484,20 @@ async function main() {
       ...jupyterSession,
       streamRateLimitLifted: jupyterUnlimitedStream,
     },
-    kiln: { ready: kilnReady, readySamples: all, ...kilnSession, hibernation: kilnHibernation },
+    kiln: {
+      ready: kilnReady,
+      readySamples: all,
+      ...kilnSession,
+      hibernation: kilnHibernation,
+      burst: kilnBurst,
+      memory: kilnMemory,
+    },
   });
+  Object.assign(results.jupyter as object, { burst: jupyterBurst, memory: jupyterMemory });
+  const jm = jupyterMemory.bare;
+  const jl = jupyterMemory.withLibraries ?? jm;
+  const km = kilnMemory.bare as typeof kilnMemory.bare & { charged?: number };
+  const mib = (value: number | undefined) => `${(value ?? Number.NaN).toFixed(0)} MiB`;
 
   const j = results.jupyter as typeof jupyterSession & { ready: { p50: number } };
   const k = kilnSession;
@@ -427,6 +542,31 @@ async function main() {
       ratio(k.interrupt.p50, j.interrupt.p50),
     ],
     [
+      `${BURST} kernels requested at once: all answered kernel_info (first)`,
+      `${fmt(jupyterBurst.allMs)} (${fmt(jupyterBurst.firstMs)})`,
+      `${fmt(kilnBurst.allMs)} (${fmt(kilnBurst.firstMs)}; ${[...new Set(kilnBurst.origins)].join('/')})`,
+      ratio(kilnBurst.allMs, jupyterBurst.allMs),
+    ],
+    [
+      `Idle memory per kernel, ${BURST} idle kernels: PSS (shared pages split) — Jupyter bare ipykernel / Kiln sandbox total`,
+      mib(jm.pss),
+      mib(km.pss),
+      ratio(km.pss, jm.pss),
+    ],
+    [
+      'Idle memory per kernel: PSS, Jupyter ipykernel after `import numpy, pandas, matplotlib` (what Kiln preloads)',
+      mib(jl.pss),
+      mib(km.pss),
+      ratio(km.pss, jl.pss),
+    ],
+    [
+      'Idle memory per kernel: RSS summed over processes (counts shared pages once per process)',
+      `${mib(jm.rss)} bare; ${mib(jl.rss)} with the libraries`,
+      mib(km.rss),
+      ratio(km.rss, jm.rss),
+    ],
+    ['Idle memory per kernel: charged to the sandbox memory cgroup (Kiln)', 'n/a', mib(km.charged), ''],
+    [
       `Idle kernel hibernates: checkpoint to disk, p50 (n=${kilnHibernation.checkpoint.n})`,
       'n/a (idle kernels are culled; variables lost)',
       fmt(kilnHibernation.checkpoint.p50),
@@ -439,16 +579,61 @@ async function main() {
       '',
     ],
   ];
+  const met = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const targets = [
+    ['`1+1` p50 at most 8 ms', fmt(k.roundTrip.p50), met(k.roundTrip.p50 <= 8)],
+    [
+      "`1+1` p99 no worse than Jupyter Server's",
+      `${fmt(k.roundTrip.p99)} vs ${fmt(j.roundTrip.p99)}`,
+      met(k.roundTrip.p99 <= j.roundTrip.p99),
+    ],
+    [
+      "stdout at least 3x Jupyter Server's (limits lifted), no byte lost",
+      `${ratio(k.stream.bytesPerSecond, jupyterUnlimitedStream.bytesPerSecond)}, ${k.stream.lost} lost`,
+      met(k.stream.bytesPerSecond >= 3 * jupyterUnlimitedStream.bytesPerSecond && k.stream.lost === 0),
+    ],
+    [
+      'ready from the warm pool at most 100 ms',
+      fmt(kilnReady.pool?.p50 ?? Number.NaN),
+      met((kilnReady.pool?.p50 ?? Infinity) <= 100),
+    ],
+    [
+      'ready from a snapshot at most 500 ms',
+      fmt(kilnReady.snapshot?.p50 ?? Number.NaN),
+      met((kilnReady.snapshot?.p50 ?? Infinity) <= 500),
+    ],
+    [
+      'first cell after hibernation at most 1 s',
+      fmt(kilnHibernation.wake.p50),
+      met(kilnHibernation.wake.p50 <= 1000),
+    ],
+    [
+      `${BURST} kernels at once no slower than Jupyter Server`,
+      ratio(kilnBurst.allMs, jupyterBurst.allMs),
+      met(kilnBurst.allMs <= jupyterBurst.allMs),
+    ],
+    [
+      "idle memory per kernel at most 1.5x an unsandboxed ipykernel's (PSS; bare / with Kiln's preloaded libraries)",
+      `${ratio(km.pss, jm.pss)} / ${ratio(km.pss, jl.pss)}`,
+      `${met(km.pss <= 1.5 * jm.pss)} / ${met(km.pss <= 1.5 * jl.pss)}`,
+    ],
+  ];
   const markdown = [
     '# Kernel benchmark: Kiln gateway (runsc) vs Jupyter Server 1.23',
     '',
-    `Run ${results.date} on ${results.host} with \`npx tsx bench/kernels/run.ts\`; same websocket client (legacy framing) for both.`,
+    `Run ${results.date} on ${results.host} with \`npx tsx bench/kernels/run.ts\`; the same plain client for both (fetch + a \`ws\` websocket, legacy JSON framing: bench/kernels/plain-client.ts).`,
     `Round trips n=${ROUND_TRIPS}, kernel starts n=${STARTS} per configuration, interrupts n=${INTERRUPTS}. Ratio = Kiln / Jupyter.`,
     `Machine load (1 / 5 / 15 min load average, ${availableParallelism()} cores; other work shared the machine): before ${load(loadBefore)}, after ${load(loadAfter)}.`,
     '',
     '| Measure | Jupyter Server 1.23 (no sandbox) | Kiln gateway (gVisor sandbox) | Ratio |',
     '|---|---|---|---|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    `## Targets of issue 10, this run (load average ${load(loadAfter)} on ${availableParallelism()} cores)`,
+    '',
+    '| Target | This run | |',
+    '|---|---|---|',
+    ...targets.map((row) => `| ${row.join(' | ')} |`),
     '',
   ].join('\n');
   await mkdir(join(root, 'bench', 'results'), { recursive: true });

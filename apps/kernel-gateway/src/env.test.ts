@@ -32,3 +32,23 @@ describe('loadEnv', () => {
     );
   });
 });
+
+describe('sandbox settings', () => {
+  const token = { KILN_GATEWAY_TOKEN: 'x'.repeat(32) };
+
+  it('preloads the data libraries by default, none when empty, and refuses code posing as a list', () => {
+    expect(loadEnv(token).KILN_KERNEL_PRELOAD).toEqual(['numpy', 'pandas', 'matplotlib']);
+    expect(loadEnv({ ...token, KILN_KERNEL_PRELOAD: '' }).KILN_KERNEL_PRELOAD).toEqual([]);
+    expect(() => loadEnv({ ...token, KILN_KERNEL_PRELOAD: "os;__import__('os').system('x')" })).toThrow(
+      /KILN_KERNEL_PRELOAD/,
+    );
+  });
+
+  it('takes a disk quota maximum (0 turns quotas off) and only platforms runsc knows', () => {
+    expect(loadEnv(token).KILN_MAX_DISK_MIB).toBe(10_240);
+    expect(loadEnv({ ...token, KILN_MAX_DISK_MIB: '0' }).KILN_MAX_DISK_MIB).toBe(0);
+    expect(() => loadEnv({ ...token, KILN_MAX_DISK_MIB: '-5' })).toThrow(/KILN_MAX_DISK_MIB/);
+    expect(loadEnv({ ...token, KILN_RUNSC_PLATFORM: 'ptrace' }).KILN_RUNSC_PLATFORM).toBe('ptrace');
+    expect(() => loadEnv({ ...token, KILN_RUNSC_PLATFORM: 'native' })).toThrow(/KILN_RUNSC_PLATFORM/);
+  });
+});

@@ -43,6 +43,7 @@ const schema = z.object({
     .optional(),
   KILN_HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
   KILN_WARM_POOL_SIZE: int(1, 0),
+  KILN_WARM_POOL_PER_WORKSPACE: int(1, 1),
   KILN_SNAPSHOTS: bool(true),
   KILN_CULL_IDLE_SECONDS: int(3600, 0),
   KILN_CULL_INTERVAL_SECONDS: int(60, 1),
@@ -50,6 +51,18 @@ const schema = z.object({
   KILN_HIBERNATE_IDLE_SECONDS: int(600, 0),
   KILN_KERNEL_CPU: z.coerce.number().positive().default(1),
   KILN_KERNEL_MEMORY_MIB: int(2048, 128),
+  /**
+   * Modules every kernel has imported before it is offered (they are in the snapshot): comma list, empty
+   * for none. Measured per idle kernel: ~111 MiB charged with the default, ~65 MiB with none, but a
+   * first `import pandas` then takes seconds instead of milliseconds.
+   */
+  KILN_KERNEL_PRELOAD: z
+    .string()
+    .regex(/^[A-Za-z0-9_.,]*$/, { error: 'must be a comma-separated list of module names' })
+    .default('numpy,pandas,matplotlib')
+    .transform((value) => value.split(',').filter(Boolean)),
+  /** Operator maximum of a workspace's /workspace disk (an ext4 image per workspace); 0 = no quota. */
+  KILN_MAX_DISK_MIB: int(10_240, 0),
   KILN_OUTPUT_BUFFER_MIB: int(10, 1),
   KILN_MAX_MESSAGE_MIB: int(10, 1),
   KILN_KERNEL_INFO_TIMEOUT_SECONDS: int(60, 1),

@@ -8,7 +8,6 @@ import { createSchedulerNode, type SchedulerNode } from './node/scheduler-node.t
 import { SANDBOX_UID } from './sandbox/oci-spec.ts';
 import { createRunscDriver } from './sandbox/runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox/sandbox-image.ts';
-import { ensureVolume } from './sandbox/sandbox-instance.ts';
 
 const MIB = 1024 * 1024;
 
@@ -20,8 +19,11 @@ async function main(): Promise<void> {
     imageDir,
     runscPath: env.KILN_RUNSC_PATH,
     warmPoolSize: env.KILN_WARM_POOL_SIZE,
+    warmPoolPerWorkspace: env.KILN_WARM_POOL_PER_WORKSPACE,
     snapshots: env.KILN_SNAPSHOTS,
     platform: env.KILN_RUNSC_PLATFORM,
+    maxDiskMiB: env.KILN_MAX_DISK_MIB,
+    preload: env.KILN_KERNEL_PRELOAD,
   });
   if (env.KILN_GPUS) declaredGpus(env.KILN_GPUS);
   // With a database the gateway is a scheduler node: the scheduler places every kernel and its limits hold.
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
     hibernateIdleMs: env.KILN_HIBERNATE_IDLE_SECONDS * 1000,
     // The one volume today: the directory kernels of the workspace see at /workspace.
     volumes: async (workspaceId, volume) =>
-      volume === 'workspace' ? ensureVolume(env.KILN_STATE_DIR, workspaceId) : null,
+      volume === 'workspace' ? driver.workspaceVolume(workspaceId) : null,
     volumeOwner: { uid: SANDBOX_UID, gid: SANDBOX_UID },
     onHibernateFailed: (kernel, error) =>
       console.error(`[kernel-gateway] could not hibernate kernel ${kernel.id}; it stays awake:`, error),

@@ -24,6 +24,8 @@ export interface OciSpecOptions {
 export const SANDBOX_UID = 1000;
 export const PIDS_LIMIT = 512;
 export const CPU_PERIOD_US = 100_000;
+/** /tmp's size in every sandbox (fixed: a restored sandbox keeps the snapshot's tmpfs). */
+export const TMP_SIZE_MIB = 512;
 
 /**
  * Environment of every sandbox's agent, the snapshot template's included (so part of the snapshot key:
@@ -83,7 +85,13 @@ export function buildOciSpec(options: OciSpecOptions): Record<string, unknown> {
         options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
       },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
+      // Sized so a full /tmp answers ENOSPC before it costs the kernel its memory (tmpfs lives in it).
+      {
+        destination: '/tmp',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'nodev', 'mode=1777', `size=${TMP_SIZE_MIB}m`],
+      },
       { destination: '/workspace', type: 'bind', source: paths.volumeDir, options: ['rbind', 'rw'] },
       { destination: '/opt/kiln/agent', type: 'bind', source: paths.agentDir, options: ['rbind', 'ro'] },
       { destination: '/opt/kiln/channel', type: 'bind', source: paths.channelDir, options: ['rbind', 'rw'] },

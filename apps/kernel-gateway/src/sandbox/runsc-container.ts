@@ -1,8 +1,15 @@
 import { closeSync, openSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CPU_PERIOD_US } from './oci-spec.ts';
 import type { RunscCli } from './runsc-cli.ts';
+
+/**
+ * Most bytes container.log (the sandbox's stdout/stderr on the host) may hold. Anything in the sandbox can
+ * write there (`os.system` output, fd 1 directly); past this it is truncated so the host disk never fills.
+ */
+export const CONTAINER_LOG_MAX_BYTES = 4 * 1024 * 1024;
+const LOG_CHECK_MS = 500;
 
 /** Written next to a checkpoint image: which runsc wrote it. */
 const CHECKPOINT_META = 'kiln-checkpoint.json';
@@ -35,6 +42,7 @@ export class RunscContainer {
   readonly bundleDir: string;
   readonly logPath: string;
   private exitWatch: Promise<ContainerExit> | undefined;
+  private logGuard: NodeJS.Timeout | undefined;
 
   constructor(
     readonly cli: RunscCli,
@@ -92,6 +100,27 @@ export class RunscContainer {
       closeSync(log);
     }
     this.exitWatch = undefined;
+    this.guardLog();
+  }
+
+  /** Keeps container.log under CONTAINER_LOG_MAX_BYTES; the sandbox appends, so truncating is safe. */
+  private guardLog(): void {
+    if (this.logGuard) return;
+    this.logGuard = setInterval(() => {
+      stat(this.logPath).then(
+        (info) =>
+          info.size > CONTAINER_LOG_MAX_BYTES
+            ? truncate(this.logPath, 0).then(() =>
+                appendFile(
+                  this.logPath,
+                  `[kiln] container output past ${CONTAINER_LOG_MAX_BYTES} bytes dropped\n`,
+                ),
+              )
+            : undefined,
+        () => undefined,
+      );
+    }, LOG_CHECK_MS);
+    this.logGuard.unref();
   }
 
   private tailSync(): string {
@@ -191,6 +220,8 @@ export class RunscContainer {
 
   /** Stops and removes the container; safe to call on one that is already gone. */
   async destroy(): Promise<void> {
+    clearInterval(this.logGuard);
+    this.logGuard = undefined;
     await this.cli.run(['delete', '--force', this.id], { timeoutMs: 30_000 }).catch(() => undefined);
   }
 

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createLocalPlacement, discoverGpus } from '@kiln/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
@@ -285,6 +286,25 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     await expect(
       driver.start({ kernelId: 'gpu2', workspaceId, resources: { cpu: 1, memoryMiB: 1024, gpu: 'V100' } }),
     ).rejects.toMatchObject({ code: 'GPU_TYPE_UNKNOWN' });
+    // A declared (development) inventory has no devices behind it: refused, saying so, GPU not held.
+    const placement = createLocalPlacement({
+      inventory: await discoverGpus({ declared: [{ type: 'H100', count: 1 }] }),
+    });
+    const declared = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir: kernelImageDir, placement });
+    try {
+      const refusal = driver.features.nvproxy ? /GPU inventory here is declared/ : /no GPU passthrough/;
+      await expect(
+        declared.start({
+          kernelId: 'gpu3',
+          workspaceId,
+          resources: { cpu: 1, memoryMiB: 1024, gpu: 'H100' },
+        }),
+      ).rejects.toThrow(refusal);
+      expect(placement.free()).toHaveLength(1);
+      expect(declared.capabilities().gpu).toBe(false);
+    } finally {
+      await declared.close();
+    }
   });
 
   it('runs user code under the CPU quota it asked for, not the start-up boost', async () => {

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { chown, mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentChannel } from './agent-channel.ts';
+import { addGpuPassthrough, type NvidiaHost } from './gpu-spec.ts';
 import { buildOciSpec, SANDBOX_UID } from './oci-spec.ts';
 import { claimRunDir } from './orphan-reaper.ts';
 import type { RunscCli } from './runsc-cli.ts';
 import { RunscContainer } from './runsc-container.ts';
 import type { ResourceRequest } from './types.ts';
+import { ensurePlainVolume, type WorkspaceVolumes } from './workspace-volume.ts';
 
 /** What every sandbox launch needs from the driver. */
 export interface LaunchContext {
@@ -16,6 +18,10 @@ export interface LaunchContext {
   agentDir: string;
   preload: string[];
   startTimeoutMs: number;
+  /** The host's NVIDIA devices and driver, for GPU sandboxes (their cli runs with --nvproxy). */
+  nvidia?: NvidiaHost;
+  /** Quota-bounded workspace volumes; without them /workspace is a plain host dir (no disk quota). */
+  volumes?: WorkspaceVolumes;
 }
 
 export interface LaunchRequest {
@@ -24,6 +30,10 @@ export interface LaunchRequest {
   env: Record<string, string>;
   /** Restore this checkpoint instead of booting Python. */
   snapshotPath?: string;
+  /** GPUs the scheduler placed this sandbox on (host indices); needs ctx.nvidia. */
+  gpuIndices?: number[];
+  /** Size of the workspace's volume; undefined mounts a plain dir (the snapshot template). */
+  diskMiB?: number;
 }
 
 /** One running container plus the socket its agent talks on. */
@@ -34,23 +44,6 @@ export interface SandboxInstance {
   resources: ResourceRequest;
 }
 
-const WORKSPACE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-
-/** The host directory mounted at /workspace for a workspace, created owned by the sandbox uid. */
-export async function ensureVolume(stateDir: string, workspaceId: string): Promise<string> {
-  if (!WORKSPACE_ID.test(workspaceId)) throw new Error(`invalid workspace id "${workspaceId}"`);
-  const dir = join(stateDir, 'volumes', workspaceId);
-  const exists = await stat(dir).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) {
-    await mkdir(dir, { recursive: true, mode: 0o750 });
-    await chown(dir, SANDBOX_UID, SANDBOX_UID);
-  }
-  return dir;
-}
-
 /** Starts a container (cold boot or snapshot restore) and waits until its agent says hello. */
 export async function launchInstance(ctx: LaunchContext, request: LaunchRequest): Promise<SandboxInstance> {
   const id = `kiln-${randomUUID().slice(0, 18)}`;
@@ -58,19 +51,25 @@ export async function launchInstance(ctx: LaunchContext, request: LaunchRequest)
   const channelDir = join(runDir, 'channel');
   await mkdir(channelDir, { recursive: true, mode: 0o755 });
   await claimRunDir(runDir);
-  const volumeDir = await ensureVolume(ctx.stateDir, request.workspaceId);
+  const volumeDir =
+    ctx.volumes && request.diskMiB !== undefined
+      ? await ctx.volumes.ensure(request.workspaceId, request.diskMiB)
+      : await ensurePlainVolume(ctx.stateDir, request.workspaceId);
   const container = new RunscContainer(ctx.cli, id, runDir, `/kiln/${id}`);
+  const spec = buildOciSpec({
+    paths: { imageDir: ctx.imageDir, agentDir: ctx.agentDir, channelDir, volumeDir },
+    resources: request.resources,
+    env: { ...request.env, KILN_PRELOAD: ctx.preload.join(',') },
+    cgroupsPath: container.cgroupsPath,
+    // tini is PID 1 so processes orphaned inside the sandbox (a shell command's `cmd &`) are reaped
+    // instead of piling up as zombies under the kernel until the process limit stops it.
+    args: ['/usr/bin/tini', '--', '/usr/bin/python3', '/opt/kiln/agent/kiln_agent.py'],
+    uid: SANDBOX_UID,
+  });
+  const gpus = request.gpuIndices ?? [];
+  if (gpus.length > 0 && !ctx.nvidia) throw new Error('GPU sandbox requested without an NVIDIA host');
   await container.writeBundle(
-    buildOciSpec({
-      paths: { imageDir: ctx.imageDir, agentDir: ctx.agentDir, channelDir, volumeDir },
-      resources: request.resources,
-      env: { ...request.env, KILN_PRELOAD: ctx.preload.join(',') },
-      cgroupsPath: container.cgroupsPath,
-      // tini is PID 1 so processes orphaned inside the sandbox (a shell command's `cmd &`) are reaped
-      // instead of piling up as zombies under the kernel until the process limit stops it.
-      args: ['/usr/bin/tini', '--', '/usr/bin/python3', '/opt/kiln/agent/kiln_agent.py'],
-      uid: SANDBOX_UID,
-    }),
+    ctx.nvidia && gpus.length > 0 ? addGpuPassthrough(spec, ctx.nvidia, gpus) : spec,
   );
   const channel = new AgentChannel(channelDir);
   await channel.listen();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { BASE_ENV } from './oci-spec.ts';
+import { BASE_ENV, buildOciSpec, SANDBOX_UID } from './oci-spec.ts';
 import {
   checkpointInstance,
   destroyInstance,
@@ -23,6 +23,19 @@ export function snapshotKey(ctx: LaunchContext): string {
   hash.update(ctx.imageDir).update(ctx.cli.version).update(ctx.cli.globalFlags.join(' '));
   hash.update(ctx.cli.checkpointArgs.checkpoint.join(' ')).update(ctx.preload.join(','));
   hash.update(JSON.stringify(BASE_ENV));
+  // A restored sandbox keeps the template's mounts (a tmpfs's size, say): spec changes change the key.
+  hash.update(
+    JSON.stringify(
+      buildOciSpec({
+        paths: { imageDir: ctx.imageDir, agentDir: ctx.agentDir, channelDir: '-', volumeDir: '-' },
+        resources: TEMPLATE_RESOURCES,
+        env: {},
+        cgroupsPath: '-',
+        args: [],
+        uid: SANDBOX_UID,
+      }),
+    ),
+  );
   for (const file of readdirSync(ctx.agentDir)
     .filter((name) => name.endsWith('.py'))
     .sort()) {

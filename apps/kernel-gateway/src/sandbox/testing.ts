@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -14,11 +15,32 @@ export const TEST_STATE_DIR = mkdtempSync(join(tmpdir(), 'kiln-sandbox-test-'));
 
 /** A fresh workspace id, so tests never share a /workspace volume by accident. */
 export function testWorkspace(): string {
-  return `test-${randomUUID().slice(0, 8)}`;
+  const id = `test-${randomUUID().slice(0, 8)}`;
+  created.push(id);
+  return id;
 }
 
-/** Deletes this test file's state dir, volumes included; call it once every driver using it is closed. */
+const created: string[] = [];
+
+/** Deletes the volumes (quota images included) of the workspaces this test file made up. */
+export async function removeTestVolumes(): Promise<void> {
+  await Promise.all(
+    created.map(async (id) => {
+      const dir = join(TEST_STATE_DIR, 'volumes', id);
+      // Unmounted by the driver's close unless a sandbox still held it; then it goes here.
+      await new Promise((resolve) => execFile('umount', [dir], resolve));
+      await rm(dir, { recursive: true, force: true });
+      await rm(`${dir}.ext4`, { force: true });
+    }),
+  );
+}
+
+/**
+ * Deletes this test file's state dir, volumes included; call it once every driver using it is closed.
+ * Quota volumes are loop mounts, which must be unmounted before their directory can go.
+ */
 export async function removeTestState(): Promise<void> {
+  await removeTestVolumes();
   await rm(TEST_STATE_DIR, { recursive: true, force: true });
 }
 

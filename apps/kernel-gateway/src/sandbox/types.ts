@@ -9,6 +9,8 @@ export interface KernelSandboxOptions {
   resources: ResourceRequest;
   /** Extra env vars for the kernel (later: secrets). */
   env?: Record<string, string>;
+  /** The workspace's disk quota from its plan, in MiB; capped by the operator's maximum. */
+  diskMiB?: number;
 }
 
 /** Why a kernel sandbox stopped, written for a person (e.g. "ran out of memory: limit 2048 MiB"). */

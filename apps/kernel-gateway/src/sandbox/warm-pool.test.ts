@@ -43,3 +43,34 @@ describe('WarmPool', () => {
     expect(await pool.take('w1', { cpu: 1, memoryMiB: 512, gpu: 'H100' }, {})).toBeUndefined();
   });
 });
+
+describe('WarmPool spares per workspace', () => {
+  it('keeps several spares for one workspace so a burst finds them, within the total size', async () => {
+    const launched: string[] = [];
+    const destroyed: string[] = [];
+    const pool = new WarmPool({
+      size: 3,
+      perWorkspace: 2,
+      launch: async (w) => {
+        launched.push(w);
+        return spareFor(w, []);
+      },
+      destroy: async (instance) => {
+        destroyed.push(instance.workspaceId);
+      },
+    });
+    const resources = { cpu: 1, memoryMiB: 512 };
+    pool.refill('w1', resources);
+    pool.refill('w1', resources);
+    expect(launched).toEqual(['w1', 'w1']);
+    // w2 needs two, only one slot is free: w1, least recently used, gives one up.
+    pool.refill('w2', resources);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(launched).toEqual(['w1', 'w1', 'w2', 'w2']);
+    expect(destroyed).toEqual(['w1']);
+    expect(await pool.take('w2', resources, {})).toBeDefined();
+    expect(await pool.take('w2', resources, {})).toBeDefined();
+    expect(await pool.take('w2', resources, {})).toBeUndefined();
+    expect(await pool.take('w1', resources, {})).toBeDefined();
+  });
+});

@@ -4,6 +4,8 @@ import type { ResourceRequest } from './types.ts';
 interface WarmPoolOptions {
   /** Most spare sandboxes kept at once, over all workspaces; 0 turns the pool off. */
   size: number;
+  /** Spares kept per workspace (and size), so a burst of kernels in one workspace finds several. Default 1. */
+  perWorkspace?: number;
   launch(workspaceId: string, resources: ResourceRequest): Promise<SandboxInstance>;
   destroy(instance: SandboxInstance): Promise<void>;
 }
@@ -38,18 +40,23 @@ export class WarmPool {
     return instance;
   }
 
-  /** Starts a spare for this workspace in the background if the pool has room. */
+  /** Tops up this workspace's spares in the background, evicting the least recently used workspace's. */
   refill(workspaceId: string, resources: ResourceRequest): void {
     if (this.options.size === 0) return;
     if (resources.gpu && (!Array.isArray(resources.gpu) || resources.gpu.length > 0)) return;
     const key = keyOf(workspaceId, resources);
-    if ((this.spares.get(key)?.length ?? 0) > 0) return;
-    if (this.count >= this.options.size) this.evictOldest();
-    // Most recently used last, so the oldest entry is the least recently used workspace.
+    const list = this.spares.get(key) ?? [];
+    const wanted = Math.min(this.options.perWorkspace ?? 1, this.options.size);
+    // Most recently used last, so the oldest entry is the least recently used workspace; taken out of
+    // the map meanwhile so eviction never picks this workspace's own spares.
     this.spares.delete(key);
-    const spare = this.options.launch(workspaceId, resources).catch(() => undefined);
-    this.spares.set(key, [...(this.spares.get(key) ?? []), spare]);
-    this.count++;
+    while (list.length < wanted) {
+      if (this.count >= this.options.size) this.evictOldest();
+      if (this.count >= this.options.size) break;
+      list.push(this.options.launch(workspaceId, resources).catch(() => undefined));
+      this.count++;
+    }
+    if (list.length > 0) this.spares.set(key, list);
   }
 
   private evictOldest(): void {
