@@ -52,6 +52,11 @@ async function main(): Promise<void> {
       notebookServices.onAccessChanged(change);
       terminals.disconnectUser(change.userId);
     },
+    // Sockets authenticate once, at upgrade: those of an ended session would outlive it otherwise.
+    onSessionsEnded({ userId }) {
+      collab.disconnectUser(userId);
+      terminals.disconnectUser(userId);
+    },
   });
   upgrades.route('/yjs', (req, socket, head) => collab.handleUpgrade(req, socket, head));
   upgrades.route('/terminals', (req, socket, head, rest) => terminals.handleUpgrade(req, socket, head, rest));

@@ -44,6 +44,7 @@ export function contextOptionsFor(request: Request, resHeaders: Headers): Contex
     documents: notebooks?.documents,
     execution: notebooks?.execution,
     onAccessChanged: notebooks?.onAccessChanged,
+    onSessionsEnded: notebooks?.onSessionsEnded,
     db: getDb(),
     sessionToken: readCookie(cookies, SESSION_COOKIE),
     apiToken: bearerToken(request.headers.get('authorization')),
