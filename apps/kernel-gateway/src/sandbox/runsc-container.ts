@@ -1,5 +1,5 @@
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CPU_PERIOD_US } from './oci-spec.ts';
 import type { RunscCli } from './runsc-cli.ts';
@@ -148,8 +148,11 @@ export class RunscContainer {
     }
   }
 
+  /** Checkpoints to `imagePath`, a folder only root may enter: the image is the kernel's memory, secrets included. */
   async checkpoint(imagePath: string): Promise<void> {
-    await mkdir(imagePath, { recursive: true });
+    await mkdir(imagePath, { recursive: true, mode: 0o700 });
+    // mkdir leaves an existing folder's mode alone.
+    await chmod(imagePath, 0o700);
     await this.cli.run(['checkpoint', `--image-path=${imagePath}`, this.id], { timeoutMs: 60_000 });
   }
 
