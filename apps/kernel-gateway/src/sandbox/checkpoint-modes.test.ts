@@ -26,6 +26,9 @@ describe('checkpoint images', () => {
         await writeFile(join(at, 'checkpoint.img'), 'kernel memory with a secret', { mode: 0o644 });
         return '';
       },
+      spawn() {
+        throw new Error('checkpoint does not spawn');
+      },
     };
     await new RunscContainer(cli, 'kiln-x', join(dir, 'run', 'kiln-x'), '/kiln/x').checkpoint(imagePath);
     expect((await stat(imagePath)).mode & 0o777).toBe(0o700);
