@@ -24,6 +24,7 @@ export {
   type InvitationListItem,
   type InvitationPreview,
   listPendingInvitations,
+  maskEmail,
   previewInvitation,
   revokeInvitation,
 } from './invitations.ts';
