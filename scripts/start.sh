@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 mkdir -p .kiln
+# Secrets (database password, gateway token) and the database itself live here: this user only.
+chmod 700 .kiln
 
 bash scripts/setup.sh
 
@@ -19,16 +21,17 @@ trap cleanup EXIT INT TERM
 
 if [ -z "${DATABASE_URL:-}" ]; then
   db_port=${KILN_DB_PORT:-54329}
+  [ -s .kiln/db-password ] || (umask 077; head -c 32 /dev/urandom | base64 | tr -d '/+=' > .kiln/db-password)
   node --import tsx packages/db/src/cli.ts embedded --migrate --data-dir "$root/.kiln/pgdata" --port "$db_port" \
-    > .kiln/db.log 2>&1 &
+    --password-file "$root/.kiln/db-password" > .kiln/db.log 2>&1 &
   pids+=($!)
   for _ in $(seq 1 300); do
     grep -q 'ready at' .kiln/db.log 2>/dev/null && break
     kill -0 "${pids[-1]}" 2>/dev/null || { cat .kiln/db.log; echo "kiln: embedded Postgres failed to start" >&2; exit 1; }
     sleep 0.1
   done
-  export DATABASE_URL="postgresql://postgres@127.0.0.1:${db_port}/postgres"
-  echo "kiln: embedded Postgres (data in .kiln/pgdata) at $DATABASE_URL"
+  export DATABASE_URL="postgresql://postgres:$(cat .kiln/db-password)@127.0.0.1:${db_port}/postgres"
+  echo "kiln: embedded Postgres (data in .kiln/pgdata, password in .kiln/db-password) at 127.0.0.1:${db_port}"
 fi
 
 node --import tsx packages/db/src/cli.ts migrate --url "$DATABASE_URL"

@@ -70,6 +70,11 @@ async function main(): Promise<void> {
       notebookServices.onAccessChanged(change);
       terminals.disconnectUser(change.userId);
     },
+    // Sockets authenticate once, at upgrade: those of an ended session would outlive it otherwise.
+    onSessionsEnded({ userId }) {
+      collab.disconnectUser(userId);
+      terminals.disconnectUser(userId);
+    },
   });
   // Kernels of the previous process run on in the gateway: take them over (in the background, the
   // gateway may be restarting too). Each notebook whose kernel is gone says so itself.

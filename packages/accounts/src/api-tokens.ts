@@ -24,6 +24,21 @@ export interface ResolvedApiToken {
   user: { id: string; email: string; name: string };
 }
 
+/** Days a token lives when its creator does not say; `null` asks explicitly for no expiry. */
+export const DEFAULT_API_TOKEN_DAYS = 90;
+
+/**
+ * Revokes every live token of a user: with their sessions ended (sign-out-everywhere, a new
+ * password) a leaked token must not keep working. Returns how many were revoked.
+ */
+export async function revokeUserApiTokens(db: Db, userId: string, now = new Date()): Promise<number> {
+  const { count } = await db.apiToken.updateMany({
+    where: { userId, revokedAt: null },
+    data: { revokedAt: now },
+  });
+  return count;
+}
+
 /** Creates a workspace-scoped token for `userId`. The secret is returned here only. */
 export async function createApiToken(
   db: Db,
@@ -38,7 +53,8 @@ export async function createApiToken(
 ): Promise<{ id: string; token: string; prefix: string; expiresAt: Date | null }> {
   const token = `${API_TOKEN_PREFIX}${randomToken(32)}`;
   const prefix = token.slice(0, DISPLAY_PREFIX_LENGTH);
-  const expiresAt = input.expiresInDays ? new Date(now.getTime() + input.expiresInDays * 86_400_000) : null;
+  const days = input.expiresInDays === undefined ? DEFAULT_API_TOKEN_DAYS : input.expiresInDays;
+  const expiresAt = days ? new Date(now.getTime() + days * 86_400_000) : null;
   const row = await db.apiToken.create({
     data: {
       name: input.name,

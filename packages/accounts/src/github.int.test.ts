@@ -91,7 +91,7 @@ describe('GitHub sign-in', () => {
     expect(again).toEqual({ user: first.user, created: false });
   });
 
-  it('links to an existing account by verified email only', async () => {
+  it('never links to an existing account by email, verified or not (no pre-account hijacking)', async () => {
     const existing = await signUp(
       t.db,
       { email: 'linkme@example.com', password: 'a long password', name: 'Link' },
@@ -102,16 +102,12 @@ describe('GitHub sign-in', () => {
     ).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });
-    const linked = await signInWithGitHub(
-      t.db,
-      profile({ email: 'LinkMe@example.com', emailVerified: true }),
-    );
-    expect(linked).toEqual({ user: existing.user, created: false });
-    expect((await t.db.user.findUniqueOrThrow({ where: { id: existing.user.id } })).githubId).not.toBeNull();
+    // Someone signed up with this address and a password of their choosing (sign-up does not verify
+    // email); the address's real owner arriving through GitHub must not be signed into that account.
     await expect(
-      signInWithGitHub(t.db, profile({ email: 'linkme@example.com', emailVerified: true })),
-    ).rejects.toMatchObject({
-      code: 'CONFLICT',
-    });
+      signInWithGitHub(t.db, profile({ email: 'LinkMe@example.com', emailVerified: true })),
+    ).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/not linked to GitHub/) });
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: existing.user.id } })).githubId).toBeNull();
+    expect(await t.db.session.count({ where: { userId: existing.user.id } })).toBe(0);
   });
 });

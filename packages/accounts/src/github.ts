@@ -79,8 +79,11 @@ export async function fetchGitHubProfile(
 }
 
 /**
- * Finds or creates the Kiln user for a GitHub profile: by GitHub id first, then by a verified email
- * (linking the GitHub account to the existing user), otherwise a new user with a personal workspace.
+ * Finds or creates the Kiln user for a GitHub profile: by GitHub id, otherwise a new user with a
+ * personal workspace. An existing account with the same email is never linked: Kiln does not verify
+ * the email a password account signs up with, so anyone could have made that account first and would
+ * then share it with the real owner (pre-account hijacking). That account's owner signs in with its
+ * password instead.
  */
 export async function signInWithGitHub(
   db: Db,
@@ -106,24 +109,14 @@ export async function signInWithGitHub(
     );
   }
   const email = normalizeEmail(profile.email);
-  const byEmail = await db.user.findUnique({ where: { email } });
+  const byEmail = await db.user.findUnique({ where: { email }, select: { githubId: true } });
   if (byEmail) {
-    if (byEmail.githubId) {
-      throw new DomainError('CONFLICT', 'This email is already linked to another GitHub account.');
-    }
-    const linked = await db.user.update({
-      where: { id: byEmail.id },
-      data: { githubId: profile.githubId },
-      select,
-    });
-    await recordAudit(db, {
-      action: 'user.sign_in',
-      actorId: linked.id,
-      target: email,
-      metadata: { via: 'github', linked: true },
-      ip: options.ip,
-    });
-    return { user: linked, created: false };
+    throw new DomainError(
+      'CONFLICT',
+      byEmail.githubId
+        ? 'This email is already linked to another GitHub account.'
+        : 'A Kiln account with this email already exists. Sign in with its password; it is not linked to GitHub automatically.',
+    );
   }
   const name = (profile.name?.trim() || profile.login).slice(0, 100);
   const user = await retryOnSlugRace(

@@ -2,10 +2,12 @@ export {
   API_TOKEN_PREFIX,
   type ApiTokenListItem,
   createApiToken,
+  DEFAULT_API_TOKEN_DAYS,
   listApiTokens,
   type ResolvedApiToken,
   resolveApiToken,
   revokeApiToken,
+  revokeUserApiTokens,
 } from './api-tokens.ts';
 export { type AuditAction, type AuditListItem, listAudit, recordAudit } from './audit.ts';
 export {
@@ -22,6 +24,7 @@ export {
   type InvitationListItem,
   type InvitationPreview,
   listPendingInvitations,
+  maskEmail,
   previewInvitation,
   revokeInvitation,
 } from './invitations.ts';

@@ -20,9 +20,22 @@ export interface InvitationPreview {
   workspaceName: string;
   role: Role;
   invitedBy: string | null;
+  /** The invited address masked (`a•••@e•••.com`): a forwarded link must not give away who was invited. */
   email: string;
+  /** Whether the signed-in viewer is the invited address; null when signed out. */
+  forYou: boolean | null;
   expired: boolean;
   accepted: boolean;
+}
+
+/** `ada@example.com` as `a•••@e•••.com`: enough for the invitee to recognise, too little to harvest. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 1) return '•••';
+  const domain = email.slice(at + 1);
+  const dot = domain.lastIndexOf('.');
+  const tld = dot > 0 ? domain.slice(dot) : '';
+  return `${email[0]}•••@${domain[0] ?? ''}•••${tld}`;
 }
 
 /** Creates a single-use invitation and returns its secret token (only its hash is stored). */
@@ -127,24 +140,30 @@ async function findByToken(db: Db, token: string) {
 }
 
 /** What an invitation link offers, for the page that asks whether to accept it. */
-export async function previewInvitation(db: Db, token: string, now = new Date()): Promise<InvitationPreview> {
+export async function previewInvitation(
+  db: Db,
+  token: string,
+  viewerEmail: string | null = null,
+  now = new Date(),
+): Promise<InvitationPreview> {
   const invitation = await findByToken(db, token);
   if (!invitation || invitation.revokedAt) throw new DomainError('NOT_FOUND', 'Invitation not found');
   return {
     workspaceName: invitation.workspace.name,
     role: invitation.role,
     invitedBy: invitation.invitedBy?.name ?? null,
-    email: invitation.email,
+    email: maskEmail(invitation.email),
+    forYou: viewerEmail === null ? null : normalizeEmail(viewerEmail) === invitation.email,
     expired: invitation.expiresAt.getTime() <= now.getTime(),
     accepted: invitation.acceptedAt !== null,
   };
 }
 
 /**
- * Accepts an invitation for the signed-in user. The link works for whoever is signed in, even with
- * another email than the one invited (people often have several addresses); the audit entry records
- * both the invited email and the account that accepted. A user who is already a member keeps their
- * role. The token is single use: the first accept wins even under concurrency.
+ * Accepts an invitation for the signed-in user, who must be the invited address: a link that leaks
+ * (forwarded mail, a shared screen) must not let someone else in. A user who is already a member just
+ * goes to the workspace and keeps their role, and the link stays usable for the invitee. The token is
+ * single use: the first accept wins even under concurrency.
  */
 export async function acceptInvitation(
   db: Db,
@@ -153,11 +172,22 @@ export async function acceptInvitation(
 ): Promise<{ workspaceId: string; slug: string }> {
   const invitation = await findByToken(db, input.token);
   if (!invitation || invitation.revokedAt) throw new DomainError('NOT_FOUND', 'Invitation not found');
+  const member = await db.membership.findUnique({
+    where: { workspaceId_userId: { workspaceId: invitation.workspaceId, userId: input.userId } },
+  });
+  if (member) return { workspaceId: invitation.workspace.id, slug: invitation.workspace.slug };
   if (invitation.acceptedAt) {
     throw new DomainError('INVITATION_INVALID', 'This invitation has already been used; ask for a new one.');
   }
   if (invitation.expiresAt.getTime() <= now.getTime()) {
     throw new DomainError('INVITATION_INVALID', 'This invitation has expired; ask for a new one.');
+  }
+  const user = await db.user.findUniqueOrThrow({ where: { id: input.userId }, select: { email: true } });
+  if (normalizeEmail(user.email) !== invitation.email) {
+    throw new DomainError(
+      'FORBIDDEN',
+      `This invitation was sent to ${maskEmail(invitation.email)}. Sign in with that address, or ask for an invitation to yours.`,
+    );
   }
   return db.$transaction(async (tx) => {
     const claimed = await tx.invitation.updateMany({
@@ -170,15 +200,9 @@ export async function acceptInvitation(
         'This invitation has already been used; ask for a new one.',
       );
     }
-    const existing = await tx.membership.findUnique({
-      where: { workspaceId_userId: { workspaceId: invitation.workspaceId, userId: input.userId } },
+    await tx.membership.create({
+      data: { workspaceId: invitation.workspaceId, userId: input.userId, role: invitation.role },
     });
-    if (!existing) {
-      await tx.membership.create({
-        data: { workspaceId: invitation.workspaceId, userId: input.userId, role: invitation.role },
-      });
-    }
-    const user = await tx.user.findUniqueOrThrow({ where: { id: input.userId }, select: { email: true } });
     await recordAudit(tx, {
       action: 'invitation.accepted',
       workspaceId: invitation.workspaceId,
@@ -188,7 +212,6 @@ export async function acceptInvitation(
         invitationId: invitation.id,
         invitedEmail: invitation.email,
         role: invitation.role,
-        alreadyMember: existing !== null,
       },
       ip: input.ip,
     });

@@ -1,5 +1,6 @@
 import { DomainError } from '@kiln/core';
 import type { Db } from '@kiln/db';
+import { revokeUserApiTokens } from './api-tokens.ts';
 import { recordAudit } from './audit.ts';
 import {
   DEFAULT_PASSWORD_HASH_OPTIONS,
@@ -115,7 +116,8 @@ export async function updateUserName(db: Db, userId: string, name: string): Prom
 }
 
 /**
- * Replaces the password after checking the current one, and ends every other session of the user.
+ * Replaces the password after checking the current one, and ends every other session and every API
+ * token of the user.
  * Accounts made through GitHub have no password yet and may set one without a current password.
  */
 export async function changePassword(
@@ -142,6 +144,7 @@ export async function changePassword(
   );
   await db.user.update({ where: { id: user.id }, data: { passwordHash } });
   await deleteUserSessions(db, user.id, { exceptSessionId: input.keepSessionId });
+  await revokeUserApiTokens(db, user.id);
   await recordAudit(db, {
     action: 'user.password_changed',
     actorId: user.id,

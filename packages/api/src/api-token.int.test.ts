@@ -1,7 +1,7 @@
 import { sha256 } from '@kiln/accounts';
 import type { TestDatabase } from '@kiln/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, createTeam, outcome, withDatabase } from '../test/harness.ts';
+import { Browser, createTeam, outcome, PASSWORD, signedIn, withDatabase } from '../test/harness.ts';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -56,6 +56,40 @@ describe('API tokens', () => {
     expect((await editor.api.apiToken.list({ workspaceId })).map((token) => token.id)).not.toContain(
       created.id,
     );
+  });
+
+  it('expire in 90 days unless asked otherwise, and an owner’s token cannot delete the workspace', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    const owner = team.browsers.owner;
+    const created = await owner.api.apiToken.create({ workspaceId, name: 'ci' });
+    const days = ((created.expiresAt?.getTime() ?? 0) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(89.9);
+    expect(days).toBeLessThanOrEqual(90);
+    expect(
+      (await owner.api.apiToken.create({ workspaceId, name: 'forever', expiresInDays: null })).expiresAt,
+    ).toBeNull();
+
+    const script = new Browser(t.db, { apiToken: created.token });
+    expect(await outcome(script.api.workspace.delete({ workspaceId, confirm: team.workspace.slug }))).toBe(
+      'FORBIDDEN',
+    );
+    expect(await t.db.workspace.count({ where: { id: workspaceId } })).toBe(1);
+  });
+
+  it('are revoked by sign-out-everywhere and by a password change', async () => {
+    const team = await createTeam(t.db);
+    const workspaceId = team.workspace.id;
+    for (const end of ['signOutEverywhere', 'changePassword'] as const) {
+      const browser = await signedIn(t.db, team.users.editor.id);
+      const { token } = await browser.api.apiToken.create({ workspaceId, name: end });
+      const script = new Browser(t.db, { apiToken: token });
+      expect(await script.api.notebook.list({ workspaceId })).toHaveLength(1);
+      if (end === 'signOutEverywhere') await browser.api.auth.signOutEverywhere();
+      else
+        await browser.api.account.changePassword({ currentPassword: PASSWORD, newPassword: `${PASSWORD} 2` });
+      expect(await outcome(script.api.notebook.list({ workspaceId })), end).toBe('UNAUTHORIZED');
+    }
   });
 
   it('stop working when they expire or their owner leaves the workspace', async () => {

@@ -1,7 +1,7 @@
 import { SESSION_TTL_MS, SIGN_IN_LIMITS } from '@kiln/accounts';
 import type { TestDatabase } from '@kiln/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, insertUser, outcome, PASSWORD, withDatabase } from '../test/harness.ts';
+import { Browser, insertUser, outcome, PASSWORD, signedIn, withDatabase } from '../test/harness.ts';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -104,6 +104,24 @@ describe('sign-up, sign-in and sign-out', () => {
       data: { lastAttempt: new Date(Date.now() - 60_000) },
     });
     expect(await outcome(browser.api.auth.signIn({ email: user.email, password: PASSWORD }))).toBe('OK');
+  });
+
+  it('closes the live connections of ended sessions: sign-out, sign-out-everywhere, password change', async () => {
+    const user = await insertUser(t.db, 'sockets');
+    const ended: string[] = [];
+    const services = { onSessionsEnded: ({ userId }: { userId: string }) => void ended.push(userId) };
+    await (await signedIn(t.db, user.id, services)).api.auth.signOut();
+    expect(ended).toEqual([user.id]);
+    await (await signedIn(t.db, user.id, services)).api.auth.signOutEverywhere();
+    expect(ended).toEqual([user.id, user.id]);
+    await (await signedIn(t.db, user.id, services)).api.account.changePassword({
+      currentPassword: PASSWORD,
+      newPassword: 'another long enough password',
+    });
+    expect(ended).toEqual([user.id, user.id, user.id]);
+    // Signing out with no session ends nothing.
+    await new Browser(t.db, { services }).api.auth.signOut();
+    expect(ended).toHaveLength(3);
   });
 
   it('throttles one IP after 20 attempts across many emails', async () => {

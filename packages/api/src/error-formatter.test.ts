@@ -34,6 +34,21 @@ describe('toTRPCError', () => {
     }
   });
 
+  it('maps a DomainError from a second copy of @kiln/core (as a bundle loads it) by its code', async () => {
+    // The query string makes the module loader evaluate errors.ts again: a distinct DomainError class.
+    const copy = (await import(
+      // @ts-expect-error: a query on a module path is a loader feature TypeScript does not model
+      '../../core/src/errors.ts?second-copy'
+    )) as typeof import('@kiln/core');
+    expect(copy.DomainError).not.toBe(DomainError);
+    const error = new copy.DomainError('CONFLICT', 'No cell of this notebook is waiting for input');
+    expect(error).toBeInstanceOf(DomainError);
+    const mapped = toTRPCError(new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error }));
+    expect(mapped.code).toBe('CONFLICT');
+    expect(mapped.message).toBe('No cell of this notebook is waiting for input');
+    expect(new Error('plain')).not.toBeInstanceOf(DomainError);
+  });
+
   it('turns zod errors into BAD_REQUEST with a readable message and field errors', () => {
     const result = z
       .object({ name: z.string().max(3, 'Name must be at most 3 characters') })

@@ -78,6 +78,7 @@ describe('.ipynb import and export', () => {
       'no version': '{"cells": []}',
       'bad cell': '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}',
       'too large': ' '.repeat(25 * 1024 * 1024 + 1),
+      'nested 100,000 deep': `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}, "cells": []}`,
     };
     const results: Record<string, string> = {};
     for (const [label, content] of Object.entries(bad)) {
@@ -88,6 +89,7 @@ describe('.ipynb import and export', () => {
       'no version': 'BAD_REQUEST',
       'bad cell': 'BAD_REQUEST',
       'too large': 'BAD_REQUEST',
+      'nested 100,000 deep': 'BAD_REQUEST',
     });
     const message = await api.notebook
       .importIpynb({ workspaceId, name: 'x', content: 'this is not { json' })

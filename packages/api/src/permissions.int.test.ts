@@ -157,7 +157,8 @@ const TABLE: Record<string, Row> = {
   'invitation.accept': {
     fresh: true,
     scope: 'account',
-    allowed: SIGNED_IN,
+    // Members go straight in (the link is not used up); the outsider is not the invited address.
+    allowed: MEMBERS,
     call: (api, team) => api.invitation.accept({ token: team.invitation.token }),
   },
   'notebook.list': {

@@ -49,6 +49,11 @@ export interface NotebookServices {
    * (Yjs rooms) authenticate again with the new rights.
    */
   onAccessChanged?(change: { workspaceId: string; userId: string }): void;
+  /**
+   * Called after sign-out, sign-out-everywhere or a password change ended sessions of a user, so
+   * their open websockets (Yjs rooms, terminals) authenticate again and those of ended sessions stop.
+   */
+  onSessionsEnded?(change: { userId: string }): void;
 }
 
 function notAvailable(what: string): TRPCError {

@@ -184,7 +184,7 @@ describe('members and owners', () => {
 });
 
 describe('invitations', () => {
-  it('invites by link, lets whoever is signed in accept once, and records who accepted', async () => {
+  it('invites by link, lets only the invited address accept, once, and records who accepted', async () => {
     const team = await createTeam(t.db);
     const workspaceId = team.workspace.id;
     const admin = team.browsers.admin.api;
@@ -209,12 +209,34 @@ describe('invitations', () => {
       invitedBy: 'admin',
       expired: false,
       accepted: false,
+      forYou: null,
     });
+    // Whoever holds the link does not learn who was invited.
+    expect(preview.email).toBe('n•••@e•••.com');
+    expect(JSON.stringify(preview)).not.toContain('new.person');
     expect(await outcome(anonymous.invitation.accept({ token }))).toBe('UNAUTHORIZED');
 
-    // Accepted by a user with a different email: allowed, and the audit log says who.
-    const other = await insertUser(t.db, 'other-address');
-    const browser = await signedIn(t.db, other.id);
+    // Someone else with the link is refused, and the link still works for the invitee.
+    const other = await signedIn(t.db, (await insertUser(t.db, 'other-address')).id);
+    expect((await other.api.invitation.preview({ token })).forYou).toBe(false);
+    await expect(other.api.invitation.accept({ token })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('n•••@e•••.com'),
+    });
+    // A member opening the link goes to the workspace without using it up.
+    expect(await team.browsers.viewer.api.invitation.accept({ token })).toEqual({
+      workspaceId,
+      slug: team.workspace.slug,
+    });
+    expect((await team.browsers.viewer.api.workspace.get({ slug: team.workspace.slug })).role).toBe('VIEWER');
+    expect((await anonymous.invitation.preview({ token })).accepted).toBe(false);
+
+    const invitee = await t.db.user.create({
+      data: { email: 'new.person@example.com', name: 'New Person' },
+      select: { id: true },
+    });
+    const browser = await signedIn(t.db, invitee.id);
+    expect((await browser.api.invitation.preview({ token })).forYou).toBe(true);
     expect(await browser.api.invitation.accept({ token })).toEqual({
       workspaceId,
       slug: team.workspace.slug,
@@ -223,12 +245,12 @@ describe('invitations', () => {
     const entry = await t.db.auditLog.findFirstOrThrow({
       where: { workspaceId, action: 'invitation.accepted' },
     });
-    expect(entry.actorId).toBe(other.id);
+    expect(entry.actorId).toBe(invitee.id);
     expect(entry.metadata).toMatchObject({ invitedEmail: 'new.person@example.com' });
 
-    // Single use.
-    const third = await signedIn(t.db, (await insertUser(t.db, 'third')).id);
-    await expect(third.api.invitation.accept({ token })).rejects.toMatchObject({
+    // Single use: the invitee's second account (same address re-created) cannot use it again.
+    await t.db.membership.deleteMany({ where: { workspaceId, userId: invitee.id } });
+    await expect(browser.api.invitation.accept({ token })).rejects.toMatchObject({
       code: 'PRECONDITION_FAILED',
       message: 'This invitation has already been used; ask for a new one.',
     });
@@ -238,19 +260,18 @@ describe('invitations', () => {
     );
   });
 
-  it('two people accepting the same link at once: exactly one gets in', async () => {
+  it('the invitee accepting the same link twice at once: exactly one accept counts', async () => {
     const team = await createTeam(t.db);
-    const [a, b] = await Promise.all([insertUser(t.db, 'racer-a'), insertUser(t.db, 'racer-b')]);
-    const [browserA, browserB] = await Promise.all([signedIn(t.db, a.id), signedIn(t.db, b.id)]);
+    const { email } = await t.db.invitation.findUniqueOrThrow({ where: { id: team.invitation.id } });
+    const invitee = await t.db.user.create({ data: { email, name: 'Racer' }, select: { id: true } });
+    const [browserA, browserB] = await Promise.all([signedIn(t.db, invitee.id), signedIn(t.db, invitee.id)]);
     const results = await Promise.all([
       outcome(browserA.api.invitation.accept({ token: team.invitation.token })),
       outcome(browserB.api.invitation.accept({ token: team.invitation.token })),
     ]);
     expect(results.sort()).toEqual(['OK', 'PRECONDITION_FAILED']);
     expect(
-      await t.db.membership.count({
-        where: { workspaceId: team.workspace.id, userId: { in: [a.id, b.id] } },
-      }),
+      await t.db.membership.count({ where: { workspaceId: team.workspace.id, userId: invitee.id } }),
     ).toBe(1);
   });
 

@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import { DomainError } from '@kiln/core';
+import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { defaultConfiguration } from './configuration.ts';
 import { createMemoryStore } from './memory-store.ts';
@@ -65,8 +67,9 @@ describe('collab server with stock y-websocket clients', () => {
     a.provider.awareness.setLocalStateField('user', { name: 'Ada', color: '#f00' });
     a.provider.awareness.setLocalStateField('cursor', { cell: 'c1', index: 4 });
     await waitFor(() => b.provider.awareness.getStates().has(a.doc.clientID), 'awareness reached b');
+    // The name is the one the server authenticated (the harness signs everyone in as Tester).
     expect(b.provider.awareness.getStates().get(a.doc.clientID)).toEqual({
-      user: { name: 'Ada', color: '#f00' },
+      user: { name: 'Tester', userId: 'tester', color: '#f00' },
       cursor: { cell: 'c1', index: 4 },
     });
     const late = connect(url, 'nb-3');
@@ -126,6 +129,42 @@ describe('collab server with stock y-websocket clients', () => {
     expect(text(late)).toBe('shared');
     expect(store.rowCount('nb-4')).toBe(rowsBefore);
     expect(viewer.provider.wsconnected).toBe(true);
+  });
+
+  it('binds presence to the signed-in user: a viewer cannot appear as the owner or move their cursor', async () => {
+    const { url } = await startCollab({ onAuthenticate: tokenAuth });
+    const owner = connect(url, 'nb-presence', { token: 'editor' });
+    const viewer = connect(url, 'nb-presence', { token: 'viewer' });
+    await Promise.all([synced(owner), synced(viewer)]);
+    owner.provider.awareness.setLocalStateField('user', { name: 'Ada', userId: 'u1', color: '#00f' });
+    await waitFor(() => viewer.provider.awareness.getStates().has(owner.doc.clientID), 'owner presence');
+
+    viewer.provider.awareness.setLocalStateField('user', { name: 'Ada', userId: 'u1', color: '#00f' });
+    await waitFor(() => owner.provider.awareness.getStates().has(viewer.doc.clientID), 'viewer presence');
+    expect(owner.provider.awareness.getStates().get(viewer.doc.clientID)?.user).toEqual({
+      name: 'Bob',
+      userId: 'u2',
+      color: '#00f',
+    });
+
+    // A forged update for the owner's client id (a fake cursor, or removing them) is dropped.
+    const forged = new awarenessProtocol.Awareness(new Y.Doc());
+    forged.clientID = owner.doc.clientID;
+    forged.setLocalState({ user: { name: 'Ada' }, cursor: { cell: 'forged', index: 0 } });
+    const clock = (owner.provider.awareness.meta.get(owner.doc.clientID)?.clock ?? 0) + 10;
+    forged.meta.set(owner.doc.clientID, { clock, lastUpdated: Date.now() });
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, 1);
+    encoding.writeVarUint8Array(
+      encoder,
+      awarenessProtocol.encodeAwarenessUpdate(forged, [owner.doc.clientID]),
+    );
+    viewer.provider.ws?.send(encoding.toUint8Array(encoder));
+    const late = connect(url, 'nb-presence', { token: 'editor' });
+    await synced(late);
+    await waitFor(() => late.provider.awareness.getStates().has(owner.doc.clientID), 'late sees owner');
+    expect(late.provider.awareness.getStates().get(owner.doc.clientID)?.cursor).toBeUndefined();
+    expect(late.provider.awareness.getStates().get(owner.doc.clientID)?.user?.name).toBe('Ada');
   });
 
   it('closes unauthenticated sockets with 4401 (also when no onAuthenticate is set) and forbidden ones with 4403', async () => {

@@ -1,6 +1,7 @@
 import { CloseCode, isDomainError } from '@kiln/core';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
+import { bindAwarenessUpdate } from './awareness-identity.ts';
 import {
   type ClientMessage,
   changesDocument,
@@ -130,9 +131,13 @@ export class YjsRoom {
         }
         this.apply(peer, message.update);
         return;
-      case 'awareness':
-        awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, peer);
+      case 'awareness': {
+        const bound = bindAwarenessUpdate(message.update, peer.user, (clientId) =>
+          [...this.peers].some(([other, controlled]) => other !== peer && controlled.has(clientId)),
+        );
+        if (bound) awarenessProtocol.applyAwarenessUpdate(this.awareness, bound, peer);
         return;
+      }
       case 'queryAwareness':
         peer.send(encodeAwareness(this.awareness, [...this.awareness.getStates().keys()]));
         return;

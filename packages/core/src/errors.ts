@@ -25,8 +25,23 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/**
+ * Marks DomainErrors across module copies: a bundler may load this file twice (the web server's
+ * bundle and a package it imports at run time), and then `instanceof` against one copy fails for
+ * errors made by the other, turning every 4xx into a 500.
+ */
+const BRAND = Symbol.for('kiln.DomainError');
+
 /** An error a user can act on: a stable `code` plus a message written for a person. */
 export class DomainError extends Error {
+  /** `instanceof` checks the brand, so it holds for errors from any copy of this module. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // A subclass keeps the ordinary prototype check.
+    if (this !== DomainError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
+
+  readonly [BRAND] = true;
   readonly code: ErrorCode;
   readonly details?: Record<string, unknown>;
 

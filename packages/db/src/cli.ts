@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { startEmbeddedPostgres } from './embedded.ts';
 import { generateClient } from './generate.ts';
@@ -5,7 +6,7 @@ import { applyMigrations } from './migrate.ts';
 
 const USAGE = `Usage: npx tsx packages/db/src/cli.ts <command> [options]
 
-  embedded --data-dir DIR [--port N] [--host H] [--max-connections N] [--migrate]
+  embedded --data-dir DIR [--port N] [--host H] [--max-connections N] [--password-file F] [--migrate]
       Serve an embedded Postgres (PGlite) until SIGTERM/SIGINT. Prints
       "kiln-db: embedded Postgres ready at <url>" once clients can connect
       (after applying migrations when --migrate is given).
@@ -29,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       'max-connections': { type: 'string' },
+      'password-file': { type: 'string' },
       migrate: { type: 'boolean' },
       url: { type: 'string' },
       'migrations-dir': { type: 'string' },
@@ -49,11 +51,17 @@ async function main(argv: string[]): Promise<number> {
       });
       const onSignal = () => signalled();
       process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+      // PGlite creates its files world-writable; this process writes nothing others should read.
+      process.umask(0o077);
+      const passwordFile = values['password-file'];
+      const password = passwordFile ? (await readFile(passwordFile, 'utf8')).trim() : undefined;
+      if (passwordFile && !password) return usage(`${passwordFile} is empty`);
       const server = await startEmbeddedPostgres({
         dataDir,
         port: integer(values.port, 'port') ?? 0,
         host: values.host,
         maxConnections: integer(values['max-connections'], 'max-connections'),
+        password,
       });
       const stopped = signal.then(async () => {
         process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
@@ -67,7 +75,8 @@ async function main(argv: string[]): Promise<number> {
           throw error;
         }
       }
-      log(`embedded Postgres ready at ${server.url}`);
+      // The URL carries the password; the log names the address only.
+      log(`embedded Postgres ready at ${server.url.replace(/:\/\/([^:@]+):[^@]*@/, '://$1:***@')}`);
       await stopped;
       log('embedded Postgres stopped');
       return 0;

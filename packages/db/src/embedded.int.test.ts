@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -150,6 +150,53 @@ describe('embedded Postgres', () => {
       await again.$disconnect();
     }
   });
+});
+
+describe('embedded Postgres with a password', () => {
+  it('refuses clients without the password and keeps its files private to this user', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-embedded-auth-'));
+    const dataDir = join(dir, 'pgdata');
+    await cp(await initialisedDataDir(), dataDir, { recursive: true });
+    const password = 'generated-secret-0123456789';
+    const server = await startEmbeddedPostgres({ dataDir, port: 0, password });
+    try {
+      const attempt = async (url: string) => {
+        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+        try {
+          await client.connect();
+          return (await client.query('select 41 + 1 as n')).rows[0].n as number;
+        } catch (error) {
+          return (error as Error).message;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      };
+      const address = `127.0.0.1:${server.port}/postgres`;
+      expect(await attempt(`postgresql://postgres@${address}`)).toMatch(/password/);
+      expect(await attempt(`postgresql://postgres:wrong@${address}`)).toMatch(
+        /password authentication failed/,
+      );
+      expect(await attempt(server.url)).toBe(42);
+      expect(server.url).toContain(password);
+      const db = createDb(server.url, { max: 2 });
+      try {
+        expect(await db.$queryRaw`select 1 as one`).toEqual([{ one: 1 }]);
+      } finally {
+        await db.$disconnect();
+      }
+    } finally {
+      await server.stop();
+    }
+    const open: string[] = [];
+    const walk = async (path: string) => {
+      const info = await stat(path);
+      if ((info.mode & 0o077) !== 0) open.push(`${path} ${(info.mode & 0o777).toString(8)}`);
+      if (info.isDirectory()) for (const name of await readdir(path)) await walk(join(path, name));
+    };
+    await walk(dataDir);
+    expect(open).toEqual([]);
+    await rm(dir, { recursive: true, force: true });
+  }, 120_000);
 });
 
 async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {

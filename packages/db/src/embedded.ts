@@ -1,7 +1,10 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { gateConnection, restrictTree } from './embedded-auth.ts';
 
 export interface EmbeddedPostgresOptions {
   /** Folder the database lives in, created on first start; omitted, the database lives in memory. */
@@ -11,6 +14,8 @@ export interface EmbeddedPostgresOptions {
   host?: string;
   /** Client connections served at once, across all processes; each pg pool holds up to its `max`. */
   maxConnections?: number;
+  /** Password clients must give (user `postgres`); without one PGlite lets anyone on the host in. */
+  password?: string;
 }
 
 export interface EmbeddedPostgres {
@@ -36,29 +41,40 @@ export async function startEmbeddedPostgres(
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
   if (dataDir) await claimDataDir(dataDir);
   let db: PGlite | undefined;
+  // With a password, PGlite listens on a socket in a folder only this user can enter, behind the gate.
+  const privateDir = options.password ? await mkdtemp(join(tmpdir(), 'kiln-pg-')) : undefined;
   try {
     db = await PGlite.create(dataDir ? { dataDir } : {});
+    if (dataDir) await restrictTree(dataDir);
     keepExtendedQueriesTogether(db);
+    const socketPath = privateDir ? join(privateDir, 'pglite.sock') : undefined;
     const server = new PGLiteSocketServer({
       db,
-      host,
-      port: options.port ?? 0,
+      ...(socketPath ? { path: socketPath } : { host, port: options.port ?? 0 }),
       maxConnections: options.maxConnections ?? 100,
     });
     await server.start();
-    const port = Number(server.getServerConn().split(':').pop());
+    const gate =
+      options.password && socketPath
+        ? await listenGate(options.password, socketPath, host, options.port ?? 0)
+        : undefined;
+    const port = gate?.port ?? Number(server.getServerConn().split(':').pop());
     const opened = db;
+    const user = options.password ? `postgres:${encodeURIComponent(options.password)}` : 'postgres';
     let stopping: Promise<void> | undefined;
     return {
-      url: `postgresql://postgres@${host.includes(':') ? `[${host}]` : host}:${port}/postgres`,
+      url: `postgresql://${user}@${host.includes(':') ? `[${host}]` : host}:${port}/postgres`,
       port,
       stop() {
         stopping ??= (async () => {
+          await gate?.close();
           await server.stop();
           // Detaching a handler that was mid-transaction rolls it back asynchronously; let that finish.
           await new Promise((done) => setImmediate(done));
           await opened.close();
+          if (dataDir) await restrictTree(dataDir);
           if (dataDir) await release(dataDir);
+          if (privateDir) await rm(privateDir, { recursive: true, force: true });
         })();
         return stopping;
       },
@@ -66,8 +82,41 @@ export async function startEmbeddedPostgres(
   } catch (error) {
     await db?.close().catch(() => undefined);
     if (dataDir) await release(dataDir);
+    if (privateDir) await rm(privateDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** The TCP side clients reach: checks the password, then joins the client to PGlite's private socket. */
+async function listenGate(password: string, socketPath: string, host: string, port: number) {
+  const clients = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    clients.add(socket);
+    socket.on('close', () => clients.delete(socket));
+    gateConnection(socket, password, (client, pending) => {
+      const upstream = connect(socketPath);
+      upstream.write(pending);
+      client.pipe(upstream).pipe(client);
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('close', end);
+      upstream.on('close', end).on('error', end);
+    });
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => done());
+  });
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () =>
+      new Promise<void>((done) => {
+        for (const socket of clients) socket.destroy();
+        server.close(() => done());
+      }),
+  };
 }
 
 /**

@@ -28,12 +28,27 @@ export const CPU_PERIOD_US = 100_000;
 export const TMP_SIZE_MIB = 512;
 
 /**
+ * Where startup files are looked for: never on the shared /workspace volume, where any member (or
+ * a removed one) could plant a .bash_profile, usercustomize.py, a .pth file or an IPython startup
+ * script that then runs as everyone who opens a terminal or starts a kernel. HOME is on the
+ * sandbox's own tmpfs; user site-packages are off (set PYTHONNOUSERSITE= in a cell's env to opt in).
+ */
+export const STARTUP_ENV: Readonly<Record<string, string>> = {
+  HOME: '/tmp/home',
+  PYTHONNOUSERSITE: '1',
+  PYTHONUSERBASE: '/tmp/home/.local',
+  IPYTHONDIR: '/tmp/home/.ipython',
+  JUPYTER_CONFIG_DIR: '/tmp/home/.jupyter',
+  JUPYTER_DATA_DIR: '/tmp/home/.local/share/jupyter',
+};
+
+/**
  * Environment of every sandbox's agent, the snapshot template's included (so part of the snapshot key:
  * a restored process keeps the env, and the malloc settings, it booted with).
  */
 export const BASE_ENV: Readonly<Record<string, string>> = {
   PATH: '/usr/local/bin:/usr/bin:/bin',
-  HOME: '/workspace',
+  ...STARTUP_ENV,
   LANG: 'C.UTF-8',
   TERM: 'xterm-256color',
   MPLCONFIGDIR: '/tmp/.matplotlib',

@@ -199,6 +199,7 @@ export class RunscContainer {
     }
   }
 
+  /** Checkpoints to `imagePath`, a folder only root may enter: the image is the kernel's memory, secrets included. */
   async checkpoint(imagePath: string): Promise<void> {
     // Images hold the kernel's memory, secrets included: root only.
     await mkdir(imagePath, { recursive: true, mode: 0o700 });

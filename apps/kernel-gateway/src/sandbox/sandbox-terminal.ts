@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
-import { SANDBOX_UID } from './oci-spec.ts';
+import { SANDBOX_UID, STARTUP_ENV } from './oci-spec.ts';
 import type { RunscContainer } from './runsc-container.ts';
 import type { TerminalPty } from './types.ts';
 
@@ -24,7 +24,7 @@ export function openSandboxTerminal(
       args: ['/bin/bash', '-l'],
       env: [
         'PATH=/usr/local/bin:/usr/bin:/bin',
-        'HOME=/workspace',
+        ...Object.entries(STARTUP_ENV).map(([key, value]) => `${key}=${value}`),
         'TERM=xterm-256color',
         'LANG=C.UTF-8',
         'PS1=\\w$ ',

@@ -1,7 +1,13 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createNotebook, createSession, signUp, TEST_PASSWORD_HASH_OPTIONS } from '@kiln/accounts';
+import {
+  createNotebook,
+  createSession,
+  deleteSession,
+  signUp,
+  TEST_PASSWORD_HASH_OPTIONS,
+} from '@kiln/accounts';
 import type { CollabServer } from '@kiln/collab';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -15,6 +21,7 @@ const APP_URL = 'http://kiln.test';
 let database: TestDatabase;
 let notebookId: string;
 const cookies = { owner: '', viewer: '', stranger: '' };
+let ownerId = '';
 
 interface Running {
   url: string;
@@ -89,6 +96,7 @@ beforeAll(async () => {
   const viewer = await signUp(db, { email: 'viewer@kiln.test', password, name: 'Vic Viewer' }, options);
   const stranger = await signUp(db, { email: 'stranger@kiln.test', password, name: 'Sam' }, options);
   const workspaceId = owner.personalWorkspace.id;
+  ownerId = owner.user.id;
   await db.membership.create({ data: { workspaceId, userId: viewer.user.id, role: 'VIEWER' } });
   ({ id: notebookId } = await createNotebook(db, {
     workspaceId,
@@ -116,6 +124,25 @@ describe('/yjs/<notebookId> upgrade', () => {
     await waitFor(() => client.closes.length > 0, 'close');
     expect(client.closes[0]).toBe(4401);
     expect(client.provider.synced).toBe(false);
+  });
+
+  it('closes the socket of a session that signed out, and its edits stop applying', async () => {
+    const server = await startServer();
+    const session = await createSession(database.db, { userId: ownerId });
+    const leaving = connect(server.url, notebookId, { cookie: `kiln_session=${session.token}` });
+    const staying = connect(server.url, notebookId, { cookie: cookies.owner });
+    await waitFor(() => leaving.provider.synced && staying.provider.synced, 'both synced');
+    // What auth.signOut does through onSessionsEnded in server.ts.
+    await deleteSession(database.db, session.token);
+    server.collab.disconnectUser(ownerId);
+    await waitFor(() => leaving.closes.includes(4401), 'the ended session is refused on reconnect');
+    expect(leaving.closes[0]).toBe(4000);
+    leaving.doc.getText('probe').insert(0, 'after sign-out;');
+    await waitFor(() => staying.provider.synced && staying.provider.wsconnected, 'the live session is back');
+    staying.doc.getText('probe').insert(0, 'still signed in;');
+    const late = connect(server.url, notebookId, { cookie: cookies.owner });
+    await waitFor(() => late.provider.synced && source(late.doc).includes('still signed in;'), 'late sync');
+    expect(source(late.doc)).not.toContain('after sign-out;');
   });
 
   it('answers 4404 for a non-member and for a notebook that does not exist alike', async () => {

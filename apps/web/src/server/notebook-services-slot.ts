@@ -15,6 +15,8 @@ export interface WebNotebookServices {
   scheduler?: Scheduler;
   /** Makes a user's open notebook connections authenticate again (after a role change or removal). */
   onAccessChanged(change: { workspaceId: string; userId: string }): void;
+  /** Makes a user's open connections authenticate again after some of their sessions ended. */
+  onSessionsEnded?(change: { userId: string }): void;
 }
 
 // Next bundles route handlers apart from server.ts, so the services live in a process-wide slot.

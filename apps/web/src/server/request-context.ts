@@ -46,6 +46,7 @@ export function contextOptionsFor(request: Request, resHeaders: Headers): Contex
     scheduler: notebooks?.scheduler,
     onAccessChanged: notebooks?.onAccessChanged,
     secrets: notebooks?.secrets,
+    onSessionsEnded: notebooks?.onSessionsEnded,
     db: getDb(),
     sessionToken: readCookie(cookies, SESSION_COOKIE),
     apiToken: bearerToken(request.headers.get('authorization')),

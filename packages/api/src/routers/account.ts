@@ -14,6 +14,7 @@ export const accountRouter = router({
       { userId: ctx.user.id, ...input, keepSessionId: ctx.session.id, ip: ctx.ip },
       { passwordHash: ctx.options.passwordHash },
     );
+    ctx.options.onSessionsEnded?.({ userId: ctx.user.id });
     return { ok: true as const };
   }),
 });

@@ -3,6 +3,7 @@ import {
   deleteSession,
   deleteUserSessions,
   recordAudit,
+  revokeUserApiTokens,
   signInWithPassword,
   signUp,
 } from '@kiln/accounts';
@@ -50,18 +51,23 @@ export const authRouter = router({
   }),
 
   signOut: publicProcedure.mutation(async ({ ctx }) => {
-    if (ctx.session && ctx.options.sessionToken) await deleteSession(ctx.db, ctx.options.sessionToken);
+    if (ctx.session && ctx.options.sessionToken) {
+      await deleteSession(ctx.db, ctx.options.sessionToken);
+      ctx.options.onSessionsEnded?.({ userId: ctx.session.userId });
+    }
     ctx.options.clearSessionCookie();
     return { ok: true as const };
   }),
 
   signOutEverywhere: sessionProcedure.mutation(async ({ ctx }) => {
     const ended = await deleteUserSessions(ctx.db, ctx.user.id);
+    const tokens = await revokeUserApiTokens(ctx.db, ctx.user.id);
+    ctx.options.onSessionsEnded?.({ userId: ctx.user.id });
     await recordAudit(ctx.db, {
       action: 'user.sign_out_everywhere',
       actorId: ctx.user.id,
       target: ctx.user.email,
-      metadata: { sessions: ended },
+      metadata: { sessions: ended, apiTokens: tokens },
       ip: ctx.ip,
     });
     ctx.options.clearSessionCookie();

@@ -62,7 +62,7 @@ export const invitationRouter = router({
 
   preview: publicProcedure
     .input(z.object({ token: linkToken }))
-    .query(({ ctx, input }) => previewInvitation(ctx.db, input.token)),
+    .query(({ ctx, input }) => previewInvitation(ctx.db, input.token, ctx.user?.email ?? null)),
 
   accept: sessionProcedure
     .input(z.object({ token: linkToken }))

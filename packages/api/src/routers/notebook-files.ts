@@ -2,6 +2,7 @@ import { createNotebook, deleteNotebook } from '@kiln/accounts';
 import { cellToJson, getNotebookMetadata, notebookParts } from '@kiln/notebook';
 import { ipynbToYDoc, parseIpynb, serializeIpynb, yDocToIpynb } from '@kiln/notebook/ipynb';
 import { z } from 'zod';
+import { withImportSlot } from '../import-gate.ts';
 import { text } from '../inputs.ts';
 import { replaceNotebookContent } from '../notebook-content.ts';
 import { sampleNotebook } from '../sample-notebook.ts';
@@ -34,26 +35,28 @@ export const notebookFileProcedures = {
         content: z.string('The file must be text').max(MAX_IPYNB_CHARS, 'The file is larger than 25 MiB'),
       }),
     )
-    .mutation(async ({ ctx, input }) => {
-      const documents = requireDocuments(ctx.options);
-      const source = ipynbToYDoc(parseIpynb(input.content));
-      const notebook = await createNotebook(ctx.db, {
-        workspaceId: input.workspaceId,
-        name: input.name,
-        createdById: ctx.user.id,
-      });
-      try {
-        await withDocument(documents, notebook.id, (connection) =>
-          // The room may already hold content (the web app seeds new notebooks with an empty cell),
-          // so the import replaces it rather than merging into it.
-          connection.transact((doc) => replaceNotebookContent(doc, source)),
-        );
-      } catch (error) {
-        await deleteNotebook(ctx.db, input.workspaceId, notebook.id).catch(() => undefined);
-        throw error;
-      }
-      return notebook;
-    }),
+    .mutation(({ ctx, input }) =>
+      withImportSlot(async () => {
+        const documents = requireDocuments(ctx.options);
+        const source = ipynbToYDoc(parseIpynb(input.content));
+        const notebook = await createNotebook(ctx.db, {
+          workspaceId: input.workspaceId,
+          name: input.name,
+          createdById: ctx.user.id,
+        });
+        try {
+          await withDocument(documents, notebook.id, (connection) =>
+            // The room may already hold content (the web app seeds new notebooks with an empty cell),
+            // so the import replaces it rather than merging into it.
+            connection.transact((doc) => replaceNotebookContent(doc, source)),
+          );
+        } catch (error) {
+          await deleteNotebook(ctx.db, input.workspaceId, notebook.id).catch(() => undefined);
+          throw error;
+        }
+        return notebook;
+      }),
+    ),
 
   /**
    * The first `cells` cells of the live document as nbformat JSON, and how many there are: what a

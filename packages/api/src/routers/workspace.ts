@@ -49,6 +49,12 @@ export const workspaceRouter = router({
   delete: workspaceProcedure('workspace.delete')
     .input(z.object({ confirm: z.string('Confirmation must be text').max(100, 'Confirmation is too long') }))
     .mutation(async ({ ctx, input }) => {
+      // Deleting everything is for a person at a browser, never for a script holding a token.
+      if (!ctx.session)
+        throw new DomainError(
+          'FORBIDDEN',
+          'API tokens cannot delete a workspace; sign in to Kiln in a browser.',
+        );
       await deleteWorkspace(ctx.db, { userId: ctx.user.id, ip: ctx.ip }, input.workspaceId, input.confirm);
       return { ok: true as const };
     }),

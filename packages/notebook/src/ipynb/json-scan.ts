@@ -34,6 +34,12 @@ class SyntaxProblem extends Error {
 const ESCAPE = /\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
 
+/**
+ * Deepest nesting a notebook may have. The scanner, the converters and JSON.stringify all recurse, so
+ * a file nested 100,000 levels deep would overflow the stack (a 500) instead of getting a clear 400.
+ */
+export const MAX_JSON_DEPTH = 128;
+
 class Scanner {
   position = 0;
   readonly path: JsonPath = [];
@@ -66,7 +72,12 @@ class Scanner {
     else this.fail(`expected a value, found ${JSON.stringify(char)}`);
   }
 
+  nest(): void {
+    if (this.path.length >= MAX_JSON_DEPTH) this.fail(`the JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+
   object(): void {
+    this.nest();
     this.position++;
     this.skipSpace();
     if (this.text[this.position] === '}') {
@@ -96,6 +107,7 @@ class Scanner {
   }
 
   array(): void {
+    this.nest();
     this.position++;
     this.skipSpace();
     if (this.text[this.position] === ']') {

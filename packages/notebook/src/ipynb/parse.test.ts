@@ -37,6 +37,17 @@ describe('parseIpynb', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
+  it('refuses JSON nested deeper than 128 levels with a 400, not a stack overflow', () => {
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const error = errorOf(
+      `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"x": ${deep(100_000)}}, "cells": []}`,
+    );
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.message).toMatch(/nests deeper than 128 levels \(line 1, column/);
+    const fine = parseIpynb(nb([], 5, { metadata: { x: JSON.parse(deep(120)) } }));
+    expect(fine.metadata).toHaveProperty('x');
+  });
+
   it('refuses nbformat 3 and below, and files without a version', () => {
     expect(errorOf(JSON.stringify({ nbformat: 3, nbformat_minor: 0, worksheets: [] })).message).toMatch(
       /nbformat 3 notebook; only nbformat 4 is supported/,

@@ -66,7 +66,7 @@ export function ApiTokens() {
           create.mutate({
             workspaceId,
             name: name.trim(),
-            ...(expiry ? { expiresInDays: Number(expiry) } : {}),
+            expiresInDays: expiry ? Number(expiry) : null,
           });
         }}
       >

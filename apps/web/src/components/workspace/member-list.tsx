@@ -153,6 +153,11 @@ export function MemberList() {
         <p>
           <strong>{removing?.email}</strong> will lose access to {workspace.name}.
         </p>
+        <p className="muted">
+          Files they wrote to the shared <code>/workspace</code> volume stay after they go. Kiln does not run
+          shell profiles or Python startup files from <code>/workspace</code>, but review the scripts,{' '}
+          <code>.py</code> modules and notebooks they changed before you run them.
+        </p>
       </ConfirmDialog>
       <ConfirmDialog
         open={leaving}

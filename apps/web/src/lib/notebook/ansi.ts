@@ -8,8 +8,12 @@ export function ansiToHtml(text: string): string {
   const converter = new AnsiUp();
   converter.use_classes = false;
   converter.escape_html = true;
-  // Bare URLs are not linked: a link in output would be a click away from a phishing page.
-  return converter.ansi_to_html(text);
+  // Bare URLs are not linked: a link in output would be a click away from a phishing page. OSC-8
+  // hyperlinks (http/https only, ansi_up drops other schemes) open in a new tab that gets no handle
+  // on this one and no referrer; the text is escaped, so every `<a ` here is ansi_up's own.
+  return converter
+    .ansi_to_html(text)
+    .replaceAll('<a href="', '<a target="_blank" rel="noopener noreferrer nofollow" href="');
 }
 
 /** Text with ANSI escape sequences removed (for copying and for aria labels). */

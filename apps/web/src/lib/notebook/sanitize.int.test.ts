@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromiumLaunchOptions } from '@kiln/core/chromium';
 import { build } from 'esbuild';
@@ -102,6 +103,69 @@ describe('output and markdown sanitising in Chromium', () => {
     expect(html).toContain('class="katex"');
     expect(html).toContain('katex-display');
     expect(html).not.toMatch(/onerror|javascript:/);
+  });
+
+  it('loads no outside images from outputs or markdown: no tracking beacon reaches the network', async () => {
+    const requested: string[] = [];
+    const listener = (request: { url(): string }) => requested.push(request.url());
+    page.on('request', listener);
+    const pixel =
+      'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    const { html } = await insert(
+      'sanitizeHtml',
+      `<img src="http://beacon.invalid/a.png"><img srcset="http://beacon.invalid/b.png 2x"><img src="${pixel}">` +
+        '<div style="background:url(http://beacon.invalid/c.png)">x</div><video poster="http://beacon.invalid/d.png"></video>' +
+        '<svg><image href="http://beacon.invalid/e.png"></image></svg>',
+    );
+    const markdown = await insert('renderMarkdown', '![beacon](http://beacon.invalid/f.png)');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    page.off('request', listener);
+    expect(requested.filter((url) => url.includes('beacon.invalid'))).toEqual([]);
+    expect(html).not.toContain('beacon.invalid');
+    expect(html).toContain(pixel);
+    expect(markdown.html).not.toContain('beacon.invalid');
+  });
+
+  it('keeps a position:fixed overlay in markdown inside its box (the app stays clickable)', async () => {
+    const css = readFileSync(
+      fileURLToPath(new URL('../../components/notebook/notebook.css', import.meta.url)),
+      'utf8',
+    );
+    const covered = await page.evaluate(
+      async ([styles, html]) => {
+        const style = document.createElement('style');
+        style.textContent = styles as string;
+        document.head.append(style);
+        document.body.innerHTML =
+          '<button id="app" style="position:absolute;top:0;left:0;width:200px;height:50px">app</button>' +
+          '<div style="margin-top:300px"><div class="markdown" id="cell"></div><div class="output-markdown markdown" id="output"></div></div>';
+        const w = window as unknown as { kiln: Record<string, (s: string) => string> };
+        for (const id of ['cell', 'output']) {
+          (document.getElementById(id) as HTMLElement).innerHTML =
+            w.kiln.renderMarkdown?.(html as string) ?? '';
+        }
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        const topmost = document.elementFromPoint(10, 10)?.id ?? '';
+        style.remove();
+        document.body.innerHTML = '<div id="out"></div>';
+        return topmost;
+      },
+      [
+        css,
+        '<div style="position:fixed;inset:0;z-index:99999;background:white">Your Kiln session expired, sign in again</div>',
+      ],
+    );
+    expect(covered).toBe('app');
+  });
+
+  it('gives OSC-8 terminal links no handle on the app and no referrer', async () => {
+    const { html } = await insert(
+      'ansiToHtml',
+      'see \x1b]8;;https://example.com/docs\x07the docs\x1b]8;;\x07',
+    );
+    expect(html).toContain(
+      '<a target="_blank" rel="noopener noreferrer nofollow" href="https://example.com/docs">',
+    );
   });
 
   it('colours terminal text without letting it inject markup', async () => {

@@ -19,15 +19,39 @@ const FORBID_TAGS = [
 ];
 const FORBID_ATTR = ['autofocus', 'formaction', 'srcdoc'];
 
+// Attributes that make the browser fetch something as the page renders. Outputs may embed their own
+// bytes (data: URLs), never load from elsewhere: a remote image is a tracking beacon that reports who
+// opened the notebook, when, and from where.
+const FETCHING_ATTRS = ['src', 'srcset', 'poster', 'background', 'href', 'xlink:href'];
+const CSS_FETCH = /url\s*\(|image-set\s*\(|@import/i;
+
+function isLink(node: Element): boolean {
+  return node.tagName === 'A' || node.tagName === 'AREA' || node.tagName === 'a';
+}
+
+function dropOutsideResources(node: Element): void {
+  for (const name of FETCHING_ATTRS) {
+    const value = node.getAttribute(name);
+    if (value === null || (name === 'href' && isLink(node))) continue;
+    const trimmed = value.trim();
+    // An SVG <use href="#id"> points inside the output itself.
+    const local = /^data:/i.test(trimmed) || (name.endsWith('href') && trimmed.startsWith('#'));
+    if (!local || name === 'srcset') node.removeAttribute(name);
+  }
+  const style = node.getAttribute('style');
+  if (style && CSS_FETCH.test(style)) node.removeAttribute('style');
+}
+
 let hooked = false;
 function purifier() {
   if (!hooked) {
     hooked = true;
     DOMPurify.addHook('afterSanitizeAttributes', (node) => {
-      if (node.tagName === 'A' && node.hasAttribute('href')) {
+      if (isLink(node) && node.hasAttribute('href')) {
         node.setAttribute('target', '_blank');
         node.setAttribute('rel', 'noopener noreferrer nofollow');
       }
+      dropOutsideResources(node);
     });
   }
   return DOMPurify;

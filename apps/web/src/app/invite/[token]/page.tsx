@@ -63,8 +63,11 @@ export default function InvitationPage() {
       {unusable ? <ErrorAlert>{unusable}</ErrorAlert> : null}
       {!unusable && me.data ? (
         <>
-          {me.data.user.email.toLowerCase() !== invitation.email.toLowerCase() ? (
-            <p className="alert alert-info">You are signed in as {me.data.user.email}.</p>
+          {invitation.forYou === false ? (
+            <p className="alert alert-info">
+              You are signed in as {me.data.user.email}. This invitation is for {invitation.email}: sign in
+              with that address to accept it.
+            </p>
           ) : null}
           <ErrorAlert error={accept.error} />
           <button
