@@ -4,6 +4,7 @@ import { notebookFormatError } from './errors.ts';
 import { type NumberLexeme, scanJson } from './json-scan.ts';
 import { setNumberLexemes } from './number-lexemes.ts';
 import { rejoinCellLines } from './split-lines.ts';
+import { upgradeToV4 } from './upgrade.ts';
 
 /** Oldest minor version of nbformat 4 we read; newer minors are read as 4.5 (nbformat does the same). */
 export const MIN_NBFORMAT_MINOR = 0;
@@ -27,11 +28,9 @@ function checkVersion(raw: Record<string, unknown>): { major: number; minor: num
   if (typeof major !== 'number' || !Number.isInteger(major)) {
     throw notebookFormatError('"nbformat" must be an integer version number');
   }
-  if (major < 4) {
-    throw notebookFormatError(
-      `this is an nbformat ${major} notebook; only nbformat 4 is supported. Open it in Jupyter and save it again to upgrade it`,
-    );
-  }
+  if (major < 2)
+    throw notebookFormatError(`nbformat ${major} is older than any Jupyter notebook Kiln reads (2-4)`);
+  if (major < 4) return { major, minor: 0 };
   if (major > 4)
     throw notebookFormatError(`nbformat ${major} is newer than this version of Kiln understands (4)`);
   const minor = raw.nbformat_minor;
@@ -119,12 +118,23 @@ export function stripTransient(nb: {
 /**
  * Read an .ipynb file (nbformat 4.0-4.5; newer 4.x minors are read like 4.5) into the in-memory
  * form nbformat uses: multi-line strings joined, transient keys dropped, 4.5 cell ids repaired.
- * Throws a VALIDATION_FAILED DomainError naming the problem for anything else.
+ * nbformat 2 and 3 files are upgraded to 4.5 as nbformat's converter does. Throws a
+ * VALIDATION_FAILED DomainError naming the problem for anything else.
  */
 export function parseIpynb(text: string): NotebookJson {
-  const { value: raw, numbers } = parseJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  if (!isJsonObject(raw)) throw notebookFormatError('the top level of a notebook must be a JSON object');
-  const { minor } = checkVersion(raw);
+  const parsed = parseJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  if (!isJsonObject(parsed.value)) {
+    throw notebookFormatError('the top level of a notebook must be a JSON object');
+  }
+  let raw = parsed.value;
+  let numbers = parsed.numbers;
+  let { minor } = checkVersion(raw);
+  if (typeof raw.nbformat === 'number' && raw.nbformat < 4) {
+    raw = upgradeToV4(raw, raw.nbformat);
+    minor = 5;
+    // Number spellings are keyed by their path in the file, which the upgrade moved.
+    numbers = [];
+  }
   if (!Array.isArray(raw.cells)) throw notebookFormatError('"cells" must be a list');
   if (!isJsonObject(raw.metadata)) throw notebookFormatError('"metadata" must be an object');
   raw.cells.forEach((cell, index) => {
