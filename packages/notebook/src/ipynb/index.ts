@@ -1,4 +1,5 @@
 export { type IpynbToYDocOptions, ipynbToYDoc, type YDocToIpynbOptions, yDocToIpynb } from './convert.ts';
+export { detectIpynbStyle, type IpynbFileStyle, serializeIpynbLike } from './file-style.ts';
 export { parseIpynb } from './parse.ts';
 export { pythonJsonDumps } from './python-json.ts';
 export { serializeIpynb } from './serialize.ts';
