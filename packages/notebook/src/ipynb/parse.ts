@@ -115,6 +115,14 @@ export function stripTransient(nb: {
   for (const cell of nb.cells) delete cell.metadata.trusted;
 }
 
+/** Notebooks parseIpynb upgraded from nbformat 2 or 3, with the major version of their file. */
+const upgradedFrom = new WeakMap<object, number>();
+
+/** The nbformat major version of the file a parsed notebook came from (4 unless it was upgraded). */
+export function fileNbformat(nb: NotebookJson): number {
+  return upgradedFrom.get(nb) ?? 4;
+}
+
 /**
  * Read an .ipynb file (nbformat 4.0-4.5; newer 4.x minors are read like 4.5) into the in-memory
  * form nbformat uses: multi-line strings joined, transient keys dropped, 4.5 cell ids repaired.
@@ -129,8 +137,9 @@ export function parseIpynb(text: string): NotebookJson {
   let raw = parsed.value;
   let numbers = parsed.numbers;
   let { minor } = checkVersion(raw);
-  if (typeof raw.nbformat === 'number' && raw.nbformat < 4) {
-    raw = upgradeToV4(raw, raw.nbformat);
+  const major = raw.nbformat as number;
+  if (major < 4) {
+    raw = upgradeToV4(raw, major);
     minor = 5;
     // Number spellings are keyed by their path in the file, which the upgrade moved.
     numbers = [];
@@ -145,5 +154,6 @@ export function parseIpynb(text: string): NotebookJson {
   stripTransient(nb);
   if (minor >= 5) repairCellIds(nb.cells);
   setNumberLexemes(nb, numbers);
+  if (major < 4) upgradedFrom.set(nb, major);
   return nb;
 }
