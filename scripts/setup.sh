@@ -42,7 +42,7 @@ if [ ! -f packages/db/src/generated/prisma/client.ts ] ||
 fi
 
 if [ -x scripts/build-sandbox-image.sh ]; then
-  if ! image=$(scripts/build-sandbox-image.sh --check 2>/dev/null); then
+  if ! scripts/build-sandbox-image.sh --check >/dev/null 2>&1; then
     phase image "kernel sandbox image (about 1.4 GB under ${KILN_IMAGE_CACHE:-/var/cache/kiln/images}; minutes the first time)" \
       scripts/build-sandbox-image.sh
   fi

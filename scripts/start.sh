@@ -40,10 +40,11 @@ if [ -z "${DATABASE_URL:-}" ]; then
   db_started=$SECONDS
   start_embedded_db
   export DATABASE_URL="postgresql://postgres@127.0.0.1:${db_port}/postgres"
-  printf 'kiln: database up at %s in %d s\n' "$DATABASE_URL" $((SECONDS - db_started))
+  printf 'kiln: database up at %s in %d s (migrations applied)\n' "$DATABASE_URL" $((SECONDS - db_started))
+else
+  # The embedded database applies migrations as it starts (--migrate); a given one gets them here.
+  phase migrate "database migrations" node --import tsx packages/db/src/cli.ts migrate --url "$DATABASE_URL"
 fi
-
-phase migrate "database migrations" node --import tsx packages/db/src/cli.ts migrate --url "$DATABASE_URL"
 
 bash scripts/build-web.sh
 
