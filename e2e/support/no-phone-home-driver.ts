@@ -58,7 +58,11 @@ function start(script: string[], env: NodeJS.ProcessEnv, log: string[]): ChildPr
 
 async function until(what: string, check: () => Promise<boolean> | boolean, log: string[]): Promise<void> {
   const deadline = Date.now() + 300_000;
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
+  while (
+    !(await Promise.resolve()
+      .then(check)
+      .catch(() => false))
+  ) {
     if (Date.now() > deadline) throw new Error(`${what} never came up:\n${log.join('')}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
