@@ -8,7 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .kiln
-export NEXT_TELEMETRY_DISABLED=1
 
 source_files() {
   if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -28,10 +27,8 @@ done | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 if [ -f apps/web/.next/BUILD_ID ] && [ "$(cat .kiln/web-build-hash 2>/dev/null)" = "$web_hash" ]; then
   exit 0
 fi
-echo "kiln: building the web app (log in .kiln/logs/build.log)"
-mkdir -p .kiln/logs
-if ! (cd apps/web && npx --no-install next build >../../.kiln/logs/build.log 2>&1); then
-  tail -60 .kiln/logs/build.log
-  exit 1
-fi
+# shellcheck source=phase.sh
+source scripts/phase.sh
+next_build() { (cd apps/web && npx --no-install next build); }
+phase build "web app build (minutes the first time)" next_build
 echo "$web_hash" > .kiln/web-build-hash
