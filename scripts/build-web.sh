@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Builds the web app (next build) only when a source it compiles from changed since the last build.
+# --print-hash prints the hash of those sources and exits.
 #
 # The hash covers only source files git knows about (tracked, or new and not ignored) under apps/web and
 # packages, plus the lockfile and root configs. Files a build writes itself (next-env.d.ts, .next/, the
@@ -24,6 +25,10 @@ web_hash=$(source_files | sort -z | while IFS= read -r -d '' file; do
   [ -f "$file" ] && printf '%s\0' "$file"
 done | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 
+if [ "${1:-}" = --print-hash ]; then
+  echo "$web_hash"
+  exit 0
+fi
 if [ -f apps/web/.next/BUILD_ID ] && [ "$(cat .kiln/web-build-hash 2>/dev/null)" = "$web_hash" ]; then
   exit 0
 fi
