@@ -131,6 +131,19 @@ function main(): void {
     log('stopped');
     process.exit(0);
   };
+  // Children run in their own process groups, so nothing else would stop them if the supervisor died
+  // of an error: take them down with it.
+  process.on('exit', () => {
+    for (const { child } of children) {
+      if (child?.pid && child.exitCode === null) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
   process.on('SIGINT', () => void shutdown('Ctrl-C'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
