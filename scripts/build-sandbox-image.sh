@@ -2,12 +2,15 @@
 # Builds the root filesystem that every Kiln kernel sandbox (runsc) runs on, from Debian packages only.
 #
 #   scripts/build-sandbox-image.sh            # build if missing, print the image dir
+#   scripts/build-sandbox-image.sh --check    # print the image dir if built, else exit 1
 #   KILN_IMAGE_CACHE=/elsewhere scripts/build-sandbox-image.sh
 #
 # The image lives OUTSIDE the repository, at $KILN_IMAGE_CACHE/<hash> (default /var/cache/kiln/images),
 # where <hash> covers the recipe version below, packages.txt and the statx shim; a fresh clone on the same
 # machine therefore reuses it. To add packages, edit apps/kernel-gateway/image/packages.txt (Debian
 # package names) and rerun; the old image stays until removed by hand.
+# Packages come from the Debian mirror this machine's own apt sources name for the suite
+# (/etc/apt/sources.list.d/*.sources or *.list, /etc/apt/sources.list); KILN_IMAGE_MIRROR overrides it.
 # Needs root and debootstrap (installed via apt under /tmp/kiln-apt.lock when missing). Takes a few
 # minutes the first time (measured 2-4 min on the 2-core dev VM, mostly downloads; ~1.4 GB), then prints
 # the cached path at once.
@@ -17,7 +20,31 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages_file="$repo/apps/kernel-gateway/image/packages.txt"
 cache="${KILN_IMAGE_CACHE:-/var/cache/kiln/images}"
 suite="${KILN_IMAGE_SUITE:-bookworm}"
-mirror="${KILN_IMAGE_MIRROR:-http://deb.debian.org/debian}"
+
+# The first URI the machine's apt sources give for "$suite" itself (not -updates or -security).
+apt_mirror() {
+  local file
+  for file in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$file" ] || continue
+    # deb822: blank-line separated stanzas with Types:, URIs: and Suites: fields.
+    awk -v suite="$suite" '
+      function flush() { if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") && uris != "") { split(uris, u, " "); print u[1]; found = 1; exit } types = uris = suites = "" }
+      /^[[:space:]]*$/ { flush(); next }
+      /^#/ { next }
+      tolower($1) == "types:" { $1 = ""; types = $0 }
+      tolower($1) == "uris:" { $1 = ""; uris = $0 }
+      tolower($1) == "suites:" { $1 = ""; suites = $0 }
+      END { if (!found) flush() }
+    ' "$file" | head -1
+  done
+  for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$file" ] || continue
+    # One-line form: deb [options] URI suite components...
+    sed -E 's/\[[^]]*\]//' "$file" | awk -v suite="$suite" '$1 == "deb" && $3 == suite { print $2 }'
+  done
+}
+mirror="${KILN_IMAGE_MIRROR:-$(apt_mirror | grep -m1 . || true)}"
+mirror="${mirror%/}"
 
 packages="$(grep -v '^\s*#' "$packages_file" | grep -v '^\s*$' | sort -u | paste -sd, -)"
 shim="$repo/apps/kernel-gateway/image/statx-shim.c"
@@ -30,6 +57,11 @@ image="$cache/$hash"
 if [[ -f "$image/.kiln-image-complete" ]]; then
   echo "$image"
   exit 0
+fi
+[[ "${1:-}" == --check ]] && exit 1
+if [[ -z "$mirror" ]]; then
+  echo "no apt source on this machine names Debian $suite; set KILN_IMAGE_MIRROR to a Debian mirror URL" >&2
+  exit 1
 fi
 
 mkdir -p "$cache"
@@ -50,7 +82,7 @@ started=$(date +%s)
 work="$cache/.build-$hash-$$"
 rm -rf "$work"
 trap 'rm -rf "$work"' EXIT
-echo "building sandbox image $hash ($suite: $packages)" >&2
+echo "building sandbox image $hash ($suite from $mirror: $packages)" >&2
 # debootstrap's own resolver cannot pick providers of virtual packages (python3-zmq needs
 # python3-cffi-backend-api-*), so it only lays down a minimal base and apt installs the rest.
 debootstrap --variant=minbase "$suite" "$work" "$mirror" >&2

@@ -2,10 +2,11 @@
 # Installs everything Kiln needs on a fresh clone of this machine kind, and skips what is already there:
 # Debian packages (gVisor's runsc from bookworm-backports, Chromium, Debian's Python with the kernel libraries, debootstrap),
 # npm dependencies, the generated Prisma client and the kernel sandbox image. Safe to run again.
+# Each phase prints its elapsed time; its output goes to .kiln/logs/<phase>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-log() { printf 'kiln setup: %s\n' "$*"; }
+# shellcheck source=phase.sh
+source scripts/phase.sh
 
 debian_packages=(
   chromium debootstrap
@@ -16,27 +17,36 @@ missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+install_debian() {
+  local sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "$@"
+}
 if ((${#missing[@]})); then
-  log "installing Debian packages: ${missing[*]}"
-  sudo_cmd=(); [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  phase debian "Debian packages (${missing[*]})" install_debian "${missing[@]}"
 fi
 
 # gVisor from bookworm-backports (systrap, nvproxy, faster checkpoints); pins only runsc to backports.
 if [ "$(id -u)" = 0 ]; then bash scripts/install-runsc.sh; else sudo bash scripts/install-runsc.sh; fi
 
-# npm install only when package-lock.json changed since the last install.
+# npm ci only when package-lock.json changed since the last install. ci installs exactly the lockfile
+# and never rewrites it, so a first start leaves `git status` clean.
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f node_modules/.kiln-lock-hash ] || [ "$(cat node_modules/.kiln-lock-hash)" != "$lock_hash" ]; then
-  log "installing npm dependencies"
-  # npm ci refuses this lockfile: npm 11 leaves out other platforms' optional binaries (biome, turbo).
-  npm install --no-audit --no-fund --loglevel=error
-  sha256sum package-lock.json | cut -d' ' -f1 > node_modules/.kiln-lock-hash
+  phase npm "npm dependencies" npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.kiln-lock-hash
 fi
 
-node --import tsx packages/db/src/cli.ts generate
+# The client is regenerated only when schema.prisma is newer than it.
+if [ ! -f packages/db/src/generated/prisma/client.ts ] ||
+  [ packages/db/prisma/schema.prisma -nt packages/db/src/generated/prisma/client.ts ]; then
+  phase prisma "Prisma client" node --import tsx packages/db/src/cli.ts generate
+fi
 
 if [ -x scripts/build-sandbox-image.sh ]; then
-  scripts/build-sandbox-image.sh
+  if ! scripts/build-sandbox-image.sh --check >/dev/null 2>&1; then
+    phase image "kernel sandbox image (about 1.4 GB under ${KILN_IMAGE_CACHE:-/var/cache/kiln/images}; minutes the first time)" \
+      scripts/build-sandbox-image.sh
+  fi
 fi

@@ -3,6 +3,8 @@
 # sandboxes) and the browser suite (Playwright in Debian's Chromium against the built web app).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=phase.sh
+source scripts/phase.sh
 
 bash scripts/setup.sh
 
@@ -13,7 +15,8 @@ fi
 
 status=0
 npx --no-install biome check . || status=$?
-TURBO_TELEMETRY_DISABLED=1 npx --no-install turbo run typecheck --output-logs=errors-only || status=$?
+npx --no-install turbo run typecheck --output-logs=errors-only || status=$?
+npx --no-install tsc -p scripts --noEmit || status=$?
 npx --no-install vitest run || status=$?
 
 bash scripts/build-web.sh

@@ -3,6 +3,10 @@ import type { NextConfig } from 'next';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
+// Kiln does not phone home: `next build` and `next dev` read this after loading the config, so it holds
+// however they are started (scripts also set it).
+process.env.NEXT_TELEMETRY_DISABLED = '1';
+
 const config: NextConfig = {
   // Workspace packages ship TypeScript source, so Next compiles them like app code.
   transpilePackages: [

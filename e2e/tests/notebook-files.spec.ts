@@ -4,20 +4,22 @@ import { expect, test } from '@playwright/test';
 import { signUp, uniqueEmail } from '../support/fixtures.ts';
 import { cell } from '../support/notebook.ts';
 
-test('a notebook imported through the page downloads byte for byte as it was', async ({ page }) => {
-  const file = notebookFixturePath('nbformat-4.1.ipynb');
+test('a notebook Colab wrote, imported through the page, downloads byte for byte as it was', async ({
+  page,
+}) => {
+  const file = notebookFixturePath('unsorted-keys-indent-2.ipynb');
   const original = await readFile(file);
   await signUp(page, { name: 'Ivy Importer', email: uniqueEmail('ivy'), password: 'a long enough password' });
 
   await page.locator('input[type=file]').setInputFiles(file);
   await expect(page).toHaveURL(/\/n\//, { timeout: 30_000 });
-  await expect(page.getByRole('heading', { name: 'nbformat-4.1' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'unsorted-keys-indent-2' })).toBeVisible();
   await expect(cell(page, 1)).toBeVisible();
 
   const downloading = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Download .ipynb' }).click();
   const download = await downloading;
-  expect(download.suggestedFilename()).toBe('nbformat-4.1.ipynb');
+  expect(download.suggestedFilename()).toBe('unsorted-keys-indent-2.ipynb');
   const exported = await readFile(await download.path());
   expect(exported.equals(original)).toBe(true);
 });

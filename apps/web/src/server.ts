@@ -28,6 +28,8 @@ async function main(): Promise<void> {
   // Next's types mark NODE_ENV read-only; a custom server is where it legitimately gets its default.
   const processEnv = process.env as Record<string, string | undefined>;
   processEnv.NODE_ENV ??= 'production';
+  // Kiln does not phone home, in production either.
+  processEnv.NEXT_TELEMETRY_DISABLED = '1';
   const dev = processEnv.NODE_ENV === 'development';
 
   // Imported after NODE_ENV is settled: Next reads it while loading.

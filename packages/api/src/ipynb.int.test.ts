@@ -1,16 +1,22 @@
 import type { TestDatabase } from '@kiln/db/testing';
-import { parseIpynb, serializeIpynb } from '@kiln/notebook/ipynb';
+import { getCells, insertCell } from '@kiln/notebook';
+import { fileNbformat, parseIpynb, serializeIpynb } from '@kiln/notebook/ipynb';
 import { notebookFixtures, readNotebookFixture } from '@kiln/notebook/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as Y from 'yjs';
 import { Browser, createTeam, outcome, type Team, withDatabase } from '../test/harness.ts';
 import { createTestServices, type TestServices } from '../test/services.ts';
 
 const corpus = notebookFixtures.map(({ file }) => ({ file, content: readNotebookFixture(file) }));
 
-/** What parsing the file says: the notebook, or the parser's message. */
+/**
+ * What parsing the file says: the notebook, or the parser's message. An nbformat 4 file downloads as
+ * uploaded; an nbformat 2 or 3 file as its upgrade to 4.5.
+ */
 function parsed(content: string): { ok: true; expected: string } | { ok: false; message: string } {
   try {
-    return { ok: true, expected: serializeIpynb(parseIpynb(content)) };
+    const nb = parseIpynb(content);
+    return { ok: true, expected: fileNbformat(nb) === 4 ? content : serializeIpynb(nb) };
   } catch (error) {
     return { ok: false, message: (error as Error).message };
   }
@@ -34,13 +40,12 @@ async function notebookCount(): Promise<number> {
 }
 
 describe('.ipynb import and export', () => {
-  it('the fixtures hold notebooks that parse and some that do not', () => {
-    const results = corpus.map(({ content }) => parsed(content).ok);
-    expect(results.filter(Boolean).length).toBeGreaterThanOrEqual(10);
-    expect(results.filter((ok) => !ok).length).toBeGreaterThanOrEqual(1);
+  it('every fixture parses, nbformat 2 and 3 included (they are upgraded)', () => {
+    expect(corpus.filter(({ content }) => !parsed(content).ok).map(({ file }) => file)).toEqual([]);
+    expect(corpus.length).toBeGreaterThanOrEqual(15);
   });
 
-  it.each(corpus.map(({ file }) => file))('%s: exports what was imported, or is refused', async (file) => {
+  it.each(corpus.map(({ file }) => file))('%s: downloads byte for byte as imported', async (file) => {
     const { content } = corpus.find((entry) => entry.file === file) as { content: string };
     const api = team.browsers.editor.api;
     const workspaceId = team.workspace.id;
@@ -67,6 +72,33 @@ describe('.ipynb import and export', () => {
     });
     expect(exported.filename).toBe(`${name}.ipynb`);
     expect(exported.content).toBe(expectation.expected);
+  });
+
+  it('a changed import downloads in the layout of its file; an unchanged one as the file itself', async () => {
+    const api = team.browsers.editor.api;
+    const workspaceId = team.workspace.id;
+    const content = readNotebookFixture('unsorted-keys-indent-2.ipynb');
+    const { id: notebookId } = await api.notebook.importIpynb({ workspaceId, name: 'Colab', content });
+    const download = async () => (await api.notebook.exportIpynb({ workspaceId, notebookId })).content;
+    expect(await download()).toBe(content);
+
+    const connection = await services.collab.openDirectConnection(notebookId);
+    const edit = (change: (doc: Y.Doc) => void) => connection.transact(change);
+    await edit((doc) => {
+      insertCell(doc, { cell_type: 'code', source: 'print(42)' }, 1);
+    });
+    const changed = await download();
+    expect(changed).not.toBe(content);
+    expect(changed.startsWith('{\n  "nbformat": 4,\n  "nbformat_minor": 0,\n  "metadata": {')).toBe(true);
+    expect(changed).toContain('\n      "source": [\n        "print(42)"\n      ],\n');
+    expect(JSON.parse(changed).cells).toHaveLength(4);
+
+    // Taking the edit back makes it the imported notebook again, and the download the file again.
+    await edit((doc) => {
+      (getCells(doc) as Y.Array<unknown>).delete(1, 1);
+    });
+    expect(await download()).toBe(content);
+    await connection.disconnect();
   });
 
   it('refuses files that are not notebooks and creates no notebook', async () => {

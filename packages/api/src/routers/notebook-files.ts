@@ -1,10 +1,11 @@
 import { createNotebook, deleteNotebook } from '@kiln/accounts';
 import { cellToJson, getNotebookMetadata, notebookParts } from '@kiln/notebook';
-import { ipynbToYDoc, parseIpynb, serializeIpynb, yDocToIpynb } from '@kiln/notebook/ipynb';
+import { fileNbformat, ipynbToYDoc, parseIpynb } from '@kiln/notebook/ipynb';
 import { z } from 'zod';
 import { withImportSlot } from '../import-gate.ts';
 import { text } from '../inputs.ts';
 import { replaceNotebookContent } from '../notebook-content.ts';
+import { exportNotebookFile, saveNotebookImport } from '../notebook-import.ts';
 import { sampleNotebook } from '../sample-notebook.ts';
 import { requireDocuments, withDocument } from '../services.ts';
 import { notebookProcedure, workspaceProcedure } from '../trpc.ts';
@@ -38,7 +39,8 @@ export const notebookFileProcedures = {
     .mutation(({ ctx, input }) =>
       withImportSlot(async () => {
         const documents = requireDocuments(ctx.options);
-        const source = ipynbToYDoc(parseIpynb(input.content));
+        const parsed = parseIpynb(input.content);
+        const source = ipynbToYDoc(parsed);
         const notebook = await createNotebook(ctx.db, {
           workspaceId: input.workspaceId,
           name: input.name,
@@ -50,6 +52,12 @@ export const notebookFileProcedures = {
             // so the import replaces it rather than merging into it.
             connection.transact((doc) => replaceNotebookContent(doc, source)),
           );
+          await saveNotebookImport(ctx.db, {
+            notebookId: notebook.id,
+            content: input.content,
+            nbformat: fileNbformat(parsed),
+            imported: source,
+          });
         } catch (error) {
           await deleteNotebook(ctx.db, input.workspaceId, notebook.id).catch(() => undefined);
           throw error;
@@ -97,11 +105,14 @@ export const notebookFileProcedures = {
     return notebook;
   }),
 
-  /** The notebook as an .ipynb file, written as Jupyter writes it. */
+  /**
+   * The notebook as an .ipynb file: an imported notebook nobody changed is the uploaded file byte for
+   * byte, a changed one keeps that file's layout, and others are written as Jupyter writes them.
+   */
   exportIpynb: notebookProcedure('workspace.read').query(async ({ ctx }) => {
     const documents = requireDocuments(ctx.options);
     const content = await withDocument(documents, ctx.notebook.id, (connection) =>
-      serializeIpynb(yDocToIpynb(connection.document)),
+      exportNotebookFile(ctx.db, ctx.notebook.id, connection.document),
     );
     return { filename: ipynbFilename(ctx.notebook.name), content };
   }),

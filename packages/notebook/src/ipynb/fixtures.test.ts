@@ -65,6 +65,7 @@ const editedReferences: Reference[] = [];
 const originals = new Map<string, string>();
 const exported = new Map<string, string>();
 const references = new Map<string, Reference>();
+const upgraded = new Map<string, string>();
 
 beforeAll(() => {
   for (const { file } of v4) {
@@ -72,8 +73,18 @@ beforeAll(() => {
     originals.set(file, text);
     exported.set(file, serializeIpynb(yDocToIpynb(ipynbToYDoc(parseIpynb(text)))));
   }
-  const jobs = v4.map(({ file }) => ({ original: originals.get(file), ours: exported.get(file) }));
-  for (const text of edited) jobs.push({ original: text, ours: text });
+  for (const { file } of older) {
+    upgraded.set(file, serializeIpynb(yDocToIpynb(ipynbToYDoc(parseIpynb(readNotebookFixture(file))))));
+  }
+  const jobs = v4.map(({ file }) => ({
+    original: originals.get(file),
+    ours: exported.get(file),
+    upgrade: false,
+  }));
+  for (const text of edited) jobs.push({ original: text, ours: text, upgrade: false });
+  for (const { file } of older) {
+    jobs.push({ original: readNotebookFixture(file), ours: upgraded.get(file), upgrade: true });
+  }
   const python = spawnSync('/usr/bin/python3', [path.join(import.meta.dirname, 'nbformat-rewrite.py')], {
     input: JSON.stringify(jobs),
     encoding: 'utf8',
@@ -82,7 +93,10 @@ beforeAll(() => {
   if (python.status !== 0) throw new Error(`nbformat reference failed: ${python.stderr}`);
   const results = JSON.parse(python.stdout) as Reference[];
   for (const [index, { file }] of v4.entries()) references.set(file, results[index] as Reference);
-  editedReferences.push(...results.slice(v4.length));
+  editedReferences.push(...results.slice(v4.length, v4.length + edited.length));
+  for (const [index, { file }] of older.entries()) {
+    references.set(file, results[v4.length + edited.length + index] as Reference);
+  }
 });
 
 describe('the notebook fixtures', () => {
@@ -125,8 +139,35 @@ describe('the notebook fixtures', () => {
     });
   });
 
-  it.each(older.map((entry) => entry.file))('%s (nbformat < 4) is refused with a clear message', (file) => {
-    const text = readNotebookFixture(file);
-    expect(() => parseIpynb(text)).toThrow(/nbformat [23] notebook; only nbformat 4 is supported/);
+  it.each(older.map((entry) => entry.file))(
+    '%s (nbformat < 4) is upgraded as nbformat upgrades it',
+    (file) => {
+      const reference = references.get(file) as Reference;
+      const ours = upgraded.get(file) as string;
+      expect(ours).toBe(reference.rewrite);
+      expect(reference.our_errors).toEqual([]);
+      const nb = JSON.parse(ours);
+      expect([nb.nbformat, nb.nbformat_minor]).toEqual([4, 5]);
+      expect(nb.worksheets).toBeUndefined();
+    },
+  );
+
+  it('upgrades v3 cells: headings, outputs, prompt numbers and both worksheets', () => {
+    const nb = JSON.parse(upgraded.get('nbformat-3.ipynb') as string);
+    const sources = nb.cells.map((cell: { source: string[] }) => cell.source.join(''));
+    expect(sources[0]).toBe('# An nbformat 3 notebook');
+    expect(sources.at(-1)).toBe('### Second worksheet');
+    const [print, html, error] = nb.cells.filter((cell: { cell_type: string }) => cell.cell_type === 'code');
+    expect(print.execution_count).toBe(1);
+    expect(print.outputs.map((output: { output_type: string }) => output.output_type)).toEqual([
+      'stream',
+      'execute_result',
+    ]);
+    expect(print.outputs[0].name).toBe('stdout');
+    expect(html.metadata.collapsed).toBe(true);
+    expect(Object.keys(html.outputs[0].data).sort()).toEqual(['image/png', 'text/html', 'text/plain']);
+    expect(html.outputs[2].data['application/json']).toEqual({ a: [1, 2] });
+    expect(error.outputs[0]).toMatchObject({ output_type: 'error', ename: 'ZeroDivisionError' });
+    expect('language' in print).toBe(false);
   });
 });

@@ -1,9 +1,10 @@
 """Test helper: what nbformat itself writes for each notebook, to compare Kiln's export with.
 
-Reads a JSON list of {"original": text, "ours": text} on stdin and writes a JSON list of
-{"rewrite": text, "original_errors": [...], "our_errors": [...]}. nbformat gives 4.5 cells that
-lack an id (or repeat one) a random id on read; those cells take the id Kiln chose instead, so
-the two outputs can be compared byte for byte.
+Reads a JSON list of {"original": text, "ours": text, "upgrade": bool} on stdin and writes a JSON
+list of {"rewrite": text, "original_errors": [...], "our_errors": [...]}. With "upgrade", an nbformat
+2 or 3 original is read as nbformat 4 (nbformat's converter). nbformat gives 4.5 cells that lack an
+id (or repeat one, or were upgraded) a random id on read; those cells take the id Kiln chose
+instead, so the two outputs can be compared byte for byte.
 """
 import json
 import sys
@@ -23,8 +24,14 @@ results = []
 for job in json.load(sys.stdin):
     raw = json.loads(job["original"])
     ours = json.loads(job["ours"])
-    nb = nbformat.reads(job["original"], as_version=nbformat.NO_CONVERT)
-    if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
+    if job.get("upgrade"):
+        nb = nbformat.reads(job["original"], as_version=4)
+        for index, cell in enumerate(nb.cells):
+            cell["id"] = ours["cells"][index]["id"]
+        raw = json.loads(nbformat.writes(nb))
+    else:
+        nb = nbformat.reads(job["original"], as_version=nbformat.NO_CONVERT)
+    if not job.get("upgrade") and (nb.nbformat, nb.nbformat_minor) >= (4, 5):
         seen = set()
         for index, cell in enumerate(raw["cells"]):
             cell_id = cell.get("id")

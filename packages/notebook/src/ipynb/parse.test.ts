@@ -48,10 +48,16 @@ describe('parseIpynb', () => {
     expect(fine.metadata).toHaveProperty('x');
   });
 
-  it('refuses nbformat 3 and below, and files without a version', () => {
-    expect(errorOf(JSON.stringify({ nbformat: 3, nbformat_minor: 0, worksheets: [] })).message).toMatch(
-      /nbformat 3 notebook; only nbformat 4 is supported/,
+  it('refuses nbformat 1, malformed v3 files, and files without a version', () => {
+    expect(errorOf(JSON.stringify({ nbformat: 1, cells: [] })).message).toMatch(
+      /older than any Jupyter notebook/,
     );
+    expect(errorOf(JSON.stringify({ nbformat: 3, nbformat_minor: 0, metadata: {} })).message).toMatch(
+      /"worksheets" must be a list/,
+    );
+    expect(
+      errorOf(JSON.stringify({ nbformat: 3, nbformat_minor: 0, worksheets: [{ cells: [7] }] })).message,
+    ).toMatch(/worksheets\[0\]\.cells\[0\]: a cell must be a JSON object/);
     expect(errorOf('{"cells": []}').message).toMatch(/no "nbformat" version/);
     expect(errorOf('[1, 2]').message).toMatch(/must be a JSON object/);
   });

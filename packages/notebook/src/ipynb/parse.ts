@@ -4,6 +4,7 @@ import { notebookFormatError } from './errors.ts';
 import { type NumberLexeme, scanJson } from './json-scan.ts';
 import { setNumberLexemes } from './number-lexemes.ts';
 import { rejoinCellLines } from './split-lines.ts';
+import { upgradeToV4 } from './upgrade.ts';
 
 /** Oldest minor version of nbformat 4 we read; newer minors are read as 4.5 (nbformat does the same). */
 export const MIN_NBFORMAT_MINOR = 0;
@@ -27,11 +28,9 @@ function checkVersion(raw: Record<string, unknown>): { major: number; minor: num
   if (typeof major !== 'number' || !Number.isInteger(major)) {
     throw notebookFormatError('"nbformat" must be an integer version number');
   }
-  if (major < 4) {
-    throw notebookFormatError(
-      `this is an nbformat ${major} notebook; only nbformat 4 is supported. Open it in Jupyter and save it again to upgrade it`,
-    );
-  }
+  if (major < 2)
+    throw notebookFormatError(`nbformat ${major} is older than any Jupyter notebook Kiln reads (2-4)`);
+  if (major < 4) return { major, minor: 0 };
   if (major > 4)
     throw notebookFormatError(`nbformat ${major} is newer than this version of Kiln understands (4)`);
   const minor = raw.nbformat_minor;
@@ -116,15 +115,35 @@ export function stripTransient(nb: {
   for (const cell of nb.cells) delete cell.metadata.trusted;
 }
 
+/** Notebooks parseIpynb upgraded from nbformat 2 or 3, with the major version of their file. */
+const upgradedFrom = new WeakMap<object, number>();
+
+/** The nbformat major version of the file a parsed notebook came from (4 unless it was upgraded). */
+export function fileNbformat(nb: NotebookJson): number {
+  return upgradedFrom.get(nb) ?? 4;
+}
+
 /**
  * Read an .ipynb file (nbformat 4.0-4.5; newer 4.x minors are read like 4.5) into the in-memory
  * form nbformat uses: multi-line strings joined, transient keys dropped, 4.5 cell ids repaired.
- * Throws a VALIDATION_FAILED DomainError naming the problem for anything else.
+ * nbformat 2 and 3 files are upgraded to 4.5 as nbformat's converter does. Throws a
+ * VALIDATION_FAILED DomainError naming the problem for anything else.
  */
 export function parseIpynb(text: string): NotebookJson {
-  const { value: raw, numbers } = parseJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  if (!isJsonObject(raw)) throw notebookFormatError('the top level of a notebook must be a JSON object');
-  const { minor } = checkVersion(raw);
+  const parsed = parseJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  if (!isJsonObject(parsed.value)) {
+    throw notebookFormatError('the top level of a notebook must be a JSON object');
+  }
+  let raw = parsed.value;
+  let numbers = parsed.numbers;
+  let { minor } = checkVersion(raw);
+  const major = raw.nbformat as number;
+  if (major < 4) {
+    raw = upgradeToV4(raw, major);
+    minor = 5;
+    // Number spellings are keyed by their path in the file, which the upgrade moved.
+    numbers = [];
+  }
   if (!Array.isArray(raw.cells)) throw notebookFormatError('"cells" must be a list');
   if (!isJsonObject(raw.metadata)) throw notebookFormatError('"metadata" must be an object');
   raw.cells.forEach((cell, index) => {
@@ -135,5 +154,6 @@ export function parseIpynb(text: string): NotebookJson {
   stripTransient(nb);
   if (minor >= 5) repairCellIds(nb.cells);
   setNumberLexemes(nb, numbers);
+  if (major < 4) upgradedFrom.set(nb, major);
   return nb;
 }

@@ -1,21 +1,48 @@
 import type { LexemeNode } from './number-lexemes.ts';
 
+/** How a JSON file is laid out, for writing a changed notebook the way its file was written. */
+export interface JsonLayout {
+  /** One level of indentation (nbformat: one space). */
+  indent: string;
+  /** Key order of the object at `path` (array indices written as `*`); default: sorted by code point. */
+  orderKeys?: (keys: string[], path: string) => string[];
+  /** Escape every non-ASCII character as `\uXXXX` (Python's ensure_ascii=True). */
+  asciiOnly?: boolean;
+}
+
+const NBFORMAT_LAYOUT: JsonLayout = { indent: ' ' };
+
 /**
  * `json.dumps(value, sort_keys=True, indent=1, separators=(',', ': '), ensure_ascii=False)` as
- * CPython writes it, which is what nbformat's writer uses.
+ * CPython writes it, which is what nbformat's writer uses; `layout` changes indentation, key order
+ * and escaping for files written by other tools.
  */
-export function pythonJsonDumps(value: unknown, numbers?: LexemeNode): string {
+export function pythonJsonDumps(value: unknown, numbers?: LexemeNode, layout = NBFORMAT_LAYOUT): string {
   const out: string[] = [];
-  write(value, '', out, numbers);
+  write(value, '', out, numbers, layout, '');
   return out.join('');
 }
 
-function write(value: unknown, indent: string, out: string[], numbers: LexemeNode | undefined): void {
+function writeString(value: string, layout: JsonLayout): string {
+  // JSON.stringify escapes exactly CPython's set for ensure_ascii=False: " \ \b \f \n \r \t and other C0 controls as \u00xx.
+  const text = JSON.stringify(value);
+  if (!layout.asciiOnly) return text;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: everything outside ASCII is escaped
+  return text.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function write(
+  value: unknown,
+  indent: string,
+  out: string[],
+  numbers: LexemeNode | undefined,
+  layout: JsonLayout,
+  path: string,
+): void {
   if (value === null || value === undefined) {
     out.push('null');
   } else if (typeof value === 'string') {
-    // JSON.stringify escapes exactly CPython's set for ensure_ascii=False: " \ \b \f \n \r \t and other C0 controls as \u00xx.
-    out.push(JSON.stringify(value));
+    out.push(writeString(value, layout));
   } else if (typeof value === 'number') {
     // A float Python wrote as `1.0` comes back from JSON.parse as 1; write it as Python did while unchanged.
     const lexeme = numbers?.lexeme;
@@ -27,28 +54,28 @@ function write(value: unknown, indent: string, out: string[], numbers: LexemeNod
       out.push('[]');
       return;
     }
-    const inner = `${indent} `;
+    const inner = `${indent}${layout.indent}`;
     out.push('[');
     for (let i = 0; i < value.length; i++) {
       out.push(i === 0 ? `\n${inner}` : `,\n${inner}`);
-      write(value[i], inner, out, numbers?.children?.get(i));
+      write(value[i], inner, out, numbers?.children?.get(i), layout, `${path}/*`);
     }
     out.push(`\n${indent}]`);
   } else if (typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record)
-      .filter((key) => record[key] !== undefined)
-      .sort(compareCodePoints);
+    const present = Object.keys(record).filter((key) => record[key] !== undefined);
+    const sorted = present.sort(compareCodePoints);
+    const keys = layout.orderKeys ? layout.orderKeys(sorted, path) : sorted;
     if (keys.length === 0) {
       out.push('{}');
       return;
     }
-    const inner = `${indent} `;
+    const inner = `${indent}${layout.indent}`;
     out.push('{');
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
-      out.push(i === 0 ? `\n${inner}` : `,\n${inner}`, JSON.stringify(key), ': ');
-      write(record[key], inner, out, numbers?.children?.get(key));
+      out.push(i === 0 ? `\n${inner}` : `,\n${inner}`, writeString(key, layout), ': ');
+      write(record[key], inner, out, numbers?.children?.get(key), layout, `${path}/${key}`);
     }
     out.push(`\n${indent}}`);
   } else {
