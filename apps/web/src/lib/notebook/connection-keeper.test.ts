@@ -37,7 +37,7 @@ async function startServer(options: Partial<Configuration>, port = 0) {
   const collab = createCollabServer({
     onError: () => {},
     unloadDelayMs: 0,
-    onAuthenticate: () => ({ userId: 'u', name: 'U' }),
+    onAuthenticate: () => ({ userId: 'u', name: 'U', readOnly: false }),
     ...options,
   });
   const http: Server = createServer((_req, res) => res.writeHead(404).end());

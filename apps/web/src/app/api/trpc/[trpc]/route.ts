@@ -1,4 +1,4 @@
-import { appRouter, createContext } from '@kiln/api';
+import { appRouter, createContext, RETRY_AFTER_SECONDS, toTRPCError } from '@kiln/api';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { bodyLimitFor, formatLimit, limitBody } from '../../../../server/body-limit.ts';
 import { contextOptionsFor } from '../../../../server/request-context.ts';
@@ -18,7 +18,15 @@ async function handler(request: Request): Promise<Response> {
     endpoint: '/api/trpc',
     req: limited,
     router: appRouter,
-    createContext: ({ resHeaders }) => createContext(contextOptionsFor(limited, resHeaders)),
+    // The session lookup runs outside any procedure: map its errors the same way (503 in an outage).
+    createContext: ({ resHeaders }) =>
+      createContext(contextOptionsFor(limited, resHeaders)).catch((error: unknown) => {
+        throw toTRPCError(error);
+      }),
+    responseMeta: ({ errors }) =>
+      errors.some((error) => error.code === 'SERVICE_UNAVAILABLE')
+        ? { headers: new Headers({ 'retry-after': String(RETRY_AFTER_SECONDS) }) }
+        : {},
   });
 }
 
