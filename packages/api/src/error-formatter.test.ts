@@ -3,6 +3,7 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
+  DATABASE_UNAVAILABLE_MESSAGE,
   errorFormatter,
   INTERNAL_MESSAGE,
   setInternalErrorReporter,
@@ -47,6 +48,19 @@ describe('toTRPCError', () => {
     expect(mapped.code).toBe('CONFLICT');
     expect(mapped.message).toBe('No cell of this notebook is waiting for input');
     expect(new Error('plain')).not.toBeInstanceOf(DomainError);
+  });
+
+  it('answers a database outage with SERVICE_UNAVAILABLE and a message saying what to do, not a 500', () => {
+    const reported = vi.fn();
+    setInternalErrorReporter(reported);
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const wrapped = Object.assign(new Error('Invalid `db.session.findUnique()` invocation'), {
+      cause: refused,
+    });
+    const mapped = toTRPCError(new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: wrapped }));
+    expect(mapped.code).toBe('SERVICE_UNAVAILABLE');
+    expect(mapped.message).toBe(DATABASE_UNAVAILABLE_MESSAGE);
+    expect(reported).not.toHaveBeenCalled();
   });
 
   it('turns zod errors into BAD_REQUEST with a readable message and field errors', () => {

@@ -1,4 +1,5 @@
 import { DomainError } from '@kiln/core';
+import { isDatabaseUnavailable } from '@kiln/db';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { z } from 'zod';
@@ -17,6 +18,12 @@ const CODE_BY_STATUS: Record<number, TRPC_ERROR_CODE_KEY> = {
 
 export const INTERNAL_MESSAGE =
   'Something went wrong on our side. Try again; if it keeps happening, contact support.';
+
+export const DATABASE_UNAVAILABLE_MESSAGE =
+  'Kiln’s database is not answering right now. Open notebooks keep your edits and save them once it is back; try again in a few seconds.';
+
+/** Seconds a client is told to wait (Retry-After) when the database is unavailable. */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** Reports errors nobody anticipated; apps may replace it with their logger. */
 let reportInternalError: (error: unknown) => void = (error) => {
@@ -47,6 +54,10 @@ export function toTRPCError(error: unknown): TRPCError {
   }
   if (cause instanceof z.ZodError) {
     return new TRPCError({ code: 'BAD_REQUEST', message: humanizeZod(cause), cause });
+  }
+  // An outage, not a bug: 503 with a retry hint, and no stack trace per request in the log.
+  if (isDatabaseUnavailable(cause)) {
+    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE_MESSAGE, cause });
   }
   const prismaCode = (cause as { code?: unknown } | null)?.code;
   if (prismaCode === 'P2025') return new TRPCError({ code: 'NOT_FOUND', message: 'Not found' });

@@ -1,5 +1,11 @@
 export { type Context, type ContextOptions, createContext } from './context.ts';
-export { type KilnErrorData, setInternalErrorReporter } from './error-formatter.ts';
+export {
+  DATABASE_UNAVAILABLE_MESSAGE,
+  type KilnErrorData,
+  RETRY_AFTER_SECONDS,
+  setInternalErrorReporter,
+  toTRPCError,
+} from './error-formatter.ts';
 export { type AppRouter, appRouter } from './root.ts';
 export type { NotebookDocuments, NotebookExecution } from './services.ts';
 export { CSRF_FAILED_MESSAGE, createCallerFactory } from './trpc.ts';

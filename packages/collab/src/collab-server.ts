@@ -114,9 +114,23 @@ export function createCollabServer(options: Partial<Configuration> = {}): Collab
 
   function authFailureCode(error: unknown): [number, string] {
     if (!isDomainError(error)) return [CloseCode.internalError, 'authentication failed'];
+    if (error.code === 'SERVICE_UNAVAILABLE') return [CloseCode.tryAgainLater, error.message];
     if (error.code === 'FORBIDDEN') return [CloseCode.forbidden, error.message];
     if (error.code === 'NOT_FOUND') return [CloseCode.notFound, error.message];
     return [CloseCode.unauthenticated, error.message];
+  }
+
+  async function authenticate(
+    request: IncomingMessage,
+    documentName: string,
+  ): Promise<{ user: CollabUser } | { refused: [number, string] }> {
+    try {
+      const user = await config.onAuthenticate({ request, documentName });
+      return user ? { user } : { refused: [CloseCode.unauthenticated, 'unauthenticated'] };
+    } catch (error) {
+      if (!isDomainError(error)) config.onError({ documentName, error, stage: 'authenticate' });
+      return { refused: authFailureCode(error) };
+    }
   }
 
   function toBytes(data: RawData): Uint8Array {
@@ -124,7 +138,12 @@ export function createCollabServer(options: Partial<Configuration> = {}): Collab
     return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
   }
 
-  async function accept(ws: WebSocket, request: IncomingMessage, documentName: string): Promise<void> {
+  async function accept(
+    ws: WebSocket,
+    request: IncomingMessage,
+    documentName: string,
+    user: CollabUser,
+  ): Promise<void> {
     sockets.add(ws);
     const queued: ClientMessage[] = [];
     let room: YjsRoom | null = null;
@@ -162,20 +181,6 @@ export function createCollabServer(options: Partial<Configuration> = {}): Collab
       }
     });
 
-    let user: CollabUser | null;
-    try {
-      user = await config.onAuthenticate({ request, documentName });
-    } catch (error) {
-      if (!isDomainError(error)) config.onError({ documentName, error, stage: 'authenticate' });
-      closeWith(ws, ...authFailureCode(error));
-      return;
-    }
-    if (!user) {
-      closeWith(ws, CloseCode.unauthenticated, 'unauthenticated');
-      return;
-    }
-    if (ws.readyState !== ws.OPEN) return;
-
     let loaded: YjsRoom;
     try {
       loaded = await acquire(documentName);
@@ -192,6 +197,7 @@ export function createCollabServer(options: Partial<Configuration> = {}): Collab
       ws,
       alive: true,
       user: { ...user, readOnly: user.readOnly === true },
+      acks: new URL(request.url ?? '/', 'http://x').searchParams.get('acks') === 'stored',
       send: (message) => {
         if (ws.readyState !== ws.OPEN) return;
         if (ws.bufferedAmount > config.maxBufferedBytes) {
@@ -225,10 +231,23 @@ export function createCollabServer(options: Partial<Configuration> = {}): Collab
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      wss.handleUpgrade(request, socket, head, (ws) => {
-        accept(ws, request, documentName).catch((error: unknown) => {
-          config.onError({ documentName, error, stage: 'message' });
-          closeWith(ws, CloseCode.internalError, 'internal error');
+      // Authenticated before the upgrade: a refused client costs one check and gets a named close
+      // code at once (final ones stop it, tryAgainLater makes it back off), never a loaded room.
+      void authenticate(request, documentName).then((result) => {
+        if (socket.destroyed) return;
+        if (closed) {
+          socket.destroy();
+          return;
+        }
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          if ('refused' in result) {
+            closeWith(ws, ...result.refused);
+            return;
+          }
+          accept(ws, request, documentName, result.user).catch((error: unknown) => {
+            config.onError({ documentName, error, stage: 'message' });
+            closeWith(ws, CloseCode.internalError, 'internal error');
+          });
         });
       });
     },

@@ -1,3 +1,4 @@
+import { STORED_MESSAGE_TYPE } from '@kiln/core';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as authProtocol from 'y-protocols/auth';
@@ -118,6 +119,14 @@ export function encodeUpdate(update: Uint8Array): Uint8Array {
   encoding.writeVarUint(encoder, MessageType.sync);
   encoding.writeVarUint(encoder, SyncType.update);
   encoding.writeVarUint8Array(encoder, update);
+  return encoding.toUint8Array(encoder);
+}
+
+/** Kiln's stored-acknowledgement: the first `count` update messages of this socket are stored. */
+export function encodeStored(count: number): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, STORED_MESSAGE_TYPE);
+  encoding.writeVarUint(encoder, count);
   return encoding.toUint8Array(encoder);
 }
 

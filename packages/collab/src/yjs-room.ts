@@ -7,6 +7,7 @@ import {
   changesDocument,
   encodeAwareness,
   encodePermissionDenied,
+  encodeStored,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
@@ -17,6 +18,8 @@ import { type LoggedUpdate, runHook, UpdateLog } from './update-log.ts';
 /** One end of a room: a websocket in production, anything that can take bytes in tests. */
 export interface Peer {
   user: CollabUser;
+  /** Asked for stored-acknowledgements (`?acks=stored`): told how many of its updates are stored. */
+  acks?: boolean;
   send(message: Uint8Array): void;
   close(code: number, reason: string): void;
 }
@@ -55,6 +58,8 @@ export class YjsRoom {
   readonly peers = new Map<Peer, Set<number>>();
   directConnections = 0;
   private readonly log: UpdateLog<PendingUpdate>;
+  /** Update messages received per peer that asked for stored-acknowledgements. */
+  private readonly updatesReceived = new WeakMap<Peer, number>();
   /** The peer update being applied, so the doc's update handler knows whom not to send it to yet. */
   private applying: PendingUpdate | null = null;
 
@@ -118,18 +123,8 @@ export class YjsRoom {
         this.sendWhenStored(peer, encodeSyncStep2(this.doc, message.stateVector));
         return;
       case 'update':
-        if (!changesDocument(this.doc, message.decoded)) {
-          // An author resending an edit the room holds but failed to store: store it now.
-          if (!peer.user.readOnly) this.log.repair();
-          return;
-        }
-        if (peer.user.readOnly) {
-          // Told, not closed: a closed provider reconnects and resends the same edit in its sync step 2,
-          // forever. The edit is neither applied nor broadcast.
-          peer.send(encodePermissionDenied('read-only: document updates are not accepted'));
-          return;
-        }
-        this.apply(peer, message.update);
+        this.handleUpdate(peer, message);
+        this.acknowledgeStored(peer);
         return;
       case 'awareness': {
         const bound = bindAwarenessUpdate(message.update, peer.user, (clientId) =>
@@ -144,6 +139,35 @@ export class YjsRoom {
       case 'ignored':
         return;
     }
+  }
+
+  /**
+   * Tells a peer that asked how many of its update messages are stored, once everything the room
+   * applied so far is (a failed append closes the peer instead, and it resends on reconnect).
+   */
+  private acknowledgeStored(peer: Peer): void {
+    if (!peer.acks) return;
+    const count = (this.updatesReceived.get(peer) ?? 0) + 1;
+    this.updatesReceived.set(peer, count);
+    this.log.whenStored(
+      () => peer.send(encodeStored(count)),
+      () => {},
+    );
+  }
+
+  private handleUpdate(peer: Peer, message: Extract<ClientMessage, { type: 'update' }>): void {
+    if (!changesDocument(this.doc, message.decoded)) {
+      // An author resending an edit the room holds but failed to store: store it now.
+      if (!peer.user.readOnly) this.log.repair();
+      return;
+    }
+    if (peer.user.readOnly) {
+      // Told, not closed: a closed provider reconnects and resends the same edit in its sync step 2,
+      // forever. The edit is neither applied nor broadcast.
+      peer.send(encodePermissionDenied('read-only: document updates are not accepted'));
+      return;
+    }
+    this.apply(peer, message.update);
   }
 
   /** Runs a server-side change; resolves once it is stored (it is broadcast at once). */

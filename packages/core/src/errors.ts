@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   KERNEL_NOT_FOUND: 404,
   KERNEL_DEAD: 409,
   SANDBOX_FAILED: 500,
+  /** A service Kiln needs (the database) is unreachable; the answer carries Retry-After. */
+  SERVICE_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
 

@@ -3,3 +3,4 @@ export { createDb } from './client.ts';
 export { Prisma } from './generated/prisma/client.ts';
 export type { PlanTier, Role } from './generated/prisma/enums.ts';
 export type * from './generated/prisma/models.ts';
+export { isDatabaseUnavailable } from './unavailable.ts';

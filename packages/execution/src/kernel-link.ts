@@ -115,7 +115,7 @@ export class KernelLink {
         }
         if (Date.now() + delay > deadline) {
           this.connectionLost = true;
-          const reason = `The kernel gateway cannot be reached (${errorText(error)}). Run a cell to try again; if the gateway comes back, the kernel and its variables are still there.`;
+          const reason = `${describeFailure(error)} If it comes back, the kernel and its variables are still there: run a cell to reconnect.`;
           this.setStatus('dead', reason);
           return { outcome: 'unreachable', reason };
         }
@@ -183,7 +183,7 @@ export class KernelLink {
           this.cancelled = false;
           this.setStatus('none', null);
         } else {
-          this.setStatus('dead', `The kernel could not start: ${errorText(error)}`);
+          this.setStatus('dead', `The kernel could not start: ${describeFailure(error)}`);
         }
         throw error;
       }
@@ -270,7 +270,7 @@ export class KernelLink {
         await this.gateway.restartKernel(this.kernelId);
         if (!this.channel) await this.attach(this.kernelId);
       } catch (error) {
-        this.setStatus('dead', `The kernel could not restart: ${errorText(error)}`);
+        this.setStatus('dead', `The kernel could not restart: ${describeFailure(error)}`);
         throw asDomainError(error, 'The kernel could not restart');
       }
       this.setStatus('idle', null);
@@ -387,6 +387,28 @@ function isDeath(message: JupyterMessage): boolean {
   );
 }
 
+const UNREACHABLE =
+  /fetch failed|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|socket hang up|other side closed/i;
+
+/**
+ * A gateway failure as a person should read it: what happened and what to do, never a bare
+ * `fetch failed`. Refusals the gateway explains itself (quota, GPU, bad request) keep its words.
+ */
+export function describeFailure(error: unknown): string {
+  if (error instanceof GatewayError) {
+    if (error.code || error.status < 500) return error.message;
+    return `the kernel service failed (HTTP ${error.status}). Try again; if it keeps failing, the kernel gateway needs attention.`;
+  }
+  const chain = [error, (error as { cause?: unknown } | null)?.cause];
+  const text = chain
+    .map((e) => `${errorText(e)} ${String((e as { code?: unknown } | null)?.code ?? '')}`)
+    .join(' ');
+  if (UNREACHABLE.test(text) || (error as { status?: unknown } | null)?.status === 0) {
+    return 'Kiln’s kernel service cannot be reached right now (it may be restarting). Try again in a few seconds; if it keeps failing, the kernel gateway needs attention.';
+  }
+  return errorText(error);
+}
+
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -396,7 +418,10 @@ export function asDomainError(error: unknown, what: string): DomainError {
   if (isDomainError(error)) return error;
   if (error instanceof GatewayError) {
     const code = error.code && error.code in ERROR_STATUS ? (error.code as ErrorCode) : 'SANDBOX_FAILED';
-    return new DomainError(code, `${what}: ${error.message}`);
+    return new DomainError(code, `${what}: ${describeFailure(error)}`);
   }
-  return new DomainError('SANDBOX_FAILED', `${what}: ${errorText(error)}`);
+  const described = describeFailure(error);
+  // The gateway not answering is an outage (503, try again), not a failure of this request.
+  const code = described === errorText(error) ? 'SANDBOX_FAILED' : 'SERVICE_UNAVAILABLE';
+  return new DomainError(code, `${what}: ${described}`);
 }

@@ -108,3 +108,18 @@ describe('kernels outlive the web process', () => {
     expect(gateway.shutdowns).toBe(1);
   });
 });
+
+describe('what people read when the kernel service fails', () => {
+  it('says the kernel service cannot be reached, not "fetch failed"', async () => {
+    const { service, gateway, doc } = await setup(['a']);
+    gateway.refuseStart = 'fetch failed';
+    const run = service();
+    await run.run({ notebookId: 'nb', workspaceId: 'ws', target: { kind: 'all' }, user: alice });
+    await run.whenIdle('nb');
+    const text = cellView(doc, 'c0').text;
+    expect(text).toContain('kernel service cannot be reached');
+    expect(text).toContain('Try again');
+    expect(text).not.toContain('fetch failed');
+    expect(readExecutionState(doc)?.kernel.reason).toContain('cannot be reached');
+  });
+});

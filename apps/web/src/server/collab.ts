@@ -1,8 +1,10 @@
 import { type CollabServer, type Configuration, createCollabServer, isClientOrigin } from '@kiln/collab';
 import { createPostgresStore } from '@kiln/collab/postgres';
-import type { Db } from '@kiln/db';
+import { DomainError } from '@kiln/core';
+import { type Db, isDatabaseUnavailable } from '@kiln/db';
 import { readExecutionState, resetExecutionState } from '@kiln/execution';
 import { createNotebookDoc, insertCell } from '@kiln/notebook';
+import { createCauseLog } from './cause-log.ts';
 import { guardExecutionState } from './execution-state-guard.ts';
 import { authorizeNotebookSocket } from './notebook-access.ts';
 
@@ -19,11 +21,22 @@ export interface NotebookCollabOptions {
 /** The notebooks' Yjs rooms at `/yjs/<notebookId>`, stored in Postgres, open to workspace members. */
 export function createNotebookCollab(options: NotebookCollabOptions): CollabServer {
   const { db, appUrl } = options;
+  const logCause = createCauseLog();
   return createCollabServer({
     store: createPostgresStore(db),
     async onAuthenticate({ request, documentName }) {
-      const access = await authorizeNotebookSocket(db, request, documentName, { appUrl });
-      return { userId: access.userId, name: access.name, readOnly: access.role === 'VIEWER' };
+      try {
+        const access = await authorizeNotebookSocket(db, request, documentName, { appUrl });
+        return { userId: access.userId, name: access.name, readOnly: access.role === 'VIEWER' };
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        // Refused with tryAgainLater: the client backs off and keeps its edits.
+        logCause('notebook connections refused', error);
+        throw new DomainError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly');
+      }
+    },
+    onError({ error, stage }) {
+      logCause(`collab ${stage} failed`, error);
     },
     // A notebook never written gets its schema and one empty cell here, once, on the server: two
     // editors opening it at the same moment would otherwise each add a first cell. A room loads only

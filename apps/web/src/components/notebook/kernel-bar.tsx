@@ -20,9 +20,10 @@ const STATUS_LABEL: Record<KernelStatus, string> = {
   dead: 'Dead',
 };
 
-const CONNECTION_LABEL: Record<ConnectionStatus, string> = {
+const CONNECTION_LABEL: Record<ConnectionStatus | 'saving', string> = {
   connecting: 'Connecting…',
   connected: 'Saved',
+  saving: 'Saving…',
   offline: 'Offline: edits are kept and sent on reconnect',
   'signed-out': 'Signed out',
   'not-found': 'Not found',
@@ -200,6 +201,7 @@ export function KernelBar(props: {
   execution: ExecutionView;
   connection: ConnectionStatus;
   synced: boolean;
+  saved: boolean;
   canEdit: boolean;
   actions: KernelActions;
   peers: readonly Peer[];
@@ -210,7 +212,15 @@ export function KernelBar(props: {
   const [machineOpen, setMachineOpen] = useState(false);
   const status = execution.kernel.status;
   const since = execution.running?.startedAt ?? null;
-  const connection = props.connection === 'connected' && !props.synced ? 'connecting' : props.connection;
+  // "Saved" only once the server acknowledged storing the latest local edit, not merely on a connection.
+  const connection =
+    props.connection !== 'connected'
+      ? props.connection
+      : !props.synced
+        ? 'connecting'
+        : props.saved
+          ? 'connected'
+          : 'saving';
   return (
     <div className="kernel-bar">
       <span

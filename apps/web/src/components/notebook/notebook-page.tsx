@@ -31,7 +31,7 @@ export function NotebookPage({
 }) {
   const queryClient = useQueryClient();
   // A role change reconnects the socket with the new rights; refetch the role the page renders from.
-  const { session, status, synced } = useNotebookSession(
+  const { session, status, synced, everSynced, saved } = useNotebookSession(
     notebook.id,
     { id: me.user.id, name: me.user.name },
     () => void queryClient.invalidateQueries(),
@@ -83,6 +83,13 @@ export function NotebookPage({
           </button>
         </div>
       ) : null}
+      {everSynced && status !== 'connected' ? (
+        <div className="alert alert-info nb-offline" role="status">
+          {saved
+            ? 'Offline: reconnecting… You can keep editing; your edits are sent when the connection is back.'
+            : 'Offline: reconnecting… You can keep editing. Your latest edits are kept in this tab and not saved yet; keep the tab open until this message goes away.'}
+        </div>
+      ) : null}
       {session || previewDoc ? (
         <LiveNotebook
           session={session}
@@ -91,6 +98,8 @@ export function NotebookPage({
           onNotice={setNotice}
           status={status}
           synced={synced}
+          everSynced={everSynced}
+          saved={saved}
           notebookId={notebook.id}
           canEdit={canEdit}
           actions={actions}
@@ -109,6 +118,8 @@ function LiveNotebook(props: {
   onNotice(notice: { kind: 'error' | 'success'; text: string }): void;
   status: ConnectionStatus;
   synced: boolean;
+  everSynced: boolean;
+  saved: boolean;
   notebookId: string;
   canEdit: boolean;
   actions: KernelActions;
@@ -118,7 +129,7 @@ function LiveNotebook(props: {
   const { session, peers, canEdit } = props;
   const { actions, dialog: confirmDialog } = useConfirmedKernelActions(props.actions);
   const details = useNotebookResources(props.workspaceId, props.notebookId);
-  const live = session !== null && props.synced;
+  const live = session !== null && props.everSynced;
   const doc = live ? session.doc : props.previewDoc;
   return (
     <>
@@ -135,6 +146,7 @@ function LiveNotebook(props: {
           canEdit={canEdit}
           connection={props.status}
           synced={props.synced}
+          saved={props.saved}
           actions={actions}
           peers={peers}
           resources={details.resources}

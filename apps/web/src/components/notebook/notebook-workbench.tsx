@@ -37,6 +37,8 @@ export interface WorkbenchProps {
   preview: boolean;
   connection: ConnectionStatus;
   synced: boolean;
+  /** Every local edit is acknowledged as stored by the server. */
+  saved: boolean;
   actions: KernelActions;
   peers: readonly Peer[];
   resources: NotebookResources | null;
@@ -268,6 +270,7 @@ export function NotebookWorkbench(props: WorkbenchProps) {
           execution={execution}
           connection={props.connection}
           synced={props.synced}
+          saved={props.saved}
           canEdit={canEdit}
           actions={actions}
           peers={props.peers}

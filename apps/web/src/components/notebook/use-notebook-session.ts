@@ -4,6 +4,7 @@ import { watchCellIdentity } from '@kiln/notebook';
 import { useEffect, useRef, useState } from 'react';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import { keepConnection, STORED_ACKS_PARAMS } from '../../lib/notebook/connection-keeper.ts';
 import { colorForUser } from '../../lib/notebook/user-colors.ts';
 
 export type ConnectionStatus =
@@ -47,13 +48,23 @@ export function useNotebookSession(
   const [session, setSession] = useState<NotebookSession | null>(null);
   const [status, setStatus] = useState<ConnectionStatus>('connecting');
   const [synced, setSynced] = useState(false);
+  // Once the document synced, the editor stays: a dropped connection must not take it away.
+  const [everSynced, setEverSynced] = useState(false);
+  const [saved, setSaved] = useState(true);
 
   useEffect(() => {
     const doc = new Y.Doc();
     const stopIdentity = watchCellIdentity(doc);
     const url = `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/yjs`;
     // Tabs share nothing behind the server's back: every update goes through its permission check.
-    const provider = new WebsocketProvider(url, notebookId, doc, { disableBc: true, maxBackoffTime: 5000 });
+    const provider = new WebsocketProvider(url, notebookId, doc, {
+      disableBc: true,
+      params: STORED_ACKS_PARAMS,
+    });
+    const keeper = keepConnection(provider, {
+      finalCodes: new Set(Object.keys(FINAL).map(Number)),
+      onSavedChange: setSaved,
+    });
     const presence: PresenceUser = { userId: user.id, name: user.name, color: colorForUser(user.id) };
     provider.awareness.setLocalStateField('user', presence);
     provider.on('status', ({ status: next }: { status: string }) => {
@@ -62,7 +73,10 @@ export function useNotebookSession(
         return next === 'connected' ? 'connected' : next === 'connecting' ? 'connecting' : 'offline';
       });
     });
-    provider.on('sync', (isSynced: boolean) => setSynced(isSynced));
+    provider.on('sync', (isSynced: boolean) => {
+      setSynced(isSynced);
+      if (isSynced) setEverSynced(true);
+    });
     provider.on('connection-close', (event: CloseEvent | null) => {
       if (event?.code === CloseCode.accessChanged) accessChanged.current?.();
       const final = event ? FINAL[event.code] : undefined;
@@ -74,13 +88,17 @@ export function useNotebookSession(
     setSession({ doc, provider });
     return () => {
       stopIdentity();
+      keeper.dispose();
       provider.destroy();
       doc.destroy();
       setSession(null);
       setSynced(false);
+      setEverSynced(false);
+      setSaved(true);
       setStatus('connecting');
     };
   }, [notebookId, user.id, user.name]);
 
-  return { session, status, synced };
+  /** `saved`: every local edit is acknowledged as stored by the server (not merely sent). */
+  return { session, status, synced, everSynced, saved };
 }

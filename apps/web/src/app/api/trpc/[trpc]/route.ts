@@ -1,4 +1,4 @@
-import { appRouter, createContext } from '@kiln/api';
+import { appRouter, createContext, RETRY_AFTER_SECONDS, toTRPCError } from '@kiln/api';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { batchRefusal } from '../../../../server/batch-policy.ts';
 import { bodyLimitFor, formatLimit, limitBody } from '../../../../server/body-limit.ts';
@@ -21,7 +21,15 @@ async function handler(request: Request): Promise<Response> {
     endpoint: '/api/trpc',
     req: limited,
     router: appRouter,
-    createContext: ({ resHeaders }) => createContext(contextOptionsFor(limited, resHeaders)),
+    // The session lookup runs outside any procedure: map its errors the same way (503 in an outage).
+    createContext: ({ resHeaders }) =>
+      createContext(contextOptionsFor(limited, resHeaders)).catch((error: unknown) => {
+        throw toTRPCError(error);
+      }),
+    responseMeta: ({ errors }) =>
+      errors.some((error) => error.code === 'SERVICE_UNAVAILABLE')
+        ? { headers: new Headers({ 'retry-after': String(RETRY_AFTER_SECONDS) }) }
+        : {},
   });
 }
 

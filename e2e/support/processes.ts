@@ -1,0 +1,160 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Kiln's own processes for fault tests: each test owns them, so it can kill -9 one and start it
+// again without disturbing the shared web app of global setup.
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const adminUrl = 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** A node process of the repository, its output kept for failure messages. */
+export interface NodeProcess {
+  child: ChildProcess;
+  output(): string;
+  /** SIGKILL: no shutdown code runs, as in a crash or an OOM kill. */
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startNode(script: string, env: NodeJS.ProcessEnv): NodeProcess {
+  let log = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: repoRoot,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk) => (log += chunk));
+  child.stderr?.on('data', (chunk) => (log += chunk));
+  const exited = once(child, 'exit');
+  const signal = async (name: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(name);
+    await exited;
+  };
+  return { child, output: () => log, kill9: () => signal('SIGKILL'), stop: () => signal('SIGTERM') };
+}
+
+export async function waitForHttp(url: string, proc: NodeProcess, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) throw new Error(`${url} exited early:\n${proc.output()}`);
+    try {
+      const response = await fetch(url);
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`nothing answered at ${url}:\n${proc.output()}`);
+}
+
+/** A fresh migrated database on `serverUrl` (a postgres:// URL of a server's `postgres` database). */
+export function createDatabase(serverUrl = adminUrl): { url: string; drop(): void } {
+  const name = `kiln_fault_${process.pid}_${Date.now()}`;
+  execFileSync('psql', [serverUrl, '-q', '-c', `CREATE DATABASE ${name}`]);
+  const url = serverUrl.replace(/\/postgres$/, `/${name}`);
+  execFileSync(process.execPath, ['--import', 'tsx', 'packages/db/src/cli.ts', 'migrate', '--url', url], {
+    cwd: repoRoot,
+    stdio: 'ignore',
+  });
+  return {
+    url,
+    drop: () => {
+      try {
+        execFileSync('psql', [serverUrl, '-q', '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+      } catch {
+        // the server may be gone already
+      }
+    },
+  };
+}
+
+/** A kernel gateway with its own state dir; `restart()` starts a new process on the same port and dir. */
+export async function startGateway() {
+  const token = randomBytes(24).toString('hex');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'kiln-fault-gateway-'));
+  const start = async () => {
+    const proc = startNode('apps/kernel-gateway/src/main.ts', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      KILN_GATEWAY_TOKEN: token,
+      KILN_STATE_DIR: stateDir,
+      KILN_WARM_POOL_SIZE: '0',
+      // A checkpoint per fresh state dir would cost more than the cold boots of these few kernels.
+      KILN_SNAPSHOTS: 'false',
+    });
+    await waitForHttp(`${url}/api`, proc);
+    return proc;
+  };
+  let proc = await start();
+  return {
+    url,
+    token,
+    /** The sandboxes runsc has in this gateway's state dir (container ids). */
+    sandboxes(): string[] {
+      const listed = execFileSync('runsc', [`--root=${path.join(stateDir, 'runsc')}`, 'list', '-quiet'], {
+        encoding: 'utf8',
+      });
+      return listed.split('\n').filter((line) => line.trim() !== '');
+    },
+    get proc() {
+      return proc;
+    },
+    async restart() {
+      proc = await start();
+    },
+    async close() {
+      await proc.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The real web server (server.ts over the built app) on a fixed port, so `restart()` keeps its URL. */
+export async function startWeb(options: { databaseUrl: string; gateway: { url: string; token: string } }) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const start = async () => {
+    const proc = startNode('apps/web/src/server.ts', {
+      NODE_ENV: 'production',
+      DATABASE_URL: options.databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      APP_URL: url,
+      KERNEL_GATEWAY_URL: options.gateway.url,
+      KILN_GATEWAY_TOKEN: options.gateway.token,
+    });
+    await waitForHttp(`${url}/sign-in`, proc);
+    return proc;
+  };
+  let proc = await start();
+  return {
+    url,
+    get proc() {
+      return proc;
+    },
+    async restart() {
+      proc = await start();
+    },
+    close: () => proc.stop(),
+  };
+}
