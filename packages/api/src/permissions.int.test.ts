@@ -328,6 +328,27 @@ const TABLE: Record<string, Row> = {
     allowed: ADMINS,
     call: (api, team) => api.audit.list({ workspaceId: team.workspace.id }),
   },
+  'billing.usage': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.billing.usage({ workspaceId: team.workspace.id }),
+  },
+  'billing.exportCsv': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.billing.exportCsv({ workspaceId: team.workspace.id }),
+  },
+  'billing.setBudget': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) =>
+      api.billing.setBudget({ workspaceId: team.workspace.id, amountCents: 5000, hardCap: true }),
+  },
+  'billing.changePlan': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) => api.billing.changePlan({ workspaceId: team.workspace.id, plan: 'STARTER' }),
+  },
 };
 
 function expected(row: Row, who: Who): string {

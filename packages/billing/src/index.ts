@@ -9,7 +9,15 @@ export {
 export { creditsFor, ensurePlanCredits, grantCredits } from './account/credits.ts';
 export { checkSpend, type Enforcement, type EnforceOptions, enforceCaps } from './account/enforce.ts';
 export { formatMicros } from './account/money.ts';
-export { changePlan, type PlanUsage, planChangeBlockers } from './account/plan-change.ts';
+export { changePlan, currentPlanUsage, type PlanUsage, planChangeBlockers } from './account/plan-change.ts';
+export {
+  type CostView,
+  type RunningView,
+  reportCsv,
+  runningCosts,
+  type UsageReport,
+  usageReport,
+} from './account/report.ts';
 export { type SpendCheck, type SpendSummary, type StopCode, spendSummary } from './account/spend.ts';
 export { type Invoice, type InvoiceLine, invoiceFor } from './ledger/invoice.ts';
 export { type Period, periodFromKey, periodOf } from './ledger/period.ts';

@@ -1,3 +1,4 @@
+import { checkSpend } from '@kiln/billing';
 import { DomainError } from '@kiln/core';
 import type { KernelResources, RunTarget } from '@kiln/execution';
 import { parseResourceRequest } from '@kiln/scheduler';
@@ -105,9 +106,13 @@ export const notebookKernelProcedures = {
   /** Queues cells to run on the notebook's kernel (started with the notebook's resources if needed). */
   run: notebookProcedure('notebook.run')
     .input(runInput)
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const target = runTarget(input);
-      return requireExecution(ctx.options).run({
+      const execution = requireExecution(ctx.options);
+      // Kiln's own ledger decides, so Starter stops exactly at its credits and a hard cap holds.
+      const spend = await checkSpend(ctx.db, ctx.member.workspaceId);
+      if (!spend.allowed) throw new DomainError('SPEND_LIMIT_REACHED', spend.message, { reason: spend.code });
+      return execution.run({
         notebookId: ctx.notebook.id,
         workspaceId: ctx.member.workspaceId,
         target,
