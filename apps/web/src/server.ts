@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { SWEEP_INTERVAL_MS, sweepExpiredRecords } from '@kiln/accounts';
 import { type Env, EnvError, getEnv } from './env.ts';
 import { createAutoHistory } from './server/auto-history.ts';
+import { startBillingLoop } from './server/billing-loop.ts';
 import { CLIENT_IP_HEADER, clientIp } from './server/client-ip.ts';
 import { createNotebookCollab, setCollab } from './server/collab.ts';
 import { closeDb, getDb } from './server/db.ts';
 import { createNotebookServices } from './server/notebook-services.ts';
 import { setNotebookServices } from './server/notebook-services-slot.ts';
+import { getMailer } from './server/services.ts';
 import { createTerminalProxy } from './server/terminal-proxy.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
 
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
   void sweep();
   const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
   sweeper.unref();
+  const billing = startBillingLoop({ db: getDb(), mailer: getMailer(), appUrl: env.appUrl });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal}: shutting down`);
     clearInterval(sweeper);
+    await billing.close();
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     const closed = new Promise<void>((resolve) => {
