@@ -51,3 +51,16 @@ export {
   priceVersionAt,
   publishPriceBook,
 } from './price-versions.ts';
+export { type Catalog, dimensions, ensureCatalog, gpuEventName } from './stripe/catalog.ts';
+export { createPortalSession, createUpgradeCheckout, ensureCustomer } from './stripe/checkout.ts';
+export { createStripeClient, type StripeClientOptions } from './stripe/client.ts';
+export {
+  DEFAULT_OUTBOX_OPTIONS,
+  type OutboxOptions,
+  rollupId,
+  rollupUsage,
+  type SendResult,
+  sendOutbox,
+} from './stripe/outbox.ts';
+export { type Difference, reconcileUsage } from './stripe/reconcile.ts';
+export { handleStripeWebhook, type WebhookOutcome } from './stripe/webhooks.ts';

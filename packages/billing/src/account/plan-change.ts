@@ -56,7 +56,10 @@ export async function changePlan(
   options: { plans?: Record<PlanTier, PlanLimits>; now?: Date } = {},
 ): Promise<void> {
   const plans = options.plans ?? PLANS;
-  const current = await db.workspace.findUniqueOrThrow({ where: { id: workspaceId }, select: { plan: true } });
+  const current = await db.workspace.findUniqueOrThrow({
+    where: { id: workspaceId },
+    select: { plan: true },
+  });
   if (current.plan === tier) return;
   const blockers = planChangeBlockers(tier, plans[tier], used);
   if (blockers.length > 0)
