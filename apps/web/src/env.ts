@@ -44,6 +44,13 @@ const schema = z
     KILN_GATEWAY_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
     KILN_HISTORY_IDLE_SECONDS: optional(seconds),
     KILN_HISTORY_INTERVAL_SECONDS: optional(seconds),
+    STRIPE_SECRET_KEY: optional(
+      z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_...)'),
+    ),
+    STRIPE_WEBHOOK_SECRET: optional(
+      z.string().regex(/^whsec_\w+$/, 'must be a webhook signing secret (whsec_...)'),
+    ),
+    STRIPE_API_URL: optional(httpUrl),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
@@ -52,6 +59,20 @@ const schema = z
         code: 'custom',
         path: [missing],
         message: 'must be set together with the other GITHUB_CLIENT_* variable (set both or neither)',
+      });
+    }
+    if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STRIPE_WEBHOOK_SECRET'],
+        message: 'is required when STRIPE_SECRET_KEY is set',
+      });
+    }
+    if (env.STRIPE_SECRET_KEY && env.STRIPE_API_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STRIPE_API_URL'],
+        message: 'is only for the local Stripe server; unset it when STRIPE_SECRET_KEY is set',
       });
     }
     if (env.SMTP_URL && !env.MAIL_FROM) {
@@ -75,6 +96,8 @@ export interface Env {
   kernelGateway: { url: string; secret: string } | null;
   /** Automatic history: a version once edits pause this long, or after this long of steady editing. */
   history: { idleMs: number; intervalMs: number };
+  /** Stripe test/live mode with a secret key; without one, Kiln's local Stripe server at `localUrl`. */
+  stripe: { secretKey: string | null; webhookSecret: string; localUrl: string };
 }
 
 /** Validates `source` (normally `process.env`); throws EnvError naming every bad variable. */
@@ -106,6 +129,12 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     history: {
       idleMs: (raw.KILN_HISTORY_IDLE_SECONDS ?? 120) * 1000,
       intervalMs: (raw.KILN_HISTORY_INTERVAL_SECONDS ?? 600) * 1000,
+    },
+    stripe: {
+      secretKey: raw.STRIPE_SECRET_KEY ?? null,
+      // The local server signs with whatever it is given; this default matches `npm start`'s.
+      webhookSecret: raw.STRIPE_WEBHOOK_SECRET ?? 'whsec_kiln_local_development',
+      localUrl: raw.STRIPE_API_URL ?? 'http://127.0.0.1:12111',
     },
   };
 }

@@ -10,6 +10,7 @@ import { closeDb, getDb } from './server/db.ts';
 import { createNotebookServices } from './server/notebook-services.ts';
 import { setNotebookServices } from './server/notebook-services-slot.ts';
 import { getMailer } from './server/services.ts';
+import { getStripeBilling } from './server/stripe.ts';
 import { createTerminalProxy } from './server/terminal-proxy.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
 
@@ -94,7 +95,12 @@ async function main(): Promise<void> {
   void sweep();
   const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
   sweeper.unref();
-  const billing = startBillingLoop({ db: getDb(), mailer: getMailer(), appUrl: env.appUrl });
+  const billing = startBillingLoop({
+    db: getDb(),
+    mailer: getMailer(),
+    appUrl: env.appUrl,
+    stripe: getStripeBilling(),
+  });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

@@ -344,6 +344,16 @@ const TABLE: Record<string, Row> = {
     call: (api, team) =>
       api.billing.setBudget({ workspaceId: team.workspace.id, amountCents: 5000, hardCap: true }),
   },
+  'billing.checkout': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) => api.billing.checkout({ workspaceId: team.workspace.id }),
+  },
+  'billing.portal': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) => api.billing.portal({ workspaceId: team.workspace.id }),
+  },
   'billing.changePlan': {
     scope: 'workspace',
     allowed: ADMINS,

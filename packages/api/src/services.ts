@@ -1,3 +1,4 @@
+import type { StripeBilling } from '@kiln/billing';
 import type { DirectConnection } from '@kiln/collab';
 import type { ExecutionService } from '@kiln/execution';
 import { TRPCError } from '@trpc/server';
@@ -23,6 +24,8 @@ export interface NotebookServices {
   documents?: NotebookDocuments;
   /** Server-side execution (run, interrupt, restart...); without it those answer PRECONDITION_FAILED. */
   execution?: NotebookExecution;
+  /** Stripe (or the local Stripe server) for Checkout and the portal; without it those answer PRECONDITION_FAILED. */
+  billing?: StripeBilling;
   /**
    * Called after a member's role changed or they left or were removed, so their live connections
    * (Yjs rooms) authenticate again with the new rights.
@@ -47,6 +50,12 @@ export function requireDocuments(services: NotebookServices): NotebookDocuments 
 export function requireExecution(services: NotebookServices): NotebookExecution {
   if (!services.execution) throw notAvailable('Running code');
   return services.execution;
+}
+
+/** Stripe billing, or PRECONDITION_FAILED when this server runs without it. */
+export function requireBilling(services: NotebookServices): StripeBilling {
+  if (!services.billing) throw notAvailable('Online payment');
+  return services.billing;
 }
 
 /** Opens a notebook's live document for `use` and always lets go of it afterwards. */

@@ -62,5 +62,6 @@ export {
   type SendResult,
   sendOutbox,
 } from './stripe/outbox.ts';
+export { createStripeBilling, type StripeBilling } from './stripe/provider.ts';
 export { type Difference, reconcileUsage } from './stripe/reconcile.ts';
 export { handleStripeWebhook, type WebhookOutcome } from './stripe/webhooks.ts';

@@ -1,5 +1,13 @@
 import type { Mailer } from '@kiln/accounts';
-import { type AlertNotifier, createMeter, enforceCaps } from '@kiln/billing';
+import {
+  type AlertNotifier,
+  createMeter,
+  enforceCaps,
+  reconcileUsage,
+  rollupUsage,
+  type StripeBilling,
+  sendOutbox,
+} from '@kiln/billing';
 import type { Db } from '@kiln/db';
 import { createScheduler } from '@kiln/scheduler';
 
@@ -7,6 +15,8 @@ export interface BillingLoopOptions {
   db: Db;
   mailer: Mailer | null;
   appUrl: string;
+  /** Where usage is reported, rolled up about once a minute. */
+  stripe: StripeBilling;
   /** At most 15 s, so a crash loses at most one heartbeat of usage. */
   intervalMs?: number;
   /**
@@ -41,9 +51,23 @@ export function startBillingLoop(options: BillingLoopOptions): { close(): Promis
       }
     : undefined;
   let running: Promise<void> = Promise.resolve();
+  let lastReport = 0;
+  let reconciledDay = '';
   const pass = async () => {
     await meter.tick();
     await enforceCaps({ db, notify, hibernate: options.hibernate ?? (async () => undefined) });
+    if (Date.now() - lastReport < 60_000) return;
+    lastReport = Date.now();
+    await rollupUsage(db, new Date());
+    await sendOutbox(db, options.stripe.stripe, new Date(), { notify });
+    // Nightly: yesterday's reported usage against Stripe's meter event summaries.
+    const today = new Date().toISOString().slice(0, 10);
+    if (reconciledDay === today) return;
+    const end = new Date(`${today}T00:00:00Z`);
+    const start = new Date(end.getTime() - 86_400_000);
+    const { meters } = await options.stripe.catalog(db);
+    await reconcileUsage(db, options.stripe.stripe, { start, end, meters, notify });
+    reconciledDay = today;
   };
   const timer = setInterval(() => {
     running = running.then(pass).catch((error: unknown) => (options.onError ?? console.error)(error));

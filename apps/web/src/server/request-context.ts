@@ -6,6 +6,7 @@ import { CLIENT_IP_HEADER } from './client-ip.ts';
 import { getDb } from './db.ts';
 import { getNotebookServices } from './notebook-services-slot.ts';
 import { getMailer } from './services.ts';
+import { getStripeBilling } from './stripe.ts';
 
 /** The `Set-Cookie` value that stores a session token. */
 export function sessionCookie(token: string, expiresAt: Date): string {
@@ -44,6 +45,7 @@ export function contextOptionsFor(request: Request, resHeaders: Headers): Contex
     documents: notebooks?.documents,
     execution: notebooks?.execution,
     onAccessChanged: notebooks?.onAccessChanged,
+    billing: getStripeBilling(),
     db: getDb(),
     sessionToken: readCookie(cookies, SESSION_COOKIE),
     apiToken: bearerToken(request.headers.get('authorization')),

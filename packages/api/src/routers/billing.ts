@@ -1,6 +1,8 @@
 import { can } from '@kiln/accounts';
 import { changePlan, currentPlanUsage, reportCsv, setBudget, usageReport } from '@kiln/billing';
+import type { Db } from '@kiln/db';
 import { z } from 'zod';
+import { requireBilling } from '../services.ts';
 import { router, workspaceProcedure } from '../trpc.ts';
 
 const MAX_BUDGET_CENTS = 100_000_000; // $1,000,000 a month
@@ -58,4 +60,28 @@ export const billingRouter = router({
       );
       return { plan: input.plan };
     }),
+
+  /** Where an admin pays to upgrade to Team: a Stripe Checkout page (the local server's, without a key). */
+  checkout: workspaceProcedure('billing.manage').mutation(async ({ ctx, input }) => {
+    const back = `${ctx.options.appUrl}/w/${await workspaceSlug(ctx.db, input.workspaceId)}/usage`;
+    const url = await requireBilling(ctx.options).checkoutUrl(ctx.db, input.workspaceId, {
+      successUrl: `${back}?upgraded=1`,
+      cancelUrl: back,
+    });
+    return { url };
+  }),
+
+  /** The Customer Portal: payment methods, invoices, cancelling. */
+  portal: workspaceProcedure('billing.manage').mutation(async ({ ctx, input }) => {
+    const back = `${ctx.options.appUrl}/w/${await workspaceSlug(ctx.db, input.workspaceId)}/usage`;
+    return { url: await requireBilling(ctx.options).portalUrl(ctx.db, input.workspaceId, back) };
+  }),
 });
+
+async function workspaceSlug(db: Db, workspaceId: string): Promise<string> {
+  const workspace = await db.workspace.findUniqueOrThrow({
+    where: { id: workspaceId },
+    select: { slug: true },
+  });
+  return workspace.slug;
+}
