@@ -21,16 +21,27 @@ export function openingSliceId(containerId: string, seq: number): string {
 export async function applyEvents(tx: Tx, events: MeterEvent[]): Promise<void> {
   const opens = events.filter((event) => event.to === 'running');
   if (opens.length > 0) {
-    const versions = new Map<number, { id: number; book: PriceBook }>();
+    // Every version up to the page's newest event, once per page; each event takes the last one in force.
+    const newest = opens.reduce(
+      (max, event) => (event.at > max ? event.at : max),
+      opens[0]?.at ?? new Date(0),
+    );
+    await priceVersionAt(tx, newest);
+    const versions = (
+      await tx.priceVersion.findMany({
+        where: { effectiveFrom: { lte: newest } },
+        orderBy: [{ effectiveFrom: 'asc' }, { id: 'asc' }],
+      })
+    ).map((row) => ({
+      id: row.id,
+      from: row.effectiveFrom.getTime(),
+      book: row.prices as unknown as PriceBook,
+    }));
     const data = [];
     for (const event of opens) {
-      // Versions change rarely; one lookup per distinct start second keeps replays cheap.
-      const second = Math.floor(event.at.getTime() / 1000);
-      let version = versions.get(second);
-      if (!version) {
-        version = await priceVersionAt(tx, event.at);
-        versions.set(second, version);
-      }
+      const at = event.at.getTime();
+      const version = versions.findLast((candidate) => candidate.from <= at);
+      if (!version) throw new Error(`no price version in force at ${event.at.toISOString()}`);
       const gpu = event.gpu && event.gpu.count > 0 ? { type: event.gpu.type, count: event.gpu.count } : null;
       const resources = { cpuMillicores: toMillicores(event.cpu), memoryMiB: event.memoryMiB, gpu };
       const rates = sliceRates(version.book, resources);
@@ -60,7 +71,9 @@ export async function applyEvents(tx: Tx, events: MeterEvent[]): Promise<void> {
   const closes = events.filter((event) => event.from === 'running' && event.to !== 'running');
   if (closes.length === 0) return;
   const values = Prisma.join(
-    closes.map((e) => Prisma.sql`(${e.containerId}::uuid, ${e.seq}::int, ${e.at}::timestamptz, ${e.to}::text)`),
+    closes.map(
+      (e) => Prisma.sql`(${e.containerId}::uuid, ${e.seq}::int, ${e.at}::timestamptz, ${e.to}::text)`,
+    ),
   );
   await tx.$executeRaw`
     WITH v(cid, seq, at, reason) AS (VALUES ${values}),
