@@ -115,6 +115,24 @@ describe('parseEnv', () => {
     );
   });
 
+  it('uses the local Stripe server without a key, and needs a webhook secret with one', () => {
+    expect(parseEnv(base).stripe).toEqual({
+      secretKey: null,
+      webhookSecret: 'whsec_kiln_local_development',
+      localUrl: 'http://127.0.0.1:12111',
+    });
+    expect(() => parseEnv({ ...base, STRIPE_SECRET_KEY: 'sk_test_abc' })).toThrow(
+      /STRIPE_WEBHOOK_SECRET is required/,
+    );
+    expect(() => parseEnv({ ...base, STRIPE_SECRET_KEY: 'pk_test_abc' })).toThrow(
+      /STRIPE_SECRET_KEY must be a Stripe secret key/,
+    );
+    expect(
+      parseEnv({ ...base, STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_WEBHOOK_SECRET: 'whsec_x1' }).stripe
+        .secretKey,
+    ).toBe('sk_test_abc');
+  });
+
   it('shows the variable name in the error message', () => {
     expect(() => parseEnv({ ...base, PORT: '70000' })).toThrow(/PORT must be a port number/);
   });

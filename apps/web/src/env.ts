@@ -62,6 +62,13 @@ const schema = z
     KILN_HISTORY_INTERVAL_SECONDS: optional(seconds),
     KILN_SECRETS_KEY: optional(secretsKey),
     KILN_SECRETS_OLD_KEYS: optional(z.string()),
+    STRIPE_SECRET_KEY: optional(
+      z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_...)'),
+    ),
+    STRIPE_WEBHOOK_SECRET: optional(
+      z.string().regex(/^whsec_\w+$/, 'must be a webhook signing secret (whsec_...)'),
+    ),
+    STRIPE_API_URL: optional(httpUrl),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
@@ -88,6 +95,20 @@ const schema = z
         });
         break;
       }
+    }
+    if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STRIPE_WEBHOOK_SECRET'],
+        message: 'is required when STRIPE_SECRET_KEY is set',
+      });
+    }
+    if (env.STRIPE_SECRET_KEY && env.STRIPE_API_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STRIPE_API_URL'],
+        message: 'is only for the local Stripe server; unset it when STRIPE_SECRET_KEY is set',
+      });
     }
     if (env.SMTP_URL && !env.MAIL_FROM) {
       ctx.addIssue({ code: 'custom', path: ['MAIL_FROM'], message: 'is required when SMTP_URL is set' });
@@ -123,6 +144,8 @@ export interface Env {
     maxMemoryMiBPerContainer: number;
     enterprise: { maxContainers: number | null; gpuConcurrency: number | null };
   };
+  /** Stripe test/live mode with a secret key; without one, Kiln's local Stripe server at `localUrl`. */
+  stripe: { secretKey: string | null; webhookSecret: string; localUrl: string };
 }
 
 /** Validates `source` (normally `process.env`); throws EnvError naming every bad variable. */
@@ -172,6 +195,12 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
         maxContainers: raw.KILN_ENTERPRISE_MAX_CONTAINERS ?? null,
         gpuConcurrency: raw.KILN_ENTERPRISE_MAX_GPUS ?? null,
       },
+    },
+    stripe: {
+      secretKey: raw.STRIPE_SECRET_KEY ?? null,
+      // The local server signs with whatever it is given; this default matches `npm start`'s.
+      webhookSecret: raw.STRIPE_WEBHOOK_SECRET ?? 'whsec_kiln_local_development',
+      localUrl: raw.STRIPE_API_URL ?? 'http://127.0.0.1:12111',
     },
   };
 }

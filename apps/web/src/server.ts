@@ -3,12 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { SWEEP_INTERVAL_MS, sweepExpiredRecords } from '@kiln/accounts';
 import { type Env, EnvError, getEnv } from './env.ts';
 import { createAutoHistory } from './server/auto-history.ts';
+import { startBillingLoop } from './server/billing-loop.ts';
 import { CLIENT_IP_HEADER, clientIp } from './server/client-ip.ts';
 import { createNotebookCollab, setCollab } from './server/collab.ts';
 import { closeDb, getDb } from './server/db.ts';
 import { createNotebookServices } from './server/notebook-services.ts';
 import { setNotebookServices } from './server/notebook-services-slot.ts';
 import { createSecretsFromEnv } from './server/secrets.ts';
+import { getMailer } from './server/services.ts';
+import { getStripeBilling } from './server/stripe.ts';
 import { createTerminalProxy } from './server/terminal-proxy.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
 import { createWebScheduler } from './server/web-scheduler.ts';
@@ -130,6 +133,12 @@ async function main(): Promise<void> {
   void sweep();
   const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
   sweeper.unref();
+  const billing = startBillingLoop({
+    db: getDb(),
+    mailer: getMailer(),
+    appUrl: env.appUrl,
+    stripe: getStripeBilling(),
+  });
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -137,6 +146,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal}: shutting down`);
     clearInterval(sweeper);
+    await billing.close();
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     const closed = new Promise<void>((resolve) => {

@@ -15,6 +15,7 @@ describe('toTRPCError', () => {
     const expected: Record<number, string> = {
       400: 'BAD_REQUEST',
       401: 'UNAUTHORIZED',
+      402: 'PAYMENT_REQUIRED',
       403: 'FORBIDDEN',
       404: 'NOT_FOUND',
       409: 'CONFLICT',

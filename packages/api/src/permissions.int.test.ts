@@ -388,6 +388,37 @@ const TABLE: Record<string, Row> = {
         secretIds: [await secretOf(team)],
       }),
   },
+  'billing.usage': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.billing.usage({ workspaceId: team.workspace.id }),
+  },
+  'billing.exportCsv': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.billing.exportCsv({ workspaceId: team.workspace.id }),
+  },
+  'billing.setBudget': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) =>
+      api.billing.setBudget({ workspaceId: team.workspace.id, amountCents: 5000, hardCap: true }),
+  },
+  'billing.checkout': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) => api.billing.checkout({ workspaceId: team.workspace.id }),
+  },
+  'billing.portal': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) => api.billing.portal({ workspaceId: team.workspace.id }),
+  },
+  'billing.changePlan': {
+    scope: 'workspace',
+    allowed: ADMINS,
+    call: (api, team) => api.billing.changePlan({ workspaceId: team.workspace.id, plan: 'STARTER' }),
+  },
 };
 
 /** A fresh secret of the team's workspace (a random id for a workspace that does not exist). */

@@ -2,6 +2,7 @@ import { accountRouter } from './routers/account.ts';
 import { apiTokenRouter } from './routers/api-token.ts';
 import { auditRouter } from './routers/audit.ts';
 import { authRouter } from './routers/auth.ts';
+import { billingRouter } from './routers/billing.ts';
 import { invitationRouter } from './routers/invitation.ts';
 import { memberRouter } from './routers/member.ts';
 import { notebookRouter } from './routers/notebook.ts';
@@ -21,6 +22,7 @@ export const appRouter = router({
   apiToken: apiTokenRouter,
   audit: auditRouter,
   secret: secretRouter,
+  billing: billingRouter,
 });
 
 /** The router type the web client is generated from. */

@@ -1,3 +1,4 @@
+import type { StripeBilling } from '@kiln/billing';
 import type { DirectConnection } from '@kiln/collab';
 import type { Db } from '@kiln/db';
 import type { ExecutionService } from '@kiln/execution';
@@ -44,6 +45,8 @@ export interface NotebookServices {
    * with Kiln's default limits, so resource choices are checked against the plan either way.
    */
   scheduler?: NotebookMachines;
+  /** Stripe (or the local Stripe server) for Checkout and the portal; without it those answer PRECONDITION_FAILED. */
+  billing?: StripeBilling;
   /**
    * Called after a member's role changed or they left or were removed, so their live connections
    * (Yjs rooms) authenticate again with the new rights.
@@ -92,6 +95,12 @@ export function machinesOf(services: NotebookServices & { db: Db }): NotebookMac
     defaultSchedulers.set(services.db, scheduler);
   }
   return scheduler;
+}
+
+/** Stripe billing, or PRECONDITION_FAILED when this server runs without it. */
+export function requireBilling(services: NotebookServices): StripeBilling {
+  if (!services.billing) throw notAvailable('Online payment');
+  return services.billing;
 }
 
 /** Opens a notebook's live document for `use` and always lets go of it afterwards. */

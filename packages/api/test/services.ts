@@ -1,6 +1,8 @@
+import { createStripeBilling, createStripeClient } from '@kiln/billing';
 import { type CollabServer, createCollabServer, createMemoryStore } from '@kiln/collab';
 import type { Db } from '@kiln/db';
 import { createKeyring, createSecretsVault, generateSecretsKey, parseSecretsKey } from '@kiln/secrets';
+import { type StripeLocal, startStripeLocal } from '@kiln/stripe-local';
 import type { NotebookExecution, NotebookServices } from '../src/services.ts';
 
 type ExecutionCall = { method: keyof NotebookExecution; notebookId: string; args: unknown };
@@ -76,6 +78,17 @@ export function createTestServices(collab?: CollabServer, options: { db?: Db } =
       onAuthenticate: () => ({ userId: 'tester', name: 'Tester', readOnly: false }),
     });
   const execution = new RecordingExecution();
+  // The local Stripe server, started on first use (most tests never pay).
+  let local: Promise<StripeLocal> | null = null;
+  const stripeBilling = () => {
+    local ??= startStripeLocal();
+    return local.then((server) => createStripeBilling(createStripeClient({ localUrl: server.url })));
+  };
+  let billing: ReturnType<typeof createStripeBilling> | null = null;
+  const lazy = async () => {
+    billing ??= await stripeBilling();
+    return billing;
+  };
   return {
     services: {
       documents: { open: (notebookId) => server.openDirectConnection(notebookId) },
@@ -88,9 +101,21 @@ export function createTestServices(collab?: CollabServer, options: { db?: Db } =
             }),
           }
         : {}),
+      billing: {
+        get stripe() {
+          if (!billing) throw new Error('the local Stripe server is not started yet');
+          return billing.stripe;
+        },
+        catalog: async (db) => (await lazy()).catalog(db),
+        checkoutUrl: async (db, workspaceId, urls) => (await lazy()).checkoutUrl(db, workspaceId, urls),
+        portalUrl: async (db, workspaceId, returnUrl) => (await lazy()).portalUrl(db, workspaceId, returnUrl),
+      },
     },
     collab: server,
     execution,
-    close: () => server.close(),
+    async close() {
+      await server.close();
+      await (await local)?.close();
+    },
   };
 }

@@ -9,7 +9,15 @@ export {
 export { creditsFor, ensurePlanCredits, grantCredits } from './account/credits.ts';
 export { checkSpend, type Enforcement, type EnforceOptions, enforceCaps } from './account/enforce.ts';
 export { formatMicros } from './account/money.ts';
-export { changePlan, type PlanUsage, planChangeBlockers } from './account/plan-change.ts';
+export { changePlan, currentPlanUsage, type PlanUsage, planChangeBlockers } from './account/plan-change.ts';
+export {
+  type CostView,
+  type RunningView,
+  reportCsv,
+  runningCosts,
+  type UsageReport,
+  usageReport,
+} from './account/report.ts';
 export { type SpendCheck, type SpendSummary, type StopCode, spendSummary } from './account/spend.ts';
 export { type Invoice, type InvoiceLine, invoiceFor } from './ledger/invoice.ts';
 export { type Period, periodFromKey, periodOf } from './ledger/period.ts';
@@ -43,3 +51,17 @@ export {
   priceVersionAt,
   publishPriceBook,
 } from './price-versions.ts';
+export { type Catalog, dimensions, ensureCatalog, gpuEventName } from './stripe/catalog.ts';
+export { createPortalSession, createUpgradeCheckout, ensureCustomer } from './stripe/checkout.ts';
+export { createStripeClient, type StripeClientOptions } from './stripe/client.ts';
+export {
+  DEFAULT_OUTBOX_OPTIONS,
+  type OutboxOptions,
+  rollupId,
+  rollupUsage,
+  type SendResult,
+  sendOutbox,
+} from './stripe/outbox.ts';
+export { createStripeBilling, type StripeBilling } from './stripe/provider.ts';
+export { type Difference, reconcileUsage } from './stripe/reconcile.ts';
+export { handleStripeWebhook, type WebhookOutcome } from './stripe/webhooks.ts';

@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   QUOTA_EXCEEDED: 429,
+  /** Credits used up or a budget's hard cap reached: work is paused until someone pays or raises it. */
+  SPEND_LIMIT_REACHED: 402,
   GPU_TYPE_UNKNOWN: 400,
   GPU_UNAVAILABLE: 503,
   KERNEL_NOT_FOUND: 404,

@@ -6,6 +6,7 @@ import { CLIENT_IP_HEADER } from './client-ip.ts';
 import { getDb } from './db.ts';
 import { getNotebookServices } from './notebook-services-slot.ts';
 import { getMailer } from './services.ts';
+import { getStripeBilling } from './stripe.ts';
 
 /** The `Set-Cookie` value that stores a session token. */
 export function sessionCookie(token: string, expiresAt: Date): string {
@@ -47,6 +48,7 @@ export function contextOptionsFor(request: Request, resHeaders: Headers): Contex
     onAccessChanged: notebooks?.onAccessChanged,
     secrets: notebooks?.secrets,
     onSessionsEnded: notebooks?.onSessionsEnded,
+    billing: getStripeBilling(),
     db: getDb(),
     sessionToken: readCookie(cookies, SESSION_COOKIE),
     apiToken: bearerToken(request.headers.get('authorization')),

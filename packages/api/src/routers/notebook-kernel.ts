@@ -1,3 +1,4 @@
+import { checkSpend } from '@kiln/billing';
 import { DomainError } from '@kiln/core';
 import type { KernelResources, RunTarget } from '@kiln/execution';
 import { parseResourceRequest } from '@kiln/scheduler';
@@ -109,6 +110,9 @@ export const notebookKernelProcedures = {
     .mutation(async ({ ctx, input }) => {
       const target = runTarget(input);
       const execution = requireExecution(ctx.options);
+      // Kiln's own ledger decides, so Starter stops exactly at its credits and a hard cap holds.
+      const spend = await checkSpend(ctx.db, ctx.member.workspaceId);
+      if (!spend.allowed) throw new DomainError('SPEND_LIMIT_REACHED', spend.message, { reason: spend.code });
       const secrets = await kernelSecrets(ctx.options, execution, {
         workspaceId: ctx.member.workspaceId,
         notebookId: ctx.notebook.id,

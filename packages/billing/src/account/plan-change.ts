@@ -56,6 +56,11 @@ export async function changePlan(
   options: { plans?: Record<PlanTier, PlanLimits>; now?: Date } = {},
 ): Promise<void> {
   const plans = options.plans ?? PLANS;
+  const current = await db.workspace.findUniqueOrThrow({
+    where: { id: workspaceId },
+    select: { plan: true },
+  });
+  if (current.plan === tier) return;
   const blockers = planChangeBlockers(tier, plans[tier], used);
   if (blockers.length > 0)
     throw new DomainError('CONFLICT', `Cannot move to ${NAMES[tier]} yet. ${blockers.join(' ')}`, {
@@ -63,4 +68,17 @@ export async function changePlan(
     });
   await db.workspace.update({ where: { id: workspaceId }, data: { plan: tier } });
   await ensurePlanCredits(db, workspaceId, tier, plans[tier], periodOf(options.now ?? new Date()));
+}
+
+/** What a workspace holds now: live containers, GPUs held, members. Endpoints and crons come later. */
+export async function currentPlanUsage(db: Db, workspaceId: string): Promise<PlanUsage> {
+  const [containers, seats] = await Promise.all([
+    db.container.findMany({
+      where: { workspaceId, state: { in: ['queued', 'starting', 'running'] } },
+      select: { gpuIndices: true, reservedGpus: true },
+    }),
+    db.membership.count({ where: { workspaceId } }),
+  ]);
+  const gpus = containers.reduce((sum, row) => sum + Math.max(row.gpuIndices.length, row.reservedGpus), 0);
+  return { containers: containers.length, gpus, webEndpoints: 0, crons: 0, seats };
 }

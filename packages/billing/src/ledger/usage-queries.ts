@@ -57,6 +57,13 @@ export function costColumns(window: Bounds): Prisma.Sql {
     sum(s."memRateFemto"::numeric * ${ms})::text AS memory`;
 }
 
+/** Per-row femto-dollars of one slice inside [from, to) (numeric, not summed). */
+function costColumnsRaw(from: Prisma.Sql, to: Prisma.Sql, end: Prisma.Sql): Prisma.Sql {
+  const ms = Prisma.sql`GREATEST(0, (extract(epoch FROM (LEAST(${end}, ${to}) - GREATEST(s."startAt", ${from}))) * 1000)::bigint)`;
+  return Prisma.sql`s."gpuRateFemto"::numeric * ${ms} AS gpu, s."cpuRateFemto"::numeric * ${ms} AS cpu,
+    s."memRateFemto"::numeric * ${ms} AS memory`;
+}
+
 export function toResourceCost(row: CostRow | undefined): ResourceCost {
   const femto = (value: string | null | undefined) => BigInt(value ?? '0');
   const gpu = femto(row?.gpu);
@@ -96,14 +103,24 @@ export async function dailyCost(
   memberId?: string,
 ): Promise<DailyCost[]> {
   const member = memberId ? Prisma.sql`AND s."memberId" = ${memberId}::uuid` : Prisma.empty;
+  // Each slice is split over the days it spans (usually one), so the cost is linear in slices.
+  const end = window.now
+    ? Prisma.sql`COALESCE(s."endAt", ${window.now}::timestamptz)`
+    : Prisma.sql`COALESCE(s."endAt", GREATEST(s."startAt", clock_timestamp()))`;
   const rows = await db.$queryRaw<(CostRow & { day: string })[]>`
-    SELECT to_char(d.day AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-      ${costColumns({ from: Prisma.raw('d.day'), to: Prisma.raw('d.next'), now: window.now })}
-    FROM (SELECT g AS day, g + interval '1 day' AS next
-          FROM generate_series(${window.from}::timestamptz, ${window.to}::timestamptz - interval '1 day', interval '1 day') g) d
-    LEFT JOIN "UsageSlice" s ON s."workspaceId" = ${workspaceId}::uuid AND s."startAt" < d.next
-      AND (s."endAt" IS NULL OR s."endAt" > d.day) ${member}
-    GROUP BY d.day ORDER BY d.day`;
+    WITH parts AS (
+      SELECT d.day, ${costColumnsRaw(Prisma.sql`d.day`, Prisma.sql`d.day + interval '1 day'`, end)}
+      FROM "UsageSlice" s
+      CROSS JOIN LATERAL generate_series(
+        date_trunc('day', GREATEST(s."startAt", ${window.from}::timestamptz), 'UTC'),
+        LEAST(${end}, ${window.to}::timestamptz) - interval '1 millisecond', interval '1 day') AS d(day)
+      WHERE ${inWindow(workspaceId, window)} ${member}
+    )
+    SELECT to_char(g AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+      COALESCE(sum(p.gpu), 0)::text AS gpu, COALESCE(sum(p.cpu), 0)::text AS cpu, COALESCE(sum(p.memory), 0)::text AS memory
+    FROM generate_series(${window.from}::timestamptz, ${window.to}::timestamptz - interval '1 day', interval '1 day') g
+    LEFT JOIN parts p ON p.day = g
+    GROUP BY g ORDER BY g`;
   return rows.map((row) => ({ day: row.day, ...toResourceCost(row) }));
 }
 

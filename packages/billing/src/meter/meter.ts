@@ -1,5 +1,5 @@
 import type { Db } from '@kiln/db';
-import { applyEvent } from './apply-events.ts';
+import { applyEvents } from './apply-events.ts';
 import type { EventSource } from './types.ts';
 
 export interface MeterOptions {
@@ -48,7 +48,7 @@ export function createMeter(options: Partial<MeterOptions> & Pick<MeterOptions, 
         const row = await tx.billingCursor.findUnique({ where: { name: settings.cursorName } });
         const page = await settings.events(row?.cursor ?? null, settings.pageSize);
         if (page.events.length === 0) return 0;
-        for (const event of page.events) await applyEvent(tx, event);
+        await applyEvents(tx, page.events);
         await tx.billingCursor.upsert({
           where: { name: settings.cursorName },
           create: { name: settings.cursorName, cursor: page.cursor, updatedAt: new Date() },

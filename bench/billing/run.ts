@@ -1,0 +1,170 @@
+/**
+ * Billing benchmark on the real Postgres: (1) ledger ingest, container state changes applied by the
+ * meter into usage slices, against the floor of inserting the same slice rows directly; (2) the usage
+ * page's queries for a workspace with a million slices in one month, against a plain count of its rows.
+ * Run: `npx tsx bench/billing/run.ts` (needs Postgres on 127.0.0.1:5432).
+ * Writes bench/results/billing.json and bench/results/billing.md.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  costBy,
+  createMeter,
+  dailyCost,
+  invoiceFor,
+  type MeterEvent,
+  periodFromKey,
+  windowCost,
+} from '@kiln/billing';
+import { createTestDatabase } from '@kiln/db/testing';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CONTAINERS = Number(process.env.BENCH_BILLING_CONTAINERS ?? 20_000);
+const SLICES = Number(process.env.BENCH_BILLING_SLICES ?? 1_000_000);
+const RUNS = Number(process.env.BENCH_BILLING_RUNS ?? 20);
+
+const loadBefore = loadavg();
+const database = await createTestDatabase({ max: 4 });
+const { db } = database;
+
+// 1. Ingest: each container runs once (two events: running, stopped) = one slice.
+const ws = randomUUID();
+const t0 = Date.UTC(2026, 10, 1);
+const events: MeterEvent[] = [];
+for (let i = 0; i < CONTAINERS; i++) {
+  const base = {
+    containerId: randomUUID(),
+    workspaceId: ws,
+    kind: 'kernel' as const,
+    ownerId: `nb-${i % 50}`,
+    requestedById: null,
+    nodeId: 'n1',
+    cpu: 1,
+    memoryMiB: 2048,
+    gpu: i % 4 === 0 ? { type: 'H100', count: 1 } : null,
+    code: null,
+  };
+  const start = t0 + i * 1000;
+  events.push({ ...base, seq: 2, from: 'starting', to: 'running', at: new Date(start) });
+  events.push({ ...base, seq: 3, from: 'running', to: 'stopped', at: new Date(start + 60_000 + (i % 997)) });
+}
+events.sort((a, b) => a.at.getTime() - b.at.getTime());
+const meter = createMeter({
+  db,
+  pageSize: 2000,
+  events: async (cursor, limit) => {
+    const from = cursor ? Number(cursor) : 0;
+    const page = events.slice(from, from + limit);
+    return { events: page, cursor: String(from + page.length) };
+  },
+});
+let started = performance.now();
+await meter.sync();
+const ingestSeconds = (performance.now() - started) / 1000;
+const slices = await db.usageSlice.count({ where: { workspaceId: ws } });
+const meterRate = slices / ingestSeconds;
+
+// Peer: the same rows inserted directly, 2,000 per statement (no event handling, no pricing).
+const rows = await db.usageSlice.findMany({ where: { workspaceId: ws } });
+const peerWs = randomUUID();
+started = performance.now();
+for (let i = 0; i < rows.length; i += 2000) {
+  await db.usageSlice.createMany({
+    data: rows.slice(i, i + 2000).map((row) => ({ ...row, id: `p${row.id}`, containerId: randomUUID(), workspaceId: peerWs })),
+  });
+}
+const peerSeconds = (performance.now() - started) / 1000;
+const peerRate = rows.length / peerSeconds;
+await db.$executeRaw`TRUNCATE "UsageSlice"`;
+
+// 2. Usage page queries: a million slices of one workspace in December 2026, plus other tenants.
+const big = randomUUID();
+const fill = async (workspaceId: string, count: number) => {
+  for (let done = 0; done < count; done += 100_000) {
+    const n = Math.min(100_000, count - done);
+    await db.$executeRaw`
+      INSERT INTO "UsageSlice" (id, "workspaceId", "containerId", "periodSeq", kind, "ownerId", "memberId", "nodeId", "gpuType",
+        "gpuCount", "cpuMillicores", "memoryMiB", "priceVersionId", "gpuRateFemto", "cpuRateFemto", "memRateFemto",
+        "startAt", "heartbeatAt", "endAt", "endReason")
+      SELECT ${workspaceId} || ':' || (${done} + g), ${workspaceId}::uuid, gen_random_uuid(), 2, 'kernel', 'nb-' || (g % 200),
+        ('00000000-0000-4000-8000-' || lpad((g % 20)::text, 12, '0'))::uuid, 'n1',
+        CASE WHEN g % 3 = 0 THEN 'H100' END, CASE WHEN g % 3 = 0 THEN 1 ELSE 0 END, 1000, 2048, 1,
+        CASE WHEN g % 3 = 0 THEN 1097000000 ELSE 0 END, 13100000, 4440000,
+        ts, ts + interval '90 seconds', ts + interval '90 seconds', 'stopped'
+      FROM (SELECT g, timestamptz '2026-12-01' + (g * (2678400.0 / ${n})) * interval '1 second' AS ts
+            FROM generate_series(1, ${n}) g) x`;
+  }
+};
+await fill(big, SLICES);
+for (let i = 0; i < 5; i++) await fill(randomUUID(), SLICES / 10);
+await db.$executeRaw`ANALYZE "UsageSlice"`;
+await db.$executeRaw`INSERT INTO "PriceVersion" (id, "effectiveFrom", prices) VALUES (1, to_timestamp(0), '{"minimumCpuMillicores":125}') ON CONFLICT DO NOTHING`;
+const period = periodFromKey('2026-12');
+const window = { from: period.start, to: period.end, now: new Date(Date.UTC(2027, 0, 1)) };
+const queries: Record<string, () => Promise<unknown>> = {
+  'period total': () => windowCost(db, big, window),
+  'daily by resource': () => dailyCost(db, big, window),
+  'by notebook': () => costBy(db, big, window, 'owner'),
+  'by member': () => costBy(db, big, window, 'member'),
+  'invoice lines': () => invoiceFor(db, big, period, { baseCents: 0, creditMicros: 0n, now: window.now }),
+  'peer: count of its rows': () => db.usageSlice.count({ where: { workspaceId: big } }),
+};
+const latency: Record<string, { p50: number; p95: number }> = {};
+for (const [name, run] of Object.entries(queries)) {
+  await run();
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round(times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)] as number);
+  latency[name] = { p50: at(0.5), p95: at(0.95) };
+}
+await database.drop();
+
+const result = {
+  date: new Date().toISOString(),
+  machine: {
+    cpus: cpus().length,
+    loadBefore: loadBefore.map((l) => l.toFixed(2)),
+    loadAfter: loadavg().map((l) => l.toFixed(2)),
+  },
+  ingest: {
+    slices,
+    metersSlicesPerSecond: Math.round(meterRate),
+    directInsertSlicesPerSecond: Math.round(peerRate),
+    ratioToDirectInsert: +(meterRate / peerRate).toFixed(2),
+  },
+  queries: { slicesInWorkspace: SLICES, otherSlices: SLICES / 2, runs: RUNS, latencyMs: latency },
+};
+await mkdir(join(root, 'bench', 'results'), { recursive: true });
+await writeFile(join(root, 'bench', 'results', 'billing.json'), `${JSON.stringify(result, null, 2)}\n`);
+const md = [
+  '# Billing benchmark',
+  '',
+  `${result.date}, ${result.machine.cpus} cores, load ${result.machine.loadBefore.join(' ')} before, ${result.machine.loadAfter.join(' ')} after.`,
+  '',
+  `## Ledger ingest (${slices.toLocaleString('en-US')} slices from ${(slices * 2).toLocaleString('en-US')} state changes)`,
+  '',
+  '| path | slices/s |',
+  '|---|---|',
+  `| meter: events → priced slices | ${result.ingest.metersSlicesPerSecond.toLocaleString('en-US')} |`,
+  `| peer: the same rows inserted directly | ${result.ingest.directInsertSlicesPerSecond.toLocaleString('en-US')} |`,
+  '',
+  `Ratio to the direct insert: ${result.ingest.ratioToDirectInsert}.`,
+  '',
+  `## Usage page queries (${SLICES.toLocaleString('en-US')} slices in the workspace's month, ${(SLICES / 2).toLocaleString('en-US')} of other workspaces; ${RUNS} runs)`,
+  '',
+  '| query | p50 ms | p95 ms |',
+  '|---|---|---|',
+  ...Object.entries(latency).map(([name, l]) => `| ${name} | ${l.p50} | ${l.p95} |`),
+  '',
+].join('\n');
+await writeFile(join(root, 'bench', 'results', 'billing.md'), md);
+console.log(md);
