@@ -31,6 +31,10 @@ export interface OpenSample {
   clsLoad: number;
   /** Layout shift during the scroll that follows (wheel input does not excuse a shift). */
   clsScroll: number;
+  /** Response headers arrived (server time, before any rendering). */
+  responseStart: number;
+  /** First contentful paint. */
+  firstPaint: number;
   frames: number[];
   scrolledPx: number;
   reachedBottom: boolean;
@@ -120,6 +124,11 @@ export async function measureOpen(
       });
     await page.waitForTimeout(SETTLE_MS);
     const loaded = (await marks()) as Required<Marks>;
+    const timing = await page.evaluate(() => ({
+      responseStart: (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming)
+        .responseStart,
+      firstPaint: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Number.NaN,
+    }));
     const scroll = await scrollThrough(page, SCROLLER[kind]);
     const after = (await marks()) as Required<Marks>;
     return {
@@ -127,6 +136,7 @@ export async function measureOpen(
       interactive: loaded.interactive,
       clsLoad: loaded.cls,
       clsScroll: after.cls - loaded.cls,
+      ...timing,
       ...scroll,
     };
   } finally {

@@ -36,6 +36,8 @@ interface Side {
   interactive: number;
   clsLoad: number;
   clsScroll: number;
+  responseStart: number;
+  firstPaint: number;
   frames: number;
   over50: number;
   over50PerLoad: number[];
@@ -50,6 +52,8 @@ function summarize(samples: OpenSample[]): Side {
     interactive: median(samples.map((s) => s.interactive)),
     clsLoad: median(samples.map((s) => s.clsLoad)),
     clsScroll: median(samples.map((s) => s.clsScroll)),
+    responseStart: median(samples.map((s) => s.responseStart)),
+    firstPaint: median(samples.map((s) => s.firstPaint)),
     frames: frames.length,
     over50: frames.filter((f) => f > JANK_MS).length,
     over50PerLoad: samples.map((s) => s.frames.filter((f) => f > JANK_MS).length),
@@ -103,6 +107,8 @@ function table(rows: Row[]): string[] {
       '',
       '| Measure | Kiln | Jupyter Notebook | Kiln / Jupyter |',
       '|---|---|---|---|',
+      `| Response headers (server time, median) | ${ms(kiln.responseStart)} | ${ms(jupyter.responseStart)} | ${ratio(kiln.responseStart, jupyter.responseStart)} |`,
+      `| First contentful paint (median) | ${ms(kiln.firstPaint)} | ${ms(jupyter.firstPaint)} | ${ratio(kiln.firstPaint, jupyter.firstPaint)} |`,
       `| First code cell visible, highlighted (median) | ${ms(kiln.firstCode)} | ${ms(jupyter.firstCode)} | ${ratio(kiln.firstCode, jupyter.firstCode)} |`,
       `| Fully interactive (median) | ${ms(kiln.interactive)} | ${ms(jupyter.interactive)} | ${ratio(kiln.interactive, jupyter.interactive)} |`,
       `| Cumulative layout shift while opening (median) | ${kiln.clsLoad.toFixed(4)} | ${jupyter.clsLoad.toFixed(4)} | ${ratio(kiln.clsLoad, jupyter.clsLoad)} |`,

@@ -5,6 +5,7 @@ import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useState } from 'react';
 import type { Workspace } from '../workspace/workspace-context.tsx';
+import { FileBrowser } from './file-browser.tsx';
 import { useIde } from './ide-context.tsx';
 import { type NavSection, sectionsFor } from './nav-sections.ts';
 import { NotebookList } from './notebook-list.tsx';
@@ -19,7 +20,7 @@ const ICONS: Record<NavSection['icon'], typeof NotebookText> = {
   secrets: KeyRound,
 };
 
-/** The left sidebar: workspace sections, then the notebooks (with search) or the open notebook's outline. */
+/** The left sidebar: workspace sections, then the notebooks (with search), the workspace files or the open notebook's outline. */
 export function Sidebar({ workspace }: { workspace: Workspace }) {
   const pathname = usePathname();
   const ide = useIde();
@@ -49,12 +50,18 @@ export function Sidebar({ workspace }: { workspace: Workspace }) {
           <Tabs.Trigger value="notebooks" className="tab">
             Notebooks
           </Tabs.Trigger>
+          <Tabs.Trigger value="files" className="tab">
+            Files
+          </Tabs.Trigger>
           <Tabs.Trigger value="outline" className="tab">
             Outline
           </Tabs.Trigger>
         </Tabs.List>
         <Tabs.Content value="notebooks" className="side-tab-body">
           <NotebookList workspace={workspace} />
+        </Tabs.Content>
+        <Tabs.Content value="files" className="side-tab-body">
+          <FileBrowser workspace={workspace} />
         </Tabs.Content>
         <Tabs.Content value="outline" className="side-tab-body">
           {ide ? <Outline /> : null}

@@ -1,10 +1,13 @@
 import { TRPCError } from '@trpc/server';
 import { NotebookRoute } from '../../../../../components/notebook/notebook-route.tsx';
 import type { NotebookSnapshot } from '../../../../../components/notebook/notebook-snapshot.ts';
+import { cellsWithinBudget } from '../../../../../lib/notebook/snapshot-budget.ts';
 import { pageCaller } from '../../../../../server/page-caller.ts';
 
 /** Enough cells to fill a tall screen; the rest arrive with the live document. */
 const SNAPSHOT_CELLS = 30;
+/** ...but no more than this much cell JSON, which the page carries twice (HTML and hydration props). */
+const SNAPSHOT_BYTES = 64 * 1024;
 
 const isMissing = (error: unknown) =>
   error instanceof TRPCError && (error.code === 'NOT_FOUND' || error.code === 'BAD_REQUEST');
@@ -31,6 +34,7 @@ export default async function NotebookPageRoute({
   // Without the live-document service (a bare `next start`), the page simply loads over the socket.
   const snapshot: NotebookSnapshot | null = await caller.notebook
     .snapshot({ workspaceId: workspace.id, notebookId, cells: SNAPSHOT_CELLS })
-    .catch(() => null);
+    .catch(() => null)
+    .then((read) => read && { ...read, cells: cellsWithinBudget(read.cells, SNAPSHOT_BYTES) });
   return <NotebookRoute notebook={{ id: notebook.id, name: notebook.name }} snapshot={snapshot} />;
 }
