@@ -52,6 +52,7 @@ const schema = z
     KILN_HISTORY_INTERVAL_SECONDS: optional(seconds),
     KILN_SECRETS_KEY: optional(secretsKey),
     KILN_SECRETS_OLD_KEYS: optional(z.string()),
+    KILN_SCHEDULE_INTERVAL_SECONDS: optional(seconds),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
@@ -102,6 +103,8 @@ export interface Env {
   history: { idleMs: number; intervalMs: number };
   /** The key secrets are encrypted under, and older keys rows may still be under (re-encrypted at start); null: no secrets. */
   secrets: { key: string; oldKeys: string[] } | null;
+  /** How often each web process looks for due schedule ticks. */
+  scheduleIntervalMs: number;
 }
 
 /** Validates `source` (normally `process.env`); throws EnvError naming every bad variable. */
@@ -143,6 +146,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
             .filter(Boolean),
         }
       : null,
+    scheduleIntervalMs: (raw.KILN_SCHEDULE_INTERVAL_SECONDS ?? 15) * 1000,
   };
 }
 

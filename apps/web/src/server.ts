@@ -8,6 +8,7 @@ import { createNotebookCollab, setCollab } from './server/collab.ts';
 import { closeDb, getDb } from './server/db.ts';
 import { createNotebookServices } from './server/notebook-services.ts';
 import { setNotebookServices } from './server/notebook-services-slot.ts';
+import { createWebSchedules } from './server/schedules.ts';
 import { createSecretsFromEnv } from './server/secrets.ts';
 import { createTerminalProxy } from './server/terminal-proxy.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
@@ -48,9 +49,16 @@ async function main(): Promise<void> {
   const terminals = createTerminalProxy({ db: getDb(), appUrl: env.appUrl, gateway: env.kernelGateway });
   const notebookServices = createNotebookServices(getDb(), collab, env.kernelGateway);
   const secrets = await createSecretsFromEnv(getDb(), env.secrets);
+  const { schedules, runner } = createWebSchedules(
+    getDb(),
+    notebookServices,
+    secrets,
+    env.scheduleIntervalMs,
+  );
   setNotebookServices({
     ...notebookServices,
     secrets,
+    schedules,
     onAccessChanged(change) {
       notebookServices.onAccessChanged(change);
       terminals.disconnectUser(change.userId);
@@ -110,6 +118,8 @@ async function main(): Promise<void> {
     });
     // Websockets would hold server.close open; the rooms store pending edits before they go.
     terminals.close();
+    // Runs in flight finish and are recorded before their kernels go.
+    await runner?.stop();
     // Kernels shut down and their last outputs reach the documents before the rooms close.
     await notebookServices.executionService?.dispose();
     setNotebookServices(undefined);

@@ -1,5 +1,6 @@
 export { type Context, type ContextOptions, createContext } from './context.ts';
 export { type KilnErrorData, setInternalErrorReporter } from './error-formatter.ts';
 export { type AppRouter, appRouter } from './root.ts';
+export { createScheduledNotebookRun, type ScheduledRunServices } from './scheduled-run.ts';
 export type { NotebookDocuments, NotebookExecution } from './services.ts';
 export { CSRF_FAILED_MESSAGE, createCallerFactory } from './trpc.ts';

@@ -5,6 +5,7 @@ import { authRouter } from './routers/auth.ts';
 import { invitationRouter } from './routers/invitation.ts';
 import { memberRouter } from './routers/member.ts';
 import { notebookRouter } from './routers/notebook.ts';
+import { scheduleRouter } from './routers/schedule.ts';
 import { secretRouter } from './routers/secret.ts';
 import { versionRouter } from './routers/version.ts';
 import { workspaceRouter } from './routers/workspace.ts';
@@ -21,6 +22,7 @@ export const appRouter = router({
   apiToken: apiTokenRouter,
   audit: auditRouter,
   secret: secretRouter,
+  schedule: scheduleRouter,
 });
 
 /** The router type the web client is generated from. */

@@ -1,5 +1,6 @@
 import type { DirectConnection } from '@kiln/collab';
 import type { ExecutionService } from '@kiln/execution';
+import type { Schedules } from '@kiln/schedules';
 import type { SecretsVault } from '@kiln/secrets';
 import { TRPCError } from '@trpc/server';
 
@@ -26,6 +27,8 @@ export interface NotebookServices {
   execution?: NotebookExecution;
   /** Workspace secrets; without it (no KILN_SECRETS_KEY) their procedures answer PRECONDITION_FAILED. */
   secrets?: SecretsVault;
+  /** Notebook schedules; without it their procedures answer PRECONDITION_FAILED. */
+  schedules?: Schedules;
   /**
    * Called after a member's role changed or they left or were removed, so their live connections
    * (Yjs rooms) authenticate again with the new rights.
@@ -56,6 +59,12 @@ export function requireExecution(services: NotebookServices): NotebookExecution 
 export function requireSecrets(services: NotebookServices): SecretsVault {
   if (!services.secrets) throw notAvailable('Secrets (set KILN_SECRETS_KEY)');
   return services.secrets;
+}
+
+/** The schedules service, or PRECONDITION_FAILED when this server runs without one. */
+export function requireSchedules(services: NotebookServices): Schedules {
+  if (!services.schedules) throw notAvailable('Schedules');
+  return services.schedules;
 }
 
 /** Opens a notebook's live document for `use` and always lets go of it afterwards. */

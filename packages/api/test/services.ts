@@ -1,5 +1,6 @@
 import { type CollabServer, createCollabServer, createMemoryStore } from '@kiln/collab';
 import type { Db } from '@kiln/db';
+import { createSchedules } from '@kiln/schedules';
 import { createKeyring, createSecretsVault, generateSecretsKey, parseSecretsKey } from '@kiln/secrets';
 import type { NotebookExecution, NotebookServices } from '../src/services.ts';
 
@@ -58,7 +59,7 @@ export interface TestServices {
 
 /**
  * A real collab server (in-memory store) for `documents`, and a recording execution service; with
- * `db`, a real secrets vault under a fresh key too.
+ * `db`, a real secrets vault under a fresh key and real schedules too.
  */
 export function createTestServices(collab?: CollabServer, options: { db?: Db } = {}): TestServices {
   const server =
@@ -81,6 +82,7 @@ export function createTestServices(collab?: CollabServer, options: { db?: Db } =
               db: options.db,
               keyring: createKeyring(parseSecretsKey(generateSecretsKey())),
             }),
+            schedules: createSchedules({ db: options.db }),
           }
         : {}),
     },

@@ -1,5 +1,6 @@
 import type { NotebookDocuments, NotebookExecution } from '@kiln/api';
 import type { ExecutionService } from '@kiln/execution';
+import type { Schedules } from '@kiln/schedules';
 import type { SecretsVault } from '@kiln/secrets';
 
 /** The live-document and execution services of this process, shared with Next's route handlers. */
@@ -10,6 +11,7 @@ export interface WebNotebookServices {
   executionService: ExecutionService | null;
   /** Null when KILN_SECRETS_KEY is unset: the secrets pages then explain that. */
   secrets?: SecretsVault;
+  schedules?: Schedules;
   /** Makes a user's open notebook connections authenticate again (after a role change or removal). */
   onAccessChanged(change: { workspaceId: string; userId: string }): void;
 }

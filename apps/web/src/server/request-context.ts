@@ -45,6 +45,7 @@ export function contextOptionsFor(request: Request, resHeaders: Headers): Contex
     execution: notebooks?.execution,
     onAccessChanged: notebooks?.onAccessChanged,
     secrets: notebooks?.secrets,
+    schedules: notebooks?.schedules,
     db: getDb(),
     sessionToken: readCookie(cookies, SESSION_COOKIE),
     apiToken: bearerToken(request.headers.get('authorization')),
