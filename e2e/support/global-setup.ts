@@ -91,6 +91,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     KERNEL_GATEWAY_URL: gatewayUrl,
     KILN_GATEWAY_TOKEN: gatewayToken,
     KILN_SECRETS_KEY: randomBytes(32).toString('base64'),
+    // Schedule ticks are looked for every 2 s, so a test sees a run soon after its tick.
+    KILN_SCHEDULE_INTERVAL_SECONDS: '2',
     // Automatic history a test can watch: a version once edits pause for 2 s.
     KILN_HISTORY_IDLE_SECONDS: '2',
     KILN_HISTORY_INTERVAL_SECONDS: '30',
