@@ -1,24 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { format } from 'node:util';
-import { createCollabServer } from '@kiln/collab';
-import { createPostgresStore } from '@kiln/collab/postgres';
 import type { TestDatabase } from '@kiln/db/testing';
-import { createExecutionService, type ExecutionService } from '@kiln/execution';
-import { createGateway } from '@kiln/kernel-gateway';
-import { createGatewayClient } from '@kiln/kernel-gateway/client';
-import { createRunscDriver, ensureSandboxImage } from '@kiln/kernel-gateway/sandbox';
+import type { ExecutionService } from '@kiln/execution';
 import { createKeyring, createSecretsVault, generateSecretsKey, parseSecretsKey } from '@kiln/secrets';
 import { findInDatabase } from '@kiln/secrets/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTeam, type Team, withDatabase } from '../test/harness.ts';
+import { startKernels } from '../test/kernels.ts';
 
 // Real kernels (runsc) behind a real kernel gateway, a Postgres-backed notebook store and the real
 // vault: what a secret's value leaves behind, in the database and in every log line, after a kernel
 // used it and printed it.
 
-const ADMIN = `secrets-int-${randomBytes(8).toString('hex')}`;
 const logs: string[] = [];
 const restore: (() => void)[] = [];
 
@@ -53,39 +46,14 @@ let close: () => Promise<void> = async () => {};
 beforeAll(async () => {
   capture();
   t = await withDatabase({ max: 6 });
-  const driver = createRunscDriver({
-    stateDir: join(tmpdir(), 'kiln-api-secrets-test-state'),
-    imageDir: await ensureSandboxImage(),
-    warmPoolSize: 1,
-  });
-  await driver.prepare();
-  const gateway = createGateway({ driver, token: ADMIN, kernelInfoTimeoutMs: 60_000 });
-  const { url } = await gateway.listen(0);
-  const collab = createCollabServer({
-    store: createPostgresStore(t.db),
-    unloadDelayMs: 0,
-    onError: (payload) => console.error('collab', payload.error),
-    onAuthenticate: () => ({ userId: 'tester', name: 'Tester', readOnly: false }),
-  });
-  execution = createExecutionService({
-    gateway: (workspaceId) => createGatewayClient({ baseUrl: url, token: ADMIN, workspaceId }),
-    openDocument: (notebookId) => collab.openDirectConnection(notebookId),
-  });
+  const kernels = await startKernels(t.db);
+  execution = kernels.execution;
+  close = kernels.close;
   const secrets = createSecretsVault({
     db: t.db,
     keyring: createKeyring(parseSecretsKey(generateSecretsKey())),
   });
-  team = await createTeam(t.db, {
-    documents: { open: (notebookId) => collab.openDirectConnection(notebookId) },
-    execution,
-    secrets,
-  });
-  close = async () => {
-    await execution.dispose();
-    await collab.close();
-    await gateway.close();
-    await driver.close();
-  };
+  team = await createTeam(t.db, { documents: kernels.documents, execution, secrets });
 }, 900_000);
 
 afterAll(async () => {

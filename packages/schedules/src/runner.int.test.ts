@@ -56,7 +56,8 @@ function recorder(outcome: (run: ScheduledRun) => RunOutcome = () => ({ ok: true
   };
 }
 
-describe('schedule runner', () => {
+// Generous: Postgres round trips are slow on a loaded 2-core machine.
+describe('schedule runner', { timeout: 120_000 }, () => {
   it('two runner processes start exactly one run per tick', async () => {
     const { clock, schedules, advance } = setup();
     const ids = [];

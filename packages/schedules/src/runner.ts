@@ -161,18 +161,24 @@ export function createScheduleRunner(options: ScheduleRunnerOptions) {
   }
 
   /** Records how an attempt ended: succeeded, failed for good, or retrying after a doubling delay. */
-  async function settle(runId: string, startedAt: Date, outcome: RunOutcome): Promise<void> {
+  async function settle(
+    runId: string,
+    startedAt: Date,
+    outcome: RunOutcome,
+    elapsedMs?: number,
+  ): Promise<void> {
     const run = await db.scheduleRun.findUnique({ where: { id: runId }, include: { schedule: true } });
     if (!run) return;
     const now = clock();
     const retry = !outcome.ok && run.attempt <= run.schedule.maxRetries;
     const delayMs = run.schedule.retryDelaySeconds * 1000 * 2 ** Math.max(run.attempt - 1, 0);
-    await db.scheduleRun.update({
+    // updateMany: a schedule deleted while its run was going takes the run row with it.
+    await db.scheduleRun.updateMany({
       where: { id: runId },
       data: {
         status: outcome.ok ? 'succeeded' : retry ? 'retrying' : 'failed',
         finishedAt: now,
-        durationMs: Math.max(0, now.getTime() - startedAt.getTime()),
+        durationMs: Math.round(elapsedMs ?? Math.max(0, now.getTime() - startedAt.getTime())),
         error: outcome.ok ? null : (outcome.error ?? 'The run failed').slice(0, MAX_ERROR_CHARS),
         log: outcome.log?.slice(-MAX_LOG_CHARS) ?? null,
         versionId: outcome.versionId ?? null,
@@ -184,6 +190,8 @@ export function createScheduleRunner(options: ScheduleRunnerOptions) {
 
   function launch(run: ScheduledRun): void {
     const startedAt = clock();
+    // Duration from a monotonic clock: wall-clock jumps (NTP, a test's clock) do not distort it.
+    const began = performance.now();
     const renew = setInterval(() => {
       void db.scheduleRun
         .updateMany({
@@ -200,7 +208,7 @@ export function createScheduleRunner(options: ScheduleRunnerOptions) {
           error: error instanceof Error ? error.message : String(error),
         }),
       )
-      .then((outcome) => settle(run.runId, startedAt, outcome))
+      .then((outcome) => settle(run.runId, startedAt, outcome, performance.now() - began))
       .catch(onError)
       .finally(() => {
         clearInterval(renew);
