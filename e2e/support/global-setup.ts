@@ -104,6 +104,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     KILN_NODE_TIMEOUT_SECONDS: '10',
     // Short enough for the queue test to watch a wait run out.
     KILN_QUEUE_TIMEOUT_SECONDS: '25',
+    // Schedule ticks are looked for every 2 s, so a test sees a run soon after its tick.
+    KILN_SCHEDULE_INTERVAL_SECONDS: '2',
     // Automatic history a test can watch: a version once edits pause for 2 s.
     KILN_HISTORY_IDLE_SECONDS: '2',
     KILN_HISTORY_INTERVAL_SECONDS: '30',

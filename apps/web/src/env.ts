@@ -69,6 +69,7 @@ const schema = z
       z.string().regex(/^whsec_\w+$/, 'must be a webhook signing secret (whsec_...)'),
     ),
     STRIPE_API_URL: optional(httpUrl),
+    KILN_SCHEDULE_INTERVAL_SECONDS: optional(seconds),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
@@ -146,6 +147,8 @@ export interface Env {
   };
   /** Stripe test/live mode with a secret key; without one, Kiln's local Stripe server at `localUrl`. */
   stripe: { secretKey: string | null; webhookSecret: string; localUrl: string };
+  /** How often each web process looks for due schedule ticks. */
+  scheduleIntervalMs: number;
 }
 
 /** Validates `source` (normally `process.env`); throws EnvError naming every bad variable. */
@@ -202,6 +205,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       webhookSecret: raw.STRIPE_WEBHOOK_SECRET ?? 'whsec_kiln_local_development',
       localUrl: raw.STRIPE_API_URL ?? 'http://127.0.0.1:12111',
     },
+    scheduleIntervalMs: (raw.KILN_SCHEDULE_INTERVAL_SECONDS ?? 15) * 1000,
   };
 }
 

@@ -9,6 +9,7 @@ import { createNotebookCollab, setCollab } from './server/collab.ts';
 import { closeDb, getDb } from './server/db.ts';
 import { createNotebookServices } from './server/notebook-services.ts';
 import { setNotebookServices } from './server/notebook-services-slot.ts';
+import { createWebSchedules } from './server/schedules.ts';
 import { createSecretsFromEnv } from './server/secrets.ts';
 import { getMailer } from './server/services.ts';
 import { getStripeBilling } from './server/stripe.ts';
@@ -68,9 +69,16 @@ async function main(): Promise<void> {
     gateway: env.kernelGateway ? { ...env.kernelGateway, locate } : null,
   });
   const secrets = await createSecretsFromEnv(getDb(), env.secrets);
+  const { schedules, runner } = createWebSchedules(
+    getDb(),
+    notebookServices,
+    secrets,
+    env.scheduleIntervalMs,
+  );
   setNotebookServices({
     ...notebookServices,
     secrets,
+    schedules,
     onAccessChanged(change) {
       notebookServices.onAccessChanged(change);
       terminals.disconnectUser(change.userId);
@@ -155,6 +163,8 @@ async function main(): Promise<void> {
     });
     // Websockets would hold server.close open; the rooms store pending edits before they go.
     terminals.close();
+    // Runs in flight finish and are recorded before this process lets go of their kernels.
+    await runner?.stop();
     // Kernels keep running in the gateway (the next process re-attaches); what they wrote so far
     // reaches the documents before the rooms close.
     await notebookServices.executionService?.detach();

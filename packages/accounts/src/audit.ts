@@ -24,7 +24,12 @@ export type AuditAction =
   | 'secret.deleted'
   | 'secret.used'
   | 'secret.rotated'
-  | 'notebook.secrets_changed';
+  | 'notebook.secrets_changed'
+  | 'schedule.created'
+  | 'schedule.updated'
+  | 'schedule.paused'
+  | 'schedule.resumed'
+  | 'schedule.deleted';
 
 export interface AuditEntry {
   action: AuditAction;

@@ -7,5 +7,6 @@ export {
   toTRPCError,
 } from './error-formatter.ts';
 export { type AppRouter, appRouter } from './root.ts';
+export { createScheduledNotebookRun, type ScheduledRunServices } from './scheduled-run.ts';
 export type { NotebookDocuments, NotebookExecution } from './services.ts';
 export { CSRF_FAILED_MESSAGE, createCallerFactory } from './trpc.ts';

@@ -419,7 +419,77 @@ const TABLE: Record<string, Row> = {
     allowed: ADMINS,
     call: (api, team) => api.billing.changePlan({ workspaceId: team.workspace.id, plan: 'STARTER' }),
   },
+  'schedule.list': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) => api.schedule.list({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
+  'schedule.create': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: (api, team) =>
+      api.schedule.create({
+        workspaceId: team.workspace.id,
+        notebookId: team.notebookId,
+        timing: { kind: 'cron', expression: '0 6 * * 1-5', timeZone: 'Europe/Berlin' },
+      }),
+  },
+  'schedule.update': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: async (api, team) =>
+      api.schedule.update({
+        workspaceId: team.workspace.id,
+        scheduleId: await scheduleOf(team),
+        timing: { kind: 'period', seconds: 7200 },
+      }),
+  },
+  'schedule.setPaused': {
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: async (api, team) =>
+      api.schedule.setPaused({
+        workspaceId: team.workspace.id,
+        scheduleId: await scheduleOf(team),
+        paused: true,
+      }),
+  },
+  'schedule.delete': {
+    fresh: true,
+    scope: 'workspace',
+    allowed: EDITORS,
+    call: async (api, team) =>
+      api.schedule.delete({ workspaceId: team.workspace.id, scheduleId: await scheduleOf(team) }),
+  },
+  'schedule.runs': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: async (api, team) =>
+      api.schedule.runs({ workspaceId: team.workspace.id, scheduleId: await scheduleOf(team) }),
+  },
 };
+
+const teamSchedules = new Map<string, Promise<string>>();
+
+/** One schedule per team workspace, made once (a random id for a workspace that does not exist). */
+function scheduleOf(team: Team): Promise<string> {
+  const key = team.workspace.id;
+  let pending = teamSchedules.get(key);
+  if (!pending) {
+    pending = (async () => {
+      if ((await t.db.workspace.count({ where: { id: key } })) === 0) return randomUUID();
+      const notebook = await t.db.notebook.findFirstOrThrow({ where: { workspaceId: key } });
+      const schedules = services.services.schedules;
+      if (!schedules) throw new Error('the test services have no schedules');
+      const created = await schedules.create(key, { userId: null }, notebook.id, {
+        timing: { kind: 'period', seconds: 3600 },
+      });
+      return created.id;
+    })();
+    teamSchedules.set(key, pending);
+  }
+  return pending;
+}
 
 /** A fresh secret of the team's workspace (a random id for a workspace that does not exist). */
 async function secretOf(team: Team): Promise<string> {
@@ -515,6 +585,10 @@ describe('members of other workspaces learn nothing', () => {
       ...team,
       workspace: { ...team.workspace, id: team.otherWorkspace.id },
     });
+    const otherScheduleId = await scheduleOf({
+      ...team,
+      workspace: { ...team.workspace, id: team.otherWorkspace.id },
+    });
     const attempts: Record<string, () => Promise<unknown>> = {
       notebookRename: () =>
         api.notebook.rename({ workspaceId, notebookId: team.otherNotebookId, name: 'pwned' }),
@@ -558,6 +632,21 @@ describe('members of other workspaces learn nothing', () => {
       secretUse: () =>
         api.secret.setForNotebook({ workspaceId, notebookId: team.notebookId, secretIds: [otherSecretId] }),
       secretsOfNotebook: () => api.secret.forNotebook({ workspaceId, notebookId: team.otherNotebookId }),
+      scheduleCreate: () =>
+        api.schedule.create({
+          workspaceId,
+          notebookId: team.otherNotebookId,
+          timing: { kind: 'period', seconds: 600 },
+        }),
+      scheduleUpdate: () =>
+        api.schedule.update({
+          workspaceId,
+          scheduleId: otherScheduleId,
+          timing: { kind: 'period', seconds: 60 },
+        }),
+      schedulePause: () => api.schedule.setPaused({ workspaceId, scheduleId: otherScheduleId, paused: true }),
+      scheduleDelete: () => api.schedule.delete({ workspaceId, scheduleId: otherScheduleId }),
+      scheduleRuns: () => api.schedule.runs({ workspaceId, scheduleId: otherScheduleId }),
     };
     const results: Record<string, string> = {};
     for (const [name, call] of Object.entries(attempts)) results[name] = await outcome(call());
@@ -568,5 +657,9 @@ describe('members of other workspaces learn nothing', () => {
     expect(services.execution.calls.filter((call) => call.notebookId === team.otherNotebookId)).toEqual([]);
     expect(await t.db.notebookVersion.count({ where: { notebookId: team.otherNotebookId } })).toBe(1);
     expect((await t.db.secret.findUniqueOrThrow({ where: { id: otherSecretId } })).keys).toEqual(['TOKEN']);
+    expect(await t.db.notebookSchedule.findUniqueOrThrow({ where: { id: otherScheduleId } })).toMatchObject({
+      paused: false,
+      periodSeconds: 3600,
+    });
   });
 });

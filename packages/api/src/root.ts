@@ -6,6 +6,7 @@ import { billingRouter } from './routers/billing.ts';
 import { invitationRouter } from './routers/invitation.ts';
 import { memberRouter } from './routers/member.ts';
 import { notebookRouter } from './routers/notebook.ts';
+import { scheduleRouter } from './routers/schedule.ts';
 import { secretRouter } from './routers/secret.ts';
 import { versionRouter } from './routers/version.ts';
 import { workspaceRouter } from './routers/workspace.ts';
@@ -23,6 +24,7 @@ export const appRouter = router({
   audit: auditRouter,
   secret: secretRouter,
   billing: billingRouter,
+  schedule: scheduleRouter,
 });
 
 /** The router type the web client is generated from. */

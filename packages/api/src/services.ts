@@ -3,6 +3,7 @@ import type { DirectConnection } from '@kiln/collab';
 import type { Db } from '@kiln/db';
 import type { ExecutionService } from '@kiln/execution';
 import { createScheduler, type Scheduler } from '@kiln/scheduler';
+import type { Schedules } from '@kiln/schedules';
 import type { SecretsVault } from '@kiln/secrets';
 import { TRPCError } from '@trpc/server';
 
@@ -40,6 +41,8 @@ export interface NotebookServices {
   execution?: NotebookExecution;
   /** Workspace secrets; without it (no KILN_SECRETS_KEY) their procedures answer PRECONDITION_FAILED. */
   secrets?: SecretsVault;
+  /** Notebook schedules; without it their procedures answer PRECONDITION_FAILED. */
+  schedules?: Schedules;
   /**
    * The scheduler with the operator's settings (plans, maximums); without it, one over the database
    * with Kiln's default limits, so resource choices are checked against the plan either way.
@@ -101,6 +104,12 @@ export function machinesOf(services: NotebookServices & { db: Db }): NotebookMac
 export function requireBilling(services: NotebookServices): StripeBilling {
   if (!services.billing) throw notAvailable('Online payment');
   return services.billing;
+}
+
+/** The schedules service, or PRECONDITION_FAILED when this server runs without one. */
+export function requireSchedules(services: NotebookServices): Schedules {
+  if (!services.schedules) throw notAvailable('Schedules');
+  return services.schedules;
 }
 
 /** Opens a notebook's live document for `use` and always lets go of it afterwards. */

@@ -1,6 +1,7 @@
 import { createStripeBilling, createStripeClient } from '@kiln/billing';
 import { type CollabServer, createCollabServer, createMemoryStore } from '@kiln/collab';
 import type { Db } from '@kiln/db';
+import { createSchedules } from '@kiln/schedules';
 import { createKeyring, createSecretsVault, generateSecretsKey, parseSecretsKey } from '@kiln/secrets';
 import { type StripeLocal, startStripeLocal } from '@kiln/stripe-local';
 import type { NotebookExecution, NotebookServices } from '../src/services.ts';
@@ -65,7 +66,7 @@ export interface TestServices {
 
 /**
  * A real collab server (in-memory store) for `documents`, and a recording execution service; with
- * `db`, a real secrets vault under a fresh key too.
+ * `db`, a real secrets vault under a fresh key and real schedules too.
  */
 export function createTestServices(collab?: CollabServer, options: { db?: Db } = {}): TestServices {
   const server =
@@ -99,6 +100,7 @@ export function createTestServices(collab?: CollabServer, options: { db?: Db } =
               db: options.db,
               keyring: createKeyring(parseSecretsKey(generateSecretsKey())),
             }),
+            schedules: createSchedules({ db: options.db }),
           }
         : {}),
       billing: {

@@ -27,7 +27,8 @@ async function workspaceWithNotebook() {
 const keyA = parseSecretsKey(generateSecretsKey());
 const keyB = parseSecretsKey(generateSecretsKey());
 
-describe('secrets vault', () => {
+// Generous: Postgres round trips are slow on a loaded 2-core machine.
+describe('secrets vault', { timeout: 60_000 }, () => {
   it('stores values encrypted, shows names only, and hands notebooks their environment', async () => {
     const vault = createSecretsVault({ db: t.db, keyring: createKeyring(keyA) });
     const { user, workspace, notebook } = await workspaceWithNotebook();

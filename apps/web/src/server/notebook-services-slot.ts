@@ -1,6 +1,7 @@
 import type { NotebookDocuments, NotebookExecution } from '@kiln/api';
 import type { ExecutionService } from '@kiln/execution';
 import type { Scheduler } from '@kiln/scheduler';
+import type { Schedules } from '@kiln/schedules';
 import type { SecretsVault } from '@kiln/secrets';
 
 /** The live-document and execution services of this process, shared with Next's route handlers. */
@@ -13,6 +14,7 @@ export interface WebNotebookServices {
   secrets?: SecretsVault;
   /** Places kernels on nodes; the machine picker asks it what each choice would get. */
   scheduler?: Scheduler;
+  schedules?: Schedules;
   /** Makes a user's open notebook connections authenticate again (after a role change or removal). */
   onAccessChanged(change: { workspaceId: string; userId: string }): void;
   /** Makes a user's open connections authenticate again after some of their sessions ended. */

@@ -49,6 +49,7 @@ export function contextOptionsFor(request: Request, resHeaders: Headers): Contex
     secrets: notebooks?.secrets,
     onSessionsEnded: notebooks?.onSessionsEnded,
     billing: getStripeBilling(),
+    schedules: notebooks?.schedules,
     db: getDb(),
     sessionToken: readCookie(cookies, SESSION_COOKIE),
     apiToken: bearerToken(request.headers.get('authorization')),

@@ -7,9 +7,9 @@ import type { NotebookExecution, NotebookServices } from '../services.ts';
  * audited as used only when no kernel is live, i.e. when this run is the one that starts it.
  */
 export async function kernelSecrets(
-  services: NotebookServices,
-  execution: NotebookExecution,
-  request: { workspaceId: string; notebookId: string; userId: string; ip: string },
+  services: Pick<NotebookServices, 'secrets'>,
+  execution: Pick<NotebookExecution, 'state'>,
+  request: { workspaceId: string; notebookId: string; userId: string | null; ip: string },
 ): Promise<{ env?: Record<string, string>; redact?: (text: string) => string }> {
   if (!services.secrets) return {};
   const live = Boolean(execution.state(request.notebookId)?.kernel.kernelId);

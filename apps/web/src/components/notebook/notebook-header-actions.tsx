@@ -7,6 +7,7 @@ import { Dialog } from '../dialog.tsx';
 import { InviteForm } from '../workspace/invite-form.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
 import { DownloadIpynbButton } from './download-ipynb.tsx';
+import { NotebookScheduleButton } from './notebook-schedule.tsx';
 import { NotebookSecretsButton } from './notebook-secrets.tsx';
 
 /** The notebook header's actions: share (invite a collaborator) and download. They never wrap away. */
@@ -20,6 +21,7 @@ export function NotebookHeaderActions(props: {
   return (
     <div className="nb-header-actions">
       <NotebookSecretsButton workspace={props.workspace} notebookId={props.notebookId} />
+      <NotebookScheduleButton workspace={props.workspace} notebookId={props.notebookId} />
       <DownloadIpynbButton
         workspaceId={props.workspace.id}
         notebookId={props.notebookId}

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { format } from 'node:util';
+import type { TestDatabase } from '@kiln/db/testing';
+import type { ExecutionService } from '@kiln/execution';
+import { createKeyring, createSecretsVault, generateSecretsKey, parseSecretsKey } from '@kiln/secrets';
+import { findInDatabase } from '@kiln/secrets/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTeam, type Team, withDatabase } from '../test/harness.ts';
+import { startKernels } from '../test/kernels.ts';
+
+// Real kernels (runsc) behind a real kernel gateway, a Postgres-backed notebook store and the real
+// vault: what a secret's value leaves behind, in the database and in every log line, after a kernel
+// used it and printed it.
+
+const logs: string[] = [];
+const restore: (() => void)[] = [];
+
+function capture(): void {
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    const original = console[method];
+    console[method] = (...args: unknown[]) => {
+      logs.push(format(...args));
+      original(...args);
+    };
+    restore.push(() => {
+      console[method] = original;
+    });
+  }
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write.bind(stream);
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      logs.push(String(chunk));
+      return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    restore.push(() => {
+      stream.write = original;
+    });
+  }
+}
+
+let t: TestDatabase;
+let team: Team;
+let execution: ExecutionService;
+let close: () => Promise<void> = async () => {};
+
+beforeAll(async () => {
+  capture();
+  t = await withDatabase({ max: 6 });
+  const kernels = await startKernels(t.db);
+  execution = kernels.execution;
+  close = kernels.close;
+  const secrets = createSecretsVault({
+    db: t.db,
+    keyring: createKeyring(parseSecretsKey(generateSecretsKey())),
+  });
+  team = await createTeam(t.db, { documents: kernels.documents, execution, secrets });
+}, 900_000);
+
+afterAll(async () => {
+  await close();
+  await t?.drop();
+  for (const undo of restore.splice(0).reverse()) undo();
+});
+
+const NOTEBOOK = (cells: string[]) =>
+  JSON.stringify({
+    cells: cells.map((source, i) => ({
+      cell_type: 'code',
+      execution_count: null,
+      id: `c${i}`,
+      metadata: {},
+      outputs: [],
+      source,
+    })),
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5,
+  });
+
+describe('a secret used by a real kernel', () => {
+  it('arrives as env, shows masked in outputs, and is nowhere in clear in the database or the logs', async () => {
+    const value = `kiln-int-${randomBytes(16).toString('hex')}`;
+    const workspaceId = team.workspace.id;
+    const owner = team.browsers.owner.api;
+    const editor = team.browsers.editor.api;
+    const secret = await owner.secret.create({ workspaceId, name: 'api', values: { TOKEN: value } });
+    const { id: notebookId } = await editor.notebook.importIpynb({
+      workspaceId,
+      name: 'Uses a secret',
+      content: NOTEBOOK([
+        'import os\nprint("token:", os.environ["TOKEN"])',
+        'print(len(os.environ["TOKEN"]))',
+        'os.environ["TOKEN"].upper().lower()',
+        'raise ValueError(os.environ["TOKEN"])',
+      ]),
+    });
+    await editor.secret.setForNotebook({ workspaceId, notebookId, secretIds: [secret.id] });
+    await editor.notebook.run({ workspaceId, notebookId, mode: 'all' });
+    await execution.whenIdle(notebookId);
+    await editor.version.save({ workspaceId, notebookId, name: 'After the run' });
+
+    const exported = await editor.notebook.exportIpynb({ workspaceId, notebookId });
+    const text = JSON.stringify(exported);
+    const cells = JSON.parse(exported.content).cells as { outputs: Record<string, unknown>[] }[];
+    const outputs = cells.map((cell) => JSON.stringify(cell.outputs));
+    expect(outputs[0]).toContain('token: ********');
+    expect(outputs[1]).toContain(String(value.length));
+    expect(outputs[2]).toContain('********');
+    expect(outputs[3]).toContain('ValueError');
+    expect(outputs[3]).toContain('********');
+    expect(text).not.toContain(value);
+
+    // Members who may not manage secrets see names and variable names, never a value.
+    const listed = JSON.stringify(await team.browsers.viewer.api.secret.list({ workspaceId }));
+    expect(listed).toContain('TOKEN');
+    expect(listed).not.toContain(value);
+
+    expect(await findInDatabase(t.url, value)).toEqual([]);
+    expect(logs.filter((line) => line.includes(value))).toEqual([]);
+    const used = await t.db.auditLog.count({ where: { workspaceId, action: 'secret.used' } });
+    expect(used).toBe(1);
+  }, 600_000);
+});

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCollabServer } from '@kiln/collab';
+import { createPostgresStore } from '@kiln/collab/postgres';
+import type { Db } from '@kiln/db';
+import { createExecutionService, type ExecutionService } from '@kiln/execution';
+import { createGateway } from '@kiln/kernel-gateway';
+import { createGatewayClient } from '@kiln/kernel-gateway/client';
+import { createRunscDriver, ensureSandboxImage } from '@kiln/kernel-gateway/sandbox';
+import type { NotebookDocuments } from '../src/services.ts';
+
+/**
+ * Real runsc kernels behind a real kernel gateway on port 0, notebook documents stored in Postgres,
+ * and the execution service over both: what a web process runs code with.
+ */
+export async function startKernels(db: Db): Promise<{
+  execution: ExecutionService;
+  documents: NotebookDocuments;
+  close(): Promise<void>;
+}> {
+  const token = `api-int-${randomBytes(8).toString('hex')}`;
+  const driver = createRunscDriver({
+    // Shared by runs on one machine, so the kernel snapshot is built once.
+    stateDir: join(tmpdir(), 'kiln-api-kernels-test-state'),
+    imageDir: await ensureSandboxImage(),
+    warmPoolSize: 1,
+  });
+  await driver.prepare();
+  const gateway = createGateway({ driver, token, kernelInfoTimeoutMs: 60_000 });
+  const { url } = await gateway.listen(0);
+  const collab = createCollabServer({
+    store: createPostgresStore(db),
+    unloadDelayMs: 0,
+    onError: (payload) => console.error('collab', payload.error),
+    onAuthenticate: () => ({ userId: 'tester', name: 'Tester', readOnly: false }),
+  });
+  const documents = { open: (notebookId: string) => collab.openDirectConnection(notebookId) };
+  const execution = createExecutionService({
+    gateway: (workspaceId) => createGatewayClient({ baseUrl: url, token, workspaceId }),
+    openDocument: documents.open,
+  });
+  return {
+    execution,
+    documents,
+    async close() {
+      await execution.dispose();
+      await collab.close();
+      await gateway.close();
+      await driver.close();
+    },
+  };
+}
