@@ -21,6 +21,8 @@ describe('checkpoint images', () => {
     const cli: RunscCli = {
       path: 'runsc',
       globalFlags: [],
+      version: 'test',
+      checkpointArgs: { checkpoint: [], restore: [] },
       async run(args) {
         const at = args.find((arg) => arg.startsWith('--image-path='))?.slice('--image-path='.length) ?? '';
         await writeFile(join(at, 'checkpoint.img'), 'kernel memory with a secret', { mode: 0o644 });

@@ -1,7 +1,7 @@
 import { CSRF_HEADER, can, getMembership, resolveSession, SESSION_COOKIE } from '@kiln/accounts';
 import { isUuid } from '@kiln/core';
 import type { Db } from '@kiln/db';
-import { workspaceToken } from '@kiln/kernel-gateway/client';
+import { workspaceToken } from '@kiln/kernel-protocol/client';
 import { readCookie } from '../lib/cookies.ts';
 
 export interface VolumeProxyOptions {
