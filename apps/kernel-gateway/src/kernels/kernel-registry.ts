@@ -12,6 +12,8 @@ export interface KernelRegistryOptions {
    * GPUs come from the container the scheduler placed here, never from the request.
    */
   admission?: KernelAdmission;
+  /** The operator's ceiling on one kernel, whoever decided its resources; warm spares are made from kernels. */
+  maxResources: KernelMaximums;
   defaultResources: ResourceRequest;
   outputBufferBytes: number;
   kernelInfoTimeoutMs: number;
@@ -33,6 +35,12 @@ export interface StartKernelRequest {
   resources?: ResourceRequest;
   /** The scheduler's container this kernel runs as (required when the gateway is a scheduler node). */
   containerId?: string;
+}
+
+/** The operator's ceiling on one kernel's CPU and memory. */
+export interface KernelMaximums {
+  cpu: number;
+  memoryMiB: number;
 }
 
 /** What the scheduler decided for one kernel: the kernel's id is its container's id. */
@@ -100,6 +108,7 @@ export class KernelRegistry {
       ? await admission.admit(workspaceId, request)
       : this.admitStandalone(workspaceId, request);
     const { id, resources } = admitted;
+    this.checkMaximums(resources);
     const env = admitted.env ? { ...request.env, ...admitted.env } : request.env;
     try {
       const kernel = await this.launch(workspaceId, id, request.name, resources, env);
@@ -109,6 +118,16 @@ export class KernelRegistry {
       await admission?.failed(id, errorText(error)).catch(() => undefined);
       throw error;
     }
+  }
+
+  private checkMaximums(resources: ResourceRequest): void {
+    const max = this.options.maxResources;
+    if (resources.cpu <= max.cpu && resources.memoryMiB <= max.memoryMiB) return;
+    throw new DomainError(
+      'QUOTA_EXCEEDED',
+      `This gateway allows at most ${max.cpu} CPU and ${max.memoryMiB} MiB of memory per kernel (the operator's maximum); this asks for ${resources.cpu} CPU and ${resources.memoryMiB} MiB`,
+      { limit: resources.cpu > max.cpu ? 'maxCpu' : 'maxMemoryMiB', max },
+    );
   }
 
   /** Without a scheduler: a fresh id, the request's resources, and a per-workspace count. */

@@ -115,9 +115,9 @@ describe('a gateway as a scheduler node', () => {
       method: 'DELETE',
       headers: { authorization: `token ${token}` },
     });
-    await eventually(async () => (await scheduler.get(container.id)).state === 'stopped', 10_000);
+    await eventually(async () => (await scheduler.get(container.id)).state === 'stopped', 30_000);
     // The gateway's scheduler freed the CPU; the queue pass after the stop placed the waiting kernel.
-    await eventually(async () => (await scheduler.get(second.id)).state === 'starting', 10_000);
+    await eventually(async () => (await scheduler.get(second.id)).state === 'starting', 30_000);
   }, 60_000);
 
   it('marks a start that failed as start_failed with the reason, freeing the node', async () => {
@@ -160,8 +160,8 @@ describe('a gateway as a scheduler node', () => {
     expect(view.state).toBe('lost');
     expect(view.stop?.reason).toMatch(/node-a stopped answering/);
     // Its next heartbeat finds it lost: it comes back, without the kernel it may no longer run.
-    await eventually(async () => (await scheduler.listNodes())[0]?.state === 'active', 10_000);
-    await eventually(() => a.gateway.kernels.all().length === 0, 10_000);
+    await eventually(async () => (await scheduler.listNodes())[0]?.state === 'active', 30_000);
+    await eventually(() => a.gateway.kernels.all().length === 0, 30_000);
     expect((await scheduler.listNodes())[0]?.free.cpu).toBe(2);
   }, 60_000);
 });
