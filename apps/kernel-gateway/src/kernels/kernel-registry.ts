@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError, isDomainError } from '@kiln/core';
 import type { KernelSandbox, ResourceRequest, SandboxDriver } from '../sandbox/types.ts';
 import { Kernel } from './kernel.ts';
+import type { HibernationHooks } from './kernel-hibernation.ts';
 
 export interface KernelRegistryOptions {
   driver: SandboxDriver;
@@ -56,6 +57,11 @@ export interface KernelAdmission {
   admit(workspaceId: string, request: StartKernelRequest): Promise<AdmittedKernel>;
   ready(kernel: Kernel): Promise<void>;
   failed(id: string, reason: string): Promise<void>;
+  /** The kernel was checkpointed: its resources go back. */
+  hibernated(id: string): Promise<void>;
+  /** Before it is restored: throws when its room on this node is taken. */
+  resuming(id: string): Promise<void>;
+  resumed(id: string): Promise<void>;
 }
 
 type RemovedListener = (kernel: Kernel) => void;
@@ -118,6 +124,16 @@ export class KernelRegistry {
       await admission?.failed(id, errorText(error)).catch(() => undefined);
       throw error;
     }
+  }
+
+  private hibernationHooks(id: string): HibernationHooks | undefined {
+    const admission = this.options.admission;
+    if (!admission) return undefined;
+    return {
+      asleep: () => admission.hibernated(id),
+      waking: () => admission.resuming(id),
+      awake: () => admission.resumed(id),
+    };
   }
 
   private checkMaximums(resources: ResourceRequest): void {
@@ -183,6 +199,7 @@ export class KernelRegistry {
       requestShutdown: () => void this.shutdown(workspaceId, id).catch(() => undefined),
       outputBufferBytes: this.options.outputBufferBytes,
       kernelInfoTimeoutMs: this.options.kernelInfoTimeoutMs,
+      hibernationHooks: this.hibernationHooks(id),
     });
     this.kernels.set(id, kernel);
     try {
