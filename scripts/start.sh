@@ -40,8 +40,7 @@ if [ -z "${KILN_GATEWAY_TOKEN:-}" ]; then
   KILN_GATEWAY_TOKEN=$(cat .kiln/gateway-token)
 fi
 export KILN_GATEWAY_TOKEN
-# The gateway joins the scheduler as a node through DATABASE_URL; the web app finds it there.
-export DATABASE_URL
+export KERNEL_GATEWAY_URL=${KERNEL_GATEWAY_URL:-http://127.0.0.1:${GATEWAY_PORT:-8888}}
 
 if [ -f apps/kernel-gateway/src/main.ts ]; then
   PORT=${GATEWAY_PORT:-8888} KILN_STATE_DIR=${KILN_STATE_DIR:-$root/.kiln/gateway} \
