@@ -118,6 +118,8 @@ async function startKiln(label: string, extraEnv: NodeJS.ProcessEnv): Promise<Se
       KILN_GATEWAY_TOKEN: token,
       KILN_STATE_DIR: stateDir,
       KILN_CULL_IDLE_SECONDS: '0',
+      // A standalone gateway (clients start kernels directly), even when the shell has a database set.
+      DATABASE_URL: undefined,
       ...extraEnv,
     },
     port,

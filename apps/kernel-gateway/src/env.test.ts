@@ -21,6 +21,10 @@ describe('loadEnv', () => {
       loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), KILN_MAX_KERNELS_PER_WORKSPACE: '0' }),
     ).toThrow(/KILN_MAX_KERNELS_PER_WORKSPACE/);
     expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), KILN_GPUS: 'T4' })).toThrow(/KILN_GPUS/);
+    // Unset maximums and node sizes stay unset (the node's own size applies), never 0.
+    const unset = loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32) });
+    expect(unset.KILN_MAX_KERNEL_MEMORY_MIB).toBeUndefined();
+    expect(unset.KILN_NODE_MEMORY_MIB).toBeUndefined();
     expect(() => loadEnv({ KILN_GATEWAY_TOKEN: 'x'.repeat(32), DATABASE_URL: 'mysql://x' })).toThrow(
       /DATABASE_URL/,
     );

@@ -22,7 +22,7 @@ const schema = z.object({
   KILN_RUNSC_PLATFORM: z.enum(['systrap', 'ptrace', 'kvm']).optional(),
   KILN_MAX_KERNELS_PER_WORKSPACE: int(100, 1),
   KILN_MAX_KERNEL_CPU: z.coerce.number().positive().optional(),
-  KILN_MAX_KERNEL_MEMORY_MIB: int(0, 128).optional(),
+  KILN_MAX_KERNEL_MEMORY_MIB: z.coerce.number().int().min(128).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL')
@@ -33,7 +33,7 @@ const schema = z.object({
     .optional(),
   KILN_NODE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   KILN_NODE_CPU: z.coerce.number().positive().optional(),
-  KILN_NODE_MEMORY_MIB: int(0, 128).optional(),
+  KILN_NODE_MEMORY_MIB: z.coerce.number().int().min(128).optional(),
   KILN_GPUS: z
     .string()
     .regex(

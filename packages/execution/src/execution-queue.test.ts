@@ -232,5 +232,11 @@ describe('execution queue', () => {
     expect(cellView(doc, 'c0')).toMatchObject({ state: 'idle', text: '' });
     expect(await service.cancelStart('nb')).toBe(false);
     expect(gateway.started).toBe(0);
+
+    // Shutting the notebook down while a start waits gives the wait up instead of waiting it out.
+    await run(service, { kind: 'all' });
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'queued', 'queued again');
+    await service.shutdown('nb');
+    expect(gateway.started).toBe(0);
   });
 });

@@ -185,6 +185,8 @@ export class NotebookSession {
 
   async shutdown(): Promise<void> {
     this.stopEverything();
+    // A start waiting for a machine would hold the shutdown (and the process's exit) for its whole wait.
+    this.link.cancelStart();
     await this.link.shutdown();
   }
 

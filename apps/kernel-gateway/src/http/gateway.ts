@@ -8,10 +8,11 @@ import { addVolumeRoutes, type VolumeRouteOptions } from '../files/volume-routes
 import { attachChannelsSocket } from '../kernels/channels-socket.ts';
 import {
   type KernelAdmission,
+  type KernelMaximums,
   KernelRegistry,
   type KernelRegistryOptions,
 } from '../kernels/kernel-registry.ts';
-import { addKernelRoutes, type KernelMaximums } from '../kernels/kernel-routes.ts';
+import { addKernelRoutes } from '../kernels/kernel-routes.ts';
 import type { ResourceRequest, SandboxDriver } from '../sandbox/types.ts';
 import { addSessionRoutes } from '../sessions/session-routes.ts';
 import { SessionStore } from '../sessions/session-store.ts';
@@ -83,6 +84,7 @@ export function createGateway(input: GatewayOptions): Gateway {
     driver: options.driver,
     maxKernelsPerWorkspace: options.maxKernelsPerWorkspace,
     admission: options.admission,
+    maxResources: options.maxResources,
     defaultResources: options.defaultResources,
     outputBufferBytes: options.outputBufferBytes,
     kernelInfoTimeoutMs: options.kernelInfoTimeoutMs,
@@ -113,8 +115,8 @@ export function createGateway(input: GatewayOptions): Gateway {
   router
     .add('GET', '/api/kernels/:id/channels', needsUpgrade)
     .add('GET', '/terminals/websocket/:name', needsUpgrade);
-  addKernelRoutes(router, kernels, options.defaultResources, options.maxResources);
-  addSessionRoutes(router, sessions, kernels, options.defaultResources, options.maxResources);
+  addKernelRoutes(router, kernels, options.defaultResources);
+  addSessionRoutes(router, sessions, kernels, options.defaultResources);
   addTerminalRoutes(router, terminals);
   addVolumeRoutes(router, {
     volumes: options.volumes ?? (async () => null),

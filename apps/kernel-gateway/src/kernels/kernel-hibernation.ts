@@ -4,6 +4,16 @@ import type { JupyterMessage, KernelSandbox } from '../sandbox/types.ts';
 /** Where a kernel stands with hibernation: `awake` is the only state in which its sandbox runs. */
 export type { HibernationState };
 
+/** Told around sleep and wake (the scheduler node: its resources go back while asleep). */
+export interface HibernationHooks {
+  /** After the checkpoint is written; errors are the hook's to report. */
+  asleep?(): Promise<void>;
+  /** Before restoring; throwing keeps the kernel from waking (it is reported dead with the reason). */
+  waking?(): Promise<void>;
+  /** After restoring. */
+  awake?(): Promise<void>;
+}
+
 // A client flooding a sleeping kernel must not grow the gateway without bound.
 const MAX_QUEUED = 10_000;
 
@@ -23,6 +33,7 @@ export class KernelHibernation {
     private readonly sandbox: () => KernelSandbox,
     /** Called when the sandbox cannot be restored: the kernel is lost and should be reported dead. */
     private readonly onResumeFailed: (error: unknown) => void,
+    private readonly hooks: HibernationHooks = {},
   ) {}
 
   get asleep(): boolean {
@@ -42,6 +53,7 @@ export class KernelHibernation {
       try {
         await this.sandbox().hibernate();
         this.state = 'hibernated';
+        await this.hooks.asleep?.();
       } catch (error) {
         this.state = 'awake';
         this.awakeSince = new Date();
@@ -66,7 +78,9 @@ export class KernelHibernation {
     this.state = 'resuming';
     const run = (async () => {
       try {
+        await this.hooks.waking?.();
         await this.sandbox().resume();
+        await this.hooks.awake?.();
       } catch (error) {
         this.state = 'awake';
         this.queue = [];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError, isDomainError } from '@kiln/core';
 import type { KernelSandbox, ResourceRequest, SandboxDriver } from '../sandbox/types.ts';
 import { Kernel } from './kernel.ts';
+import type { HibernationHooks } from './kernel-hibernation.ts';
 
 export interface KernelRegistryOptions {
   driver: SandboxDriver;
@@ -12,6 +13,8 @@ export interface KernelRegistryOptions {
    * GPUs come from the container the scheduler placed here, never from the request.
    */
   admission?: KernelAdmission;
+  /** The operator's ceiling on one kernel, whoever decided its resources; warm spares are made from kernels. */
+  maxResources: KernelMaximums;
   defaultResources: ResourceRequest;
   outputBufferBytes: number;
   kernelInfoTimeoutMs: number;
@@ -35,6 +38,12 @@ export interface StartKernelRequest {
   containerId?: string;
 }
 
+/** The operator's ceiling on one kernel's CPU and memory. */
+export interface KernelMaximums {
+  cpu: number;
+  memoryMiB: number;
+}
+
 /** What the scheduler decided for one kernel: the kernel's id is its container's id. */
 export interface AdmittedKernel {
   id: string;
@@ -48,6 +57,11 @@ export interface KernelAdmission {
   admit(workspaceId: string, request: StartKernelRequest): Promise<AdmittedKernel>;
   ready(kernel: Kernel): Promise<void>;
   failed(id: string, reason: string): Promise<void>;
+  /** The kernel was checkpointed: its resources go back. */
+  hibernated(id: string): Promise<void>;
+  /** Before it is restored: throws when its room on this node is taken. */
+  resuming(id: string): Promise<void>;
+  resumed(id: string): Promise<void>;
 }
 
 type RemovedListener = (kernel: Kernel) => void;
@@ -100,6 +114,7 @@ export class KernelRegistry {
       ? await admission.admit(workspaceId, request)
       : this.admitStandalone(workspaceId, request);
     const { id, resources } = admitted;
+    this.checkMaximums(resources);
     const env = admitted.env ? { ...request.env, ...admitted.env } : request.env;
     try {
       const kernel = await this.launch(workspaceId, id, request.name, resources, env);
@@ -109,6 +124,26 @@ export class KernelRegistry {
       await admission?.failed(id, errorText(error)).catch(() => undefined);
       throw error;
     }
+  }
+
+  private hibernationHooks(id: string): HibernationHooks | undefined {
+    const admission = this.options.admission;
+    if (!admission) return undefined;
+    return {
+      asleep: () => admission.hibernated(id),
+      waking: () => admission.resuming(id),
+      awake: () => admission.resumed(id),
+    };
+  }
+
+  private checkMaximums(resources: ResourceRequest): void {
+    const max = this.options.maxResources;
+    if (resources.cpu <= max.cpu && resources.memoryMiB <= max.memoryMiB) return;
+    throw new DomainError(
+      'QUOTA_EXCEEDED',
+      `This gateway allows at most ${max.cpu} CPU and ${max.memoryMiB} MiB of memory per kernel (the operator's maximum); this asks for ${resources.cpu} CPU and ${resources.memoryMiB} MiB`,
+      { limit: resources.cpu > max.cpu ? 'maxCpu' : 'maxMemoryMiB', max },
+    );
   }
 
   /** Without a scheduler: a fresh id, the request's resources, and a per-workspace count. */
@@ -164,6 +199,7 @@ export class KernelRegistry {
       requestShutdown: () => void this.shutdown(workspaceId, id).catch(() => undefined),
       outputBufferBytes: this.options.outputBufferBytes,
       kernelInfoTimeoutMs: this.options.kernelInfoTimeoutMs,
+      hibernationHooks: this.hibernationHooks(id),
     });
     this.kernels.set(id, kernel);
     try {

@@ -39,17 +39,8 @@ export const startKernelSchema = z.object({
 
 export type StartKernelBody = z.infer<typeof startKernelSchema>;
 
-/** The operator's ceiling on one kernel; nobody's request, nor a warm spare made from one, exceeds it. */
-export interface KernelMaximums {
-  cpu: number;
-  memoryMiB: number;
-}
-
-/**
- * Resolves the kernel name and resources of a start request, rejecting unknown kernel specs and
- * resources above the operator's maximums (the scheduler checks plans; this holds even without it).
- */
-export function startRequest(body: StartKernelBody, defaults: ResourceRequest, max: KernelMaximums) {
+/** Resolves the kernel name and resources of a start request, rejecting unknown kernel specs. */
+export function startRequest(body: StartKernelBody, defaults: ResourceRequest) {
   const name = body.name || DEFAULT_KERNEL_NAME;
   if (!kernelSpecFile(name)) {
     throw new DomainError('NOT_FOUND', `No such kernel spec: ${name}; available: ${DEFAULT_KERNEL_NAME}`);
@@ -59,23 +50,11 @@ export function startRequest(body: StartKernelBody, defaults: ResourceRequest, m
     memoryMiB: body.resources?.memoryMiB ?? defaults.memoryMiB,
     gpu: body.resources?.gpu ?? defaults.gpu ?? null,
   };
-  if (resources.cpu > max.cpu || resources.memoryMiB > max.memoryMiB) {
-    throw new DomainError(
-      'QUOTA_EXCEEDED',
-      `This gateway allows at most ${max.cpu} CPU and ${max.memoryMiB} MiB of memory per kernel (the operator's maximum); this asks for ${resources.cpu} CPU and ${resources.memoryMiB} MiB`,
-      { limit: resources.cpu > max.cpu ? 'maxCpu' : 'maxMemoryMiB', max },
-    );
-  }
   return { name, env: body.env, resources, containerId: body.containerId };
 }
 
 /** Kernel and kernelspec REST routes with Jupyter Server's status codes. */
-export function addKernelRoutes(
-  router: Router,
-  kernels: KernelRegistry,
-  defaults: ResourceRequest,
-  max: KernelMaximums,
-): void {
+export function addKernelRoutes(router: Router, kernels: KernelRegistry, defaults: ResourceRequest): void {
   router
     .add('GET', '/api/kernelspecs', ({ response }) => sendJson(response, 200, kernelSpecList()))
     .add('GET', '/api/kernelspecs/:name', ({ response, params }) => {
@@ -100,7 +79,7 @@ export function addKernelRoutes(
     .add('POST', '/api/kernels', async ({ request, response, caller }) => {
       const parsed = startKernelSchema.safeParse(await readJson(request));
       if (!parsed.success) throw validationError(parsed.error.issues);
-      const kernel = await kernels.start(caller.workspaceId, startRequest(parsed.data, defaults, max));
+      const kernel = await kernels.start(caller.workspaceId, startRequest(parsed.data, defaults));
       sendJson(response, 201, kernel.model(), { location: `/api/kernels/${kernel.id}` });
     })
     .add('GET', '/api/kernels/:id', ({ response, caller, params }) =>

@@ -7,7 +7,7 @@ import type {
   ResourceRequest,
   TerminalPty,
 } from '../sandbox/types.ts';
-import { KernelHibernation } from './kernel-hibernation.ts';
+import { type HibernationHooks, KernelHibernation } from './kernel-hibernation.ts';
 import { openKernelTerminal } from './kernel-terminal.ts';
 import { OutputBuffer } from './output-buffer.ts';
 
@@ -32,6 +32,7 @@ export interface KernelOptions {
   requestShutdown: () => void;
   outputBufferBytes: number;
   kernelInfoTimeoutMs: number;
+  hibernationHooks?: HibernationHooks;
 }
 
 const MAX_PENDING = 10_000;
@@ -70,6 +71,7 @@ export class Kernel {
       () => this.sandbox,
       (error) =>
         this.die({ kind: 'crashed', message: `Could not wake from hibernation: ${errorText(error)}` }),
+      options.hibernationHooks,
     );
     this.wire(this.sandbox);
   }

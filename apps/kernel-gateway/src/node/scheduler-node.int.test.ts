@@ -115,9 +115,9 @@ describe('a gateway as a scheduler node', () => {
       method: 'DELETE',
       headers: { authorization: `token ${token}` },
     });
-    await eventually(async () => (await scheduler.get(container.id)).state === 'stopped', 10_000);
+    await eventually(async () => (await scheduler.get(container.id)).state === 'stopped', 30_000);
     // The gateway's scheduler freed the CPU; the queue pass after the stop placed the waiting kernel.
-    await eventually(async () => (await scheduler.get(second.id)).state === 'starting', 10_000);
+    await eventually(async () => (await scheduler.get(second.id)).state === 'starting', 30_000);
   }, 60_000);
 
   it('marks a start that failed as start_failed with the reason, freeing the node', async () => {
@@ -160,8 +160,36 @@ describe('a gateway as a scheduler node', () => {
     expect(view.state).toBe('lost');
     expect(view.stop?.reason).toMatch(/node-a stopped answering/);
     // Its next heartbeat finds it lost: it comes back, without the kernel it may no longer run.
-    await eventually(async () => (await scheduler.listNodes())[0]?.state === 'active', 10_000);
-    await eventually(() => a.gateway.kernels.all().length === 0, 10_000);
+    await eventually(async () => (await scheduler.listNodes())[0]?.state === 'active', 30_000);
+    await eventually(() => a.gateway.kernels.all().length === 0, 30_000);
     expect((await scheduler.listNodes())[0]?.free.cpu).toBe(2);
+  }, 60_000);
+
+  it("gives a hibernated kernel's room back, and wakes it only when its room is still free", async () => {
+    const scheduler = createScheduler({ db: database.db });
+    cleanups.push(() => scheduler.close());
+    const a = await startNode(scheduler, 'node-a', { cpu: 1, memoryMiB: 4096 });
+    const ws = await workspace();
+    const token = workspaceToken(SECRET, ws);
+    const request = (ownerId: string) =>
+      scheduler.request({ workspaceId: ws, kind: 'kernel', ownerId, resources: { cpu: 1, memoryMiB: 1024 } });
+    const sleeper = await request('sleeper');
+    expect((await post(a.url, token, { containerId: sleeper.id })).status).toBe(201);
+    const kernel = a.gateway.kernels.get(ws, sleeper.id);
+
+    await kernel.hibernate();
+    expect((await scheduler.get(sleeper.id)).state).toBe('hibernated');
+    expect((await scheduler.listNodes())[0]?.free.cpu).toBe(1);
+    await kernel.wake();
+    expect((await scheduler.get(sleeper.id)).state).toBe('running');
+
+    // Asleep again, its CPU goes to another kernel: it cannot wake, and says why.
+    await kernel.hibernate();
+    const other = await request('other');
+    expect(other.state).toBe('starting');
+    await expect(kernel.wake()).rejects.toThrow(/room|busy|No node/i);
+    expect(kernel.isDead).toBe(true);
+    expect(kernel.reason).toMatch(/Could not wake from hibernation/);
+    expect((await scheduler.get(sleeper.id)).state).toBe('hibernated');
   }, 60_000);
 });

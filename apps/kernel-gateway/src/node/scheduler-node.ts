@@ -82,6 +82,20 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
       running.delete(id);
       await scheduler.stop(id, { code: 'start_failed', reason }).catch(ignoreFinal);
     },
+    async hibernated(id) {
+      await scheduler
+        .hibernate(id)
+        .then(() => undefined, ignoreFinal)
+        .catch((error: unknown) => log(`could not record that kernel ${id} hibernated: ${String(error)}`));
+    },
+    async resuming(id) {
+      // Its CPU, memory and GPUs may have gone to another container meanwhile: then it stays asleep.
+      const view = await scheduler.resume(id, { whenBusy: 'refuse' });
+      if (view.state !== 'starting') throw new DomainError('CONFLICT', `Container ${id} is ${view.state}`);
+    },
+    async resumed(id) {
+      await scheduler.markRunning(id);
+    },
   };
 
   function removed(kernel: Kernel): void {

@@ -2,12 +2,7 @@ import { z } from 'zod';
 import { readJson, sendJson, validationError } from '../http/respond.ts';
 import type { Router } from '../http/router.ts';
 import type { KernelRegistry } from '../kernels/kernel-registry.ts';
-import {
-  type KernelMaximums,
-  resourcesSchema,
-  startKernelSchema,
-  startRequest,
-} from '../kernels/kernel-routes.ts';
+import { resourcesSchema, startKernelSchema, startRequest } from '../kernels/kernel-routes.ts';
 import type { ResourceRequest } from '../sandbox/types.ts';
 import type { SessionInput, SessionStore } from './session-store.ts';
 
@@ -51,12 +46,11 @@ export function addSessionRoutes(
   sessions: SessionStore,
   kernels: KernelRegistry,
   defaults: ResourceRequest,
-  max: KernelMaximums,
 ): void {
   const starter = (workspaceId: string) => (kernel: SessionInput['kernel']) =>
     kernels.start(
       workspaceId,
-      startRequest({ name: kernel?.name, env: kernel?.env, resources: kernel?.resources }, defaults, max),
+      startRequest({ name: kernel?.name, env: kernel?.env, resources: kernel?.resources }, defaults),
     );
   router
     .add('GET', '/api/sessions', ({ response, caller }) =>

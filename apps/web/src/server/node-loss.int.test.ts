@@ -1,0 +1,182 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CollabServer, createCollabServer, createMemoryStore } from '@kiln/collab';
+import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
+import { createExecutionService, type ExecutionService, readExecutionState } from '@kiln/execution';
+import { createNotebookDoc, getCellOutputs, getCells, insertCell } from '@kiln/notebook';
+import { createScheduler, type Scheduler } from '@kiln/scheduler';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as Y from 'yjs';
+import { createScheduledGateways } from './scheduled-gateway.ts';
+
+// Real gateway processes (runsc kernels) joined to the scheduler over real Postgres; one is killed
+// with SIGKILL. Cold kernel starts on a loaded 2-core machine take a while: generous timeouts.
+const SECRET = `node-loss-${randomBytes(12).toString('hex')}`;
+const MAIN = fileURLToPath(new URL('../../../kernel-gateway/src/main.ts', import.meta.url));
+let database: TestDatabase;
+let stateRoot: string;
+let scheduler: Scheduler;
+let collab: CollabServer;
+let execution: ExecutionService;
+let ticker: NodeJS.Timeout;
+const nodes = new Map<string, ChildProcess>();
+
+/** Starts `apps/kernel-gateway` as node `id` (1 CPU, 4 GiB declared) and waits until it registered. */
+async function startNode(id: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      KILN_GATEWAY_TOKEN: SECRET,
+      KILN_STATE_DIR: join(stateRoot, id),
+      DATABASE_URL: database.url,
+      KILN_NODE_ID: id,
+      KILN_NODE_CPU: '1',
+      KILN_NODE_MEMORY_MIB: '4096',
+      KILN_GPUS: 'none',
+      KILN_HEARTBEAT_SECONDS: '1',
+      KILN_WARM_POOL_SIZE: '0',
+      KILN_SNAPSHOTS: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  nodes.set(id, child);
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const read = (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes(`node ${id} registered`)) resolve();
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.once('exit', (code) => reject(new Error(`gateway ${id} exited with ${code}:\n${log}`)));
+  });
+  return child;
+}
+
+async function stopNode(id: string, signal: NodeJS.Signals): Promise<void> {
+  const child = nodes.get(id);
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  await once(child, 'exit');
+}
+
+async function notebook(source: string): Promise<{ id: string; doc: Y.Doc }> {
+  const id = randomUUID();
+  const connection = await collab.openDirectConnection(id);
+  await connection.transact((doc) => {
+    createNotebookDoc({ doc });
+    getCells(doc).delete(0, getCells(doc).length);
+    insertCell(doc, { id: 'c0', cell_type: 'code', source });
+  });
+  return { id, doc: connection.document };
+}
+
+function outputText(doc: Y.Doc): string {
+  const cell = getCells(doc).get(0);
+  return getCellOutputs(cell)
+    .map((output) =>
+      output.output_type === 'stream' ? String(output.text) : `${output.ename ?? ''}: ${output.evalue ?? ''}`,
+    )
+    .join('');
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 180_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase({ max: 8 });
+  stateRoot = await mkdtemp(join(tmpdir(), 'kiln-node-loss-'));
+  scheduler = createScheduler({
+    db: database.db,
+    // Generous: a loaded 2-core machine can delay a heartbeat by seconds.
+    heartbeatTimeoutMs: 10_000,
+    onTransition: (t) => {
+      if (t.to === 'lost') execution.kernelLost(t.ownerId, t.containerId, t.reason ?? 'lost');
+    },
+  });
+  ticker = setInterval(() => void scheduler.tick().catch(() => undefined), 500);
+  collab = createCollabServer({ store: createMemoryStore(), unloadDelayMs: 0, onError: () => {} });
+  execution = createExecutionService({
+    openDocument: (id) => collab.openDirectConnection(id),
+    gateway: createScheduledGateways({ scheduler, secret: SECRET, defaults: { cpu: 1, memoryMiB: 1024 } }),
+  });
+  await Promise.all([startNode('node-a'), startNode('node-b')]);
+}, 300_000);
+
+afterAll(async () => {
+  clearInterval(ticker);
+  await execution?.dispose();
+  await Promise.all([...nodes.keys()].map((id) => stopNode(id, 'SIGTERM')));
+  await scheduler?.close();
+  await collab?.close();
+  await database?.drop();
+  if (stateRoot) await rm(stateRoot, { recursive: true, force: true });
+}, 300_000);
+
+describe('a node killed with SIGKILL', () => {
+  it('is detected; its kernel is marked lost with a reason the notebook shows, and its room comes back', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const workspace = await database.db.workspace.create({
+      data: { name: `ws ${suffix}`, slug: `ws-${suffix}` },
+    });
+    const user = { userId: randomUUID(), name: 'Ada' };
+    const run = (notebookId: string) =>
+      execution.run({ notebookId, workspaceId: workspace.id, target: { kind: 'all' }, user });
+    const first = await notebook("print('first', 6 * 7)");
+    const second = await notebook("print('second', 6 * 7)");
+
+    // Each node has room for one kernel, so the two notebooks land on different nodes.
+    await run(first.id);
+    await execution.whenIdle(first.id);
+    expect(outputText(first.doc)).toContain('first 42');
+    await run(second.id);
+    await execution.whenIdle(second.id);
+    expect(outputText(second.doc)).toContain('second 42');
+    const [one, two] = await Promise.all(
+      [first, second].map(async ({ id }) => (await scheduler.list({ ownerId: id }))[0]),
+    );
+    expect(one?.state).toBe('running');
+    expect(two?.state).toBe('running');
+    expect(one?.node?.id).not.toBe(two?.node?.id);
+    const victim = one?.node?.id as string;
+
+    await stopNode(victim, 'SIGKILL');
+    await until(
+      () => readExecutionState(first.doc)?.kernel.reason?.includes(`Lost: node ${victim}`) === true,
+      'the notebook to show why its kernel was lost',
+    );
+    expect(readExecutionState(first.doc)?.kernel.status).toBe('dead');
+    const lost = await scheduler.get(one?.id as string);
+    expect(lost).toMatchObject({ state: 'lost', stop: { code: 'node_lost' } });
+    expect(lost.stop?.reason).toMatch(/stopped answering/);
+    const nodesNow = await scheduler.listNodes();
+    expect(nodesNow.find((node) => node.id === victim)).toMatchObject({ state: 'lost' });
+
+    // The other node's kernel is untouched, and the lost notebook's next run waits for room.
+    await run(second.id);
+    await execution.whenIdle(second.id);
+    expect(outputText(second.doc)).toContain('second 42');
+    await run(first.id);
+    await until(() => readExecutionState(first.doc)?.kernel.status === 'queued', 'the next start to queue');
+    expect(readExecutionState(first.doc)?.kernel.queue?.reason).toMatch(/waiting for 1 CPU.*: 0 ahead/);
+
+    // The killed node comes back (same id and state dir, reaping its orphaned sandbox): it gets the kernel.
+    await startNode(victim);
+    await execution.whenIdle(first.id);
+    expect(outputText(first.doc)).toContain('first 42');
+    const again = (await scheduler.list({ ownerId: first.id, states: ['running'] }))[0];
+    expect(again?.node?.id).toBe(victim);
+  }, 600_000);
+});
