@@ -154,9 +154,9 @@ export function MemberList() {
           <strong>{removing?.email}</strong> will lose access to {workspace.name}.
         </p>
         <p className="muted">
-          Files they wrote to the shared <code>/workspace</code> volume stay after they go. Kiln does
-          not run shell profiles or Python startup files from <code>/workspace</code>, but review the
-          scripts, <code>.py</code> modules and notebooks they changed before you run them.
+          Files they wrote to the shared <code>/workspace</code> volume stay after they go. Kiln does not run
+          shell profiles or Python startup files from <code>/workspace</code>, but review the scripts,{' '}
+          <code>.py</code> modules and notebooks they changed before you run them.
         </p>
       </ConfirmDialog>
       <ConfirmDialog
