@@ -18,6 +18,20 @@ describe('proxy', () => {
     expect(first).not.toBe(second);
   });
 
+  it('sends a fresh nonce-based CSP with every page, and gives Next the same nonce', () => {
+    const first = proxy(new NextRequest('https://kiln.test/w/team'));
+    const second = proxy(new NextRequest('https://kiln.test/w/team'));
+    const policy = first.headers.get('content-security-policy') ?? '';
+    const nonce = policy.match(/'nonce-([A-Za-z0-9+/=]+)'/)?.[1];
+    expect(nonce).toHaveLength(24);
+    expect(policy).toContain(`script-src 'self' 'nonce-${nonce}' 'strict-dynamic'`);
+    expect(policy).not.toContain('unsafe-eval');
+    expect(policy).toContain(`img-src 'self' data: blob:`);
+    expect(policy).toContain(`frame-ancestors 'none'`);
+    expect(first.headers.get('x-middleware-request-x-nonce')).toBe(nonce);
+    expect(second.headers.get('content-security-policy')).not.toBe(policy);
+  });
+
   it('keeps an existing kiln_csrf cookie', () => {
     const request = new NextRequest('https://kiln.test/', { headers: { cookie: 'kiln_csrf=existing' } });
     expect(proxy(request).headers.get('set-cookie')).toBeNull();

@@ -95,6 +95,30 @@ describe('sign-in throttling', () => {
     await countSignInAttempt(database.db, input, new Date(now + SIGN_IN_LIMITS.idleResetMs + 1000));
   });
 
+  it('slows down probing which emails have accounts through sign-up', async () => {
+    const taken = await account('taken');
+    const ip = '198.51.100.9';
+    const tries: string[] = [];
+    for (let i = 0; i < SIGN_IN_LIMITS.pair.free + 1; i++) {
+      tries.push(
+        await outcome(signUp(database.db, { email: taken, password: PASSWORD, name: 'x', ip }, options)),
+      );
+    }
+    expect(tries.slice(0, SIGN_IN_LIMITS.pair.free)).toEqual(
+      Array(SIGN_IN_LIMITS.pair.free).fill('EMAIL_TAKEN'),
+    );
+    expect(tries.at(-1)).toBe('RATE_LIMITED');
+    // Signing up new people from one address costs nothing.
+    for (let i = 0; i < SIGN_IN_LIMITS.ip.free + 2; i++) {
+      const email = `fresh-${i}-${crypto.randomUUID().slice(0, 6)}@kiln.test`;
+      expect(
+        await outcome(
+          signUp(database.db, { email, password: PASSWORD, name: 'f', ip: '198.51.100.10' }, options),
+        ),
+      ).toBe('OK');
+    }
+  }, 120_000);
+
   it('refuses, without checking the password, when the attempt cannot be recorded', async () => {
     const broken = await createTestDatabase();
     try {

@@ -40,6 +40,9 @@ export async function signUp(
   options: PasswordOptions = {},
 ): Promise<{ user: PublicUser; personalWorkspace: { id: string; slug: string; name: string } }> {
   const email = normalizeEmail(input.email);
+  // "This email has an account" is an answer about someone else: each probe counts against the
+  // address like a failed sign-in (and is refunded on success), so probing a list of emails stalls.
+  if (input.ip) await countSignInAttempt(db, { email, ip: input.ip });
   const existing = await db.user.findUnique({ where: { email }, select: { id: true } });
   if (existing) {
     throw new DomainError('EMAIL_TAKEN', 'An account with this email already exists; sign in instead.', {
@@ -54,7 +57,7 @@ export async function signUp(
     new DomainError('EMAIL_TAKEN', 'An account with this email already exists; sign in instead.', {
       field: 'email',
     });
-  return retryOnSlugRace(
+  const created = await retryOnSlugRace(
     (retrying) =>
       db.$transaction(async (tx) => {
         const user = await tx.user.create({
@@ -72,6 +75,12 @@ export async function signUp(
       }),
     async () => ((await db.user.count({ where: { email } })) > 0 ? emailTaken() : null),
   );
+  if (input.ip) {
+    await refundSignInAttempt(db, { email, ip: input.ip }).catch((error: unknown) =>
+      console.error('[kiln/accounts] could not refund a sign-up attempt', error),
+    );
+  }
+  return created;
 }
 
 /**

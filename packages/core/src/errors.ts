@@ -40,7 +40,8 @@ const BRAND = Symbol.for('kiln.DomainError');
 export class DomainError extends Error {
   /** `instanceof` checks the brand, so it holds for errors from any copy of this module. */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // A subclass keeps the ordinary prototype check.
+    // A subclass keeps the ordinary prototype check; `this` is whichever class `instanceof` names.
+    // biome-ignore lint/complexity/noThisInStatic: the class being checked against is the point
     if (this !== DomainError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
   }
