@@ -21,7 +21,9 @@ const FORBID_ATTR = ['autofocus', 'formaction', 'srcdoc'];
 
 let hooked = false;
 function purifier() {
-  if (!hooked) {
+  // Outside a browser (server rendering) DOMPurify has no DOM and no hooks to add: adding one threw,
+  // which failed the server render of the first notebook page with a markdown cell after a start.
+  if (!hooked && DOMPurify.isSupported) {
     hooked = true;
     DOMPurify.addHook('afterSanitizeAttributes', (node) => {
       if (node.tagName === 'A' && node.hasAttribute('href')) {
