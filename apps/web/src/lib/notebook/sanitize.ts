@@ -35,6 +35,11 @@ function purifier() {
   return DOMPurify;
 }
 
+/** Whether this runtime has a DOM to sanitise with (false during server rendering). */
+export function canSanitize(): boolean {
+  return DOMPurify.isSupported === true;
+}
+
 /** Untrusted HTML (rich outputs, rendered markdown) made safe to insert; empty outside a browser. */
 export function sanitizeHtml(html: string): string {
   const purify = purifier();
