@@ -10,7 +10,7 @@ export type AppKind = 'kiln' | 'jupyter';
 export const VIEWPORT = { width: 1280, height: 800 };
 /** Pixels per wheel event; a brisk mouse-wheel scroll (about three notches). */
 export const WHEEL_STEP = 300;
-const LOAD_TIMEOUT_MS = Number(process.env.BENCH_LOAD_TIMEOUT_MS ?? 120_000);
+const LOAD_TIMEOUT_MS = Number(process.env.BENCH_LOAD_TIMEOUT_MS ?? 300_000);
 const MAX_WHEEL_STEPS = 2000;
 const SCROLL_TIMEOUT_MS = 180_000;
 /** After "interactive", how long late work (editors mounting, images decoding) may still shift layout. */

@@ -44,7 +44,9 @@ function dropOutsideResources(node: Element): void {
 
 let hooked = false;
 function purifier() {
-  if (!hooked) {
+  // Outside a browser (server rendering) DOMPurify has no DOM and no hooks to add: adding one threw,
+  // which failed the server render of the first notebook page with a markdown cell after a start.
+  if (!hooked && DOMPurify.isSupported) {
     hooked = true;
     DOMPurify.addHook('afterSanitizeAttributes', (node) => {
       if (isLink(node) && node.hasAttribute('href')) {
@@ -55,6 +57,11 @@ function purifier() {
     });
   }
   return DOMPurify;
+}
+
+/** Whether this runtime has a DOM to sanitise with (false during server rendering). */
+export function canSanitize(): boolean {
+  return DOMPurify.isSupported === true;
 }
 
 /** Untrusted HTML (rich outputs, rendered markdown) made safe to insert; empty outside a browser. */
