@@ -37,6 +37,15 @@ const FIELDS = [
   'code',
   'cursorPos',
   'detailLevel',
+  'secretId',
+  'secretIds',
+  'values',
+  'remove',
+  'scheduleId',
+  'timing',
+  'paused',
+  'maxRetries',
+  'retryDelaySeconds',
 ];
 
 const NASTY: unknown[] = [
@@ -120,6 +129,10 @@ function generator(seed: number, team: Team) {
       () => new Date(Number.NaN),
       () => [],
       () => ({}),
+      () => ({ API_KEY: 'value-1234', LD_PRELOAD: '/x.so' }),
+      () => ({ kind: 'cron', expression: '0 6 * * *', timeZone: 'Europe/Berlin' }),
+      () => ({ kind: 'cron', expression: '* * * * * *', timeZone: 'Mars/Olympus' }),
+      () => ({ kind: 'period', seconds: 60 }),
     ])();
   const junk = (depth: number): unknown => {
     const roll = random();
@@ -143,7 +156,8 @@ let t: TestDatabase;
 let services: TestServices;
 beforeAll(async () => {
   t = await withDatabase({ max: 8 });
-  services = createTestServices();
+  // With a database: the secrets vault and schedules are real, so their procedures are fuzzed deep.
+  services = createTestServices(undefined, { db: t.db });
 });
 afterAll(async () => {
   await services?.close();

@@ -4,7 +4,7 @@ import { createScheduleRunner, createSchedules } from '@kiln/schedules';
 import { createKeyring, createSecretsVault, generateSecretsKey, parseSecretsKey } from '@kiln/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTeam, type Team, withDatabase } from '../test/harness.ts';
-import { startKernels } from '../test/kernels.ts';
+import { codeNotebook, startKernels } from '../test/kernels.ts';
 import { createScheduledNotebookRun } from './scheduled-run.ts';
 
 // A schedule's tick runs the notebook on a real runsc kernel through the real execution service;
@@ -23,22 +23,6 @@ afterAll(async () => {
   await kernels?.close();
   await t?.drop();
 });
-
-function notebookFile(cells: string[]) {
-  return JSON.stringify({
-    cells: cells.map((source, i) => ({
-      cell_type: 'code',
-      execution_count: null,
-      id: `c${i}`,
-      metadata: {},
-      outputs: [],
-      source,
-    })),
-    metadata: {},
-    nbformat: 4,
-    nbformat_minor: 5,
-  });
-}
 
 describe('a scheduled notebook run', () => {
   it('runs all cells with the notebook secrets masked, saves a version and records a failure', async () => {
@@ -64,12 +48,12 @@ describe('a scheduled notebook run', () => {
     const good = await api.notebook.importIpynb({
       workspaceId,
       name: 'Nightly',
-      content: notebookFile(['import os\nprint("pw", os.environ["DB_PASSWORD"])', 'print(6 * 7)']),
+      content: codeNotebook(['import os\nprint("pw", os.environ["DB_PASSWORD"])', 'print(6 * 7)']),
     });
     const bad = await api.notebook.importIpynb({
       workspaceId,
       name: 'Broken',
-      content: notebookFile(['1 / 0']),
+      content: codeNotebook(['1 / 0']),
     });
     await api.secret.setForNotebook({ workspaceId, notebookId: good.id, secretIds: [secret.id] });
     const versionsBefore = await t.db.notebookVersion.count({ where: { notebookId: good.id } });

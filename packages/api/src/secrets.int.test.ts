@@ -6,7 +6,7 @@ import { createKeyring, createSecretsVault, generateSecretsKey, parseSecretsKey 
 import { findInDatabase } from '@kiln/secrets/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTeam, type Team, withDatabase } from '../test/harness.ts';
-import { startKernels } from '../test/kernels.ts';
+import { codeNotebook, startKernels } from '../test/kernels.ts';
 
 // Real kernels (runsc) behind a real kernel gateway, a Postgres-backed notebook store and the real
 // vault: what a secret's value leaves behind, in the database and in every log line, after a kernel
@@ -62,21 +62,6 @@ afterAll(async () => {
   for (const undo of restore.splice(0).reverse()) undo();
 });
 
-const NOTEBOOK = (cells: string[]) =>
-  JSON.stringify({
-    cells: cells.map((source, i) => ({
-      cell_type: 'code',
-      execution_count: null,
-      id: `c${i}`,
-      metadata: {},
-      outputs: [],
-      source,
-    })),
-    metadata: {},
-    nbformat: 4,
-    nbformat_minor: 5,
-  });
-
 describe('a secret used by a real kernel', () => {
   it('arrives as env, shows masked in outputs, and is nowhere in clear in the database or the logs', async () => {
     const value = `kiln-int-${randomBytes(16).toString('hex')}`;
@@ -87,7 +72,7 @@ describe('a secret used by a real kernel', () => {
     const { id: notebookId } = await editor.notebook.importIpynb({
       workspaceId,
       name: 'Uses a secret',
-      content: NOTEBOOK([
+      content: codeNotebook([
         'import os\nprint("token:", os.environ["TOKEN"])',
         'print(len(os.environ["TOKEN"]))',
         'os.environ["TOKEN"].upper().lower()',

@@ -51,3 +51,20 @@ export async function startKernels(db: Db): Promise<{
     },
   };
 }
+
+/** An .ipynb file of code cells `c0`, `c1`, ... with these sources, for `notebook.importIpynb`. */
+export function codeNotebook(cells: string[]): string {
+  return JSON.stringify({
+    cells: cells.map((source, i) => ({
+      cell_type: 'code',
+      execution_count: null,
+      id: `c${i}`,
+      metadata: {},
+      outputs: [],
+      source,
+    })),
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5,
+  });
+}

@@ -89,6 +89,8 @@ describe('schedule runner', { timeout: 120_000 }, () => {
     for (let round = 0; round < rounds; round++) {
       advance(60_000);
       await Promise.all([runnerA.tick(), runnerB.tick(), runnerA.tick(), runnerB.tick()]);
+      // Each round's runs end before the next tick (a tick during a run would be skipped).
+      await Promise.all([runnerA.idle(), runnerB.idle()]);
     }
     await Promise.all([runnerA.idle(), runnerB.idle()]);
     const all = [...a.calls, ...b.calls];
@@ -147,6 +149,31 @@ describe('schedule runner', { timeout: 120_000 }, () => {
     });
     expect(last?.durationMs).toBeGreaterThanOrEqual(0);
     expect(rec.calls).toHaveLength(3);
+  });
+
+  it('skips a tick that comes while the previous run is still going', async () => {
+    const { clock, schedules, advance } = setup();
+    const { workspaceId, notebookId } = await notebook();
+    const schedule = await schedules.create(workspaceId, { userId: null }, notebookId, {
+      timing: { kind: 'period', seconds: 60 },
+    });
+    let finish: () => void = () => {};
+    const slow = createScheduleRunner({
+      db: t.db,
+      clock: () => clock.now,
+      execute: () =>
+        new Promise<RunOutcome>((resolve) => {
+          finish = () => resolve({ ok: true });
+        }),
+    });
+    advance(60_000);
+    expect(await slow.tick()).toBe(1);
+    advance(60_000);
+    expect(await slow.tick()).toBe(0);
+    finish();
+    await slow.idle();
+    const runs = await schedules.runs(workspaceId, schedule.id);
+    expect(runs.map((run) => run.status)).toEqual(['skipped', 'succeeded']);
   });
 
   it('retries an attempt whose process died once its lease runs out', async () => {

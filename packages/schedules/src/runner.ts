@@ -89,6 +89,24 @@ export function createScheduleRunner(options: ScheduleRunnerOptions) {
       });
     }
     if (!runNewest) return [];
+    // Runs of one schedule never overlap: a tick that comes while the last run is still going is
+    // recorded as skipped, not queued behind it on the same kernel.
+    const busy = await db.scheduleRun.count({ where: { scheduleId: schedule.id, status: 'running' } });
+    if (busy > 0) {
+      await db.scheduleRun.createMany({
+        data: [
+          {
+            scheduleId: schedule.id,
+            tick: newest,
+            status: 'skipped',
+            finishedAt: now,
+            error: 'The previous run was still going at this tick',
+          },
+        ],
+        skipDuplicates: true,
+      });
+      return [];
+    }
     // The unique (schedule, tick) row is the second guard: an edited schedule that lands on a tick
     // already run does not run it again.
     const inserted = await db.$queryRaw<{ id: string }[]>`
