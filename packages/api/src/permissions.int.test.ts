@@ -404,6 +404,12 @@ const TABLE: Record<string, Row> = {
     call: (api, team) =>
       api.billing.setBudget({ workspaceId: team.workspace.id, amountCents: 5000, hardCap: true }),
   },
+  'billing.kernelCost': {
+    scope: 'workspace',
+    allowed: MEMBERS,
+    call: (api, team) =>
+      api.billing.kernelCost({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
+  },
   'billing.checkout': {
     scope: 'workspace',
     allowed: ADMINS,

@@ -1,9 +1,9 @@
 import { can } from '@kiln/accounts';
-import { changePlan, currentPlanUsage, reportCsv, setBudget, usageReport } from '@kiln/billing';
+import { changePlan, currentPlanUsage, reportCsv, runningCosts, setBudget, usageReport } from '@kiln/billing';
 import type { Db } from '@kiln/db';
 import { z } from 'zod';
 import { requireBilling } from '../services.ts';
-import { router, workspaceProcedure } from '../trpc.ts';
+import { notebookProcedure, router, workspaceProcedure } from '../trpc.ts';
 
 const MAX_BUDGET_CENTS = 100_000_000; // $1,000,000 a month
 
@@ -20,6 +20,20 @@ export const billingRouter = router({
       memberId: can(ctx.member.role, 'billing.manage') ? undefined : ctx.user.id,
     });
     return { filename: `kiln-usage-${report.period.key}.csv`, csv: reportCsv(report) };
+  }),
+
+  /** What this notebook's running kernel costs: rate per hour and cost since it began running. */
+  kernelCost: notebookProcedure('workspace.read').query(async ({ ctx, input }) => {
+    const now = new Date();
+    const running = (await runningCosts(ctx.db, input.workspaceId, now)).filter(
+      (row) => row.ownerId === ctx.notebook.id,
+    );
+    return {
+      ratePerHourMicros: running.reduce((sum, row) => sum + row.ratePerHourMicros, 0),
+      costMicros: running.reduce((sum, row) => sum + row.costMicros, 0),
+      running: running.length > 0,
+      at: now.toISOString(),
+    };
   }),
 
   setBudget: workspaceProcedure('billing.manage')

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerEvents, createEventLog } from '../../test/synthetic-events.ts';

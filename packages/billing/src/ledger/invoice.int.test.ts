@@ -124,6 +124,15 @@ describe("a fixture month's invoice", () => {
     );
   });
 
+  it('reads the daily rollup on day edges and every slice otherwise, with the same totals', async () => {
+    const aligned = await windowCost(database.db, ws, { from: at(3, 0), to: at(4, 0) });
+    const unaligned = await windowCost(database.db, ws, { from: at(3, 9), to: at(3, 19) });
+    expect(aligned).toEqual(unaligned);
+    expect(aligned.gpu).toBe(39_492_000n);
+    const rollup = await database.db.usageDaily.findMany({ where: { workspaceId: ws } });
+    expect(rollup.length).toBeGreaterThan(0);
+  });
+
   it('the previous month keeps only its own hour of the slice that crossed midnight', async () => {
     const november = await invoiceFor(database.db, ws, periodFromKey('2026-11'), {
       baseCents: 0,

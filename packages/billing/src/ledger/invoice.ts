@@ -1,7 +1,7 @@
 import type { Db } from '@kiln/db';
 import { divRound } from '../price-book.ts';
+import { usageParts } from './parts.ts';
 import type { Period } from './period.ts';
-import { inWindow, overlapMs } from './usage-queries.ts';
 
 export interface InvoiceLine {
   /** "gpu:H100", "cpu", "memory", "base". */
@@ -41,21 +41,15 @@ export async function invoiceFor(
   options: { baseCents: number; creditMicros: bigint; now?: Date },
 ): Promise<Invoice> {
   const window = { from: period.start, to: period.end, now: options.now };
-  const ms = overlapMs(window);
+  const parts = usageParts(workspaceId, window);
   // Units are kept as exact integers: GPU-ms, millicore-ms (at least the billed minimum) and MiB-ms.
   const rows = await db.$queryRaw<LineRow[]>`
-    SELECT 'gpu:' || s."gpuType" AS key, sum(s."gpuCount"::numeric * ${ms})::text AS units,
-      sum(s."gpuRateFemto"::numeric * ${ms})::text AS femto
-    FROM "UsageSlice" s WHERE ${inWindow(workspaceId, window)} AND s."gpuCount" > 0
-    GROUP BY s."gpuType"
+    SELECT 'gpu:' || p."gpuType" AS key, sum(p."gpuUnits")::text AS units, sum(p.gpu)::text AS femto
+    FROM ${parts} p WHERE p."gpuType" <> '' GROUP BY p."gpuType" HAVING sum(p."gpuUnits") > 0
     UNION ALL
-    SELECT 'cpu', COALESCE(sum(GREATEST(s."cpuMillicores", (p.prices->>'minimumCpuMillicores')::int)::numeric * ${ms}), 0)::text,
-      COALESCE(sum(s."cpuRateFemto"::numeric * ${ms}), 0)::text
-    FROM "UsageSlice" s JOIN "PriceVersion" p ON p.id = s."priceVersionId" WHERE ${inWindow(workspaceId, window)}
+    SELECT 'cpu', COALESCE(sum(p."cpuUnits"), 0)::text, COALESCE(sum(p.cpu), 0)::text FROM ${parts} p
     UNION ALL
-    SELECT 'memory', COALESCE(sum(s."memoryMiB"::numeric * ${ms}), 0)::text,
-      COALESCE(sum(s."memRateFemto"::numeric * ${ms}), 0)::text
-    FROM "UsageSlice" s WHERE ${inWindow(workspaceId, window)}`;
+    SELECT 'memory', COALESCE(sum(p."memUnits"), 0)::text, COALESCE(sum(p.memory), 0)::text FROM ${parts} p`;
   const lines: InvoiceLine[] = [];
   for (const row of rows.sort((a, b) => order(a.key) - order(b.key) || a.key.localeCompare(b.key))) {
     const amountCents = Number(divRound(BigInt(row.femto), 10_000_000_000_000n));

@@ -1,5 +1,6 @@
 import { type Db, Prisma } from '@kiln/db';
 import { femtoToMicros } from '../price-book.ts';
+import { usageParts } from './parts.ts';
 
 /** Micro-dollars per resource; `total` is their sum, each rounded once from exact femto-dollars. */
 export interface ResourceCost {
@@ -49,19 +50,15 @@ interface CostRow {
   memory: string | null;
 }
 
+const SUMS = Prisma.sql`COALESCE(sum(p.gpu), 0)::text AS gpu, COALESCE(sum(p.cpu), 0)::text AS cpu,
+  COALESCE(sum(p.memory), 0)::text AS memory`;
+
 /** Exact femto-dollar sums of one group, as strings (numeric in Postgres) to keep them whole. */
 export function costColumns(window: Bounds): Prisma.Sql {
   const ms = overlapMs(window);
   return Prisma.sql`sum(s."gpuRateFemto"::numeric * ${ms})::text AS gpu,
     sum(s."cpuRateFemto"::numeric * ${ms})::text AS cpu,
     sum(s."memRateFemto"::numeric * ${ms})::text AS memory`;
-}
-
-/** Per-row femto-dollars of one slice inside [from, to) (numeric, not summed). */
-function costColumnsRaw(from: Prisma.Sql, to: Prisma.Sql, end: Prisma.Sql): Prisma.Sql {
-  const ms = Prisma.sql`GREATEST(0, (extract(epoch FROM (LEAST(${end}, ${to}) - GREATEST(s."startAt", ${from}))) * 1000)::bigint)`;
-  return Prisma.sql`s."gpuRateFemto"::numeric * ${ms} AS gpu, s."cpuRateFemto"::numeric * ${ms} AS cpu,
-    s."memRateFemto"::numeric * ${ms} AS memory`;
 }
 
 export function toResourceCost(row: CostRow | undefined): ResourceCost {
@@ -84,9 +81,8 @@ export async function windowCost(
   window: Window,
   memberId?: string,
 ): Promise<ResourceCost> {
-  const member = memberId ? Prisma.sql`AND s."memberId" = ${memberId}::uuid` : Prisma.empty;
   const rows = await db.$queryRaw<CostRow[]>`
-    SELECT ${costColumns(window)} FROM "UsageSlice" s WHERE ${inWindow(workspaceId, window)} ${member}`;
+    SELECT ${SUMS} FROM ${usageParts(workspaceId, window, memberId)} p`;
   return toResourceCost(rows[0]);
 }
 
@@ -102,24 +98,10 @@ export async function dailyCost(
   window: Window,
   memberId?: string,
 ): Promise<DailyCost[]> {
-  const member = memberId ? Prisma.sql`AND s."memberId" = ${memberId}::uuid` : Prisma.empty;
-  // Each slice is split over the days it spans (usually one), so the cost is linear in slices.
-  const end = window.now
-    ? Prisma.sql`COALESCE(s."endAt", ${window.now}::timestamptz)`
-    : Prisma.sql`COALESCE(s."endAt", GREATEST(s."startAt", clock_timestamp()))`;
   const rows = await db.$queryRaw<(CostRow & { day: string })[]>`
-    WITH parts AS (
-      SELECT d.day, ${costColumnsRaw(Prisma.sql`d.day`, Prisma.sql`d.day + interval '1 day'`, end)}
-      FROM "UsageSlice" s
-      CROSS JOIN LATERAL generate_series(
-        date_trunc('day', GREATEST(s."startAt", ${window.from}::timestamptz), 'UTC'),
-        LEAST(${end}, ${window.to}::timestamptz) - interval '1 millisecond', interval '1 day') AS d(day)
-      WHERE ${inWindow(workspaceId, window)} ${member}
-    )
-    SELECT to_char(g AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-      COALESCE(sum(p.gpu), 0)::text AS gpu, COALESCE(sum(p.cpu), 0)::text AS cpu, COALESCE(sum(p.memory), 0)::text AS memory
+    SELECT to_char(g AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, ${SUMS}
     FROM generate_series(${window.from}::timestamptz, ${window.to}::timestamptz - interval '1 day', interval '1 day') g
-    LEFT JOIN parts p ON p.day = g
+    LEFT JOIN ${usageParts(workspaceId, window, memberId)} p ON p.day = (g AT TIME ZONE 'UTC')::date
     GROUP BY g ORDER BY g`;
   return rows.map((row) => ({ day: row.day, ...toResourceCost(row) }));
 }
@@ -137,11 +119,10 @@ export async function costBy(
   by: 'owner' | 'member',
   memberId?: string,
 ): Promise<GroupCost[]> {
-  const column = by === 'owner' ? Prisma.sql`s."ownerId"` : Prisma.sql`s."memberId"::text`;
-  const member = memberId ? Prisma.sql`AND s."memberId" = ${memberId}::uuid` : Prisma.empty;
+  const column = by === 'owner' ? Prisma.sql`p."ownerId"` : Prisma.sql`NULLIF(p."memberKey", '')`;
   const rows = await db.$queryRaw<(CostRow & { key: string | null; ms: string })[]>`
-    SELECT ${column} AS key, sum(${overlapMs(window)})::text AS ms, ${costColumns(window)}
-    FROM "UsageSlice" s WHERE ${inWindow(workspaceId, window)} ${member}
+    SELECT ${column} AS key, sum(p.ms)::text AS ms, ${SUMS}
+    FROM ${usageParts(workspaceId, window, memberId)} p
     GROUP BY 1`;
   return rows
     .map((row) => ({ key: row.key, seconds: Math.floor(Number(row.ms) / 1000), ...toResourceCost(row) }))

@@ -1,7 +1,7 @@
 'use client';
 import { GPU_TYPE_NAMES } from '@kiln/scheduler/gpu-types';
 import { Cpu } from 'lucide-react';
-import { useEffect, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { type ExecutionView, formatElapsed, type KernelStatus } from '../../lib/notebook/execution-view.ts';
 import { Dialog } from '../dialog.tsx';
 import { Tooltip } from '../ui/tooltip.tsx';
@@ -207,6 +207,8 @@ export function KernelBar(props: {
   peers: readonly Peer[];
   resources: NotebookResources | null;
   onResourcesSaved(): void;
+  /** The running kernel's cost so far and rate (billing supplies it). */
+  cost?: ReactNode;
 }) {
   const { execution, actions, canEdit } = props;
   const [machineOpen, setMachineOpen] = useState(false);
@@ -262,6 +264,7 @@ export function KernelBar(props: {
           {execution.queue.length > 0 ? ` · ${execution.queue.length} queued` : ''}
         </span>
       ) : null}
+      {props.cost}
       <span className="header-spacer" />
       <span className={`connection connection-${connection}`} role="status">
         {CONNECTION_LABEL[connection]}

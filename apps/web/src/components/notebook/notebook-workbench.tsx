@@ -8,6 +8,7 @@ import { errorMessage } from '../../lib/errors.ts';
 import { SHORTCUTS } from '../../lib/notebook/keyboard.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import { useIde } from '../ide/ide-context.tsx';
+import { KernelCost } from '../usage/kernel-cost.tsx';
 import { CommandPalette, type PaletteAction } from './command-palette.tsx';
 import { FindBar } from './find-bar.tsx';
 import { KernelBar, type NotebookResources } from './kernel-bar.tsx';
@@ -276,6 +277,7 @@ export function NotebookWorkbench(props: WorkbenchProps) {
           peers={props.peers}
           resources={props.resources}
           onResourcesSaved={props.onResourcesSaved}
+          cost={<KernelCost workspaceId={workspaceId} notebookId={notebookId} />}
         />
         {canEdit ? (
           <NotebookToolbar
