@@ -7,6 +7,7 @@ import {
   DEFAULT_LIMITS,
 } from '@kiln/execution';
 import { createGatewayClient, workspaceToken } from '@kiln/kernel-gateway/client';
+import { createCauseLog } from './cause-log.ts';
 import type { WebNotebookServices } from './notebook-services-slot.ts';
 
 /**
@@ -24,8 +25,11 @@ export function createNotebookServices(
   // workspaces simply authenticate them again with unchanged rights.
   const onAccessChanged = ({ userId }: { userId: string }) => void collab.disconnectUser(userId);
   if (!gateway) return { documents, executionService: null, onAccessChanged };
+  const logCause = createCauseLog();
   const executionService = createExecutionService({
     openDocument: documents.open,
+    // During an outage every status change fails to store the same way: one line per cause.
+    onError: ({ error, stage }) => logCause(`execution ${stage} failed`, error),
     // In Postgres, so "download the full output" links keep working after a restart.
     overflowStore: createPostgresOverflowStore(db, {
       maxEntryBytes: DEFAULT_LIMITS.overflowEntryBytes,
