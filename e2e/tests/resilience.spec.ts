@@ -122,6 +122,22 @@ test('a web server killed with -9 mid-run comes back to the running kernel: outp
   await page.context().close();
 });
 
+test('a web server stopped gracefully (Ctrl-C) leaves kernels running for the next one', async ({
+  browser,
+}) => {
+  const { page, notebookId, workspaceId } = await notebookPage(browser);
+  const run = await callMutation(page, 'notebook.run', { workspaceId, notebookId, mode: 'all', cellIds: [] });
+  expect(run.status).toBe(200);
+  await expect(output(page, 1)).toContainText('tick 2', { timeout: 180_000 });
+  await web.proc.stop();
+  await expect(output(page, 1)).not.toContainText('done');
+  await web.restart();
+  await expect(output(page, 1)).toContainText('done 7', { timeout: 120_000 });
+  await expect(output(page, 2)).toContainText('after 42', { timeout: 60_000 });
+  await expect(output(page, 1)).not.toContainText('KernelDied');
+  await page.context().close();
+});
+
 test('a kernel gateway killed with -9 mid-run: the running cell and the kernel bar say the kernel is gone and why', async ({
   browser,
 }) => {
