@@ -57,9 +57,11 @@ function ipynb(sources: string[]): string {
   });
 }
 
-/** A signed-up user with a notebook holding CELLS, opened in a page. */
+/** A signed-up user with a notebook holding `cells`, opened in a page of the web app at `baseUrl`. */
 async function notebookPage(
   browser: Browser,
+  baseUrl = web.url,
+  cells = CELLS,
 ): Promise<{ page: Page; notebookId: string; workspaceId: string }> {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -71,11 +73,11 @@ async function notebookPage(
   const created = await callMutation(page, 'notebook.importIpynb', {
     workspaceId: workspace.id,
     name: 'Faults',
-    content: ipynb(CELLS),
+    content: ipynb(cells),
   });
   expect(created.status).toBe(200);
   const notebookId = data<{ id: string }>(created.body).id;
-  await openNotebook(page, `${web.url}/w/${workspace.slug}/n/${notebookId}`);
+  await openNotebook(page, `${baseUrl}/w/${workspace.slug}/n/${notebookId}`);
   return { page, notebookId, workspaceId: workspace.id };
 }
 
@@ -120,6 +122,22 @@ test('a web server killed with -9 mid-run comes back to the running kernel: outp
   await page.context().close();
 });
 
+test('a web server stopped gracefully (Ctrl-C) leaves kernels running for the next one', async ({
+  browser,
+}) => {
+  const { page, notebookId, workspaceId } = await notebookPage(browser);
+  const run = await callMutation(page, 'notebook.run', { workspaceId, notebookId, mode: 'all', cellIds: [] });
+  expect(run.status).toBe(200);
+  await expect(output(page, 1)).toContainText('tick 2', { timeout: 180_000 });
+  await web.proc.stop();
+  await expect(output(page, 1)).not.toContainText('done');
+  await web.restart();
+  await expect(output(page, 1)).toContainText('done 7', { timeout: 120_000 });
+  await expect(output(page, 2)).toContainText('after 42', { timeout: 60_000 });
+  await expect(output(page, 1)).not.toContainText('KernelDied');
+  await page.context().close();
+});
+
 test('a kernel gateway killed with -9 mid-run: the running cell and the kernel bar say the kernel is gone and why', async ({
   browser,
 }) => {
@@ -161,20 +179,7 @@ test('a database stopped during edits: the page never says Saved until the edits
   const saved = (page: Page) => page.getByRole('status').filter({ hasText: /^Saved$/ });
   try {
     process.env.KILN_E2E_BASE_URL = scratchWeb.url;
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await signUp(page, { name: 'Ada Outage', email: uniqueEmail('ada'), password: 'a long enough password' });
-    const [workspace] = data<{ id: string; slug: string }[]>(
-      (await callQuery(page, 'workspace.list', undefined)).body,
-    );
-    if (!workspace) throw new Error('no workspace');
-    const created = await callMutation(page, 'notebook.importIpynb', {
-      workspaceId: workspace.id,
-      name: 'Outage',
-      content: ipynb(['a = 1']),
-    });
-    const notebookId = data<{ id: string }>(created.body).id;
-    await openNotebook(page, `${scratchWeb.url}/w/${workspace.slug}/n/${notebookId}`);
+    const { page } = await notebookPage(browser, scratchWeb.url, ['a = 1']);
     await setSource(page, 1, 'a = 1  # before');
     await expect(saved(page)).toBeVisible({ timeout: 30_000 });
 
@@ -208,7 +213,7 @@ test('a database stopped during edits: the page never says Saved until the edits
     // One log line per cause, not one (with a stack trace) per reconnect attempt.
     const refusals = scratchWeb.proc.output().match(/notebook connections refused/g) ?? [];
     expect(refusals.length).toBeLessThanOrEqual(2);
-    await context.close();
+    await page.context().close();
   } finally {
     process.env.KILN_E2E_BASE_URL = web.url;
     await scratchWeb.close();

@@ -6,8 +6,8 @@ import { createPostgresStore } from '@kiln/collab/postgres';
 import type { Db } from '@kiln/db';
 import { createExecutionService, type ExecutionService } from '@kiln/execution';
 import { createGateway } from '@kiln/kernel-gateway';
-import { createGatewayClient } from '@kiln/kernel-protocol/client';
 import { createRunscDriver, ensureSandboxImage } from '@kiln/kernel-gateway/sandbox';
+import { createGatewayClient } from '@kiln/kernel-protocol/client';
 import type { NotebookDocuments } from '../src/services.ts';
 
 /**

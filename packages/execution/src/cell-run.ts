@@ -68,6 +68,12 @@ export class CellRun {
     return this.reply.content.status === 'ok' ? 'ok' : 'error';
   }
 
+  /** The outcome if the reply came (its idle status may still be on the way), else null. */
+  get replied(): Outcome | null {
+    if (!this.reply) return null;
+    return this.reply.content.status === 'ok' ? 'ok' : 'error';
+  }
+
   /** The count from the reply, if one came. */
   get executionCount(): number | undefined {
     const count = this.reply?.content.execution_count;

@@ -62,6 +62,26 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
     return session;
   }
 
+  /** Stops taking requests and releases every session with `release` (kernels shut down or left running). */
+  async function releaseAll(
+    stage: string,
+    release: (session: NotebookSession) => Promise<void>,
+  ): Promise<void> {
+    disposed = true;
+    const all = [...sessions.values()];
+    sessions.clear();
+    opened.clear();
+    await Promise.all(
+      all.map(async (pending) => {
+        const session = await pending.catch(() => undefined);
+        if (!session) return;
+        await release(session).catch((error: unknown) =>
+          onError({ notebookId: session.notebookId, error, stage }),
+        );
+      }),
+    );
+  }
+
   async function existing(notebookId: string): Promise<NotebookSession | undefined> {
     return sessions.get(notebookId)?.catch(() => undefined);
   }
@@ -164,34 +184,8 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
       );
     },
 
-    async detach() {
-      disposed = true;
-      const all = [...sessions.values()];
-      sessions.clear();
-      opened.clear();
-      await Promise.all(
-        all.map(async (pending) => {
-          const session = await pending.catch(() => undefined);
-          await session
-            ?.detach()
-            .catch((error: unknown) => onError({ notebookId: session.notebookId, error, stage: 'detach' }));
-        }),
-      );
-    },
+    detach: () => releaseAll('detach', (session) => session.detach()),
 
-    async dispose() {
-      disposed = true;
-      const all = [...sessions.values()];
-      sessions.clear();
-      opened.clear();
-      await Promise.all(
-        all.map(async (pending) => {
-          const session = await pending.catch(() => undefined);
-          await session
-            ?.close()
-            .catch((error: unknown) => onError({ notebookId: session.notebookId, error, stage: 'dispose' }));
-        }),
-      );
-    },
+    dispose: () => releaseAll('dispose', (session) => session.close()),
   };
 }

@@ -97,6 +97,24 @@ describe('kernels outlive the web process', () => {
     expect(gateway.started).toBe(2);
   });
 
+  it('ends the running cell with a note when the replay lost its reply, instead of running forever', async () => {
+    const { service, gateway, doc } = await setup(['hold x', 'b']);
+    const first = service();
+    await first.run({ notebookId: 'nb', workspaceId: 'ws', target: { kind: 'all' }, user: alice });
+    await waitFor(() => gateway.holding === 1, 'the first cell runs');
+    await first.detach();
+    gateway.release();
+    gateway.loseBuffered();
+
+    const second = service();
+    expect((await second.resume())[0]?.outcome).toBe('attached');
+    await waitFor(() => cellView(doc, 'c0').state === 'idle', 'the cell ended');
+    await second.whenIdle('nb');
+    expect(cellView(doc, 'c0').text).toContain('output was lost while Kiln restarted');
+    expect(cellView(doc, 'c1')).toMatchObject({ state: 'idle', text: '' });
+    expect(gateway.executed).toEqual(['hold x']);
+  });
+
   it('shuts the kernel down and forgets it when the notebook is shut down', async () => {
     const { service, gateway, kernelStore } = await setup(['a']);
     const first = service();

@@ -66,6 +66,8 @@ export class NotebookSession {
   private lastWrite: Promise<void> = Promise.resolve();
   private persisting: Promise<void> = Promise.resolve();
   private persisted = '';
+  /** The kernel_info_request sent after re-attaching to a running cell, and that cell's msg_id. */
+  private probe: { msgId: string; runMsgId: string } | null = null;
 
   constructor(private readonly options: SessionOptions) {
     this.notebookId = options.notebookId;
@@ -107,6 +109,7 @@ export class NotebookSession {
     });
     const result = await this.link.reattach(record.running !== null);
     if (result.outcome === 'attached') {
+      if (record.running) this.probeForLostReply(record.running.msgId);
       void this.pump(first, record.running?.requestId);
     } else {
       // kernelLost (through the link's hook) already ended the running cell and cleared the queue.
@@ -375,10 +378,51 @@ export class NotebookSession {
     return this.persisting;
   }
 
+  /**
+   * The kernel's shell is serial, so the reply to a kernel_info_request sent now comes after the
+   * running cell's reply. If it arrives and that reply never did (the gateway's replay lost it), the
+   * cell ends with a note instead of showing `running` forever.
+   */
+  private probeForLostReply(runMsgId: string): void {
+    try {
+      const request = this.link.message('shell', 'kernel_info_request', {});
+      this.probe = { msgId: request.header.msg_id, runMsgId };
+      this.link.send(request);
+    } catch {
+      // No channel: the kernel-lost path reports it.
+    }
+  }
+
+  private probeAnswered(runMsgId: string): void {
+    this.probe = null;
+    const running = this.running;
+    // Usually the cell's own reply came first and it is over; only a cell still waiting lost it.
+    if (running?.run.msgId !== runMsgId) return;
+    const outcome = running.run.replied;
+    if (outcome) {
+      running.finish(outcome);
+      return;
+    }
+    void this.write(() =>
+      running.run.writer.handle({
+        header: { msg_type: 'stream' },
+        content: {
+          name: 'stderr',
+          text: '\n[kiln] The end of this cell’s output was lost while Kiln restarted; the cells queued after it were not run.\n',
+        },
+      }),
+    );
+    running.finish('error');
+  }
+
   private fromKernel(message: JupyterMessage): void {
     if (this.closed) return;
     const parent = message.parent_header.msg_id as string | undefined;
     if (!parent) return;
+    if (this.probe && parent === this.probe.msgId) {
+      if (message.channel === 'shell') this.probeAnswered(this.probe.runMsgId);
+      return;
+    }
     if (message.channel === 'iopub') this.routes.get(parent)?.writer.handle(this.redacted(message));
     const running = this.running;
     if (running?.run.msgId !== parent) return;

@@ -147,7 +147,14 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   const gpuPlacements = new Map<string, number[]>();
 
   // Sandboxes of a gateway that crashed are deleted before anything new starts.
-  const reaped = reapOrphans(ctx.cli, stateDir).catch(() => []);
+  const reaped = reapOrphans(ctx.cli, stateDir)
+    .then((ids) => {
+      // Their notebooks learn it when they reconnect (the kernel is gone); say it here too.
+      if (ids.length > 0)
+        console.log(`[kernel-gateway] stopped ${ids.length} sandboxes left by a gateway that crashed`);
+      return ids;
+    })
+    .catch(() => []);
 
   function snapshotPath(): Promise<string | undefined> {
     if (!snapshotsWanted) return reaped.then(() => undefined);

@@ -3,7 +3,8 @@ import { isDatabaseUnavailable } from '@kiln/db';
 export interface CauseLogOptions {
   /** A cause seen again within this window is counted, not logged. */
   windowMs?: number;
-  log?: (line: string) => void;
+  /** Gets the line, and the error itself the first time a cause other than an outage is seen (its stack helps). */
+  log?: (line: string, error?: unknown) => void;
   clock?: () => number;
 }
 
@@ -15,7 +16,9 @@ export interface CauseLogOptions {
  */
 export function createCauseLog(options: CauseLogOptions = {}) {
   const windowMs = options.windowMs ?? 60_000;
-  const log = options.log ?? ((line: string) => console.error(line));
+  const log =
+    options.log ??
+    ((line: string, error?: unknown) => (error ? console.error(line, error) : console.error(line)));
   const clock = options.clock ?? Date.now;
   const seen = new Map<string, { at: number; repeats: number }>();
   return (what: string, error: unknown): void => {
@@ -31,7 +34,8 @@ export function createCauseLog(options: CauseLogOptions = {}) {
     seen.set(key, { at: now, repeats: 0 });
     // Bounded: causes are few, but a message carrying ids must not grow the map without end.
     if (seen.size > 1000) seen.delete(seen.keys().next().value as string);
-    log(`${key}${repeats}`);
+    const firstOfABug = !last && !isDatabaseUnavailable(error);
+    log(`${key}${repeats}`, firstOfABug ? error : undefined);
   };
 }
 

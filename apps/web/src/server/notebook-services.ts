@@ -7,6 +7,7 @@ import {
   DEFAULT_LIMITS,
 } from '@kiln/execution';
 import type { Scheduler } from '@kiln/scheduler';
+import { createCauseLog } from './cause-log.ts';
 import type { WebNotebookServices } from './notebook-services-slot.ts';
 import { createScheduledGateways } from './scheduled-gateway.ts';
 
@@ -26,8 +27,11 @@ export function createNotebookServices(
   // workspaces simply authenticate them again with unchanged rights.
   const onAccessChanged = ({ userId }: { userId: string }) => void collab.disconnectUser(userId);
   if (!gateway) return { documents, executionService: null, onAccessChanged, scheduler };
+  const logCause = createCauseLog();
   const executionService = createExecutionService({
     openDocument: documents.open,
+    // During an outage every status change fails to store the same way: one line per cause.
+    onError: ({ error, stage }) => logCause(`execution ${stage} failed`, error),
     // In Postgres, so "download the full output" links keep working after a restart.
     overflowStore: createPostgresOverflowStore(db, {
       maxEntryBytes: DEFAULT_LIMITS.overflowEntryBytes,

@@ -82,7 +82,19 @@ export class FakeGateway implements ExecutionGateway {
     return this.held.length;
   }
 
+  /** Forgets what was kept for a reconnect, as a gateway whose buffer was cleared would. */
+  loseBuffered(): void {
+    this.buffered = [];
+  }
+
   private handle(request: JupyterMessage): void {
+    if (request.header.msg_type === 'kernel_info_request') {
+      // Behind whatever cell is still held: the shell is serial.
+      const reply = () => this.emit(message('shell', 'kernel_info_reply', { status: 'ok' }, request.header));
+      if (this.held.length > 0) this.held.push(reply);
+      else setImmediate(reply);
+      return;
+    }
     if (request.header.msg_type !== 'execute_request') return;
     const code = String(request.content.code);
     const parent = request.header;
