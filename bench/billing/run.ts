@@ -73,7 +73,9 @@ const peerWs = randomUUID();
 started = performance.now();
 for (let i = 0; i < rows.length; i += 2000) {
   await db.usageSlice.createMany({
-    data: rows.slice(i, i + 2000).map((row) => ({ ...row, id: `p${row.id}`, containerId: randomUUID(), workspaceId: peerWs })),
+    data: rows
+      .slice(i, i + 2000)
+      .map((row) => ({ ...row, id: `p${row.id}`, containerId: randomUUID(), workspaceId: peerWs })),
   });
 }
 const peerSeconds = (performance.now() - started) / 1000;

@@ -21,10 +21,16 @@ export function parseForm(body: string): FormObject {
         if (!Number.isSafeInteger(index) || index > 10_000)
           throw new SyntaxError(`Invalid index in ${rawKey}`);
         if (last) node[index] = value;
-        else node = (node[index] ??= nextIsIndex ? [] : {}) as FormObject | FormValue[];
+        else {
+          node[index] ??= nextIsIndex ? [] : {};
+          node = node[index] as FormObject | FormValue[];
+        }
       } else {
         if (last) node[key] = value;
-        else node = (node[key] ??= nextIsIndex ? [] : {}) as FormObject | FormValue[];
+        else {
+          node[key] ??= nextIsIndex ? [] : {};
+          node = node[key] as FormObject | FormValue[];
+        }
       }
     }
   }

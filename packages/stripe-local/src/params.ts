@@ -41,7 +41,7 @@ function check(value: FormValue, spec: Spec, path: string): void {
   }
   if ('array' in spec) {
     if (!Array.isArray(value)) throw invalid(path, `Invalid array: ${path}`);
-    value.forEach((item, i) => check(item, spec.array, `${path}[${i}]`));
+    for (const [i, item] of value.entries()) check(item, spec.array, `${path}[${i}]`);
     return;
   }
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid(path, `Invalid object: ${path}`);

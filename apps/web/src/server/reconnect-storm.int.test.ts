@@ -121,12 +121,12 @@ describe('a reconnect storm', () => {
     const first = await startServer();
     const tabs = Array.from({ length: CLIENTS }, () => tab(first.url));
     await waitFor(() => tabs.every((t) => t.provider.synced), 'every tab synced', 60_000);
-    tabs.forEach((t, i) => t.log.push([`before-${i}`]));
+    for (const [i, t] of tabs.entries()) t.log.push([`before-${i}`]);
     await waitFor(() => tabs.every((t) => t.keeper.saved), 'the first edits saved', 60_000);
 
     await first.crash();
     await waitFor(() => tabs.every((t) => !t.provider.wsconnected), 'every tab offline', 30_000);
-    tabs.forEach((t, i) => t.log.push([`offline-${i}`]));
+    for (const [i, t] of tabs.entries()) t.log.push([`offline-${i}`]);
     expect(tabs.some((t) => t.keeper.saved)).toBe(false);
 
     const second = await startServer(first.port);
