@@ -1,6 +1,6 @@
+import { createGatewayClient, type GatewayClient } from '@kiln/kernel-protocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRunscGateway } from '../../test/runsc-gateway.ts';
-import { createGatewayClient, type GatewayClient } from '../client/gateway-client.ts';
 
 // The attack from issue 9, from a real cell in a real runsc kernel: user code writes straight to
 // the agent socket a message nested 100,000 levels deep. Before bounds, forwarding it threw

@@ -22,7 +22,10 @@ export async function applyEvents(tx: Tx, events: MeterEvent[]): Promise<void> {
   const opens = events.filter((event) => event.to === 'running');
   if (opens.length > 0) {
     // Every version up to the page's newest event, once per page; each event takes the last one in force.
-    const newest = opens.reduce((max, event) => Math.max(event.at, max), opens[0]?.at ?? new Date(0));
+    const newest = opens.reduce(
+      (max, event) => (event.at > max ? event.at : max),
+      opens[0]?.at ?? new Date(0),
+    );
     await priceVersionAt(tx, newest);
     const versions = (
       await tx.priceVersion.findMany({
