@@ -100,7 +100,15 @@ async function main(): Promise<void> {
     children.push(
       start(
         ['apps/kernel-gateway/src/main.ts'],
-        { PORT: '18888', HOST: '127.0.0.1', KILN_GATEWAY_TOKEN: token, KILN_STATE_DIR: `${dir}/gateway` },
+        {
+          PORT: '18888',
+          HOST: '127.0.0.1',
+          KILN_GATEWAY_TOKEN: token,
+          KILN_STATE_DIR: `${dir}/gateway`,
+          // A scheduler node, as under npm start: its heartbeats are part of what must stay local.
+          DATABASE_URL: `postgresql://postgres@127.0.0.1:${dbPort}/postgres`,
+          KILN_GPUS: 'none',
+        },
         log,
       ),
     );

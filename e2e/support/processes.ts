@@ -86,8 +86,12 @@ export function createDatabase(serverUrl = adminUrl): { url: string; drop(): voi
   };
 }
 
-/** A kernel gateway with its own state dir; `restart()` starts a new process on the same port and dir. */
-export async function startGateway() {
+/**
+ * A kernel gateway with its own state dir, joined to the scheduler of `databaseUrl` as one node (the web
+ * app places kernels only on registered nodes); `restart()` starts a new process on the same port, dir
+ * and node id.
+ */
+export async function startGateway(options: { databaseUrl: string }) {
   const token = randomBytes(24).toString('hex');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -98,6 +102,12 @@ export async function startGateway() {
       HOST: '127.0.0.1',
       KILN_GATEWAY_TOKEN: token,
       KILN_STATE_DIR: stateDir,
+      DATABASE_URL: options.databaseUrl,
+      KILN_NODE_ID: `fault-node-${port}`,
+      KILN_NODE_CPU: '8',
+      KILN_NODE_MEMORY_MIB: String(16 * 1024),
+      KILN_GPUS: 'none',
+      KILN_HEARTBEAT_SECONDS: '2',
       KILN_WARM_POOL_SIZE: '0',
       // A checkpoint per fresh state dir would cost more than the cold boots of these few kernels.
       KILN_SNAPSHOTS: 'false',

@@ -17,7 +17,7 @@ const previousBase = process.env.KILN_E2E_BASE_URL;
 test.beforeAll(async () => {
   test.setTimeout(420_000);
   database = createDatabase();
-  gateway = await startGateway();
+  gateway = await startGateway({ databaseUrl: database.url });
   web = await startWeb({ databaseUrl: database.url, gateway });
   // The shared helpers (sign-up) address the web app through this variable.
   process.env.KILN_E2E_BASE_URL = web.url;
