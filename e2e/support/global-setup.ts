@@ -99,6 +99,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     PORT: String(port),
     HOST: '127.0.0.1',
     APP_URL: baseUrl,
+    // Kernels are placed through the scheduler; the file browser talks to the node holding the volumes.
+    KERNEL_GATEWAY_URL: gatewayUrl,
     KILN_GATEWAY_TOKEN: gatewayToken,
     KILN_SECRETS_KEY: randomBytes(32).toString('base64'),
     KILN_NODE_TIMEOUT_SECONDS: '10',

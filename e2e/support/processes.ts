@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -134,6 +134,15 @@ export async function startGateway(options: { databaseUrl: string }) {
     },
     async close() {
       await proc.stop();
+      // Workspace volumes are loop-mounted quota images; a gateway killed mid-test leaves them mounted.
+      const volumes = path.join(stateDir, 'volumes');
+      for (const entry of existsSync(volumes) ? readdirSync(volumes) : []) {
+        try {
+          execFileSync('umount', [path.join(volumes, entry)], { stdio: 'ignore' });
+        } catch {
+          // not a mount point
+        }
+      }
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

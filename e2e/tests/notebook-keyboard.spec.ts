@@ -36,7 +36,8 @@ test("Jupyter's command-mode keys: copy, cut, paste, merge, shortcuts, checkpoin
   await page.keyboard.press('c');
   await page.keyboard.press('v');
   await expect(page.locator('section.cell')).toHaveCount(4);
-  expect(await editorText(page, 2)).toBe('a = 1');
+  // The pasted cell's editor mounts after the cell appears; its text is there once it has.
+  await expect.poll(() => editorText(page, 2)).toBe('a = 1');
   await select(page, 4);
   await page.keyboard.press('x');
   await expect(page.locator('section.cell')).toHaveCount(3);
