@@ -1,18 +1,10 @@
-/**
- * Kernel benchmark: Kiln's kernel gateway (runsc sandboxes) against Jupyter Server 1.23, measured with
- * the same plain websocket client (bench/kernels/plain-client.ts: fetch + `ws`, legacy JSON framing), so
- * both are measured as any outside client sees them. Run: `npx tsx bench/kernels/run.ts` (as root, runsc).
- * Writes bench/results/kernels.json and bench/results/kernels.md.
- */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPlainClient, type PlainChannel, type PlainClient } from './plain-client.ts';
+import { sampleKernelMemory } from './memory.ts';
+import type { PlainChannel } from './plain-client.ts';
+import { type Server, started, startJupyter, startKiln, stop } from './servers.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 200);
@@ -23,137 +15,6 @@ const STREAM_BYTES = 20 * 1024 * 1024;
 const STREAM_RUNS = Number(process.env.BENCH_STREAM_RUNS ?? 5);
 
 const BURST = Number(process.env.BENCH_BURST ?? 8);
-
-interface Server {
-  label: string;
-  client: PlainClient;
-  process: ChildProcess;
-  /** Kiln only: its state dir (runsc's root is `<stateDir>/runsc`). */
-  stateDir?: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * Waits until the server answers and, for Kiln, has its sandboxes ready (snapshot built): otherwise
- * the first measured start would include building the snapshot, which happens once per machine.
- */
-async function waitUp(
-  client: PlainClient,
-  child: ChildProcess,
-  label: string,
-  log: () => string,
-  ready: () => boolean,
-) {
-  const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${label} exited: ${log()}`);
-    try {
-      await client.listKernels();
-      if (ready()) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${label} did not come up: ${log()}`);
-}
-
-const started: Server[] = [];
-
-async function startProcess(
-  label: string,
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  port: number,
-  token: string,
-  stateDir?: string,
-) {
-  const child = spawn(command, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  // Jupyter is ready once it answers; the Kiln gateway once it says its snapshot is built.
-  let sandboxesReady = !label.startsWith('kiln');
-  const collect = (d: Buffer) => {
-    output = (output + d).slice(-4000);
-    if (String(d).includes('sandboxes ready')) sandboxesReady = true;
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const client = createPlainClient(`http://127.0.0.1:${port}`, token);
-  const server: Server = { label, client, process: child, stateDir };
-  started.push(server);
-  await waitUp(
-    client,
-    child,
-    label,
-    () => output,
-    () => sandboxesReady,
-  );
-  return server;
-}
-
-async function startKiln(label: string, extraEnv: NodeJS.ProcessEnv): Promise<Server> {
-  const port = await freePort();
-  const token = randomBytes(24).toString('hex');
-  const stateDir = await mkdtemp(join(tmpdir(), 'kiln-bench-'));
-  return startProcess(
-    label,
-    process.execPath,
-    ['--import', 'tsx', 'apps/kernel-gateway/src/main.ts'],
-    {
-      PORT: String(port),
-      KILN_GATEWAY_TOKEN: token,
-      KILN_STATE_DIR: stateDir,
-      KILN_CULL_IDLE_SECONDS: '0',
-      // A standalone gateway (clients start kernels directly), even when the shell has a database set.
-      DATABASE_URL: undefined,
-      ...extraEnv,
-    },
-    port,
-    token,
-    stateDir,
-  );
-}
-
-async function startJupyter(label: string, extraArgs: string[]): Promise<Server> {
-  const port = await freePort();
-  const token = randomBytes(24).toString('hex');
-  const dir = await mkdtemp(join(tmpdir(), 'jupyter-bench-'));
-  return startProcess(
-    label,
-    '/usr/bin/python3',
-    [
-      '-m',
-      'jupyter_server',
-      `--ServerApp.token=${token}`,
-      `--ServerApp.port=${port}`,
-      '--allow-root',
-      '--ServerApp.open_browser=False',
-      `--ServerApp.root_dir=${dir}`,
-      ...extraArgs,
-    ],
-    {
-      JUPYTER_RUNTIME_DIR: join(dir, 'runtime'),
-      JUPYTER_CONFIG_DIR: join(dir, 'config'),
-      JUPYTER_DATA_DIR: join(dir, 'data'),
-    },
-    port,
-    token,
-  );
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -308,33 +169,6 @@ async function measureBurst(server: Server) {
   return { n: BURST, allMs, firstMs: Math.min(...each), origins: kernels.map((k) => k.startedFrom) };
 }
 
-const kib = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
-/** Resident and proportional (shared pages split between their users) set sizes of a process, MiB. */
-function processMemory(pid: string): { rss: number; pss: number } {
-  try {
-    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-    return { rss: kib(rollup, 'Rss') / 1024, pss: kib(rollup, 'Pss') / 1024 };
-  } catch {
-    return { rss: 0, pss: 0 };
-  }
-}
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-
-/** ipykernel processes under a Jupyter Server. */
-function jupyterKernelPids(server: Server): string[] {
-  const parent = String(server.process.pid);
-  return readdirSync('/proc').filter((pid) => {
-    if (!/^\d+$/.test(pid)) return false;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
-      return ppid === parent && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ipykernel');
-    } catch {
-      return false;
-    }
-  });
-}
-
 /**
  * Per kernel, with BURST idle kernels running: for Kiln everything its sandbox costs the host (the
  * memory cgroup's charge, and RSS/PSS summed over sandbox, gofer and systrap stubs); for Jupyter the
@@ -345,34 +179,7 @@ async function measureIdleMemory(server: Server) {
   const kernels = [];
   for (let i = 0; i < BURST; i++) kernels.push(await ready(server));
   await new Promise((resolve) => setTimeout(resolve, 5000));
-  const measure = () => {
-    if (!server.stateDir) {
-      const each = jupyterKernelPids(server).map(processMemory);
-      return { n: each.length, rss: mean(each.map((m) => m.rss)), pss: mean(each.map((m) => m.pss)) };
-    }
-    const list = execFileSync('runsc', [`--root=${join(server.stateDir, 'runsc')}`, 'list', '-quiet'], {
-      encoding: 'utf8',
-    });
-    const each = list
-      .split('\n')
-      .filter(Boolean)
-      .map((id) => {
-        const cgroup = `/sys/fs/cgroup/memory/kiln/${id}`;
-        const pids = readFileSync(`${cgroup}/cgroup.procs`, 'utf8').trim().split('\n').filter(Boolean);
-        const procs = pids.map(processMemory);
-        return {
-          charged: Number(readFileSync(`${cgroup}/memory.usage_in_bytes`, 'utf8')) / 1024 / 1024,
-          rss: procs.reduce((a, m) => a + m.rss, 0),
-          pss: procs.reduce((a, m) => a + m.pss, 0),
-        };
-      });
-    return {
-      n: each.length,
-      charged: mean(each.map((m) => m.charged)),
-      rss: mean(each.map((m) => m.rss)),
-      pss: mean(each.map((m) => m.pss)),
-    };
-  };
+  const measure = () => sampleKernelMemory(server);
   const bare = measure();
   let withLibraries: ReturnType<typeof measure> | undefined;
   if (!server.stateDir) {
@@ -401,15 +208,6 @@ async function measureSession(server: Server) {
   await channel.close();
   await server.client.shutdownKernel(id);
   return { roundTrip, stream, interrupt };
-}
-
-async function stop(server: Server) {
-  server.process.kill('SIGTERM');
-  await new Promise((resolve) => {
-    if (server.process.exitCode !== null) resolve(null);
-    server.process.once('exit', resolve);
-    setTimeout(resolve, 10_000);
-  });
 }
 
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
