@@ -6,7 +6,9 @@ import * as Y from 'yjs';
 import { CellRun, errorOutput, executeRequestContent, type Outcome } from './cell-run.ts';
 import { resetExecutionState, writeExecutionState } from './execution-state.ts';
 import { errorText, KernelLink, type KernelStart, type ReattachResult } from './kernel-link.ts';
+import { KernelRecordWriter } from './kernel-record-writer.ts';
 import type { OverflowStore } from './overflow-store.ts';
+import { redactMessage } from './redaction.ts';
 import type {
   ExecutionGateway,
   ExecutionStateView,
@@ -35,15 +37,6 @@ export interface SessionOptions {
   reattachMs?: number;
 }
 
-function redactTexts(value: unknown, redact: (text: string) => string): unknown {
-  if (typeof value === 'string') return redact(value);
-  if (Array.isArray(value)) return value.map((item) => redactTexts(item, redact));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactTexts(item, redact)]));
-  }
-  return value;
-}
-
 // Origin of the service's own edits, so hooks can tell them from people's.
 const ORIGIN = 'kiln-execution';
 
@@ -62,10 +55,8 @@ export class NotebookSession {
   private readonly routes = new Map<string, { cellId: string; writer: OutputWriter }>();
   private closed = false;
   /** Set by `detach()`: the record must survive for the next process, so it is no longer written. */
-  private detached = false;
   private lastWrite: Promise<void> = Promise.resolve();
-  private persisting: Promise<void> = Promise.resolve();
-  private persisted = '';
+  private readonly records: KernelRecordWriter;
   /** The kernel_info_request sent after re-attaching to a running cell, and that cell's msg_id. */
   private probe: { msgId: string; runMsgId: string } | null = null;
 
@@ -73,6 +64,9 @@ export class NotebookSession {
     this.notebookId = options.notebookId;
     this.workspaceId = options.workspaceId;
     this.document = options.connection.document;
+    this.records = new KernelRecordWriter(options.kernelStore, options.notebookId, (error) =>
+      options.onError(error, 'record kernel'),
+    );
     this.link = new KernelLink(
       options.gateway,
       {
@@ -121,9 +115,9 @@ export class NotebookSession {
   /** Releases the document and the kernel's websocket, leaving the kernel running and recorded. */
   async detach(): Promise<void> {
     if (this.closed) return;
-    this.detached = true;
+    const recorded = this.records.stop();
     await this.link.release();
-    await this.persisting;
+    await recorded;
     await this.lastWrite;
     this.closed = true;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -314,7 +308,7 @@ export class NotebookSession {
         const run = this.startRun(entry, msgId, writer, this.options.clock(), resolve);
         started = true;
         // Recorded before it is sent: a process that dies now must not run the cell a second time.
-        void this.persisting.then(async () => {
+        void this.records.settled().then(async () => {
           await this.persist();
           if (this.running?.run === run) this.link.send(request);
         });
@@ -364,18 +358,9 @@ export class NotebookSession {
     };
   }
 
-  /** Writes the record when it changed, one write at a time; resolves once this state is stored. */
+  /** Stores the current kernel record (when it changed); resolves once this state is stored. */
   private persist(): Promise<void> {
-    const store = this.options.kernelStore;
-    if (!store || this.detached) return this.persisting;
-    const record = this.record();
-    const key = JSON.stringify(record);
-    if (key === this.persisted) return this.persisting;
-    this.persisted = key;
-    this.persisting = this.persisting
-      .then(() => (record ? store.save(record) : store.remove(this.notebookId)))
-      .catch((error: unknown) => this.options.onError(error, 'record kernel'));
-    return this.persisting;
+    return this.records.write(this.record());
   }
 
   /**
@@ -423,19 +408,13 @@ export class NotebookSession {
       if (message.channel === 'shell') this.probeAnswered(this.probe.runMsgId);
       return;
     }
-    if (message.channel === 'iopub') this.routes.get(parent)?.writer.handle(this.redacted(message));
+    if (message.channel === 'iopub')
+      this.routes.get(parent)?.writer.handle(redactMessage(message, this.kernelStart.redact));
     const running = this.running;
     if (running?.run.msgId !== parent) return;
     const result = running.run.take(message);
     if (result === 'input') void this.write(() => {});
     else if (result) running.finish(result);
-  }
-
-  /** The message with the kernel's redaction (secret masking) applied to every text in its content. */
-  private redacted(message: JupyterMessage): JupyterMessage {
-    const redact = this.kernelStart.redact;
-    if (!redact) return message;
-    return { ...message, content: redactTexts(message.content, redact) as JupyterMessage['content'] };
   }
 
   private kernelLost(reason: string): void {
