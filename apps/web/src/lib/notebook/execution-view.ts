@@ -1,13 +1,7 @@
+import type { KernelQueueView, KernelStatus } from '@kiln/execution';
+
 /** The kernel as collaborators see it (written by @kiln/execution into `state.execution`). */
-export type KernelStatus =
-  | 'none'
-  | 'queued'
-  | 'starting'
-  | 'idle'
-  | 'busy'
-  | 'restarting'
-  | 'reconnecting'
-  | 'dead';
+export type { KernelStatus };
 
 export interface Requester {
   userId: string;
@@ -29,12 +23,7 @@ export interface MachineView {
 }
 
 /** Where a kernel waits for a machine ("waiting for an H100: 2 ahead"). */
-export interface KernelQueue {
-  position: number;
-  ahead: number;
-  reason: string;
-  deadline: number;
-}
+export type KernelQueue = KernelQueueView;
 
 /** What the running kernel actually got from the scheduler (no GPU is `null`, never the one asked for). */
 export interface KernelGrant {
