@@ -21,6 +21,8 @@ export const ERROR_STATUS = {
   GPU_UNAVAILABLE: 503,
   KERNEL_NOT_FOUND: 404,
   KERNEL_DEAD: 409,
+  /** The kernel existed but was stopped (a restarted gateway could not take it back); the message says why. */
+  KERNEL_GONE: 410,
   SANDBOX_FAILED: 500,
   /** A service Kiln needs (the database) is unreachable; the answer carries Retry-After. */
   SERVICE_UNAVAILABLE: 503,

@@ -126,7 +126,9 @@ describe('embedded Postgres', () => {
     expect(await viaCli.user.findUnique({ where: { email: 'kept@example.com' } })).toMatchObject({
       name: 'Kept',
     });
-    await viaCli.loginAttempt.create({ data: { key: 'written-through-cli' } });
+    await viaCli.signInThrottle.create({
+      data: { key: 'written-through-cli', attempts: 1, lastAttempt: new Date() },
+    });
     await viaCli.$disconnect();
 
     // The CLI's server is another live process: a second server on its folder must not open it.
@@ -144,7 +146,7 @@ describe('embedded Postgres', () => {
     server = await startEmbeddedPostgres({ dataDir, port: 0 });
     const again = createDb(server.url, { max: 1 });
     try {
-      expect(await again.loginAttempt.count({ where: { key: 'written-through-cli' } })).toBe(1);
+      expect(await again.signInThrottle.count({ where: { key: 'written-through-cli' } })).toBe(1);
       expect(await applyMigrations(server.url)).toEqual([]);
     } finally {
       await again.$disconnect();

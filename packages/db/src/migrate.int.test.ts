@@ -44,7 +44,14 @@ describe('the migrations', () => {
       catalogSnapshot(generated),
     ]);
     expect(fromSchema.columns.length).toBeGreaterThan(50);
-    expect(fromMigrations).toEqual(fromSchema);
+    const { checks: migratedChecks, ...migratedRest } = fromMigrations;
+    const { checks: schemaChecks, ...schemaRest } = fromSchema;
+    expect(migratedRest).toEqual(schemaRest);
+    // Rules Prisma's schema cannot state are added by hand in migration SQL; each is listed here on purpose.
+    expect(schemaChecks).toEqual([]);
+    expect(migratedChecks.map((check) => `${check.table_name}.${check.conname}`)).toEqual([
+      '"NotebookSchedule".NotebookSchedule_one_target',
+    ]);
   });
 });
 

@@ -23,6 +23,11 @@ export interface TestDatabase {
 const DEFAULT_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 // Any constant distinct from the migrate lock; guards building templates across test workers.
 const TEMPLATE_LOCK_KEY = 0x6b696c6e;
+// Another migration set's template is dropped only once no run has used it for this long: checkouts on
+// different migrations (branches tested side by side) share one Postgres without pulling each other's
+// template away mid-run.
+const TEMPLATE_IDLE_MS = 6 * 3600_000;
+const USED_PREFIX = 'kiln test template, last used ';
 
 const templates = new Map<string, Promise<string>>();
 
@@ -84,13 +89,17 @@ async function ensureTemplate(adminUrl: string, migrationsDir: string): Promise<
     try {
       await dropStale(admin, name);
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (exists.rowCount) return;
+      if (exists.rowCount) {
+        await markUsed(admin, name);
+        return;
+      }
       // Built under another name and renamed when complete, so a crash never leaves a half-migrated template.
       const building = `${name}_building`;
       await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(building)} WITH (FORCE)`);
       await admin.query(`CREATE DATABASE ${quoteIdent(building)} TEMPLATE template0`);
       await applyMigrations(databaseUrl(adminUrl, building), { migrationsDir });
       await admin.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(name)}`);
+      await markUsed(admin, name);
     } finally {
       await admin.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK_KEY]);
     }
@@ -98,17 +107,27 @@ async function ensureTemplate(adminUrl: string, migrationsDir: string): Promise<
   return name;
 }
 
-/** Drops templates of other migration sets and test databases a crashed run left over a day ago. */
+/** Records on the template itself when a run last used it (a database comment; survives restarts). */
+async function markUsed(admin: pg.Client, template: string): Promise<void> {
+  await admin.query(`COMMENT ON DATABASE ${quoteIdent(template)} IS '${USED_PREFIX}${Date.now()}'`);
+}
+
+/**
+ * Drops templates of other migration sets no run used for TEMPLATE_IDLE_MS, and test databases a
+ * crashed run left over a day ago.
+ */
 async function dropStale(admin: pg.Client, currentTemplate: string): Promise<void> {
-  const { rows } = await admin.query<{ datname: string }>(
-    `SELECT datname FROM pg_database WHERE datname LIKE 'kiln\\_test\\_%'`,
+  const { rows } = await admin.query<{ datname: string; note: string | null }>(
+    `SELECT datname, shobj_description(oid, 'pg_database') AS note
+       FROM pg_database WHERE datname LIKE 'kiln\\_test\\_%'`,
   );
-  const dayAgo = Date.now() - 24 * 3600_000;
-  for (const { datname } of rows) {
+  const now = Date.now();
+  for (const { datname, note } of rows) {
     const created = /^kiln_test_([0-9a-z]+)_[0-9a-f]{8}$/.exec(datname)?.[1];
+    const lastUsed = note?.startsWith(USED_PREFIX) ? Number(note.slice(USED_PREFIX.length)) : 0;
     const stale = datname.startsWith('kiln_test_template_')
-      ? datname !== currentTemplate && !datname.endsWith('_building')
-      : created !== undefined && Number.parseInt(created, 36) < dayAgo;
+      ? datname !== currentTemplate && !datname.endsWith('_building') && !(now - lastUsed < TEMPLATE_IDLE_MS)
+      : created !== undefined && Number.parseInt(created, 36) < now - 24 * 3600_000;
     if (stale)
       await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`).catch(() => undefined);
   }

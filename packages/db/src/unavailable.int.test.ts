@@ -25,7 +25,7 @@ describe('isDatabaseUnavailable', () => {
   it('does not take a failed query for an outage', async () => {
     const database = await createTestDatabase();
     try {
-      await database.db.loginAttempt.create({ data: { key: 'k' } });
+      await database.db.signInThrottle.create({ data: { key: 'k', attempts: 1, lastAttempt: new Date() } });
       const duplicate = await database.db.user
         .create({ data: { email: 'a@example.com', name: 'A' } })
         .then(() => database.db.user.create({ data: { email: 'a@example.com', name: 'A' } }))

@@ -2,7 +2,7 @@ import pg from 'pg';
 
 /**
  * Everything about the public schema that Prisma's migrations decide (enums, columns, indexes,
- * constraints), as sorted plain data, so two databases can be compared with one equality check.
+ * constraints; CHECK constraints apart), as sorted plain data, so two databases can be compared with one equality check.
  * Column order is left out: a column added by a later migration lands last, wherever the schema has it.
  */
 export async function catalogSnapshot(url: string) {
@@ -30,6 +30,13 @@ export async function catalogSnapshot(url: string) {
         FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
         WHERE n.nspname = 'public' AND c.conrelid::regclass::text <> '_prisma_migrations'
           AND c.contype <> 'n' -- Postgres 18 (PGlite) lists NOT NULL here too; columns already carry it
+          AND c.contype <> 'c' -- CHECK constraints: Prisma's schema cannot say them (see \`checks\`)
+        ORDER BY 1, 2`),
+      /** CHECK constraints, which only hand-written migration SQL adds (Prisma's schema has no syntax for them). */
+      checks: await query(`
+        SELECT c.conrelid::regclass::text AS table_name, c.conname, pg_get_constraintdef(c.oid) AS definition
+        FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+        WHERE n.nspname = 'public' AND c.contype = 'c'
         ORDER BY 1, 2`),
     };
   } finally {

@@ -58,7 +58,7 @@ export async function exerciseEveryModel(db: Db, tag: string) {
       metadata: { a: [1, 'x'] },
     },
   });
-  await db.loginAttempt.create({ data: { key: `k-${tag}` } });
+  await db.signInThrottle.create({ data: { key: `k-${tag}`, attempts: 1, lastAttempt: new Date() } });
 
   const loaded = await db.workspace.findUniqueOrThrow({
     where: { slug: `lab-${tag}` },
@@ -98,7 +98,7 @@ export async function exerciseEveryModel(db: Db, tag: string) {
       apiTokens: await db.apiToken.count({ where: { tokenHash: `t-${tag}` } }),
       notebooks: await db.notebook.count({ where: { workspaceId: workspace.id } }),
       notebookUpdates: await db.notebookUpdate.count({ where: { notebookId: notebook.id } }),
-      loginAttempts: await db.loginAttempt.count({ where: { key: `k-${tag}` } }),
+      signInThrottles: await db.signInThrottle.count({ where: { key: `k-${tag}` } }),
     },
   };
 }
@@ -121,7 +121,7 @@ export function expectedEveryModel(tag: string) {
       apiTokens: 0,
       notebooks: 0,
       notebookUpdates: 0,
-      loginAttempts: 1,
+      signInThrottles: 1,
     },
   };
 }

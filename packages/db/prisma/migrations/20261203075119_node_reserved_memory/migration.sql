@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Node" ADD COLUMN     "reservedMemoryMiB" INTEGER NOT NULL DEFAULT 0;
