@@ -29,7 +29,21 @@ export type AuditAction =
   | 'schedule.updated'
   | 'schedule.paused'
   | 'schedule.resumed'
-  | 'schedule.deleted';
+  | 'schedule.deleted'
+  | 'endpoint.created'
+  | 'endpoint.deleted'
+  | 'endpoint.settings_changed'
+  | 'endpoint.deployed'
+  | 'endpoint.rolled_back'
+  | 'endpoint.token_created'
+  | 'endpoint.token_revoked'
+  | 'volume.created'
+  | 'volume.deleted'
+  | 'image.created'
+  | 'image.updated'
+  | 'image.deleted'
+  | 'image.rebuilt'
+  | 'image.built';
 
 export interface AuditEntry {
   action: AuditAction;

@@ -4,8 +4,9 @@ import type { TestDatabase } from '@kiln/db/testing';
 import { createTestDatabase } from '@kiln/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitHubAuth, fetchGitHubProfile, type GitHubProfile, signInWithGitHub } from './github.ts';
+import { createInvitation } from './invitations.ts';
 import { TEST_PASSWORD_HASH_OPTIONS } from './password.ts';
-import { signUp } from './users.ts';
+import { SIGN_UP_BY_INVITATION, signUp } from './users.ts';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -110,4 +111,24 @@ describe('GitHub sign-in', () => {
     expect((await t.db.user.findUniqueOrThrow({ where: { id: existing.user.id } })).githubId).toBeNull();
     expect(await t.db.session.count({ where: { userId: existing.user.id } })).toBe(0);
   });
+
+  it('creates accounts only for invited addresses when sign-up is by invitation', async () => {
+    const invite = { mode: 'invite' as const };
+    const stranger = profile({ email: 'uninvited@example.com', emailVerified: true });
+    await expect(signInWithGitHub(t.db, stranger, invite)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: SIGN_UP_BY_INVITATION,
+    });
+    expect(await t.db.user.count({ where: { email: 'uninvited@example.com' } })).toBe(0);
+
+    const owner = await t.db.user.findFirstOrThrow();
+    const workspace = await t.db.workspace.findFirstOrThrow();
+    await createInvitation(t.db, {
+      workspaceId: workspace.id,
+      invitedById: owner.id,
+      email: 'uninvited@example.com',
+      role: 'VIEWER',
+    });
+    expect((await signInWithGitHub(t.db, stranger, invite)).created).toBe(true);
+  }, 60_000);
 });

@@ -2,8 +2,8 @@ import { DomainError } from '@kiln/core';
 import type { Db } from '@kiln/db';
 import { GitHub, generateState } from 'arctic';
 import { recordAudit } from './audit.ts';
-import type { PublicUser } from './users.ts';
-import { normalizeEmail, personalWorkspaceName } from './users.ts';
+import type { PublicUser, SignUpMode } from './users.ts';
+import { normalizeEmail, personalWorkspaceName, SIGN_UP_BY_INVITATION } from './users.ts';
 import { createWorkspaceTx, retryOnSlugRace } from './workspaces.ts';
 
 /** What Kiln needs from a GitHub account. */
@@ -88,7 +88,7 @@ export async function fetchGitHubProfile(
 export async function signInWithGitHub(
   db: Db,
   profile: GitHubProfile,
-  options: { ip?: string | null } = {},
+  options: { ip?: string | null; mode?: SignUpMode; now?: Date } = {},
 ): Promise<{ user: PublicUser; created: boolean }> {
   const select = { id: true, email: true, name: true } as const;
   const byId = await db.user.findUnique({ where: { githubId: profile.githubId }, select });
@@ -118,6 +118,10 @@ export async function signInWithGitHub(
         : 'A Kiln account with this email already exists. Sign in with its password; it is not linked to GitHub automatically.',
     );
   }
+  // GitHub verified the address, so a pending invitation to it is enough; no link token is needed.
+  if (options.mode === 'invite' && !(await invitedOrFirst(db, email, options.now ?? new Date()))) {
+    throw new DomainError('FORBIDDEN', SIGN_UP_BY_INVITATION);
+  }
   const name = (profile.name?.trim() || profile.login).slice(0, 100);
   const user = await retryOnSlugRace(
     (retrying) =>
@@ -144,4 +148,11 @@ export async function signInWithGitHub(
         : null,
   );
   return { user, created: true };
+}
+
+async function invitedOrFirst(db: Db, email: string, now: Date): Promise<boolean> {
+  const invited = await db.invitation.count({
+    where: { email, acceptedAt: null, revokedAt: null, expiresAt: { gt: now } },
+  });
+  return invited > 0 || (await db.user.count()) === 0;
 }

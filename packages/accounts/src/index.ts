@@ -19,6 +19,7 @@ export {
 } from './github.ts';
 export {
   acceptInvitation,
+  acceptInvitationById,
   createInvitation,
   INVITATION_TTL_MS,
   type InvitationListItem,
@@ -83,13 +84,22 @@ export {
   SESSION_COOKIE,
   SESSION_TTL_MS,
 } from './sessions.ts';
+export {
+  confirmSignUp,
+  requestSignUp,
+  SIGN_UP_LINK_TTL_MS,
+  type SignUpRequestOptions,
+} from './sign-up-verification.ts';
 export { SWEEP_INTERVAL_MS, sweepExpiredRecords } from './sweep.ts';
 export { randomToken, safeEqual, sha256 } from './tokens.ts';
 export {
   changePassword,
+  createPasswordAccount,
   normalizeEmail,
   type PasswordOptions,
   type PublicUser,
+  SIGN_UP_BY_INVITATION,
+  type SignUpMode,
   signInWithPassword,
   signUp,
   updateUserName,

@@ -128,16 +128,17 @@ export async function revokeInvitation(
   });
 }
 
+const WITH_WORKSPACE = {
+  workspace: { select: { id: true, name: true, slug: true } },
+  invitedBy: { select: { name: true } },
+} as const;
+
 async function findByToken(db: Db, token: string) {
   if (token.length === 0 || token.length > 200) return null;
-  return db.invitation.findUnique({
-    where: { tokenHash: sha256(token) },
-    include: {
-      workspace: { select: { id: true, name: true, slug: true } },
-      invitedBy: { select: { name: true } },
-    },
-  });
+  return db.invitation.findUnique({ where: { tokenHash: sha256(token) }, include: WITH_WORKSPACE });
 }
+
+type FoundInvitation = Awaited<ReturnType<typeof findByToken>>;
 
 /** What an invitation link offers, for the page that asks whether to accept it. */
 export async function previewInvitation(
@@ -170,7 +171,31 @@ export async function acceptInvitation(
   input: { userId: string; token: string; ip?: string | null },
   now = new Date(),
 ): Promise<{ workspaceId: string; slug: string }> {
-  const invitation = await findByToken(db, input.token);
+  return join(db, await findByToken(db, input.token), input, now);
+}
+
+/**
+ * Accepts the invitation an email-confirmed sign-up came from (its link was opened on the sign-up
+ * page, the confirmation link proved the address), with the same checks as following the link.
+ */
+export async function acceptInvitationById(
+  db: Db,
+  input: { userId: string; invitationId: string; ip?: string | null },
+  now = new Date(),
+): Promise<{ workspaceId: string; slug: string }> {
+  const invitation = await db.invitation.findUnique({
+    where: { id: input.invitationId },
+    include: WITH_WORKSPACE,
+  });
+  return join(db, invitation, input, now);
+}
+
+async function join(
+  db: Db,
+  invitation: FoundInvitation,
+  input: { userId: string; ip?: string | null },
+  now: Date,
+): Promise<{ workspaceId: string; slug: string }> {
   if (!invitation || invitation.revokedAt) throw new DomainError('NOT_FOUND', 'Invitation not found');
   const member = await db.membership.findUnique({
     where: { workspaceId_userId: { workspaceId: invitation.workspaceId, userId: input.userId } },

@@ -1,15 +1,17 @@
 import { DomainError } from '@kiln/core';
-import type { Db } from '@kiln/db';
+import type { Db, NotebookKind } from '@kiln/db';
 
 export interface NotebookListItem {
   id: string;
   name: string;
+  /** A notebook or a function file; both live in the workspace's file list. */
+  kind: NotebookKind;
   createdAt: Date;
   updatedAt: Date;
   createdBy: { name: string } | null;
 }
 
-/** A workspace's notebooks, most recently changed first. */
+/** A workspace's notebooks and function files, most recently changed first. */
 export async function listNotebooks(db: Db, workspaceId: string): Promise<NotebookListItem[]> {
   const rows = await db.notebook.findMany({
     where: { workspaceId },
@@ -19,6 +21,7 @@ export async function listNotebooks(db: Db, workspaceId: string): Promise<Notebo
   return rows.map((row) => ({
     id: row.id,
     name: row.name,
+    kind: row.kind,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     createdBy: row.createdBy,
@@ -54,14 +57,19 @@ export async function setNotebookResources(
   return resources;
 }
 
-/** Adds an empty notebook entry. */
+/** Adds an empty notebook entry (or function file, with `kind: 'function'`). */
 export async function createNotebook(
   db: Db,
-  input: { workspaceId: string; name: string; createdById: string },
-): Promise<{ id: string; name: string }> {
+  input: { workspaceId: string; name: string; createdById: string; kind?: NotebookKind },
+): Promise<{ id: string; name: string; kind: NotebookKind }> {
   return db.notebook.create({
-    data: { workspaceId: input.workspaceId, name: input.name, createdById: input.createdById },
-    select: { id: true, name: true },
+    data: {
+      workspaceId: input.workspaceId,
+      name: input.name,
+      createdById: input.createdById,
+      kind: input.kind ?? 'notebook',
+    },
+    select: { id: true, name: true, kind: true },
   });
 }
 

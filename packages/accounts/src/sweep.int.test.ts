@@ -31,7 +31,11 @@ describe('sweeping expired records', () => {
     await countSignInAttempt(db, { email: 'old@kiln.test', ip: '192.0.2.1' }, beforeWindow);
     await countSignInAttempt(db, { email: 'new@kiln.test', ip: '192.0.2.2' }, now);
 
-    expect(await sweepExpiredRecords(db, now)).toEqual({ sessions: 1, signInThrottles: 3 });
+    expect(await sweepExpiredRecords(db, now)).toEqual({
+      sessions: 1,
+      signInThrottles: 3,
+      pendingSignUps: 0,
+    });
     expect(await db.session.findUnique({ where: { id: stale.session.id } })).toBeNull();
     expect(await resolveSession(db, live.token, now)).not.toBeNull();
     expect((await db.signInThrottle.findMany({ orderBy: { key: 'asc' } })).map((row) => row.key)).toEqual([
@@ -40,6 +44,10 @@ describe('sweeping expired records', () => {
       'pair:new@kiln.test|192.0.2.2',
     ]);
     // Nothing left to sweep.
-    expect(await sweepExpiredRecords(db, now)).toEqual({ sessions: 0, signInThrottles: 0 });
+    expect(await sweepExpiredRecords(db, now)).toEqual({
+      sessions: 0,
+      signInThrottles: 0,
+      pendingSignUps: 0,
+    });
   });
 });

@@ -2,6 +2,7 @@ import { DomainError } from '@kiln/core';
 import type { Db } from '@kiln/db';
 import { revokeUserApiTokens } from './api-tokens.ts';
 import { recordAudit } from './audit.ts';
+import { findUsableInvitation } from './invitation-lookup.ts';
 import {
   DEFAULT_PASSWORD_HASH_OPTIONS,
   hashPassword,
@@ -23,6 +24,36 @@ export interface PasswordOptions {
   passwordHash?: PasswordHashOptions;
 }
 
+/**
+ * Who may create an account with a password. `open`: anyone; "this email has an account" is then an
+ * answer about someone else, only throttled. `invite`: the first account of an instance, and after
+ * that only the address an invitation was sent to, with its link; everyone else gets the same refusal
+ * whether or not their address has an account, so sign-up tells a stranger nothing. `verify`: anyone,
+ * but the account is made only from a link mailed to the address (see sign-up-verification.ts), so
+ * here too every sign-up gets the same answer; `signUp` refuses outright in this mode.
+ */
+export type SignUpMode = 'open' | 'invite' | 'verify';
+
+export interface SignUpOptions extends PasswordOptions {
+  mode?: SignUpMode;
+  now?: Date;
+}
+
+/** The one answer `invite` mode gives every sign-up it does not let through. */
+export const SIGN_UP_BY_INVITATION =
+  'Accounts on this Kiln are created from invitations: ask a workspace admin to invite your email address, then use the link they send you.';
+
+/** Whether `invite` mode lets this sign-up through: the instance's first account, or the invited address with its link. */
+async function signUpAllowed(
+  db: Db,
+  email: string,
+  invitation: string | undefined,
+  now: Date,
+): Promise<boolean> {
+  if (await findUsableInvitation(db, invitation, email, now)) return true;
+  return (await db.user.count()) === 0;
+}
+
 /** The canonical form of an email address: trimmed and lower-cased. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -36,13 +67,22 @@ export function personalWorkspaceName(name: string): string {
 /** Creates an account with a password and its personal workspace. */
 export async function signUp(
   db: Db,
-  input: { email: string; password: string; name: string; ip?: string | null },
-  options: PasswordOptions = {},
+  input: { email: string; password: string; name: string; ip?: string | null; invitation?: string },
+  options: SignUpOptions = {},
 ): Promise<{ user: PublicUser; personalWorkspace: { id: string; slug: string; name: string } }> {
   const email = normalizeEmail(input.email);
   // "This email has an account" is an answer about someone else: each probe counts against the
   // address like a failed sign-in (and is refunded on success), so probing a list of emails stalls.
   if (input.ip) await countSignInAttempt(db, { email, ip: input.ip });
+  if (options.mode === 'verify') {
+    throw new DomainError('FORBIDDEN', 'Sign-up on this Kiln confirms your email address first.');
+  }
+  if (
+    options.mode === 'invite' &&
+    !(await signUpAllowed(db, email, input.invitation, options.now ?? new Date()))
+  ) {
+    throw new DomainError('FORBIDDEN', SIGN_UP_BY_INVITATION);
+  }
   const existing = await db.user.findUnique({ where: { email }, select: { id: true } });
   if (existing) {
     throw new DomainError('EMAIL_TAKEN', 'An account with this email already exists; sign in instead.', {
@@ -53,11 +93,26 @@ export async function signUp(
     input.password,
     options.passwordHash ?? DEFAULT_PASSWORD_HASH_OPTIONS,
   );
+  const created = await createPasswordAccount(db, { email, name: input.name, passwordHash, ip: input.ip });
+  if (input.ip) {
+    await refundSignInAttempt(db, { email, ip: input.ip }).catch((error: unknown) =>
+      console.error('[kiln/accounts] could not refund a sign-up attempt', error),
+    );
+  }
+  return created;
+}
+
+/** The account and personal workspace of a checked sign-up; EMAIL_TAKEN when the address got one meanwhile. */
+export async function createPasswordAccount(
+  db: Db,
+  input: { email: string; name: string; passwordHash: string; ip?: string | null; via?: string },
+): Promise<{ user: PublicUser; personalWorkspace: { id: string; slug: string; name: string } }> {
+  const { email, passwordHash } = input;
   const emailTaken = () =>
     new DomainError('EMAIL_TAKEN', 'An account with this email already exists; sign in instead.', {
       field: 'email',
     });
-  const created = await retryOnSlugRace(
+  return retryOnSlugRace(
     (retrying) =>
       db.$transaction(async (tx) => {
         const user = await tx.user.create({
@@ -70,17 +125,17 @@ export async function signUp(
           ip: input.ip,
           randomSlug: retrying,
         });
-        await recordAudit(tx, { action: 'user.sign_up', actorId: user.id, target: email, ip: input.ip });
+        await recordAudit(tx, {
+          action: 'user.sign_up',
+          actorId: user.id,
+          target: email,
+          ip: input.ip,
+          ...(input.via ? { metadata: { via: input.via } } : {}),
+        });
         return { user, personalWorkspace };
       }),
     async () => ((await db.user.count({ where: { email } })) > 0 ? emailTaken() : null),
   );
-  if (input.ip) {
-    await refundSignInAttempt(db, { email, ip: input.ip }).catch((error: unknown) =>
-      console.error('[kiln/accounts] could not refund a sign-up attempt', error),
-    );
-  }
-  return created;
 }
 
 /**

@@ -47,20 +47,22 @@ async function slugTaken(db: Tx | Db, slug: string): Promise<boolean> {
   return RESERVED_SLUGS.has(slug) || (await db.workspace.count({ where: { slug } })) > 0;
 }
 
-/** A free slug based on `name`: the slugified name, or with a numeric suffix when taken. */
+/**
+ * A free slug based on `name`: the slugified name, or with a random suffix when taken. Not a counter:
+ * "lab-7" would tell whoever gets it that six other workspaces share the name.
+ */
 export async function uniqueSlug(
   db: Tx | Db,
   name: string,
   options: { random?: boolean } = {},
 ): Promise<string> {
   const base = slugify(name);
-  if (options.random) return `${base}-${randomBytes(3).toString('hex')}`;
-  if (!(await slugTaken(db, base))) return base;
-  for (let n = 2; n < 50; n++) {
-    const candidate = `${base}-${n}`;
+  if (!options.random && !(await slugTaken(db, base))) return base;
+  for (let tries = 0; tries < 4; tries++) {
+    const candidate = `${base}-${randomBytes(3).toString('hex')}`;
     if (!(await slugTaken(db, candidate))) return candidate;
   }
-  return `${base}-${randomBytes(3).toString('hex')}`;
+  return `${base}-${randomBytes(6).toString('hex')}`;
 }
 
 /** Creates a workspace with `userId` as its owner, inside an existing transaction. */

@@ -4,6 +4,7 @@ import {
   type PublicUser,
   resolveApiToken,
   resolveSession,
+  type SignUpMode,
 } from '@kiln/accounts';
 import type { Db, SessionModel } from '@kiln/db';
 import type { NotebookServices } from './services.ts';
@@ -27,6 +28,8 @@ export interface ContextOptions extends NotebookServices {
   setSessionCookie(token: string, expiresAt: Date): void;
   clearSessionCookie(): void;
   githubEnabled: boolean;
+  /** Who may create an account (see SignUpMode); default `open`. */
+  signUpMode?: SignUpMode;
   /** Argon2 cost; only tests lower it. Defaults to the strong production parameters. */
   passwordHash?: PasswordHashOptions;
 }

@@ -1,9 +1,10 @@
 import { DomainError } from '@kiln/core';
 
 /**
- * Imports parse and convert whole files on the server's one thread, and each holds its file several
- * times over in memory while it does (a 24 MiB notebook took a minute and 200+ MB). Bounding how many
- * run at once keeps three uploads from taking the web server's memory and everyone's requests with it.
+ * Each import holds its file several times over in memory (a 24 MiB notebook took 200+ MB), and
+ * without the web app's reader threads (ContextOptions.ipynbReader) it also parses on the server's
+ * one thread. Bounding how many run at once keeps three uploads from taking the web server's memory
+ * and everyone's requests with it.
  */
 export const MAX_CONCURRENT_IMPORTS = 2;
 

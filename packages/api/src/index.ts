@@ -7,6 +7,7 @@ export {
   toTRPCError,
 } from './error-formatter.ts';
 export { type AppRouter, appRouter } from './root.ts';
+export { createScheduledEndpointCall } from './scheduled-endpoint-call.ts';
 export { createScheduledNotebookRun, type ScheduledRunServices } from './scheduled-run.ts';
-export type { NotebookDocuments, NotebookExecution } from './services.ts';
+export type { EndpointServices, NotebookDocuments, NotebookExecution, VolumeDisks } from './services.ts';
 export { CSRF_FAILED_MESSAGE, createCallerFactory } from './trpc.ts';

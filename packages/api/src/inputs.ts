@@ -67,7 +67,13 @@ export const linkToken = z
 
 export const notebookName = text('Notebook name', 200);
 
-export const signUpInput = z.object({ name: text('Name'), email, password: newPassword });
+export const signUpInput = z.object({
+  name: text('Name'),
+  email,
+  password: newPassword,
+  /** The token of the invitation link the person came from (needed when sign-up is by invitation). */
+  invitation: z.string().max(200).optional(),
+});
 export const signInInput = z.object({ email, password: existingPassword });
 export const createWorkspaceInput = z.object({ name: text('Name'), slug: slug.optional() });
 export const renameWorkspaceInput = z.object({ name: text('Name') });

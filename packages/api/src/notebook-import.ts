@@ -11,12 +11,12 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  */
 export async function saveNotebookImport(
   db: Db,
-  input: { notebookId: string; content: string; nbformat: number; imported: Y.Doc },
+  input: { notebookId: string; content: string; canonicalSha256: string | null },
 ): Promise<void> {
-  if (input.nbformat !== 4) return;
-  const canonicalSha256 = sha256(serializeIpynb(yDocToIpynb(input.imported)));
+  // Only nbformat 4 files are kept to export as they were (older ones were upgraded on the way in).
+  if (input.canonicalSha256 === null) return;
   await db.notebookImport.create({
-    data: { notebookId: input.notebookId, content: input.content, canonicalSha256 },
+    data: { notebookId: input.notebookId, content: input.content, canonicalSha256: input.canonicalSha256 },
   });
 }
 

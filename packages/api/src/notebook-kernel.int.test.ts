@@ -46,6 +46,20 @@ describe('running cells', () => {
     ]);
   });
 
+  it('starts the kernel with the volumes the notebook chose, as mount specs', async () => {
+    const api = team.browsers.editor.api;
+    const volume = await api.volume.create({ workspaceId: team.workspace.id, name: `data-${Date.now()}` });
+    await api.volume.setForNotebook({ ...ids(), volumes: [{ volumeId: volume.id, readOnly: true }] });
+    const before = callsFor(team.notebookId).length;
+    await api.notebook.run({ ...ids(), mode: 'all' });
+    await api.volume.setForNotebook({ ...ids(), volumes: [] });
+    expect(callsFor(team.notebookId).slice(before)[0]?.args).toMatchObject({
+      volumes: [
+        { id: volume.id, name: volume.name, target: `/vol/${volume.name}`, readOnly: true, quotaMiB: 10_240 },
+      ],
+    });
+  });
+
   it('interrupt, restart, shutdown and input answers reach the notebook kernel', async () => {
     const api = team.browsers.admin.api;
     const before = callsFor(team.notebookId).length;
@@ -164,6 +178,7 @@ describe('notebook resources and details', () => {
       cpu: 4,
       memoryMiB: 8192,
       gpu: ['A100-80GB'],
+      image: null,
     });
 
     const unknown = await api.notebook
@@ -195,10 +210,16 @@ describe('notebook resources and details', () => {
       cpu: 4,
       memoryMiB: 8192,
       gpu: ['A100-80GB'],
+      image: null,
     });
 
     await api.notebook.setResources({ ...ids(), cpu: 0.125, memoryMiB: 128, gpu: null });
-    expect((await api.notebook.get(ids())).resources).toEqual({ cpu: 0.125, memoryMiB: 128, gpu: [] });
+    expect((await api.notebook.get(ids())).resources).toEqual({
+      cpu: 0.125,
+      memoryMiB: 128,
+      gpu: [],
+      image: null,
+    });
   });
 });
 
@@ -217,7 +238,12 @@ describe('resources come from the plan and what the nodes can run', () => {
       .setResources({ ...ids(), cpu: 1, memoryMiB: 256 * 1024, gpu: null })
       .catch((error: { message: string }) => error);
     expect((fat as { message: string }).message).toMatch(/Starter plan allows at most 32 GiB of memory/);
-    expect((await api.notebook.get(ids())).resources).toEqual({ cpu: 2, memoryMiB: 2048, gpu: [] });
+    expect((await api.notebook.get(ids())).resources).toEqual({
+      cpu: 2,
+      memoryMiB: 2048,
+      gpu: [],
+      image: null,
+    });
   });
 
   it('refuses a GPU no registered node has, listing what is valid, and prices each choice', async () => {

@@ -1,12 +1,15 @@
 import { saveNotebookVersion } from '@kiln/accounts';
 import type { Db } from '@kiln/db';
 import type { ExecutionService } from '@kiln/execution';
+import { kernelImage } from '@kiln/images/store';
 import { cellToJson, getCells, type OutputJson } from '@kiln/notebook';
-import type { RunOutcome, ScheduledRun } from '@kiln/schedules';
+import type { RunOutcome, ScheduledRunOf } from '@kiln/schedules';
 import type { SecretsVault } from '@kiln/secrets';
+import type { Volumes } from '@kiln/volumes';
 import * as Y from 'yjs';
 import { kernelSecrets } from './routers/kernel-secrets.ts';
 import { kernelResources } from './routers/notebook-kernel.ts';
+import { kernelVolumes } from './routers/volume.ts';
 import { type NotebookDocuments, withDocument } from './services.ts';
 
 export interface ScheduledRunServices {
@@ -14,6 +17,7 @@ export interface ScheduledRunServices {
   documents: NotebookDocuments;
   execution: Pick<ExecutionService, 'run' | 'whenIdle' | 'state' | 'shutdown'>;
   secrets?: SecretsVault;
+  volumes?: Volumes;
 }
 
 function outputText(output: OutputJson): string {
@@ -30,54 +34,53 @@ function outputText(output: OutputJson): string {
  * afterwards when the run started it, so a schedule does not keep machines busy between ticks.
  */
 export function createScheduledNotebookRun(services: ScheduledRunServices) {
-  return async (run: ScheduledRun): Promise<RunOutcome> => {
+  return async (run: ScheduledRunOf<'notebook'>): Promise<RunOutcome> => {
     const { db, execution } = services;
+    const { notebookId } = run.target;
     const notebook = await db.notebook.findFirst({
-      where: { id: run.notebookId, workspaceId: run.workspaceId },
+      where: { id: notebookId, workspaceId: run.workspaceId },
     });
     if (!notebook) return { ok: false, error: 'The notebook no longer exists' };
-    const hadKernel = Boolean(execution.state(run.notebookId)?.kernel.kernelId);
+    const hadKernel = Boolean(execution.state(notebookId)?.kernel.kernelId);
     const secrets = await kernelSecrets(services, execution, {
       workspaceId: run.workspaceId,
-      notebookId: run.notebookId,
+      notebookId,
       userId: run.createdById,
       ip: 'schedule',
     });
     try {
       await execution.run({
-        notebookId: run.notebookId,
+        notebookId,
         workspaceId: run.workspaceId,
         target: { kind: 'all' },
         user: { userId: run.createdById ?? 'schedule', name: 'Schedule' },
         resources: kernelResources(notebook),
+        ...(await kernelVolumes(services, run.workspaceId, notebookId)),
+        image: hadKernel ? undefined : await kernelImage(db, run.workspaceId, notebook.imageId),
         ...secrets,
       });
-      await execution.whenIdle(run.notebookId);
-      const { log, errors, snapshot } = await withDocument(
-        services.documents,
-        run.notebookId,
-        (connection) => {
-          const parts: string[] = [];
-          const failed: string[] = [];
-          for (const cell of getCells(connection.document).toArray()) {
-            const json = cellToJson(cell);
-            if (json.cell_type !== 'code') continue;
-            for (const output of (json.outputs ?? []) as OutputJson[]) {
-              parts.push(outputText(output));
-              if (output.output_type === 'error')
-                failed.push(`${String(output.ename)}: ${String(output.evalue)}`);
-            }
+      await execution.whenIdle(notebookId);
+      const { log, errors, snapshot } = await withDocument(services.documents, notebookId, (connection) => {
+        const parts: string[] = [];
+        const failed: string[] = [];
+        for (const cell of getCells(connection.document).toArray()) {
+          const json = cellToJson(cell);
+          if (json.cell_type !== 'code') continue;
+          for (const output of (json.outputs ?? []) as OutputJson[]) {
+            parts.push(outputText(output));
+            if (output.output_type === 'error')
+              failed.push(`${String(output.ename)}: ${String(output.evalue)}`);
           }
-          return {
-            log: parts.join(''),
-            errors: failed,
-            snapshot: Y.encodeStateAsUpdate(connection.document),
-          };
-        },
-      );
+        }
+        return {
+          log: parts.join(''),
+          errors: failed,
+          snapshot: Y.encodeStateAsUpdate(connection.document),
+        };
+      });
       const version = await saveNotebookVersion(db, {
         workspaceId: run.workspaceId,
-        notebookId: run.notebookId,
+        notebookId,
         name: `Scheduled run ${run.tick.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
         snapshot,
         createdById: null,
@@ -89,7 +92,7 @@ export function createScheduledNotebookRun(services: ScheduledRunServices) {
         versionId: version.id,
       };
     } finally {
-      if (!hadKernel) await execution.shutdown(run.notebookId).catch(() => undefined);
+      if (!hadKernel) await execution.shutdown(notebookId).catch(() => undefined);
     }
   };
 }

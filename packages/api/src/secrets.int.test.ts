@@ -105,4 +105,74 @@ describe('a secret used by a real kernel', () => {
     const used = await t.db.auditLog.count({ where: { workspaceId, action: 'secret.used' } });
     expect(used).toBe(1);
   }, 600_000);
+
+  it('masks a value the kernel printed in pieces or encoded as base64, hex or a URL', async () => {
+    const value = `kiln-split-${randomBytes(16).toString('hex')}`;
+    const workspaceId = team.workspace.id;
+    const owner = team.browsers.owner.api;
+    const editor = team.browsers.editor.api;
+    const secret = await owner.secret.create({ workspaceId, name: 'split', values: { TOKEN: value } });
+    const { id: notebookId } = await editor.notebook.importIpynb({
+      workspaceId,
+      name: 'Prints a secret in pieces',
+      content: codeNotebook([
+        // flush() sends what is buffered as its own stream message.
+        'import os, sys, base64, binascii, urllib.parse\nv = os.environ["TOKEN"]\nsys.stdout.write("a=" + v[:9]); sys.stdout.flush()\nsys.stdout.write(v[9:20]); sys.stdout.flush()\nprint(v[20:] + " end")',
+        'print(base64.b64encode(("x" + v).encode()).decode())\nprint(base64.urlsafe_b64encode(("xy" + v).encode()).decode())',
+        'print(binascii.hexlify(v.encode()).decode(), v.encode().hex().upper())',
+        'print("https://example.test/?k=" + urllib.parse.quote(v + "/&"))',
+      ]),
+    });
+    await editor.secret.setForNotebook({ workspaceId, notebookId, secretIds: [secret.id] });
+    await editor.notebook.run({ workspaceId, notebookId, mode: 'all' });
+    await execution.whenIdle(notebookId);
+
+    const exported = await editor.notebook.exportIpynb({ workspaceId, notebookId });
+    const cells = JSON.parse(exported.content).cells as { outputs: { text?: string | string[] }[] }[];
+    const texts = cells.map((cell) =>
+      cell.outputs.map((output) => [output.text ?? ''].flat().join('')).join(''),
+    );
+    expect(texts[0]).toBe('a=******** end\n');
+    for (const text of texts.slice(1)) expect(text).toContain('********');
+    const encodings = [
+      Buffer.from(value).toString('hex'),
+      Buffer.from(value).toString('hex').toUpperCase(),
+      encodeURIComponent(value),
+      value.slice(0, 12),
+    ];
+    for (const form of encodings) expect(exported.content).not.toContain(form);
+    // Whatever base64 is left around the mask is too short to decode any of the value from.
+    for (const line of texts[1]?.split('\n') ?? []) {
+      for (const piece of line.split('********')) {
+        expect(Buffer.from(piece, 'base64').toString('latin1')).not.toContain(value.slice(0, 8));
+      }
+    }
+  }, 600_000);
+  it("masks a function file's returned value in the Run output and everything stored after it", async () => {
+    const value = `kiln-fn-${randomBytes(16).toString('hex')}`;
+    const workspaceId = team.workspace.id;
+    const owner = team.browsers.owner.api;
+    const editor = team.browsers.editor.api;
+    const secret = await owner.secret.create({ workspaceId, name: 'fn', values: { TOKEN: value } });
+    const file = await editor.functionFile.create({
+      workspaceId,
+      name: 'returns_token.py',
+      source:
+        'import base64, os\n\ndef token(prefix):\n    v = os.environ["TOKEN"]\n    return {"t": prefix + v, "b64": base64.b64encode(v.encode()).decode()}\n',
+    });
+    const ids = { workspaceId, notebookId: file.id };
+    await editor.secret.setForNotebook({ ...ids, secretIds: [secret.id] });
+    await editor.functionFile.run({ ...ids, functionName: 'token', args: { prefix: 'Bearer ' } });
+    await execution.whenIdle(file.id);
+    await editor.version.save({ ...ids, name: 'After the run' });
+
+    const exported = await editor.notebook.exportIpynb(ids);
+    const result = JSON.stringify(JSON.parse(exported.content).cells.at(-1).outputs);
+    expect(result).toContain('execute_result');
+    expect(result).toContain('Bearer ********');
+    for (const form of [value, Buffer.from(value).toString('base64').slice(0, 20)])
+      expect(exported.content).not.toContain(form);
+    expect(await findInDatabase(t.url, value)).toEqual([]);
+    expect(logs.filter((line) => line.includes(value))).toEqual([]);
+  }, 600_000);
 });

@@ -1,10 +1,14 @@
 import type { StripeBilling } from '@kiln/billing';
 import type { DirectConnection } from '@kiln/collab';
 import type { Db } from '@kiln/db';
+import type { EndpointRuntime, PythonRunner } from '@kiln/endpoints';
 import type { ExecutionService } from '@kiln/execution';
+import { createImageStore, type ImageStore } from '@kiln/images/store';
+import type { ReadIpynb } from '@kiln/notebook/ipynb-reader';
 import { createScheduler, type Scheduler } from '@kiln/scheduler';
 import type { Schedules } from '@kiln/schedules';
 import type { SecretsVault } from '@kiln/secrets';
+import type { Volumes } from '@kiln/volumes';
 import { TRPCError } from '@trpc/server';
 
 /** Live notebook documents; the web app passes its collab server's `openDirectConnection`. */
@@ -30,6 +34,15 @@ export type NotebookExecution = Pick<
   | 'cancelStart'
 >;
 
+/** The nodes' side of volumes: their disks. */
+export interface VolumeDisks {
+  /**
+   * Erases a deleted volume's disk now when its node is online and nothing mounts it; otherwise says
+   * why it waits (it stays pending, and the web's housekeeping tries again).
+   */
+  reap(volumeId: string): Promise<{ erased: boolean; waiting: string | null }>;
+}
+
 /** What the API asks the scheduler: what a machine choice would get now. */
 export type NotebookMachines = Pick<Scheduler, 'assess'>;
 
@@ -41,6 +54,12 @@ export interface NotebookServices {
   execution?: NotebookExecution;
   /** Workspace secrets; without it (no KILN_SECRETS_KEY) their procedures answer PRECONDITION_FAILED. */
   secrets?: SecretsVault;
+  /** Named volumes with operator limits; without it, one over the database with the default plan limits. */
+  volumes?: Volumes;
+  /** Erases deleted volumes' disks on the nodes that hold them; without it they stay pending. */
+  volumeDisks?: VolumeDisks;
+  /** Workspace images with the gateway that builds them; without it, images are stored but cannot build. */
+  images?: ImageStore;
   /** Notebook schedules; without it their procedures answer PRECONDITION_FAILED. */
   schedules?: Schedules;
   /**
@@ -48,6 +67,16 @@ export interface NotebookServices {
    * with Kiln's default limits, so resource choices are checked against the plan either way.
    */
   scheduler?: NotebookMachines;
+  /**
+   * Web endpoints: the runtime serving and deploying them, and the sandbox dependency capture runs in;
+   * without it their procedures answer PRECONDITION_FAILED.
+   */
+  endpoints?: EndpointServices;
+  /**
+   * Reads uploaded .ipynb files off the request thread (the web app's worker pool); without it an
+   * import reads its file on the calling thread.
+   */
+  ipynbReader?: { read(text: string): Promise<ReadIpynb> };
   /** Stripe (or the local Stripe server) for Checkout and the portal; without it those answer PRECONDITION_FAILED. */
   billing?: StripeBilling;
   /**
@@ -60,6 +89,13 @@ export interface NotebookServices {
    * their open websockets (Yjs rooms, terminals) authenticate again and those of ended sessions stop.
    */
   onSessionsEnded?(change: { userId: string }): void;
+}
+
+/** What the endpoint procedures need from the web app. */
+export interface EndpointServices {
+  runtime: EndpointRuntime;
+  /** Runs dependency capture's `ast` analysis in a sandbox. */
+  capture: PythonRunner;
 }
 
 function notAvailable(what: string): TRPCError {
@@ -100,6 +136,19 @@ export function machinesOf(services: NotebookServices & { db: Db }): NotebookMac
   return scheduler;
 }
 
+const defaultImageStores = new WeakMap<Db, ImageStore>();
+
+/** The configured image store, or one over `db` with no gateway (definitions save, builds fail saying so). */
+export function imagesOf(services: NotebookServices & { db: Db }): ImageStore {
+  if (services.images) return services.images;
+  let store = defaultImageStores.get(services.db);
+  if (!store) {
+    store = createImageStore({ db: services.db });
+    defaultImageStores.set(services.db, store);
+  }
+  return store;
+}
+
 /** Stripe billing, or PRECONDITION_FAILED when this server runs without it. */
 export function requireBilling(services: NotebookServices): StripeBilling {
   if (!services.billing) throw notAvailable('Online payment');
@@ -110,6 +159,12 @@ export function requireBilling(services: NotebookServices): StripeBilling {
 export function requireSchedules(services: NotebookServices): Schedules {
   if (!services.schedules) throw notAvailable('Schedules');
   return services.schedules;
+}
+
+/** The endpoint services, or PRECONDITION_FAILED when this server runs without them. */
+export function requireEndpoints(services: NotebookServices): EndpointServices {
+  if (!services.endpoints) throw notAvailable('Web endpoints');
+  return services.endpoints;
 }
 
 /** Opens a notebook's live document for `use` and always lets go of it afterwards. */

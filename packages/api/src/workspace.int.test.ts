@@ -17,7 +17,8 @@ describe('workspaces', () => {
     const first = await browser.api.workspace.create({ name: 'Deep Learning Lab' });
     const second = await browser.api.workspace.create({ name: 'Deep  Learning  Lab!' });
     expect(first.slug).toBe('deep-learning-lab');
-    expect(second.slug).toBe('deep-learning-lab-2');
+    // A taken name gets a random suffix, not a count of the workspaces that share it.
+    expect(second.slug).toMatch(/^deep-learning-lab-[0-9a-f]{6}$/);
     await expect(
       browser.api.workspace.create({ name: 'Taken', slug: 'deep-learning-lab' }),
     ).rejects.toMatchObject({
@@ -31,6 +32,26 @@ describe('workspaces', () => {
     const stranger = await signedIn(t.db, (await insertUser(t.db, 'stranger')).id);
     expect(await outcome(stranger.api.workspace.get({ slug: 'deep-learning-lab' }))).toBe('NOT_FOUND');
   });
+
+  it('answers a slug that exists but is not yours exactly as one that does not exist', async () => {
+    const owner = await signedIn(t.db, (await insertUser(t.db, 'slug-owner')).id);
+    const { slug } = await owner.api.workspace.create({ name: 'Private Research' });
+    const stranger = await signedIn(t.db, (await insertUser(t.db, 'slug-prober')).id);
+    const answer = async (probe: string) => {
+      try {
+        await stranger.api.workspace.get({ slug: probe });
+        return 'found';
+      } catch (error) {
+        const { code, message, cause } = error as { code: string; message: string; cause?: unknown };
+        return { code, message, details: (cause as { details?: unknown } | undefined)?.details };
+      }
+    };
+    const missing = await answer('no-such-workspace-here');
+    expect(missing).toMatchObject({ code: 'NOT_FOUND', message: 'Workspace not found' });
+    expect(await answer(slug)).toEqual(missing);
+    expect(await answer(slug.toUpperCase())).toEqual(missing);
+    expect(await answer('Not A Slug!')).toEqual(missing);
+  }, 60_000);
 
   it('deleting a workspace needs its slug typed and removes its notebooks, members, invitations and tokens', async () => {
     const team = await createTeam(t.db);

@@ -1,33 +1,47 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createCollabServer } from '@kiln/collab';
 import { createPostgresStore } from '@kiln/collab/postgres';
 import type { Db } from '@kiln/db';
 import { createExecutionService, type ExecutionService } from '@kiln/execution';
 import { createGateway } from '@kiln/kernel-gateway';
-import { createRunscDriver, ensureSandboxImage } from '@kiln/kernel-gateway/sandbox';
-import { createGatewayClient } from '@kiln/kernel-protocol/client';
+import { createImageBuilder, createRunscDriver, ensureSandboxImage } from '@kiln/kernel-gateway/sandbox';
+import { createGatewayClient, type GatewayClient } from '@kiln/kernel-protocol/client';
 import type { NotebookDocuments } from '../src/services.ts';
 
 /**
  * Real runsc kernels behind a real kernel gateway on port 0, notebook documents stored in Postgres,
  * and the execution service over both: what a web process runs code with.
  */
-export async function startKernels(db: Db): Promise<{
+export async function startKernels(
+  db: Db,
+  options: { pipIndexUrl?: string; images?: boolean } = {},
+): Promise<{
   execution: ExecutionService;
   documents: NotebookDocuments;
+  /** With `images`: the gateway's image builds, for `createImageStore`. */
+  imageGateway(workspaceId: string): GatewayClient;
   close(): Promise<void>;
 }> {
   const token = `api-int-${randomBytes(8).toString('hex')}`;
+  const imageDir = await ensureSandboxImage();
+  // Beside the base image, on its disk, so unchanged files are hard links (as in production).
+  const imagesDir = options.images ? mkdtempSync(join(dirname(imageDir), '.test-images-')) : null;
+  const images = imagesDir
+    ? createImageBuilder({ baseImageDir: imageDir, imagesDir, pipIndexUrl: options.pipIndexUrl })
+    : undefined;
   const driver = createRunscDriver({
     // Shared by runs on one machine, so the kernel snapshot is built once.
     stateDir: join(tmpdir(), 'kiln-api-kernels-test-state'),
-    imageDir: await ensureSandboxImage(),
+    imageDir,
     warmPoolSize: 1,
+    images,
   });
   await driver.prepare();
-  const gateway = createGateway({ driver, token, kernelInfoTimeoutMs: 60_000 });
+  const gateway = createGateway({ driver, token, kernelInfoTimeoutMs: 60_000, images });
   const { url } = await gateway.listen(0);
   const collab = createCollabServer({
     store: createPostgresStore(db),
@@ -43,11 +57,13 @@ export async function startKernels(db: Db): Promise<{
   return {
     execution,
     documents,
+    imageGateway: (workspaceId) => createGatewayClient({ baseUrl: url, token, workspaceId }),
     async close() {
       await execution.dispose();
       await collab.close();
       await gateway.close();
       await driver.close();
+      if (imagesDir) await rm(imagesDir, { recursive: true, force: true });
     },
   };
 }

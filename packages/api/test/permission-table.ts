@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type Caller, EVERYONE, PASSWORD, type Team, type Who } from './harness.ts';
+import { type EndpointObjects, endpointRows } from './endpoint-permission-rows.ts';
+import { functionFileRows } from './function-file-permission-rows.ts';
+import { EVERYONE, PASSWORD, type Team, type Who } from './harness.ts';
+import { imageRows } from './image-permission-rows.ts';
+import { ADMINS, EDITORS, MEMBERS, OWNERS, type Row, SIGNED_IN } from './permission-row.ts';
+import { scheduleRows } from './schedule-permission-rows.ts';
+import { volumeRows } from './volume-permission-rows.ts';
+
+export type { Row } from './permission-row.ts';
 
 const NOTEBOOK_FILE = JSON.stringify({
   cells: [{ cell_type: 'code', execution_count: null, id: 'c1', metadata: {}, outputs: [], source: '1+1' }],
@@ -8,25 +16,6 @@ const NOTEBOOK_FILE = JSON.stringify({
   nbformat_minor: 5,
 });
 
-/**
- * Every procedure, who may call it, and a valid input. A procedure missing here fails the test.
- * `scope: 'workspace'` means outsiders get NOT_FOUND; members without the right get FORBIDDEN;
- * signed-out callers of non-public procedures get UNAUTHORIZED.
- */
-export interface Row {
-  scope: 'public' | 'account' | 'workspace';
-  allowed: Who[];
-  call: (api: Caller, team: Team, who: Who) => Promise<unknown>;
-  /** Each permitted caller needs its own team (the call consumes what it acts on). */
-  fresh?: boolean;
-}
-
-const SIGNED_IN: Who[] = ['owner', 'admin', 'editor', 'viewer', 'outsider'];
-const MEMBERS: Who[] = ['owner', 'admin', 'editor', 'viewer'];
-const EDITORS: Who[] = ['owner', 'admin', 'editor'];
-const ADMINS: Who[] = ['owner', 'admin'];
-const OWNERS: Who[] = ['owner'];
-
 function ownToken(team: Team, who: Who) {
   return who === 'owner' || who === 'admin' || who === 'editor' || who === 'viewer'
     ? team.tokens[who]
@@ -34,16 +23,37 @@ function ownToken(team: Team, who: Who) {
 }
 
 /** Made by the test file, which owns the database the rows act on. */
-export interface TableObjects {
+export interface TableObjects extends EndpointObjects {
   /** A schedule of the team's workspace. */
   scheduleOf(team: Team): Promise<string>;
   /** A fresh secret of the team's workspace. */
   secretOf(team: Team): Promise<string>;
+  /** A fresh volume of the team's workspace. */
+  volumeOf(team: Team): Promise<string>;
+  /** A fresh image definition of the team's workspace. */
+  imageOf(team: Team): Promise<string>;
+  /** A function file (defining `greet`) of the team's workspace. */
+  functionFileOf(team: Team): Promise<string>;
+  /** The token of a fresh sign-up confirmation link (as KILN_SIGN_UP=verify mails it). */
+  signUpLink(): Promise<string>;
 }
 
-/** The permission matrix's rows; `objects` makes what some calls act on. */
-export function permissionTable({ scheduleOf, secretOf }: TableObjects): Record<string, Row> {
+/**
+ * The permission matrix: every procedure's row (see `Row`), the routers with many rows from their own
+ * files beside this one; `objects` makes what some calls act on.
+ */
+export function permissionTable({
+  scheduleOf,
+  secretOf,
+  volumeOf,
+  imageOf,
+  functionFileOf,
+  signUpLink,
+  ...endpoints
+}: TableObjects): Record<string, Row> {
   return {
+    ...endpointRows({ ...endpoints, functionFileOf, secretOf, volumeOf }),
+    ...imageRows(imageOf),
     'auth.me': { scope: 'public', allowed: EVERYONE, call: (api) => api.auth.me() },
     'auth.config': { scope: 'public', allowed: EVERYONE, call: (api) => api.auth.config() },
     'auth.signUp': {
@@ -51,6 +61,11 @@ export function permissionTable({ scheduleOf, secretOf }: TableObjects): Record<
       allowed: EVERYONE,
       call: (api) =>
         api.auth.signUp({ email: `new-${randomUUID()}@example.com`, password: PASSWORD, name: 'New' }),
+    },
+    'auth.confirmSignUp': {
+      scope: 'public',
+      allowed: EVERYONE,
+      call: async (api) => api.auth.confirmSignUp({ token: await signUpLink() }),
     },
     'auth.signIn': {
       scope: 'public',
@@ -299,6 +314,7 @@ export function permissionTable({ scheduleOf, secretOf }: TableObjects): Record<
       allowed: EDITORS,
       call: (api, team) => api.notebook.createSample({ workspaceId: team.workspace.id }),
     },
+    ...functionFileRows(functionFileOf),
     'version.save': {
       scope: 'workspace',
       allowed: EDITORS,
@@ -399,6 +415,7 @@ export function permissionTable({ scheduleOf, secretOf }: TableObjects): Record<
           secretIds: [await secretOf(team)],
         }),
     },
+    ...volumeRows(volumeOf),
     'billing.usage': {
       scope: 'workspace',
       allowed: MEMBERS,
@@ -436,53 +453,6 @@ export function permissionTable({ scheduleOf, secretOf }: TableObjects): Record<
       allowed: ADMINS,
       call: (api, team) => api.billing.changePlan({ workspaceId: team.workspace.id, plan: 'STARTER' }),
     },
-    'schedule.list': {
-      scope: 'workspace',
-      allowed: MEMBERS,
-      call: (api, team) => api.schedule.list({ workspaceId: team.workspace.id, notebookId: team.notebookId }),
-    },
-    'schedule.create': {
-      scope: 'workspace',
-      allowed: EDITORS,
-      call: (api, team) =>
-        api.schedule.create({
-          workspaceId: team.workspace.id,
-          notebookId: team.notebookId,
-          timing: { kind: 'cron', expression: '0 6 * * 1-5', timeZone: 'Europe/Berlin' },
-        }),
-    },
-    'schedule.update': {
-      scope: 'workspace',
-      allowed: EDITORS,
-      call: async (api, team) =>
-        api.schedule.update({
-          workspaceId: team.workspace.id,
-          scheduleId: await scheduleOf(team),
-          timing: { kind: 'period', seconds: 7200 },
-        }),
-    },
-    'schedule.setPaused': {
-      scope: 'workspace',
-      allowed: EDITORS,
-      call: async (api, team) =>
-        api.schedule.setPaused({
-          workspaceId: team.workspace.id,
-          scheduleId: await scheduleOf(team),
-          paused: true,
-        }),
-    },
-    'schedule.delete': {
-      fresh: true,
-      scope: 'workspace',
-      allowed: EDITORS,
-      call: async (api, team) =>
-        api.schedule.delete({ workspaceId: team.workspace.id, scheduleId: await scheduleOf(team) }),
-    },
-    'schedule.runs': {
-      scope: 'workspace',
-      allowed: MEMBERS,
-      call: async (api, team) =>
-        api.schedule.runs({ workspaceId: team.workspace.id, scheduleId: await scheduleOf(team) }),
-    },
+    ...scheduleRows(scheduleOf, endpoints.endpointOf),
   };
 }

@@ -1,6 +1,15 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createStripeBilling, createStripeClient } from '@kiln/billing';
 import { type CollabServer, createCollabServer, createMemoryStore } from '@kiln/collab';
 import type { Db } from '@kiln/db';
+import {
+  createEndpointRuntime,
+  type EndpointRuntime,
+  runscPython,
+  unavailableReplicaHost,
+} from '@kiln/endpoints';
 import { createSchedules } from '@kiln/schedules';
 import { createKeyring, createSecretsVault, generateSecretsKey, parseSecretsKey } from '@kiln/secrets';
 import { type StripeLocal, startStripeLocal } from '@kiln/stripe-local';
@@ -79,6 +88,13 @@ export function createTestServices(collab?: CollabServer, options: { db?: Db } =
       onAuthenticate: () => ({ userId: 'tester', name: 'Tester', readOnly: false }),
     });
   const execution = new RecordingExecution();
+  // Real dependency capture (runsc); no gateway here, so a deploy's smoke test fails to start.
+  const endpointRuntime = options.db
+    ? createEndpointRuntime({
+        db: options.db,
+        host: unavailableReplicaHost('These API tests run no kernel gateway'),
+      })
+    : undefined;
   // The local Stripe server, started on first use (most tests never pay).
   let local: Promise<StripeLocal> | null = null;
   const stripeBilling = () => {
@@ -101,6 +117,10 @@ export function createTestServices(collab?: CollabServer, options: { db?: Db } =
               keyring: createKeyring(parseSecretsKey(generateSecretsKey())),
             }),
             schedules: createSchedules({ db: options.db }),
+            endpoints: {
+              runtime: endpointRuntime as EndpointRuntime,
+              capture: runscPython({ rootDir: mkdtempSync(join(tmpdir(), 'kiln-api-capture-')) }),
+            },
           }
         : {}),
       billing: {
@@ -116,6 +136,7 @@ export function createTestServices(collab?: CollabServer, options: { db?: Db } =
     collab: server,
     execution,
     async close() {
+      await endpointRuntime?.close();
       await server.close();
       await (await local)?.close();
     },

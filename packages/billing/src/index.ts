@@ -21,6 +21,7 @@ export {
 export { type SpendCheck, type SpendSummary, type StopCode, spendSummary } from './account/spend.ts';
 export { type Invoice, type InvoiceLine, invoiceFor } from './ledger/invoice.ts';
 export { type Period, periodFromKey, periodOf } from './ledger/period.ts';
+export { containerRunCost, ownerCosts, type RunCost } from './ledger/run-cost.ts';
 export {
   costBy,
   type DailyCost,

@@ -14,6 +14,10 @@ export interface PlanLimits {
   webEndpoints: number | null;
   seats: number | null;
   logRetentionDays: number | null;
+  /** Named volumes a workspace may hold; `null`: no limit. */
+  volumes: number | null;
+  /** Size of each named volume, in MiB (writes past it fail with ENOSPC in the sandbox). */
+  volumeQuotaMiB: number;
 }
 
 /** The default plans from shared/docs/product.md. */
@@ -29,6 +33,8 @@ export const PLANS: Record<PlanTier, PlanLimits> = {
     webEndpoints: 8,
     seats: 3,
     logRetentionDays: 1,
+    volumes: 10,
+    volumeQuotaMiB: 10 * 1024,
   },
   TEAM: {
     monthlyBaseCents: 25_000,
@@ -41,6 +47,8 @@ export const PLANS: Record<PlanTier, PlanLimits> = {
     webEndpoints: null,
     seats: null,
     logRetentionDays: 30,
+    volumes: 100,
+    volumeQuotaMiB: 100 * 1024,
   },
   ENTERPRISE: {
     monthlyBaseCents: null,
@@ -53,5 +61,7 @@ export const PLANS: Record<PlanTier, PlanLimits> = {
     webEndpoints: null,
     seats: null,
     logRetentionDays: null,
+    volumes: null,
+    volumeQuotaMiB: 1024 * 1024,
   },
 };

@@ -215,6 +215,32 @@ describe('execution queue', () => {
     expect(cellView(doc, 'c1').text).toBe('again ********\n');
   });
 
+  it('masks a value the kernel printed in pieces, across stream messages', async () => {
+    const { service, doc } = await setup(['parts:key=s3cr|3t-va|lue done', 'parts:s|3cr3|t', 'parts:ab|s3']);
+    const value = 's3cr3t-value';
+    // What @kiln/secrets' masker does for one value: mask it whole, hold back an end that may begin it.
+    const redact = Object.assign((text: string) => text.split(value).join('********'), {
+      heldBack: (text: string) => {
+        for (let n = Math.min(value.length - 1, text.length); n > 0; n--)
+          if (value.startsWith(text.slice(text.length - n))) return n;
+        return 0;
+      },
+    });
+    await service.run({
+      notebookId: 'nb',
+      workspaceId: 'ws',
+      target: { kind: 'all' },
+      user: alice,
+      env: { TOKEN: value },
+      redact,
+    });
+    await service.whenIdle('nb');
+    expect(cellView(doc, 'c0').text).toBe('key=******** done');
+    // A piece that only looked like the start of the value is written once the cell ends.
+    expect(cellView(doc, 'c1').text).toBe('s3cr3t');
+    expect(cellView(doc, 'c2').text).toBe('abs3');
+  });
+
   it('shows a kernel waiting for a machine with its place in the queue, and cancels it without an error', async () => {
     const { service, gateway, doc } = await setup(['a', 'b']);
     gateway.queueAs = { position: 3, ahead: 2, reason: 'waiting for an H100: 2 ahead', deadline: 9_000 };
@@ -238,5 +264,38 @@ describe('execution queue', () => {
     await waitFor(() => readExecutionState(doc)?.kernel.status === 'queued', 'queued again');
     await service.shutdown('nb');
     expect(gateway.started).toBe(0);
+  });
+
+  it('shows a hibernated kernel waiting for room to wake as queued with its place, and cancels that wait', async () => {
+    const { service, gateway, doc } = await setup(['a']);
+    await run(service, { kind: 'all' });
+    await service.whenIdle('nb');
+    const waiting = {
+      position: 1,
+      ahead: 0,
+      reason: 'waiting for 1 CPU and 2 GiB on node-a: 0 ahead',
+      deadline: 9,
+    };
+    gateway.queueWake(waiting);
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'queued', 'the kernel shows as queued');
+    expect(readExecutionState(doc)?.kernel).toMatchObject({ reason: waiting.reason, queue: waiting });
+    gateway.woke();
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'idle', 'the kernel woke');
+    expect(readExecutionState(doc)?.kernel.queue ?? null).toBeNull();
+
+    gateway.queueWake({
+      ...waiting,
+      position: 2,
+      ahead: 1,
+      reason: 'waiting for 1 CPU and 2 GiB on node-a: 1 ahead',
+    });
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'queued', 'queued again');
+    expect(await service.cancelStart('nb')).toBe(true);
+    expect(gateway.cancelledQueued).toEqual(['fake-1']);
+    await waitFor(
+      () => readExecutionState(doc)?.kernel.status === 'dead',
+      'the kernel reports the cancelled wait',
+    );
+    expect(readExecutionState(doc)?.kernel.reason).toMatch(/did not get it: Cancelled while waiting/);
   });
 });

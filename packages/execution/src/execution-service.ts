@@ -52,6 +52,7 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
           kernelStore: options.kernelStore,
           resume,
           reattachMs: options.reattachMs,
+          runCost: options.runCost,
         });
         opened.set(notebookId, created);
         return created;
@@ -82,6 +83,23 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
     );
   }
 
+  /** Re-attaches to each recorded kernel this process does not drive yet (see `resume()`). */
+  function resumeAll(records: KernelRecord[]): Promise<ResumeResult[]> {
+    return Promise.all(
+      records.map(async (record): Promise<ResumeResult> => {
+        const { notebookId } = record;
+        if (sessions.has(notebookId)) return { notebookId, outcome: 'attached', reason: null };
+        try {
+          const result = await (await open(notebookId, record.workspaceId, record)).resume();
+          return { notebookId, ...result };
+        } catch (error) {
+          onError({ notebookId, error, stage: 'resume' });
+          return { notebookId, outcome: 'unreachable', reason: String(error) };
+        }
+      }),
+    );
+  }
+
   async function existing(notebookId: string): Promise<NotebookSession | undefined> {
     return sessions.get(notebookId)?.catch(() => undefined);
   }
@@ -105,6 +123,8 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
         {
           resources: request.resources,
           env: request.env,
+          volumes: request.volumes,
+          image: request.image,
           redact: request.redact,
           requestedById: request.user.userId,
         },
@@ -142,6 +162,13 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
       return true;
     },
 
+    async pause(kernelId, reason) {
+      for (const session of opened.values()) {
+        if (await session.pause(kernelId, reason)) return true;
+      }
+      return false;
+    },
+
     kernelLost(notebookId, kernelId, reason) {
       opened.get(notebookId)?.schedulerLost(kernelId, reason);
     },
@@ -167,22 +194,10 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
 
     overflow,
 
-    async resume() {
-      const records = (await options.kernelStore?.list()) ?? [];
-      return Promise.all(
-        records.map(async (record): Promise<ResumeResult> => {
-          const { notebookId } = record;
-          if (sessions.has(notebookId)) return { notebookId, outcome: 'attached', reason: null };
-          try {
-            const result = await (await open(notebookId, record.workspaceId, record)).resume();
-            return { notebookId, ...result };
-          } catch (error) {
-            onError({ notebookId, error, stage: 'resume' });
-            return { notebookId, outcome: 'unreachable', reason: String(error) };
-          }
-        }),
-      );
-    },
+    resume: async () => resumeAll((await options.kernelStore?.list()) ?? []),
+
+    takeOver: async () =>
+      disposed || !options.kernelStore?.claim ? [] : resumeAll(await options.kernelStore.claim()),
 
     detach: () => releaseAll('detach', (session) => session.detach()),
 

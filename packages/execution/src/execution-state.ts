@@ -11,6 +11,22 @@ export function readExecutionState(doc: Y.Doc): ExecutionStateView | null {
   return value && typeof value === 'object' ? (value as ExecutionStateView) : null;
 }
 
+/**
+ * The key of the `state` map holding the msg_id of the last kernel message whose effects the document
+ * holds: written in the same transaction as those effects, so what is stored says how far it got.
+ */
+export const KERNEL_MESSAGE_KEY = 'kernelMessage';
+
+/** The msg_id of the last kernel message applied to the document (null if none). */
+export function readKernelMessage(doc: Y.Doc): string | null {
+  const value = notebookParts(doc).state.get(KERNEL_MESSAGE_KEY);
+  return typeof value === 'string' ? value : null;
+}
+
+export function writeKernelMessage(doc: Y.Doc, msgId: string): void {
+  notebookParts(doc).state.set(KERNEL_MESSAGE_KEY, msgId);
+}
+
 export function writeExecutionState(doc: Y.Doc, view: ExecutionStateView): void {
   notebookParts(doc).state.set(EXECUTION_STATE_KEY, view);
 }

@@ -3,10 +3,12 @@ export { toCodePoints, toUtf16 } from './code-points.ts';
 export { createExecutionService } from './execution-service.ts';
 export {
   EXECUTION_STATE_KEY,
+  KERNEL_MESSAGE_KEY,
   readExecutionState,
   resetExecutionState,
 } from './execution-state.ts';
 export { createMemoryKernelStore } from './kernel-store.ts';
+export { type KernelTakeoverOptions, startKernelTakeover } from './kernel-takeover.ts';
 export {
   createMemoryOverflowStore,
   type MemoryOverflowOptions,
@@ -18,6 +20,7 @@ export {
 export { createPostgresKernelStore, type PostgresKernelStoreOptions } from './postgres-kernel-store.ts';
 export { createPostgresOverflowStore, type PostgresOverflowOptions } from './postgres-overflow-store.ts';
 export {
+  type CellRunWindow,
   type CompletionResult,
   DEFAULT_LIMITS,
   type ExecutionErrorPayload,
@@ -29,6 +32,7 @@ export {
   type InspectionResult,
   type KernelConnection,
   type KernelGrant,
+  type KernelImage,
   type KernelQueueView,
   type KernelRecord,
   type KernelResources,
@@ -37,8 +41,14 @@ export {
   type QueuedCellView,
   type Requester,
   type ResumeResult,
+  type RunCostView,
   type RunRequest,
   type RunTarget,
   type RunTicket,
   type StartKernelOptions,
 } from './types.ts';
+export {
+  createWebProcessLease,
+  type WebProcessLease,
+  type WebProcessLeaseOptions,
+} from './web-process-lease.ts';

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, ERROR_STATUS, type ErrorCode, isDomainError } from '@kiln/core';
+import { KILN_ACK, type VolumeMountSpec } from '@kiln/kernel-protocol';
 import { GatewayError, type JupyterMessage } from '@kiln/kernel-protocol/client';
+import { asDomainError, describeFailure, goneMessage } from './gateway-failures.ts';
+import { QuietRequests } from './quiet-requests.ts';
 import type {
   ExecutionGateway,
   KernelConnection,
   KernelGrant,
+  KernelImage,
   KernelQueueView,
   KernelResources,
   KernelStatus,
+  Redact,
 } from './types.ts';
 
 export interface KernelLinkHooks {
@@ -17,6 +21,18 @@ export interface KernelLinkHooks {
   onStatus(): void;
   /** The kernel died or its connection broke; nothing more will come for what is running. */
   onLost(reason: string): void;
+  /** The kernel was paused (here or by another process through the gateway); cells waiting stop waiting. */
+  onPaused?(): void;
+  /**
+   * With it, the link uses Kiln's acknowledgement extension: every message from the kernel is handled
+   * through `receive` (which calls `handle`, or drops a replayed message it already applied), the
+   * owner calls `acknowledge()` once a message is stored, and a (re)connect asks the gateway to replay
+   * what it sent after `lastStored()`.
+   */
+  acknowledging?: {
+    receive(message: JupyterMessage, handle: () => void): void;
+    lastStored(): string | null;
+  };
 }
 
 /** What re-attaching to a recorded kernel found. */
@@ -27,8 +43,11 @@ export type ReattachResult =
 export interface KernelStart {
   resources?: KernelResources;
   env?: Record<string, string>;
+  /** Named volumes the kernel mounts. */
+  volumes?: VolumeMountSpec[];
+  image?: KernelImage;
   /** Applied to every text of the kernel's outputs before they are stored (masks secret values in `env`). */
-  redact?: (text: string) => string;
+  redact?: Redact;
   /** Who ran the cell that starts the kernel (the container's requester). */
   requestedById?: string;
 }
@@ -52,10 +71,10 @@ export class KernelLink {
   readonly sessionId: string;
   private lastDeathReason: string | null = null;
   private connectionLost = false;
-  /** Replies awaited by `quietRequest`, by request msg_id. */
-  private readonly replies = new Map<string, (reply: JupyterMessage | null) => void>();
-  /** Ids of quiet requests; their busy/idle statuses must not flicker the kernel status collaborators see. */
-  private readonly quiet = new Set<string>();
+  /** Completions, inspections and wake-ups: their busy/idle statuses must not flicker the kernel status. */
+  private readonly quiet = new QuietRequests();
+  /** While paused: whether a cell was running when the kernel was put to sleep. */
+  private pausedBusy = false;
 
   constructor(
     private readonly gateway: ExecutionGateway,
@@ -102,14 +121,19 @@ export class KernelLink {
         await this.attach(kernelId);
         this.connectionLost = false;
         this.setStatus(busy ? 'busy' : 'idle', null);
+        // Paused by Kiln (a spending cap) before this process took over: it stays asleep, and says why.
+        const paused = await this.pausedOnGateway(kernelId);
+        if (paused !== null) this.pausedElsewhere(paused);
         return { outcome: 'attached', reason: null };
       } catch (error) {
         const status = (error as { status?: unknown }).status;
         if (status === 404 || status === 403 || status === 410) {
           this.kernelId = null;
           this.connectionLost = false;
-          const reason =
-            'The kernel is gone: the kernel gateway no longer has it (it was restarted or the kernel stopped), so its variables are lost. Run the cell again to start a new kernel.';
+          const told = status === 410 ? goneMessage(error) : null;
+          const reason = told
+            ? `The kernel is gone: ${told.charAt(0).toLowerCase()}${told.slice(1)}`
+            : 'The kernel is gone: the kernel gateway no longer has it (it was restarted or the kernel stopped), so its variables are lost. Run the cell again to start a new kernel.';
           this.setStatus('dead', reason);
           return { outcome: 'gone', reason };
         }
@@ -129,7 +153,10 @@ export class KernelLink {
   /** The open channel, starting the kernel (or replacing a dead one) first if needed. */
   ensure(start: KernelStart): Promise<KernelConnection> {
     return this.serial(async () => {
-      if (this.channel && this.status !== 'dead') return this.channel;
+      if (this.channel && this.status !== 'dead') {
+        this.wake();
+        return this.channel;
+      }
       if (this.kernelId && !this.channel && this.connectionLost) {
         // Only the websocket broke: the kernel may be fine, with its variables and buffered output.
         this.connectionLost = false;
@@ -159,6 +186,8 @@ export class KernelLink {
                 ...(this.kernelName ? { name: this.kernelName } : {}),
                 ...(start.resources ? { resources: start.resources } : {}),
                 ...(start.env ? { env: start.env } : {}),
+                ...(start.volumes?.length ? { volumes: start.volumes } : {}),
+                ...(start.image ? { image: start.image } : {}),
               },
               {
                 requestedById: start.requestedById,
@@ -194,10 +223,59 @@ export class KernelLink {
 
   /** Gives up a start that waits for a machine; false when none does. */
   cancelStart(): boolean {
-    if (!this.starting || this.status !== 'queued') return false;
+    if (this.status !== 'queued') return false;
+    if (!this.starting) {
+      // A hibernated kernel waiting for room to wake: the gateway reports its end (dead, with the reason).
+      const kernelId = this.kernelId;
+      if (!kernelId || !this.gateway.cancelQueued) return false;
+      void this.gateway.cancelQueued(kernelId).catch(() => undefined);
+      return true;
+    }
     this.cancelled = true;
     this.starting.abort();
     return true;
+  }
+
+  /** Hibernates the kernel (variables kept) and shows why; false when there is no live kernel to pause. */
+  pause(reason: string): Promise<boolean> {
+    return this.serial(async () => {
+      const kernelId = this.kernelId;
+      if (!kernelId || !this.gateway.hibernateKernel) return false;
+      if (this.status === 'dead' || this.status === 'none' || this.status === 'queued') return false;
+      if (this.status !== 'paused') {
+        // The gateway tells every client, this one included (which may hear it before the reply).
+        const busy = this.status === 'busy';
+        await this.gateway.hibernateKernel(kernelId, reason);
+        this.pausedBusy = busy;
+      }
+      this.setStatus('paused', reason);
+      return true;
+    });
+  }
+
+  /** Why the gateway says Kiln paused the kernel, or null (not paused, or the gateway cannot say). */
+  private async pausedOnGateway(kernelId: string): Promise<string | null> {
+    const model = await this.gateway.getKernel?.(kernelId).catch(() => null);
+    return model?.paused?.reason ?? null;
+  }
+
+  /** The gateway says the kernel was paused, possibly at another process's request: show it and why. */
+  private pausedElsewhere(reason: string): void {
+    if (this.status !== 'idle' && this.status !== 'busy' && this.status !== 'paused') return;
+    if (this.status !== 'paused') this.pausedBusy = this.status === 'busy';
+    this.setStatus('paused', reason);
+    this.hooks.onPaused?.();
+  }
+
+  /**
+   * Ends a pause: any message wakes a hibernated kernel, so a quiet kernel_info_request is sent (a cell
+   * that was running when it was paused goes on, and the queue behind it can move).
+   */
+  wake(): void {
+    if (this.status !== 'paused') return;
+    this.setStatus(this.pausedBusy ? 'busy' : 'idle', null);
+    if (!this.channel) return;
+    this.quiet.send(this.channel, this.channel.message('shell', 'kernel_info_request', {}));
   }
 
   /** The scheduler declared this kernel lost: it is gone, and the next run starts another. */
@@ -209,6 +287,20 @@ export class KernelLink {
     this.connectionLost = false;
     this.setStatus('dead', reason);
     this.hooks.onLost(reason);
+  }
+
+  /**
+   * Tells the gateway every message up to `msgId` is stored, so it need not replay them (Kiln's
+   * extension; a lost acknowledgement only means a replay, which the next attach trims by `lastStored`).
+   */
+  acknowledge(msgId: string): void {
+    const channel = this.channel;
+    if (!channel || !this.hooks.acknowledging) return;
+    try {
+      channel.send(channel.message('control', KILN_ACK, { msg_id: msgId }));
+    } catch {
+      // The socket is closing: the next attach says what is stored instead.
+    }
   }
 
   /** Sends a message on the open channel (dropped if there is none: the kernel is gone). */
@@ -227,21 +319,7 @@ export class KernelLink {
   ): Promise<JupyterMessage | null> {
     const channel = this.channel;
     if (!channel || this.status !== 'idle') return Promise.resolve(null);
-    const request = channel.message('shell', msgType, content);
-    const id = request.header.msg_id;
-    this.quiet.add(id);
-    // The idle status can come after the reply, so the last few hundred ids are remembered.
-    if (this.quiet.size > 256) this.quiet.delete(this.quiet.values().next().value as string);
-    return new Promise((resolve) => {
-      const settle = (reply: JupyterMessage | null) => {
-        clearTimeout(timer);
-        this.replies.delete(id);
-        resolve(reply);
-      };
-      const timer = setTimeout(() => settle(null), timeoutMs);
-      this.replies.set(id, settle);
-      channel.send(request);
-    });
+    return this.quiet.ask(channel, channel.message('shell', msgType, content), timeoutMs);
   }
 
   message(
@@ -302,10 +380,18 @@ export class KernelLink {
   }
 
   private async attach(kernelId: string): Promise<void> {
-    const channel = await this.gateway.connect(kernelId, { sessionId: this.sessionId });
+    const acknowledging = this.hooks.acknowledging;
+    const channel = await this.gateway.connect(kernelId, {
+      sessionId: this.sessionId,
+      ...(acknowledging ? { ack: { lastStored: acknowledging.lastStored() } } : {}),
+    });
     this.channel = channel;
     this.lastDeathReason = null;
-    this.offMessage = channel.onMessage((message) => this.fromKernel(message));
+    this.offMessage = channel.onMessage((message) =>
+      acknowledging
+        ? acknowledging.receive(message, () => this.fromKernel(message))
+        : this.fromKernel(message),
+    );
     void channel.closed.then(({ code, reason }) => {
       if (this.channel !== channel) return;
       const busy = this.status === 'busy';
@@ -333,17 +419,12 @@ export class KernelLink {
     this.channel = null;
     this.offMessage?.();
     this.offMessage = null;
-    for (const settle of [...this.replies.values()]) settle(null);
+    this.quiet.abandon();
     if (channel) void channel.close().catch(() => undefined);
   }
 
   private fromKernel(message: JupyterMessage): void {
-    const parent = message.parent_header.msg_id as string | undefined;
-    // A death is reported under whatever request was current, a completion included: it must get through.
-    if (parent && this.quiet.has(parent) && !isDeath(message)) {
-      if (message.channel === 'shell') this.replies.get(parent)?.(message);
-      return;
-    }
+    if (this.quiet.take(message)) return;
     if (message.channel === 'iopub') {
       const type = message.header.msg_type;
       if (type === 'error' && message.content.ename === 'KernelDied') {
@@ -351,7 +432,24 @@ export class KernelLink {
       }
       if (type === 'status') {
         const state = message.content.execution_state;
+        const paused = pausedOf(message.content.kiln_paused);
+        if (paused !== null) {
+          this.pausedElsewhere(paused);
+          return;
+        }
+        const waiting = queueOf(message.content.kiln_queue);
+        if (waiting) {
+          // A hibernated kernel whose room was taken waits in the scheduler's queue to wake.
+          this.queue = waiting;
+          this.setStatus('queued', waiting.reason, true);
+          return;
+        }
+        if (this.status === 'queued' && !this.starting && (state === 'busy' || state === 'idle')) {
+          this.queue = null;
+          this.setStatus(state, null);
+        }
         if (state === 'dead') {
+          this.queue = null;
           this.hooks.onMessage(message);
           const why = this.lastDeathReason ?? 'The kernel died';
           this.setStatus('dead', why);
@@ -378,50 +476,17 @@ export class KernelLink {
   }
 }
 
-function isDeath(message: JupyterMessage): boolean {
-  if (message.channel !== 'iopub') return false;
-  const type = message.header.msg_type;
-  return (
-    (type === 'status' && message.content.execution_state === 'dead') ||
-    (type === 'error' && message.content.ename === 'KernelDied')
-  );
+/** Kiln's queue place on a status message (a hibernated kernel waiting for room to wake), if valid. */
+function queueOf(value: unknown): KernelQueueView | null {
+  if (!value || typeof value !== 'object') return null;
+  const { position, ahead, reason, deadline } = value as Record<string, unknown>;
+  if (typeof position !== 'number' || typeof ahead !== 'number' || typeof reason !== 'string') return null;
+  return { position, ahead, reason, deadline: typeof deadline === 'number' ? deadline : 0 };
 }
 
-const UNREACHABLE =
-  /fetch failed|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ETIMEDOUT|socket hang up|other side closed/i;
-
-/**
- * A gateway failure as a person should read it: what happened and what to do, never a bare
- * `fetch failed`. Refusals the gateway explains itself (quota, GPU, bad request) keep its words.
- */
-export function describeFailure(error: unknown): string {
-  if (error instanceof GatewayError) {
-    if (error.code || error.status < 500) return error.message;
-    return `the kernel service failed (HTTP ${error.status}). Try again; if it keeps failing, the kernel gateway needs attention.`;
-  }
-  const chain = [error, (error as { cause?: unknown } | null)?.cause];
-  const text = chain
-    .map((e) => `${errorText(e)} ${String((e as { code?: unknown } | null)?.code ?? '')}`)
-    .join(' ');
-  if (UNREACHABLE.test(text) || (error as { status?: unknown } | null)?.status === 0) {
-    return 'Kiln’s kernel service cannot be reached right now (it may be restarting). Try again in a few seconds; if it keeps failing, the kernel gateway needs attention.';
-  }
-  return errorText(error);
-}
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Gateway failures as DomainErrors: the gateway's own code where it sent a known one. */
-export function asDomainError(error: unknown, what: string): DomainError {
-  if (isDomainError(error)) return error;
-  if (error instanceof GatewayError) {
-    const code = error.code && error.code in ERROR_STATUS ? (error.code as ErrorCode) : 'SANDBOX_FAILED';
-    return new DomainError(code, `${what}: ${describeFailure(error)}`);
-  }
-  const described = describeFailure(error);
-  // The gateway not answering is an outage (503, try again), not a failure of this request.
-  const code = described === errorText(error) ? 'SANDBOX_FAILED' : 'SERVICE_UNAVAILABLE';
-  return new DomainError(code, `${what}: ${described}`);
+/** Why the kernel was paused, from Kiln's `kiln_paused` on a status message, if valid. */
+function pausedOf(value: unknown): string | null {
+  if (!value || typeof value !== 'object') return null;
+  const { reason } = value as Record<string, unknown>;
+  return typeof reason === 'string' && reason !== '' ? reason : null;
 }

@@ -97,6 +97,32 @@ describe('kernels outlive the web process', () => {
     expect(gateway.started).toBe(2);
   });
 
+  it('gives the reason a restarted gateway states for a kernel it could not take back', async () => {
+    const { service, gateway, doc } = await setup(['hold x', 'b']);
+    const first = service();
+    await first.run({ notebookId: 'nb', workspaceId: 'ws', target: { kind: 'all' }, user: alice });
+    await waitFor(() => gateway.holding === 1, 'the first cell runs');
+    await first.detach();
+    gateway.stopped.set(
+      'fake-1',
+      'The kernel gateway restarted and could not take this kernel back (its sandbox had stopped), so it was stopped and its variables are lost. Run the cell again to start a new kernel.',
+    );
+
+    const [result] = await service().resume();
+    expect(result).toMatchObject({
+      outcome: 'gone',
+      reason: expect.stringContaining('its sandbox had stopped'),
+    });
+    await waitFor(() => cellView(doc, 'c0').state === 'idle', 'the cell ended');
+    expect(cellView(doc, 'c0').text).toContain(
+      'KernelDied: The kernel is gone: the kernel gateway restarted and could not take this kernel back (its sandbox had stopped)',
+    );
+    expect(readExecutionState(doc)?.kernel).toMatchObject({
+      status: 'dead',
+      reason: expect.stringContaining('its sandbox had stopped'),
+    });
+  });
+
   it('ends the running cell with a note when the replay lost its reply, instead of running forever', async () => {
     const { service, gateway, doc } = await setup(['hold x', 'b']);
     const first = service();

@@ -1,21 +1,27 @@
 import type { DirectConnection } from '@kiln/collab';
 import { DomainError } from '@kiln/core';
+import { errorText } from '@kiln/kernel-protocol';
 import type { JupyterMessage } from '@kiln/kernel-protocol/client';
 import { findCell, type OutputLimits, OutputWriter, type TruncationInfo } from '@kiln/notebook';
 import * as Y from 'yjs';
 import { CellRun, errorOutput, executeRequestContent, type Outcome } from './cell-run.ts';
-import { resetExecutionState, writeExecutionState } from './execution-state.ts';
-import { errorText, KernelLink, type KernelStart, type ReattachResult } from './kernel-link.ts';
+import { readKernelMessage, resetExecutionState } from './execution-state.ts';
+import { KernelLink, type KernelStart, type ReattachResult } from './kernel-link.ts';
+import { KernelMessageAcks } from './kernel-message-acks.ts';
 import { KernelRecordWriter } from './kernel-record-writer.ts';
+import { OutputRoutes } from './output-routes.ts';
 import type { OverflowStore } from './overflow-store.ts';
-import { redactMessage } from './redaction.ts';
+import { RunMetadataWriter } from './run-metadata-writer.ts';
+import { SessionWrites } from './session-writes.ts';
 import type {
+  CellRunWindow,
   ExecutionGateway,
   ExecutionStateView,
   KernelRecord,
   KernelStore,
   QueuedCellView,
   Requester,
+  RunCostView,
 } from './types.ts';
 
 export interface SessionOptions {
@@ -35,6 +41,7 @@ export interface SessionOptions {
   /** A kernel recorded by an earlier process, to re-attach to with `resume()`. */
   resume?: KernelRecord;
   reattachMs?: number;
+  runCost?(run: CellRunWindow): Promise<RunCostView | null>;
 }
 
 // Origin of the service's own edits, so hooks can tell them from people's.
@@ -51,28 +58,54 @@ export class NotebookSession {
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
   private kernelStart: KernelStart = {};
-  /** Where iopub output goes, by execute_request msg_id; kept after a cell ends for output from threads. */
-  private readonly routes = new Map<string, { cellId: string; writer: OutputWriter }>();
+  private readonly routes: OutputRoutes;
   private closed = false;
-  /** Set by `detach()`: the record must survive for the next process, so it is no longer written. */
-  private lastWrite: Promise<void> = Promise.resolve();
+  private readonly writes: SessionWrites;
   private readonly records: KernelRecordWriter;
+  private readonly runs: RunMetadataWriter;
   /** The kernel_info_request sent after re-attaching to a running cell, and that cell's msg_id. */
   private probe: { msgId: string; runMsgId: string } | null = null;
+  private readonly acks: KernelMessageAcks;
 
   constructor(private readonly options: SessionOptions) {
     this.notebookId = options.notebookId;
     this.workspaceId = options.workspaceId;
     this.document = options.connection.document;
+    this.routes = new OutputRoutes(options.maxRoutes, () => this.kernelStart.redact);
     this.records = new KernelRecordWriter(options.kernelStore, options.notebookId, (error) =>
       options.onError(error, 'record kernel'),
     );
+    this.writes = new SessionWrites({
+      connection: options.connection,
+      view: () => this.view(),
+      persist: () => this.persist(),
+      recordsSettled: () => this.records.settled(),
+      closed: () => this.closed,
+      onError: (error, stage) => options.onError(error, stage),
+    });
+    this.runs = new RunMetadataWriter({
+      workspaceId: options.workspaceId,
+      notebookId: options.notebookId,
+      runCost: options.runCost,
+      write: (change) => this.write(change),
+      onError: (error) => options.onError(error, 'price run'),
+    });
+    this.acks = new KernelMessageAcks({
+      lastStored: readKernelMessage(this.document),
+      apply: (msgId, handle) => this.writes.applyKernelMessage(msgId, handle),
+      acknowledge: (msgId) => this.link.acknowledge(msgId),
+    });
     this.link = new KernelLink(
       options.gateway,
       {
         onMessage: (message) => this.fromKernel(message),
         onStatus: () => void this.write(() => {}),
         onLost: (reason) => this.kernelLost(reason),
+        onPaused: () => this.cancelQueued(() => true),
+        acknowledging: {
+          receive: (message, handle) => this.acks.receive(message, handle),
+          lastStored: () => this.acks.lastStored(),
+        },
       },
       options.kernelName,
       options.resume,
@@ -103,7 +136,8 @@ export class NotebookSession {
     });
     const result = await this.link.reattach(record.running !== null);
     if (result.outcome === 'attached') {
-      if (record.running) this.probeForLostReply(record.running.msgId);
+      // A paused kernel's running cell is frozen, not lost; a probe would wake it (and bill it).
+      if (record.running && this.link.status !== 'paused') this.probeForLostReply(record.running.msgId);
       void this.pump(first, record.running?.requestId);
     } else {
       // kernelLost (through the link's hook) already ended the running cell and cleared the queue.
@@ -115,10 +149,11 @@ export class NotebookSession {
   /** Releases the document and the kernel's websocket, leaving the kernel running and recorded. */
   async detach(): Promise<void> {
     if (this.closed) return;
+    this.routes.flushAll();
     const recorded = this.records.stop();
     await this.link.release();
     await recorded;
-    await this.lastWrite;
+    await this.writes.flushed();
     this.closed = true;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
     await this.options.connection.disconnect();
@@ -136,6 +171,8 @@ export class NotebookSession {
     }
     if (fresh.length === 0) return [];
     if (!this.link.kernelId) this.kernelStart = start;
+    // A run after a pause (the cap was lifted): wake the kernel, a paused running cell goes on first.
+    this.link.wake();
     const queuedAt = this.options.clock();
     void this.write((doc) => {
       for (const cellId of fresh) {
@@ -149,7 +186,7 @@ export class NotebookSession {
 
   /** Resolves once every change written so far is stored and broadcast. */
   flushed(): Promise<void> {
-    return this.lastWrite;
+    return this.writes.flushed();
   }
 
   whenIdle(): Promise<void> {
@@ -173,6 +210,15 @@ export class NotebookSession {
     if (this.link.status !== 'queued') return false;
     this.cancelQueued(() => true);
     return this.link.cancelStart();
+  }
+
+  /** Hibernates the kernel with `reason` shown; cells waiting to run stop waiting. False when it is not this one's. */
+  async pause(kernelId: string, reason: string): Promise<boolean> {
+    if (this.link.kernelId !== kernelId) return false;
+    this.cancelQueued(() => true);
+    const paused = await this.link.pause(reason);
+    await this.write(() => {});
+    return paused;
   }
 
   /** The scheduler declared the kernel lost. */
@@ -303,9 +349,11 @@ export class NotebookSession {
           executeRequestContent(source.toString()),
         );
         const msgId = request.header.msg_id;
-        for (const [id, route] of this.routes) if (route.cellId === entry.cellId) this.routes.delete(id);
+        this.routes.forgetCell(entry.cellId);
         writer.begin();
-        const run = this.startRun(entry, msgId, writer, this.options.clock(), resolve);
+        const startedAt = this.options.clock();
+        this.runs.started(doc, entry.cellId, startedAt);
+        const run = this.startRun(entry, msgId, writer, startedAt, resolve);
         started = true;
         // Recorded before it is sent: a process that dies now must not run the cell a second time.
         void this.records.settled().then(async () => {
@@ -330,14 +378,16 @@ export class NotebookSession {
       finish: (outcome) => {
         if (this.running?.run !== run) return;
         this.running = null;
-        void this.write(() => writer.end(run.executionCount));
+        const endedAt = this.options.clock();
+        void this.write((doc) => {
+          writer.end(run.executionCount);
+          this.runs.ended(doc, entry.cellId, startedAt, endedAt);
+        });
+        this.runs.price(this.link.kernelId, entry.cellId, startedAt, endedAt);
         resolve(outcome);
       },
     };
-    this.routes.set(msgId, { cellId: entry.cellId, writer });
-    while (this.routes.size > this.options.maxRoutes) {
-      this.routes.delete(this.routes.keys().next().value as string);
-    }
+    this.routes.add(msgId, entry.cellId, writer);
     return run;
   }
 
@@ -408,8 +458,8 @@ export class NotebookSession {
       if (message.channel === 'shell') this.probeAnswered(this.probe.runMsgId);
       return;
     }
-    if (message.channel === 'iopub')
-      this.routes.get(parent)?.writer.handle(redactMessage(message, this.kernelStart.redact));
+    if (message.channel === 'iopub') this.routes.deliver(parent, message);
+    else this.routes.flush(parent);
     const running = this.running;
     if (running?.run.msgId !== parent) return;
     const result = running.run.take(message);
@@ -418,6 +468,7 @@ export class NotebookSession {
   }
 
   private kernelLost(reason: string): void {
+    this.routes.flushAll();
     const running = this.running;
     if (running) {
       // The gateway reports a death as an error output; a dropped connection has none, so say why.
@@ -468,6 +519,7 @@ export class NotebookSession {
 
   /** Restart and shutdown: nothing waits, the running cell ends with what it printed so far. */
   private stopEverything(): void {
+    this.routes.flushAll();
     this.cancelQueued(() => true);
     this.running?.finish('cancelled');
     this.routes.clear();
@@ -486,14 +538,6 @@ export class NotebookSession {
 
   /** One transaction: `change`, then the published state; resolves once stored and broadcast. */
   private write(change: (doc: Y.Doc) => void): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.lastWrite = this.options.connection
-      .transact((doc) => {
-        change(doc);
-        writeExecutionState(doc, this.view());
-      })
-      .catch((error: unknown) => this.options.onError(error, 'store'));
-    void this.persist();
-    return this.lastWrite;
+    return this.writes.write(change);
   }
 }

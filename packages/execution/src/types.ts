@@ -1,7 +1,14 @@
 import type { DirectConnection } from '@kiln/collab';
+import type { VolumeMountSpec } from '@kiln/kernel-protocol';
 import type { GatewayClient, JupyterMessage, KernelModel } from '@kiln/kernel-protocol/client';
 import type { OutputLimits, TruncationInfo } from '@kiln/notebook';
 import type { OverflowStore } from './overflow-store.ts';
+
+/**
+ * Masks secret values in a kernel's output texts. `heldBack`, when given, says how many characters
+ * at the end of a stream piece could begin a value, so that they wait for the next piece.
+ */
+export type Redact = ((text: string) => string) & { heldBack?: (text: string) => number };
 
 /** Who asked for something; shown to every collaborator next to the cells it queued. */
 export interface Requester {
@@ -21,6 +28,9 @@ export type RunTarget =
 /** What the resources of a notebook's kernel are, as the gateway's `POST /api/kernels` takes them. */
 export type KernelResources = NonNullable<Parameters<GatewayClient['startKernel']>[0]>['resources'];
 
+/** A workspace image as the gateway's `POST /api/kernels` takes it (`kernelImage` of @kiln/images/store). */
+export type KernelImage = NonNullable<Parameters<GatewayClient['startKernel']>[0]>['image'];
+
 export interface RunRequest {
   notebookId: string;
   /** The notebook's workspace: its kernel runs there (fixed by the first request for the notebook). */
@@ -31,11 +41,15 @@ export interface RunRequest {
   resources?: KernelResources;
   /** Extra environment for the kernel if this request has to start it. */
   env?: Record<string, string>;
+  /** Named volumes for the kernel if this request has to start it (mounted at /vol/<name>). */
+  volumes?: VolumeMountSpec[];
+  /** The workspace image the kernel starts from if this request has to start it (none: the base image). */
+  image?: KernelImage;
   /**
    * With `env`: applied to every text the kernel it starts outputs, before the text is stored or
    * shown (e.g. replacing secret values with `********`); kept for that kernel's whole life.
    */
-  redact?: (text: string) => string;
+  redact?: Redact;
 }
 
 /** What `run` queued. */
@@ -94,7 +108,23 @@ export interface ExecutionGateway {
   interruptKernel(kernelId: string): Promise<void>;
   restartKernel(kernelId: string): Promise<KernelModel>;
   shutdownKernel(kernelId: string): Promise<void>;
-  connect(kernelId: string, channel: { sessionId?: string }): Promise<KernelConnection>;
+  /**
+   * Opens the kernel's channels websocket. With `ack` (Kiln's extension), the session acknowledges what
+   * it stored and the gateway replays what it sent and was not acknowledged, from after `lastStored`.
+   */
+  connect(
+    kernelId: string,
+    channel: { sessionId?: string; ack?: { lastStored: string | null } },
+  ): Promise<KernelConnection>;
+  /**
+   * Checkpoints the kernel now, variables kept; any later message wakes it. Needed for `pause`. With
+   * `reason`, every client of the kernel (whichever process holds it) is told it is paused and why.
+   */
+  hibernateKernel?(kernelId: string, reason?: string): Promise<unknown>;
+  /** Gives up the queued wake-up of a hibernated kernel whose room was taken (the kernel then stops). */
+  cancelQueued?(kernelId: string): Promise<void>;
+  /** The kernel as the gateway sees it; a re-attach reads whether Kiln paused it (it then stays asleep). */
+  getKernel?(kernelId: string): Promise<KernelModel>;
 }
 
 export interface ExecutionLimits {
@@ -150,6 +180,27 @@ export interface ExecutionServiceOptions {
   kernelStore?: KernelStore;
   /** How long `resume()` and a broken kernel connection keep trying to reach the gateway (default 30 s). */
   reattachMs?: number;
+  /**
+   * Prices a finished cell's run: what the kernel's machine cost between its start and end (e.g. the
+   * usage ledger's rates). Written into the cell's run metadata; null or a failure leaves it unpriced.
+   */
+  runCost?(run: CellRunWindow): Promise<RunCostView | null>;
+}
+
+/** One finished cell run, for `runCost`. Times are milliseconds since the epoch. */
+export interface CellRunWindow {
+  workspaceId: string;
+  notebookId: string;
+  kernelId: string;
+  cellId: string;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** What a run cost, in micro-dollars, and the kernel's rate per hour. */
+export interface RunCostView {
+  costMicros: number;
+  ratePerHourMicros: number;
 }
 
 /** A notebook's kernel as recorded for a restarted web process to re-attach to. */
@@ -170,6 +221,11 @@ export interface KernelStore {
   save(record: KernelRecord): Promise<void>;
   remove(notebookId: string): Promise<void>;
   list(): Promise<KernelRecord[]>;
+  /**
+   * Only the records of other processes whose lease ran out (and unowned ones), made this process's;
+   * never its own. What a running process takes over from one that died after it started.
+   */
+  claim?(): Promise<KernelRecord[]>;
 }
 
 /** What `resume()` found for one recorded kernel. */
@@ -196,16 +252,22 @@ export interface InspectionResult {
   data: Record<string, unknown>;
 }
 
+/** Every status a kernel can have in `state.execution.kernel.status`, for validating peers' writes. */
+export const KERNEL_STATUSES = [
+  'none',
+  'queued',
+  'starting',
+  'idle',
+  'busy',
+  'restarting',
+  'reconnecting',
+  /** Hibernated by Kiln with its variables kept (e.g. a spending cap); `reason` says why and what to do. */
+  'paused',
+  'dead',
+] as const;
+
 /** The kernel as collaborators see it in `state.execution.kernel.status`. */
-export type KernelStatus =
-  | 'none'
-  | 'queued'
-  | 'starting'
-  | 'idle'
-  | 'busy'
-  | 'restarting'
-  | 'reconnecting'
-  | 'dead';
+export type KernelStatus = (typeof KERNEL_STATUSES)[number];
 
 /** One cell waiting in the queue. */
 export interface QueuedCellView {
@@ -254,6 +316,12 @@ export interface ExecutionService {
   shutdown(notebookId: string): Promise<void>;
   /** Gives up a kernel start waiting for a machine; its cells stop waiting. False when none waits. */
   cancelStart(notebookId: string): Promise<boolean>;
+  /**
+   * Hibernates the kernel `kernelId` (variables kept) because of `reason` (a spending cap), which the
+   * kernel bar shows; cells waiting behind it stop waiting, a running cell resumes when the kernel
+   * wakes. The next run wakes it. False when no notebook of this service holds that kernel.
+   */
+  pause(kernelId: string, reason: string): Promise<boolean>;
   /** The scheduler declared the notebook's kernel lost (its node stopped answering): say why. */
   kernelLost(notebookId: string, kernelId: string, reason: string): void;
   /**
@@ -277,6 +345,11 @@ export interface ExecutionService {
    * cell that was running and in the kernel status, with the reason.
    */
   resume(): Promise<ResumeResult[]>;
+  /**
+   * Takes over the kernels of other web processes whose lease ran out since this one started (call
+   * periodically, see `startKernelTakeover`), as `resume()` does at start; never its own kernels.
+   */
+  takeOver(): Promise<ResumeResult[]>;
   /**
    * Releases every document and closes the kernel connections but leaves the kernels running and
    * recorded, for the next process to `resume()` (a graceful stop of the web server).

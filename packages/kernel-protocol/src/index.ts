@@ -5,6 +5,7 @@ export {
   errorReply,
   errorText,
   GATEWAY_SESSION,
+  KILN_ACK,
   KNOWN_REQUESTS,
   messageSize,
   OUTPUT_TYPES,
@@ -17,6 +18,7 @@ export type {
   JupyterMessage,
   KernelModel,
   ResourceRequest,
+  VolumeMountSpec,
 } from './types.ts';
 export {
   decodeLegacy,

@@ -41,6 +41,15 @@ export function createMessage(
   return buildMessage({ channel, msgType, content, session: GATEWAY_SESSION, parent });
 }
 
+/**
+ * Kiln's optional output acknowledgement (plain Jupyter clients never see it). A client that opens the
+ * channels websocket with `?kiln_ack=<msg_id of the last message it stored, or empty>` sends
+ * `kiln_ack` messages with `{ msg_id }` once everything it received up to that message is stored; the
+ * gateway keeps what it sent the session and was not acknowledged, and replays it on the session's
+ * next attach, after the message the client says it stored last.
+ */
+export const KILN_ACK = 'kiln_ack';
+
 /** The reply type for a request type (`execute_request` -> `execute_reply`). */
 export function replyType(requestType: string): string {
   return requestType.endsWith('_request') ? `${requestType.slice(0, -'_request'.length)}_reply` : 'error';

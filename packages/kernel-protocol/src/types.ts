@@ -22,6 +22,18 @@ export interface ResourceRequest {
   gpu?: string | string[] | null;
 }
 
+/**
+ * Kiln: a named volume the kernel mounts at `target` (`/vol/<name>`), an ext4 file system of
+ * `quotaMiB` on the node, identified by the volume's id so a recreated name is a fresh disk.
+ */
+export interface VolumeMountSpec {
+  id: string;
+  name: string;
+  target: string;
+  readOnly: boolean;
+  quotaMiB: number;
+}
+
 export type ExecutionState = 'starting' | 'idle' | 'busy' | 'restarting' | 'terminating' | 'dead';
 
 export type HibernationState = 'awake' | 'hibernating' | 'hibernated' | 'resuming';
@@ -38,6 +50,9 @@ export interface KernelModel {
   connections: number;
   reason?: string;
   resources: ResourceRequest;
-  started_from: 'cold' | 'snapshot' | 'pool';
+  /** `module`: restored from a snapshot taken after the start request's `module` code ran. */
+  started_from: 'cold' | 'snapshot' | 'pool' | 'module';
   hibernation: HibernationState;
+  /** Kiln's extension: the kernel sleeps because Kiln paused it (a spending cap), and why. */
+  paused?: { reason: string };
 }

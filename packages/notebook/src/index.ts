@@ -33,6 +33,14 @@ export {
   type YCell,
   type YOutput,
 } from './document/notebook-doc.ts';
+export {
+  type CellRunInfo,
+  markRunCost,
+  markRunEnded,
+  markRunStarted,
+  RUN_METADATA_KEY,
+  readRunInfo,
+} from './document/run-metadata.ts';
 export type {
   CellJson,
   ExecutionState,
@@ -41,6 +49,17 @@ export type {
   NotebookJson,
   OutputJson,
 } from './document/types.ts';
+export {
+  createFunctionFileDoc,
+  DEFAULT_FUNCTION_SOURCE,
+  FUNCTION_CALL_CELL,
+  FUNCTION_MODULE_CELL,
+  functionCallSource,
+  functionFileCells,
+  functionModuleSource,
+  listModuleFunctions,
+  type ModuleFunction,
+} from './function-file/function-file.ts';
 export { findDisplayOutputs, updateDisplayOutputs } from './outputs/display-updates.ts';
 export {
   DEFAULT_OUTPUT_LIMITS,

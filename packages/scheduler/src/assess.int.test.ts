@@ -1,21 +1,11 @@
-import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestCluster, type TestCluster } from '../test/cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { clusterPerTest } from '../test/cluster.ts';
 
-let database: TestDatabase;
-let cluster: TestCluster | undefined;
-beforeAll(async () => {
-  database = await createTestDatabase({ max: 4 });
-});
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
-afterAll(() => database?.drop());
+const clusters = clusterPerTest({ max: 4 });
 
 describe('assess (the machine picker)', () => {
   it('says what runs now, what would wait and why, and refuses what could never run', async () => {
-    cluster = await createTestCluster(database);
+    const cluster = await clusters.start();
     const c = cluster;
     await c.node('cpu-only', [], { cpu: 2, memoryMiB: 8192 });
     const ws = await c.workspace('STARTER');

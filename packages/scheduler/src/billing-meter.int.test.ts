@@ -1,24 +1,14 @@
 import { createMeter } from '@kiln/billing';
-import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestCluster, type TestCluster } from '../test/cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { clusterPerTest } from '../test/cluster.ts';
 
 // Billing meters from this package's events; these tests hold the two together on real Postgres.
-let database: TestDatabase;
-let cluster: TestCluster | undefined;
-beforeAll(async () => {
-  database = await createTestDatabase({ max: 6 });
-});
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
-afterAll(() => database?.drop());
+const clusters = clusterPerTest();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function billed(containerId: string): Promise<{ ms: number; reasons: (string | null)[] }> {
-  const slices = await database.db.usageSlice.findMany({
+  const slices = await clusters.database.db.usageSlice.findMany({
     where: { containerId },
     orderBy: { startAt: 'asc' },
   });
@@ -28,13 +18,13 @@ async function billed(containerId: string): Promise<{ ms: number; reasons: (stri
 
 describe('the usage ledger over the scheduler', () => {
   it('bills exactly the running time of a kernel, not its queue, start or hibernation', async () => {
-    cluster = await createTestCluster(database);
-    await database.db.$executeRaw`TRUNCATE "UsageSlice", "BillingCursor"`;
+    const cluster = await clusters.start();
+    await clusters.database.db.$executeRaw`TRUNCATE "UsageSlice", "BillingCursor"`;
     await cluster.node('gpu-node', [{ type: 'H100', count: 2 }]);
     const ws = await cluster.workspace('TEAM');
     const { scheduler } = cluster;
     const meter = createMeter({
-      db: database.db,
+      db: clusters.database.db,
       events: (cursor, limit) => scheduler.eventsAfter(cursor, limit),
     });
     const container = await scheduler.request({
@@ -54,7 +44,7 @@ describe('the usage ledger over the scheduler', () => {
     await sleep(400);
     await scheduler.stop(container.id);
     await meter.tick();
-    const events = await database.db.containerEvent.findMany({
+    const events = await clusters.database.db.containerEvent.findMany({
       where: { containerId: container.id },
       orderBy: { seq: 'asc' },
     });
@@ -67,18 +57,20 @@ describe('the usage ledger over the scheduler', () => {
     expect(result.reasons).toEqual(['hibernated', 'stopped']);
     expect(Math.abs(result.ms - running)).toBeLessThan(1000);
     expect(result.ms).toBe(running);
-    const slice = await database.db.usageSlice.findFirstOrThrow({ where: { containerId: container.id } });
+    const slice = await clusters.database.db.usageSlice.findFirstOrThrow({
+      where: { containerId: container.id },
+    });
     expect(slice).toMatchObject({ gpuType: 'H100', gpuCount: 1, cpuMillicores: 2000, memoryMiB: 4096 });
   });
 
   it('a lost node ends its kernels at its last heartbeat, not when the loss is noticed', async () => {
-    cluster = await createTestCluster(database, { heartbeatTimeoutMs: 1000 });
-    await database.db.$executeRaw`TRUNCATE "UsageSlice", "BillingCursor"`;
+    const cluster = await clusters.start({ heartbeatTimeoutMs: 1000 });
+    await clusters.database.db.$executeRaw`TRUNCATE "UsageSlice", "BillingCursor"`;
     await cluster.node('doomed', []);
     const ws = await cluster.workspace('TEAM');
     const { scheduler } = cluster;
     const meter = createMeter({
-      db: database.db,
+      db: clusters.database.db,
       events: (cursor, limit) => scheduler.eventsAfter(cursor, limit),
     });
     const container = await scheduler.request({
@@ -96,13 +88,15 @@ describe('the usage ledger over the scheduler', () => {
     const lost = await scheduler.detectLostNodes();
     expect(lost.nodes).toEqual(['doomed']);
     await meter.tick();
-    const node = await database.db.node.findUniqueOrThrow({ where: { id: 'doomed' } });
-    const slice = await database.db.usageSlice.findFirstOrThrow({ where: { containerId: container.id } });
+    const node = await clusters.database.db.node.findUniqueOrThrow({ where: { id: 'doomed' } });
+    const slice = await clusters.database.db.usageSlice.findFirstOrThrow({
+      where: { containerId: container.id },
+    });
     expect(slice.endReason).toBe('lost');
     expect(slice.endAt?.getTime()).toBe(node.heartbeatAt.getTime());
     // Replaying every event from scratch changes nothing.
-    await database.db.billingCursor.deleteMany();
+    await clusters.database.db.billingCursor.deleteMany();
     await meter.sync();
-    expect(await database.db.usageSlice.count({ where: { containerId: container.id } })).toBe(1);
+    expect(await clusters.database.db.usageSlice.count({ where: { containerId: container.id } })).toBe(1);
   });
 });

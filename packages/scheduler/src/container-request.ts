@@ -20,6 +20,12 @@ const requestSchema = z.object({
     .min(0, 'queueTimeoutMs must not be negative')
     .max(DAY_MS, 'queueTimeoutMs must be at most a day')
     .optional(),
+  volumes: z
+    .array(z.uuid('volumes must be volume ids'), 'volumes must be a list of volume ids')
+    .max(64, 'volumes lists at most 64 volumes')
+    .refine((ids) => new Set(ids).size === ids.length, 'volumes lists a volume twice')
+    .optional(),
+  mountsWorkspace: z.boolean('mountsWorkspace must be true or false').optional(),
 });
 
 /** Checks a container request from untrusted input; the resources go through `parseResourceRequest`. */

@@ -1,19 +1,9 @@
-import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestCluster, type TestCluster } from '../test/cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { clusterPerTest, type TestCluster } from '../test/cluster.ts';
 import type { ContainerTransition } from './types.ts';
 
-let database: TestDatabase;
-let cluster: TestCluster | undefined;
-beforeAll(async () => {
-  database = await createTestDatabase({ max: 6 });
-});
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
-afterAll(() => database?.drop());
+const clusters = clusterPerTest();
 
 /** Reads every event after `cursor`, a page at a time, as a billing consumer would. */
 async function consume(c: TestCluster, cursor: string | null, pageSize: number) {
@@ -30,7 +20,7 @@ async function consume(c: TestCluster, cursor: string | null, pageSize: number) 
 describe('container events', () => {
   it('gives the hook and the event log the same changes, numbered per container, with what was held', async () => {
     const hooked: ContainerTransition[] = [];
-    cluster = await createTestCluster(database, { onTransition: (t) => void hooked.push(t) });
+    const cluster = await clusters.start({ onTransition: (t) => void hooked.push(t) });
     const c = cluster;
     await c.node('n', [{ type: 'H100', count: 2 }]);
     const ws = await c.workspace();
@@ -96,7 +86,7 @@ describe('container events', () => {
   });
 
   it('never skips an event whose transaction commits after later ones were read', async () => {
-    cluster = await createTestCluster(database);
+    const cluster = await clusters.start();
     const c = cluster;
     await c.node('n', []);
     const ws = await c.workspace();
@@ -112,7 +102,7 @@ describe('container events', () => {
     expect(start.events).toHaveLength(1);
 
     // A slow writer: its transaction starts (and takes its id) before the others, and commits after.
-    const slow = new pg.Client({ connectionString: database.url });
+    const slow = new pg.Client({ connectionString: clusters.database.url });
     await slow.connect();
     try {
       await slow.query('BEGIN');
@@ -154,7 +144,7 @@ describe('container events', () => {
   });
 
   it('writes each container’s changes in order when many happen at once', async () => {
-    cluster = await createTestCluster(database);
+    const cluster = await clusters.start();
     const c = cluster;
     await c.node('n', [{ type: 'L4', count: 8 }], { cpu: 64 });
     const ws = await c.workspace('TEAM');

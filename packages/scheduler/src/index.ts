@@ -20,7 +20,8 @@ export { type ContainerFilter, createScheduler, type Scheduler } from './schedul
 export { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler-options.ts';
 export type { Assessment } from './store/assess.ts';
 export type { EventPage } from './store/events.ts';
-export type { RegisterNodeInput } from './store/nodes.ts';
+export type { NodeReport, RegisterNodeInput } from './store/nodes.ts';
+export type { VolumeNode } from './store/volumes.ts';
 export type {
   ContainerKind,
   ContainerRequest,

@@ -73,6 +73,39 @@ describe('nodes', () => {
     ]);
   });
 
+  it('counts the memory a gateway holds for warm spares: placement leaves it alone until the spares go', async () => {
+    const c = await start();
+    await c.node('pooled', [], { cpu: 8, memoryMiB: 4096 });
+    const ws = await c.workspace();
+    // Warm spares using 2 GiB: that much of the node is not free, whatever the containers hold.
+    await c.scheduler.heartbeat('pooled', { reservedMemoryMiB: 2048 });
+    expect((await c.scheduler.listNodes())[0]).toMatchObject({
+      reservedMemoryMiB: 2048,
+      free: { memoryMiB: 2048 },
+    });
+    const ask = (ownerId: string) =>
+      c.scheduler.request({
+        workspaceId: ws,
+        kind: 'kernel',
+        ownerId,
+        resources: { cpu: 1, memoryMiB: 1536 },
+      });
+    expect((await ask('first')).state).toBe('starting');
+    const second = await ask('second');
+    expect(second.state).toBe('queued');
+    expect(second.queue?.reason).toMatch(/waiting for 1 CPU/);
+    // The gateway drops its spares (its next heartbeat says so): the waiting kernel gets the room.
+    await c.scheduler.heartbeat('pooled', { reservedMemoryMiB: 0 });
+    await c.scheduler.drainQueue();
+    expect((await c.scheduler.get(second.id)).state).toBe('starting');
+    // A heartbeat without a report keeps the last one; nonsense is refused.
+    await c.scheduler.heartbeat('pooled');
+    expect((await c.scheduler.listNodes())[0]?.reservedMemoryMiB).toBe(0);
+    await expect(c.scheduler.heartbeat('pooled', { reservedMemoryMiB: -1 })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+  });
+
   it('returns the containers a re-registering node should have, and keeps their GPUs', async () => {
     const c = await start();
     await c.node('gw', [{ type: 'A10', count: 2 }]);

@@ -15,4 +15,5 @@ export {
 } from './policy/capacity.ts';
 export { fairOrder, type QueuedEntry, queueAhead, queueKeys } from './policy/fair-queue.ts';
 export { firstFit } from './policy/first-fit.ts';
+export { LoadHistory } from './policy/load-history.ts';
 export { place } from './policy/place.ts';

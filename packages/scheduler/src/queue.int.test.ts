@@ -1,24 +1,10 @@
 import { createDb } from '@kiln/db';
-import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestCluster, type TestCluster } from '../test/cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { clusterPerTest } from '../test/cluster.ts';
 import { createScheduler } from './scheduler.ts';
 
-let database: TestDatabase;
-let cluster: TestCluster | undefined;
-beforeAll(async () => {
-  database = await createTestDatabase({ max: 6 });
-});
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
-afterAll(() => database?.drop());
-
-async function start(options: Parameters<typeof createTestCluster>[1] = {}): Promise<TestCluster> {
-  cluster = await createTestCluster(database, options);
-  return cluster;
-}
+const clusters = clusterPerTest();
+const { start } = clusters;
 
 const small = { cpu: 0.5, memoryMiB: 512 };
 
@@ -61,7 +47,7 @@ describe('the queue', () => {
     });
     expect(cpu.state).toBe('starting');
     // The queue lives in Postgres: another process sees the same positions.
-    const other = createDb(database.url, { max: 2 });
+    const other = createDb(clusters.database.url, { max: 2 });
     try {
       const view = await createScheduler({ db: other }).get(second.id);
       expect(view.queue?.reason).toBe('waiting for an H100: 1 ahead');
@@ -225,7 +211,7 @@ describe('the queue', () => {
       resources: { ...small, gpu: 'L40S' },
     });
     const placed = c.scheduler.waitForPlacement(waiting.id);
-    const other = createDb(database.url, { max: 2 });
+    const other = createDb(clusters.database.url, { max: 2 });
     try {
       await createScheduler({ db: other }).stop(holder.id);
     } finally {

@@ -1,32 +1,8 @@
-import { DomainError } from '@kiln/core';
-import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestCluster, type TestCluster } from '../test/cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { clusterPerTest, refusal } from '../test/cluster.ts';
 
-let database: TestDatabase;
-let cluster: TestCluster | undefined;
-beforeAll(async () => {
-  database = await createTestDatabase({ max: 6 });
-});
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
-afterAll(() => database?.drop());
-
-async function start(options: Parameters<typeof createTestCluster>[1] = {}): Promise<TestCluster> {
-  cluster = await createTestCluster(database, options);
-  return cluster;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
-  return error;
-}
+const clusters = clusterPerTest();
+const { start } = clusters;
 
 const tiny = { cpu: 0.125, memoryMiB: 128 };
 

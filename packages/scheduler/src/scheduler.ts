@@ -11,6 +11,7 @@ import { type EventPage, eventsAfter } from './store/events.ts';
 import * as nodes from './store/nodes.ts';
 import { drainQueue, expireQueue } from './store/queue.ts';
 import { queueStatuses, toContainerView, WITH_NODE } from './store/views.ts';
+import { type VolumeNode, volumeNode, workspaceDiskNode } from './store/volumes.ts';
 import { workspaceUsage } from './store/workspaces.ts';
 import type {
   ContainerRequest,
@@ -41,19 +42,37 @@ export interface Scheduler {
   ): Promise<ContainerView>;
   stop(
     id: string,
-    options?: { code?: 'stopped' | 'exited' | 'start_failed'; reason?: string },
+    options?: { code?: 'stopped' | 'exited' | 'start_failed' | 'node_lost'; reason?: string },
   ): Promise<ContainerView>;
   cancel(id: string, options?: { reason?: string }): Promise<ContainerView>;
   get(id: string): Promise<ContainerView>;
   list(filter?: ContainerFilter): Promise<ContainerView[]>;
-  /** What a request for `resources` would get now (placed, queued and why, or refused and why), without making it. */
-  assess(workspaceId: string, resources: unknown): Promise<Assessment>;
+  /**
+   * What a request for `resources` (mounting `volumes`) would get now (placed, queued and why, or
+   * refused and why), without making it.
+   */
+  assess(
+    workspaceId: string,
+    resources: unknown,
+    options?: { volumes?: string[]; mountsWorkspace?: boolean },
+  ): Promise<Assessment>;
   /** What a workspace holds against its plan, and the plan's limits. */
   usage(workspaceId: string): Promise<{ plan: PlanTier; used: WorkspaceUsage; limits: SchedulerPlanLimits }>;
   registerNode(input: nodes.RegisterNodeInput): Promise<{ node: NodeView; containers: ContainerView[] }>;
-  heartbeat(nodeId: string): Promise<void>;
+  /** The node is alive; `report` updates what it holds outside containers (warm spares). */
+  heartbeat(nodeId: string, report?: nodes.NodeReport): Promise<void>;
   detectLostNodes(): Promise<{ nodes: string[]; containers: ContainerTransition[] }>;
   listNodes(): Promise<NodeView[]>;
+  /**
+   * The node whose disk holds a workspace's named volume (kernels that mount it run only there); a
+   * volume nothing has used yet is given the longest-registered active node. Null when none is online.
+   */
+  volumeNode(workspaceId: string, volumeId: string): Promise<VolumeNode | null>;
+  /**
+   * The node whose disk holds a workspace's /workspace folder (containers that mount it run only there);
+   * a workspace nothing has used yet is given the longest-registered active node. Null when none is online.
+   */
+  workspaceDiskNode(workspaceId: string): Promise<VolumeNode | null>;
   drainQueue(): Promise<ContainerTransition[]>;
   expireQueue(): Promise<ContainerTransition[]>;
   /** Lost-node detection, queue timeouts and a queue pass: what every web process runs on an interval. */
@@ -179,6 +198,8 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
           ownerId: checked.ownerId,
           requestedById: checked.requestedById ?? null,
           request: checked.resources,
+          volumeIds: checked.volumes ?? [],
+          mountsWorkspace: checked.mountsWorkspace ?? false,
           whenBusy: checked.whenBusy ?? 'queue',
           queueTimeoutMs: checked.queueTimeoutMs ?? settings.queueTimeoutMs,
         }),
@@ -259,7 +280,7 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
       const queue = rows.some((row) => row.state === 'queued') ? await queueStatuses(settings.db) : new Map();
       return rows.map((row) => toContainerView(row, queue.get(row.id) ?? null));
     },
-    assess: (workspaceId, resources) => assess(ctx, workspaceId, resources),
+    assess: (workspaceId, resources, options) => assess(ctx, workspaceId, resources, options),
     async usage(workspaceId) {
       if (!isUuid(workspaceId)) throw new DomainError('NOT_FOUND', `No workspace ${workspaceId}`);
       const workspace = await settings.db.workspace.findUnique({
@@ -281,9 +302,11 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
       if (!node) throw new DomainError('INTERNAL', `Node ${input.id} vanished after registering`);
       return { node, containers: await Promise.all(ids.map(view)) };
     },
-    heartbeat: (nodeId) => nodes.heartbeat(ctx, nodeId),
+    heartbeat: (nodeId, report) => nodes.heartbeat(ctx, nodeId, report),
     detectLostNodes,
     listNodes: () => nodes.listNodes(settings.db),
+    volumeNode: (workspaceId, volumeId) => volumeNode(ctx, workspaceId, volumeId),
+    workspaceDiskNode: (workspaceId) => workspaceDiskNode(ctx, workspaceId),
     drainQueue: drain,
     expireQueue: expireAll,
     async tick() {

@@ -7,7 +7,15 @@ export type ContainerKind = 'kernel' | 'endpoint_replica' | 'sandbox';
 export type ContainerState = 'queued' | 'starting' | 'running' | 'hibernated' | 'stopped' | 'lost';
 
 /** Why a container ended, for code; `stopReason` says it in words. */
-export type StopCode = 'stopped' | 'exited' | 'start_failed' | 'cancelled' | 'queue_timeout' | 'node_lost';
+export type StopCode =
+  | 'stopped'
+  | 'exited'
+  | 'start_failed'
+  | 'cancelled'
+  | 'queue_timeout'
+  | 'node_lost'
+  /** It waited, but no node could ever run it any more (or its volumes' node was lost). */
+  | 'unplaceable';
 
 /** Where a node's GPU list came from; `declared` GPUs were configured by hand and never probed. */
 export type GpuSource = 'nvidia-smi' | 'declared' | 'none';
@@ -26,6 +34,13 @@ export interface ContainerRequest {
   whenBusy?: 'queue' | 'refuse';
   /** How long it may wait in the queue; defaults to the scheduler's `queueTimeoutMs`. */
   queueTimeoutMs?: number;
+  /** Ids of the workspace's named volumes it mounts: it runs only on the node that holds them. */
+  volumes?: string[];
+  /**
+   * Whether it mounts the workspace's /workspace folder (every gateway sandbox does): it runs only on
+   * the node whose disk holds it, and the first such container makes its node that one.
+   */
+  mountsWorkspace?: boolean;
 }
 
 export interface QueueStatus {
@@ -111,8 +126,10 @@ export interface NodeView {
   gpuSource: GpuSource;
   gpuNote: string | null;
   gpus: GpuView[];
-  /** What starting and running containers leave free (zero on a lost node). */
+  /** What starting and running containers and warm spares leave free (zero on a lost node). */
   free: { cpu: number; memoryMiB: number; gpus: Partial<Record<GpuTypeName, number>> };
+  /** Memory the node's warm spare sandboxes use, as of its last heartbeat. */
+  reservedMemoryMiB: number;
   registeredAt: Date;
   heartbeatAt: Date;
   lostAt: Date | null;

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { PlanTier } from '@kiln/billing';
-import type { TestDatabase } from '@kiln/db/testing';
+import { DomainError } from '@kiln/core';
+import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { discoverGpus } from '../src/gpu-inventory.ts';
 import type { GpuTypeName } from '../src/gpu-types.ts';
 import { createScheduler, type Scheduler } from '../src/scheduler.ts';
@@ -50,4 +52,47 @@ export async function createTestCluster(
     },
     close: () => scheduler.close(),
   };
+}
+
+/**
+ * One test database for the calling file and one cluster per test over it, closed after each test:
+ * `start` makes the test's cluster (a test makes one).
+ */
+export function clusterPerTest(options: { max?: number } = {}): {
+  readonly database: TestDatabase;
+  start(options?: Partial<SchedulerOptions>): Promise<TestCluster>;
+} {
+  let database: TestDatabase | undefined;
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase({ max: options.max ?? 6 });
+  });
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  });
+  afterAll(() => database?.drop());
+  const made = (): TestDatabase => {
+    if (!database) throw new Error('the test database is made in beforeAll');
+    return database;
+  };
+  return {
+    get database() {
+      return made();
+    },
+    async start(schedulerOptions = {}) {
+      cluster = await createTestCluster(made(), schedulerOptions);
+      return cluster;
+    },
+  };
+}
+
+/** The DomainError `promise` rejects with (fails the test when it resolves or throws something else). */
+export async function refusal(promise: Promise<unknown>): Promise<DomainError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
+  return error;
 }

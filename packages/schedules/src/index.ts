@@ -1,7 +1,9 @@
 export {
+  byTarget,
   createScheduleRunner,
   type RunOutcome,
   type ScheduledRun,
+  type ScheduledRunOf,
   type ScheduleRunner,
   type ScheduleRunnerOptions,
 } from './runner.ts';
@@ -16,4 +18,5 @@ export {
   type ScheduleView,
   timingOf,
 } from './schedules.ts';
+export { MAX_ARGS_BYTES, type ScheduleTarget, validateArgs } from './target.ts';
 export { isTimeZone, nextTick, type Timing, validateTiming } from './timing.ts';

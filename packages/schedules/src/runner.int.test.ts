@@ -119,6 +119,37 @@ describe('schedule runner', { timeout: 120_000 }, () => {
     expect(runs.at(-1)?.error).toMatch(/not running/);
   });
 
+  it("shows each finished run's cost, asked for the notebook and each run's start and end", async () => {
+    const clock = { now: T0 };
+    const asked: { notebookId: string; windows: { from: Date; to: Date }[] }[] = [];
+    const schedules = createSchedules({
+      db: t.db,
+      clock: () => clock.now,
+      runCosts: async (_workspaceId, notebookId, windows) => {
+        asked.push({ notebookId, windows });
+        return windows.map((w) => (w.to.getTime() - w.from.getTime()) * 10 + 7);
+      },
+    });
+    const { workspaceId, notebookId } = await notebook();
+    const schedule = await schedules.create(workspaceId, { userId: null }, notebookId, {
+      timing: { kind: 'period', seconds: 60 },
+    });
+    const rec = recorder();
+    const runner = createScheduleRunner({ db: t.db, execute: rec.execute, clock: () => clock.now });
+    clock.now = new Date(T0.getTime() + 65_000);
+    await runner.tick();
+    await runner.idle();
+    const [run] = await schedules.runs(workspaceId, schedule.id);
+    expect(run?.status).toBe('succeeded');
+    const window = asked[0]?.windows[0];
+    expect(asked[0]?.notebookId).toBe(notebookId);
+    expect(window?.from).toEqual(run?.startedAt);
+    expect(window?.to).toEqual(run?.finishedAt);
+    expect(run?.costMicros).toBe(
+      ((run?.finishedAt?.getTime() ?? 0) - (run?.startedAt?.getTime() ?? 0)) * 10 + 7,
+    );
+  });
+
   it('retries a failed run with doubling delays, then records it failed', async () => {
     const { clock, schedules, advance } = setup();
     const { workspaceId, notebookId } = await notebook();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, NotebookScheduleModel } from '@kiln/db';
 import { timingOf } from './schedules.ts';
+import { type ScheduleTarget, targetOf } from './target.ts';
 import { nextTick, ticksBetween } from './timing.ts';
 
 /** One attempt of a scheduled run, as the runner hands it to `execute`. */
@@ -8,7 +9,7 @@ export interface ScheduledRun {
   runId: string;
   scheduleId: string;
   workspaceId: string;
-  notebookId: string;
+  target: ScheduleTarget;
   tick: Date;
   attempt: number;
   /** Who created the schedule (the run acts for them in the audit log). */
@@ -21,11 +22,17 @@ export interface RunOutcome {
   error?: string;
   log?: string;
   versionId?: string;
+  /** An endpoint call's JSON result, its request id in the endpoint's log, and its price. */
+  result?: string;
+  requestId?: string;
+  costNanos?: number;
+  /** A failure another attempt cannot fix (the arguments do not fit the function): no retry. */
+  final?: boolean;
 }
 
 export interface ScheduleRunnerOptions {
   db: Db;
-  /** Runs the notebook headless; a thrown error is a failed attempt. */
+  /** Runs the schedule's target (see `byTarget`); a thrown error is a failed attempt. */
   execute(run: ScheduledRun): Promise<RunOutcome>;
   clock?: () => Date;
   /** This process, in `claimedBy` (default: a random id). */
@@ -44,8 +51,24 @@ export interface ScheduleRunnerOptions {
 const MAX_LOG_CHARS = 64 * 1024;
 const MAX_ERROR_CHARS = 4000;
 
+/** A run whose target is of one kind. */
+export type ScheduledRunOf<K extends ScheduleTarget['kind']> = ScheduledRun & {
+  target: Extract<ScheduleTarget, { kind: K }>;
+};
+
+/** One `execute` from a run function per target kind. */
+export function byTarget(runs: {
+  notebook(run: ScheduledRunOf<'notebook'>): Promise<RunOutcome>;
+  endpoint(run: ScheduledRunOf<'endpoint'>): Promise<RunOutcome>;
+}): (run: ScheduledRun) => Promise<RunOutcome> {
+  return (run) =>
+    run.target.kind === 'notebook'
+      ? runs.notebook(run as ScheduledRunOf<'notebook'>)
+      : runs.endpoint(run as ScheduledRunOf<'endpoint'>);
+}
+
 /**
- * Starts notebook runs for due ticks. Any number of processes may run one against the same
+ * Starts the runs of due ticks (notebooks and endpoint calls alike). Any number of processes may run one against the same
  * database: a tick is taken by moving the schedule's `nextRunAt` past it with a compare-and-set,
  * and its run row is unique per (schedule, tick), so a tick never starts twice.
  */
@@ -90,7 +113,7 @@ export function createScheduleRunner(options: ScheduleRunnerOptions) {
     }
     if (!runNewest) return [];
     // Runs of one schedule never overlap: a tick that comes while the last run is still going is
-    // recorded as skipped, not queued behind it on the same kernel.
+    // recorded as skipped, not queued behind it (on the same kernel, or the same endpoint's queue).
     const busy = await db.scheduleRun.count({ where: { scheduleId: schedule.id, status: 'running' } });
     if (busy > 0) {
       await db.scheduleRun.createMany({
@@ -122,7 +145,7 @@ export function createScheduleRunner(options: ScheduleRunnerOptions) {
         runId,
         scheduleId: schedule.id,
         workspaceId: schedule.workspaceId,
-        notebookId: schedule.notebookId,
+        target: targetOf(schedule),
         tick: newest,
         attempt: 1,
         createdById: schedule.createdById,
@@ -168,7 +191,7 @@ export function createScheduleRunner(options: ScheduleRunnerOptions) {
           runId: run.id,
           scheduleId: run.scheduleId,
           workspaceId: run.schedule.workspaceId,
-          notebookId: run.schedule.notebookId,
+          target: targetOf(run.schedule),
           tick: run.tick,
           attempt: run.attempt + 1,
           createdById: run.schedule.createdById,
@@ -188,7 +211,7 @@ export function createScheduleRunner(options: ScheduleRunnerOptions) {
     const run = await db.scheduleRun.findUnique({ where: { id: runId }, include: { schedule: true } });
     if (!run) return;
     const now = clock();
-    const retry = !outcome.ok && run.attempt <= run.schedule.maxRetries;
+    const retry = !outcome.ok && !outcome.final && run.attempt <= run.schedule.maxRetries;
     const delayMs = run.schedule.retryDelaySeconds * 1000 * 2 ** Math.max(run.attempt - 1, 0);
     // updateMany: a schedule deleted while its run was going takes the run row with it.
     await db.scheduleRun.updateMany({
@@ -200,6 +223,9 @@ export function createScheduleRunner(options: ScheduleRunnerOptions) {
         error: outcome.ok ? null : (outcome.error ?? 'The run failed').slice(0, MAX_ERROR_CHARS),
         log: outcome.log?.slice(-MAX_LOG_CHARS) ?? null,
         versionId: outcome.versionId ?? null,
+        result: outcome.result?.slice(0, MAX_LOG_CHARS) ?? null,
+        requestId: outcome.requestId ?? null,
+        costNanos: outcome.costNanos === undefined ? null : BigInt(Math.round(outcome.costNanos)),
         nextAttemptAt: retry ? new Date(now.getTime() + delayMs) : null,
         leaseUntil: null,
       },

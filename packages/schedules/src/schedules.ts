@@ -1,15 +1,18 @@
 import { recordAudit } from '@kiln/accounts';
 import { DomainError } from '@kiln/core';
-import type { Db, NotebookScheduleModel, PlanTier } from '@kiln/db';
+import type { Db, NotebookScheduleModel, PlanTier, Prisma } from '@kiln/db';
+import { type ScheduleTarget, targetOf, validateArgs } from './target.ts';
 import { nextTick, type Timing, validateTiming } from './timing.ts';
 
 /** Most schedules a workspace of each plan may hold. */
 export const DEFAULT_SCHEDULE_LIMITS: Record<PlanTier, number> = { STARTER: 5, TEAM: 50, ENTERPRISE: 1000 };
 export const MAX_RETRIES = 10;
-
 export interface ScheduleView {
   id: string;
-  notebookId: string;
+  target: ScheduleTarget;
+  /** The target's notebook or endpoint id (the one of `target`), for lists and links. */
+  notebookId: string | null;
+  endpointId: string | null;
   timing: Timing;
   paused: boolean;
   maxRetries: number;
@@ -30,6 +33,14 @@ export interface ScheduleRunView {
   log: string | null;
   versionId: string | null;
   nextAttemptAt: Date | null;
+  /**
+   * Micro-dollars the run cost: a notebook's kernel while it ran, or an endpoint call's share of its
+   * replica (fractions of a micro-dollar); null when not finished or not priced.
+   */
+  costMicros: number | null;
+  /** An endpoint run's result as JSON text, and its request id in the endpoint's log. */
+  result: string | null;
+  requestId: string | null;
 }
 
 export interface ScheduleActor {
@@ -41,6 +52,8 @@ export interface ScheduleInput {
   timing: Timing;
   maxRetries?: number;
   retryDelaySeconds?: number;
+  /** An endpoint schedule's keyword arguments (a JSON object); not for notebooks. */
+  args?: unknown;
 }
 
 export interface SchedulesOptions {
@@ -48,6 +61,11 @@ export interface SchedulesOptions {
   /** Overrides of DEFAULT_SCHEDULE_LIMITS. */
   limits?: Partial<Record<PlanTier, number>>;
   clock?: () => Date;
+  /**
+   * What the notebook's kernels cost in each window (micro-dollars, in order), e.g. from the usage
+   * ledger; the run history then shows each finished run's cost.
+   */
+  runCosts?(workspaceId: string, notebookId: string, windows: { from: Date; to: Date }[]): Promise<number[]>;
 }
 
 /** The timing a schedule row stores. */
@@ -60,7 +78,9 @@ export function timingOf(row: Pick<NotebookScheduleModel, 'cron' | 'timeZone' | 
 export function scheduleView(row: NotebookScheduleModel): ScheduleView {
   return {
     id: row.id,
+    target: targetOf(row),
     notebookId: row.notebookId,
+    endpointId: row.endpointId,
     timing: timingOf(row),
     paused: row.paused,
     maxRetries: row.maxRetries,
@@ -86,6 +106,9 @@ function retries(input: ScheduleInput) {
   return { maxRetries, retryDelaySeconds };
 }
 
+const noArgs = () =>
+  new DomainError('VALIDATION_FAILED', 'A notebook schedule takes no arguments', { field: 'args' });
+
 function timingColumns(timing: Timing) {
   return timing.kind === 'cron'
     ? { cron: timing.expression.trim(), timeZone: timing.timeZone, periodSeconds: null }
@@ -94,7 +117,7 @@ function timingColumns(timing: Timing) {
 
 const notFound = () => new DomainError('NOT_FOUND', 'Schedule not found');
 
-/** Schedules of notebooks: their settings, pause and resume, and their run history. */
+/** Schedules of notebooks and endpoints: their settings, pause and resume, and their run history. */
 export function createSchedules(options: SchedulesOptions) {
   const { db } = options;
   const clock = options.clock ?? (() => new Date());
@@ -120,9 +143,10 @@ export function createSchedules(options: SchedulesOptions) {
       action,
       workspaceId: row.workspaceId,
       actorId: actor.userId,
-      target: row.notebookId,
+      target: row.notebookId ?? row.endpointId ?? row.id,
       metadata: {
         scheduleId: row.id,
+        targetKind: row.endpointId ? 'endpoint' : 'notebook',
         cron: row.cron,
         timeZone: row.timeZone,
         periodSeconds: row.periodSeconds,
@@ -131,10 +155,56 @@ export function createSchedules(options: SchedulesOptions) {
     });
   }
 
+  async function insert(
+    workspaceId: string,
+    actor: ScheduleActor,
+    target: { notebookId: string } | { endpointId: string; args: Prisma.InputJsonObject },
+    input: ScheduleInput,
+  ): Promise<ScheduleView> {
+    const timing = validateTiming(input.timing);
+    const settings = retries(input);
+    const workspace = await db.workspace.findUnique({ where: { id: workspaceId }, select: { plan: true } });
+    if (!workspace) throw new DomainError('NOT_FOUND', 'Workspace not found');
+    const now = clock();
+    const row = await db.$transaction(async (tx) => {
+      // Serialises creations per workspace, so two at once cannot both pass the limit.
+      await tx.$queryRaw`SELECT id FROM "Workspace" WHERE id = ${workspaceId}::uuid FOR UPDATE`;
+      const count = await tx.notebookSchedule.count({ where: { workspaceId } });
+      const limit = limits[workspace.plan];
+      if (count >= limit) {
+        throw new DomainError(
+          'QUOTA_EXCEEDED',
+          `Your plan allows ${limit} schedules in a workspace; delete one or upgrade the plan`,
+        );
+      }
+      return tx.notebookSchedule.create({
+        data: {
+          workspaceId,
+          ...target,
+          ...timingColumns(timing),
+          ...settings,
+          createdAt: now,
+          nextRunAt: nextTick(timing, now, now),
+          createdById: actor.userId,
+        },
+      });
+    });
+    await audit('schedule.created', row, actor);
+    return scheduleView(row);
+  }
+
   return {
-    async list(workspaceId: string, notebookId?: string): Promise<ScheduleView[]> {
+    /** The workspace's schedules, or those of one notebook or one endpoint. */
+    async list(
+      workspaceId: string,
+      of: { notebookId?: string; endpointId?: string } = {},
+    ): Promise<ScheduleView[]> {
       const rows = await db.notebookSchedule.findMany({
-        where: { workspaceId, ...(notebookId ? { notebookId } : {}) },
+        where: {
+          workspaceId,
+          ...(of.notebookId ? { notebookId: of.notebookId } : {}),
+          ...(of.endpointId ? { endpointId: of.endpointId } : {}),
+        },
         orderBy: { createdAt: 'asc' },
       });
       return rows.map(scheduleView);
@@ -147,43 +217,32 @@ export function createSchedules(options: SchedulesOptions) {
       notebookId: string,
       input: ScheduleInput,
     ): Promise<ScheduleView> {
-      const timing = validateTiming(input.timing);
-      const settings = retries(input);
-      const workspace = await db.workspace.findUnique({ where: { id: workspaceId }, select: { plan: true } });
+      if (input.args !== undefined) throw noArgs();
       const notebook = await db.notebook.findFirst({
         where: { id: notebookId, workspaceId },
         select: { id: true },
       });
-      if (!workspace || !notebook) throw new DomainError('NOT_FOUND', 'Notebook not found');
-      const now = clock();
-      const row = await db.$transaction(async (tx) => {
-        // Serialises creations per workspace, so two at once cannot both pass the limit.
-        await tx.$queryRaw`SELECT id FROM "Workspace" WHERE id = ${workspaceId}::uuid FOR UPDATE`;
-        const count = await tx.notebookSchedule.count({ where: { workspaceId } });
-        const limit = limits[workspace.plan];
-        if (count >= limit) {
-          throw new DomainError(
-            'QUOTA_EXCEEDED',
-            `Your plan allows ${limit} schedules in a workspace; delete one or upgrade the plan`,
-          );
-        }
-        return tx.notebookSchedule.create({
-          data: {
-            workspaceId,
-            notebookId,
-            ...timingColumns(timing),
-            ...settings,
-            createdAt: now,
-            nextRunAt: nextTick(timing, now, now),
-            createdById: actor.userId,
-          },
-        });
-      });
-      await audit('schedule.created', row, actor);
-      return scheduleView(row);
+      if (!notebook) throw new DomainError('NOT_FOUND', 'Notebook not found');
+      return insert(workspaceId, actor, { notebookId }, input);
     },
 
-    /** Changes timing or retries; the next tick is computed again from now. */
+    /** Calls an endpoint of the workspace (whichever version is live at each tick) with fixed kwargs. */
+    async createForEndpoint(
+      workspaceId: string,
+      actor: ScheduleActor,
+      endpointId: string,
+      input: ScheduleInput,
+    ): Promise<ScheduleView> {
+      const args = validateArgs(input.args === undefined ? {} : input.args);
+      const endpoint = await db.endpoint.findFirst({
+        where: { id: endpointId, workspaceId },
+        select: { id: true },
+      });
+      if (!endpoint) throw new DomainError('NOT_FOUND', 'Endpoint not found');
+      return insert(workspaceId, actor, { endpointId, args: args as Prisma.InputJsonObject }, input);
+    },
+
+    /** Changes timing, retries or an endpoint's arguments; the next tick is computed again from now. */
     async update(
       workspaceId: string,
       actor: ScheduleActor,
@@ -193,9 +252,17 @@ export function createSchedules(options: SchedulesOptions) {
       const timing = validateTiming(input.timing);
       const settings = retries(input);
       const row = await find(workspaceId, scheduleId);
+      if (input.args !== undefined && !row.endpointId) throw noArgs();
+      const args =
+        input.args === undefined ? {} : { args: validateArgs(input.args) as Prisma.InputJsonObject };
       const updated = await db.notebookSchedule.update({
         where: { id: row.id },
-        data: { ...timingColumns(timing), ...settings, nextRunAt: nextTick(timing, clock(), row.createdAt) },
+        data: {
+          ...timingColumns(timing),
+          ...settings,
+          ...args,
+          nextRunAt: nextTick(timing, clock(), row.createdAt),
+        },
       });
       await audit('schedule.updated', updated, actor);
       return scheduleView(updated);
@@ -225,8 +292,8 @@ export function createSchedules(options: SchedulesOptions) {
 
     /** The schedule's runs, newest tick first (missed ticks included). */
     async runs(workspaceId: string, scheduleId: string, limit = 50): Promise<ScheduleRunView[]> {
-      await find(workspaceId, scheduleId);
-      return db.scheduleRun.findMany({
+      const schedule = await find(workspaceId, scheduleId);
+      const rows = await db.scheduleRun.findMany({
         where: { scheduleId },
         orderBy: { tick: 'desc' },
         take: Math.min(Math.max(limit, 1), 200),
@@ -242,8 +309,27 @@ export function createSchedules(options: SchedulesOptions) {
           log: true,
           versionId: true,
           nextAttemptAt: true,
+          result: true,
+          requestId: true,
+          costNanos: true,
         },
       });
+      // An endpoint run carries its call's price; a notebook run's is its kernel's cost in the ledger.
+      const notebookId = schedule.notebookId;
+      const finished = notebookId ? rows.filter((row) => row.startedAt && row.finishedAt) : [];
+      const costs =
+        notebookId && options.runCosts
+          ? await options.runCosts(
+              workspaceId,
+              notebookId,
+              finished.map((row) => ({ from: row.startedAt as Date, to: row.finishedAt as Date })),
+            )
+          : [];
+      const costOf = new Map(finished.map((row, i) => [row.id, costs[i] ?? null]));
+      return rows.map(({ costNanos, ...row }) => ({
+        ...row,
+        costMicros: costNanos !== null ? Number(costNanos) / 1000 : (costOf.get(row.id) ?? null),
+      }));
     },
   };
 }

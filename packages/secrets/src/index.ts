@@ -5,7 +5,7 @@ export {
   parseSecretsKey,
   type SecretKey,
 } from './keyring.ts';
-export { createMasker, MASK } from './masking.ts';
+export { createMasker, MASK, maskJsonText } from './masking.ts';
 export {
   createSecretsVault,
   type SecretActor,

@@ -59,6 +59,32 @@ export function createSecretsVault(options: SecretsVaultOptions) {
     return JSON.parse(plaintext.toString('utf8')) as Record<string, string>;
   }
 
+  /** Decrypts `rows` in order (later keys win) and records one `secret.used` per secret. */
+  async function use(
+    workspaceId: string,
+    actor: SecretActor,
+    rows: { id: string; name: string; workspaceId: string; ciphertext: Uint8Array; keyId: string }[],
+    context: Record<string, string>,
+    options: { audit?: boolean },
+  ): Promise<{ env: Record<string, string>; secrets: string[] }> {
+    if (rows.length === 0) return { env: {}, secrets: [] };
+    const env: Record<string, string> = {};
+    for (const row of rows) Object.assign(env, decrypt(row));
+    const names = rows.map((row) => row.name);
+    if (options.audit === false) return { env, secrets: names };
+    await db.auditLog.createMany({
+      data: rows.map((row) => ({
+        action: 'secret.used',
+        workspaceId,
+        actorId: actor.userId,
+        target: row.name,
+        metadata: { secretId: row.id, ...context },
+        ip: actor.ip ?? null,
+      })),
+    });
+    return { env, secrets: names };
+  }
+
   async function find(workspaceId: string, secretId: string) {
     const row = await db.secret.findFirst({ where: { id: secretId, workspaceId } });
     if (!row) throw notFound();
@@ -240,21 +266,48 @@ export function createSecretsVault(options: SecretsVaultOptions) {
         orderBy: { position: 'asc' },
         select: { secret: true },
       });
-      if (rows.length === 0) return { env: {}, secrets: [] };
-      const env: Record<string, string> = {};
-      for (const { secret } of rows) Object.assign(env, decrypt(secret));
-      if (options.audit === false) return { env, secrets: rows.map(({ secret }) => secret.name) };
-      await db.auditLog.createMany({
-        data: rows.map(({ secret }) => ({
-          action: 'secret.used',
-          workspaceId,
-          actorId: actor.userId,
-          target: secret.name,
-          metadata: { secretId: secret.id, notebookId, purpose },
-          ip: actor.ip ?? null,
-        })),
+      return use(
+        workspaceId,
+        actor,
+        rows.map(({ secret }) => secret),
+        { notebookId, purpose },
+        options,
+      );
+    },
+
+    /**
+     * The same for secrets named by id in order (an endpoint version's): each must still exist in the
+     * workspace, else NOT_FOUND names the one that is gone. `context` goes into the audit entries.
+     */
+    async resolve(
+      workspaceId: string,
+      actor: SecretActor,
+      secrets: { id: string; name: string }[],
+      context: Record<string, string>,
+    ): Promise<{ env: Record<string, string>; secrets: string[] }> {
+      if (secrets.length === 0) return { env: {}, secrets: [] };
+      const found = await db.secret.findMany({
+        where: { workspaceId, id: { in: secrets.map((secret) => secret.id) } },
       });
-      return { env, secrets: rows.map(({ secret }) => secret.name) };
+      const rows = secrets.map((wanted) => {
+        const row = found.find((candidate) => candidate.id === wanted.id);
+        if (!row)
+          throw new DomainError('NOT_FOUND', `Secret "${wanted.name}" was deleted from this workspace`);
+        return row;
+      });
+      return use(workspaceId, actor, rows, context, {});
+    },
+
+    /** Names and keys of secrets of the workspace, in the order asked; NOT_FOUND if one is not there. */
+    async summaries(workspaceId: string, secretIds: string[]): Promise<SecretSummary[]> {
+      const ids = [...new Set(secretIds)];
+      if (ids.length > MAX_SECRETS_PER_NOTEBOOK)
+        throw new DomainError('VALIDATION_FAILED', `At most ${MAX_SECRETS_PER_NOTEBOOK} secrets`, {
+          field: 'secretIds',
+        });
+      const found = await db.secret.findMany({ where: { workspaceId, id: { in: ids } }, select: SUMMARY });
+      if (found.length !== ids.length) throw notFound();
+      return ids.map((id) => found.find((row) => row.id === id) as SecretSummary);
     },
 
     /**

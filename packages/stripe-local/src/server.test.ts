@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type StripeLocal, startStripeLocal } from './server.ts';
@@ -184,5 +187,39 @@ describe('local Stripe server through the official SDK', () => {
     expect(() => stripe.webhooks.constructEvent(tampered, hook.received[0]?.signature ?? '', SECRET)).toThrow(
       Stripe.errors.StripeSignatureVerificationError,
     );
+  });
+
+  it('keeps its objects, meter identifiers and idempotent answers across a restart with a state file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stripe-local-state-'));
+    try {
+      const stateFile = join(dir, 'state.json');
+      local = await startStripeLocal({ stateFile });
+      const first = sdk(local);
+      const customer = await first.customers.create({ email: 'kept@example.com' }, { idempotencyKey: 'c-1' });
+      const meter = await first.billing.meters.create({
+        display_name: 'CPU',
+        event_name: 'kiln_cpu_core_ms',
+        default_aggregation: { formula: 'sum' },
+      });
+      const event = { event_name: 'kiln_cpu_core_ms', identifier: 'rollup-1' };
+      const payload = { stripe_customer_id: customer.id, value: '1000' };
+      await first.billing.meterEvents.create({ ...event, payload });
+      await local.close();
+
+      local = await startStripeLocal({ stateFile });
+      const second = sdk(local);
+      expect((await second.customers.retrieve(customer.id)) as Stripe.Customer).toMatchObject({
+        email: 'kept@example.com',
+      });
+      expect(
+        (await second.customers.create({ email: 'kept@example.com' }, { idempotencyKey: 'c-1' })).id,
+      ).toBe(customer.id);
+      // The same identifier again is the same event: still counted once.
+      await second.billing.meterEvents.create({ ...event, payload });
+      expect(local.state.meterEvents.filter((e) => e.identifier === 'rollup-1')).toHaveLength(1);
+      expect((await second.billing.meters.list()).data.map((m) => m.id)).toEqual([meter.id]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

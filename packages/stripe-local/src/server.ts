@@ -5,6 +5,7 @@ import { catalogRoutes } from './catalog.ts';
 import { notFound, StripeLocalError } from './errors.ts';
 import { type FormObject, parseForm } from './form.ts';
 import { checkoutPage, portalPage } from './pages.ts';
+import { stateFile } from './persist.ts';
 import type { Route } from './route.ts';
 import { type StripeObject, StripeState } from './state.ts';
 import { cancelSubscription, completeCheckout, subscriptionRoutes } from './subscriptions.ts';
@@ -17,6 +18,8 @@ export interface StripeLocalOptions {
   /** Milliseconds since the epoch; tests move it to try Stripe's time windows. */
   clock: () => number;
   onError: (error: unknown) => void;
+  /** Keeps the state in this JSON file across restarts (loaded at start, saved after each change). */
+  stateFile?: string;
 }
 
 export interface StripeLocal {
@@ -44,6 +47,8 @@ export async function startStripeLocal(options: Partial<StripeLocalOptions> = {}
     ...options,
   };
   const state = new StripeState(settings.clock);
+  const file = settings.stateFile ? stateFile(settings.stateFile, state) : null;
+  file?.load();
   const deliveries = createDeliveries(state, settings.webhooks, { onError: settings.onError });
   let baseUrl = '';
 
@@ -192,15 +197,19 @@ export async function startStripeLocal(options: Partial<StripeLocalOptions> = {}
                 `Unrecognized request URL (${req.method}: ${url.pathname}).`,
               );
           });
-    handle.catch((error: unknown) => {
-      const known =
-        error instanceof StripeLocalError
-          ? error
-          : new StripeLocalError(500, 'api_error', 'An unexpected error occurred in the local server.');
-      if (!(error instanceof StripeLocalError)) settings.onError(error);
-      if (!res.headersSent) res.writeHead(known.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(known.toJSON()));
-    });
+    handle
+      .finally(() => {
+        if (req.method === 'POST') file?.save();
+      })
+      .catch((error: unknown) => {
+        const known =
+          error instanceof StripeLocalError
+            ? error
+            : new StripeLocalError(500, 'api_error', 'An unexpected error occurred in the local server.');
+        if (!(error instanceof StripeLocalError)) settings.onError(error);
+        if (!res.headersSent) res.writeHead(known.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(known.toJSON()));
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

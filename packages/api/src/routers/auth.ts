@@ -1,12 +1,17 @@
 import {
+  acceptInvitation,
+  confirmSignUp,
   createSession,
   deleteSession,
   deleteUserSessions,
   recordAudit,
+  requestSignUp,
   revokeUserApiTokens,
   signInWithPassword,
   signUp,
 } from '@kiln/accounts';
+import { DomainError } from '@kiln/core';
+import { z } from 'zod';
 import type { Context } from '../context.ts';
 import { signInInput, signUpInput } from '../inputs.ts';
 import { publicProcedure, router, sessionProcedure } from '../trpc.ts';
@@ -32,13 +37,71 @@ export const authRouter = router({
     };
   }),
 
-  config: publicProcedure.query(({ ctx }) => ({ githubEnabled: ctx.options.githubEnabled })),
-
-  signUp: publicProcedure.input(signUpInput).mutation(async ({ ctx, input }) => {
-    const result = await signUp(ctx.db, { ...input, ip: ctx.ip }, { passwordHash: ctx.options.passwordHash });
-    const csrfToken = await startSession(ctx, result.user.id);
-    return { user: result.user, personalWorkspace: result.personalWorkspace, csrfToken };
+  config: publicProcedure.query(async ({ ctx }) => {
+    const mode = ctx.options.signUpMode ?? 'open';
+    // 'first': sign-up is by invitation, but nobody has an account yet, so the first one is open.
+    const first = mode === 'invite' && (await ctx.db.user.count()) === 0;
+    return { githubEnabled: ctx.options.githubEnabled, signUp: first ? ('first' as const) : mode };
   }),
+
+  /**
+   * Creates an account and signs in; where sign-up confirms the address first (`verify`), mails a link
+   * instead and answers `checkEmail` whether or not the address has an account.
+   */
+  signUp: publicProcedure.input(signUpInput).mutation(async ({ ctx, input }) => {
+    if (ctx.options.signUpMode === 'verify') {
+      const mailer = ctx.options.mailer;
+      if (!mailer) throw new DomainError('INTERNAL', 'Sign-up by email confirmation needs SMTP configured.');
+      await requestSignUp(
+        ctx.db,
+        {
+          email: input.email,
+          password: input.password,
+          name: input.name,
+          ip: ctx.ip,
+          invitation: input.invitation,
+        },
+        { mailer, appUrl: ctx.options.appUrl, passwordHash: ctx.options.passwordHash },
+      );
+      return { checkEmail: true as const };
+    }
+    const result = await signUp(
+      ctx.db,
+      { ...input, ip: ctx.ip },
+      { passwordHash: ctx.options.passwordHash, mode: ctx.options.signUpMode },
+    );
+    // Signed up from an invitation to this address: join its workspace now, with the invited role.
+    const joined = input.invitation
+      ? await acceptInvitation(ctx.db, { userId: result.user.id, token: input.invitation, ip: ctx.ip }).catch(
+          () => null,
+        )
+      : null;
+    const csrfToken = await startSession(ctx, result.user.id);
+    return {
+      checkEmail: false as const,
+      user: result.user,
+      personalWorkspace: result.personalWorkspace,
+      joined,
+      csrfToken,
+    };
+  }),
+
+  /**
+   * Creates the account a sign-up confirmation link stands for, and signs it in; `joined` is the
+   * workspace of the invitation the sign-up came from, when there was one.
+   */
+  confirmSignUp: publicProcedure
+    .input(z.object({ token: z.string('The link is incomplete').min(1).max(200) }))
+    .mutation(async ({ ctx, input }) => {
+      const result = await confirmSignUp(ctx.db, { token: input.token, ip: ctx.ip });
+      const csrfToken = await startSession(ctx, result.user.id);
+      return {
+        user: result.user,
+        personalWorkspace: result.personalWorkspace,
+        joined: result.joined,
+        csrfToken,
+      };
+    }),
 
   signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }) => {
     const user = await signInWithPassword(

@@ -1,10 +1,11 @@
 import { createNotebook, deleteNotebook } from '@kiln/accounts';
 import { cellToJson, getNotebookMetadata, notebookParts } from '@kiln/notebook';
-import { fileNbformat, ipynbToYDoc, parseIpynb } from '@kiln/notebook/ipynb';
+import { ipynbToYDoc } from '@kiln/notebook/ipynb';
+import { readIpynb } from '@kiln/notebook/ipynb-reader';
 import { z } from 'zod';
 import { withImportSlot } from '../import-gate.ts';
 import { text } from '../inputs.ts';
-import { replaceNotebookContent } from '../notebook-content.ts';
+import { docFromSnapshot, replaceNotebookContent } from '../notebook-content.ts';
 import { exportNotebookFile, saveNotebookImport } from '../notebook-import.ts';
 import { sampleNotebook } from '../sample-notebook.ts';
 import { requireDocuments, withDocument } from '../services.ts';
@@ -39,8 +40,10 @@ export const notebookFileProcedures = {
     .mutation(({ ctx, input }) =>
       withImportSlot(async () => {
         const documents = requireDocuments(ctx.options);
-        const parsed = parseIpynb(input.content);
-        const source = ipynbToYDoc(parsed);
+        const read = ctx.options.ipynbReader
+          ? await ctx.options.ipynbReader.read(input.content)
+          : readIpynb(input.content);
+        const source = docFromSnapshot(read.update);
         const notebook = await createNotebook(ctx.db, {
           workspaceId: input.workspaceId,
           name: input.name,
@@ -55,8 +58,7 @@ export const notebookFileProcedures = {
           await saveNotebookImport(ctx.db, {
             notebookId: notebook.id,
             content: input.content,
-            nbformat: fileNbformat(parsed),
-            imported: source,
+            canonicalSha256: read.canonicalSha256,
           });
         } catch (error) {
           await deleteNotebook(ctx.db, input.workspaceId, notebook.id).catch(() => undefined);

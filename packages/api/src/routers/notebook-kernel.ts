@@ -1,11 +1,14 @@
 import { checkSpend } from '@kiln/billing';
 import { DomainError } from '@kiln/core';
+import type { Db } from '@kiln/db';
 import type { KernelResources, RunTarget } from '@kiln/execution';
+import { kernelImage } from '@kiln/images/store';
 import { parseResourceRequest } from '@kiln/scheduler';
 import { z } from 'zod';
-import { requireExecution } from '../services.ts';
+import { type NotebookServices, requireExecution } from '../services.ts';
 import { notebookProcedure } from '../trpc.ts';
 import { kernelSecrets } from './kernel-secrets.ts';
+import { kernelVolumes } from './volume.ts';
 
 const MAX_RUN_CELLS = 1000;
 const MAX_INPUT_BYTES = 64 * 1024;
@@ -102,32 +105,52 @@ export function normalizeResources(input: z.infer<typeof resourcesInput>): {
   return { cpu: parsed.cpu, memoryMiB: parsed.memoryMiB, gpu };
 }
 
+/** Who runs what, where: the parts of a notebook procedure's context a run needs. */
+export interface RunContext {
+  db: Db;
+  options: NotebookServices & { db: Db };
+  ip: string;
+  user: { id: string; name: string };
+  member: { workspaceId: string };
+  notebook: { id: string; cpu: number; memoryMiB: number; gpu: string[]; imageId: string | null };
+}
+
+/**
+ * Queues `target` on the notebook's kernel, started with the notebook's resources and secrets if
+ * needed; refused when the workspace may not spend (notebooks and function files alike).
+ */
+export async function queueRun(ctx: RunContext, target: RunTarget) {
+  const execution = requireExecution(ctx.options);
+  // Kiln's own ledger decides, so Starter stops exactly at its credits and a hard cap holds.
+  const spend = await checkSpend(ctx.db, ctx.member.workspaceId);
+  if (!spend.allowed) throw new DomainError('SPEND_LIMIT_REACHED', spend.message, { reason: spend.code });
+  const secrets = await kernelSecrets(ctx.options, execution, {
+    workspaceId: ctx.member.workspaceId,
+    notebookId: ctx.notebook.id,
+    userId: ctx.user.id,
+    ip: ctx.ip,
+  });
+  return execution.run({
+    notebookId: ctx.notebook.id,
+    workspaceId: ctx.member.workspaceId,
+    target,
+    user: { userId: ctx.user.id, name: ctx.user.name },
+    resources: kernelResources(ctx.notebook),
+    ...(await kernelVolumes(ctx.options, ctx.member.workspaceId, ctx.notebook.id)),
+    // Only a run that starts the kernel needs the image (a running kernel keeps the one it has).
+    image: execution.state(ctx.notebook.id)?.kernel.kernelId
+      ? undefined
+      : await kernelImage(ctx.db, ctx.member.workspaceId, ctx.notebook.imageId),
+    ...secrets,
+  });
+}
+
 /** Kernel procedures of the `notebook` router; the execution service does the work. */
 export const notebookKernelProcedures = {
   /** Queues cells to run on the notebook's kernel (started with the notebook's resources if needed). */
   run: notebookProcedure('notebook.run')
     .input(runInput)
-    .mutation(async ({ ctx, input }) => {
-      const target = runTarget(input);
-      const execution = requireExecution(ctx.options);
-      // Kiln's own ledger decides, so Starter stops exactly at its credits and a hard cap holds.
-      const spend = await checkSpend(ctx.db, ctx.member.workspaceId);
-      if (!spend.allowed) throw new DomainError('SPEND_LIMIT_REACHED', spend.message, { reason: spend.code });
-      const secrets = await kernelSecrets(ctx.options, execution, {
-        workspaceId: ctx.member.workspaceId,
-        notebookId: ctx.notebook.id,
-        userId: ctx.user.id,
-        ip: ctx.ip,
-      });
-      return execution.run({
-        notebookId: ctx.notebook.id,
-        workspaceId: ctx.member.workspaceId,
-        target,
-        user: { userId: ctx.user.id, name: ctx.user.name },
-        resources: kernelResources(ctx.notebook),
-        ...secrets,
-      });
-    }),
+    .mutation(({ ctx, input }) => queueRun(ctx, runTarget(input))),
 
   interrupt: notebookProcedure('notebook.run').mutation(async ({ ctx }) => {
     await requireExecution(ctx.options).interrupt(ctx.notebook.id);

@@ -19,12 +19,19 @@ export const notebookRouter = router({
   ),
 
   /** One notebook with its kernel resources and what the caller's role allows on it. */
-  get: notebookProcedure('workspace.read').query(({ ctx }) => {
+  get: notebookProcedure('workspace.read').query(async ({ ctx }) => {
     const { notebook, member } = ctx;
+    const image = notebook.imageId
+      ? await ctx.db.workspaceImage.findFirst({
+          where: { id: notebook.imageId, workspaceId: member.workspaceId },
+          select: { id: true, name: true },
+        })
+      : null;
     return {
       id: notebook.id,
       name: notebook.name,
-      resources: { cpu: notebook.cpu, memoryMiB: notebook.memoryMiB, gpu: notebook.gpu },
+      kind: notebook.kind,
+      resources: { cpu: notebook.cpu, memoryMiB: notebook.memoryMiB, gpu: notebook.gpu, image },
       createdAt: notebook.createdAt,
       updatedAt: notebook.updatedAt,
       canEdit: can(member.role, 'notebook.edit'),
@@ -55,7 +62,7 @@ export const notebookRouter = router({
     .mutation(async ({ ctx, input }) => {
       const resources = normalizeResources(input);
       // Refused here, with the limit, the plan and what raises it, rather than when a cell runs.
-      await checkResources(ctx, ctx.member.workspaceId, resources);
+      await checkResources(ctx, ctx.member.workspaceId, ctx.notebook.id, resources);
       return setNotebookResources(ctx.db, ctx.member.workspaceId, ctx.notebook.id, resources);
     }),
 

@@ -1,3 +1,4 @@
+import { DomainError } from '@kiln/core';
 import type { ScheduleView } from '@kiln/schedules';
 import { z } from 'zod';
 import { id } from '../inputs.ts';
@@ -23,6 +24,9 @@ const timing = z.discriminatedUnion(
   'Timing is a cron expression with a time zone, or a period',
 );
 
+// Any JSON; @kiln/schedules says when it is not an object of keyword arguments.
+const args = z.unknown().optional();
+
 const settings = z.object({
   timing,
   maxRetries: z.number('Retries must be a number').int('Retries must be a whole number').optional(),
@@ -30,6 +34,7 @@ const settings = z.object({
     .number('Retry delay must be a number')
     .int('Retry delay must be whole seconds')
     .optional(),
+  args,
 });
 
 function view(schedule: ScheduleView) {
@@ -37,22 +42,50 @@ function view(schedule: ScheduleView) {
 }
 
 export const scheduleRouter = router({
-  /** The workspace's schedules, or one notebook's. */
+  /** The workspace's schedules, or one notebook's, or one endpoint's. */
   list: workspaceProcedure('workspace.read')
-    .input(z.object({ notebookId: id('Notebook').optional() }))
+    .input(z.object({ notebookId: id('Notebook').optional(), endpointId: id('Endpoint').optional() }))
     .query(async ({ ctx, input }) =>
-      (await requireSchedules(ctx.options).list(input.workspaceId, input.notebookId)).map(view),
+      (
+        await requireSchedules(ctx.options).list(input.workspaceId, {
+          notebookId: input.notebookId,
+          endpointId: input.endpointId,
+        })
+      ).map(view),
     ),
 
   /** Runs the notebook ("run all", headless) on a cron expression or every period; editors only. */
   create: notebookProcedure('notebook.run')
     .input(settings)
-    .mutation(async ({ ctx, input }) =>
-      view(
+    .mutation(async ({ ctx, input }) => {
+      // A headless "run all" of a function file would only rerun its module and its last call.
+      if (ctx.notebook.kind === 'function')
+        throw new DomainError(
+          'BAD_REQUEST',
+          'A function file cannot be scheduled: deploy its function as an endpoint and schedule the endpoint from its page',
+        );
+      return view(
         await requireSchedules(ctx.options).create(
           ctx.member.workspaceId,
           { userId: ctx.user.id, ip: ctx.ip },
           ctx.notebook.id,
+          input,
+        ),
+      );
+    }),
+
+  /**
+   * Calls an endpoint (whichever version is live at each tick) with fixed JSON keyword arguments on
+   * a cron expression or every period, through the same replicas as an HTTP call; editors only.
+   */
+  createForEndpoint: workspaceProcedure('notebook.run')
+    .input(settings.extend({ endpointId: id('Endpoint') }))
+    .mutation(async ({ ctx, input }) =>
+      view(
+        await requireSchedules(ctx.options).createForEndpoint(
+          input.workspaceId,
+          { userId: ctx.user.id, ip: ctx.ip },
+          input.endpointId,
           input,
         ),
       ),
@@ -96,7 +129,10 @@ export const scheduleRouter = router({
       return { ok: true as const };
     }),
 
-  /** The schedule's run history, newest first: status, duration, error, masked log and saved version. */
+  /**
+   * The schedule's run history, newest first: status, duration, cost, error, and a notebook run's
+   * masked log and saved version or an endpoint run's result and request id.
+   */
   runs: workspaceProcedure('workspace.read')
     .input(z.object({ scheduleId: id('Schedule') }))
     .query(({ ctx, input }) => requireSchedules(ctx.options).runs(input.workspaceId, input.scheduleId)),

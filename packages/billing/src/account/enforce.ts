@@ -9,6 +9,8 @@ export interface EnforceOptions {
   /** Hibernates a running container (variables kept), telling its users `reason`. */
   hibernate: (containerId: string, reason: string) => Promise<void>;
   notify?: AlertNotifier;
+  /** A container that could not be hibernated; the pass goes on with the others. */
+  onHibernateFailed?: (containerId: string, error: unknown) => void;
   plans?: Record<PlanTier, PlanLimits>;
   now?: Date;
 }
@@ -39,8 +41,12 @@ export async function enforceCaps(options: EnforceOptions): Promise<Enforcement[
     const hibernated: string[] = [];
     if (!summary.check.allowed) {
       for (const id of containers) {
-        await options.hibernate(id, summary.check.message);
-        hibernated.push(id);
+        try {
+          await options.hibernate(id, summary.check.message);
+          hibernated.push(id);
+        } catch (error) {
+          options.onHibernateFailed?.(id, error);
+        }
       }
     }
     results.push({ workspaceId, check: summary.check, hibernated });

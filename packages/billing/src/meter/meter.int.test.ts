@@ -41,7 +41,7 @@ describe('usage ledger from container state changes', () => {
         fc.array(lifetime, { minLength: 1, maxLength: 6 }),
         fc.integer({ min: 1, max: 7 }),
         async (containers, pageSize) => {
-          await database.db.$executeRaw`TRUNCATE "UsageSlice", "BillingCursor"`;
+          await database.db.$executeRaw`TRUNCATE "UsageSlice", "BillingCursor", "UsageDaily"`;
           const log = createEventLog();
           const workspaceId = randomUUID();
           const truth = new Map<string, number>();
@@ -84,6 +84,12 @@ describe('usage ledger from container state changes', () => {
           for (const [containerId, ms] of truth) {
             expect(Math.abs((await billedMs(containerId)) - ms)).toBeLessThan(1000);
           }
+          // The daily rollup (one grouped upsert per ingest statement) holds every slice exactly once.
+          const [rollup] = await database.db.$queryRaw<{ daily: string | null; slices: string | null }[]>`
+            SELECT (SELECT sum(ms)::text FROM "UsageDaily" WHERE "workspaceId" = ${workspaceId}::uuid) AS daily,
+              (SELECT sum((extract(epoch FROM ("endAt" - "startAt")) * 1000)::bigint)::text FROM "UsageSlice"
+               WHERE "workspaceId" = ${workspaceId}::uuid) AS slices`;
+          expect(rollup?.daily ?? '0').toBe(rollup?.slices ?? '0');
         },
       ),
       { numRuns: 25 },
@@ -144,6 +150,111 @@ describe('usage ledger from container state changes', () => {
     log.events.push(...events);
     await createMeter({ db: database.db, events: log.source }).sync();
     expect(await billedMs(events[0]?.containerId ?? '')).toBe(90_000);
+  });
+
+  it('ends a container its crashed node came back without at its last heartbeat, not at the restart', async () => {
+    const log = createEventLog();
+    const ws = randomUUID();
+    const at = (s: number) => new Date(T0 + s * 1000);
+    // The node's row already belongs to its new process: registered again at 200 s, not beaten since
+    // (it stops the kernels it lost before its first beat).
+    await database.db.node.create({
+      data: {
+        id: 'node-a',
+        url: 'http://127.0.0.1:1',
+        cpu: 8,
+        memoryMiB: 8192,
+        gpuSource: 'none',
+        registeredAt: at(200),
+        heartbeatAt: at(200),
+      },
+    });
+    const opened = containerEvents(
+      ws,
+      [
+        { to: 'starting', at: at(0) },
+        { to: 'running', at: at(10) },
+        { to: 'stopped', at: at(202), code: 'node_lost' },
+      ],
+      small,
+    );
+    log.events.push(...opened.slice(0, 2));
+    const meter = createMeter({ db: database.db, events: log.source });
+    await meter.sync();
+    // The last heartbeat the old process gave, carried into the slice before it was killed.
+    await database.db.usageSlice.updateMany({ data: { heartbeatAt: at(95) } });
+    // The new process's beats are not carried into the lost kernel's slice while its stop is on its way.
+    expect(await meter.heartbeat()).toMatchObject({ extended: 0 });
+    log.events.push(...opened.slice(2));
+    await meter.sync();
+    const containerId = opened[0]?.containerId ?? '';
+    expect(await billedMs(containerId)).toBe(85_000);
+  });
+
+  it('writes the same slices and daily rollup whether a period opens and closes in one page or two', async () => {
+    const at = (s: number) => new Date(T0 + s * 1000);
+    await database.db.node.create({
+      data: {
+        id: 'node-a',
+        url: 'http://127.0.0.1:1',
+        cpu: 8,
+        memoryMiB: 8192,
+        gpuSource: 'none',
+        registeredAt: at(0),
+        heartbeatAt: at(100),
+      },
+    });
+    const histories: { to: MeteredState; at: Date; code?: string }[][] = [
+      [
+        { to: 'starting', at: at(0) },
+        { to: 'running', at: at(10) },
+        { to: 'hibernated', at: at(70) },
+        { to: 'starting', at: at(80_000) },
+        { to: 'running', at: at(80_001) },
+        { to: 'stopped', at: at(90_000) },
+      ],
+      [
+        { to: 'starting', at: at(0) },
+        { to: 'running', at: at(10) },
+        { to: 'lost', at: at(130), code: 'node_lost' },
+      ],
+      [
+        { to: 'starting', at: at(0) },
+        { to: 'running', at: at(10) },
+        { to: 'stopped', at: at(202), code: 'node_lost' },
+      ],
+    ];
+    const gpu = { cpu: 2, memoryMiB: 4096, gpu: { type: 'H100', count: 1 } };
+    const ingest = async (pageSize: number) => {
+      const log = createEventLog();
+      const workspaceId = randomUUID();
+      for (const history of histories) log.events.push(...containerEvents(workspaceId, history, gpu));
+      await createMeter({
+        db: database.db,
+        events: log.source,
+        pageSize,
+        cursorName: `pages-${pageSize}`,
+      }).sync();
+      const slices = await database.db.usageSlice.findMany({
+        where: { workspaceId },
+        orderBy: [{ startAt: 'asc' }, { endAt: 'asc' }],
+      });
+      const daily = await database.db.usageDaily.findMany({
+        where: { workspaceId },
+        orderBy: [{ day: 'asc' }],
+      });
+      return {
+        slices: slices.map((s) => [s.startAt, s.heartbeatAt, s.endAt, s.endReason, s.gpuRateFemto]),
+        daily: daily.map((d) => [d.day, d.ms, d.gpuUnits, d.gpuFemto.toString(), d.cpuFemto.toString()]),
+      };
+    };
+    const onePerPage = await ingest(1);
+    const allInOne = await ingest(500);
+    expect(allInOne).toEqual(onePerPage);
+    // Restarted: nothing (no heartbeat reached its slice); hibernated 60 s; lost at its node's last
+    // heartbeat (90 s); resumed 9,999 s.
+    expect(onePerPage.slices.map((s) => s[3])).toEqual(['stopped', 'hibernated', 'lost', 'stopped']);
+    expect(onePerPage.daily.reduce((sum, d) => sum + Number(d[1]), 0)).toBe(60_000 + 9_999_000 + 90_000);
   });
 
   it('closes a slice orphaned by a dead process at its last heartbeat, once', async () => {

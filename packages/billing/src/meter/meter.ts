@@ -1,4 +1,6 @@
-import type { Db } from '@kiln/db';
+import type { Db, Prisma } from '@kiln/db';
+import type { PriceBook } from '../price-book.ts';
+import { priceVersionAt } from '../price-versions.ts';
 import { applyEvents } from './apply-events.ts';
 import type { EventSource } from './types.ts';
 
@@ -36,24 +38,42 @@ export interface Meter {
 // Any constant; serializes ledger consumers so a cursor only ever moves forward.
 const LEDGER_LOCK_KEY = 0x6b696c6e01;
 
+interface VersionJson {
+  id: number;
+  from: string;
+  book: PriceBook;
+}
+
 /** The usage ledger's writer: turns container state changes and heartbeats into usage slices. */
 export function createMeter(options: Partial<MeterOptions> & Pick<MeterOptions, 'db' | 'events'>): Meter {
   const settings: MeterOptions = { ...DEFAULT_METER_OPTIONS, ...options };
   const { db } = settings;
 
+  // Every version, oldest first (a handful: the operator publishes them); each event takes the last one
+  // in force at its time.
+  async function readState(tx: Prisma.TransactionClient) {
+    const [row] = await tx.$queryRaw<{ cursor: string | null; versions: VersionJson[] | null }[]>`
+      SELECT "billing_cursor_locked"(${settings.cursorName}, ${LEDGER_LOCK_KEY}::bigint) AS cursor,
+        (SELECT json_agg(json_build_object('id', v.id, 'from', v."effectiveFrom", 'book', v.prices)
+                         ORDER BY v."effectiveFrom", v.id) FROM "PriceVersion" v) AS versions`;
+    const versions = (row?.versions ?? []).map((v) => ({ id: v.id, from: Date.parse(v.from), book: v.book }));
+    return { cursor: row?.cursor ?? null, versions };
+  }
+
+  // Per page: the lock with the cursor and price versions, the page's events, then one statement that
+  // applies them and moves the cursor (four round trips with BEGIN and COMMIT).
   async function syncPage(): Promise<number> {
     return db.$transaction(
       async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LEDGER_LOCK_KEY}::bigint)`;
-        const row = await tx.billingCursor.findUnique({ where: { name: settings.cursorName } });
-        const page = await settings.events(row?.cursor ?? null, settings.pageSize);
+        let { cursor, versions } = await readState(tx);
+        const page = await settings.events(cursor, settings.pageSize);
         if (page.events.length === 0) return 0;
-        await applyEvents(tx, page.events);
-        await tx.billingCursor.upsert({
-          where: { name: settings.cursorName },
-          create: { name: settings.cursorName, cursor: page.cursor, updatedAt: new Date() },
-          update: { cursor: page.cursor, updatedAt: new Date() },
-        });
+        // Only a database without any version yet: record the default book, then read again.
+        if (versions.length === 0) {
+          await priceVersionAt(tx, new Date(0));
+          ({ cursor, versions } = await readState(tx));
+        }
+        await applyEvents(tx, page.events, versions, { name: settings.cursorName, value: page.cursor });
         return page.events.length;
       },
       { maxWait: settings.transactionTimeoutMs, timeout: settings.transactionTimeoutMs },
@@ -74,11 +94,17 @@ export function createMeter(options: Partial<MeterOptions> & Pick<MeterOptions, 
     return db.$transaction(
       async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LEDGER_LOCK_KEY}::bigint)`;
+        // A node registered again (restarted after a crash) stops the kernels it lost before it beats
+        // for the first time: until then its registration beat is not carried into slices older than
+        // it (their stop may still be on its way); after it, the containers still running are ones it
+        // took back. Never for a container the scheduler already ended.
         const extended = await tx.$executeRaw`
           UPDATE "UsageSlice" s SET "heartbeatAt" = n."heartbeatAt"
           FROM "Node" n
           WHERE s."endAt" IS NULL AND n.id = s."nodeId" AND n.state = 'active'
-            AND n."heartbeatAt" > s."heartbeatAt"`;
+            AND n."heartbeatAt" > s."heartbeatAt"
+            AND (n."registeredAt" <= s."heartbeatAt" OR n."heartbeatAt" > n."registeredAt")
+            AND NOT EXISTS (SELECT 1 FROM "Container" c WHERE c.id = s."containerId" AND c.state <> 'running')`;
         // A slice closed as orphaned whose container is still running the same period on a live node:
         // the process came back, so billing resumes from the node's first heartbeat after the gap.
         const resumed = await tx.$executeRaw`

@@ -5,7 +5,7 @@ import type { ExecutionGateway, KernelConnection, KernelQueueView, StartKernelOp
 /**
  * A scripted kernel for queue-ordering unit tests only (behaviour tests use real runsc kernels).
  * Code `fail` ends with an error reply; code starting with `hold` waits for `release()`; any other
- * code prints itself.
+ * code prints itself, except `parts:a|b|c`, which prints a, b and c as separate stream messages.
  */
 export class FakeGateway implements ExecutionGateway {
   readonly executed: string[] = [];
@@ -42,16 +42,27 @@ export class FakeGateway implements ExecutionGateway {
   }
 
   connects = 0;
+  /** The kernel id of every connection, in order. */
+  readonly connected: string[] = [];
   /** Breaks the current websocket as a network failure would. */
   dropConnection: () => void = () => {};
   /** Kernels the gateway no longer has: connecting to one is refused with 404, as the gateway does. */
   readonly gone = new Set<string>();
+  /** Kernels a restarted gateway stopped, with the reason it gives (410 KERNEL_GONE). */
+  readonly stopped = new Map<string, string>();
   /** What the kernel sent while no client listened, replayed to the next one (the gateway's session buffer). */
   private buffered: JupyterMessage[] = [];
 
   async connect(kernelId: string): Promise<KernelConnection> {
     if (this.gone.has(kernelId)) throw Object.assign(new Error('Kernel does not exist'), { status: 404 });
+    const stopped = this.stopped.get(kernelId);
+    if (stopped) {
+      // As a refused websocket from a gateway that restarted and could not take the kernel back.
+      const body = JSON.stringify({ message: stopped, reason: 'Gone', code: 'KERNEL_GONE' });
+      throw Object.assign(new Error(`Websocket refused with HTTP 410: ${body}`), { status: 410, body });
+    }
     this.connects++;
+    this.connected.push(kernelId);
     let close: (value: { code: number; reason: string }) => void = () => {};
     const closed = new Promise<{ code: number; reason: string }>((resolve) => {
       close = resolve;
@@ -71,6 +82,28 @@ export class FakeGateway implements ExecutionGateway {
       close: async () => close({ code: 1000, reason: '' }),
       closed,
     };
+  }
+
+  /** As the gateway tells a client that the hibernated kernel waits in the queue for room to wake. */
+  queueWake(queue: { position: number; ahead: number; reason: string; deadline: number }): void {
+    this.emit(message('iopub', 'status', { execution_state: 'starting', kiln_queue: queue }, {}));
+  }
+
+  /** As the gateway tells a client that the kernel woke (its next status). */
+  woke(): void {
+    this.emit(message('iopub', 'status', { execution_state: 'idle' }, {}));
+  }
+
+  readonly cancelledQueued: string[] = [];
+  async cancelQueued(kernelId: string): Promise<void> {
+    this.cancelledQueued.push(kernelId);
+    // The gateway's wait ends and the kernel is reported dead with why.
+    const evalue =
+      'Could not wake from hibernation: It waited for room on this machine and did not get it: Cancelled while waiting for a machine';
+    setImmediate(() => {
+      this.emit(message('iopub', 'error', { ename: 'KernelDied', evalue, traceback: [] }, {}));
+      this.emit(message('iopub', 'status', { execution_state: 'dead' }, {}));
+    });
   }
 
   /** Lets every held cell finish. */
@@ -106,6 +139,10 @@ export class FakeGateway implements ExecutionGateway {
       if (code === 'fail') {
         this.emit(message('iopub', 'error', { ename: 'ValueError', evalue: 'boom', traceback: [] }, parent));
         this.emit(message('shell', 'execute_reply', { status: 'error', execution_count: count }, parent));
+      } else if (code.startsWith('parts:')) {
+        for (const part of code.slice('parts:'.length).split('|'))
+          this.emit(message('iopub', 'stream', { name: 'stdout', text: part }, parent));
+        this.emit(message('shell', 'execute_reply', { status: 'ok', execution_count: count }, parent));
       } else {
         this.emit(message('iopub', 'stream', { name: 'stdout', text: `${code}\n` }, parent));
         this.emit(message('shell', 'execute_reply', { status: 'ok', execution_count: count }, parent));

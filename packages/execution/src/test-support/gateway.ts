@@ -21,11 +21,18 @@ export async function startKernelGateway() {
   await driver.prepare();
   const gateway = createGateway({ driver, token: ADMIN, kernelInfoTimeoutMs: 60_000 });
   const { url } = await gateway.listen(0);
-  const client = (workspaceId: string) => createGatewayClient({ baseUrl: url, token: ADMIN, workspaceId });
+  // `baseUrl`: reach the gateway through something else (a proxy standing in for the network).
+  const client = (workspaceId: string, baseUrl = url) =>
+    createGatewayClient({ baseUrl, token: ADMIN, workspaceId });
   return {
     url,
     client,
     gateway: (workspaceId: string): ExecutionGateway => client(workspaceId),
+    /** As `gateway`, reached at `baseUrl` (a proxy in front of this gateway). */
+    gatewayVia:
+      (baseUrl: string) =>
+      (workspaceId: string): ExecutionGateway =>
+        client(workspaceId, baseUrl),
     async close() {
       await gateway.close();
       await driver.close();

@@ -1,5 +1,5 @@
-import type { KernelModel, ResourceRequest } from '../types.ts';
-import { connectChannel, type KernelChannel } from './kernel-channel.ts';
+import type { KernelModel, ResourceRequest, VolumeMountSpec } from '../types.ts';
+import { type ChannelOptions, connectChannel, type KernelChannel } from './kernel-channel.ts';
 
 export type { KernelModel };
 
@@ -22,6 +22,20 @@ export class GatewayError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A workspace image build on a gateway: its content key, state, log from the asked offset, and result. */
+export interface ImageBuildView {
+  key: string;
+  state: 'queued' | 'building' | 'ready' | 'failed';
+  log: string;
+  /** Offset of the next log read. */
+  next: number;
+  error?: string;
+  /** Bytes the image adds to the base image. */
+  sizeBytes?: number;
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 /** Typed client for the kernel gateway (also works against a stock Jupyter Server). */
@@ -54,17 +68,45 @@ export function createGatewayClient(options: GatewayClientOptions) {
         name?: string;
         env?: Record<string, string>;
         resources?: Partial<ResourceRequest>;
+        /** Kiln: named volumes to mount (from @kiln/volumes' `volumeMounts`). */
+        volumes?: VolumeMountSpec[];
         /** Kiln: the scheduler's container this kernel runs as (required by a gateway that is a node). */
         containerId?: string;
+        /** Kiln: the workspace image (packages over the base image) to run on; the gateway builds it if missing. */
+        image?: { debian?: string[]; python?: string[] };
+        /**
+         * Kiln: Python the kernel should already have run (code that reads no secrets); the model's
+         * `started_from` is `module` when it was restored from a snapshot taken after running it, and
+         * otherwise the caller runs it itself.
+         */
+        module?: { code: string };
       } = {},
     ) => call<KernelModel>('POST', '/api/kernels', body),
+    /** Kiln: starts building a workspace image on this gateway (or finds it built). */
+    buildImage: (spec: { debian?: string[]; python?: string[] }) =>
+      call<ImageBuildView>('POST', '/kiln/images/builds', spec),
+    /** Kiln: a build's state and its log from `offset`. */
+    imageBuild: (key: string, offset = 0) =>
+      call<ImageBuildView>('GET', `/kiln/images/builds/${encodeURIComponent(key)}?offset=${offset}`),
+    /**
+     * Kiln (the gateway's own token): deletes the built images not in `keep` that no kernel there runs
+     * on; says which it removed and which it kept for running kernels.
+     */
+    pruneImages: (keep: string[]) =>
+      call<{ removed: string[]; inUse: string[] }>('POST', '/kiln/images/prune', { keep }),
     shutdownKernel: (id: string) => call<void>('DELETE', `/api/kernels/${id}`),
     interruptKernel: (id: string) => call<void>('POST', `/api/kernels/${id}/interrupt`),
     restartKernel: (id: string) => call<KernelModel>('POST', `/api/kernels/${id}/restart`),
+    /**
+     * Kiln: checkpoints the kernel now, variables kept; any later message wakes it. With `reason`, the
+     * kernel's clients are told it is paused and why (a `kiln_paused` status message).
+     */
+    hibernateKernel: (id: string, reason?: string) =>
+      call<KernelModel>('POST', `/api/kernels/${id}/hibernate`, reason ? { reason } : undefined),
     /** Opens the kernel's channels websocket. */
     connect(
       kernelId: string,
-      channel: { sessionId?: string; protocol?: 'v1' | 'legacy' } = {},
+      channel: Pick<ChannelOptions, 'sessionId' | 'protocol' | 'ack'> = {},
     ): Promise<KernelChannel> {
       return connectChannel({
         url: `${options.baseUrl.replace(/^http/, 'ws')}/api/kernels/${kernelId}/channels`,

@@ -1,4 +1,4 @@
-export type { GatewayClient, GatewayClientOptions, KernelModel } from './gateway-client.ts';
+export type { GatewayClient, GatewayClientOptions, ImageBuildView, KernelModel } from './gateway-client.ts';
 export { createGatewayClient, GatewayError } from './gateway-client.ts';
 export type { ChannelOptions, ExecuteResult, JupyterMessage } from './kernel-channel.ts';
 export { ChannelRefused, connectChannel, KernelChannel } from './kernel-channel.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { buildMessage } from '../messages.ts';
+import { buildMessage, KILN_ACK } from '../messages.ts';
 import type { JupyterMessage } from '../types.ts';
 import { decodeLegacy, decodeV1, encodeLegacy, encodeV1, V1_PROTOCOL } from '../wire-protocol.ts';
 
@@ -16,6 +16,12 @@ export interface ChannelOptions {
   sessionId?: string;
   /** `v1` (binary framing, default) or `legacy` (JSON text frames). */
   protocol?: 'v1' | 'legacy';
+  /**
+   * Kiln's acknowledgement extension: this client will `acknowledge()` what it stored, and the gateway
+   * replays what it sent this session and was not acknowledged, from after `lastStored` (the msg_id of
+   * the last message the client stored; null: none).
+   */
+  ack?: { lastStored: string | null };
 }
 
 /** What an execute_request produced: its iopub messages in order, and the shell reply. */
@@ -73,6 +79,11 @@ export class KernelChannel {
   send(message: JupyterMessage): void {
     const frame = this.protocol === 'v1' ? encodeV1(message) : encodeLegacy(message);
     this.socket.send(frame, { binary: typeof frame !== 'string' });
+  }
+
+  /** Kiln extension (a channel opened with `ack`): everything received up to `msgId` is stored. */
+  acknowledge(msgId: string): void {
+    this.send(this.message('control', KILN_ACK, { msg_id: msgId }));
   }
 
   /** Sends a request and resolves with the first message on the same channel answering it. */
@@ -166,6 +177,7 @@ export function connectChannel(options: ChannelOptions): Promise<KernelChannel> 
   const sessionId = options.sessionId ?? randomUUID();
   const url = new URL(options.url);
   url.searchParams.set('session_id', sessionId);
+  if (options.ack) url.searchParams.set(KILN_ACK, options.ack.lastStored ?? '');
   const headers = {
     ...options.headers,
     ...(options.token ? { authorization: `token ${options.token}` } : {}),

@@ -17,8 +17,12 @@ export interface PlacementRequest {
   cpu: number;
   memoryMiB: number;
   gpu: readonly GpuChoice[];
-  /** Only this node may take it (a hibernated kernel's checkpoint lives there). */
+  /** Only this node may take it (a hibernated kernel's checkpoint lives there, or its volumes do). */
   nodeId?: string | null;
+  /** Why it is pinned, for messages: "which holds its volumes". */
+  pinnedBecause?: string;
+  /** Nodes it must leave alone: requests pinned to them wait for their room. */
+  avoidNodes?: ReadonlySet<string>;
 }
 
 /** Where a request goes: one node, and the devices of the one GPU choice that was satisfied there. */

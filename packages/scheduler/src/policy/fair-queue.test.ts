@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   describeWant,
   fairOrder,
+  NodeHolds,
   nextFairTag,
   type QueuedEntry,
   queueAhead,
@@ -74,8 +75,27 @@ describe('queueAhead', () => {
     expect(Object.fromEntries(queueAhead(ordered))).toEqual({ h1: 0, t1: 0, h2: 1, either: 3, cpu: 0 });
   });
 
-  it('treats a pinned request as competing for its node too', () => {
-    expect(queueKeys({ gpu: [], pinnedNodeId: 'n1' })).toEqual(['cpu', 'node:n1']);
+  it('keeps a node held for a pinned request only from requests of the same kind', () => {
+    const holds = new NodeHolds();
+    expect(holds.avoiding({ gpu: [] })).toBeUndefined();
+    holds.hold('a', { gpu: [{ type: 'T4', count: 1 }] });
+    holds.hold('b', { gpu: [] });
+    expect(holds.avoiding({ gpu: [{ type: 'T4', count: 2 }] })).toEqual(new Set(['a']));
+    expect(holds.avoiding({ gpu: [{ type: 'H100', count: 1 }] })).toBeUndefined();
+    expect(holds.avoiding({ gpu: [] })).toEqual(new Set(['b']));
+    expect(
+      holds.avoiding({
+        gpu: [
+          { type: 'H100', count: 1 },
+          { type: 'T4', count: 1 },
+        ],
+      }),
+    ).toEqual(new Set(['a']));
+  });
+
+  it('treats a pinned request as competing for its node only', () => {
+    expect(queueKeys({ gpu: [], pinnedNodeId: 'n1' })).toEqual(['node:n1']);
+    expect(queueKeys({ gpu: [{ type: 'T4', count: 1 }], pinnedNodeId: 'n1' })).toEqual(['node:n1']);
   });
 });
 

@@ -38,14 +38,41 @@ function byArrival(a: QueuedEntry, b: QueuedEntry): number {
 }
 
 /**
- * What a request competes for: its GPU types (CPU-only requests compete for "cpu"), and its node when
- * pinned. A request that cannot be placed holds back later requests sharing a key, so small requests
- * cannot keep overtaking a large one that waits for a whole node; requests for other types go on.
+ * What a request competes for: its GPU types (CPU-only requests compete for "cpu"), or only its node
+ * when pinned to one (a hibernated kernel's, or its volumes'). A request that cannot be placed holds
+ * back later requests sharing a key, so small requests cannot keep overtaking a large one that waits
+ * for a whole node; requests for other types go on. A pinned request holds back nothing elsewhere:
+ * instead its node is kept from unpinned requests for the same kind while it waits (`NodeHolds`).
  */
 export function queueKeys(entry: Pick<QueuedEntry, 'gpu' | 'pinnedNodeId'>): string[] {
-  const keys = entry.gpu.length === 0 ? ['cpu'] : entry.gpu.map((choice) => `gpu:${choice.type}`);
-  if (entry.pinnedNodeId) keys.push(`node:${entry.pinnedNodeId}`);
-  return keys;
+  if (entry.pinnedNodeId) return [`node:${entry.pinnedNodeId}`];
+  return kindKeys(entry);
+}
+
+/** What a request wants regardless of where: its GPU types, or "cpu" for a CPU-only one. */
+export function kindKeys(entry: Pick<QueuedEntry, 'gpu'>): string[] {
+  return entry.gpu.length === 0 ? ['cpu'] : entry.gpu.map((choice) => `gpu:${choice.type}`);
+}
+
+/**
+ * Nodes held for requests pinned to them (node id → what they wait for, as `kindKeys`). `avoiding`
+ * gives the nodes a request must leave alone: those held for a request wanting the same kind of thing
+ * (a T4 waiting on node a keeps other T4 requests off a, not CPU-only ones).
+ */
+export class NodeHolds {
+  private readonly holds = new Map<string, Set<string>>();
+
+  hold(nodeId: string, entry: Pick<QueuedEntry, 'gpu'>): void {
+    const keys = this.holds.get(nodeId) ?? new Set<string>();
+    for (const key of kindKeys(entry)) keys.add(key);
+    this.holds.set(nodeId, keys);
+  }
+
+  avoiding(entry: Pick<QueuedEntry, 'gpu'>): Set<string> | undefined {
+    const mine = kindKeys(entry);
+    const nodes = [...this.holds].filter(([, keys]) => mine.some((key) => keys.has(key)));
+    return nodes.length === 0 ? undefined : new Set(nodes.map(([nodeId]) => nodeId));
+  }
 }
 
 /** For each waiting request (in fair order), how many requests ahead of it compete for the same thing. */

@@ -8,7 +8,10 @@ import { formatCpu, formatMemory } from './fair-queue.ts';
 export interface NodeSize {
   id: string;
   cpu: number;
+  /** Memory containers could ever get: the node's memory less what its warm spares hold. */
   memoryMiB: number;
+  /** Memory the node's warm spare sandboxes hold (already taken off `memoryMiB`). */
+  reservedMemoryMiB?: number;
   /** Devices of each Kiln GPU type. */
   gpus: Partial<Record<GpuTypeName, number>>;
   /** Where its GPU list came from. */
@@ -33,14 +36,14 @@ function fits(node: NodeSize, request: PlacementRequest, choice: GpuChoice | nul
 }
 
 /** Why no node could ever hold `request`, and what could run instead. */
-export function unsatisfiableError(nodes: readonly NodeSize[], request: PlacementRequest): DomainError {
+export function unsatisfiableError(all: readonly NodeSize[], request: PlacementRequest): DomainError {
+  const pinned = request.nodeId ?? null;
+  const nodes = pinned === null ? all : all.filter((node) => node.id === pinned);
   const reasons: string[] = [];
   const bigEnough = nodes.filter((node) => fits(node, { ...request, gpu: [] }, null));
   if (bigEnough.length === 0) {
-    const cpu = Math.max(0, ...nodes.map((node) => node.cpu));
-    const memory = Math.max(0, ...nodes.map((node) => node.memoryMiB));
     reasons.push(
-      `no node has ${formatCpu(request.cpu)} and ${formatMemory(request.memoryMiB)} of memory (the largest has ${formatCpu(cpu)} and ${formatMemory(memory)})`,
+      `no node has ${formatCpu(request.cpu)} and ${formatMemory(request.memoryMiB)} of memory (${largest(nodes)})`,
     );
   }
   for (const choice of request.gpu) {
@@ -51,11 +54,26 @@ export function unsatisfiableError(nodes: readonly NodeSize[], request: Placemen
   }
   const asked = request.gpu.map((choice) => `${choice.type}:${choice.count}`).join(' or ') || 'no GPU';
   const offer = offered(nodes);
+  const where =
+    pinned === null
+      ? 'anywhere in this Kiln'
+      : `on node ${pinned}${request.pinnedBecause ? `, ${request.pinnedBecause}` : ''}`;
+  if (pinned !== null && nodes.length === 0) reasons.push(`node ${pinned} is not online`);
   return new DomainError(
     'VALIDATION_FAILED',
-    `This machine cannot run anywhere in this Kiln: ${reasons.join('; ')}. ${offer.sentence}`,
-    { reason: 'unsatisfiable', requested: asked, valid: offer.valid },
+    `This machine cannot run ${where}: ${reasons.join('; ')}. ${offer.sentence}`,
+    { reason: 'unsatisfiable', requested: asked, valid: offer.valid, nodeId: pinned },
   );
+}
+
+/** "the largest has 8 CPUs and 15 GiB; its warm spares hold 1 GiB more": the biggest node by memory. */
+function largest(nodes: readonly NodeSize[]): string {
+  const cpu = Math.max(0, ...nodes.map((node) => node.cpu));
+  const biggest = [...nodes].sort((a, b) => b.memoryMiB - a.memoryMiB)[0];
+  const memory = biggest?.memoryMiB ?? 0;
+  const spares = biggest?.reservedMemoryMiB ?? 0;
+  const held = spares > 0 ? `; its warm spares hold ${formatMemory(spares)} more` : '';
+  return `the largest has ${formatCpu(cpu)} and ${formatMemory(memory)}${held}`;
 }
 
 /** What the registered nodes can run, per GPU type: the most devices of it on one node. */

@@ -26,6 +26,7 @@ function placeChoice(
 ): PlacementDecision | null {
   const { cpu, memoryMiB } = request;
   const pinned = request.nodeId ?? null;
+  const avoid = request.avoidNodes;
   let best = -1;
   let bestGpuLeft = Number.POSITIVE_INFINITY;
   let bestCpuLeft = Number.POSITIVE_INFINITY;
@@ -40,6 +41,7 @@ function placeChoice(
     const free = node.freeGpus[choice.type];
     if (free === undefined || free.length < choice.count) continue;
     if (pinned !== null && node.id !== pinned) continue;
+    if (avoid?.has(node.id)) continue;
     const gpuLeft = free.length - choice.count;
     if (
       gpuLeft < bestGpuLeft ||
@@ -62,6 +64,7 @@ function placeChoice(
 function placeCpuOnly(nodes: readonly NodeCapacity[], request: PlacementRequest): PlacementDecision | null {
   const { cpu, memoryMiB } = request;
   const pinned = request.nodeId ?? null;
+  const avoid = request.avoidNodes;
   let best = -1;
   let bestGpus = Number.POSITIVE_INFINITY;
   let bestCpuLeft = Number.POSITIVE_INFINITY;
@@ -72,6 +75,7 @@ function placeCpuOnly(nodes: readonly NodeCapacity[], request: PlacementRequest)
     const memoryLeft = node.memoryFreeMiB - memoryMiB;
     if (cpuLeft < -CPU_EPSILON || memoryLeft < 0) continue;
     if (pinned !== null && node.id !== pinned) continue;
+    if (avoid?.has(node.id)) continue;
     const gpus = node.freeGpuCount;
     if (
       gpus < bestGpus ||

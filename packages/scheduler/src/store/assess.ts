@@ -9,8 +9,10 @@ import {
 } from '../policy/limits.ts';
 import { place } from '../policy/place.ts';
 import { parseResourceRequest } from '../resource-request.ts';
+import { pinToVolumes } from './admit.ts';
 import { loadCluster } from './capacity.ts';
 import type { StoreContext } from './context.ts';
+import { volumeHome } from './volumes.ts';
 import { workspaceUsage } from './workspaces.ts';
 
 /** What would happen to a request now, without making it: the machine picker's answer per choice. */
@@ -20,22 +22,25 @@ export type Assessment =
   | { verdict: 'refused'; reason: string; error: DomainError };
 
 /**
- * The same checks as a request (plan, operator maximums, what any node could hold, the GPU limit),
- * read without locks, then whether some node has room now. A snapshot: `request` decides for real.
+ * The same checks as a request (plan, operator maximums, what any node could hold, the GPU limit, the
+ * node holding `volumes` and /workspace), read without locks, then whether some node has room now. A snapshot: `request` decides for real.
  */
 export async function assess(
   ctx: StoreContext,
   workspaceId: string,
   resources: unknown,
+  options: { volumes?: readonly string[]; mountsWorkspace?: boolean } = {},
 ): Promise<Assessment> {
   if (!isUuid(workspaceId)) throw new DomainError('NOT_FOUND', `No workspace ${workspaceId}`);
   const workspace = await ctx.db.workspace.findUnique({ where: { id: workspaceId }, select: { plan: true } });
   if (!workspace) throw new DomainError('NOT_FOUND', `No workspace ${workspaceId}`);
   try {
-    const request = parseResourceRequest(resources);
-    checkContainerSize(workspace.plan, ctx.plans, ctx.operator, request);
+    const parsed = parseResourceRequest(resources);
+    checkContainerSize(workspace.plan, ctx.plans, ctx.operator, parsed);
     const usage = await workspaceUsage(ctx.db, workspaceId);
     checkContainerCount(workspace.plan, ctx.plans, usage);
+    const mounts = { volumeIds: options.volumes ?? [], workspace: options.mountsWorkspace ?? false };
+    const request = pinToVolumes(parsed, await volumeHome(ctx.db, workspaceId, mounts));
     const cluster = await loadCluster(ctx.db);
     if (cluster.sizes.length === 0) return { verdict: 'queue', reason: 'no machine is online' };
     if (!isFeasible(cluster.sizes, request)) throw unsatisfiableError(cluster.sizes, request);
@@ -53,7 +58,13 @@ export async function assess(
       throw gpuQuotaError(workspace.plan, ctx.plans, usage.gpus, Math.min(...feasible.map((c) => c.count)));
     }
     if (place(cluster.free, { ...request, gpu })) return { verdict: 'now', reason: null };
-    return { verdict: 'queue', reason: `would wait for ${describeWant({ ...request, gpu })}: all in use` };
+    const where = request.nodeId
+      ? ` on node ${request.nodeId}, ${request.pinnedBecause ?? 'which holds its volumes'}`
+      : '';
+    return {
+      verdict: 'queue',
+      reason: `would wait for ${describeWant({ ...request, gpu })}${where}: all in use`,
+    };
   } catch (error) {
     if (!isDomainError(error)) throw error;
     return { verdict: 'refused', reason: error.message, error };

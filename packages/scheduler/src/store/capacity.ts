@@ -16,6 +16,8 @@ export interface ClusterSnapshot {
   free: NodeCapacity[];
   /** Whole sizes of the same nodes. */
   sizes: NodeSize[];
+  /** Whole sizes of every registered node, lost ones too (they may come back): what could ever run. */
+  registered: NodeSize[];
 }
 
 export const GPU_SOURCE: Record<'nvidia_smi' | 'declared' | 'none', GpuSource> = {
@@ -24,7 +26,7 @@ export const GPU_SOURCE: Record<'nvidia_smi' | 'declared' | 'none', GpuSource> =
   none: 'none',
 };
 
-/** Reads what every active node (or the listed ones) has in all and has free. */
+/** Reads what every active node (or the listed ones) has in all and has free, and every node's size. */
 export async function loadCluster(tx: Tx | Db, nodeIds?: string[]): Promise<ClusterSnapshot> {
   const only = nodeIds ?? null;
   const nodes = await tx.$queryRaw<
@@ -33,55 +35,69 @@ export async function loadCluster(tx: Tx | Db, nodeIds?: string[]): Promise<Clus
       cpu: number;
       memoryMiB: number;
       gpuSource: keyof typeof GPU_SOURCE;
+      active: boolean;
       cpuUsed: number;
       memoryUsed: number;
+      reservedMemoryMiB: number;
     }[]
   >`
-    SELECT n.id, n.cpu, n."memoryMiB", n."gpuSource"::text AS "gpuSource",
+    SELECT n.id, n.cpu, n."memoryMiB", n."gpuSource"::text AS "gpuSource", n."reservedMemoryMiB",
+           n.state = 'active' AS active,
            COALESCE(u.cpu, 0)::float8 AS "cpuUsed", COALESCE(u.memory, 0)::float8 AS "memoryUsed"
     FROM "Node" n
     LEFT JOIN (
       SELECT "nodeId", sum(cpu) AS cpu, sum("memoryMiB") AS memory FROM "Container"
       WHERE state IN ('starting', 'running') AND "nodeId" IS NOT NULL GROUP BY "nodeId"
     ) u ON u."nodeId" = n.id
-    WHERE n.state = 'active' AND (${only}::text[] IS NULL OR n.id = ANY(${only}::text[]))
+    WHERE (${only}::text[] IS NULL OR n.id = ANY(${only}::text[]))
     ORDER BY n.id`;
   const gpus = await tx.$queryRaw<{ nodeId: string; index: number; type: string; free: boolean }[]>`
     SELECT g."nodeId", g.index, g.type, g."containerId" IS NULL AS free
-    FROM "NodeGpu" g JOIN "Node" n ON n.id = g."nodeId"
-    WHERE n.state = 'active' AND g.type IS NOT NULL AND (${only}::text[] IS NULL OR n.id = ANY(${only}::text[]))
+    FROM "NodeGpu" g
+    WHERE g.type IS NOT NULL AND (${only}::text[] IS NULL OR g."nodeId" = ANY(${only}::text[]))
     ORDER BY g."nodeId", g.index`;
   const free = new Map<string, NodeCapacity>();
   const sizes = new Map<string, NodeSize>();
+  const registered = new Map<string, NodeSize>();
   for (const node of nodes) {
+    if (!node.active) {
+      // A lost node's spares are gone with it; it comes back with all its memory.
+      const size = { id: node.id, cpu: node.cpu, memoryMiB: node.memoryMiB, gpus: {} };
+      registered.set(node.id, { ...size, gpuSource: GPU_SOURCE[node.gpuSource] });
+      continue;
+    }
     free.set(node.id, {
       id: node.id,
       cpuFree: node.cpu - node.cpuUsed,
-      memoryFreeMiB: node.memoryMiB - node.memoryUsed,
+      // Warm spares the gateway keeps are memory no container may count on.
+      memoryFreeMiB: node.memoryMiB - node.memoryUsed - node.reservedMemoryMiB,
       freeGpus: {},
       freeGpuCount: 0,
     });
     sizes.set(node.id, {
       id: node.id,
       cpu: node.cpu,
-      memoryMiB: node.memoryMiB,
+      // What containers could ever get there: warm spares keep their memory until the gateway drops them.
+      memoryMiB: node.memoryMiB - node.reservedMemoryMiB,
+      reservedMemoryMiB: node.reservedMemoryMiB,
       gpus: {},
       gpuSource: GPU_SOURCE[node.gpuSource],
     });
   }
+  for (const [id, size] of sizes) registered.set(id, size);
   for (const gpu of gpus) {
     const type = gpu.type as GpuTypeName;
-    const size = sizes.get(gpu.nodeId);
+    const size = registered.get(gpu.nodeId);
+    if (size) size.gpus[type] = (size.gpus[type] ?? 0) + 1;
     const capacity = free.get(gpu.nodeId);
-    if (!size || !capacity) continue;
-    size.gpus[type] = (size.gpus[type] ?? 0) + 1;
+    if (!capacity) continue;
     if (!gpu.free) continue;
     const list = capacity.freeGpus[type];
     if (list) list.push(gpu.index);
     else capacity.freeGpus[type] = [gpu.index];
     capacity.freeGpuCount++;
   }
-  return { free: [...free.values()], sizes: [...sizes.values()] };
+  return { free: [...free.values()], sizes: [...sizes.values()], registered: [...registered.values()] };
 }
 
 /**

@@ -9,6 +9,7 @@ import { fairTagFor } from './queue.ts';
 import { claimGpus, lockContainer, recordCreated, releaseGpus, transition } from './transition.ts';
 import { dbNow, inTransaction, type Tx } from './tx.ts';
 import { wantedGpus } from './views.ts';
+import { mountsOf } from './volumes.ts';
 
 export interface CreateInput {
   workspaceId: string;
@@ -16,6 +17,10 @@ export interface CreateInput {
   ownerId: string;
   requestedById: string | null;
   request: NormalizedResourceRequest;
+  /** Named volumes it mounts: it may run only on their node. */
+  volumeIds: readonly string[];
+  /** Whether it mounts /workspace: it may run only on the node holding it. */
+  mountsWorkspace: boolean;
   whenBusy: 'queue' | 'refuse';
   queueTimeoutMs: number;
 }
@@ -28,7 +33,8 @@ export interface Written {
 /** Admits a new container: placed on a node (starting) or waiting (queued), one transaction. */
 export async function createContainer(ctx: StoreContext, input: CreateInput): Promise<Written> {
   return inTransaction(ctx.db, { timeoutMs: ctx.transactionTimeoutMs }, async (tx) => {
-    const admission = await admit(tx, ctx, input.workspaceId, input.request);
+    const mounts = { volumeIds: input.volumeIds, workspace: input.mountsWorkspace };
+    const admission = await admit(tx, ctx, input.workspaceId, input.request, mounts);
     if (admission.kind === 'queue' && input.whenBusy === 'refuse')
       throw busyError(input.request, admission.why);
     const now = await dbNow(tx);
@@ -48,6 +54,9 @@ export async function createContainer(ctx: StoreContext, input: CreateInput): Pr
         gpuType: placed?.choice?.type ?? null,
         gpuIndices: placed?.gpuIndices ?? [],
         reservedGpus: admission.kind === 'queue' ? admission.reservedGpus : 0,
+        pinnedNodeId: admission.kind === 'queue' ? admission.pinnedNodeId : null,
+        volumeIds: [...input.volumeIds],
+        mountsWorkspace: input.mountsWorkspace,
         fairTag,
         queueDeadlineAt: placed ? null : new Date(now.getTime() + input.queueTimeoutMs),
         requestedAt: now,
@@ -107,7 +116,7 @@ export function resume(
       gpu: wantedGpus({ ...row, pinnedNodeId: row.nodeId }),
       nodeId: row.nodeId,
     };
-    const admission: Admission = await admit(tx, ctx, row.workspaceId, request);
+    const admission: Admission = await admit(tx, ctx, row.workspaceId, request, mountsOf(row));
     if (admission.kind === 'place') {
       const { decision } = admission;
       const moved = await transition(

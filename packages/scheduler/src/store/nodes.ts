@@ -1,5 +1,5 @@
 import { DomainError } from '@kiln/core';
-import type { Db, NodeModel as Node, NodeGpuModel as NodeGpu } from '@kiln/db';
+import type { ContainerModel as Container, Db, NodeModel as Node, NodeGpuModel as NodeGpu } from '@kiln/db';
 import { z } from 'zod';
 import type { GpuInventory } from '../gpu-inventory.ts';
 import type { GpuTypeName } from '../gpu-types.ts';
@@ -7,7 +7,7 @@ import type { ContainerTransition, NodeView } from '../types.ts';
 import { GPU_SOURCE, loadCluster } from './capacity.ts';
 import type { StoreContext } from './context.ts';
 import { lockContainer, releaseGpus, transition } from './transition.ts';
-import { dbNow, inTransaction } from './tx.ts';
+import { dbNow, inTransaction, type Tx } from './tx.ts';
 
 /** A gateway process announcing itself: where it listens and what it can run. */
 export interface RegisterNodeInput {
@@ -58,7 +58,7 @@ export async function registerNode(ctx: StoreContext, input: RegisterNodeInput):
       ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, cpu = EXCLUDED.cpu, "memoryMiB" = EXCLUDED."memoryMiB",
         "gpuSource" = EXCLUDED."gpuSource", "gpuNote" = EXCLUDED."gpuNote", state = 'active',
         "registeredAt" = EXCLUDED."registeredAt", "heartbeatAt" = EXCLUDED."heartbeatAt",
-        "lostAt" = NULL, "lostReason" = NULL`;
+        "lostAt" = NULL, "lostReason" = NULL, "reservedMemoryMiB" = 0`;
     const held = await tx.nodeGpu.findMany({ where: { nodeId: input.id, containerId: { not: null } } });
     for (const gpu of held) {
       const still = devices.find((device) => device.index === gpu.index);
@@ -91,10 +91,21 @@ export async function registerNode(ctx: StoreContext, input: RegisterNodeInput):
   });
 }
 
-/** Records that a node is alive; refuses a node marked lost (it must register again). */
-export async function heartbeat(ctx: StoreContext, nodeId: string): Promise<void> {
+/** What a gateway reports with each heartbeat. */
+export interface NodeReport {
+  /** Memory its warm spare sandboxes use now, which placement leaves alone. */
+  reservedMemoryMiB?: number;
+}
+
+/** Records that a node is alive (and what it reports); refuses a node marked lost (it must register again). */
+export async function heartbeat(ctx: StoreContext, nodeId: string, report: NodeReport = {}): Promise<void> {
+  const reserved = report.reservedMemoryMiB;
+  if (reserved !== undefined && !(Number.isInteger(reserved) && reserved >= 0))
+    throw new DomainError('VALIDATION_FAILED', 'reservedMemoryMiB must be a whole number of MiB, 0 or more');
   const updated = await ctx.db.$executeRaw`
-    UPDATE "Node" SET "heartbeatAt" = clock_timestamp() WHERE id = ${nodeId} AND state = 'active'`;
+    UPDATE "Node" SET "heartbeatAt" = clock_timestamp(),
+      "reservedMemoryMiB" = COALESCE(${reserved ?? null}::int, "reservedMemoryMiB")
+    WHERE id = ${nodeId} AND state = 'active'`;
   if (updated === 1) return;
   const node = await ctx.db.node.findUnique({ where: { id: nodeId } });
   if (!node) throw new DomainError('NOT_FOUND', `No node ${nodeId}; register it first`);
@@ -107,10 +118,15 @@ export async function heartbeat(ctx: StoreContext, nodeId: string): Promise<void
   );
 }
 
+/** States of a container that a lost node takes with it (as in the queries below). */
+const LIVE_ON_NODE: readonly string[] = ['starting', 'running', 'hibernated', 'queued'];
+
 /**
- * Marks lost every node silent for longer than the heartbeat timeout, then marks its containers lost
- * (a queued resume pinned to it, stopped) and frees their GPUs. Any number of processes may run it at
- * once: each node and container changes state exactly once.
+ * Marks lost every node silent for longer than the heartbeat timeout, and its containers with it (a
+ * queued resume pinned to it, stopped), freeing their GPUs. A node and its containers are declared lost in
+ * one transaction: a gateway that registers again meanwhile waits on the node's row, then finds either
+ * all of its containers lost or none, never some (its kernels share one fate, busy or idle). Any number of
+ * processes may run this at once: each node and container changes state exactly once.
  */
 export async function detectLostNodes(
   ctx: StoreContext,
@@ -119,38 +135,75 @@ export async function detectLostNodes(
   const stale = await ctx.db.$queryRaw<{ id: string }[]>`
     SELECT id FROM "Node" WHERE state = 'active' AND "heartbeatAt" < clock_timestamp() - make_interval(secs => ${seconds})`;
   const nodes: string[] = [];
-  // One node per statement: a multi-row UPDATE could lock nodes in an order that crosses a placement's.
-  for (const { id } of stale) {
-    const marked = await ctx.db.$executeRaw`
-      UPDATE "Node" SET state = 'lost', "lostAt" = clock_timestamp(),
-        "lostReason" = format('node %s stopped answering at %s (no heartbeat for %s s)', id,
-          to_char("heartbeatAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ${seconds}::text)
-      WHERE id = ${id} AND state = 'active' AND "heartbeatAt" < clock_timestamp() - make_interval(secs => ${seconds})`;
-    if (marked === 1) nodes.push(id);
-  }
-  // Also picks up containers a process that crashed half-way through this left behind.
-  const orphans = await ctx.db.$queryRaw<{ id: string }[]>`
-    SELECT c.id FROM "Container" c JOIN "Node" n ON n.id = c."nodeId"
-    WHERE n.state = 'lost' AND c.state IN ('starting', 'running', 'hibernated', 'queued')`;
   const transitions: ContainerTransition[] = [];
+  // One node per transaction: a multi-row UPDATE could lock nodes in an order that crosses a placement's.
+  for (const { id } of stale) {
+    const lost = await inTransaction(ctx.db, { timeoutMs: ctx.transactionTimeoutMs }, async (tx) => {
+      // Its containers first (a queued one waiting for the node that holds its volumes has only the
+      // pin), then the node: the order placement locks them in.
+      const locked = new Map<string, Container>();
+      const lockLive = async () => {
+        const live = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM "Container" WHERE COALESCE("nodeId", "pinnedNodeId") = ${id}
+            AND state IN ('starting', 'running', 'hibernated', 'queued') ORDER BY id`;
+        for (const row of live) {
+          if (locked.has(row.id)) continue;
+          const container = await lockContainer(tx, row.id);
+          if (container) locked.set(row.id, container);
+        }
+      };
+      await lockLive();
+      const marked = await tx.$executeRaw`
+        UPDATE "Node" SET state = 'lost', "lostAt" = clock_timestamp(),
+          "lostReason" = format('node %s stopped answering at %s (no heartbeat for %s s)', id,
+            to_char("heartbeatAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), ${seconds}::text)
+        WHERE id = ${id} AND state = 'active' AND "heartbeatAt" < clock_timestamp() - make_interval(secs => ${seconds})`;
+      if (marked !== 1) return null;
+      // A container placed here while this waited for the node's row.
+      await lockLive();
+      const node = await tx.node.findUnique({ where: { id } });
+      const reason = `Lost: ${node?.lostReason ?? `node ${id} stopped answering`}`;
+      const at = await dbNow(tx);
+      const changes: ContainerTransition[] = [];
+      for (const row of locked.values()) {
+        if ((row.nodeId ?? row.pinnedNodeId) !== id || !LIVE_ON_NODE.includes(row.state)) continue;
+        await releaseGpus(tx, row.id);
+        changes.push(await loseContainer(tx, row, reason, at));
+      }
+      return changes;
+    });
+    if (!lost) continue;
+    nodes.push(id);
+    transitions.push(...lost);
+  }
+  // Also picks up containers a process that crashed half-way through an older version of this left behind.
+  const orphans = await ctx.db.$queryRaw<{ id: string }[]>`
+    SELECT c.id FROM "Container" c JOIN "Node" n ON n.id = COALESCE(c."nodeId", c."pinnedNodeId")
+    WHERE n.state = 'lost' AND c.state IN ('starting', 'running', 'hibernated', 'queued')`;
   for (const { id } of orphans) {
     const done = await inTransaction(ctx.db, { timeoutMs: ctx.transactionTimeoutMs }, async (tx) => {
       const row = await lockContainer(tx, id);
-      if (!row?.nodeId || !['starting', 'running', 'hibernated', 'queued'].includes(row.state)) return null;
-      const node = await tx.node.findUnique({ where: { id: row.nodeId } });
+      const nodeId = row?.nodeId ?? row?.pinnedNodeId;
+      if (!row || !nodeId || !LIVE_ON_NODE.includes(row.state)) return null;
+      const node = await tx.node.findUnique({ where: { id: nodeId } });
       if (node?.state !== 'lost') return null;
       await releaseGpus(tx, row.id);
       const reason = `Lost: ${node.lostReason ?? `node ${node.id} stopped answering`}`;
-      return transition(
-        tx,
-        row,
-        { to: row.state === 'queued' ? 'stopped' : 'lost', code: 'node_lost', reason, reservedGpus: 0 },
-        await dbNow(tx),
-      );
+      return loseContainer(tx, row, reason, await dbNow(tx));
     });
     if (done) transitions.push(done);
   }
   return { nodes, transitions };
+}
+
+/** A container of a lost node: lost (a queued resume pinned there: stopped). */
+function loseContainer(tx: Tx, row: Container, reason: string, at: Date): Promise<ContainerTransition> {
+  return transition(
+    tx,
+    row,
+    { to: row.state === 'queued' ? 'stopped' : 'lost', code: 'node_lost', reason, reservedGpus: 0 },
+    at,
+  );
 }
 
 /** Every node with its GPUs and what is free on it. */
@@ -193,6 +246,7 @@ function toNodeView(
       containerId: gpu.containerId,
     })),
     free: { cpu: free?.cpuFree ?? 0, memoryMiB: free?.memoryFreeMiB ?? 0, gpus: freeGpus },
+    reservedMemoryMiB: row.reservedMemoryMiB,
     registeredAt: row.registeredAt,
     heartbeatAt: row.heartbeatAt,
     lostAt: row.lostAt,

@@ -1,14 +1,17 @@
 import type { PlanTier } from '@kiln/billing';
+import { isDomainError } from '@kiln/core';
 import { applyDecision, type PlacementRequest } from '../policy/capacity.ts';
-import { describeWant, fairOrder, nextFairTag, queueKeys } from '../policy/fair-queue.ts';
-import { feasibleChoices, isFeasible } from '../policy/feasibility.ts';
+import { describeWant, fairOrder, NodeHolds, nextFairTag, queueKeys } from '../policy/fair-queue.ts';
+import { feasibleChoices, isFeasible, unsatisfiableError } from '../policy/feasibility.ts';
 import { gpuCountsWithinLimit, type WorkspaceUsage } from '../policy/limits.ts';
 import type { ContainerTransition } from '../types.ts';
+import { pinToVolumes } from './admit.ts';
 import { chooseAndLockNode, loadCluster } from './capacity.ts';
 import type { StoreContext } from './context.ts';
 import { claimGpus, lockContainer, transition } from './transition.ts';
 import { dbNow, inTransaction, type Tx } from './tx.ts';
 import { toQueuedEntry } from './views.ts';
+import { bindVolumes, mountsOf, volumeHome } from './volumes.ts';
 import { lockWorkspace, workspaceUsage } from './workspaces.ts';
 
 // pg_advisory_xact_lock key ("kiln" "q"): one queue pass at a time, so passes keep the fair order. On
@@ -18,8 +21,9 @@ const QUEUE_LOCK = 0x6b696c6e71;
 /**
  * One pass over the queue in fair order, placing every waiting request that fits. A request that does
  * not fit holds back later ones competing for the same GPU type (or CPU, or node), so a large request
- * is not overtaken forever; requests over their plan's GPU limit, or that no node could ever run, wait
- * without holding anyone back. All in one transaction.
+ * is not overtaken forever; requests over their plan's GPU limit wait
+ * without holding anyone back. Requests no node could ever run any more (or whose volumes' node is
+ * lost) are ended with the reason, rather than left to time out. All in one transaction.
  */
 export async function drainQueue(ctx: StoreContext): Promise<ContainerTransition[]> {
   const waiting = await ctx.db.container.count({ where: { state: 'queued' } });
@@ -37,17 +41,33 @@ export async function drainQueue(ctx: StoreContext): Promise<ContainerTransition
     const cluster = await loadCluster(tx);
     const locked = new Set<string>();
     const blocked = new Set<string>();
+    // Nodes a pinned request waits for: unpinned requests leave their room to it.
+    const reserved = new NodeHolds();
     const transitions: ContainerTransition[] = [];
     for (const entry of ordered) {
       const keys = queueKeys(entry);
       if (keys.some((key) => blocked.has(key))) continue;
-      const request: PlacementRequest = {
+      const asked: PlacementRequest = {
         cpu: entry.cpu,
         memoryMiB: entry.memoryMiB,
         gpu: entry.gpu,
         nodeId: entry.pinnedNodeId,
       };
-      if (!isFeasible(cluster.sizes, request)) continue;
+      // Its volumes may have got a node (or lost it) since it started waiting.
+      const request = await orRefuse(tx, entry.id, transitions, async () =>
+        pinToVolumes(asked, await volumeHome(tx, entry.workspaceId, mountsOf(entry.row))),
+      );
+      if (!request) continue;
+      if (!isFeasible(cluster.sizes, request)) {
+        // No registered node, online or lost, could ever hold it (a node shrank, or it waited for the
+        // first node): waiting on would only end in the timeout. It waits for a lost node to return.
+        if (cluster.sizes.length > 0 && !isFeasible(cluster.registered, request)) {
+          const reason = unsatisfiableError(cluster.registered, request).message;
+          const refused = await refuseQueued(tx, entry.id, reason);
+          if (refused) transitions.push(refused);
+        }
+        continue;
+      }
       const workspace = workspaces.get(entry.workspaceId);
       if (!workspace) continue;
       const held = workspace.usage.gpus - entry.row.reservedGpus;
@@ -62,10 +82,12 @@ export async function drainQueue(ctx: StoreContext): Promise<ContainerTransition
       );
       const gpu = feasible.filter((choice) => allowed.has(choice.count));
       if (request.gpu.length > 0 && gpu.length === 0) continue;
-      const placeable = { ...request, gpu };
+      const avoidNodes = request.nodeId ? undefined : reserved.avoiding(request);
+      const placeable = { ...request, gpu, avoidNodes };
       const decision = await chooseAndLockNode(tx, cluster.free, placeable, locked);
       if (!decision) {
         for (const key of keys) blocked.add(key);
+        if (request.nodeId) reserved.hold(request.nodeId, request);
         continue;
       }
       const row = await lockContainer(tx, entry.id);
@@ -86,11 +108,40 @@ export async function drainQueue(ctx: StoreContext): Promise<ContainerTransition
         ),
       );
       await claimGpus(tx, decision.nodeId, decision.gpuIndices, row.id);
+      await bindVolumes(tx, row.workspaceId, mountsOf(row), decision.nodeId);
       applyDecision(cluster.free, placeable, decision);
       workspace.usage.gpus += decision.gpuIndices.length - row.reservedGpus;
     }
     return transitions;
   });
+}
+
+/**
+ * `work`'s result, or null after ending the queued container `id` with the message of the DomainError
+ * `work` threw (code `unplaceable`): a request that can never be placed is told so instead of waiting.
+ */
+async function orRefuse<T>(
+  tx: Tx,
+  id: string,
+  transitions: ContainerTransition[],
+  work: () => Promise<T>,
+): Promise<T | null> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isDomainError(error)) throw error;
+    const refused = await refuseQueued(tx, id, error.message);
+    if (refused) transitions.push(refused);
+    return null;
+  }
+}
+
+/** Ends a queued container that can never be placed (code `unplaceable`), saying why. */
+async function refuseQueued(tx: Tx, id: string, reason: string): Promise<ContainerTransition | null> {
+  const row = await lockContainer(tx, id);
+  if (row?.state !== 'queued') return null;
+  const change = { to: 'stopped' as const, code: 'unplaceable' as const, reason, reservedGpus: 0 };
+  return transition(tx, row, { ...change, queueDeadlineAt: null }, await dbNow(tx));
 }
 
 /** Ends every queued request whose wait ran past its deadline, with a message saying what it waited for. */

@@ -5,6 +5,7 @@ import { parseGpuString } from '../resource-request.ts';
 import type { ContainerView, QueueStatus, StopCode } from '../types.ts';
 import { GPU_SOURCE } from './capacity.ts';
 import type { Tx } from './tx.ts';
+import { homeReason } from './volumes.ts';
 
 type Row = Container & { node: { url: string; gpuSource: keyof typeof GPU_SOURCE } | null };
 
@@ -59,7 +60,8 @@ export function toQueuedEntry(row: Container): QueuedEntry & { row: Container } 
 
 /** What a queued row waits for: a resumed kernel wants exactly the GPUs it had, others what they asked. */
 export function wantedGpus(row: Container): QueuedEntry['gpu'] {
-  if (row.pinnedNodeId) {
+  // A resumed kernel still names its node; one pinned only by its volumes was never placed.
+  if (row.pinnedNodeId && row.nodeId) {
     return row.gpuType && row.gpuIndices.length > 0
       ? [{ type: row.gpuType as GpuTypeName, count: row.gpuIndices.length }]
       : [];
@@ -77,7 +79,11 @@ export async function queueStatuses(db: Tx | Db): Promise<Map<string, QueueStatu
   for (const entry of ordered) {
     const count = ahead.get(entry.id) ?? 0;
     const want = describeWant(entry);
-    const where = entry.pinnedNodeId ? ` on node ${entry.pinnedNodeId}` : '';
+    const byMounts = (entry.row.volumeIds.length > 0 || entry.row.mountsWorkspace) && !entry.row.nodeId;
+    const because = homeReason(entry.row.volumeIds.length > 0, entry.row.mountsWorkspace);
+    const where = entry.pinnedNodeId
+      ? ` on node ${entry.pinnedNodeId}${byMounts ? ` (${because.replace(/^which/, 'it')})` : ''}`
+      : '';
     const reason =
       online === 0
         ? `waiting for a node to come online (${want})`

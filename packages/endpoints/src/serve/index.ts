@@ -1,0 +1,6 @@
+export {
+  createEndpointHandler,
+  type EndpointHandlerOptions,
+  kwargsFromBody,
+  queryKwargs,
+} from './http-handler.ts';

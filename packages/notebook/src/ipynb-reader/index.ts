@@ -1,0 +1,1 @@
+export { type ReadIpynb, readIpynb } from './read-ipynb.ts';

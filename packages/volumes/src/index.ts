@@ -1,0 +1,23 @@
+export {
+  type ReapResult,
+  reapVolumes,
+  type VolumeHolder,
+  type VolumeReaperOptions,
+} from './volume-deletion.ts';
+export {
+  type VolumeMount,
+  type VolumeQuotas,
+  type VolumeRef,
+  volumeMounts,
+  volumeQuotaMiB,
+} from './volume-mounts.ts';
+export { VOLUME_NAME, validateVolumeName, volumeMountPath } from './volume-name.ts';
+export {
+  createVolumes,
+  MAX_VOLUMES_PER_NOTEBOOK,
+  type NotebookVolumeUse,
+  type VolumeActor,
+  type VolumeSummary,
+  type Volumes,
+  type VolumesOptions,
+} from './volume-store.ts';
