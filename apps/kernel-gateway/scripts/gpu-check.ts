@@ -34,6 +34,7 @@ async function main(): Promise<number> {
   const first = inventory.devices[0];
   if (!first?.type) {
     say('No supported NVIDIA GPU on this host: nothing to check.');
+    if (out) writeFileSync(out, `${lines.join('\n')}\n`);
     return 2;
   }
   const driver = createRunscDriver({
@@ -43,6 +44,9 @@ async function main(): Promise<number> {
     warmPoolSize: 0,
   });
   say(`Driver: ${driver.describe()}`);
+  say(
+    `Host drivers this nvproxy supports: ${driver.features.nvproxyDrivers?.join(', ') ?? 'not listed by this runsc'}`,
+  );
   try {
     const kernel = await driver.start({
       kernelId: 'gpu-check',

@@ -55,4 +55,19 @@ describe('sandbox settings', () => {
     expect(loadEnv({ ...token, KILN_RUNSC_PLATFORM: 'ptrace' }).KILN_RUNSC_PLATFORM).toBe('ptrace');
     expect(() => loadEnv({ ...token, KILN_RUNSC_PLATFORM: 'native' })).toThrow(/KILN_RUNSC_PLATFORM/);
   });
+
+  it('takes a package index for image builds only as an http(s) URL, and bounds builds', () => {
+    expect(loadEnv(token).KILN_PIP_INDEX_URL).toBeUndefined();
+    expect(
+      loadEnv({ ...token, KILN_PIP_INDEX_URL: 'http://127.0.0.1:3141/simple/' }).KILN_PIP_INDEX_URL,
+    ).toBe('http://127.0.0.1:3141/simple/');
+    expect(() => loadEnv({ ...token, KILN_PIP_INDEX_URL: 'file:///srv/wheels' })).toThrow(
+      /KILN_PIP_INDEX_URL/,
+    );
+    expect(() => loadEnv({ ...token, KILN_PIP_INDEX_URL: '--index-url x' })).toThrow(/KILN_PIP_INDEX_URL/);
+    expect(loadEnv(token).KILN_IMAGE_BUILD_TIMEOUT_SECONDS).toBe(1200);
+    expect(() => loadEnv({ ...token, KILN_IMAGE_BUILD_TIMEOUT_SECONDS: '0' })).toThrow(
+      /KILN_IMAGE_BUILD_TIMEOUT_SECONDS/,
+    );
+  });
 });

@@ -63,6 +63,23 @@ const schema = z.object({
     .transform((value) => value.split(',').filter(Boolean)),
   /** Operator maximum of a workspace's /workspace disk (an ext4 image per workspace); 0 = no quota. */
   KILN_MAX_DISK_MIB: int(10_240, 0),
+  /** Operator maximum of one named volume (its plan's size is capped by it); with KILN_MAX_DISK_MIB=0, no quota. */
+  KILN_MAX_VOLUME_MIB: int(102_400, 16),
+  /**
+   * The Python package index (PEP 503 "simple" URL) workspace images install pip packages from; unset:
+   * images may add Debian packages only. Debian packages come from this machine's own apt sources.
+   */
+  KILN_PIP_INDEX_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL of a package index' })
+    .optional(),
+  /** Where built workspace images live; default: beside the base image (same disk, so files are shared). */
+  KILN_WORKSPACE_IMAGES_DIR: z.string().min(1).optional(),
+  /** An image build running longer is killed and fails. */
+  KILN_IMAGE_BUILD_TIMEOUT_SECONDS: int(1200, 10),
+  /** Build output kept per build (past it only the last 16 KiB). */
+  KILN_IMAGE_BUILD_LOG_KIB: int(1024, 16),
+  /** Memory-backed folder where a hibernation image is in clear while runsc writes or reads it. */
+  KILN_HIBERNATION_SCRATCH_DIR: z.string().min(1).optional(),
   KILN_OUTPUT_BUFFER_MIB: int(10, 1),
   KILN_MAX_MESSAGE_MIB: int(10, 1),
   KILN_KERNEL_INFO_TIMEOUT_SECONDS: int(60, 1),

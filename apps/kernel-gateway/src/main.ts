@@ -1,10 +1,14 @@
 import { availableParallelism, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { isUuid } from '@kiln/core';
 import { createDb } from '@kiln/db';
 import { createScheduler } from '@kiln/scheduler';
 import { loadEnv } from './env.ts';
 import { createGateway } from './http/gateway.ts';
-import { declaredGpus, nodeId, nodeIdentity } from './node/node-identity.ts';
+import { createImageBuilder } from './images/image-builder.ts';
+import { declaredGpus, lastingNodeId, nodeIdentity } from './node/node-identity.ts';
 import { createSchedulerNode, type SchedulerNode } from './node/scheduler-node.ts';
+import { createEnvSeal } from './sandbox/env-seal.ts';
 import { SANDBOX_UID } from './sandbox/oci-spec.ts';
 import { createRunscDriver } from './sandbox/runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox/sandbox-image.ts';
@@ -14,7 +18,19 @@ const MIB = 1024 * 1024;
 async function main(): Promise<void> {
   const env = loadEnv();
   const imageDir = env.KILN_IMAGE_DIR ?? (await ensureSandboxImage());
+  const images = createImageBuilder({
+    baseImageDir: imageDir,
+    imagesDir: env.KILN_WORKSPACE_IMAGES_DIR ?? join(dirname(imageDir), 'workspace-images'),
+    pipIndexUrl: env.KILN_PIP_INDEX_URL,
+    timeoutMs: env.KILN_IMAGE_BUILD_TIMEOUT_SECONDS * 1000,
+    maxLogBytes: env.KILN_IMAGE_BUILD_LOG_KIB * 1024,
+    // The runsc driver keeps each workspace image's kernel snapshots here (snapshot-template.ts).
+    imageSnapshotsDir: join(env.KILN_STATE_DIR, 'snapshots', 'images'),
+  });
+  // Kernel records on disk hold the kernels' env only sealed, under a key from the gateway's own secret.
+  const envSeal = createEnvSeal(env.KILN_GATEWAY_TOKEN);
   const driver = createRunscDriver({
+    images,
     stateDir: env.KILN_STATE_DIR,
     imageDir,
     runscPath: env.KILN_RUNSC_PATH,
@@ -23,7 +39,10 @@ async function main(): Promise<void> {
     snapshots: env.KILN_SNAPSHOTS,
     platform: env.KILN_RUNSC_PLATFORM,
     maxDiskMiB: env.KILN_MAX_DISK_MIB,
+    maxVolumeMiB: env.KILN_MAX_VOLUME_MIB,
     preload: env.KILN_KERNEL_PRELOAD,
+    hibernationScratchDir: env.KILN_HIBERNATION_SCRATCH_DIR,
+    envSeal,
   });
   if (env.KILN_GPUS) declaredGpus(env.KILN_GPUS);
   // With a database the gateway is a scheduler node: the scheduler places every kernel and its limits hold.
@@ -35,10 +54,12 @@ async function main(): Promise<void> {
           scheduler: createScheduler({ db }),
           identity,
           heartbeatMs: env.KILN_HEARTBEAT_SECONDS * 1000,
+          reservedMemoryMiB: () => driver.reservedMemoryMiB(),
         })
       : null;
   const gateway = createGateway({
     driver,
+    images,
     token: env.KILN_GATEWAY_TOKEN,
     maxKernelsPerWorkspace: env.KILN_MAX_KERNELS_PER_WORKSPACE,
     maxResources: {
@@ -54,16 +75,35 @@ async function main(): Promise<void> {
     cullIntervalMs: env.KILN_CULL_INTERVAL_SECONDS * 1000,
     cullConnected: env.KILN_CULL_CONNECTED,
     hibernateIdleMs: env.KILN_HIBERNATE_IDLE_SECONDS * 1000,
-    // The one volume today: the directory kernels of the workspace see at /workspace.
-    volumes: async (workspaceId, volume) =>
-      volume === 'workspace' ? driver.workspaceVolume(workspaceId) : null,
+    // /workspace, or a named volume by id (the web app checked it is the workspace's and sent its quota).
+    volumes: async (workspaceId, volume, quotaMiB) =>
+      volume === 'workspace'
+        ? driver.workspaceVolume(workspaceId)
+        : isUuid(volume) && quotaMiB
+          ? driver.namedVolumes.dir(workspaceId, volume, quotaMiB)
+          : null,
+    destroyVolume: (workspaceId, volume) => driver.namedVolumes.destroy(workspaceId, volume),
     volumeOwner: { uid: SANDBOX_UID, gid: SANDBOX_UID },
     onHibernateFailed: (kernel, error) =>
       console.error(`[kernel-gateway] could not hibernate kernel ${kernel.id}; it stays awake:`, error),
+    recordDir: join(env.KILN_STATE_DIR, 'kernels'),
+    envSeal,
   });
+  // Kernels a crashed gateway left are taken back (variables intact) or stopped before anyone can ask
+  // for them, so a client reconnecting never hears "gone" about a kernel that is still alive.
+  const adoption = await gateway.kernels.adopt();
+  if (adoption.adopted.length > 0 || adoption.stopped.length > 0)
+    console.log(
+      `[kernel-gateway] re-adopted ${adoption.adopted.length} kernels left by the previous gateway process; stopped ${adoption.stopped.length}`,
+    );
+  for (const { id, reason } of adoption.stopped)
+    console.log(`[kernel-gateway] stopped kernel ${id}: ${reason}`);
   const { url } = await gateway.listen(env.PORT, env.HOST);
   const port = new URL(url).port;
-  await node?.start({ id: nodeId(env, Number(port)), url: env.KILN_NODE_URL ?? url }, gateway.kernels);
+  if (node) {
+    const id = await lastingNodeId(env, Number(port));
+    await node.start({ id, url: env.KILN_NODE_URL ?? url }, gateway.kernels);
+  }
   console.log(`[kernel-gateway] listening on ${url} (${driver.describe()}, image ${imageDir})`);
   // The first kernel should not pay for building the snapshot; failures fall back to cold boots.
   void driver.prepare().then(

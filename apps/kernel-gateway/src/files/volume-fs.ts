@@ -46,6 +46,16 @@ const MAX_SEGMENT = 255;
 // names printable in the UI and the Content-Disposition header.
 const BAD_CHARS = /[\p{Cc}\\]/u;
 const MAX_ENTRIES = 5000;
+/** Unfinished uploads live beside their target under this prefix (on the volume, within its quota). */
+export const UPLOAD_PREFIX = '.kiln-upload-';
+
+/** A full volume (ENOSPC, or EDQUOT) as an error the user can act on; other errors unchanged. */
+export function asVolumeError(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new DomainError('PAYLOAD_TOO_LARGE', 'No space left on the volume: its quota is used up');
+  return error;
+}
 
 const notFound = (path: string) => new DomainError('NOT_FOUND', `No such file or folder: /${path}`);
 
@@ -77,7 +87,7 @@ function inside(root: string, real: string): boolean {
 }
 
 /** Opens `segments` below `root` with `flags | O_NOFOLLOW` and proves the result lies inside root. */
-async function openInside(volumeRoot: string, segments: string[], flags: number): Promise<FileHandle> {
+export async function openInside(volumeRoot: string, segments: string[], flags: number): Promise<FileHandle> {
   // The root itself may sit under a symlink (/tmp on some hosts); compare real paths with real paths.
   const root = await realpath(volumeRoot);
   const path = [root, ...segments].join('/');
@@ -108,7 +118,7 @@ async function openInside(volumeRoot: string, segments: string[], flags: number)
 }
 
 /** Opens a directory of the volume (the root itself for no segments), verified. */
-function openDirectory(root: string, segments: string[]): Promise<FileHandle> {
+export function openDirectory(root: string, segments: string[]): Promise<FileHandle> {
   return openInside(root, segments, constants.O_RDONLY | constants.O_DIRECTORY);
 }
 
@@ -121,7 +131,7 @@ export async function listVolume(root: string, path: string): Promise<VolumeEntr
     const names = (await readdir(base)).slice(0, MAX_ENTRIES);
     const entries: VolumeEntry[] = [];
     for (const name of names) {
-      if (BAD_CHARS.test(name)) continue;
+      if (BAD_CHARS.test(name) || name.startsWith(UPLOAD_PREFIX)) continue;
       const info = await lstat(`${base}/${name}`).catch(() => null);
       if (!info || !(info.isFile() || info.isDirectory())) continue;
       entries.push({
@@ -206,7 +216,7 @@ export async function writeVolumeFile(
   if (!name) throw new DomainError('BAD_REQUEST', 'Name the file to upload');
   const parent = await openDirectory(root, segments.slice(0, -1));
   const base = `/proc/self/fd/${parent.fd}`;
-  const temporary = `${base}/.kiln-upload-${randomBytes(8).toString('hex')}`;
+  const temporary = `${base}/${UPLOAD_PREFIX}${randomBytes(8).toString('hex')}`;
   try {
     const existing = await lstat(`${base}/${name}`).catch(() => null);
     // A link in the way is replaced by the upload (rename never writes through it).
@@ -236,7 +246,7 @@ export async function writeVolumeFile(
     return { size };
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
-    throw error;
+    throw asVolumeError(error);
   } finally {
     await parent.close();
   }

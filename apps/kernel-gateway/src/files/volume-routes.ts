@@ -1,6 +1,8 @@
+import { statfs } from 'node:fs/promises';
 import { DomainError } from '@kiln/core';
 import { sendJson } from '../http/respond.ts';
 import type { RouteContext, Router } from '../http/router.ts';
+import { removeVolumeEntry, renameVolumeEntry } from './volume-edit.ts';
 import {
   listVolume,
   makeVolumeDirectory,
@@ -8,32 +10,55 @@ import {
   type VolumeOwner,
   writeVolumeFile,
 } from './volume-fs.ts';
+import { createUploads } from './volume-upload.ts';
 
 /**
- * The host directory of a workspace's volume, or null when it has none of that name. Today the only
- * volume is `workspace` (what kernels see at /workspace); named volumes (issue 15) add names here.
+ * The host directory of a workspace's volume, or null when it has none of that name: `workspace`
+ * (what kernels see at /workspace) or a named volume's id, whose disk is made with `quotaMiB`.
  */
-export type VolumeResolver = (workspaceId: string, volume: string) => Promise<string | null>;
+export type VolumeResolver = (
+  workspaceId: string,
+  volume: string,
+  quotaMiB?: number,
+) => Promise<string | null>;
 
 export interface VolumeRouteOptions {
   volumes: VolumeResolver;
+  /** Frees a named volume's disk (DELETE /kiln/volumes/:id); without it that answers 404. */
+  destroy?: (workspaceId: string, volume: string) => Promise<void>;
   /** Owner of files and folders the gateway creates, so the sandbox user can change them. */
   owner?: VolumeOwner;
   maxUploadBytes: number;
+  /** Largest resumable upload (default 1 TiB; the volume's quota is the real bound). */
+  maxResumableBytes?: number;
 }
 
 const VOLUME_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** Named volumes' quota, from the web app that looked the volume's plan up. */
+export const QUOTA_HEADER = 'x-kiln-volume-quota-mib';
 
 async function rootOf(context: RouteContext, options: VolumeRouteOptions): Promise<string> {
   const volume = context.params.volume ?? '';
   const missing = new DomainError('NOT_FOUND', `No volume named ${JSON.stringify(volume.slice(0, 64))}`);
   if (!VOLUME_NAME.test(volume)) throw missing;
-  const root = await options.volumes(context.caller.workspaceId, volume);
+  const quota = Number(context.request.headers[QUOTA_HEADER] ?? Number.NaN);
+  const root = await options.volumes(
+    context.caller.workspaceId,
+    volume,
+    Number.isInteger(quota) && quota >= 16 ? quota : undefined,
+  );
   if (!root) throw missing;
   return root;
 }
 
-const pathOf = (context: RouteContext) => context.url.searchParams.get('path') ?? '';
+const param = (context: RouteContext, name: string) => context.url.searchParams.get(name) ?? '';
+const pathOf = (context: RouteContext) => param(context, 'path');
+/** With `path`, an upload an earlier gateway process began can be found again. */
+const recoverOf = (context: RouteContext, root: string) => {
+  const path = param(context, 'path');
+  return path ? { root, path } : undefined;
+};
+const scopeOf = (context: RouteContext) => `${context.caller.workspaceId}/${context.params.volume ?? ''}`;
 
 /** ASCII fallback plus RFC 5987 UTF-8 name, so any file name downloads under its own name. */
 function attachment(name: string): string {
@@ -41,12 +66,33 @@ function attachment(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-/** `/kiln/volumes/:volume/{tree,file,folder}?path=`: browse, download, upload and make folders. */
+function byteHeader(context: RouteContext, name: string): number {
+  const raw = context.request.headers[name];
+  const value = typeof raw === 'string' && /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value)) throw new DomainError('BAD_REQUEST', `${name} must be a number of bytes`);
+  return value;
+}
+
+/**
+ * `/kiln/volumes/:volume/...?path=`: browse, download, upload (whole or resumable), make folders,
+ * rename, delete, and report usage; `DELETE /kiln/volumes/:volume` frees a named volume's disk.
+ */
 export function addVolumeRoutes(router: Router, options: VolumeRouteOptions): void {
+  const uploads = createUploads({
+    maxBytes: options.maxResumableBytes ?? 1024 ** 4,
+    owner: options.owner,
+  });
   router
     .add('GET', '/kiln/volumes/:volume/tree', async (context) => {
       const entries = await listVolume(await rootOf(context, options), pathOf(context));
       sendJson(context.response, 200, { entries });
+    })
+    .add('GET', '/kiln/volumes/:volume/usage', async (context) => {
+      const info = await statfs(await rootOf(context, options));
+      sendJson(context.response, 200, {
+        usedBytes: (info.blocks - info.bfree) * info.bsize,
+        totalBytes: info.blocks * info.bsize,
+      });
     })
     .add('GET', '/kiln/volumes/:volume/file', async (context) => {
       const file = await readVolumeFile(await rootOf(context, options), pathOf(context));
@@ -78,8 +124,56 @@ export function addVolumeRoutes(router: Router, options: VolumeRouteOptions): vo
       );
       sendJson(context.response, 201, written);
     })
+    .add('DELETE', '/kiln/volumes/:volume/file', async (context) => {
+      await removeVolumeEntry(await rootOf(context, options), pathOf(context));
+      sendJson(context.response, 200, { ok: true });
+    })
     .add('POST', '/kiln/volumes/:volume/folder', async (context) => {
       await makeVolumeDirectory(await rootOf(context, options), pathOf(context), options.owner);
       sendJson(context.response, 201, { ok: true });
+    })
+    .add('POST', '/kiln/volumes/:volume/move', async (context) => {
+      await renameVolumeEntry(await rootOf(context, options), pathOf(context), param(context, 'to'));
+      sendJson(context.response, 200, { ok: true });
+    })
+    .add('POST', '/kiln/volumes/:volume/upload', async (context) => {
+      const root = await rootOf(context, options);
+      const status = await uploads.start(
+        scopeOf(context),
+        root,
+        pathOf(context),
+        byteHeader(context, 'upload-length'),
+      );
+      context.response.setHeader('upload-offset', String(status.offset));
+      sendJson(context.response, 201, status);
+    })
+    .add('GET', '/kiln/volumes/:volume/upload', async (context) => {
+      const root = await rootOf(context, options);
+      const status = await uploads.offset(scopeOf(context), param(context, 'id'), recoverOf(context, root));
+      context.response.setHeader('upload-offset', String(status.offset));
+      sendJson(context.response, 200, status);
+    })
+    .add('PATCH', '/kiln/volumes/:volume/upload', async (context) => {
+      const root = await rootOf(context, options);
+      const status = await uploads.append(
+        scopeOf(context),
+        param(context, 'id'),
+        byteHeader(context, 'upload-offset'),
+        context.request,
+        recoverOf(context, root),
+      );
+      context.response.setHeader('upload-offset', String(status.offset));
+      sendJson(context.response, status.done ? 201 : 200, status);
+    })
+    .add('DELETE', '/kiln/volumes/:volume/upload', async (context) => {
+      const root = await rootOf(context, options);
+      await uploads.cancel(scopeOf(context), param(context, 'id'), recoverOf(context, root));
+      sendJson(context.response, 200, { ok: true });
+    })
+    .add('DELETE', '/kiln/volumes/:volume', async (context) => {
+      const volume = context.params.volume ?? '';
+      if (!options.destroy || volume === 'workspace') throw new DomainError('NOT_FOUND', 'No such volume');
+      await options.destroy(context.caller.workspaceId, volume);
+      sendJson(context.response, 200, { ok: true });
     });
 }

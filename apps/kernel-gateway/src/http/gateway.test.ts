@@ -1,6 +1,6 @@
 import { ChannelRefused, connectChannel } from '@kiln/kernel-protocol/client';
 import { describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startGateway } from '../../test/harness.ts';
+import { ADMIN_TOKEN, eventually, startGateway } from '../../test/harness.ts';
 
 describe('kernel REST API', () => {
   it('answers with Jupyter Server status codes and models', async () => {
@@ -27,6 +27,11 @@ describe('kernel REST API', () => {
     expect((await call('GET', `/api/kernels/${id}`, tokenA)).status).toBe(200);
     expect((await call('GET', '/api/kernels', tokenA)).json.map((k: { id: string }) => k.id)).toEqual([id]);
     expect((await call('POST', `/api/kernels/${id}/interrupt`, tokenA)).status).toBe(204);
+    // Kiln's hibernate-now (a spending cap): the model says it sleeps, and asking again changes nothing.
+    const slept = await call('POST', `/api/kernels/${id}/hibernate`, tokenA);
+    expect(slept.status).toBe(200);
+    expect(slept.json).toMatchObject({ id, execution_state: 'hibernated', hibernation: 'hibernated' });
+    expect((await call('POST', `/api/kernels/${id}/hibernate`, tokenA)).json.hibernation).toBe('hibernated');
     const restarted = await call('POST', `/api/kernels/${id}/restart`, tokenA);
     expect(restarted.status).toBe(200);
     expect(restarted.json.id).toBe(id);
@@ -34,6 +39,38 @@ describe('kernel REST API', () => {
     const gone = await call('GET', `/api/kernels/${id}`, tokenA);
     expect(gone.status).toBe(404);
     expect(gone.json).toMatchObject({ message: `Kernel does not exist: ${id}`, reason: 'Not Found' });
+  });
+
+  it('tells every client of a kernel paused at a cap why, whichever process asked, and wakes on use', async () => {
+    const { call, tokenA, wsUrl } = await startGateway();
+    const id = (await call('POST', '/api/kernels', tokenA, {})).json.id as string;
+    // Two web processes: one holds the notebook's kernel, the other's billing pass pauses it.
+    const [holder, other] = await Promise.all(
+      [1, 2].map(() => connectChannel({ url: `${wsUrl}/api/kernels/${id}/channels`, token: tokenA })),
+    );
+    const paused = [holder, other].map((channel) => {
+      const seen: unknown[] = [];
+      channel?.onMessage((message) => {
+        if (message.header.msg_type === 'status' && message.content.kiln_paused)
+          seen.push(message.content.kiln_paused);
+      });
+      return seen;
+    });
+    const reason = 'This workspace reached its monthly budget of $1.00, which is a hard cap.';
+    const bad = await call('POST', `/api/kernels/${id}/hibernate`, tokenA, { reason: '  ' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toMatch(/reason/);
+    expect((await call('POST', `/api/kernels/${id}/hibernate`, tokenA, { reason: 7 })).status).toBe(400);
+    expect((await call('GET', `/api/kernels/${id}`, tokenA)).json.hibernation).toBe('awake');
+
+    const slept = await call('POST', `/api/kernels/${id}/hibernate`, tokenA, { reason });
+    expect(slept.json).toMatchObject({ execution_state: 'hibernated', hibernation: 'hibernated' });
+    await eventually(() => paused.every((seen) => seen.length === 1));
+    expect(paused).toEqual([[{ reason }], [{ reason }]]);
+    // The holder's next request wakes it (variables kept, as with any hibernation).
+    expect((await holder?.execute('1+1'))?.reply.content.status).toBe('ok');
+    expect((await call('GET', `/api/kernels/${id}`, tokenA)).json.hibernation).toBe('awake');
+    await Promise.all([holder?.close(), other?.close()]);
   });
 
   it('passes resources and env to the sandbox and rejects bad ones naming the field', async () => {
@@ -156,6 +193,7 @@ describe('authentication and workspaces', () => {
       ['DELETE', `/api/kernels/${kernel.id}`],
       ['POST', `/api/kernels/${kernel.id}/interrupt`],
       ['POST', `/api/kernels/${kernel.id}/restart`],
+      ['POST', `/api/kernels/${kernel.id}/hibernate`],
       ['GET', `/api/sessions/${session.id}`],
       ['PATCH', `/api/sessions/${session.id}`],
       ['DELETE', `/api/sessions/${session.id}`],

@@ -2,9 +2,11 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DomainError, isDomainError } from '@kiln/core';
-import { V1_PROTOCOL } from '@kiln/kernel-protocol';
+import { KILN_ACK, V1_PROTOCOL } from '@kiln/kernel-protocol';
 import { WebSocketServer } from 'ws';
 import { addVolumeRoutes, type VolumeRouteOptions } from '../files/volume-routes.ts';
+import type { ImageBuilder } from '../images/image-builder.ts';
+import { addImageRoutes } from '../images/image-routes.ts';
 import { attachChannelsSocket } from '../kernels/channels-socket.ts';
 import {
   type KernelAdmission,
@@ -13,6 +15,7 @@ import {
   type KernelRegistryOptions,
 } from '../kernels/kernel-registry.ts';
 import { addKernelRoutes } from '../kernels/kernel-routes.ts';
+import type { EnvSeal } from '../sandbox/env-seal.ts';
 import type { ResourceRequest, SandboxDriver } from '../sandbox/types.ts';
 import { addSessionRoutes } from '../sessions/session-routes.ts';
 import { SessionStore } from '../sessions/session-store.ts';
@@ -47,8 +50,16 @@ export interface GatewayOptions {
   pingIntervalMs?: number;
   /** Where each workspace's volumes live on this host; without it the file API answers 404. */
   volumes?: VolumeRouteOptions['volumes'];
+  /** Frees a named volume's disk on this node. */
+  destroyVolume?: VolumeRouteOptions['destroy'];
   volumeOwner?: VolumeRouteOptions['owner'];
   maxUploadBytes?: number;
+  /** Builds workspace images (`/kiln/images/builds`); without it those routes answer 404. */
+  images?: ImageBuilder;
+  /** Kernel records for re-adoption after a crash (`kernels.adopt()`); see KernelRegistryOptions. */
+  recordDir?: string;
+  /** Seals kernels' env in their records (see KernelRegistryOptions). */
+  envSeal?: EnvSeal;
 }
 
 const DEFAULTS = {
@@ -93,6 +104,8 @@ export function createGateway(input: GatewayOptions): Gateway {
     cullConnected: options.cullConnected,
     hibernateIdleMs: options.hibernateIdleMs,
     onHibernateFailed: options.onHibernateFailed,
+    recordDir: options.recordDir,
+    envSeal: options.envSeal,
   };
   const kernels = new KernelRegistry(registryOptions);
   const sessions = new SessionStore(kernels);
@@ -120,8 +133,17 @@ export function createGateway(input: GatewayOptions): Gateway {
   addTerminalRoutes(router, terminals);
   addVolumeRoutes(router, {
     volumes: options.volumes ?? (async () => null),
+    destroy: options.destroyVolume,
     owner: options.volumeOwner,
     maxUploadBytes: options.maxUploadBytes,
+  });
+  const imagesInUse = () => kernels.all().flatMap((kernel) => (kernel.image ? [kernel.image] : []));
+  addImageRoutes(router, options.images, imagesInUse);
+  // A build kept only for its kernels goes after the last of them (once its sandbox is surely torn down).
+  kernels.onRemoved((kernel) => {
+    if (!kernel.image || !options.images) return;
+    const images = options.images;
+    setTimeout(() => void images.pruneDeferred(imagesInUse()).catch(() => undefined), 30_000).unref();
   });
 
   const server = createServer((request, response) => {
@@ -157,7 +179,13 @@ export function createGateway(input: GatewayOptions): Gateway {
       if (kernelMatch) {
         const kernel = kernels.get(caller.workspaceId, decodeURIComponent(kernelMatch[1] ?? ''));
         const sessionId = url.searchParams.get('session_id') || crypto.randomUUID();
-        channels.handleUpgrade(request, socket, head, (ws) => attachChannelsSocket(ws, kernel, sessionId));
+        // Kiln's acknowledgement extension, opted into by the web process (plain clients never send it).
+        const ack = url.searchParams.has(KILN_ACK)
+          ? { lastStored: url.searchParams.get(KILN_ACK) || null }
+          : undefined;
+        channels.handleUpgrade(request, socket, head, (ws) =>
+          attachChannelsSocket(ws, kernel, sessionId, ack),
+        );
       } else {
         const terminal = terminals.get(caller.workspaceId, decodeURIComponent(terminalMatch?.[1] ?? ''));
         terminalSockets.handleUpgrade(request, socket, head, (ws) => attachTerminalSocket(ws, terminal));

@@ -148,6 +148,68 @@ describe('kernel channels websocket', () => {
     await other.close();
   });
 
+  it('replays to an acknowledging session what it was sent and did not acknowledge, after what it says it stored (a web process killed mid-run)', async () => {
+    const { url, tokenA } = await withKernel();
+    const sessionId = randomUUID();
+    const open = (lastStored: string | null) =>
+      connectChannel({ url, token: tokenA, sessionId, ack: { lastStored } });
+    const ids = (messages: JupyterMessage[]) => messages.map((m) => m.header.msg_id);
+    // Kills the client as kill -9 would (no close handshake) once the gateway has read all it sent.
+    const kill = async (channel: KernelChannel) => {
+      await channel.request('shell', 'kernel_info_request', {});
+      channel.socket.terminate();
+      await channel.closed;
+    };
+
+    const first = await open(null);
+    const got: JupyterMessage[] = [];
+    first.onMessage((m) => got.push(m));
+    const { iopub } = await first.execute('burst:10');
+    const streams = iopub.filter((m) => m.header.msg_type === 'stream');
+    expect(streams).toHaveLength(10);
+    first.acknowledge(streams[3]?.header.msg_id as string);
+    await kill(first);
+    const sent = ids(got);
+
+    // Everything after the acknowledged message comes back, in order, and nothing before it.
+    const second = await open(null);
+    const replayed: JupyterMessage[] = [];
+    second.onMessage((m) => replayed.push(m));
+    await eventually(
+      () => replayed.length >= sent.length - sent.indexOf(streams[3]?.header.msg_id as string) - 1,
+    );
+    expect(ids(replayed)).toEqual(sent.slice(sent.indexOf(streams[3]?.header.msg_id as string) + 1));
+    await kill(second);
+
+    // The client stored up to the sixth stream but died before acknowledging it: replayed from after it.
+    const third = await open(streams[5]?.header.msg_id as string);
+    const again: JupyterMessage[] = [];
+    third.onMessage((m) => again.push(m));
+    const expected = sent.slice(sent.indexOf(streams[5]?.header.msg_id as string) + 1);
+    await eventually(() => again.length >= expected.length);
+    expect(ids(again).slice(0, expected.length)).toEqual(expected);
+    expect(again.filter((m) => m.header.msg_type === 'stream').map((m) => m.content.text)).toEqual(
+      streams.slice(6).map((m) => m.content.text),
+    );
+    await third.close();
+  });
+
+  it('replays nothing a client that never acknowledges already received (plain Jupyter behaviour)', async () => {
+    const { connect } = await withKernel();
+    const sessionId = randomUUID();
+    const first = await connect('v1', sessionId);
+    await first.execute('burst:3');
+    await first.request('shell', 'kernel_info_request', {});
+    first.socket.terminate();
+    await first.closed;
+    const back = await connect('v1', sessionId);
+    const seen: JupyterMessage[] = [];
+    back.onMessage((m) => seen.push(m));
+    expect((await back.execute('print:after')).iopub.some((m) => m.content.text === 'after')).toBe(true);
+    expect(seen.filter((m) => m.header.msg_type === 'stream').map((m) => m.content.text)).toEqual(['after']);
+    await back.close();
+  });
+
   it('interrupts through REST and through a control interrupt_request', async () => {
     const { connect, call, tokenA, kernel, driver } = await withKernel({ driver: new FakeDriver() });
     const channel = await connect('v1');

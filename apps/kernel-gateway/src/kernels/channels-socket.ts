@@ -28,10 +28,16 @@ function toBuffer(data: RawData): Buffer {
 }
 
 /** Joins a kernel channels websocket to its kernel, in whichever framing the client negotiated. */
-export function attachChannelsSocket(socket: WebSocket, kernel: Kernel, sessionId: string): void {
+export function attachChannelsSocket(
+  socket: WebSocket,
+  kernel: Kernel,
+  sessionId: string,
+  ack?: KernelPeer['ack'],
+): void {
   const v1 = socket.protocol === V1_PROTOCOL;
-  const peer: KernelPeer = {
+  const client: KernelPeer = {
     sessionId,
+    ...(ack ? { ack } : {}),
     send(message) {
       if (socket.readyState !== socket.OPEN) return;
       let data: string | Buffer;
@@ -53,7 +59,7 @@ export function attachChannelsSocket(socket: WebSocket, kernel: Kernel, sessionI
       socket.close(code, closeReason(reason));
     },
   };
-  kernel.attach(peer);
+  const peer = kernel.attach(client);
   socket.on('message', (data, isBinary) => {
     const frame = toBuffer(data);
     let message: ReturnType<typeof decodeV1>;

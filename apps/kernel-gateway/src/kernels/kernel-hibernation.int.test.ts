@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { KernelAPI, KernelManager, ServerConnection } from '@jupyterlab/services';
 import type { KernelChannel } from '@kiln/kernel-protocol/client';
 import { createGatewayClient, type GatewayClient } from '@kiln/kernel-protocol/client';
@@ -105,4 +106,34 @@ describe('kernel hibernation in runsc', () => {
     kernel.dispose();
     manager.dispose();
   }, 120_000);
+
+  it('keeps no secret value of a hibernated kernel in clear anywhere on disk, and restores it', async () => {
+    const value = `kiln-hibernated-secret-${randomUUID()}`;
+    const id = (
+      await client.startKernel({ resources: { cpu: 1, memoryMiB: 1024 }, env: { KILN_TEST_TOKEN: value } })
+    ).id;
+    const channel = await client.connect(id);
+    const code = 'import os\nkept = os.environ["KILN_TEST_TOKEN"] * 3';
+    expect((await channel.execute(code)).reply.content.status).toBe('ok');
+    await eventually(async () => (await client.getKernel(id)).hibernation === 'hibernated', 60_000);
+
+    // The image is the kernel's memory; grep every file the gateway keeps (volume images aside) for the value.
+    const found = (dir: string) => {
+      try {
+        return execFileSync('grep', ['-rlF', '-D', 'skip', '--exclude=*.ext4', value, dir]).toString();
+      } catch (error) {
+        if ((error as { status?: number }).status === 1) return '';
+        throw error;
+      }
+    };
+    const sealed = execFileSync('find', [TEST_STATE_DIR, '-path', '*/hibernate/*', '-type', 'f']).toString();
+    expect(sealed.trim()).not.toBe('');
+    expect(found(TEST_STATE_DIR)).toBe('');
+    expect(found('/dev/shm')).toBe('');
+
+    const { iopub } = await channel.execute('kept == os.environ["KILN_TEST_TOKEN"] * 3 and len(kept)');
+    expect(result(iopub)).toEqual({ 'text/plain': String(value.length * 3) });
+    await channel.close();
+    await client.shutdownKernel(id);
+  }, 180_000);
 });

@@ -4,12 +4,25 @@ import type { JupyterMessage, KernelSandbox } from '../sandbox/types.ts';
 /** Where a kernel stands with hibernation: `awake` is the only state in which its sandbox runs. */
 export type { HibernationState };
 
+/** Where a kernel waiting to wake stands in the scheduler's queue. */
+export interface WakeQueue {
+  position: number;
+  ahead: number;
+  /** For people: "waiting for 1 CPU and 2 GiB on node-a: 0 ahead". */
+  reason: string;
+  /** When it gives up (ms since the epoch). */
+  deadline: number;
+}
+
 /** Told around sleep and wake (the scheduler node: its resources go back while asleep). */
 export interface HibernationHooks {
   /** After the checkpoint is written; errors are the hook's to report. */
   asleep?(): Promise<void>;
-  /** Before restoring; throwing keeps the kernel from waking (it is reported dead with the reason). */
-  waking?(): Promise<void>;
+  /**
+   * Before restoring; throwing keeps the kernel from waking (it is reported dead with the reason). While
+   * its room is taken it may wait for it, telling `queued` where it stands (called again as that changes).
+   */
+  waking?(queued: (queue: WakeQueue) => void): Promise<void>;
   /** After restoring. */
   awake?(): Promise<void>;
 }
@@ -34,7 +47,12 @@ export class KernelHibernation {
     /** Called when the sandbox cannot be restored: the kernel is lost and should be reported dead. */
     private readonly onResumeFailed: (error: unknown) => void,
     private readonly hooks: HibernationHooks = {},
-  ) {}
+    initial: 'awake' | 'hibernated' = 'awake',
+    /** The kernel waits in the scheduler's queue for its room before it can wake. */
+    private readonly onQueued: (queue: WakeQueue) => void = () => {},
+  ) {
+    this.state = initial;
+  }
 
   get asleep(): boolean {
     return this.state !== 'awake';
@@ -78,7 +96,7 @@ export class KernelHibernation {
     this.state = 'resuming';
     const run = (async () => {
       try {
-        await this.hooks.waking?.();
+        await this.hooks.waking?.((queue) => this.onQueued(queue));
         await this.sandbox().resume();
         await this.hooks.awake?.();
       } catch (error) {

@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, isDomainError } from '@kiln/core';
-import type { KernelSandbox, ResourceRequest, SandboxDriver } from '../sandbox/types.ts';
-import { Kernel } from './kernel.ts';
-import type { HibernationHooks } from './kernel-hibernation.ts';
+import type { ImageSpec } from '@kiln/images';
+import { errorText } from '@kiln/kernel-protocol';
+import type { EnvSeal } from '../sandbox/env-seal.ts';
+import type { KernelSandbox, ResourceRequest, SandboxDriver, VolumeMountSpec } from '../sandbox/types.ts';
+import { type AdoptedKernelState, Kernel } from './kernel.ts';
+import { type AdoptionResult, adoptKernels, GoneKernels } from './kernel-adoption.ts';
+import type { HibernationHooks, WakeQueue } from './kernel-hibernation.ts';
+import { type KernelRecord, KernelRecords } from './kernel-records.ts';
 
 export interface KernelRegistryOptions {
   driver: SandboxDriver;
@@ -28,14 +33,27 @@ export interface KernelRegistryOptions {
   hibernateIdleMs: number;
   /** Told when a kernel could not be checkpointed (it stays awake and is tried again after another idle period). */
   onHibernateFailed?: (kernel: Kernel, error: unknown) => void;
+  /**
+   * Where each kernel's record is kept (the gateway's state dir), so a gateway restarted after a crash
+   * re-adopts the kernels whose sandboxes still run (`adopt()`); without it nothing is recorded.
+   */
+  recordDir?: string;
+  /** Seals each kernel's env in its record; without it the env is not recorded. */
+  envSeal?: EnvSeal;
 }
 
 export interface StartKernelRequest {
   name: string;
   env?: Record<string, string>;
   resources?: ResourceRequest;
+  /** Named volumes the kernel mounts. */
+  volumes?: VolumeMountSpec[];
   /** The scheduler's container this kernel runs as (required when the gateway is a scheduler node). */
   containerId?: string;
+  /** The workspace image to run on; none: the base image. */
+  image?: ImageSpec;
+  /** Code the first sandbox should already have run (restored from a snapshot after it where one exists). */
+  module?: { code: string };
 }
 
 /** The operator's ceiling on one kernel's CPU and memory. */
@@ -59,8 +77,11 @@ export interface KernelAdmission {
   failed(id: string, reason: string): Promise<void>;
   /** The kernel was checkpointed: its resources go back. */
   hibernated(id: string): Promise<void>;
-  /** Before it is restored: throws when its room on this node is taken. */
-  resuming(id: string): Promise<void>;
+  /**
+   * Before it is restored: waits in the queue while its room on this node is taken (telling `queued`
+   * where it stands), and throws when it cannot wake (cancelled, timed out, node lost).
+   */
+  resuming(id: string, queued: (queue: WakeQueue) => void): Promise<void>;
   resumed(id: string): Promise<void>;
 }
 
@@ -73,8 +94,12 @@ export class KernelRegistry {
   private readonly starting = new Map<string, number>();
   private readonly removedListeners = new Set<RemovedListener>();
   private readonly sweepTimer: NodeJS.Timeout | undefined;
+  private readonly records: KernelRecords | undefined;
+  /** Kernels the previous gateway process left that could not be taken back, and why. */
+  private readonly gone = new GoneKernels();
 
   constructor(private readonly options: KernelRegistryOptions) {
+    this.records = options.recordDir ? new KernelRecords(options.recordDir, options.envSeal) : undefined;
     if (options.cullIdleMs > 0 || options.hibernateIdleMs > 0) {
       this.sweepTimer = setInterval(() => void this.sweep(), options.cullIntervalMs);
       this.sweepTimer.unref();
@@ -98,6 +123,8 @@ export class KernelRegistry {
   /** The workspace's kernel, or KERNEL_NOT_FOUND (also for another workspace's kernel). */
   get(workspaceId: string, id: string): Kernel {
     const kernel = this.kernels.get(id);
+    const gone = kernel ? undefined : this.gone.reason(id, workspaceId);
+    if (gone) throw new DomainError('KERNEL_GONE', gone);
     if (!kernel || kernel.workspaceId !== workspaceId) {
       throw new DomainError('KERNEL_NOT_FOUND', `Kernel does not exist: ${id}`);
     }
@@ -117,7 +144,16 @@ export class KernelRegistry {
     this.checkMaximums(resources);
     const env = admitted.env ? { ...request.env, ...admitted.env } : request.env;
     try {
-      const kernel = await this.launch(workspaceId, id, request.name, resources, env);
+      const kernel = await this.launch(
+        workspaceId,
+        id,
+        request.name,
+        resources,
+        env,
+        request.volumes,
+        request.image,
+        request.module,
+      );
       await admission?.ready(kernel);
       return kernel;
     } catch (error) {
@@ -131,7 +167,7 @@ export class KernelRegistry {
     if (!admission) return undefined;
     return {
       asleep: () => admission.hibernated(id),
-      waking: () => admission.resuming(id),
+      waking: (queued) => admission.resuming(id, queued),
       awake: () => admission.resumed(id),
     };
   }
@@ -166,42 +202,31 @@ export class KernelRegistry {
     name: string,
     resources: ResourceRequest,
     env: Record<string, string> | undefined,
+    volumes?: VolumeMountSpec[],
+    image?: ImageSpec,
+    module?: { code: string },
   ): Promise<Kernel> {
     if (this.kernels.has(id)) throw new DomainError('CONFLICT', `Kernel ${id} already exists`);
-    let generation = 0;
-    // A replacement for a dead sandbox gets its own driver id: the driver may still be tearing the old one down.
-    const startSandbox = (): Promise<KernelSandbox> =>
-      this.options.driver
-        .start({
-          kernelId: generation++ === 0 ? id : `${id}.${generation}`,
-          workspaceId,
-          resources,
-          env,
-        })
-        .catch((error) => {
-          if (isDomainError(error)) throw error;
-          throw new DomainError('SANDBOX_FAILED', `The kernel sandbox failed to start: ${errorText(error)}`);
-        });
-    this.starting.set(workspaceId, (this.starting.get(workspaceId) ?? 0) + 1);
-    let sandbox: KernelSandbox;
-    try {
-      sandbox = await startSandbox();
-    } finally {
-      this.starting.set(workspaceId, (this.starting.get(workspaceId) ?? 1) - 1);
-    }
-    const kernel = new Kernel({
+    const record: KernelRecord = {
       id,
       name,
       workspaceId,
       resources,
-      sandbox,
-      startSandbox,
-      requestShutdown: () => void this.shutdown(workspaceId, id).catch(() => undefined),
-      outputBufferBytes: this.options.outputBufferBytes,
-      kernelInfoTimeoutMs: this.options.kernelInfoTimeoutMs,
-      hibernationHooks: this.hibernationHooks(id),
-    });
-    this.kernels.set(id, kernel);
+      ...(env ? { env } : {}),
+      ...(volumes && volumes.length > 0 ? { volumes } : {}),
+      ...(image ? { image } : {}),
+      sandboxId: id,
+      generation: 0,
+      sessionId: null,
+    };
+    this.starting.set(workspaceId, (this.starting.get(workspaceId) ?? 0) + 1);
+    let sandbox: KernelSandbox;
+    try {
+      sandbox = await this.startSandbox(record, module);
+    } finally {
+      this.starting.set(workspaceId, (this.starting.get(workspaceId) ?? 1) - 1);
+    }
+    const kernel = this.createKernel(record, sandbox);
     try {
       await kernel.waitReady();
     } catch (error) {
@@ -214,11 +239,92 @@ export class KernelRegistry {
     return kernel;
   }
 
+  /**
+   * Starts the kernel's next sandbox. A replacement for a dead sandbox gets its own driver id: the driver
+   * may still be tearing the old one down.
+   */
+  private async startSandbox(record: KernelRecord, module?: { code: string }): Promise<KernelSandbox> {
+    const generation = record.generation++;
+    const sandboxId = generation === 0 ? record.id : `${record.id}.${generation}`;
+    const sandbox = await this.options.driver
+      .start({
+        kernelId: sandboxId,
+        workspaceId: record.workspaceId,
+        resources: record.resources,
+        env: record.env,
+        volumes: record.volumes,
+        ...(record.image ? { image: record.image } : {}),
+        // Only the first sandbox: a restart or replacement is a fresh interpreter, as Jupyter's is.
+        ...(module ? { module } : {}),
+      })
+      .catch((error) => {
+        if (isDomainError(error)) throw error;
+        throw new DomainError('SANDBOX_FAILED', `The kernel sandbox failed to start: ${errorText(error)}`);
+      });
+    record.sandboxId = sandboxId;
+    void this.records?.save(record);
+    return sandbox;
+  }
+
+  private createKernel(record: KernelRecord, sandbox: KernelSandbox, adopted?: AdoptedKernelState): Kernel {
+    const { id, workspaceId } = record;
+    const kernel = new Kernel({
+      id,
+      name: record.name,
+      workspaceId,
+      resources: record.resources,
+      ...(record.image ? { image: record.image } : {}),
+      sandbox,
+      startSandbox: () => this.startSandbox(record),
+      requestShutdown: () => void this.shutdown(workspaceId, id).catch(() => undefined),
+      outputBufferBytes: this.options.outputBufferBytes,
+      kernelInfoTimeoutMs: this.options.kernelInfoTimeoutMs,
+      hibernationHooks: this.hibernationHooks(id),
+      adopted,
+      onSession: (sessionId) => {
+        if (record.sessionId === sessionId || !this.kernels.has(id)) return;
+        record.sessionId = sessionId;
+        void this.records?.save(record);
+      },
+      onPaused: (reason) => {
+        if (!this.kernels.has(id)) return undefined;
+        record.pausedReason = reason;
+        return this.records?.save(record);
+      },
+    });
+    this.kernels.set(id, kernel);
+    return kernel;
+  }
+
+  /**
+   * Takes back the kernels a gateway process that died left behind (call once, before listening): each
+   * whose sandbox still runs (or sleeps) is reconnected with its variables; the rest are stopped, and
+   * asking for them answers KERNEL_GONE with the reason. Sandboxes no record claims are stopped too.
+   */
+  adopt(options: { helloTimeoutMs?: number } = {}): Promise<AdoptionResult> {
+    return adoptKernels({
+      driver: this.options.driver,
+      records: this.records,
+      gone: this.gone,
+      create: (record, sandbox, adopted) => this.createKernel(record, sandbox, adopted),
+      helloTimeoutMs: options.helloTimeoutMs,
+    });
+  }
+
+  /** Why a kernel the previous gateway process left was stopped, if it was. */
+  goneReason(id: string): string | undefined {
+    return this.gone.reason(id);
+  }
+
   async shutdown(workspaceId: string, id: string): Promise<void> {
     const kernel = this.get(workspaceId, id);
     this.kernels.delete(id);
     for (const listener of this.removedListeners) listener(kernel);
-    await kernel.shutdown();
+    try {
+      await kernel.shutdown();
+    } finally {
+      await this.records?.remove(id);
+    }
   }
 
   /** One pass of the idle timer: hibernate what has been idle a while, cull what has been idle for long. */
@@ -260,8 +366,4 @@ export class KernelRegistry {
       ),
     );
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

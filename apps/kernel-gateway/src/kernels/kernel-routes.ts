@@ -1,4 +1,5 @@
 import { DomainError } from '@kiln/core';
+import { parseImageSpec } from '@kiln/images';
 import { z } from 'zod';
 import { readJson, sendJson, validationError } from '../http/respond.ts';
 import type { Router } from '../http/router.ts';
@@ -33,11 +34,45 @@ export const startKernelSchema = z.object({
     )
     .optional(),
   resources: resourcesSchema.optional(),
+  /** Kiln: named volumes to mount at /vol/<name> (the web app resolved and authorised them). */
+  volumes: z
+    .array(
+      z
+        .object({
+          id: z.uuid(),
+          name: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'volume names are lowercase letters, digits and -'),
+          target: z.string(),
+          readOnly: z.boolean(),
+          quotaMiB: z.number().int().min(16),
+        })
+        .strict(),
+    )
+    .max(16)
+    .optional(),
   /** Kiln: the scheduler's container this kernel runs as; its resources then come from the scheduler. */
   containerId: z.uuid().optional(),
+  /** Kiln: the workspace image the kernel runs on (packages over the base image); none: the base image. */
+  image: z
+    .object({ debian: z.array(z.string()).optional(), python: z.array(z.string()).optional() })
+    .optional(),
+  /**
+   * Kiln: Python the kernel should already have run when it answers (an endpoint version's module, which
+   * reads no secrets): restored from a snapshot taken after running it once this node has one.
+   */
+  module: z
+    .object({ code: z.string().max(1024 * 1024) })
+    .strict()
+    .optional(),
 });
 
 export type StartKernelBody = z.infer<typeof startKernelSchema>;
+
+/** The body of POST /api/kernels/:id/hibernate (Kiln), empty or with why the kernel is paused. */
+const hibernateSchema = z
+  .object({ reason: z.string().trim().min(1, 'reason must not be empty').max(2000).optional() })
+  .strict();
 
 /** Resolves the kernel name and resources of a start request, rejecting unknown kernel specs. */
 export function startRequest(body: StartKernelBody, defaults: ResourceRequest) {
@@ -50,7 +85,16 @@ export function startRequest(body: StartKernelBody, defaults: ResourceRequest) {
     memoryMiB: body.resources?.memoryMiB ?? defaults.memoryMiB,
     gpu: body.resources?.gpu ?? defaults.gpu ?? null,
   };
-  return { name, env: body.env, resources, containerId: body.containerId };
+  const image = body.image ? parseImageSpec(body.image) : undefined;
+  return {
+    name,
+    env: body.env,
+    resources,
+    containerId: body.containerId,
+    volumes: body.volumes,
+    ...(image ? { image } : {}),
+    ...(body.module ? { module: body.module } : {}),
+  };
 }
 
 /** Kernel and kernelspec REST routes with Jupyter Server's status codes. */
@@ -95,6 +139,25 @@ export function addKernelRoutes(router: Router, kernels: KernelRegistry, default
         throw new DomainError('KERNEL_DEAD', `The kernel is dead: ${kernel.reason ?? 'stopped'}`);
       await kernel.interrupt();
       sendJson(response, 204);
+    })
+    // Kiln: checkpoints the kernel now (variables kept; any later message wakes it), e.g. when its
+    // workspace reaches a hard cap. Idempotent: a sleeping kernel stays asleep. With a `reason`, every
+    // client of the kernel is told it is paused and why, whichever process asked.
+    .add('POST', '/api/kernels/:id/hibernate', async ({ request, response, caller, params }) => {
+      const parsed = hibernateSchema.safeParse(await readJson(request));
+      if (!parsed.success) throw validationError(parsed.error.issues);
+      const kernel = kernels.get(caller.workspaceId, params.id ?? '');
+      if (kernel.isDead)
+        throw new DomainError('KERNEL_DEAD', `The kernel is dead: ${kernel.reason ?? 'stopped'}`);
+      try {
+        await kernel.hibernate(parsed.data.reason);
+      } catch (error) {
+        throw new DomainError(
+          'SANDBOX_FAILED',
+          `Hibernation failed: ${error instanceof Error ? error.message : error}`,
+        );
+      }
+      sendJson(response, 200, kernel.model());
     })
     .add('POST', '/api/kernels/:id/restart', async ({ response, caller, params }) => {
       const kernel = kernels.get(caller.workspaceId, params.id ?? '');

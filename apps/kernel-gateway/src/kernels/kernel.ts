@@ -1,5 +1,13 @@
+import type { ImageSpec } from '@kiln/images';
 import type { ExecutionState, KernelModel } from '@kiln/kernel-protocol';
-import { createMessage, errorReply, errorText, KNOWN_REQUESTS, OUTPUT_TYPES } from '@kiln/kernel-protocol';
+import {
+  createMessage,
+  errorReply,
+  errorText,
+  KILN_ACK,
+  KNOWN_REQUESTS,
+  OUTPUT_TYPES,
+} from '@kiln/kernel-protocol';
 import type {
   ExitReason,
   JupyterMessage,
@@ -10,12 +18,19 @@ import type {
 import { type HibernationHooks, KernelHibernation } from './kernel-hibernation.ts';
 import { openKernelTerminal } from './kernel-terminal.ts';
 import { OutputBuffer } from './output-buffer.ts';
+import { UnackedOutput } from './unacked-output.ts';
 
 export type { ExecutionState, KernelModel };
 
 /** One websocket client attached to a kernel (the channels socket implements it). */
 export interface KernelPeer {
   readonly sessionId: string;
+  /**
+   * Kiln's acknowledgement extension (see KILN_ACK): the client acknowledges what it stored, and is
+   * replayed what its session was sent and did not acknowledge, after `lastStored`. Absent: a plain
+   * Jupyter client, replayed only what was buffered while its session was away.
+   */
+  readonly ack?: { lastStored: string | null };
   send(message: JupyterMessage): void;
   close(code: number, reason: string): void;
 }
@@ -25,6 +40,8 @@ export interface KernelOptions {
   name: string;
   workspaceId: string;
   resources: ResourceRequest;
+  /** The workspace image it runs on; none: the base image. */
+  image?: ImageSpec;
   sandbox: KernelSandbox;
   /** Starts a replacement sandbox when a dead kernel is restarted. */
   startSandbox: () => Promise<KernelSandbox>;
@@ -33,9 +50,29 @@ export interface KernelOptions {
   outputBufferBytes: number;
   kernelInfoTimeoutMs: number;
   hibernationHooks?: HibernationHooks;
+  /** A kernel whose sandbox this gateway re-adopted after the previous gateway process died. */
+  adopted?: AdoptedKernelState;
+  /** A client session attached (the restarted gateway buffers output for the last one). */
+  onSession?: (sessionId: string) => void;
+  /** Kiln paused the kernel (with why) or the pause ended (null): recorded so a restart keeps it asleep. */
+  onPaused?: (reason: string | null) => Promise<void> | undefined;
+}
+
+/** What a re-adopted kernel starts from instead of a fresh start. */
+export interface AdoptedKernelState {
+  /** A cell was still running when its agent reconnected. */
+  busy: boolean;
+  /** Its sandbox is checkpointed to disk; the next message restores it. */
+  hibernated: boolean;
+  /** The session last attached before the restart: output is buffered for it until it reconnects. */
+  sessionId: string | null;
+  /** Why Kiln paused it (a spending cap), if it was paused rather than hibernated for idleness. */
+  pausedReason?: string | null;
 }
 
 const MAX_PENDING = 10_000;
+/** Unacknowledged logs kept for sessions that are away (a web process that died comes back as one). */
+const MAX_AWAY_LOGS = 8;
 
 /** A running kernel: routes messages between its sandbox and its websocket clients and tracks its state. */
 export class Kernel {
@@ -43,6 +80,8 @@ export class Kernel {
   readonly name: string;
   readonly workspaceId: string;
   readonly resources: ResourceRequest;
+  /** The workspace image it runs on (its build is in use while the kernel lives); none: the base image. */
+  readonly image: ImageSpec | undefined;
   executionState: ExecutionState = 'starting';
   lastActivity = new Date();
   reason: string | undefined;
@@ -54,17 +93,24 @@ export class Kernel {
   private readonly probeIds = new Set<string>();
   private readonly buffer: OutputBuffer;
   private bufferSession: string | null = null;
+  /** Per acknowledging session: what it was sent and has not said it stored. */
+  private readonly unacked = new Map<string, UnackedOutput>();
+  /** Replies to requests the previous gateway process forwarded go to this session (re-adopted kernels). */
+  private adoptedSession: string | null = null;
   private currentRequest: Record<string, unknown> = {};
   private unsubscribe: Array<() => void> = [];
   private lifecycle: 'running' | 'restarting' | 'stopping' | 'stopped' = 'running';
   private readonly hibernation: KernelHibernation;
   private openTerminals = 0;
+  /** Why Kiln paused the kernel: while set, a client attaching is told so and does not wake it. */
+  private pausedReason: string | null = null;
 
   constructor(private readonly options: KernelOptions) {
     this.id = options.id;
     this.name = options.name;
     this.workspaceId = options.workspaceId;
     this.resources = options.resources;
+    this.image = options.image;
     this.sandbox = options.sandbox;
     this.buffer = new OutputBuffer(options.outputBufferBytes);
     this.hibernation = new KernelHibernation(
@@ -72,7 +118,17 @@ export class Kernel {
       (error) =>
         this.die({ kind: 'crashed', message: `Could not wake from hibernation: ${errorText(error)}` }),
       options.hibernationHooks,
+      options.adopted?.hibernated ? 'hibernated' : 'awake',
+      // Kiln's extension of the status message: a client that knows it shows the place in the queue.
+      (queue) =>
+        this.broadcast(createMessage('iopub', 'status', { execution_state: 'starting', kiln_queue: queue })),
     );
+    if (options.adopted) {
+      this.executionState = options.adopted.busy ? 'busy' : 'idle';
+      this.bufferSession = options.adopted.sessionId;
+      this.adoptedSession = options.adopted.sessionId;
+      if (options.adopted.hibernated) this.pausedReason = options.adopted.pausedReason ?? null;
+    }
     this.wire(this.sandbox);
   }
 
@@ -101,6 +157,7 @@ export class Kernel {
       resources: this.resources,
       started_from: this.sandbox.startedFrom,
       hibernation: this.hibernation.state,
+      ...(asleep && this.pausedReason ? { paused: { reason: this.pausedReason } } : {}),
     };
   }
 
@@ -121,28 +178,89 @@ export class Kernel {
     );
   }
 
-  /** Checkpoints the sandbox to disk, freeing its memory; any later message wakes it. */
-  hibernate(): Promise<void> {
-    return this.hibernation.hibernate();
+  /**
+   * Checkpoints the sandbox to disk, freeing its memory; any later message wakes it. With a reason
+   * (Kiln paused it), every client is told so on a status message, as with a place in the queue.
+   */
+  async hibernate(pausedBecause?: string): Promise<void> {
+    await this.hibernation.hibernate();
+    if (pausedBecause && this.hibernation.asleep) {
+      // Stored before the caller hears "paused": a gateway restarting right after keeps it asleep.
+      await this.setPaused(pausedBecause);
+      this.broadcast(this.pausedStatus(pausedBecause));
+    }
   }
 
-  /** Restores a hibernated kernel with its variables; resolves at once for an awake one. */
+  /** Restores a hibernated kernel with its variables (ending a pause); resolves at once for an awake one. */
   wake(): Promise<void> {
+    void this.setPaused(null);
     return this.hibernation.wake();
   }
 
-  /** Attaches a client; a client reusing a live session id replaces the old socket, and gets the replay. */
-  attach(peer: KernelPeer): void {
+  private pausedStatus(reason: string): JupyterMessage {
+    return createMessage('iopub', 'status', { execution_state: 'idle', kiln_paused: { reason } });
+  }
+
+  /** Resolves once the pause (or its end) is recorded where a restarted gateway reads it. */
+  private async setPaused(reason: string | null): Promise<void> {
+    if (this.pausedReason === reason) return;
+    this.pausedReason = reason;
+    await this.options.onPaused?.(reason);
+  }
+
+  /**
+   * Attaches a client; a client reusing a live session id replaces the old socket, and gets the replay.
+   * Returns the peer to pass to `fromClient` and `detach` (an acknowledging client's sends are logged).
+   */
+  attach(client: KernelPeer): KernelPeer {
+    const log = client.ack ? this.unackedLog(client.sessionId) : null;
+    const peer: KernelPeer = log
+      ? {
+          sessionId: client.sessionId,
+          ack: client.ack,
+          send(message) {
+            log.push(message);
+            client.send(message);
+          },
+          close: (code, reason) => client.close(code, reason),
+        }
+      : client;
     const previous = this.peers.get(peer.sessionId);
     if (previous) previous.close(1000, 'Replaced by a new connection with the same session id');
     this.peers.set(peer.sessionId, peer);
-    // A client opening the notebook is about to use the kernel: start restoring it now.
-    void this.hibernation.wake().catch(() => undefined);
-    const replay = this.bufferSession === peer.sessionId ? this.buffer.drain() : [];
+    this.options.onSession?.(peer.sessionId);
+    // A client opening the notebook is about to use the kernel: start restoring it now. Unless Kiln
+    // paused it (a spending cap): a reconnect after a restart must not run and bill it again.
+    const paused = this.hibernation.asleep ? this.pausedReason : null;
+    if (!paused) void this.wake().catch(() => undefined);
+    // What an earlier socket of this session was sent but never stored comes first, then what was
+    // buffered while the session was away; both are logged again until acknowledged.
+    const replay: JupyterMessage[] = [];
+    if (log) {
+      const lastStored = client.ack?.lastStored;
+      if (lastStored) log.acknowledge(lastStored);
+      replay.push(...log.take());
+    }
+    if (this.bufferSession === peer.sessionId) replay.push(...this.buffer.drain());
     this.buffer.clear();
     this.bufferSession = null;
     for (const message of replay) peer.send(message);
+    if (paused) peer.send(this.pausedStatus(paused));
     if (this.isDead) peer.send(createMessage('iopub', 'status', { execution_state: 'dead' }));
+    return peer;
+  }
+
+  private unackedLog(sessionId: string): UnackedOutput {
+    let log = this.unacked.get(sessionId);
+    if (log) return log;
+    log = new UnackedOutput(this.options.outputBufferBytes);
+    this.unacked.set(sessionId, log);
+    // Sessions that never came back: the oldest go (a map iterates in insertion order).
+    for (const id of this.unacked.keys()) {
+      if (this.unacked.size <= MAX_AWAY_LOGS) break;
+      if (id !== sessionId && !this.peers.has(id)) this.unacked.delete(id);
+    }
+    return log;
   }
 
   detach(peer: KernelPeer): void {
@@ -154,6 +272,11 @@ export class Kernel {
   /** Handles one message from a client socket. */
   fromClient(peer: KernelPeer, message: JupyterMessage): void {
     const type = message.header.msg_type;
+    if (type === KILN_ACK) {
+      const msgId = message.content.msg_id;
+      if (typeof msgId === 'string') this.unacked.get(peer.sessionId)?.acknowledge(msgId);
+      return;
+    }
     if (message.channel === 'iopub' || !KNOWN_REQUESTS[message.channel]?.has(type)) {
       const evalue = `The gateway does not forward ${type} on the ${message.channel} channel`;
       const answer = errorReply(message, 'UnknownMessageType', evalue);
@@ -187,6 +310,8 @@ export class Kernel {
       this.pending.set(message.header.msg_id, peer.sessionId);
     }
     if (type === 'execute_request') this.currentRequest = message.header;
+    // Any message to the kernel wakes it, which ends a pause (the cap was lifted).
+    void this.setPaused(null);
     this.hibernation.send(message);
   }
 
@@ -209,6 +334,7 @@ export class Kernel {
         clearTimeout(timer);
         resolve(reply);
       });
+      void this.setPaused(null);
       this.hibernation.send(message);
     });
   }
@@ -237,14 +363,14 @@ export class Kernel {
 
   async interrupt(): Promise<void> {
     if (this.isDead) throw new Error(this.reason ?? 'The kernel is dead');
-    await this.hibernation.wake();
+    await this.wake();
     if (this.isDead) throw new Error(this.reason ?? 'The kernel is dead');
     await this.sandbox.interrupt();
   }
 
   /** Fresh interpreter; a dead kernel gets a new sandbox. Resolves when the kernel answers kernel_info. */
   async restart(): Promise<void> {
-    if (!this.isDead) await this.hibernation.wake();
+    if (!this.isDead) await this.wake();
     this.lifecycle = 'restarting';
     this.executionState = 'restarting';
     this.lastActivity = new Date();
@@ -284,6 +410,7 @@ export class Kernel {
       for (const peer of [...this.peers.values()]) peer.close(1000, 'Kernel shut down');
       this.peers.clear();
       this.buffer.clear();
+      this.unacked.clear();
     }
   }
 
@@ -291,7 +418,7 @@ export class Kernel {
   openTerminal(cols: number, rows: number): TerminalPty {
     const pty = openKernelTerminal({
       open: () => this.sandbox.openTerminal({ cols, rows }),
-      ready: this.hibernation.asleep ? this.hibernation.wake() : undefined,
+      ready: this.hibernation.asleep ? this.wake() : undefined,
       onClosed: () => {
         this.openTerminals -= 1;
         this.hibernation.awakeSince = new Date();
@@ -325,7 +452,7 @@ export class Kernel {
       resolve?.(message);
       return;
     }
-    const sessionId = parentId ? this.pending.get(parentId) : undefined;
+    const sessionId = parentId ? (this.pending.get(parentId) ?? this.adoptedSession ?? undefined) : undefined;
     if (parentId && message.channel !== 'stdin' && type.endsWith('_reply')) this.pending.delete(parentId);
     const peer = sessionId ? this.peers.get(sessionId) : undefined;
     if (peer) peer.send(message);

@@ -1,4 +1,6 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, hostname, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { discoverGpus, findGpuType, type GpuTypeName } from '@kiln/scheduler';
 import type { GatewayEnv } from '../env.ts';
 import type { NodeIdentity } from './scheduler-node.ts';
@@ -14,9 +16,27 @@ export function declaredGpus(value: string): { type: GpuTypeName; count: number 
   });
 }
 
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+
 /** The node id: `KILN_NODE_ID`, else this host and the port the gateway listens on. */
 export function nodeId(env: GatewayEnv, port: number): string {
   return env.KILN_NODE_ID ?? `${hostname().replace(/[^A-Za-z0-9._:-]/g, '-')}-${port}`;
+}
+
+/**
+ * The node id, kept in the state dir (`node-id`) from the first start: the scheduler pins volumes and
+ * workspaces' /workspace folders to a node id, and they live on this state dir's disk, so a new hostname
+ * or port must not make it another node. `KILN_NODE_ID` always wins.
+ */
+export async function lastingNodeId(env: GatewayEnv, port: number): Promise<string> {
+  if (env.KILN_NODE_ID) return env.KILN_NODE_ID;
+  const file = join(env.KILN_STATE_DIR, 'node-id');
+  const kept = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (NODE_ID.test(kept)) return kept;
+  const id = nodeId(env, port);
+  await mkdir(env.KILN_STATE_DIR, { recursive: true });
+  await writeFile(file, `${id}\n`);
+  return id;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
-import { workspaceToken } from '@kiln/kernel-protocol/client';
+import { type JupyterMessage, workspaceToken } from '@kiln/kernel-protocol/client';
 import { createScheduler, discoverGpus, type Scheduler } from '@kiln/scheduler';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDriver } from '../../test/fake-driver.ts';
@@ -32,12 +32,14 @@ async function startNode(
   id: string,
   size: { cpu: number; memoryMiB: number },
   heartbeatMs = 100,
+  reservedMemoryMiB?: () => number,
 ): Promise<{ gateway: Gateway; node: SchedulerNode; url: string; driver: FakeDriver }> {
   const driver = new FakeDriver();
   const node = createSchedulerNode({
     scheduler,
     identity: { ...size, gpus: await discoverGpus({ declared: [] }) },
     heartbeatMs,
+    reservedMemoryMiB,
     log: () => undefined,
   });
   const gateway = createGateway({
@@ -67,6 +69,31 @@ async function post(url: string, token: string, body: unknown) {
 }
 
 describe('a gateway as a scheduler node', () => {
+  it('reports the memory its warm spares hold with each heartbeat, and placement leaves it alone', async () => {
+    const scheduler = createScheduler({ db: database.db });
+    cleanups.push(() => scheduler.close());
+    let spares = 2048;
+    await startNode(scheduler, 'node-pool', { cpu: 4, memoryMiB: 4096 }, 100, () => spares);
+    await eventually(async () => (await scheduler.listNodes())[0]?.reservedMemoryMiB === 2048, 10_000);
+    expect((await scheduler.listNodes())[0]?.free.memoryMiB).toBe(2048);
+    const ws = await workspace();
+    const ask = (ownerId: string, memoryMiB: number) =>
+      scheduler.request({ workspaceId: ws, kind: 'kernel', ownerId, resources: { cpu: 1, memoryMiB } });
+    // More than the node has besides its spares can never be placed: refused at once, saying why.
+    await expect(ask('huge', 3072)).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringMatching(/the largest has 4 CPUs and 2 GiB; its warm spares hold 2 GiB more/),
+    });
+    expect((await ask('first', 1536)).state).toBe('starting');
+    const asked = await ask('second', 1536);
+    expect(asked.state).toBe('queued');
+    spares = 0;
+    await eventually(async () => {
+      await scheduler.drainQueue();
+      return (await scheduler.get(asked.id)).state === 'starting';
+    }, 10_000);
+  });
+
   it('starts only containers placed on it, with the resources the scheduler granted', async () => {
     const scheduler = createScheduler({ db: database.db });
     cleanups.push(() => scheduler.close());
@@ -165,7 +192,7 @@ describe('a gateway as a scheduler node', () => {
     expect((await scheduler.listNodes())[0]?.free.cpu).toBe(2);
   }, 60_000);
 
-  it("gives a hibernated kernel's room back, and wakes it only when its room is still free", async () => {
+  it("gives a hibernated kernel's room back, and queues its wake-up while the room is taken", async () => {
     const scheduler = createScheduler({ db: database.db });
     cleanups.push(() => scheduler.close());
     const a = await startNode(scheduler, 'node-a', { cpu: 1, memoryMiB: 4096 });
@@ -183,13 +210,45 @@ describe('a gateway as a scheduler node', () => {
     await kernel.wake();
     expect((await scheduler.get(sleeper.id)).state).toBe('running');
 
-    // Asleep again, its CPU goes to another kernel: it cannot wake, and says why.
+    // Asleep again, its CPU goes to another kernel: opening the notebook queues its wake-up for room on
+    // this node (where its checkpoint is), and the client is told where it stands.
     await kernel.hibernate();
     const other = await request('other');
     expect(other.state).toBe('starting');
-    await expect(kernel.wake()).rejects.toThrow(/room|busy|No node/i);
+    const seen: JupyterMessage[] = [];
+    const peer = {
+      sessionId: 'nb-session',
+      send: (m: JupyterMessage) => seen.push(m),
+      close: () => undefined,
+    };
+    kernel.attach(peer);
+    const queued = () =>
+      seen.find((m) => m.header.msg_type === 'status' && m.content.kiln_queue !== undefined)?.content
+        .kiln_queue as { position: number; reason: string } | undefined;
+    await eventually(() => queued() !== undefined, 10_000);
+    expect(queued()).toMatchObject({
+      position: 1,
+      reason: expect.stringMatching(/waiting for 1 CPU.*0 ahead/),
+    });
+    expect((await scheduler.get(sleeper.id)).state).toBe('queued');
+    expect(kernel.isDead).toBe(false);
+    // The other kernel ends: the queue places the sleeper back on its node and it wakes with its state.
+    await scheduler.stop(other.id);
+    await scheduler.drainQueue();
+    await kernel.wake();
+    expect(kernel.isDead).toBe(false);
+    expect((await scheduler.get(sleeper.id)).state).toBe('running');
+
+    // Once more, and this time the wait is given up (cancelled, as a timeout would): it says why.
+    kernel.detach(peer);
+    await kernel.hibernate();
+    const third = await request('third');
+    expect(third.state).toBe('starting');
+    const waking = kernel.wake();
+    await eventually(async () => (await scheduler.get(sleeper.id)).state === 'queued', 10_000);
+    await scheduler.cancel(sleeper.id, { reason: 'Cancelled while waiting for a machine' });
+    await expect(waking).rejects.toThrow(/did not get it: Cancelled while waiting/);
     expect(kernel.isDead).toBe(true);
-    expect(kernel.reason).toMatch(/Could not wake from hibernation/);
-    expect((await scheduler.get(sleeper.id)).state).toBe('hibernated');
+    expect(kernel.reason).toMatch(/Could not wake from hibernation: It waited for room/);
   }, 60_000);
 });

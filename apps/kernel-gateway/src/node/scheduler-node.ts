@@ -15,6 +15,10 @@ export interface SchedulerNodeOptions {
   identity: NodeIdentity;
   /** Well under the scheduler's heartbeat timeout. */
   heartbeatMs: number;
+  /** Memory this gateway uses outside kernels (warm spares), sent with every heartbeat. */
+  reservedMemoryMiB?: () => number | Promise<number>;
+  /** How often a kernel waiting to wake re-reads its place in the queue (default 2 s). */
+  queueRefreshMs?: number;
   log?: (line: string) => void;
 }
 
@@ -61,8 +65,9 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
       const view = await scheduler.get(request.containerId);
       // Another workspace's container looks like no container at all.
       if (view.workspaceId !== workspaceId) throw new DomainError('NOT_FOUND', `No container ${view.id}`);
-      if (view.kind !== 'kernel')
-        throw new DomainError('BAD_REQUEST', `Container ${view.id} is not a kernel`);
+      // Endpoint replicas are kernels too: the web app imports the endpoint's module into one and calls it.
+      if (view.kind !== 'kernel' && view.kind !== 'endpoint_replica')
+        throw new DomainError('BAD_REQUEST', `Container ${view.id} is not a kernel or an endpoint replica`);
       if (view.node?.id !== registration.id) {
         throw new DomainError(
           'CONFLICT',
@@ -88,10 +93,24 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
         .then(() => undefined, ignoreFinal)
         .catch((error: unknown) => log(`could not record that kernel ${id} hibernated: ${String(error)}`));
     },
-    async resuming(id) {
-      // Its CPU, memory and GPUs may have gone to another container meanwhile: then it stays asleep.
-      const view = await scheduler.resume(id, { whenBusy: 'refuse' });
-      if (view.state !== 'starting') throw new DomainError('CONFLICT', `Container ${id} is ${view.state}`);
+    async resuming(id, queued) {
+      // Its CPU, memory and GPUs may have gone to another container meanwhile: then it waits in the queue
+      // for room on this node (its checkpoint is here), and the notebook sees where it stands.
+      let view = await scheduler.resume(id, { whenBusy: 'queue' });
+      while (view.state === 'queued') {
+        if (view.queue) queued({ ...view.queue, deadline: view.queue.deadline.getTime() });
+        const tick = AbortSignal.timeout(options.queueRefreshMs ?? 2000);
+        try {
+          view = await scheduler.waitForPlacement(id, { signal: tick });
+        } catch (error) {
+          if (!tick.aborted) throw error;
+          view = await scheduler.get(id);
+        }
+      }
+      if (view.state !== 'starting') {
+        const why = view.stop?.reason ?? `its container is ${view.state}`;
+        throw new DomainError('CONFLICT', `It waited for room on this machine and did not get it: ${why}`);
+      }
     },
     async resumed(id) {
       await scheduler.markRunning(id);
@@ -119,13 +138,17 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
     const here = new Map((registry?.all() ?? []).map((kernel) => [kernel.id, kernel]));
     for (const container of containers) {
       if (here.has(container.id) || !LIVE_STATES.has(container.state)) continue;
+      // Lost with the process that ran it (a crash): billed up to its last heartbeat, not until now.
       await scheduler
         .stop(container.id, {
-          code: 'exited',
-          reason: `Node ${node.id} restarted and no longer runs this kernel`,
+          code: 'node_lost',
+          reason:
+            registry?.goneReason(container.id) ?? `Node ${node.id} restarted and no longer runs this kernel`,
         })
         .catch(ignoreFinal);
     }
+    // Kernels this gateway re-adopted after a restart are its to report stopped, like any it started.
+    for (const id of here.keys()) if (believed.has(id)) running.add(id);
     // Kernels whose containers were declared lost meanwhile: their resources may be someone else's now.
     for (const kernel of here.values()) {
       if (believed.has(kernel.id)) continue;
@@ -141,7 +164,10 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
 
   async function beat(): Promise<void> {
     try {
-      if (registration) await scheduler.heartbeat(registration.id);
+      if (registration)
+        await scheduler.heartbeat(registration.id, {
+          reservedMemoryMiB: (await options.reservedMemoryMiB?.()) ?? 0,
+        });
     } catch (error) {
       if (closed) return;
       if (isDomainError(error) && (error.code === 'CONFLICT' || error.code === 'NOT_FOUND')) {

@@ -15,6 +15,12 @@ export class AgentChannel {
   private readonly frameListeners = new Set<(frame: AgentFrame) => void>();
   private readonly disconnectListeners = new Set<() => void>();
   private helloWaiters: ((command: Record<string, unknown>) => void)[] = [];
+  /**
+   * The current connection's hello while nobody has waited for it: an agent that is already running
+   * (a gateway re-adopting it after a crash) connects and says hello within milliseconds of the socket
+   * being there, possibly before the gateway gets to wait for it. It belongs to that connection only.
+   */
+  private unclaimedHello: Record<string, unknown> | undefined;
 
   constructor(readonly channelDir: string) {}
 
@@ -42,6 +48,7 @@ export class AgentChannel {
   private adopt(socket: Socket): void {
     this.socket?.destroy();
     this.socket = socket;
+    this.unclaimedHello = undefined;
     socket.setNoDelay(true);
     const decoder = new FrameDecoder();
     socket.on('data', (chunk: Buffer) => {
@@ -60,6 +67,7 @@ export class AgentChannel {
     const gone = () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
+      this.unclaimedHello = undefined;
       for (const listener of this.disconnectListeners) listener();
     };
     socket.on('close', gone);
@@ -81,6 +89,7 @@ export class AgentChannel {
     if (frame.kind === 'command' && frame.command.op === 'hello') {
       const waiters = this.helloWaiters;
       this.helloWaiters = [];
+      if (waiters.length === 0) this.unclaimedHello = frame.command;
       for (const waiter of waiters) waiter(frame.command);
     }
     for (const listener of this.frameListeners) {
@@ -94,8 +103,16 @@ export class AgentChannel {
     }
   }
 
-  /** Resolves with the agent's hello (sent on every (re)connect), or rejects after `timeoutMs`. */
+  /**
+   * Resolves with the agent's hello (sent on every (re)connect), or rejects after `timeoutMs`; a hello
+   * the current connection already sent that nobody waited for counts.
+   */
   waitForHello(timeoutMs: number): Promise<Record<string, unknown>> {
+    const already = this.unclaimedHello;
+    if (already) {
+      this.unclaimedHello = undefined;
+      return Promise.resolve(already);
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.helloWaiters = this.helloWaiters.filter((w) => w !== done);
@@ -163,6 +180,7 @@ export class AgentChannel {
   async close(): Promise<void> {
     this.socket?.destroy();
     this.socket = undefined;
+    this.unclaimedHello = undefined;
     const server = this.server;
     this.server = undefined;
     server?.close();

@@ -93,9 +93,17 @@ for path in ('/opt/kiln/channel/x', '/opt/kiln/agent/x', '/usr/x', '/x', '/var/t
   });
 
   it("bounds the sandbox's stdout on the host (output written straight to fd 1 and by subprocesses)", async () => {
-    await execute(kernel, "import os\nos.system('head -c 20000000 /dev/zero')\nos.write(1, b'y' * 4000000)");
-    await new Promise((resolve) => setTimeout(resolve, 1500));
     const log = join(TEST_STATE_DIR, 'run', kernel.containerId, 'container.log');
+    // fd 1 and 2 lead to the cell (the agent forwards them), never to the log on the host's disk.
+    const { stdout } = await execute(
+      kernel,
+      "import os\nos.system('head -c 20000000 /dev/zero')\nos.write(1, b'y' * 4000000)",
+    );
+    expect(stdout.length).toBe(24_000_000);
+    expect(statSync(log).size).toBeLessThan(64 * 1024);
+    // What still reaches the container's own stdout (PID 1's, written to on purpose) stays bounded.
+    await execute(kernel, "import os\nos.system('head -c 20000000 /dev/zero > /proc/1/fd/1')");
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(statSync(log).size).toBeLessThanOrEqual(CONTAINER_LOG_MAX_BYTES + 4 * MIB);
     expect(readFileSync(log, 'utf8')).toContain('[kiln] container output past');
   });

@@ -12,11 +12,18 @@ const host: NvidiaHost = {
     [0, 1, 2, 3].map((index) => [index, { path: `/dev/nvidia${index}`, major: 195, minor: index }]),
   ),
   driverDir: '/var/lib/kiln/nvidia/nvidia-550.54.15',
+  driverVersion: '550.54.15',
 };
 
 const base = () =>
   buildOciSpec({
-    paths: { imageDir: '/img', agentDir: '/agent', channelDir: '/chan', volumeDir: '/vol' },
+    paths: {
+      imageDir: '/img',
+      agentDir: '/agent',
+      channelDir: '/chan',
+      volumeDir: '/vol',
+      volRoot: '/volroot',
+    },
     resources: { cpu: 2, memoryMiB: 4096 },
     env: { FOO: 'bar' },
     cgroupsPath: '/kiln/x',

@@ -29,6 +29,8 @@ export interface NvidiaHost {
   gpus: Map<number, DeviceNode>;
   /** Host dir with `lib64/` (libcuda, libnvidia-ml, ...) and `bin/` (nvidia-smi), mounted read-only. */
   driverDir: string;
+  /** The host driver's version (libcuda's, e.g. `550.90.07`), which nvproxy must support. */
+  driverVersion: string;
 }
 
 /**
@@ -175,5 +177,5 @@ export function discoverNvidiaHost(cacheDir: string): NvidiaHost | string {
     rmSync(driverDir, { recursive: true, force: true });
     renameSync(building, driverDir);
   }
-  return { control: [ctl, uvm], gpus, driverDir };
+  return { control: [ctl, uvm], gpus, driverDir, driverVersion: version };
 }

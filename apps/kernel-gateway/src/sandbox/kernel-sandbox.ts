@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { EnvSeal } from './env-seal.ts';
 import { describeExit } from './exit-reason.ts';
+import type { CheckpointArgs } from './runsc-features.ts';
 import { checkpointInstance, destroyInstance, type SandboxInstance } from './sandbox-instance.ts';
+import { writeSandboxRecord } from './sandbox-record.ts';
 import { openSandboxTerminal } from './sandbox-terminal.ts';
+import { type SealedCheckpoint, sealCheckpoint, unsealCheckpoint } from './sealed-checkpoint.ts';
 import type {
   ExitReason,
   JupyterMessage,
@@ -47,7 +51,29 @@ export interface InstanceSource {
   released(kernelId: string): void;
 }
 
+/**
+ * What the sandbox keeps of itself for later: where hibernation images are written in clear
+ * (memory-backed) and how runsc writes them there, and how its record seals the kernel's env.
+ */
+export interface HibernationStorage {
+  scratchDir: string;
+  /** Without O_DIRECT, which tmpfs refuses. */
+  args: CheckpointArgs;
+  /** Without it the record leaves the env out (a re-adopted kernel's restart then lacks it). */
+  envSeal?: EnvSeal;
+}
+
 type State = 'running' | 'hibernating' | 'hibernated' | 'resuming' | 'restarting' | 'dead';
+
+/** How a sandbox left by a gateway that died was found by the next one. */
+export interface AdoptedState {
+  /** Checkpointed (hibernated) rather than running. */
+  hibernated: boolean;
+  /** GPUs the sandbox was placed on (its runsc calls need the nvproxy flags). */
+  gpuIndices?: number[];
+  /** The key of its sealed hibernation image (base64), as its record kept it sealed. */
+  checkpointKey?: string;
+}
 
 /** A kernel in a runsc sandbox; survives restarts (new sandbox, same volume) and hibernation. */
 export class RunscKernelSandbox implements KernelSandbox {
@@ -57,14 +83,57 @@ export class RunscKernelSandbox implements KernelSandbox {
   private detach: (() => void)[] = [];
   private pendingResume: Promise<void> | undefined;
   private retiring: Promise<void>[] = [];
+  private saving: Promise<void> = Promise.resolve();
+  /** Removal of the last hibernation image after a wake, still under way. */
+  private cleanup: Promise<void> = Promise.resolve();
+
+  /** The hibernation image on disk, encrypted; its key exists only here. */
+  private sealed: SealedCheckpoint | undefined;
 
   constructor(
     private readonly options: KernelSandboxOptions,
     private instance: SandboxInstance,
     private started: StartedFrom,
     private readonly source: InstanceSource,
+    private readonly hibernation: HibernationStorage,
+    private readonly placed: AdoptedState = { hibernated: false },
   ) {
-    this.attach(instance);
+    if (placed.hibernated) {
+      // Re-adopted asleep: nothing runs until the next message restores it.
+      this.state = 'hibernated';
+      if (placed.checkpointKey)
+        this.sealed = { dir: this.hibernatePath, key: Buffer.from(placed.checkpointKey, 'base64') };
+      this.listenFrames(instance);
+    } else this.attach(instance);
+    void this.record();
+  }
+
+  /**
+   * Writes what a restarted gateway needs to re-adopt this sandbox into its run dir (in order: the
+   * last write wins). A failed write only costs re-adoption, so it is logged, never thrown. Resolves
+   * once this write is on disk: a state change a caller was told of must survive a crash right after.
+   */
+  private record(): Promise<void> {
+    const { runDir } = this.instance.container;
+    const record = {
+      kernelId: this.options.kernelId,
+      workspaceId: this.options.workspaceId,
+      resources: this.options.resources,
+      ...(this.options.env ? { env: this.options.env } : {}),
+      ...(this.options.volumes ? { volumes: this.options.volumes } : {}),
+      ...(this.options.diskMiB !== undefined ? { diskMiB: this.options.diskMiB } : {}),
+      ...(this.placed.gpuIndices ? { gpuIndices: this.placed.gpuIndices } : {}),
+      startedFrom: this.started,
+      hibernated: this.state === 'hibernated' || this.state === 'hibernating',
+      ...(this.sealed ? { checkpointKey: this.sealed.key.toString('base64') } : {}),
+    };
+    this.saving = this.saving
+      .then(() => writeSandboxRecord(runDir, record, this.hibernation.envSeal))
+      .catch((error: unknown) => {
+        if (this.state === 'dead') return;
+        console.error(`[kernel-gateway] kernel ${this.id}: could not record its sandbox:`, error);
+      });
+    return this.saving;
   }
 
   get id(): string {
@@ -81,13 +150,17 @@ export class RunscKernelSandbox implements KernelSandbox {
   }
 
   private attach(instance: SandboxInstance): void {
+    this.listenFrames(instance);
+    this.watchExit(instance);
+  }
+
+  private listenFrames(instance: SandboxInstance): void {
     const offFrame = instance.channel.onFrame((frame) => {
       if (frame.kind === 'message') this.emit(frame.message);
       // The kernel is fine, the output is not: say so under the cell that produced it.
       else if (frame.kind === 'rejected') this.emit(droppedNotice(frame.reason, frame.parentHeader));
     });
     this.detach = [offFrame];
-    this.watchExit(instance);
   }
 
   private watchExit(instance: SandboxInstance): void {
@@ -155,22 +228,39 @@ export class RunscKernelSandbox implements KernelSandbox {
     } finally {
       this.state = 'running';
     }
+    // Resolves once a gateway restarting after a crash would find the new sandbox.
+    const recorded = this.record();
     // The new interpreter is already answering; tearing the old sandbox down (~1 s) need not delay it.
     this.retiring.push(destroyInstance(old).catch(() => undefined));
+    await recorded;
   }
 
   private get hibernatePath(): string {
     return join(this.instance.container.runDir, 'hibernate');
   }
 
+  /** A fresh root-only folder in memory-backed scratch space for the image in clear. */
+  private async scratchPath(): Promise<string> {
+    await mkdir(this.hibernation.scratchDir, { recursive: true, mode: 0o700 });
+    return join(this.hibernation.scratchDir, `${this.instance.container.id}-${randomUUID().slice(0, 8)}`);
+  }
+
   async hibernate(): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'hibernating';
+    // The last wake's image is still being deleted from the path this one is sealed into.
+    await this.cleanup;
+    const plain = await this.scratchPath();
     try {
-      await checkpointInstance(this.instance, this.hibernatePath);
+      await checkpointInstance(this.instance, plain, this.hibernation.args);
       await this.instance.container.destroy();
+      this.sealed = await sealCheckpoint(plain, this.hibernatePath);
       this.state = 'hibernated';
+      // Told "hibernated" only once a gateway restarting after a crash would find it so (asleep, with
+      // the image's key), not with the record of a running sandbox that is no longer there.
+      await this.record();
     } catch (error) {
+      await rm(plain, { recursive: true, force: true });
       this.state = 'running';
       await this.instance.channel.listen();
       throw error;
@@ -182,14 +272,41 @@ export class RunscKernelSandbox implements KernelSandbox {
     this.state = 'resuming';
     this.pendingResume = (async () => {
       const { channel, container } = this.instance;
-      await channel.listen();
-      const hello = channel.waitForHello(30_000);
-      await container.restore(this.hibernatePath);
-      await hello;
+      const sealed = this.sealed;
+      // Re-adopted asleep after a gateway crash, from a record whose sealed key could not be opened.
+      if (!sealed)
+        throw new Error(
+          'the gateway restarted while this kernel was hibernated, and its image key cannot be opened',
+        );
+      const plain = await this.scratchPath();
+      try {
+        await unsealCheckpoint(sealed, plain);
+        await channel.listen();
+        const hello = channel.waitForHello(30_000);
+        await container.restore(plain, this.hibernation.args);
+        await hello;
+      } catch (error) {
+        await rm(plain, { recursive: true, force: true });
+        throw error;
+      }
+      // User code runs only under the kernel's own CPU quota: the messages that woke it wait for this.
       await container.limitCpu(this.instance.resources.cpu);
-      await rm(this.hibernatePath, { recursive: true, force: true });
+      this.sealed = undefined;
       this.state = 'running';
+      // The record says "running" before the image goes: a crash in between leaves a running sandbox
+      // that is re-adopted awake, never a record pointing at a deleted image.
+      await this.record();
       this.watchExit(this.instance);
+      // Deleting the image in clear and the sealed one (~100 MB each) need not hold up the first cell
+      // (40-130 ms measured under load), only follow the record; the next checkpoint and shutdown wait for it.
+      this.cleanup = Promise.all([
+        rm(plain, { recursive: true, force: true }),
+        rm(sealed.dir, { recursive: true, force: true }),
+      ]).then(
+        () => undefined,
+        (error: unknown) =>
+          console.error(`[kernel-gateway] kernel ${this.id}: could not remove its hibernation image:`, error),
+      );
     })();
     this.pendingResume.finally(() => {
       this.pendingResume = undefined;
@@ -206,7 +323,7 @@ export class RunscKernelSandbox implements KernelSandbox {
     if (this.state === 'dead') return;
     this.state = 'dead';
     for (const off of this.detach) off();
-    await Promise.all([destroyInstance(this.instance), ...this.retiring]);
+    await Promise.all([destroyInstance(this.instance), ...this.retiring, this.cleanup]);
     this.source.released(this.id);
   }
 }

@@ -8,6 +8,11 @@ export interface SandboxPaths {
   channelDir: string;
   /** Host dir bind-mounted read-write at /workspace. */
   volumeDir: string;
+  /**
+   * Host dir bind-mounted at /vol, in every sandbox (the snapshot template's included): named volumes
+   * are bound into it on the host, before a restore or after a warm spare is taken (volume-mounts.ts).
+   */
+  volRoot: string;
 }
 
 export interface OciSpecOptions {
@@ -108,6 +113,14 @@ export function buildOciSpec(options: OciSpecOptions): Record<string, unknown> {
         options: ['nosuid', 'nodev', 'mode=1777', `size=${TMP_SIZE_MIB}m`],
       },
       { destination: '/workspace', type: 'bind', source: paths.volumeDir, options: ['rbind', 'rw'] },
+      // One sentry mount for every volume: the host's binds below it (and their read-only flags) decide
+      // what is there. nosuid and nodev so a file planted on a volume gains no power.
+      {
+        destination: '/vol',
+        type: 'bind',
+        source: paths.volRoot,
+        options: ['rbind', 'nosuid', 'nodev', 'rw'],
+      },
       { destination: '/opt/kiln/agent', type: 'bind', source: paths.agentDir, options: ['rbind', 'ro'] },
       { destination: '/opt/kiln/channel', type: 'bind', source: paths.channelDir, options: ['rbind', 'rw'] },
     ],

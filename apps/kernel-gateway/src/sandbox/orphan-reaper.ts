@@ -1,6 +1,9 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { EnvSeal } from './env-seal.ts';
 import type { RunscCli } from './runsc-cli.ts';
+import { readSandboxRecord, type SandboxRecord } from './sandbox-record.ts';
+import { removeRunDir } from './volume-mounts.ts';
 
 const OWNER_FILE = 'owner.pid';
 
@@ -18,20 +21,45 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A kernel's sandbox left by a gateway process that died: the next gateway may re-adopt it. */
+export interface Orphan {
+  /** The runsc container id (also the run dir's name). */
+  id: string;
+  runDir: string;
+  record: SandboxRecord;
+}
+
+/** Stops an orphan's container and removes its run dir (never the workspace volume). */
+export async function reapOrphan(cli: RunscCli, runDir: string, id: string): Promise<void> {
+  await cli.run(['delete', '--force', id]).catch(() => undefined);
+  await removeRunDir(runDir);
+}
+
 /**
- * Deletes sandboxes left running by a gateway process that died (its pid is gone), so a restart does
- * not leak containers, memory and cgroups. Sandboxes of live processes sharing the state dir are kept.
+ * Finds the sandboxes left by a gateway process that died (its pid is gone). Those that hosted a kernel
+ * are returned for re-adoption; the rest (spares, half-built templates) are deleted at once, so a restart
+ * does not leak containers, memory and cgroups. Sandboxes of live processes sharing the state dir are kept.
  */
-export async function reapOrphans(cli: RunscCli, stateDir: string): Promise<string[]> {
+export async function findOrphans(
+  cli: RunscCli,
+  stateDir: string,
+  envSeal: EnvSeal | undefined,
+): Promise<{ adoptable: Orphan[]; reaped: string[] }> {
   const runRoot = join(stateDir, 'run');
   const entries = await readdir(runRoot).catch(() => [] as string[]);
+  const adoptable: Orphan[] = [];
   const reaped: string[] = [];
   for (const id of entries) {
-    const owner = Number(await readFile(join(runRoot, id, OWNER_FILE), 'utf8').catch(() => 'NaN'));
+    const runDir = join(runRoot, id);
+    const owner = Number(await readFile(join(runDir, OWNER_FILE), 'utf8').catch(() => 'NaN'));
     if (Number.isInteger(owner) && alive(owner)) continue;
-    await cli.run(['delete', '--force', id]).catch(() => undefined);
-    await rm(join(runRoot, id), { recursive: true, force: true });
+    const record = await readSandboxRecord(runDir, envSeal);
+    if (record) {
+      adoptable.push({ id, runDir, record });
+      continue;
+    }
+    await reapOrphan(cli, runDir, id);
     reaped.push(id);
   }
-  return reaped;
+  return { adoptable, reaped };
 }

@@ -30,7 +30,10 @@ export function createRunscCli(options: RunscCliOptions): RunscCli {
     '--network=none',
     `--platform=${options.platform}`,
     // The agent connects to the gateway's unix socket in its bind-mounted channel dir; "open" allows
-    // connecting to existing host sockets only, never creating or listening on them.
+    // connecting to existing host sockets only, never creating or listening on them, and only to those
+    // under the sandbox's own mounts: a host socket elsewhere (Postgres's) has no path inside it
+    // (sandbox-isolation.int.test.ts). A socket fd passed in at start would not do: the agent
+    // reconnects by path after every checkpoint/restore and to a restarted gateway that re-adopts it.
     '--host-uds=open',
     ...(options.extraFlags ?? []),
   ];

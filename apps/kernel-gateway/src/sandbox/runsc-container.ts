@@ -1,12 +1,15 @@
-import { closeSync, openSync } from 'node:fs';
-import { appendFile, chmod, mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { closeSync } from 'node:fs';
+import { appendFile, chmod, mkdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ContainerOutput } from './container-output.ts';
 import { CPU_PERIOD_US } from './oci-spec.ts';
 import type { RunscCli } from './runsc-cli.ts';
+import type { CheckpointArgs } from './runsc-features.ts';
+import { removeRunDir } from './volume-mounts.ts';
 
 /**
- * Most bytes container.log (the sandbox's stdout/stderr on the host) may hold. Anything in the sandbox can
- * write there (`os.system` output, fd 1 directly); past this it is truncated so the host disk never fills.
+ * Most bytes container.log (the sandbox's own stdout/stderr on the host, masked) may hold. A process in
+ * the sandbox can write there on purpose (PID 1's fds); past this it starts over so the disk never fills.
  */
 export const CONTAINER_LOG_MAX_BYTES = 4 * 1024 * 1024;
 const LOG_CHECK_MS = 500;
@@ -41,6 +44,7 @@ export interface ContainerExit {
 export class RunscContainer {
   readonly bundleDir: string;
   readonly logPath: string;
+  private readonly output: ContainerOutput;
   private exitWatch: Promise<ContainerExit> | undefined;
   private logGuard: NodeJS.Timeout | undefined;
 
@@ -52,6 +56,12 @@ export class RunscContainer {
   ) {
     this.bundleDir = join(runDir, 'bundle');
     this.logPath = join(runDir, 'container.log');
+    this.output = new ContainerOutput(join(runDir, 'container.out'), this.logPath, CONTAINER_LOG_MAX_BYTES);
+  }
+
+  /** The kernel's env: its values are masked in container.log from now on. */
+  learnSecrets(env: Record<string, string>): void {
+    this.output.learn(env);
   }
 
   async writeBundle(spec: Record<string, unknown>): Promise<void> {
@@ -65,7 +75,7 @@ export class RunscContainer {
   }
 
   /** Restores a checkpoint into this container's bundle (`runsc restore --detach`). */
-  async restore(imagePath: string): Promise<void> {
+  async restore(imagePath: string, args: CheckpointArgs = this.cli.checkpointArgs): Promise<void> {
     const written = await readCheckpointVersion(imagePath);
     // A checkpoint is only readable by the runsc that wrote it; restoring another release's image
     // fails deep inside the sandbox, or worse, half-works.
@@ -75,7 +85,7 @@ export class RunscContainer {
       );
     await this.detached([
       'restore',
-      ...this.cli.checkpointArgs.restore,
+      ...args.restore,
       '--detach',
       `--image-path=${imagePath}`,
       `--bundle=${this.bundleDir}`,
@@ -84,11 +94,12 @@ export class RunscContainer {
   }
 
   private async detached(args: string[]): Promise<void> {
-    // The container keeps runsc's stdio, so it gets the log file and never a pipe that could fill up.
-    const log = openSync(this.logPath, 'a');
+    // The container keeps runsc's stdio: a FIFO this process reads and masks into container.log, never
+    // the file itself (what the sandbox writes could hold a secret) nor a pipe that could break.
+    const out = this.output.openForSandbox();
     try {
       await new Promise<void>((resolve, reject) => {
-        const child = this.cli.spawn(args, { stdio: ['ignore', log, log] });
+        const child = this.cli.spawn(args, { stdio: ['ignore', out, out] });
         child.once('error', reject);
         child.once('exit', (code) =>
           code === 0
@@ -97,10 +108,26 @@ export class RunscContainer {
         );
       });
     } finally {
-      closeSync(log);
+      closeSync(out);
     }
     this.exitWatch = undefined;
-    this.guardLog();
+  }
+
+  /**
+   * Takes over a container a gateway process that died had started: true when runsc still runs it (its
+   * log is then guarded again), false when it is gone or stopped.
+   */
+  async adopt(): Promise<boolean> {
+    const state = await this.cli.run(['state', this.id]).catch(() => null);
+    if (!state) return false;
+    try {
+      if ((JSON.parse(state) as { status?: unknown }).status !== 'running') return false;
+    } catch {
+      return false;
+    }
+    // Started by an older gateway that gave it container.log itself: keep that file bounded.
+    if (!this.output.read()) this.guardLog();
+    return true;
   }
 
   /** Keeps container.log under CONTAINER_LOG_MAX_BYTES; the sandbox appends, so truncating is safe. */
@@ -142,6 +169,8 @@ export class RunscContainer {
         } catch {
           status = null;
         }
+        // The last lines (a crash's traceback) may still be on their way through the FIFO.
+        await this.output.settled();
         resolve({
           status,
           memoryLimitHit: await this.memoryLimitHit(),
@@ -182,6 +211,18 @@ export class RunscContainer {
     }
   }
 
+  /** Bytes the sandbox's memory cgroup charges now (v1, else v2); 0 when it cannot be read. */
+  async memoryUsageBytes(): Promise<number> {
+    for (const file of [
+      join('/sys/fs/cgroup/memory', this.cgroupsPath, 'memory.usage_in_bytes'),
+      join('/sys/fs/cgroup', this.cgroupsPath, 'memory.current'),
+    ]) {
+      const value = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      if (value > 0) return value;
+    }
+    return 0;
+  }
+
   async pidsLimitHit(): Promise<boolean> {
     try {
       const events = await readFile(join('/sys/fs/cgroup/pids', this.cgroupsPath, 'pids.events'), 'utf8');
@@ -200,16 +241,13 @@ export class RunscContainer {
   }
 
   /** Checkpoints to `imagePath`, a folder only root may enter: the image is the kernel's memory, secrets included. */
-  async checkpoint(imagePath: string): Promise<void> {
+  async checkpoint(imagePath: string, args: CheckpointArgs = this.cli.checkpointArgs): Promise<void> {
     // Images hold the kernel's memory, secrets included: root only.
     await mkdir(imagePath, { recursive: true, mode: 0o700 });
     await chmod(imagePath, 0o700);
-    await this.cli.run(
-      ['checkpoint', ...this.cli.checkpointArgs.checkpoint, `--image-path=${imagePath}`, this.id],
-      {
-        timeoutMs: 60_000,
-      },
-    );
+    await this.cli.run(['checkpoint', ...args.checkpoint, `--image-path=${imagePath}`, this.id], {
+      timeoutMs: 60_000,
+    });
     await writeFile(join(imagePath, CHECKPOINT_META), JSON.stringify({ runscVersion: this.cli.version }), {
       mode: 0o600,
     });
@@ -224,9 +262,11 @@ export class RunscContainer {
     clearInterval(this.logGuard);
     this.logGuard = undefined;
     await this.cli.run(['delete', '--force', this.id], { timeoutMs: 30_000 }).catch(() => undefined);
+    this.output.close();
   }
 
+  /** Removes the run dir, unbinding the volumes in its /vol first (never deleting their files). */
   async removeFiles(): Promise<void> {
-    await rm(this.runDir, { recursive: true, force: true });
+    await removeRunDir(this.runDir);
   }
 }

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLocalPlacement, discoverGpus } from '@kiln/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../test/harness.ts';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
@@ -18,7 +19,13 @@ const timings: Record<string, number> = {};
 beforeAll(async () => {
   const imageDir = await ensureSandboxImage();
   kernelImageDir = imageDir;
-  driver = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir, warmPoolSize: 1 });
+  // The spare replaces a handed-out one at once here, so the restart below finds it ready.
+  driver = createRunscDriver({
+    stateDir: TEST_STATE_DIR,
+    imageDir,
+    warmPoolSize: 1,
+    warmPoolRefillDelayMs: 0,
+  });
   await driver.prepare();
   const started = performance.now();
   kernel = await driver.start({
@@ -226,6 +233,18 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     expect((await execute(kernel, 'print(kept)')).stdout).toBe('42\n');
     // The restore ran without a quota (it decompresses on every core); the kernel's own is back.
     expect(hostCpuQuota(containerId)).toBe(1);
+    // Straight back to sleep while the last wake still deletes its image from the same place: the new
+    // image must survive that, and once awake again no image is left, in clear or sealed.
+    await kernel.hibernate();
+    await kernel.resume();
+    expect((await execute(kernel, 'print(kept)')).stdout).toBe('42\n');
+    const runDir = join(TEST_STATE_DIR, 'run', containerId);
+    await eventually(
+      () =>
+        !existsSync(join(runDir, 'hibernate')) &&
+        !readdirSync('/dev/shm/kiln-hibernate').some((name) => name.startsWith(containerId)),
+      30_000,
+    );
   });
 
   it('restarts into a fresh interpreter with the same /workspace', async () => {
@@ -234,11 +253,13 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     await kernel.restart();
     timings.restartMs = performance.now() - t;
     expect(kernel.startedFrom).toBe('pool');
-    const { stdout } = await execute(
+    const { stdout, reply } = await execute(
       kernel,
-      "print(open('/workspace/note.txt').read(), 'forgotten' in globals())",
+      "print(open('/workspace/note.txt').read(), 'forgotten' in globals(), len(In))",
     );
-    expect(stdout).toBe('kept on disk False\n');
+    // The spare's warm-up kernel_info (and the template's) left no trace: this is the first cell.
+    expect(stdout).toBe('kept on disk False 2\n');
+    expect(reply.content.execution_count).toBe(1);
   });
 
   it('opens a terminal inside the sandbox', async () => {
@@ -260,7 +281,7 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     expect(output).toContain('24 80');
   });
 
-  it('deletes sandboxes left behind by a gateway process that died', async () => {
+  it('keeps the kernel sandboxes a dead gateway process left for re-adoption, and deletes those nobody takes', async () => {
     const orphan = await driver.start({
       kernelId: 'orphan',
       workspaceId,
@@ -272,6 +293,10 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     expect(list()).toContain(orphan.containerId);
     const successor = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir: kernelImageDir });
     await successor.prepare();
+    // It hosted a kernel, so it waits for the registry to take it back (kernels.adopt())...
+    expect(list()).toContain(orphan.containerId);
+    // ...and what nobody re-adopted is deleted; a live process's sandboxes are never touched.
+    await successor.reapUnadopted();
     expect(list()).not.toContain(orphan.containerId);
     expect(list()).toContain(kernel.containerId);
     await successor.close();

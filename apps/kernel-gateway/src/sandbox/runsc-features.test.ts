@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkpointArgs,
   describeRunscFeatures,
+  nvproxyDriverProblem,
   parseRunscFeatures,
   type RunscProbeOutput,
 } from './runsc-features.ts';
@@ -51,6 +52,8 @@ const current: RunscProbeOutput = {
     \texclude committed zero-filled pages from checkpoint
   -image-path string
 `,
+  // What \`runsc nvproxy list-supported-drivers\` prints on 0.0~20240729.0.
+  nvproxyDrivers: '535.104.05\n535.104.12\n550.54.15\n550.90.07\n',
   restoreHelp: `restore [flags] <container id> - restore saved state of container.
   -detach
   -direct
@@ -68,6 +71,7 @@ describe('runsc feature detection', () => {
       platforms: ['ptrace', 'kvm'],
       platform: 'ptrace',
       nvproxy: false,
+      nvproxyDrivers: undefined,
       checkpoint: true,
       checkpointCompression: false,
       checkpointDirect: false,
@@ -134,6 +138,30 @@ describe('runsc feature detection', () => {
       platform: 'ptrace',
       nvproxy: false,
     });
+  });
+});
+
+describe('nvproxy and the host driver', () => {
+  it('refuses GPU sandboxes on a driver this nvproxy does not speak, naming the ones it does', () => {
+    const features = parseRunscFeatures(current);
+    expect(features.nvproxyDrivers).toEqual(['535.104.05', '535.104.12', '550.54.15', '550.90.07']);
+    expect(nvproxyDriverProblem(features, '550.90.07')).toBeUndefined();
+    expect(nvproxyDriverProblem(features, '570.86.15')).toBe(
+      "the host's NVIDIA driver 570.86.15 is not one runsc 0.0~20240729.0's nvproxy supports (535.104.05, 535.104.12, 550.54.15, 550.90.07); install one of those drivers or a newer gVisor",
+    );
+    // The operator pinned the ABI: their call.
+    expect(
+      nvproxyDriverProblem(features, '570.86.15', ['--nvproxy-driver-version=550.90.07']),
+    ).toBeUndefined();
+  });
+
+  it('does not refuse where runsc cannot list its drivers', () => {
+    const features = parseRunscFeatures({
+      ...current,
+      nvproxyDrivers: 'Usage: runsc <flags> <subcommand>\n',
+    });
+    expect(features.nvproxyDrivers).toBeUndefined();
+    expect(nvproxyDriverProblem(features, '570.86.15')).toBeUndefined();
   });
 });
 

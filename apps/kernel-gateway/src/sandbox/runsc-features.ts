@@ -12,6 +12,11 @@ export interface RunscFeatures {
   platform: string;
   /** GPU passthrough (`--nvproxy`). */
   nvproxy: boolean;
+  /**
+   * Host NVIDIA driver versions this runsc's nvproxy speaks (`runsc nvproxy list-supported-drivers`);
+   * undefined where runsc cannot list them. Another driver makes every GPU sandbox fail to start.
+   */
+  nvproxyDrivers: string[] | undefined;
   /** `checkpoint` and `restore` subcommands exist. */
   checkpoint: boolean;
   /** `checkpoint --compression=none` exists (older releases always compress). */
@@ -29,6 +34,8 @@ export interface RunscProbeOutput {
   help: string;
   checkpointHelp: string;
   restoreHelp: string;
+  /** `runsc nvproxy list-supported-drivers` (asked only where `--nvproxy` exists). */
+  nvproxyDrivers?: string;
 }
 
 /** Platforms Kiln will pick on its own, best first; kvm hung on these machines, so only on request. */
@@ -72,12 +79,38 @@ export function parseRunscFeatures(output: RunscProbeOutput, requestedPlatform?:
     platforms,
     platform,
     nvproxy: hasFlag(output.flags, 'nvproxy'),
+    nvproxyDrivers: parseDriverList(output.nvproxyDrivers),
     checkpoint,
     checkpointCompression: checkpoint && hasFlag(output.checkpointHelp, 'compression'),
     checkpointDirect:
       checkpoint && hasFlag(output.checkpointHelp, 'direct') && hasFlag(output.restoreHelp, 'direct'),
     excludeZeroPages: checkpoint && hasFlag(output.checkpointHelp, 'exclude-committed-zero-pages'),
   };
+}
+
+/** One driver version a line (`550.90.07`); anything else (usage text of a runsc without the command) is no list. */
+function parseDriverList(text: string | undefined): string[] | undefined {
+  const versions = (text ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^\d+\.\d+(\.\d+)?$/.test(line));
+  return versions.length > 0 ? versions : undefined;
+}
+
+/**
+ * Why GPU sandboxes cannot start with this host driver, or undefined when they can (or it cannot be
+ * told): runsc 20240729's nvproxy speaks 535.x and 550.54-550.90 only and refuses any other driver at
+ * sandbox start. An operator who passes `--nvproxy-driver-version` chose the ABI themselves.
+ */
+export function nvproxyDriverProblem(
+  features: RunscFeatures,
+  hostDriver: string,
+  runscFlags: string[] = [],
+): string | undefined {
+  if (!features.nvproxyDrivers || runscFlags.some((flag) => /^--?nvproxy-driver-version\b/.test(flag)))
+    return undefined;
+  if (features.nvproxyDrivers.includes(hostDriver)) return undefined;
+  return `the host's NVIDIA driver ${hostDriver} is not one runsc ${features.version}'s nvproxy supports (${features.nvproxyDrivers.join(', ')}); install one of those drivers or a newer gVisor`;
 }
 
 /** Runs runsc's help commands (about 50 ms) and parses them; throws only when runsc is missing. */
@@ -89,10 +122,12 @@ export function probeRunscFeatures(runscPath: string, requestedPlatform?: string
       throw new Error(`runsc not found at ${runscPath}`);
     return `${result.stdout ?? ''}${result.stderr ?? ''}`;
   };
+  const flags = run(['flags']);
   return parseRunscFeatures(
     {
       version: run(['--version']),
-      flags: run(['flags']),
+      flags,
+      ...(hasFlag(flags, 'nvproxy') ? { nvproxyDrivers: run(['nvproxy', 'list-supported-drivers']) } : {}),
       help: run(['help']),
       checkpointHelp: run(['help', 'checkpoint']),
       restoreHelp: run(['help', 'restore']),

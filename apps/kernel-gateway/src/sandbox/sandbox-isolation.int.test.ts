@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
@@ -79,6 +82,35 @@ def connect(addr):
 print(json.dumps([connect(('127.0.0.1', 5432)), connect(('127.0.0.1', 6379)), connect(('1.1.1.1', 80)), connect(('deb.debian.org', 80))]))`);
     expect(net).not.toContain('connected');
     expect(net).toHaveLength(4);
+  });
+
+  it('cannot connect to host unix sockets outside its own channel (Postgres, any other)', async () => {
+    // runsc runs with --host-uds=open so the agent can reach the gateway's socket in its bind-mounted
+    // channel dir; a host socket the sandbox has no mount for must stay out of reach.
+    const probePath = join(TEST_STATE_DIR, 'host-probe.sock');
+    let accepted = 0;
+    const host = createServer((socket) => {
+      accepted += 1;
+      socket.destroy();
+    });
+    host.listen(probePath);
+    await once(host, 'listening');
+    try {
+      const paths = ['/var/run/postgresql/.s.PGSQL.5432', '/run/postgresql/.s.PGSQL.5432', probePath];
+      const results = (await probe(`
+import socket, json
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(3)
+    try:
+        s.connect(path); return 'connected'
+    except Exception as e: return type(e).__name__
+    finally: s.close()
+print(json.dumps([connect(p) for p in ${JSON.stringify(paths)}]))`)) as string[];
+      expect(results).toEqual(['FileNotFoundError', 'FileNotFoundError', 'FileNotFoundError']);
+      expect(accepted).toBe(0);
+    } finally {
+      host.close();
+    }
   });
 
   it('cannot write outside /workspace and /tmp', async () => {

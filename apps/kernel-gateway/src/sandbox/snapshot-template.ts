@@ -8,11 +8,17 @@ import {
   destroyInstance,
   type LaunchContext,
   launchInstance,
+  warmUp,
 } from './sandbox-instance.ts';
 
 /** The template's memory limit only shapes what /proc/meminfo reports after restore; kernels get their own cgroup. */
 const TEMPLATE_RESOURCES = { cpu: 1, memoryMiB: 4096 };
 const TEMPLATE_WORKSPACE = 'kiln-snapshot-template';
+const IMAGE_SNAPSHOTS = 'images';
+/** Per workspace snapshots of sandboxes that imported an endpoint's module (module-snapshots.ts). */
+const MODULE_SNAPSHOTS = 'modules';
+/** How the template is made ready before its checkpoint (bumped when that changes, so old images go). */
+const TEMPLATE_RECIPE = 'kernel_info served';
 
 /**
  * Key of a snapshot: anything that changes the restored process changes the key, and so does the runsc
@@ -22,12 +28,18 @@ export function snapshotKey(ctx: LaunchContext): string {
   const hash = createHash('sha256');
   hash.update(ctx.imageDir).update(ctx.cli.version).update(ctx.cli.globalFlags.join(' '));
   hash.update(ctx.cli.checkpointArgs.checkpoint.join(' ')).update(ctx.preload.join(','));
-  hash.update(JSON.stringify(BASE_ENV));
+  hash.update(JSON.stringify(BASE_ENV)).update(TEMPLATE_RECIPE);
   // A restored sandbox keeps the template's mounts (a tmpfs's size, say): spec changes change the key.
   hash.update(
     JSON.stringify(
       buildOciSpec({
-        paths: { imageDir: ctx.imageDir, agentDir: ctx.agentDir, channelDir: '-', volumeDir: '-' },
+        paths: {
+          imageDir: ctx.imageDir,
+          agentDir: ctx.agentDir,
+          channelDir: '-',
+          volumeDir: '-',
+          volRoot: '-',
+        },
         resources: TEMPLATE_RESOURCES,
         env: {},
         cgroupsPath: '-',
@@ -47,10 +59,13 @@ export function snapshotKey(ctx: LaunchContext): string {
 /**
  * Boots one kernel with its libraries imported, checkpoints it, and keeps the image under
  * `<stateDir>/snapshots/<key>`; every later kernel restores from it instead of importing again.
- * Returns the image path. Reuses a complete image left by an earlier process.
+ * Returns the image path. Reuses a complete image left by an earlier process. `scope` (a workspace
+ * image's key) keeps that image's snapshots in their own folder.
  */
-export async function ensureSnapshot(ctx: LaunchContext): Promise<string> {
-  const dir = join(ctx.stateDir, 'snapshots', snapshotKey(ctx));
+export async function ensureSnapshot(ctx: LaunchContext, options: { scope?: string } = {}): Promise<string> {
+  // Workspace images keep their snapshots apart, so one image's new snapshot never sweeps another's.
+  const parent = join(ctx.stateDir, 'snapshots');
+  const dir = join(options.scope ? join(parent, IMAGE_SNAPSHOTS, options.scope) : parent, snapshotKey(ctx));
   const done = await stat(join(dir, 'complete')).then(
     () => true,
     () => false,
@@ -65,6 +80,8 @@ export async function ensureSnapshot(ctx: LaunchContext): Promise<string> {
     env: {},
   });
   try {
+    // Every restored kernel starts from here: what the first request costs is paid once, in the image.
+    await warmUp(instance.channel);
     await checkpointInstance(instance, building);
   } finally {
     await destroyInstance(instance);
@@ -76,7 +93,13 @@ export async function ensureSnapshot(ctx: LaunchContext): Promise<string> {
   // process on the same state dir that is still restoring from one.
   const root = dirname(dir);
   for (const entry of await readdir(root)) {
-    if (entry === basename(dir) || entry.includes('.building-')) continue;
+    if (
+      entry === basename(dir) ||
+      entry === IMAGE_SNAPSHOTS ||
+      entry === MODULE_SNAPSHOTS ||
+      entry.includes('.building-')
+    )
+      continue;
     const info = await stat(join(root, entry)).catch(() => undefined);
     if (info && Date.now() - info.mtimeMs > 3_600_000)
       await rm(join(root, entry), { recursive: true, force: true });

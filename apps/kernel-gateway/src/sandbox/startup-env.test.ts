@@ -39,7 +39,7 @@ describe('sandbox startup files', () => {
       if (value.startsWith('/')) expect(value.startsWith('/workspace'), key).toBe(false);
     }
     const spec = buildOciSpec({
-      paths: { imageDir: '/i', agentDir: '/a', channelDir: '/c', volumeDir: '/v' },
+      paths: { imageDir: '/i', agentDir: '/a', channelDir: '/c', volumeDir: '/v', volRoot: '/r' },
       resources: { cpu: 1, memoryMiB: 512 },
       env: {},
       cgroupsPath: '/kiln/x',

@@ -60,7 +60,9 @@ describe('stream output from the agent', () => {
 
   it('writes the same JSON bytes JSON.stringify would, for every byte that needs escaping', () => {
     const every = Array.from({ length: 0x80 }, (_, code) => String.fromCharCode(code)).join('');
-    for (const text of [every, tricky, '', 'plain', '"', '\\', 'ünïcödé 日本語 🎉']) {
+    // Output escaping to several times its size, across many of the escaper's steps, as well.
+    const dense = `${'\u0001"\\é'.repeat(40_000)}😀`;
+    for (const text of [every, tricky, dense, '', 'plain', '"', '\\', 'ünïcödé 日本語 🎉']) {
       const expected = `{"name":"stderr","text":${JSON.stringify(text)}}`;
       expect(streamContentJson('stderr', Buffer.from(text, 'utf8')).toString('utf8')).toBe(expected);
     }

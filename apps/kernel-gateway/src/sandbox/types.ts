@@ -1,6 +1,7 @@
-import type { JupyterMessage, ResourceRequest } from '@kiln/kernel-protocol';
+import type { ImageSpec } from '@kiln/images';
+import type { JupyterMessage, ResourceRequest, VolumeMountSpec } from '@kiln/kernel-protocol';
 
-export type { JupyterMessage, ResourceRequest };
+export type { JupyterMessage, ResourceRequest, VolumeMountSpec };
 
 /** Everything needed to start one kernel sandbox. */
 export interface KernelSandboxOptions {
@@ -11,6 +12,16 @@ export interface KernelSandboxOptions {
   env?: Record<string, string>;
   /** The workspace's disk quota from its plan, in MiB; capped by the operator's maximum. */
   diskMiB?: number;
+  /** Named volumes mounted at their `target` (/vol/<name>), each with its own quota. */
+  volumes?: VolumeMountSpec[];
+  /** The workspace image (packages over the base image) to start from; none: the base image. */
+  image?: ImageSpec;
+  /**
+   * Python the sandbox should already have run (an endpoint version's module): restored from a snapshot
+   * taken after running it when this node has one (`startedFrom` is then `module`), else started as usual
+   * while that snapshot is built for the next start. Only for code whose import reads no secrets.
+   */
+  module?: { code: string };
 }
 
 /** Why a kernel sandbox stopped, written for a person (e.g. "ran out of memory: limit 2048 MiB"). */
@@ -23,7 +34,7 @@ export type ExitReason = {
 /** One running kernel inside its own sandbox. */
 export interface KernelSandbox {
   readonly id: string;
-  readonly startedFrom: 'cold' | 'snapshot' | 'pool';
+  readonly startedFrom: 'cold' | 'snapshot' | 'pool' | 'module';
   /** Shell/control/stdin requests to the kernel. */
   send(message: JupyterMessage): void;
   /** Replies + iopub from the kernel. */
@@ -52,10 +63,29 @@ export interface TerminalPty {
   kill(): void;
 }
 
+/** A kernel sandbox a gateway that died left behind, taken over by this one. */
+export interface AdoptedSandbox {
+  sandbox: KernelSandbox;
+  /** A cell was still running when the agent reconnected. */
+  busy: boolean;
+  /** It was hibernated (checkpointed); the next message restores it. */
+  hibernated: boolean;
+}
+
 /** Starts kernel sandboxes (runsc locally, Pods on Kubernetes later). */
 export interface SandboxDriver {
   /** Throws DomainError with a clear message. */
   start(options: KernelSandboxOptions): Promise<KernelSandbox>;
+  /**
+   * Re-adopts the sandbox of driver kernel `kernelId` that a gateway process which died left running (or
+   * hibernated): reconnects to its agent, variables intact. Throws an Error saying why it cannot be (the
+   * sandbox is then stopped). Drivers that cannot re-adopt leave this out.
+   */
+  adopt?(kernelId: string, options?: { helloTimeoutMs?: number }): Promise<AdoptedSandbox>;
+  /** Stops every sandbox left by a dead gateway that was not re-adopted; returns their ids. */
+  reapUnadopted?(): Promise<string[]>;
+  /** Memory used outside kernels (what warm spares use now), which the scheduler must not hand out. */
+  reservedMemoryMiB?(): Promise<number>;
   capabilities(): { gpu: boolean; gpuReason?: string; checkpoint: boolean; runscVersion: string };
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SandboxInstance } from './sandbox-instance.ts';
 import { WarmPool } from './warm-pool.ts';
 
@@ -8,6 +8,8 @@ function spareFor(workspaceId: string, commands: Record<string, unknown>[]): San
     workspaceId,
     resources: { cpu: 1, memoryMiB: 512 },
     channel: { command: (c: Record<string, unknown>) => commands.push(c) },
+    // Recorded beside the commands: container.log must mask the env before the sandbox has it.
+    container: { learnSecrets: (env: Record<string, string>) => commands.push({ masks: env }) },
   } as unknown as SandboxInstance;
 }
 
@@ -29,8 +31,11 @@ describe('WarmPool', () => {
     expect(destroyed).toEqual(['w1']);
     expect(await pool.take('w1', resources, {})).toBeUndefined();
     expect(await pool.take('w2', { cpu: 2, memoryMiB: 512 }, {})).toBeUndefined();
+    // The spares whose memory the scheduler node reports: w2's (w1's was evicted), until it is taken.
+    expect(pool.readySpares().map((spare) => spare.workspaceId)).toEqual(['w2']);
     expect((await pool.take('w2', resources, { SECRET: 's' }))?.workspaceId).toBe('w2');
-    expect(commands).toEqual([{ op: 'init', env: { SECRET: 's' } }]);
+    expect(pool.readySpares()).toEqual([]);
+    expect(commands).toEqual([{ masks: { SECRET: 's' } }, { op: 'init', env: { SECRET: 's' } }]);
   });
 
   it('never pools GPU kernels', async () => {
@@ -72,5 +77,44 @@ describe('WarmPool spares per workspace', () => {
     expect(await pool.take('w2', resources, {})).toBeDefined();
     expect(await pool.take('w2', resources, {})).toBeUndefined();
     expect(await pool.take('w1', resources, {})).toBeDefined();
+  });
+});
+
+describe('WarmPool refill after a hand-out', () => {
+  it('starts the replacement only after the wait, once per workspace, and never after drain', async () => {
+    vi.useFakeTimers();
+    try {
+      const launched: string[] = [];
+      const pool = new WarmPool({
+        size: 2,
+        launch: async (w) => {
+          launched.push(w);
+          return spareFor(w, []);
+        },
+        destroy: async () => undefined,
+      });
+      const resources = { cpu: 1, memoryMiB: 512 };
+      pool.refillLater('w1', resources, 2000);
+      // The kernel just handed out has the cores to itself meanwhile.
+      vi.advanceTimersByTime(1500);
+      expect(launched).toEqual([]);
+      // A second hand-out in the same workspace starts the wait over instead of queueing a second restore.
+      pool.refillLater('w1', resources, 2000);
+      vi.advanceTimersByTime(1500);
+      expect(launched).toEqual([]);
+      vi.advanceTimersByTime(500);
+      expect(launched).toEqual(['w1']);
+      expect(await pool.take('w1', resources, {})).toBeDefined();
+
+      pool.refillLater('w2', resources, 2000);
+      await pool.drain(async () => undefined);
+      vi.advanceTimersByTime(5000);
+      expect(launched).toEqual(['w1']);
+      // No wait asked for: at once.
+      pool.refillLater('w3', resources, 0);
+      expect(launched).toEqual(['w1', 'w3']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -19,7 +19,11 @@ const keyOf = (workspaceId: string, resources: ResourceRequest) =>
  */
 export class WarmPool {
   private readonly spares = new Map<string, Promise<SandboxInstance | undefined>[]>();
+  /** Spares that are up and not yet taken. */
+  private readonly ready = new Set<SandboxInstance>();
   private count = 0;
+  /** Refills waiting for the kernel just handed out to get going, per workspace and size. */
+  private readonly later = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: WarmPoolOptions) {}
 
@@ -36,8 +40,23 @@ export class WarmPool {
     this.count--;
     const instance = await next;
     if (!instance) return undefined;
+    this.ready.delete(instance);
+    instance.container.learnSecrets(env);
     instance.channel.command({ op: 'init', env });
     return instance;
+  }
+
+  /** Whether a spare (up or still starting) waits for this workspace and size. */
+  has(workspaceId: string, resources: ResourceRequest): boolean {
+    return (this.spares.get(keyOf(workspaceId, resources))?.length ?? 0) > 0;
+  }
+
+  /**
+   * The spares that are up and waiting: the memory they use now is memory no kernel may count on, so the
+   * scheduler node reports it (their limits would be wrong: a spare's kernel brings its own container).
+   */
+  readySpares(): SandboxInstance[] {
+    return [...this.ready];
   }
 
   /** Tops up this workspace's spares in the background, evicting the least recently used workspace's. */
@@ -53,10 +72,38 @@ export class WarmPool {
     while (list.length < wanted) {
       if (this.count >= this.options.size) this.evictOldest();
       if (this.count >= this.options.size) break;
-      list.push(this.options.launch(workspaceId, resources).catch(() => undefined));
+      list.push(
+        this.options
+          .launch(workspaceId, resources)
+          .then((instance) => {
+            this.ready.add(instance);
+            return instance;
+          })
+          .catch(() => undefined),
+      );
       this.count++;
     }
     if (list.length > 0) this.spares.set(key, list);
+  }
+
+  /**
+   * Refills after `delayMs`: restoring a spare takes both cores of a small host for most of a second, and
+   * started at once it lands on the kernel just handed out while its client connects and sends its first
+   * requests. Another call for the same workspace and size before then starts the wait over.
+   */
+  refillLater(workspaceId: string, resources: ResourceRequest, delayMs: number): void {
+    if (delayMs <= 0) {
+      this.refill(workspaceId, resources);
+      return;
+    }
+    const key = keyOf(workspaceId, resources);
+    clearTimeout(this.later.get(key));
+    const timer = setTimeout(() => {
+      this.later.delete(key);
+      this.refill(workspaceId, resources);
+    }, delayMs);
+    timer.unref();
+    this.later.set(key, timer);
   }
 
   private evictOldest(): void {
@@ -66,15 +113,22 @@ export class WarmPool {
       if (!spare) continue;
       this.count--;
       void spare
-        .then((instance) => (instance ? this.options.destroy(instance) : undefined))
+        .then((instance) => {
+          if (!instance) return undefined;
+          this.ready.delete(instance);
+          return this.options.destroy(instance);
+        })
         .catch(() => undefined);
       return;
     }
   }
 
   async drain(destroy: (instance: SandboxInstance) => Promise<void>): Promise<void> {
+    for (const timer of this.later.values()) clearTimeout(timer);
+    this.later.clear();
     const all = [...this.spares.values()].flat();
     this.spares.clear();
+    this.ready.clear();
     this.count = 0;
     await Promise.all(
       all.map(async (spare) => {

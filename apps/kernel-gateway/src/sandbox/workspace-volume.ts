@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { chown, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DomainError } from '@kiln/core';
 import { SANDBOX_UID } from './oci-spec.ts';
 
 const run = promisify(execFile);
@@ -17,6 +18,8 @@ const WORKSPACE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 export interface WorkspaceVolumes {
   /** Mounts (creating or growing) the workspace's volume; returns the host dir to bind at /workspace. */
   ensure(workspaceId: string, quotaMiB: number): Promise<string>;
+  /** Unmounts and deletes a volume with its files; CONFLICT while a sandbox still uses it. */
+  destroy(workspaceId: string): Promise<void>;
   /** Unmounts what this process mounted and no sandbox uses any more (busy ones stay mounted). */
   close(): Promise<void>;
 }
@@ -66,9 +69,9 @@ async function createImage(image: string, quotaMiB: number): Promise<void> {
   ]);
 }
 
-/** Creates the volume manager for `<stateDir>/volumes`. */
-export function createWorkspaceVolumes(stateDir: string): WorkspaceVolumes {
-  const root = join(stateDir, 'volumes');
+/** Creates the volume manager for `<stateDir>/<folder>` (`volumes` for /workspace, one image per key). */
+export function createWorkspaceVolumes(stateDir: string, folder = 'volumes'): WorkspaceVolumes {
+  const root = join(stateDir, folder);
   const mounted = new Set<string>();
   // Parallel kernel starts in one workspace must not mount (or create) its image twice.
   const pending = new Map<string, Promise<string>>();
@@ -143,23 +146,58 @@ export function createWorkspaceVolumes(stateDir: string): WorkspaceVolumes {
       pending.set(workspaceId, next);
       return next;
     },
+    async destroy(workspaceId) {
+      if (!WORKSPACE_ID.test(workspaceId)) throw new Error(`invalid workspace id "${workspaceId}"`);
+      const dir = join(root, workspaceId);
+      const previous = pending.get(workspaceId) ?? Promise.resolve('');
+      const next = previous
+        .catch(() => '')
+        .then(async () => {
+          if (await isMountPoint(dir)) {
+            await run('umount', [dir]).catch(() => {
+              throw new DomainError('CONFLICT', 'The volume is in use by a running kernel; stop it first');
+            });
+          }
+          mounted.delete(dir);
+          await rm(`${dir}.ext4`, { force: true });
+          await rm(dir, { recursive: true, force: true });
+          return '';
+        });
+      pending.set(workspaceId, next);
+      await next;
+    },
     async close() {
       await Promise.allSettled(pending.values());
+      // Volumes a gateway killed before this one left mounted, and no kernel of this process used.
+      const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        const dir = join(root, entry.name);
+        if (entry.isDirectory() && WORKSPACE_ID.test(entry.name) && (await isMountPoint(dir)))
+          mounted.add(dir);
+      }
       for (const dir of mounted) {
         // Never lazily: a detached mount still in use plus a fresh mount of the same image corrupts it.
-        await run('umount', [dir]).then(
-          () => mounted.delete(dir),
-          () => undefined,
-        );
+        // A sandbox stopped just before may still hold it for a moment while its processes exit.
+        for (let attempt = 0; attempt < 20 && mounted.has(dir); attempt++) {
+          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+          await run('umount', [dir]).then(
+            () => mounted.delete(dir),
+            () => undefined,
+          );
+        }
       }
     },
   };
 }
 
 /** Ensures a volume dir is owned by the sandbox user (plain dirs, used when quotas are off). */
-export async function ensurePlainVolume(stateDir: string, workspaceId: string): Promise<string> {
+export async function ensurePlainVolume(
+  stateDir: string,
+  workspaceId: string,
+  folder = 'volumes',
+): Promise<string> {
   if (!WORKSPACE_ID.test(workspaceId)) throw new Error(`invalid workspace id "${workspaceId}"`);
-  const dir = join(stateDir, 'volumes', workspaceId);
+  const dir = join(stateDir, folder, workspaceId);
   if ((await sizeOf(dir)) === undefined) {
     await mkdir(dir, { recursive: true, mode: 0o750 });
     await chown(dir, SANDBOX_UID, SANDBOX_UID);
