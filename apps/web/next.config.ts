@@ -14,6 +14,7 @@ const config: NextConfig = {
     '@kiln/api',
     '@kiln/core',
     '@kiln/db',
+    '@kiln/execution',
     '@kiln/notebook',
     '@kiln/scheduler',
   ],

@@ -24,8 +24,14 @@ describe('parseEnv', () => {
       secureCookies: false,
       github: null,
       smtp: null,
+      signUp: 'invite',
       kernelGatewayUrl: null,
     });
+    expect(parseEnv({ ...base, KILN_SIGN_UP: 'open' }).signUp).toBe('open');
+    expect(problemsOf({ ...base, KILN_SIGN_UP: 'anyone' })[0]).toMatch(/^KILN_SIGN_UP /);
+    expect(problemsOf({ ...base, KILN_SIGN_UP: 'verify' })[0]).toMatch(/^KILN_SIGN_UP .*SMTP_URL/);
+    const smtp = { ...base, SMTP_URL: 'smtp://localhost:2525', MAIL_FROM: 'Kiln <k@x.io>' };
+    expect(parseEnv(smtp).signUp).toBe('verify');
   });
 
   it('derives APP_URL from PORT and makes cookies secure behind https', () => {
@@ -151,5 +157,19 @@ describe('parseEnv', () => {
     expect(problemsOf({ ...base, KILN_SECRETS_KEY: key, KILN_SECRETS_OLD_KEYS: `${old},nope` })).toEqual([
       'KILN_SECRETS_OLD_KEYS must be comma-separated keys of 32 bytes as base64 or 64 hex digits',
     ]);
+  });
+
+  it('names the web process by host and port unless told, so a restart keeps its kernels and two processes differ', () => {
+    const first = parseEnv({ ...base, PORT: '3001' }).webProcessId;
+    expect(parseEnv({ ...base, PORT: '3001' }).webProcessId).toBe(first);
+    expect(parseEnv({ ...base, PORT: '3002' }).webProcessId).not.toBe(first);
+    // Port 0 is any port: such processes must not share an id.
+    expect(parseEnv({ ...base, PORT: '0' }).webProcessId).not.toBe(
+      parseEnv({ ...base, PORT: '0' }).webProcessId,
+    );
+    expect(parseEnv({ ...base, KILN_WEB_PROCESS_ID: 'web-1' }).webProcessId).toBe('web-1');
+    expect(problemsOf({ ...base, KILN_WEB_PROCESS_ID: 'no spaces' })[0]).toMatch(
+      /^KILN_WEB_PROCESS_ID must be/,
+    );
   });
 });

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /** Thrown when the environment is missing or has a bad variable; the message names each one. */
@@ -70,6 +72,20 @@ const schema = z
     ),
     STRIPE_API_URL: optional(httpUrl),
     KILN_SCHEDULE_INTERVAL_SECONDS: optional(seconds),
+    KILN_SIGN_UP: optional(z.enum(['invite', 'open', 'verify'], { error: 'must be invite, open or verify' })),
+    KILN_WEB_PROCESS_ID: optional(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_", ":" or "-"'),
+    ),
+    KILN_RUNSC_PATH: optional(z.string()),
+    KILN_CAPTURE_DIR: optional(z.string()),
+    KILN_ENDPOINT_MAX_BODY_BYTES: optional(
+      z.coerce
+        .number({ error: 'must be a number of bytes' })
+        .int('must be a whole number')
+        .min(1024, 'must be at least 1024'),
+    ),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.GITHUB_CLIENT_ID) !== Boolean(env.GITHUB_CLIENT_SECRET)) {
@@ -111,6 +127,13 @@ const schema = z
         message: 'is only for the local Stripe server; unset it when STRIPE_SECRET_KEY is set',
       });
     }
+    if (env.KILN_SIGN_UP === 'verify' && !env.SMTP_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KILN_SIGN_UP'],
+        message: 'verify mails a confirmation link, so it needs SMTP_URL and MAIL_FROM',
+      });
+    }
     if (env.SMTP_URL && !env.MAIL_FROM) {
       ctx.addIssue({ code: 'custom', path: ['MAIL_FROM'], message: 'is required when SMTP_URL is set' });
     }
@@ -127,6 +150,11 @@ export interface Env {
   trustProxy: boolean;
   github: { clientId: string; clientSecret: string } | null;
   smtp: { url: string; from: string } | null;
+  /**
+   * Who may sign up with a password: invited addresses (and the first account), anyone after
+   * confirming their address by email (the default with SMTP), or anyone at once.
+   */
+  signUp: 'invite' | 'open' | 'verify';
   kernelGatewayUrl: string | null;
   /**
    * Set when KILN_GATEWAY_TOKEN is: kernels are placed by the scheduler on the gateways registered as
@@ -149,6 +177,16 @@ export interface Env {
   stripe: { secretKey: string | null; webhookSecret: string; localUrl: string };
   /** How often each web process looks for due schedule ticks. */
   scheduleIntervalMs: number;
+  /**
+   * This web process's id for the kernels it drives (its lease in Postgres): stable across its restarts so
+   * they keep their kernels, distinct among processes sharing a database. Default: host and port.
+   */
+  webProcessId: string;
+  /**
+   * Web endpoints: runsc for dependency capture's throwaway sandboxes (their state under `captureDir`),
+   * and the largest request body a call may send.
+   */
+  endpoints: { runscPath: string; captureDir: string; maxBodyBytes: number };
 }
 
 /** Validates `source` (normally `process.env`); throws EnvError naming every bad variable. */
@@ -172,6 +210,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
         ? { clientId: raw.GITHUB_CLIENT_ID, clientSecret: raw.GITHUB_CLIENT_SECRET }
         : null,
     smtp: raw.SMTP_URL && raw.MAIL_FROM ? { url: raw.SMTP_URL, from: raw.MAIL_FROM } : null,
+    signUp: raw.KILN_SIGN_UP ?? (raw.SMTP_URL && raw.MAIL_FROM ? 'verify' : 'invite'),
     kernelGatewayUrl: raw.KERNEL_GATEWAY_URL ?? null,
     kernelGateway: raw.KILN_GATEWAY_TOKEN
       ? { url: raw.KERNEL_GATEWAY_URL ?? null, secret: raw.KILN_GATEWAY_TOKEN }
@@ -206,6 +245,13 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
       localUrl: raw.STRIPE_API_URL ?? 'http://127.0.0.1:12111',
     },
     scheduleIntervalMs: (raw.KILN_SCHEDULE_INTERVAL_SECONDS ?? 15) * 1000,
+    // Port 0 names no process: such a one gets an id of its own (its kernels go to whoever outlives it).
+    webProcessId: raw.KILN_WEB_PROCESS_ID ?? `${hostname()}:${port === 0 ? randomUUID().slice(0, 8) : port}`,
+    endpoints: {
+      runscPath: raw.KILN_RUNSC_PATH ?? 'runsc',
+      captureDir: raw.KILN_CAPTURE_DIR ?? '.kiln/capture',
+      maxBodyBytes: raw.KILN_ENDPOINT_MAX_BODY_BYTES ?? 1024 * 1024,
+    },
   };
 }
 

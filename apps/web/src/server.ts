@@ -1,12 +1,16 @@
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { SWEEP_INTERVAL_MS, sweepExpiredRecords } from '@kiln/accounts';
+import { createWebProcessLease, startKernelTakeover } from '@kiln/execution';
 import { type Env, EnvError, getEnv } from './env.ts';
 import { createAutoHistory } from './server/auto-history.ts';
 import { startBillingLoop } from './server/billing-loop.ts';
 import { CLIENT_IP_HEADER, clientIp } from './server/client-ip.ts';
 import { createNotebookCollab, setCollab } from './server/collab.ts';
 import { closeDb, getDb } from './server/db.ts';
+import { createWebEndpoints } from './server/endpoints.ts';
+import { createWebImages } from './server/images.ts';
+import { createIpynbReader } from './server/ipynb-reader/reader-pool.ts';
 import { createNotebookServices } from './server/notebook-services.ts';
 import { setNotebookServices } from './server/notebook-services-slot.ts';
 import { createWebSchedules } from './server/schedules.ts';
@@ -15,7 +19,11 @@ import { getMailer } from './server/services.ts';
 import { getStripeBilling } from './server/stripe.ts';
 import { createTerminalProxy } from './server/terminal-proxy.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
+import { getVolumeDisks, getVolumes } from './server/volumes.ts';
 import { createWebScheduler } from './server/web-scheduler.ts';
+
+/** How often deleted volumes still waiting for their node (or their kernels) are tried again. */
+const VOLUME_REAP_INTERVAL_MS = 30_000;
 
 /** Kiln's web process: Next's request handler plus the websocket upgrades the app owns. */
 async function main(): Promise<void> {
@@ -54,7 +62,19 @@ async function main(): Promise<void> {
   noteEdit = (id) => history.noteEdit(id);
   let kernelLost = (_notebookId: string, _kernelId: string, _reason: string) => {};
   const scheduling = createWebScheduler(getDb(), env.scheduler, (...lost) => kernelLost(...lost));
-  const notebookServices = createNotebookServices(getDb(), collab, env.kernelGateway, scheduling.scheduler);
+  const notebookServices = createNotebookServices(
+    getDb(),
+    collab,
+    env.kernelGateway,
+    scheduling.scheduler,
+    env.webProcessId,
+  );
+  // This process's lease: while it heartbeats, no other web process takes over the kernels it drives.
+  const lease = createWebProcessLease(getDb(), {
+    id: env.webProcessId,
+    onError: (error) => console.error('renewing this web process lease failed', error),
+  });
+  await lease.start();
   kernelLost = (notebookId, kernelId, reason) =>
     notebookServices.executionService?.kernelLost(notebookId, kernelId, reason);
   const locate = async (workspaceId: string, kernelId: string) => {
@@ -69,16 +89,26 @@ async function main(): Promise<void> {
     gateway: env.kernelGateway ? { ...env.kernelGateway, locate } : null,
   });
   const secrets = await createSecretsFromEnv(getDb(), env.secrets);
+  const endpoints = createWebEndpoints(getDb(), scheduling.scheduler, env, {
+    secrets,
+    volumes: getVolumes(),
+  });
   const { schedules, runner } = createWebSchedules(
     getDb(),
     notebookServices,
+    endpoints.services.runtime,
     secrets,
     env.scheduleIntervalMs,
   );
+  // As many threads as imports may run at once (the API's import gate lets two through).
+  const ipynbReader = createIpynbReader({ workers: 2 });
   setNotebookServices({
     ...notebookServices,
     secrets,
     schedules,
+    images: createWebImages(getDb(), env.kernelGateway, scheduling.scheduler),
+    ipynbReader,
+    endpoints: endpoints.services,
     onAccessChanged(change) {
       notebookServices.onAccessChanged(change);
       terminals.disconnectUser(change.userId);
@@ -102,6 +132,18 @@ async function main(): Promise<void> {
     },
     (error: unknown) => console.error('re-attaching to running kernels failed', error),
   );
+  // Kernels of another web process that dies while this one runs are taken over once its lease runs
+  // out (a third of the lease's time between looks), as a restart would.
+  const takeover = notebookServices.executionService
+    ? startKernelTakeover(notebookServices.executionService, {
+        intervalMs: 10_000,
+        onTakenOver: (results) =>
+          console.log(
+            `took over ${results.length} kernels of a web process that stopped answering: ${results.filter((r) => r.outcome === 'attached').length} re-attached`,
+          ),
+        onError: (error) => console.error('taking over kernels of a dead web process failed', error),
+      })
+    : null;
   upgrades.route('/yjs', (req, socket, head) => collab.handleUpgrade(req, socket, head));
   upgrades.route('/terminals', (req, socket, head, rest) => terminals.handleUpgrade(req, socket, head, rest));
 
@@ -117,11 +159,15 @@ async function main(): Promise<void> {
       req.headers['x-forwarded-for'],
       env.trustProxy,
     );
-    handle(req, res).catch((error: unknown) => {
+    const fail = (error: unknown) => {
       console.error('request failed', error);
       if (!res.headersSent) res.statusCode = 500;
       res.end();
-    });
+    };
+    // Endpoint calls (/e/<workspace>/<label>) skip Next entirely: they are API traffic, not pages.
+    endpoints.handler(req, res).then((handled) => {
+      if (!handled) handle(req, res).catch(fail);
+    }, fail);
   });
   server.on('upgrade', (req, socket, head) => upgrades.handle(req, socket, head));
 
@@ -141,11 +187,23 @@ async function main(): Promise<void> {
   void sweep();
   const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
   sweeper.unref();
+  // Deleted volumes whose node was offline, or still mounted by a kernel, are erased once they can be.
+  const reaper = setInterval(() => {
+    void getVolumeDisks()
+      ?.reapAll()
+      .catch((error: unknown) => console.error('erasing deleted volumes failed', error));
+  }, VOLUME_REAP_INTERVAL_MS);
+  reaper.unref();
   const billing = startBillingLoop({
     db: getDb(),
     mailer: getMailer(),
     appUrl: env.appUrl,
     stripe: getStripeBilling(),
+    // At a cap, kernels pause with their variables kept; endpoint replicas (stateless) stop.
+    hibernate: async (containerId, reason) => {
+      if (await endpoints.services.runtime.stopReplica(containerId, reason)) return;
+      await notebookServices.pauseKernel?.(containerId, reason);
+    },
   });
 
   let stopping = false;
@@ -154,6 +212,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal}: shutting down`);
     clearInterval(sweeper);
+    clearInterval(reaper);
     await billing.close();
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
@@ -165,9 +224,14 @@ async function main(): Promise<void> {
     terminals.close();
     // Runs in flight finish and are recorded before this process lets go of their kernels.
     await runner?.stop();
+    await takeover?.stop();
     // Kernels keep running in the gateway (the next process re-attaches); what they wrote so far
     // reaches the documents before the rooms close.
     await notebookServices.executionService?.detach();
+    // Replicas belong to this process (their pools live here): stop them and give their room back.
+    await endpoints.close();
+    // Its kernels are now anyone's to resume: this process again, or another one starting.
+    await lease.stop({ release: true }).catch(() => undefined);
     await scheduling.close();
     setNotebookServices(undefined);
     await history.close();

@@ -1,8 +1,12 @@
-/** "$12.34" from micro-dollars; small amounts keep enough digits to be seen ("$0.0042"). */
+/**
+ * "$12.34" from micro-dollars; with `precise`, amounts under a cent keep two significant digits down
+ * to the micro-dollar ("$0.0042", "$0.000018"), so a one-second cell does not read as free.
+ */
 export function formatMicros(micros: number, options: { precise?: boolean } = {}): string {
   const dollars = micros / 1e6;
   const abs = Math.abs(dollars);
-  const digits = options.precise && abs > 0 && abs < 0.01 ? 4 : 2;
+  const digits =
+    options.precise && abs > 0 && abs < 0.01 ? Math.min(6, Math.max(4, 1 - Math.floor(Math.log10(abs)))) : 2;
   return `${dollars < 0 ? '-' : ''}$${abs.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
 }
 

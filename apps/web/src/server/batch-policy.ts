@@ -8,6 +8,7 @@ export const MAX_BATCH_CALLS = 20;
 export const CREDENTIAL_PROCEDURES: ReadonlySet<string> = new Set([
   'auth.signIn',
   'auth.signUp',
+  'auth.confirmSignUp',
   'account.changePassword',
 ]);
 

@@ -21,7 +21,7 @@ export interface BillingLoopOptions {
   intervalMs?: number;
   /**
    * Hibernates a running container (variables kept) when its workspace is past its credits or hard
-   * cap. Until the kernel start path runs through the scheduler, new runs are refused instead.
+   * cap (new runs are refused by the API meanwhile). Without it, only new runs are refused.
    */
   hibernate?: (containerId: string, reason: string) => Promise<void>;
   onError?: (error: unknown) => void;
@@ -55,7 +55,15 @@ export function startBillingLoop(options: BillingLoopOptions): { close(): Promis
   let reconciledDay = '';
   const pass = async () => {
     await meter.tick();
-    await enforceCaps({ db, notify, hibernate: options.hibernate ?? (async () => undefined) });
+    await enforceCaps({
+      db,
+      notify,
+      hibernate: options.hibernate ?? (async () => undefined),
+      onHibernateFailed: (id, error) =>
+        (options.onError ?? console.error)(
+          new Error(`could not pause kernel ${id} at its cap`, { cause: error }),
+        ),
+    });
     if (Date.now() - lastReport < 60_000) return;
     lastReport = Date.now();
     await rollupUsage(db, new Date());

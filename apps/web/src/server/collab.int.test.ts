@@ -189,18 +189,30 @@ describe('/yjs/<notebookId> upgrade', () => {
     expect(b.doc.getMap('meta').get('nbformat_minor')).toBe(5);
   });
 
-  it('puts back a run queue forged by an editor, keeping the one the server published', async () => {
+  it('puts back a run queue and a kernel-message mark forged by an editor, keeping what the server published', async () => {
     const server = await startServer();
     const editor = connect(server.url, notebookId, { cookie: cookies.owner });
     const watcher = connect(server.url, notebookId, { cookie: cookies.viewer });
     await waitFor(() => editor.provider.synced && watcher.provider.synced, 'synced');
     const published = { kernel: { status: 'idle' }, running: null, queue: [] };
     const direct = await server.collab.openDirectConnection(notebookId);
-    await direct.transact((doc) => doc.getMap('state').set('execution', published));
+    await direct.transact((doc) => {
+      doc.getMap('state').set('execution', published);
+      doc.getMap('state').set('kernelMessage', 'msg-stored');
+    });
     await waitFor(
       () => watcher.doc.getMap('state').get('execution') !== undefined,
       'the queue reached clients',
     );
+    // The mark decides what the gateway replays to a restarted server: a forged one could hide output.
+    editor.doc.getMap('state').set('kernelMessage', 'msg-forged');
+    await waitFor(
+      () =>
+        watcher.doc.getMap('state').get('kernelMessage') === 'msg-stored' &&
+        editor.doc.getMap('state').get('kernelMessage') === 'msg-stored',
+      'the server restored the mark for everyone',
+    );
+    expect(direct.document.getMap('state').get('kernelMessage')).toBe('msg-stored');
 
     const forged = {
       kernel: { status: 'busy' },

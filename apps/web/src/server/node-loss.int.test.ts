@@ -125,17 +125,52 @@ afterAll(async () => {
   if (stateRoot) await rm(stateRoot, { recursive: true, force: true });
 }, 300_000);
 
+/** A workspace of its own; `run` queues all of a notebook's cells as Ada. */
+async function workspaceRunner() {
+  const suffix = randomBytes(4).toString('hex');
+  const workspace = await database.db.workspace.create({
+    data: { name: `ws ${suffix}`, slug: `ws-${suffix}` },
+  });
+  const user = { userId: randomUUID(), name: 'Ada' };
+  return (notebookId: string) =>
+    execution.run({ notebookId, workspaceId: workspace.id, target: { kind: 'all' }, user });
+}
+
+describe("a workspace's /workspace folder on two nodes", () => {
+  it("starts the workspace's next kernel on the node holding its files, though the other node is free", async () => {
+    const run = await workspaceRunner();
+    const writer = await notebook(
+      "open('/workspace/where.txt', 'w').write('written by the first kernel'); print('saved')",
+    );
+    const reader = await notebook("print(open('/workspace/where.txt').read())");
+    await run(writer.id);
+    await execution.whenIdle(writer.id);
+    expect(outputText(writer.doc)).toContain('saved');
+    const home = (await scheduler.list({ ownerId: writer.id }))[0]?.node?.id as string;
+    // Its node holds one kernel, and it runs: the reader's kernel waits for that node, not the free one.
+    await run(reader.id);
+    await until(() => readExecutionState(reader.doc)?.kernel.status === 'queued', 'the reader to queue');
+    expect(readExecutionState(reader.doc)?.kernel.queue?.reason).toMatch(
+      new RegExp(`on node ${home} \\(it holds /workspace\\)`),
+    );
+    await execution.shutdown(writer.id);
+    await execution.whenIdle(reader.id);
+    expect(outputText(reader.doc)).toContain('written by the first kernel');
+    expect((await scheduler.list({ ownerId: reader.id, states: ['running'] }))[0]?.node?.id).toBe(home);
+    await execution.shutdown(reader.id);
+  }, 600_000);
+});
+
 describe('a node killed with SIGKILL', () => {
   it('is detected; its kernel is marked lost with a reason the notebook shows, and its room comes back', async () => {
-    const suffix = randomBytes(4).toString('hex');
-    const workspace = await database.db.workspace.create({
-      data: { name: `ws ${suffix}`, slug: `ws-${suffix}` },
-    });
-    const user = { userId: randomUUID(), name: 'Ada' };
+    // Two workspaces: each node has room for one kernel, and a workspace's kernels share its node.
+    const runs = new Map<string, (notebookId: string) => Promise<unknown>>();
     const run = (notebookId: string) =>
-      execution.run({ notebookId, workspaceId: workspace.id, target: { kind: 'all' }, user });
+      (runs.get(notebookId) as (id: string) => Promise<unknown>)(notebookId);
     const first = await notebook("print('first', 6 * 7)");
     const second = await notebook("print('second', 6 * 7)");
+    runs.set(first.id, await workspaceRunner());
+    runs.set(second.id, await workspaceRunner());
 
     // Each node has room for one kernel, so the two notebooks land on different nodes.
     await run(first.id);
@@ -164,16 +199,26 @@ describe('a node killed with SIGKILL', () => {
     const nodesNow = await scheduler.listNodes();
     expect(nodesNow.find((node) => node.id === victim)).toMatchObject({ state: 'lost' });
 
-    // The other node's kernel is untouched, and the lost notebook's next run waits for room.
+    // The other node's kernel is untouched. The lost notebook's workspace keeps its files on the lost
+    // node: its next start is refused saying so, rather than starting with another /workspace.
     await run(second.id);
     await execution.whenIdle(second.id);
     expect(outputText(second.doc)).toContain('second 42');
-    await run(first.id);
-    await until(() => readExecutionState(first.doc)?.kernel.status === 'queued', 'the next start to queue');
-    expect(readExecutionState(first.doc)?.kernel.queue?.reason).toMatch(/waiting for 1 CPU.*: 0 ahead/);
+    await run(first.id).catch(() => undefined);
+    await until(
+      () =>
+        readExecutionState(first.doc)?.kernel.reason?.includes('/workspace folder lives on node') === true,
+      'the next start to be refused',
+    );
+    expect(readExecutionState(first.doc)?.kernel.reason).toMatch(
+      new RegExp(
+        `lives on node ${victim}, which is offline .*its kernels start again once that node is back`,
+      ),
+    );
 
     // The killed node comes back (same id and state dir, reaping its orphaned sandbox): it gets the kernel.
     await startNode(victim);
+    await run(first.id);
     await execution.whenIdle(first.id);
     expect(outputText(first.doc)).toContain('first 42');
     const again = (await scheduler.list({ ownerId: first.id, states: ['running'] }))[0];

@@ -1,5 +1,7 @@
-import type { NotebookDocuments, NotebookExecution } from '@kiln/api';
+import type { EndpointServices, NotebookDocuments, NotebookExecution } from '@kiln/api';
 import type { ExecutionService } from '@kiln/execution';
+import type { ImageStore } from '@kiln/images/store';
+import type { ReadIpynb } from '@kiln/notebook/ipynb-reader';
 import type { Scheduler } from '@kiln/scheduler';
 import type { Schedules } from '@kiln/schedules';
 import type { SecretsVault } from '@kiln/secrets';
@@ -15,6 +17,14 @@ export interface WebNotebookServices {
   /** Places kernels on nodes; the machine picker asks it what each choice would get. */
   scheduler?: Scheduler;
   schedules?: Schedules;
+  /** Workspace images and the gateway that builds them. */
+  images?: ImageStore;
+  /** Hibernates a running kernel (variables kept) at a spending cap, telling its notebook why. */
+  pauseKernel?(containerId: string, reason: string): Promise<void>;
+  /** Reads uploaded .ipynb files in worker threads, off the thread that answers every request. */
+  ipynbReader?: { read(text: string): Promise<ReadIpynb> };
+  /** Web endpoints (deploy, serve); replicas need a gateway, capture needs runsc. */
+  endpoints?: EndpointServices;
   /** Makes a user's open notebook connections authenticate again (after a role change or removal). */
   onAccessChanged(change: { workspaceId: string; userId: string }): void;
   /** Makes a user's open connections authenticate again after some of their sessions ended. */

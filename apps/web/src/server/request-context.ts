@@ -7,6 +7,7 @@ import { getDb } from './db.ts';
 import { getNotebookServices } from './notebook-services-slot.ts';
 import { getMailer } from './services.ts';
 import { getStripeBilling } from './stripe.ts';
+import { getVolumeDisks, getVolumes } from './volumes.ts';
 
 /** The `Set-Cookie` value that stores a session token. */
 export function sessionCookie(token: string, expiresAt: Date): string {
@@ -50,6 +51,11 @@ export function contextOptionsFor(request: Request, resHeaders: Headers): Contex
     onSessionsEnded: notebooks?.onSessionsEnded,
     billing: getStripeBilling(),
     schedules: notebooks?.schedules,
+    volumes: getVolumes(),
+    volumeDisks: getVolumeDisks(),
+    images: notebooks?.images,
+    ipynbReader: notebooks?.ipynbReader,
+    endpoints: notebooks?.endpoints,
     db: getDb(),
     sessionToken: readCookie(cookies, SESSION_COOKIE),
     apiToken: bearerToken(request.headers.get('authorization')),
@@ -60,6 +66,7 @@ export function contextOptionsFor(request: Request, resHeaders: Headers): Contex
     appUrl: env.appUrl,
     mailer: getMailer(),
     githubEnabled: env.github !== null,
+    signUpMode: env.signUp,
     setSessionCookie: (token, expiresAt) => resHeaders.append('set-cookie', sessionCookie(token, expiresAt)),
     clearSessionCookie: () => resHeaders.append('set-cookie', clearedSessionCookie()),
   };

@@ -78,6 +78,9 @@ export function createScheduledGateways(options: ScheduledGatewayOptions) {
           ownerId: notebookId,
           requestedById: start.requestedById ?? null,
           resources: { ...options.defaults, ...body.resources },
+          // Volumes and /workspace never move between nodes: the scheduler runs it where they are.
+          ...(body.volumes?.length ? { volumes: body.volumes.map((volume) => volume.id) } : {}),
+          mountsWorkspace: true,
         });
         const view = await placed(requested, start);
         if (view.state !== 'starting' || !view.node) {
@@ -100,6 +103,9 @@ export function createScheduledGateways(options: ScheduledGatewayOptions) {
       },
       interruptKernel: async (id) => client(await nodeUrl(workspaceId, id)).interruptKernel(id),
       restartKernel: async (id) => client(await nodeUrl(workspaceId, id)).restartKernel(id),
+      hibernateKernel: async (id, reason) =>
+        client(await nodeUrl(workspaceId, id)).hibernateKernel(id, reason),
+      getKernel: async (id) => client(await nodeUrl(workspaceId, id)).getKernel(id),
       async shutdownKernel(id) {
         const view = await containerOf(workspaceId, id).catch(() => null);
         nodeOf.delete(id);
@@ -116,6 +122,10 @@ export function createScheduledGateways(options: ScheduledGatewayOptions) {
         }
       },
       connect: async (id, channel) => client(await nodeUrl(workspaceId, id)).connect(id, channel),
+      async cancelQueued(id) {
+        await containerOf(workspaceId, id);
+        await scheduler.cancel(id, { reason: 'Cancelled while waiting for a machine' });
+      },
     };
   };
 }

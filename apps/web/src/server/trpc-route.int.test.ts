@@ -50,6 +50,19 @@ describe('tRPC route handler', () => {
     sessionCookie = setCookie.split(';')[0] ?? '';
   });
 
+  it('answers a sign-up the same for an address with an account and one without (sign-up by invitation)', async () => {
+    // A stranger's probe from its own address, so the throttling of the tests below is not touched.
+    const stranger = { ...signedOut, 'x-kiln-client-ip': '198.51.100.77' };
+    const taken = await post('auth.signUp', { ...account, name: 'Someone' }, stranger);
+    const free = await post('auth.signUp', { ...account, email: 'free@example.com' }, stranger);
+    expect(taken.status).toBe(403);
+    expect(free.status).toBe(taken.status);
+    const [takenBody, freeBody] = [await taken.text(), await free.text()];
+    expect(takenBody).toBe(freeBody);
+    expect(takenBody).toContain('created from invitations');
+    expect(taken.headers.get('set-cookie')).toBeNull();
+  }, 60_000);
+
   it('refuses a signed-out mutation without a matching CSRF header', async () => {
     const response = await post('auth.signIn', account, {
       cookie: 'kiln_csrf=abc123',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createSession, signUp, TEST_PASSWORD_HASH_OPTIONS } from '@kiln/accounts';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { createGateway, type Gateway } from '@kiln/kernel-gateway';
+import { createVolumes } from '@kiln/volumes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyVolumeRequest, type VolumeProxyOptions } from './volume-proxy.ts';
 
@@ -13,6 +14,9 @@ let gateway: Gateway;
 let base: string;
 let options: VolumeProxyOptions;
 let workspaceId: string;
+let namedVolumeId: string;
+let foreignVolumeId: string;
+const quotas = new Map<string, number | undefined>();
 const users: Record<'editor' | 'viewer' | 'stranger', { cookie: string; csrf: string }> = {
   editor: { cookie: '', csrf: '' },
   viewer: { cookie: '', csrf: '' },
@@ -43,15 +47,20 @@ beforeAll(async () => {
       capabilities: () => ({ gpu: false, checkpoint: false, runscVersion: 'none' }),
       close: async () => {},
     },
-    volumes: async (id, volume) => {
-      if (volume !== 'workspace') return null;
-      const root = join(base, id);
+    volumes: async (id, volume, quotaMiB) => {
+      if (volume !== 'workspace' && !quotaMiB) return null;
+      quotas.set(volume, quotaMiB);
+      const root = volume === 'workspace' ? join(base, id) : join(base, `${id}--${volume}`);
       await mkdir(root, { recursive: true });
       return root;
     },
   });
   const { url } = await gateway.listen(0, '127.0.0.1');
-  options = { db, gateway: { url, secret: SECRET } };
+  const volumes = createVolumes({ db });
+  options = { db, gateway: { url, secret: SECRET }, volumes };
+  namedVolumeId = (await volumes.create(workspaceId, { userId: null }, 'datasets')).id;
+  const strangerWorkspace = made[2]?.personalWorkspace.id ?? '';
+  foreignVolumeId = (await volumes.create(strangerWorkspace, { userId: null }, 'private')).id;
 });
 
 afterAll(async () => {
@@ -65,17 +74,24 @@ function call(
   method: string,
   op: string,
   path: string,
-  init: { body?: string; csrf?: string | null; workspace?: string; volume?: string } = {},
+  init: {
+    body?: string;
+    csrf?: string | null;
+    workspace?: string;
+    volume?: string;
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Response> {
   const user = who ? users[who] : null;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...init.headers };
   if (user) headers.cookie = user.cookie;
   const csrf = init.csrf === undefined ? user?.csrf : init.csrf;
   if (csrf) headers['x-kiln-csrf'] = csrf;
   const workspace = init.workspace ?? workspaceId;
   const volume = init.volume ?? 'workspace';
   const request = new Request(
-    `http://kiln.test/api/workspaces/${workspace}/volumes/${volume}/${op}?path=${encodeURIComponent(path)}`,
+    `http://kiln.test/api/workspaces/${workspace}/volumes/${volume}/${op}?${new URLSearchParams({ path, ...init.query })}`,
     { method, headers, body: init.body },
   );
   return proxyVolumeRequest(request, { workspaceId: workspace, volume, op }, options);
@@ -114,8 +130,71 @@ describe('workspace files through the web app', () => {
     expect((await call('editor', 'GET', 'file', '../../etc/passwd')).status).toBe(400);
     expect((await call('editor', 'PUT', 'file', '../escape', { body: 'x' })).status).toBe(400);
     expect((await call('editor', 'GET', 'tree', '', { volume: 'other' })).status).toBe(404);
-    expect((await call('editor', 'DELETE', 'file', 'data/a.txt')).status).toBe(405);
+    expect((await call('editor', 'PATCH', 'file', 'data/a.txt')).status).toBe(405);
     expect((await call('editor', 'GET', 'folder', 'data')).status).toBe(405);
     expect((await call('editor', 'GET', 'shell', '')).status).toBe(404);
+  });
+});
+
+describe('named volumes through the web app', () => {
+  it("reaches the workspace volume by id with its plan quota; other workspaces' volumes are not found", async () => {
+    expect(
+      (await call('editor', 'PUT', 'file', 'x.csv', { volume: namedVolumeId, body: '1,2' })).status,
+    ).toBe(201);
+    expect(await readFile(join(base, `${workspaceId}--${namedVolumeId}`, 'x.csv'), 'utf8')).toBe('1,2');
+    // Starter: 10 GiB per volume, from @kiln/billing's plans.
+    expect(quotas.get(namedVolumeId)).toBe(10 * 1024);
+    const usage = await call('viewer', 'GET', 'usage', '', { volume: namedVolumeId });
+    expect(await usage.json()).toMatchObject({
+      usedBytes: expect.any(Number),
+      totalBytes: expect.any(Number),
+    });
+    for (const volume of [foreignVolumeId, '00000000-0000-4000-8000-000000000000', 'datasets']) {
+      const answer = await call('editor', 'GET', 'tree', '', { volume });
+      expect(answer.status, volume).toBe(404);
+    }
+    expect(quotas.has(foreignVolumeId)).toBe(false);
+  });
+
+  it('lets viewers list and download but not rename, delete or upload', async () => {
+    const volume = namedVolumeId;
+    await call('editor', 'PUT', 'file', 'keep.txt', { volume, body: 'kept' });
+    expect(await (await call('viewer', 'GET', 'file', 'keep.txt', { volume })).text()).toBe('kept');
+    const refused = [
+      await call('viewer', 'DELETE', 'file', 'keep.txt', { volume }),
+      await call('viewer', 'POST', 'move', 'keep.txt', { volume, query: { to: 'moved.txt' } }),
+      await call('viewer', 'POST', 'upload', 'up.bin', { volume, headers: { 'upload-length': '3' } }),
+    ];
+    expect(refused.map((answer) => answer.status)).toEqual([403, 403, 403]);
+    expect(await readFile(join(base, `${workspaceId}--${volume}`, 'keep.txt'), 'utf8')).toBe('kept');
+  });
+
+  it('runs a resumable upload, rename and delete for editors', async () => {
+    const volume = namedVolumeId;
+    const started = await call('editor', 'POST', 'upload', 'parts.bin', {
+      volume,
+      headers: { 'upload-length': '10' },
+    });
+    expect(started.status).toBe(201);
+    const { id } = (await started.json()) as { id: string };
+    const patch = (offset: number, body: string) =>
+      call('editor', 'PATCH', 'upload', '', {
+        volume,
+        query: { id },
+        body,
+        headers: { 'upload-offset': String(offset) },
+      });
+    expect((await patch(0, 'hello')).headers.get('upload-offset')).toBe('5');
+    const offset = await call('editor', 'GET', 'upload', '', { volume, query: { id } });
+    expect(await offset.json()).toMatchObject({ offset: 5, length: 10 });
+    expect((await patch(5, 'world')).status).toBe(201);
+    expect(
+      (await call('editor', 'POST', 'move', 'parts.bin', { volume, query: { to: 'greeting.txt' } })).status,
+    ).toBe(200);
+    expect(await readFile(join(base, `${workspaceId}--${volume}`, 'greeting.txt'), 'utf8')).toBe(
+      'helloworld',
+    );
+    expect((await call('editor', 'DELETE', 'file', 'greeting.txt', { volume })).status).toBe(200);
+    await expect(readFile(join(base, `${workspaceId}--${volume}`, 'greeting.txt'))).rejects.toThrow();
   });
 });

@@ -1,31 +1,55 @@
 import { CSRF_HEADER, can, getMembership, resolveSession, SESSION_COOKIE } from '@kiln/accounts';
-import { isUuid } from '@kiln/core';
+import { ERROR_STATUS, isDomainError, isUuid } from '@kiln/core';
 import type { Db } from '@kiln/db';
 import { workspaceToken } from '@kiln/kernel-protocol/client';
+import type { Volumes } from '@kiln/volumes';
 import { readCookie } from '../lib/cookies.ts';
+
+/** Named volumes' quota for the node (mirrors the gateway's QUOTA_HEADER). */
+const QUOTA_HEADER = 'x-kiln-volume-quota-mib';
 
 export interface VolumeProxyOptions {
   db: Db;
-  /** The kernel gateway; null when this deployment has none. */
-  gateway: { url: string; secret: string } | null;
+  /**
+   * The node holding the volume (`workspace`: the /workspace folder): one URL, or found per volume once
+   * the caller may see it (null: no node online); null when this deployment has no gateway.
+   */
+  gateway: {
+    url: string | ((workspaceId: string, volume: string) => Promise<string | null>);
+    secret: string;
+  } | null;
+  /** Looks named volumes up (they must be the workspace's) with their plan quota. */
+  volumes: Pick<Volumes, 'get'>;
 }
 
 /** The gateway's operations and their methods, each marked a write (editors and up) or a read. */
 const OPERATIONS: Record<string, Record<string, boolean>> = {
   tree: { GET: false },
-  file: { GET: false, PUT: true },
+  usage: { GET: false },
+  file: { GET: false, PUT: true, DELETE: true },
   folder: { POST: true },
+  move: { POST: true },
+  upload: { POST: true, GET: true, PATCH: true, DELETE: true },
 };
 
-const PASSED_HEADERS = ['content-type', 'content-length', 'content-disposition', 'cache-control'];
+const PASSED_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-disposition',
+  'cache-control',
+  'upload-offset',
+];
+const FORWARDED_HEADERS = ['content-length', 'upload-length', 'upload-offset'];
+const QUERY = ['path', 'to', 'id'];
+const STREAMED = new Set(['PUT', 'PATCH']);
 
 function answer(status: number, message: string): Response {
   return Response.json({ message }, { status, headers: { 'cache-control': 'no-store' } });
 }
 
 /**
- * `/api/workspaces/<id>/volumes/<volume>/<tree|file|folder>?path=`: the workspace volume's file API
- * of the gateway, for members of the workspace (viewers read, editors write), with the gateway's
+ * `/api/workspaces/<id>/volumes/<workspace|volume id>/<op>?path=`: a volume's file API on the node
+ * that holds it, for members of the workspace (viewers list and download, editors write), with the gateway's
  * answers (including its path-safety refusals) passed through. Writes echo the session's CSRF token.
  */
 export async function proxyVolumeRequest(
@@ -51,22 +75,44 @@ export async function proxyVolumeRequest(
     if (request.headers.get(CSRF_HEADER) !== session.session.csrfToken)
       return answer(403, 'CSRF check failed; reload the page');
   }
+  const forwarded: Record<string, string> = {};
+  if (target.volume !== 'workspace') {
+    // Another workspace's volume id looks like one that does not exist.
+    if (!isUuid(target.volume)) return answer(404, 'Volume not found');
+    const volume = await options.volumes.get(target.workspaceId, target.volume).catch(() => null);
+    if (!volume) return answer(404, 'Volume not found');
+    forwarded[QUOTA_HEADER] = String(volume.quotaMiB);
+  }
   if (!options.gateway) return answer(503, 'The kernel gateway is not configured');
+  const { url: where } = options.gateway;
+  let base: string | null;
+  try {
+    base = typeof where === 'string' ? where : await where(target.workspaceId, target.volume);
+  } catch (error) {
+    if (isDomainError(error)) return answer(ERROR_STATUS[error.code], error.message);
+    throw error;
+  }
+  if (!base) return answer(503, 'No kernel gateway node is online');
   const url = new URL(request.url);
-  const upstream = new URL(
-    `${options.gateway.url}/kiln/volumes/${encodeURIComponent(target.volume)}/${target.op}`,
-  );
-  upstream.searchParams.set('path', url.searchParams.get('path') ?? '');
-  const length = request.headers.get('content-length');
+  const upstream = new URL(`${base}/kiln/volumes/${encodeURIComponent(target.volume)}/${target.op}`);
+  for (const name of QUERY) {
+    const value = url.searchParams.get(name);
+    if (value !== null || name === 'path') upstream.searchParams.set(name, value ?? '');
+  }
+  for (const name of FORWARDED_HEADERS) {
+    const value = request.headers.get(name);
+    if (value) forwarded[name] = value;
+  }
+  const streamed = STREAMED.has(request.method);
   const response = await fetch(upstream, {
     method: request.method,
     headers: {
       authorization: `token ${workspaceToken(options.gateway.secret, target.workspaceId)}`,
-      ...(length ? { 'content-length': length } : {}),
+      ...forwarded,
     },
-    body: request.method === 'PUT' ? request.body : undefined,
+    body: streamed ? request.body : undefined,
     // Streams the upload instead of buffering it (required by fetch for a stream body).
-    ...(request.method === 'PUT' ? { duplex: 'half' } : {}),
+    ...(streamed ? { duplex: 'half' } : {}),
   } as RequestInit);
   const headers = new Headers({ 'x-content-type-options': 'nosniff' });
   for (const name of PASSED_HEADERS) {

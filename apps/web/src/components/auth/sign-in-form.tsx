@@ -18,6 +18,8 @@ const OAUTH_ERRORS: Record<string, string> = {
   github_state: 'GitHub sign-in expired or was started in another tab. Please try again.',
   github_email: 'Your GitHub account has no verified primary email. Verify one on GitHub and try again.',
   github_conflict: 'This email is already linked to another GitHub account.',
+  github_invite:
+    'Accounts on this Kiln are created from invitations: ask a workspace admin to invite the email address of your GitHub account.',
 };
 
 export function SignInForm() {

@@ -1,10 +1,11 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
-import { NotebookText, X } from 'lucide-react';
+import { FileCode, NotebookText, X } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import { useTRPC } from '../../lib/trpc.ts';
+import { fileHref, fileIdInPath } from '../../lib/workspace-files.ts';
 import type { Workspace } from '../workspace/workspace-context.tsx';
 
 const storageKey = (workspaceId: string) => `kiln.open-tabs.${workspaceId}`;
@@ -25,8 +26,7 @@ export function EditorTabs({ workspace }: { workspace: Workspace }) {
   const router = useRouter();
   const notebooks = useQuery(trpc.notebook.list.queryOptions({ workspaceId: workspace.id }));
   const [open, setOpen] = useState<string[]>([]);
-  const base = `/w/${workspace.slug}/n/`;
-  const current = pathname.startsWith(base) ? pathname.slice(base.length).split('/')[0] : null;
+  const current = fileIdInPath(workspace.slug, pathname);
 
   useEffect(() => setOpen(readTabs(workspace.id)), [workspace.id]);
   useEffect(() => {
@@ -39,9 +39,9 @@ export function EditorTabs({ workspace }: { workspace: Workspace }) {
     });
   }, [current, workspace.id]);
 
-  const names = new Map((notebooks.data ?? []).map((notebook) => [notebook.id, notebook.name]));
+  const files = new Map((notebooks.data ?? []).map((notebook) => [notebook.id, notebook]));
   // Deleted notebooks drop out once the list has loaded.
-  const shown = notebooks.data ? open.filter((id) => names.has(id)) : open.filter((id) => id === current);
+  const shown = notebooks.data ? open.filter((id) => files.has(id)) : open.filter((id) => id === current);
   if (shown.length === 0) return <div className="editor-tabs editor-tabs-empty" />;
 
   const close = (id: string) => {
@@ -51,25 +51,28 @@ export function EditorTabs({ workspace }: { workspace: Workspace }) {
     if (id === current) {
       const index = shown.indexOf(id);
       const neighbour = shown[index + 1] ?? shown[index - 1];
-      router.push(neighbour ? `${base}${neighbour}` : `/w/${workspace.slug}`);
+      const next = neighbour ? files.get(neighbour) : undefined;
+      router.push(next ? fileHref(workspace.slug, next) : `/w/${workspace.slug}`);
     }
   };
 
   return (
     <div className="editor-tabs" role="tablist" aria-label="Open notebooks">
       {shown.map((id) => {
-        const name = names.get(id) ?? 'Notebook';
+        const file = files.get(id);
+        const name = file?.name ?? 'Notebook';
+        const Icon = file?.kind === 'function' ? FileCode : NotebookText;
         const selected = id === current;
         return (
           <div key={id} className={`editor-tab${selected ? ' active' : ''}`}>
             <Link
-              href={`${base}${id}`}
+              href={fileHref(workspace.slug, { id, kind: file?.kind })}
               role="tab"
               aria-selected={selected}
               className="editor-tab-link"
               title={name}
             >
-              <NotebookText size={13} aria-hidden="true" />
+              <Icon size={13} aria-hidden="true" />
               <span className="truncate">{name}</span>
             </Link>
             <button

@@ -8,14 +8,16 @@ import { hasRole } from '../../lib/roles.ts';
 export interface NavSection {
   path: string;
   label: string;
-  icon: 'notebooks' | 'members' | 'settings' | 'audit' | 'usage' | 'secrets';
+  icon: 'notebooks' | 'members' | 'settings' | 'audit' | 'usage' | 'secrets' | 'images' | 'endpoints';
   minRole: Role;
 }
 
 export const NAV_SECTIONS: readonly NavSection[] = [
   { path: '', label: 'Notebooks', icon: 'notebooks', minRole: 'VIEWER' },
+  { path: '/endpoints', label: 'Endpoints', icon: 'endpoints', minRole: 'VIEWER' },
   { path: '/members', label: 'Members', icon: 'members', minRole: 'VIEWER' },
   { path: '/secrets', label: 'Secrets', icon: 'secrets', minRole: 'VIEWER' },
+  { path: '/images', label: 'Images', icon: 'images', minRole: 'VIEWER' },
   { path: '/settings', label: 'Settings', icon: 'settings', minRole: 'VIEWER' },
   { path: '/audit', label: 'Audit log', icon: 'audit', minRole: 'ADMIN' },
 ];

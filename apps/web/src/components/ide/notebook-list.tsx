@@ -1,13 +1,14 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
-import { NotebookText, Search } from 'lucide-react';
+import { FileCode, NotebookText, Search } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useState } from 'react';
 import { useTRPC } from '../../lib/trpc.ts';
+import { fileHref } from '../../lib/workspace-files.ts';
 import type { Workspace } from '../workspace/workspace-context.tsx';
 
-/** The workspace's notebooks, filtered by a search as you type. */
+/** The workspace's notebooks and function files, filtered by a search as you type. */
 export function NotebookList({ workspace }: { workspace: Workspace }) {
   const trpc = useTRPC();
   const pathname = usePathname();
@@ -34,7 +35,8 @@ export function NotebookList({ workspace }: { workspace: Workspace }) {
       ) : null}
       <ul className="side-list" aria-label="Workspace notebooks">
         {shown.map((notebook) => {
-          const href = `/w/${workspace.slug}/n/${notebook.id}`;
+          const href = fileHref(workspace.slug, notebook);
+          const Icon = notebook.kind === 'function' ? FileCode : NotebookText;
           return (
             <li key={notebook.id}>
               <Link
@@ -43,7 +45,7 @@ export function NotebookList({ workspace }: { workspace: Workspace }) {
                 aria-current={pathname === href ? 'page' : undefined}
                 title={notebook.name}
               >
-                <NotebookText size={14} aria-hidden="true" />
+                <Icon size={14} aria-label={notebook.kind === 'function' ? 'Function file' : undefined} />
                 <span className="truncate">{notebook.name}</span>
               </Link>
             </li>

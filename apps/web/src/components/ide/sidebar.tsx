@@ -1,6 +1,6 @@
 'use client';
 import * as Tabs from '@radix-ui/react-tabs';
-import { ChartColumn, KeyRound, NotebookText, ScrollText, Settings, Users } from 'lucide-react';
+import { Boxes, ChartColumn, Globe, KeyRound, NotebookText, ScrollText, Settings, Users } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useState } from 'react';
@@ -18,6 +18,8 @@ const ICONS: Record<NavSection['icon'], typeof NotebookText> = {
   audit: ScrollText,
   usage: ChartColumn,
   secrets: KeyRound,
+  images: Boxes,
+  endpoints: Globe,
 };
 
 /** The left sidebar: workspace sections, then the notebooks (with search), the workspace files or the open notebook's outline. */

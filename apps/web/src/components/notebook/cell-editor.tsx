@@ -23,6 +23,8 @@ export interface CellEditorProps {
   onFocus(): void;
   /** Called once the editor has drawn its lines at their final size (the static view can go). */
   onReady?(): void;
+  /** Show line numbers (a function file's module; cells go without). */
+  lineNumbers?: boolean;
 }
 
 const LINE_HEIGHT = 19;
@@ -39,7 +41,7 @@ export default function CellEditor(props: CellEditorProps) {
   const assist = useRef(kernelAssist);
   assist.current = kernelAssist;
 
-  const { source, awareness, language, readOnly } = props;
+  const { source, awareness, language, readOnly, lineNumbers } = props;
   useEffect(() => {
     const element = host.current;
     if (!element) return;
@@ -52,11 +54,11 @@ export default function CellEditor(props: CellEditorProps) {
       domReadOnly: readOnly,
       ariaLabel: latest.current.label,
       minimap: { enabled: false },
-      lineNumbers: 'off',
+      lineNumbers: lineNumbers ? 'on' : 'off',
       glyphMargin: false,
       folding: false,
       lineDecorationsWidth: 8,
-      lineNumbersMinChars: 0,
+      lineNumbersMinChars: lineNumbers ? 3 : 0,
       overviewRulerLanes: 0,
       hideCursorInOverviewRuler: true,
       renderLineHighlight: 'none',
@@ -116,7 +118,7 @@ export default function CellEditor(props: CellEditorProps) {
       editor.dispose();
       model.dispose();
     };
-  }, [source, awareness, language, readOnly]);
+  }, [source, awareness, language, readOnly, lineNumbers]);
 
   useEffect(() => {
     const editor = editorRef.current;

@@ -4,20 +4,31 @@ import dynamic from 'next/dynamic';
 import { memo, type ReactNode, useEffect, useMemo, useState } from 'react';
 import type { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
+import { formatMicros } from '../../lib/money.ts';
 import { type ExecutionView, formatElapsed } from '../../lib/notebook/execution-view.ts';
 import type { NotebookCommand } from '../../lib/notebook/keyboard.ts';
 import { renderMarkdown } from '../../lib/notebook/markdown.ts';
-import { outputLines } from '../../lib/notebook/output-model.ts';
+import { LONG_OUTPUT_LINES, outputLines } from '../../lib/notebook/output-model.ts';
+import { DeployCellButton } from '../endpoints/deploy-cell-button.tsx';
 import { whenIdle } from './idle-queue.ts';
 import { OutputItem } from './output-view.tsx';
 import type { Peer } from './presence.tsx';
 import { StaticCode } from './static-code.tsx';
 import { StdinPrompt } from './stdin-prompt.tsx';
-import { useCellValue, useOutputs, useText } from './use-y.ts';
+import { useCellRunInfo, useCellValue, useOutputs, useText } from './use-y.ts';
 
 // Monaco touches `window` when it loads, so it is only ever loaded in the browser.
 // The static code stays on screen while it loads, so there is no loading placeholder.
 const CellEditor = dynamic(() => import('./cell-editor.tsx'), { ssr: false, loading: () => null });
+
+/**
+ * Starts loading the editor (Monaco, the page's largest script) now: without it the download begins
+ * only when the first cell asks for its editor, after hydration and an idle moment, so the first
+ * editor waited for the page to settle and then for the download.
+ */
+export function preloadCellEditor(): void {
+  void import('./cell-editor.tsx');
+}
 
 export interface CellViewProps {
   cell: YCell;
@@ -49,7 +60,8 @@ function useNow(active: boolean): number {
   return now;
 }
 
-function RunState({ cellId, execution }: { cellId: string; execution: ExecutionView }) {
+function RunState({ cell, cellId, execution }: { cell: YCell; cellId: string; execution: ExecutionView }) {
+  const last = useCellRunInfo(cell);
   const running = execution.running?.cellId === cellId ? execution.running : null;
   const queuedAt = execution.queue.findIndex((q) => q.cellId === cellId);
   const now = useNow(running !== null);
@@ -68,7 +80,21 @@ function RunState({ cellId, execution }: { cellId: string; execution: ExecutionV
       </span>
     );
   }
-  return null;
+  if (last?.durationMs == null) return null;
+  return (
+    <span
+      className="cell-run-state"
+      data-testid="cell-run-cost"
+      title={
+        last.ratePerHourMicros == null
+          ? 'How long the last run took'
+          : `How long the last run took, and what the kernel's machine cost meanwhile (${formatMicros(last.ratePerHourMicros)}/h)`
+      }
+    >
+      Ran {formatElapsed(last.durationMs)}
+      {last.costMicros == null ? null : ` · ${formatMicros(last.costMicros, { precise: true })}`}
+    </span>
+  );
 }
 
 function Outputs({
@@ -84,7 +110,7 @@ function Outputs({
 }) {
   const outputs = useOutputs(cell);
   const [collapsed, setCollapsed] = useState(false);
-  const long = useMemo(() => outputLines(outputs).lines > 60, [outputs]);
+  const long = useMemo(() => outputLines(outputs).lines > LONG_OUTPUT_LINES, [outputs]);
   const [scrolled, setScrolled] = useState<boolean | null>(null);
   const scroll = scrolled ?? long;
   if (outputs.length === 0 && !children) return null;
@@ -280,15 +306,22 @@ export const CellView = memo(function CellView(props: CellViewProps) {
         ) : null}
         {isCode ? <span className="cell-prompt">[{prompt}]:</span> : null}
         {isCode && canEdit ? (
-          <button
-            type="button"
-            className="cell-run"
-            aria-label={`Run cell ${index + 1}`}
-            title="Run cell (Ctrl+Enter)"
-            onClick={() => props.onRun(index)}
-          >
-            ▶
-          </button>
+          // One row: the deploy button appears once the cell's text is live, and must not make the
+          // gutter (and so the cell) taller than the server-rendered one.
+          <span className="cell-gutter-actions">
+            <button
+              type="button"
+              className="cell-run"
+              aria-label={`Run cell ${index + 1}`}
+              title="Run cell (Ctrl+Enter)"
+              onClick={() => props.onRun(index)}
+            >
+              ▶
+            </button>
+            {source instanceof Y.Text ? (
+              <DeployCellButton source={source} notebookId={props.notebookId} index={index} />
+            ) : null}
+          </span>
         ) : null}
         {here.length > 0 ? (
           <ul className="cell-peers" aria-label={`Also here: ${here.map((p) => p.name).join(', ')}`}>
@@ -327,7 +360,7 @@ export const CellView = memo(function CellView(props: CellViewProps) {
             <MarkdownPreview source={source} canEdit={canEdit} onEdit={() => props.onSelect(index, true)} />
           )
         ) : null}
-        {isCode ? <RunState cellId={id} execution={execution} /> : null}
+        {isCode ? <RunState cell={cell} cellId={id} execution={execution} /> : null}
         {isCode ? (
           <Outputs cell={cell} index={index} notebookId={props.notebookId}>
             {waitingInput ? (

@@ -1,10 +1,13 @@
 'use client';
-import { GPU_TYPE_NAMES } from '@kiln/scheduler/gpu-types';
 import { Cpu } from 'lucide-react';
+import Link from 'next/link';
+import { useParams } from 'next/navigation';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { type ExecutionView, formatElapsed, type KernelStatus } from '../../lib/notebook/execution-view.ts';
 import { Dialog } from '../dialog.tsx';
 import { Tooltip } from '../ui/tooltip.tsx';
+import { ImageSelect } from './image-select.tsx';
+import { MachinePicker, type MachineValue, machineOf } from './machine-picker.tsx';
 import { type Peer, PresenceAvatars } from './presence.tsx';
 import type { KernelActions, MachineChoices } from './use-kernel-actions.ts';
 import type { ConnectionStatus } from './use-notebook-session.ts';
@@ -17,6 +20,7 @@ const STATUS_LABEL: Record<KernelStatus, string> = {
   busy: 'Busy',
   restarting: 'Restarting',
   reconnecting: 'Reconnecting',
+  paused: 'Paused',
   dead: 'Dead',
 };
 
@@ -35,6 +39,11 @@ function gib(memoryMiB: number): number {
 }
 
 function machineLabel(view: ExecutionView, resources: NotebookResources | null): string {
+  const image = resources?.image ? ` · ${resources.image.name}` : '';
+  return `${hardwareLabel(view, resources)}${image}`;
+}
+
+function hardwareLabel(view: ExecutionView, resources: NotebookResources | null): string {
   // What the kernel actually got, never what was asked for: no GPU given shows no GPU.
   const granted = view.kernel.granted;
   if (granted) {
@@ -71,17 +80,9 @@ export interface NotebookResources {
   cpu: number;
   memoryMiB: number;
   gpu: string[];
+  /** The workspace image its kernel starts from; null or absent: Kiln's base image. */
+  image?: { id: string; name: string } | null;
 }
-
-/** " · $0.59/h · starts now" for an option of the GPU select. */
-function choiceNote(choice: MachineChoices['choices'][number] | undefined): string {
-  if (!choice) return '';
-  const verdict = { now: 'starts now', queue: 'would wait', refused: 'unavailable' }[choice.verdict];
-  return ` · $${choice.pricePerHour.toFixed(2)}/h · ${verdict}`;
-}
-
-// The scheduler's catalog, so the dialog offers exactly the GPU strings the server accepts.
-const GPU_CHOICES: readonly string[] = GPU_TYPE_NAMES;
 
 function ChangeMachine(props: {
   actions: KernelActions;
@@ -91,9 +92,12 @@ function ChangeMachine(props: {
   onSaved(): void;
 }) {
   const { actions, resources } = props;
-  const [cpu, setCpu] = useState(String(resources?.cpu ?? 1));
-  const [memoryGiB, setMemoryGiB] = useState(String((resources?.memoryMiB ?? 2048) / 1024));
-  const [gpu, setGpu] = useState(resources?.gpu[0] ?? 'none');
+  const [machine, setMachine] = useState<MachineValue>({
+    cpu: String(resources?.cpu ?? 1),
+    memoryGiB: String((resources?.memoryMiB ?? 2048) / 1024),
+    gpu: resources?.gpu[0] ?? 'none',
+  });
+  const [image, setImage] = useState(resources?.image?.id ?? 'base');
   const [restart, setRestart] = useState(props.kernelRunning);
   const [error, setError] = useState<string | null>(null);
   const [machines, setMachines] = useState<MachineChoices | null>(null);
@@ -102,19 +106,16 @@ function ChangeMachine(props: {
   useEffect(() => {
     void loadMachines.current().then(setMachines);
   }, []);
-  const choiceOf = (name: string) => machines?.choices.find((c) => (c.gpu ?? 'none') === name);
-  const chosen = choiceOf(gpu);
   return (
     <form
       className="form"
       onSubmit={async (event) => {
         event.preventDefault();
-        const saved = await actions.setResources({
-          cpu: Number(cpu),
-          memoryMiB: Math.round(Number(memoryGiB) * 1024),
-          gpu: gpu === 'none' ? null : gpu,
-        });
-        if (!saved) {
+        const saved = await actions.setResources(machineOf(machine));
+        const imageId = image === 'base' ? null : image;
+        const imageSaved =
+          saved && imageId !== (resources?.image?.id ?? null) ? await actions.setImage(imageId) : saved;
+        if (!saved || !imageSaved) {
           setError(actions.error ?? 'The machine could not be changed.');
           return;
         }
@@ -126,53 +127,19 @@ function ChangeMachine(props: {
       <p className="muted small">
         The next kernel start uses this machine; a running kernel keeps its own until it restarts.
       </p>
-      <label className="field">
-        <span>CPU cores</span>
-        <input
-          className="input"
-          type="number"
-          min="0.125"
-          max="64"
-          step="0.125"
-          value={cpu}
-          onChange={(e) => setCpu(e.target.value)}
-        />
-      </label>
-      <label className="field">
-        <span>Memory (GiB)</span>
-        <input
-          className="input"
-          type="number"
-          min="0.125"
-          max="256"
-          step="0.125"
-          value={memoryGiB}
-          onChange={(e) => setMemoryGiB(e.target.value)}
-        />
-      </label>
-      <label className="field">
-        <span>GPU</span>
-        <select className="select" value={gpu} onChange={(event) => setGpu(event.target.value)}>
-          <option value="none">None (CPU only){choiceNote(choiceOf('none'))}</option>
-          {[...new Set([...GPU_CHOICES, ...(resources?.gpu ?? [])])].map((choice) => (
-            <option key={choice} value={choice} disabled={choiceOf(choice)?.verdict === 'refused'}>
-              {choice}
-              {choiceNote(choiceOf(choice))}
-            </option>
-          ))}
-        </select>
-      </label>
-      {chosen?.reason ? (
-        <p className="muted small" data-testid="machine-verdict">
-          {chosen.verdict === 'refused' ? 'Not available: ' : ''}
-          {chosen.reason}
-        </p>
-      ) : null}
-      {machines ? (
-        <p className="muted small">
-          Prices at {machines.cpu} CPU and {gib(machines.memoryMiB)} GB on the {machines.plan} plan.
-        </p>
-      ) : null}
+      <MachinePicker
+        value={machine}
+        onChange={setMachine}
+        choices={machines}
+        extraGpus={resources?.gpu ?? []}
+      />
+      <ImageSelect
+        value={image}
+        onChange={setImage}
+        images={
+          machines?.images ?? (resources?.image ? [{ ...resources.image, state: 'ready', usable: true }] : [])
+        }
+      />
       {props.kernelRunning ? (
         <label className="row small">
           <input type="checkbox" checked={restart} onChange={(e) => setRestart(e.target.checked)} /> Restart
@@ -213,6 +180,7 @@ export function KernelBar(props: {
   const { execution, actions, canEdit } = props;
   const [machineOpen, setMachineOpen] = useState(false);
   const status = execution.kernel.status;
+  const { slug } = useParams<{ slug?: string }>();
   const since = execution.running?.startedAt ?? null;
   // "Saved" only once the server acknowledged storing the latest local edit, not merely on a connection.
   const connection =
@@ -236,6 +204,16 @@ export function KernelBar(props: {
       {execution.kernel.reason && (status === 'dead' || status === 'reconnecting') ? (
         <span className="kernel-reason">{execution.kernel.reason}</span>
       ) : null}
+      {status === 'paused' ? (
+        <span className="kernel-reason" data-testid="kernel-paused">
+          {execution.kernel.reason}{' '}
+          {slug ? (
+            <Link href={`/w/${slug}/usage`} className="btn btn-small">
+              Usage and upgrade
+            </Link>
+          ) : null}
+        </span>
+      ) : null}
       {status === 'queued' ? (
         <span className="kernel-reason" data-testid="kernel-queue">
           {execution.kernel.queue?.reason ?? execution.kernel.reason}
@@ -247,7 +225,7 @@ export function KernelBar(props: {
         </span>
       ) : null}
       {canEdit ? (
-        <Tooltip content="Change machine: CPU, memory and GPU of the next kernel">
+        <Tooltip content="Change machine: CPU, memory, GPU and image of the next kernel">
           <button type="button" className="btn-machine" onClick={() => setMachineOpen(true)}>
             <Cpu size={14} aria-hidden="true" />
             {machineLabel(execution, props.resources)}

@@ -3,15 +3,17 @@ import 'katex/dist/katex.min.css';
 import './notebook.css';
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type * as Y from 'yjs';
 import { hasRole } from '../../lib/roles.ts';
 import type { Me } from '../require-auth.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
+import { preloadCellEditor } from './cell-view.tsx';
 import { useConfirmedKernelActions } from './confirm-kernel-actions.tsx';
 import { NotebookHeaderActions } from './notebook-header-actions.tsx';
 import { type NotebookSnapshot, snapshotDoc } from './notebook-snapshot.ts';
 import { NotebookWorkbench, useNotebookResources } from './notebook-workbench.tsx';
+import { type PageNotice, PageNotices } from './page-notices.tsx';
 import { type Peer, RemoteCursorStyles, usePeers } from './presence.tsx';
 import { type KernelActions, useKernelActions } from './use-kernel-actions.ts';
 import { type ConnectionStatus, type NotebookSession, useNotebookSession } from './use-notebook-session.ts';
@@ -39,8 +41,12 @@ export function NotebookPage({
   const peers = usePeers(session?.provider.awareness ?? null);
   const actions = useKernelActions(workspace.id, notebook.id);
   const canEdit = hasRole(workspace.role, 'EDITOR');
+  // Viewers never get an editor (static code only), so only editors load Monaco.
+  useEffect(() => {
+    if (canEdit) preloadCellEditor();
+  }, [canEdit]);
   const previewDoc = useMemo(() => (snapshot ? snapshotDoc(snapshot) : null), [snapshot]);
-  const [notice, setNotice] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const [notice, setNotice] = useState<PageNotice | null>(null);
 
   if (status === 'signed-out' || status === 'not-found' || status === 'forbidden') {
     return (
@@ -72,24 +78,12 @@ export function NotebookPage({
           onError={(text) => setNotice({ kind: 'error', text })}
         />
       </div>
-      {notice ? (
-        <div
-          className={`alert ${notice.kind === 'error' ? 'alert-error' : 'alert-success'} nb-notice`}
-          role={notice.kind === 'error' ? 'alert' : 'status'}
-        >
-          {notice.text}
-          <button type="button" className="btn-link" onClick={() => setNotice(null)}>
-            Dismiss
-          </button>
-        </div>
-      ) : null}
-      {everSynced && status !== 'connected' ? (
-        <div className="alert alert-info nb-offline" role="status">
-          {saved
-            ? 'Offline: reconnecting… You can keep editing; your edits are sent when the connection is back.'
-            : 'Offline: reconnecting… You can keep editing. Your latest edits are kept in this tab and not saved yet; keep the tab open until this message goes away.'}
-        </div>
-      ) : null}
+      <PageNotices
+        notice={notice}
+        onDismiss={() => setNotice(null)}
+        offline={everSynced && status !== 'connected'}
+        saved={saved}
+      />
       {session || previewDoc ? (
         <LiveNotebook
           session={session}

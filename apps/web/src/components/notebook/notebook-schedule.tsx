@@ -4,74 +4,12 @@ import { CalendarClock } from 'lucide-react';
 import { useState } from 'react';
 import { formatDateTime } from '../../lib/format.ts';
 import { hasRole } from '../../lib/roles.ts';
-import type { RouterOutputs } from '../../lib/router-types.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import { Dialog } from '../dialog.tsx';
+import { describeTiming, type Schedule, ScheduleRuns } from '../schedules/schedule-runs.tsx';
+import { useTimingFields } from '../schedules/timing-fields.tsx';
 import { ErrorAlert, Loading } from '../status.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
-
-type Schedule = RouterOutputs['schedule']['list'][number];
-
-const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-
-function describe(schedule: Schedule): string {
-  const timing = schedule.timing;
-  if (timing.kind === 'cron') return `cron ${timing.expression} (${timing.timeZone})`;
-  const minutes = timing.seconds / 60;
-  return minutes % 60 === 0 ? `every ${minutes / 60} h` : `every ${minutes} min`;
-}
-
-function duration(ms: number | null): string {
-  if (ms === null) return '—';
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-function RunList(props: { workspaceId: string; scheduleId: string }) {
-  const trpc = useTRPC();
-  const runs = useQuery({
-    ...trpc.schedule.runs.queryOptions({ workspaceId: props.workspaceId, scheduleId: props.scheduleId }),
-    refetchInterval: 3000,
-  });
-  if (runs.isPending) return <Loading />;
-  if (runs.error) return <ErrorAlert error={runs.error} />;
-  if (runs.data.length === 0) return <p className="muted small">No runs yet.</p>;
-  return (
-    <table className="table" aria-label="Scheduled runs">
-      <thead>
-        <tr>
-          <th scope="col">Tick</th>
-          <th scope="col">Status</th>
-          <th scope="col">Duration</th>
-          <th scope="col">Output</th>
-        </tr>
-      </thead>
-      <tbody>
-        {runs.data.map((run) => (
-          <tr key={run.id}>
-            <td className="nowrap">{formatDateTime(run.tick)}</td>
-            <td>
-              {run.status}
-              {run.attempt > 1 ? ` (attempt ${run.attempt})` : ''}
-              {run.nextAttemptAt ? (
-                <div className="muted small">retry {formatDateTime(run.nextAttemptAt)}</div>
-              ) : null}
-            </td>
-            <td className="nowrap">{duration(run.durationMs)}</td>
-            <td>
-              {run.error ? <div className="small">{run.error}</div> : null}
-              {run.log ? (
-                <details>
-                  <summary className="small">Log</summary>
-                  <pre className="small">{run.log}</pre>
-                </details>
-              ) : null}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
 
 function ScheduleForm(props: {
   workspace: Workspace;
@@ -81,17 +19,7 @@ function ScheduleForm(props: {
 }) {
   const { workspace, notebookId, schedule } = props;
   const trpc = useTRPC();
-  const [kind, setKind] = useState<'cron' | 'period'>(schedule?.timing.kind ?? 'cron');
-  const [expression, setExpression] = useState(
-    schedule?.timing.kind === 'cron' ? schedule.timing.expression : '0 6 * * *',
-  );
-  const [timeZone, setTimeZone] = useState(
-    schedule?.timing.kind === 'cron' ? schedule.timing.timeZone : browserZone(),
-  );
-  const [minutes, setMinutes] = useState(
-    String(schedule?.timing.kind === 'period' ? schedule.timing.seconds / 60 : 60),
-  );
-  const [maxRetries, setMaxRetries] = useState(String(schedule?.maxRetries ?? 2));
+  const { fields, settings } = useTimingFields(schedule, { cron: '0 6 * * *' });
   const options = { onSuccess: props.onSaved };
   const create = useMutation(trpc.schedule.create.mutationOptions(options));
   const update = useMutation(trpc.schedule.update.mutationOptions(options));
@@ -101,60 +29,12 @@ function ScheduleForm(props: {
       className="form"
       onSubmit={(event) => {
         event.preventDefault();
-        const timing =
-          kind === 'cron'
-            ? { kind, expression: expression.trim(), timeZone: timeZone.trim() }
-            : { kind, seconds: Math.round(Number(minutes) * 60) };
-        const settings = { workspaceId: workspace.id, timing, maxRetries: Number(maxRetries) };
-        if (schedule) update.mutate({ ...settings, scheduleId: schedule.id });
-        else create.mutate({ ...settings, notebookId });
+        const input = { workspaceId: workspace.id, ...settings() };
+        if (schedule) update.mutate({ ...input, scheduleId: schedule.id });
+        else create.mutate({ ...input, notebookId });
       }}
     >
-      <label className="field">
-        <span>Runs</span>
-        <select
-          className="select"
-          value={kind}
-          onChange={(e) => setKind(e.target.value as 'cron' | 'period')}
-        >
-          <option value="cron">On a cron expression</option>
-          <option value="period">Every fixed period</option>
-        </select>
-      </label>
-      {kind === 'cron' ? (
-        <>
-          <label className="field">
-            <span>Cron expression</span>
-            <input className="input" value={expression} onChange={(e) => setExpression(e.target.value)} />
-          </label>
-          <label className="field">
-            <span>Time zone</span>
-            <input className="input" value={timeZone} onChange={(e) => setTimeZone(e.target.value)} />
-          </label>
-        </>
-      ) : (
-        <label className="field">
-          <span>Every (minutes)</span>
-          <input
-            className="input"
-            type="number"
-            min="1"
-            value={minutes}
-            onChange={(e) => setMinutes(e.target.value)}
-          />
-        </label>
-      )}
-      <label className="field">
-        <span>Retries after a failure</span>
-        <input
-          className="input"
-          type="number"
-          min="0"
-          max="10"
-          value={maxRetries}
-          onChange={(e) => setMaxRetries(e.target.value)}
-        />
-      </label>
+      {fields}
       <ErrorAlert error={create.error ?? update.error} />
       <div>
         <button type="submit" className="btn btn-primary" disabled={pending}>
@@ -193,7 +73,7 @@ export function NotebookScheduleButton(props: { workspace: Workspace; notebookId
         <ErrorAlert error={schedules.error ?? pause.error ?? remove.error} />
         {schedule ? (
           <p role="status">
-            <strong>{schedule.paused ? 'Paused' : 'Active'}</strong>: {describe(schedule)}
+            <strong>{schedule.paused ? 'Paused' : 'Active'}</strong>: {describeTiming(schedule)}
             {schedule.nextRunAt && !schedule.paused ? `, next ${formatDateTime(schedule.nextRunAt)}` : ''}
           </p>
         ) : null}
@@ -226,7 +106,13 @@ export function NotebookScheduleButton(props: { workspace: Workspace; notebookId
             </button>
           </div>
         ) : null}
-        {schedule ? <RunList workspaceId={workspace.id} scheduleId={schedule.id} /> : null}
+        {schedule ? (
+          <ScheduleRuns
+            workspaceId={workspace.id}
+            scheduleId={schedule.id}
+            costTitle="What the notebook's kernel cost while the run ran"
+          />
+        ) : null}
         {!schedule && !canEdit && schedules.isSuccess ? (
           <p className="muted">This notebook has no schedule.</p>
         ) : null}

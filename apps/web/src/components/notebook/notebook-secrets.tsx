@@ -6,8 +6,53 @@ import { useState } from 'react';
 import { hasRole } from '../../lib/roles.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import { Dialog } from '../dialog.tsx';
+import { SaveForm } from '../save-form.tsx';
 import { ErrorAlert, Loading } from '../status.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
+
+/**
+ * The workspace's secrets as checkboxes, names and variable names only (never values): the notebook's
+ * picker and the deploy dialog's. `chosen` is in the order their variables apply.
+ */
+export function SecretChecklist(props: {
+  workspace: Workspace;
+  chosen: string[];
+  onChange(secretIds: string[]): void;
+  disabled?: boolean;
+  legend: string;
+}) {
+  const { workspace, chosen, onChange } = props;
+  const trpc = useTRPC();
+  const all = useQuery(trpc.secret.list.queryOptions({ workspaceId: workspace.id }));
+  return (
+    <>
+      {all.isPending ? <Loading /> : null}
+      <ErrorAlert error={all.error} />
+      {all.data?.length === 0 ? (
+        <p>
+          This workspace has no secrets yet; admins add them on the{' '}
+          <Link href={`/w/${workspace.slug}/secrets`}>Secrets</Link> page.
+        </p>
+      ) : null}
+      <fieldset className="stack" disabled={props.disabled}>
+        <legend className="visually-hidden">{props.legend}</legend>
+        {all.data?.map((secret) => (
+          <label key={secret.id} className="row small">
+            <input
+              type="checkbox"
+              checked={chosen.includes(secret.id)}
+              onChange={(e) =>
+                onChange(e.target.checked ? [...chosen, secret.id] : chosen.filter((id) => id !== secret.id))
+              }
+            />{' '}
+            <strong>{secret.name}</strong>
+            <span className="muted">{secret.keys.join(', ')}</span>
+          </label>
+        ))}
+      </fieldset>
+    </>
+  );
+}
 
 function SecretPicker(props: {
   workspace: Workspace;
@@ -19,7 +64,6 @@ function SecretPicker(props: {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const canEdit = hasRole(workspace.role, 'EDITOR');
-  const all = useQuery(trpc.secret.list.queryOptions({ workspaceId: workspace.id }));
   const [chosen, setChosen] = useState(props.chosen);
   const save = useMutation(
     trpc.secret.setForNotebook.mutationOptions({
@@ -32,53 +76,25 @@ function SecretPicker(props: {
     }),
   );
   return (
-    <form
-      className="form"
-      onSubmit={(event) => {
-        event.preventDefault();
-        save.mutate({ workspaceId: workspace.id, notebookId, secretIds: chosen });
-      }}
+    <SaveForm
+      canEdit={canEdit}
+      save={save}
+      submitLabel="Use these secrets"
+      onSubmit={() => save.mutate({ workspaceId: workspace.id, notebookId, secretIds: chosen })}
+      onClose={props.onClose}
     >
       <p className="muted small">
         The kernel gets the chosen secrets' variables as environment variables when it next starts (restart a
         running kernel to apply a change). Their values are masked as <code>********</code> in outputs.
       </p>
-      {all.isPending ? <Loading /> : null}
-      <ErrorAlert error={all.error} />
-      {all.data?.length === 0 ? (
-        <p>
-          This workspace has no secrets yet; admins add them on the{' '}
-          <Link href={`/w/${workspace.slug}/secrets`}>Secrets</Link> page.
-        </p>
-      ) : null}
-      <fieldset className="stack" disabled={!canEdit}>
-        <legend className="visually-hidden">Secrets for this notebook</legend>
-        {all.data?.map((secret) => (
-          <label key={secret.id} className="row small">
-            <input
-              type="checkbox"
-              checked={chosen.includes(secret.id)}
-              onChange={(e) =>
-                setChosen(e.target.checked ? [...chosen, secret.id] : chosen.filter((id) => id !== secret.id))
-              }
-            />{' '}
-            <strong>{secret.name}</strong>
-            <span className="muted">{secret.keys.join(', ')}</span>
-          </label>
-        ))}
-      </fieldset>
-      <ErrorAlert error={save.error} />
-      <div className="dialog-actions">
-        <button type="button" className="btn" onClick={props.onClose}>
-          {canEdit ? 'Cancel' : 'Close'}
-        </button>
-        {canEdit ? (
-          <button type="submit" className="btn btn-primary" disabled={save.isPending}>
-            {save.isPending ? 'Saving…' : 'Use these secrets'}
-          </button>
-        ) : null}
-      </div>
-    </form>
+      <SecretChecklist
+        workspace={workspace}
+        chosen={chosen}
+        onChange={setChosen}
+        disabled={!canEdit}
+        legend="Secrets for this notebook"
+      />
+    </SaveForm>
   );
 }
 

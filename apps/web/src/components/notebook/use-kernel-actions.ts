@@ -35,6 +35,9 @@ export interface MachineChoices {
     reason: string | null;
     pricePerHour: number;
   }[];
+  /** The notebook's image (null: Kiln's base image) and the workspace's images. */
+  imageId?: string | null;
+  images?: { id: string; name: string; state: 'building' | 'ready' | 'failed'; usable: boolean }[];
 }
 
 /**
@@ -94,6 +97,17 @@ export function useKernelActions(workspaceId: string, notebookId: string) {
     /** Resources for the next kernel start (`notebook.setResources`); a running kernel keeps its own. */
     setResources: (resources: { cpu: number; memoryMiB: number; gpu: string | null }) =>
       call('setResources', resources),
+    /** The image of the notebook's next kernel (`image.setForNotebook`; null: Kiln's base image). */
+    setImage: async (imageId: string | null): Promise<boolean> => {
+      try {
+        await client.image.setForNotebook.mutate({ workspaceId, notebookId, imageId });
+        setError(null);
+        return true;
+      } catch (caught) {
+        setError(errorMessage(caught));
+        return false;
+      }
+    },
     /** Gives up a kernel start that waits for a machine (`notebook.cancelKernelStart`). */
     cancelStart: () => call('cancelKernelStart'),
     /** The machine picker's choices: what starts now, what would wait and why, and the price per hour. */

@@ -1,17 +1,34 @@
 'use client';
-import { getCellOutputs, notebookParts, type OutputJson, type YCell } from '@kiln/notebook';
+import {
+  type CellRunInfo,
+  getCellMetadata,
+  getCellOutputs,
+  notebookParts,
+  type OutputJson,
+  readRunInfo,
+  type YCell,
+} from '@kiln/notebook';
 import { useCallback, useRef, useSyncExternalStore } from 'react';
 import * as Y from 'yjs';
 import { type ExecutionView, parseExecutionView } from '../../lib/notebook/execution-view.ts';
 
-/** Subscribes to a Yjs type and re-renders with `read()` whenever it (or anything inside it, if deep) changes. */
-function useYSnapshot<T>(type: Y.AbstractType<unknown> | null, read: () => T, deep: boolean): T {
+/**
+ * Subscribes to a Yjs type and re-renders with `read()` whenever it (or anything inside it, if deep)
+ * changes; with `key`, only when that key of a map changes.
+ */
+function useYSnapshot<T>(
+  type: Y.AbstractType<unknown> | null,
+  read: () => T,
+  deep: boolean,
+  key?: string,
+): T {
   const cache = useRef<{ type: unknown; version: number; value: T } | null>(null);
   const version = useRef(0);
   const subscribe = useCallback(
     (notify: () => void) => {
       if (!type) return () => {};
-      const handler = () => {
+      const handler = (event: unknown) => {
+        if (key !== undefined && event instanceof Y.YMapEvent && !event.keysChanged.has(key)) return;
         version.current++;
         notify();
       };
@@ -19,7 +36,7 @@ function useYSnapshot<T>(type: Y.AbstractType<unknown> | null, read: () => T, de
       else type.observe(handler);
       return () => (deep ? type.unobserveDeep(handler) : type.unobserve(handler));
     },
-    [type, deep],
+    [type, deep, key],
   );
   const snapshot = () => {
     const current = cache.current;
@@ -61,6 +78,16 @@ export function useOutputs(cell: YCell): OutputJson[] {
   );
 }
 
+/** A code cell's last run (duration and cost) from its metadata, re-read when the metadata changes. */
+export function useCellRunInfo(cell: YCell): CellRunInfo | null {
+  const metadata = useCellValue<unknown>(cell, 'metadata');
+  return useYSnapshot(
+    metadata instanceof Y.Map ? (metadata as unknown as Y.AbstractType<unknown>) : null,
+    () => readRunInfo(getCellMetadata(cell)),
+    true,
+  );
+}
+
 /** The shared execution state (kernel, running cell, queue, pending input). */
 export function useExecutionView(doc: Y.Doc): ExecutionView {
   const { state } = notebookParts(doc);
@@ -68,5 +95,7 @@ export function useExecutionView(doc: Y.Doc): ExecutionView {
     state as unknown as Y.AbstractType<unknown>,
     () => parseExecutionView(state.get('execution')),
     false,
+    // Not on every kernel message's mark (`kernelMessage`), which the server writes beside it.
+    'execution',
   );
 }

@@ -5,9 +5,9 @@ import { formatDate, formatDateTime } from '../../lib/format.ts';
 import type { RouterOutputs } from '../../lib/router-types.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import { ConfirmDialog } from '../confirm-dialog.tsx';
-import { CopyField } from '../copy-field.tsx';
 import { TextField } from '../field.tsx';
 import { ErrorAlert, Loading } from '../status.tsx';
+import { NewTokenValue, RevokeTokenButton, TokenTable } from '../token-table.tsx';
 import { useWorkspace } from './workspace-context.tsx';
 
 type Token = RouterOutputs['apiToken']['list'][number];
@@ -94,56 +94,46 @@ export function ApiTokens() {
       </form>
       <ErrorAlert error={create.error} />
       {created ? (
-        <div className="alert alert-success stack" role="status">
+        <NewTokenValue label="New API token" value={created.token}>
           <p>Copy your new token “{created.name}” now. You will not be able to see it again.</p>
-          <CopyField label="New API token" value={created.token} />
-        </div>
+        </NewTokenValue>
       ) : null}
 
       {tokens.isPending ? <Loading /> : null}
       <ErrorAlert error={tokens.error} />
-      {tokens.data?.length === 0 ? <p className="muted">You have no API tokens for this workspace.</p> : null}
-      {tokens.data && tokens.data.length > 0 ? (
-        <table className="table" aria-label="API tokens">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Token</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Expires</th>
-              <th scope="col" className="actions">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.data.map((token) => (
-              <tr key={token.id}>
-                <td>{token.name}</td>
-                <td>
-                  <code>{token.prefix}…</code>
-                </td>
-                <td className="muted">{formatDate(token.createdAt)}</td>
-                <td className="muted">{token.lastUsedAt ? formatDateTime(token.lastUsedAt) : 'Never'}</td>
-                <td className="muted">{token.expiresAt ? formatDate(token.expiresAt) : 'Never'}</td>
-                <td className="actions">
-                  <button
-                    type="button"
-                    className="btn btn-small btn-danger"
-                    aria-label={`Revoke token ${token.name}`}
-                    onClick={() => {
-                      revoke.reset();
-                      setRevoking(token);
-                    }}
-                  >
-                    Revoke
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      {tokens.data ? (
+        <TokenTable
+          label="API tokens"
+          tokens={tokens.data}
+          empty={<p className="muted">You have no API tokens for this workspace.</p>}
+          columns={[
+            { header: 'Created', className: 'muted', cell: (token) => formatDate(token.createdAt) },
+            {
+              header: 'Last used',
+              className: 'muted',
+              cell: (token) => (token.lastUsedAt ? formatDateTime(token.lastUsedAt) : 'Never'),
+            },
+            {
+              header: 'Expires',
+              className: 'muted',
+              cell: (token) => (token.expiresAt ? formatDate(token.expiresAt) : 'Never'),
+            },
+            {
+              header: <span className="visually-hidden">Actions</span>,
+              headerClassName: 'actions',
+              className: 'actions',
+              cell: (token) => (
+                <RevokeTokenButton
+                  name={token.name}
+                  onClick={() => {
+                    revoke.reset();
+                    setRevoking(token);
+                  }}
+                />
+              ),
+            },
+          ]}
+        />
       ) : null}
       <ConfirmDialog
         open={revoking !== null}

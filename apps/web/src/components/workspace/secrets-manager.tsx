@@ -5,10 +5,15 @@ import { formatDateTime } from '../../lib/format.ts';
 import { hasRole } from '../../lib/roles.ts';
 import type { RouterOutputs } from '../../lib/router-types.ts';
 import { useTRPC } from '../../lib/trpc.ts';
-import { ConfirmDialog } from '../confirm-dialog.tsx';
-import { Dialog } from '../dialog.tsx';
-import { TextField } from '../field.tsx';
-import { ErrorAlert, Loading } from '../status.tsx';
+import {
+  CodeChips,
+  DefinitionTable,
+  DeleteDefinitionDialog,
+  EditDefinitionDialog,
+  EditDefinitionForm,
+  EditDeleteActions,
+  NewDefinitionCard,
+} from './definition-list.tsx';
 import { SecretVariables, type VariableRow, valuesOf } from './secret-variables.tsx';
 import { useWorkspace } from './workspace-context.tsx';
 
@@ -20,10 +25,12 @@ function EditSecret(props: { workspaceId: string; secret: Secret; onDone(): void
   const [remove, setRemove] = useState<string[]>([]);
   const update = useMutation(trpc.secret.update.mutationOptions({ onSuccess: props.onDone }));
   return (
-    <form
-      className="form"
-      onSubmit={(event) => {
-        event.preventDefault();
+    <EditDefinitionForm
+      note="Stored values are never shown. Set a variable to add it or replace its value; variables you leave alone keep theirs. Kernels get the change when they next start."
+      mutation={update}
+      submitLabel="Save secret"
+      onCancel={props.onDone}
+      onSubmit={() => {
         const values = valuesOf(rows);
         update.mutate({
           workspaceId: props.workspaceId,
@@ -33,10 +40,6 @@ function EditSecret(props: { workspaceId: string; secret: Secret; onDone(): void
         });
       }}
     >
-      <p className="muted small">
-        Stored values are never shown. Set a variable to add it or replace its value; variables you leave
-        alone keep theirs. Kernels get the change when they next start.
-      </p>
       <fieldset className="stack">
         <legend>Remove variables</legend>
         {props.secret.keys.map((key) => (
@@ -53,16 +56,7 @@ function EditSecret(props: { workspaceId: string; secret: Secret; onDone(): void
         ))}
       </fieldset>
       <SecretVariables rows={rows} onChange={setRows} />
-      <ErrorAlert error={update.error} />
-      <div className="dialog-actions">
-        <button type="button" className="btn" onClick={props.onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={update.isPending}>
-          {update.isPending ? 'Saving…' : 'Save secret'}
-        </button>
-      </div>
-    </form>
+    </EditDefinitionForm>
   );
 }
 
@@ -105,115 +99,79 @@ export function SecretsManager() {
         encrypted, never shown again after saving, and masked as <code>********</code> in outputs.
       </p>
       {isAdmin ? (
-        <section className="card" aria-labelledby="new-secret-heading">
-          <h2 id="new-secret-heading">New secret</h2>
-          <form
-            className="form"
-            onSubmit={(event) => {
-              event.preventDefault();
-              create.mutate({ workspaceId, name: name.trim(), values: valuesOf(rows) });
-            }}
-          >
-            <TextField
-              label="Secret name"
-              hint="Lower-case letters, digits, - and _"
-              required
-              maxLength={63}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-            />
-            <SecretVariables rows={rows} onChange={setRows} />
-            <ErrorAlert error={create.error} />
-            <div>
-              <button type="submit" className="btn btn-primary" disabled={create.isPending || !name.trim()}>
-                {create.isPending ? 'Saving…' : 'Create secret'}
-              </button>
-            </div>
-          </form>
-        </section>
+        <NewDefinitionCard
+          noun="secret"
+          nameLabel="Secret name"
+          nameHint="Lower-case letters, digits, - and _"
+          name={name}
+          onName={setName}
+          mutation={create}
+          submitLabel="Create secret"
+          pendingLabel="Saving…"
+          onSubmit={() => create.mutate({ workspaceId, name: name.trim(), values: valuesOf(rows) })}
+        >
+          <SecretVariables rows={rows} onChange={setRows} />
+        </NewDefinitionCard>
       ) : (
         <p className="muted small">Only admins and owners can create or change secrets.</p>
       )}
 
-      {secrets.isPending ? <Loading /> : null}
-      <ErrorAlert error={secrets.error} />
-      {secrets.data?.length === 0 ? <div className="empty">No secrets yet.</div> : null}
-      {secrets.data && secrets.data.length > 0 ? (
-        <table className="table" aria-label="Secrets">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Variables</th>
-              <th scope="col">Updated</th>
+      <DefinitionTable
+        label="Secrets"
+        items={secrets.data}
+        pending={secrets.isPending}
+        error={secrets.error}
+        empty="No secrets yet."
+        head={
+          <>
+            <th scope="col">Name</th>
+            <th scope="col">Variables</th>
+            <th scope="col">Updated</th>
+          </>
+        }
+        actions={isAdmin}
+      >
+        {(items) =>
+          items.map((secret) => (
+            <tr key={secret.id}>
+              <td>{secret.name}</td>
+              <td>
+                <CodeChips names={secret.keys} />
+              </td>
+              <td className="muted nowrap">{formatDateTime(secret.updatedAt)}</td>
               {isAdmin ? (
-                <th scope="col" className="actions">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                <td className="actions nowrap">
+                  <EditDeleteActions
+                    noun="secret"
+                    name={secret.name}
+                    onEdit={() => setEditing(secret)}
+                    onDelete={() => {
+                      remove.reset();
+                      setDeleting(secret);
+                    }}
+                  />
+                </td>
               ) : null}
             </tr>
-          </thead>
-          <tbody>
-            {secrets.data.map((secret) => (
-              <tr key={secret.id}>
-                <td>{secret.name}</td>
-                <td>
-                  {secret.keys.map((key) => (
-                    <code key={key} className="secret-key">
-                      {key}{' '}
-                    </code>
-                  ))}
-                </td>
-                <td className="muted nowrap">{formatDateTime(secret.updatedAt)}</td>
-                {isAdmin ? (
-                  <td className="actions nowrap">
-                    <button
-                      type="button"
-                      className="btn btn-small"
-                      aria-label={`Edit secret ${secret.name}`}
-                      onClick={() => setEditing(secret)}
-                    >
-                      Edit
-                    </button>{' '}
-                    <button
-                      type="button"
-                      className="btn btn-small btn-danger"
-                      aria-label={`Delete secret ${secret.name}`}
-                      onClick={() => {
-                        remove.reset();
-                        setDeleting(secret);
-                      }}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
-      <Dialog
-        open={editing !== null}
-        title={`Edit secret ${editing?.name ?? ''}`}
-        onClose={() => setEditing(null)}
-      >
-        {editing ? (
+          ))
+        }
+      </DefinitionTable>
+      <EditDefinitionDialog noun="secret" editing={editing} onClose={() => setEditing(null)}>
+        {(secret) => (
           <EditSecret
             workspaceId={workspaceId}
-            secret={editing}
+            secret={secret}
             onDone={() => {
               setEditing(null);
               void refresh();
             }}
           />
-        ) : null}
-      </Dialog>
-      <ConfirmDialog
-        open={deleting !== null}
-        title="Delete secret?"
-        confirmLabel="Delete secret"
-        pending={remove.isPending}
-        error={remove.error}
+        )}
+      </EditDefinitionDialog>
+      <DeleteDefinitionDialog
+        noun="secret"
+        deleting={deleting}
+        mutation={remove}
         onConfirm={() => deleting && remove.mutate({ workspaceId, secretId: deleting.id })}
         onClose={() => setDeleting(null)}
       >
@@ -221,7 +179,7 @@ export function SecretsManager() {
           Notebooks using <strong>{deleting?.name}</strong> no longer get its variables when their kernels
           start.
         </p>
-      </ConfirmDialog>
+      </DeleteDefinitionDialog>
     </>
   );
 }

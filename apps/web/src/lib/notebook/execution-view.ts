@@ -1,7 +1,15 @@
-import type { KernelQueueView, KernelStatus } from '@kiln/execution';
+import {
+  KERNEL_STATUSES,
+  type KernelGrant,
+  type KernelQueueView,
+  type KernelStatus,
+} from '@kiln/execution/types';
 
 /** The kernel as collaborators see it (written by @kiln/execution into `state.execution`). */
 export type { KernelStatus };
+
+/** What the running kernel actually got from the scheduler (no GPU is `null`); the node stays server-side. */
+export type KernelGrantView = Omit<KernelGrant, 'node'>;
 
 export interface Requester {
   userId: string;
@@ -25,13 +33,6 @@ export interface MachineView {
 /** Where a kernel waits for a machine ("waiting for an H100: 2 ahead"). */
 export type KernelQueue = KernelQueueView;
 
-/** What the running kernel actually got from the scheduler (no GPU is `null`, never the one asked for). */
-export interface KernelGrant {
-  cpu: number;
-  memoryMiB: number;
-  gpu: { type: string; count: number; declared: boolean } | null;
-}
-
 /** Mirrors `ExecutionStateView` of @kiln/execution; read defensively since any peer could write it. */
 export interface ExecutionView {
   kernel: {
@@ -41,7 +42,7 @@ export interface ExecutionView {
     startedAt: number | null;
     machine: MachineView | null;
     queue: KernelQueue | null;
-    granted: KernelGrant | null;
+    granted: KernelGrantView | null;
   };
   running: (QueuedCell & { startedAt: number }) | null;
   queue: QueuedCell[];
@@ -63,16 +64,7 @@ export const IDLE_VIEW: ExecutionView = {
   input: null,
 };
 
-const STATUSES = new Set<KernelStatus>([
-  'none',
-  'queued',
-  'starting',
-  'idle',
-  'busy',
-  'restarting',
-  'reconnecting',
-  'dead',
-]);
+const STATUSES = new Set<string>(KERNEL_STATUSES);
 const obj = (value: unknown): Record<string, unknown> | null =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
@@ -107,7 +99,7 @@ function kernelQueue(value: unknown): KernelQueue | null {
   return { position: num(o.position) ?? 0, ahead: num(o.ahead) ?? 0, reason, deadline: num(o.deadline) ?? 0 };
 }
 
-function grant(value: unknown): KernelGrant | null {
+function grant(value: unknown): KernelGrantView | null {
   const o = obj(value);
   const cpu = num(o?.cpu);
   const memoryMiB = num(o?.memoryMiB);
@@ -132,7 +124,7 @@ export function parseExecutionView(value: unknown): ExecutionView {
   const inputCell = str(input?.cellId);
   return {
     kernel: {
-      status: status && STATUSES.has(status) ? status : 'none',
+      status: status !== null && STATUSES.has(status) ? status : 'none',
       reason: str(kernel?.reason),
       kernelId: str(kernel?.kernelId),
       startedAt: num(kernel?.startedAt),

@@ -63,6 +63,9 @@ export function truncationOf(output: OutputJson): { note: string; key: string | 
   return { note: match[0], key: fromMetadata ?? KEY_IN_NOTE.exec(text.slice(match.index))?.[1] ?? null };
 }
 
+/** Outputs of more lines than this show in a fixed-height scroll box ("Show all output" opens it). */
+export const LONG_OUTPUT_LINES = 60;
+
 /** Lines of text an output shows (an estimate for placeholders and for auto-scrolling long outputs). */
 export function outputLines(outputs: readonly OutputJson[]): { lines: number; images: number } {
   let lines = 0;

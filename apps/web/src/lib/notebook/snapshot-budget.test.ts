@@ -1,5 +1,7 @@
+import type { CellJson, OutputJson } from '@kiln/notebook';
 import { describe, expect, it } from 'vitest';
-import { cellsWithinBudget } from './snapshot-budget.ts';
+import { LONG_OUTPUT_LINES, outputLines } from './output-model.ts';
+import { cellsWithinBudget, SNAPSHOT_STREAM_LINES, withShortStreams } from './snapshot-budget.ts';
 
 const cell = (bytes: number) => ({ source: 'x'.repeat(bytes) });
 
@@ -17,5 +19,44 @@ describe('cellsWithinBudget', () => {
 
   it('keeps every cell of a small notebook', () => {
     expect(cellsWithinBudget([cell(10), cell(10), cell(10)], 64 * 1024)).toHaveLength(3);
+  });
+});
+
+describe('withShortStreams', () => {
+  const log = (lines: number) => Array.from({ length: lines }, (_, i) => `step ${i}: loss=0.5\n`).join('');
+  const codeCell = (outputs: OutputJson[]): CellJson => ({
+    cell_type: 'code',
+    metadata: {},
+    source: 'train()',
+    outputs,
+    execution_count: 1,
+  });
+
+  it('cuts a long stream to its first lines, still a long output (the same scroll box) and a fraction of the bytes', () => {
+    const full = codeCell([{ output_type: 'stream', name: 'stdout', text: log(400) }]);
+    const cut = withShortStreams(full);
+    const text = cut.outputs?.[0]?.text as string;
+    expect(text).toBe(log(SNAPSHOT_STREAM_LINES));
+    expect(outputLines(cut.outputs ?? []).lines).toBeGreaterThan(LONG_OUTPUT_LINES);
+    expect(outputLines(full.outputs ?? []).lines).toBeGreaterThan(LONG_OUTPUT_LINES);
+    expect(JSON.stringify(cut).length).toBeLessThan(JSON.stringify(full).length / 4);
+    expect(full.outputs?.[0]?.text).toBe(log(400));
+  });
+
+  it('leaves short streams, other outputs and list-form text of few lines as they are', () => {
+    const cell = codeCell([
+      { output_type: 'stream', name: 'stdout', text: log(SNAPSHOT_STREAM_LINES) },
+      { output_type: 'stream', name: 'stderr', text: ['warning\n', 'done\n'] },
+      { output_type: 'execute_result', data: { 'text/plain': log(500) }, metadata: {}, execution_count: 1 },
+    ]);
+    expect(withShortStreams(cell)).toEqual(cell);
+    const markdown: CellJson = { cell_type: 'markdown', metadata: {}, source: '# Title' };
+    expect(withShortStreams(markdown)).toBe(markdown);
+  });
+
+  it('keeps a stream whose truncation note links the full download', () => {
+    const noted = `${log(300)}[output truncated: 12.3 MB total; download the full output] kiln-overflow:c1-abc-1`;
+    const cell = codeCell([{ output_type: 'stream', name: 'stdout', text: noted }]);
+    expect(withShortStreams(cell).outputs?.[0]?.text).toBe(noted);
   });
 });

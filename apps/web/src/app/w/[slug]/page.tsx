@@ -13,6 +13,7 @@ import { formatDateTime } from '../../../lib/format.ts';
 import { hasRole } from '../../../lib/roles.ts';
 import type { RouterOutputs } from '../../../lib/router-types.ts';
 import { useTRPC } from '../../../lib/trpc.ts';
+import { fileHref } from '../../../lib/workspace-files.ts';
 
 type Notebook = RouterOutputs['notebook']['list'][number];
 
@@ -25,6 +26,7 @@ export default function NotebooksPage() {
   const notebooks = useQuery(trpc.notebook.list.queryOptions({ workspaceId }));
   const canEdit = hasRole(workspace.role, 'EDITOR');
   const [creating, setCreating] = useState(false);
+  const [creatingFunction, setCreatingFunction] = useState(false);
   const [renaming, setRenaming] = useState<Notebook | null>(null);
   const [deleting, setDeleting] = useState<Notebook | null>(null);
   const [importError, setImportError] = useState<unknown>(null);
@@ -38,6 +40,15 @@ export default function NotebooksPage() {
         await refresh();
         setCreating(false);
         router.push(`/w/${workspace.slug}/n/${notebook.id}`);
+      },
+    }),
+  );
+  const createFunction = useMutation(
+    trpc.functionFile.create.mutationOptions({
+      onSuccess: async (file) => {
+        await refresh();
+        setCreatingFunction(false);
+        router.push(fileHref(workspace.slug, file));
       },
     }),
   );
@@ -69,6 +80,16 @@ export default function NotebooksPage() {
               workspaceSlug={workspace.slug}
               onError={setImportError}
             />
+            <button
+              type="button"
+              className="btn"
+              onClick={() => {
+                createFunction.reset();
+                setCreatingFunction(true);
+              }}
+            >
+              Create function file
+            </button>
             <button
               type="button"
               className="btn btn-primary"
@@ -117,7 +138,8 @@ export default function NotebooksPage() {
             {notebooks.data.map((notebook) => (
               <tr key={notebook.id}>
                 <td>
-                  <Link href={`/w/${workspace.slug}/n/${notebook.id}`}>{notebook.name}</Link>
+                  <Link href={fileHref(workspace.slug, notebook)}>{notebook.name}</Link>
+                  {notebook.kind === 'function' ? <span className="badge fn-badge">function</span> : null}
                 </td>
                 <td className="muted">{formatDateTime(notebook.updatedAt)}</td>
                 {canEdit ? (
@@ -162,8 +184,17 @@ export default function NotebooksPage() {
         onClose={() => setCreating(false)}
       />
       <NotebookNameDialog
+        open={creatingFunction}
+        title="Create function file"
+        submitLabel="Create"
+        pending={createFunction.isPending}
+        error={createFunction.error}
+        onSubmit={(name) => createFunction.mutate({ workspaceId, name })}
+        onClose={() => setCreatingFunction(false)}
+      />
+      <NotebookNameDialog
         open={renaming !== null}
-        title="Rename notebook"
+        title={renaming?.kind === 'function' ? 'Rename function file' : 'Rename notebook'}
         submitLabel="Save"
         initialName={renaming?.name}
         pending={rename.isPending}
@@ -173,8 +204,8 @@ export default function NotebooksPage() {
       />
       <ConfirmDialog
         open={deleting !== null}
-        title="Delete notebook?"
-        confirmLabel="Delete notebook"
+        title={deleting?.kind === 'function' ? 'Delete function file?' : 'Delete notebook?'}
+        confirmLabel={deleting?.kind === 'function' ? 'Delete function file' : 'Delete notebook'}
         pending={remove.isPending}
         error={remove.error}
         onConfirm={() => deleting && remove.mutate({ workspaceId, notebookId: deleting.id })}

@@ -34,7 +34,7 @@ export async function GET(request: Request): Promise<Response> {
     const db = getDb();
     const ip = requestIp(request);
     const profile = await github.validateCallback(code);
-    const { user } = await signInWithGitHub(db, profile, { ip });
+    const { user } = await signInWithGitHub(db, profile, { ip, mode: getEnv().signUp });
     const session = await createSession(db, {
       userId: user.id,
       ip,
@@ -45,7 +45,13 @@ export async function GET(request: Request): Promise<Response> {
     const reason = isDomainError(error) ? error.code : 'INTERNAL';
     if (!isDomainError(error)) console.error('GitHub sign-in failed', error);
     const query =
-      reason === 'BAD_REQUEST' ? 'github_email' : reason === 'CONFLICT' ? 'github_conflict' : 'github';
+      reason === 'BAD_REQUEST'
+        ? 'github_email'
+        : reason === 'CONFLICT'
+          ? 'github_conflict'
+          : reason === 'FORBIDDEN'
+            ? 'github_invite'
+            : 'github';
     return redirect(`/sign-in?error=${query}`, [clearState]);
   }
 }

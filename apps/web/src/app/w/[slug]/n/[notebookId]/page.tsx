@@ -1,13 +1,15 @@
 import { TRPCError } from '@trpc/server';
+import { redirect } from 'next/navigation';
 import { NotebookRoute } from '../../../../../components/notebook/notebook-route.tsx';
 import type { NotebookSnapshot } from '../../../../../components/notebook/notebook-snapshot.ts';
-import { cellsWithinBudget } from '../../../../../lib/notebook/snapshot-budget.ts';
+import { cellsWithinBudget, withShortStreams } from '../../../../../lib/notebook/snapshot-budget.ts';
 import { pageCaller } from '../../../../../server/page-caller.ts';
 
 /** Enough cells to fill a tall screen; the rest arrive with the live document. */
 const SNAPSHOT_CELLS = 30;
-/** ...but no more than this much cell JSON, which the page carries twice (HTML and hydration props). */
-const SNAPSHOT_BYTES = 64 * 1024;
+/** ...but no more than this much cell JSON, which the page carries twice (HTML and hydration props):
+ * with long logs cut (`withShortStreams`), a few screens of cells. */
+const SNAPSHOT_BYTES = 24 * 1024;
 
 const isMissing = (error: unknown) =>
   error instanceof TRPCError && (error.code === 'NOT_FOUND' || error.code === 'BAD_REQUEST');
@@ -24,17 +26,24 @@ export default async function NotebookPageRoute({
   const { slug, notebookId } = await params;
   const caller = await pageCaller();
   const workspace = await caller.workspace.get({ slug });
-  const notebook = await caller.notebook
-    .get({ workspaceId: workspace.id, notebookId })
-    .catch((error: unknown) => {
+  // The snapshot checks access itself, so it is read alongside the notebook rather than after it.
+  const [notebook, snapshot] = await Promise.all([
+    caller.notebook.get({ workspaceId: workspace.id, notebookId }).catch((error: unknown) => {
       if (isMissing(error)) return null;
       throw error;
-    });
+    }),
+    // Without the live-document service (a bare `next start`), the page simply loads over the socket.
+    caller.notebook
+      .snapshot({ workspaceId: workspace.id, notebookId, cells: SNAPSHOT_CELLS })
+      .then(
+        (read): NotebookSnapshot => ({
+          ...read,
+          cells: cellsWithinBudget(read.cells.map(withShortStreams), SNAPSHOT_BYTES),
+        }),
+      )
+      .catch(() => null),
+  ]);
   if (!notebook) return <NotebookRoute notebook={null} snapshot={null} />;
-  // Without the live-document service (a bare `next start`), the page simply loads over the socket.
-  const snapshot: NotebookSnapshot | null = await caller.notebook
-    .snapshot({ workspaceId: workspace.id, notebookId, cells: SNAPSHOT_CELLS })
-    .catch(() => null)
-    .then((read) => read && { ...read, cells: cellsWithinBudget(read.cells, SNAPSHOT_BYTES) });
+  if (notebook.kind === 'function') redirect(`/w/${slug}/f/${notebookId}`);
   return <NotebookRoute notebook={{ id: notebook.id, name: notebook.name }} snapshot={snapshot} />;
 }
