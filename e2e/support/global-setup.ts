@@ -1,48 +1,16 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './processes.ts';
+import { buildWheel, servePackageIndex } from '../../apps/kernel-gateway/test/package-index.ts';
+import { freePort, startNode, waitForHttp } from './processes.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const adminUrl = 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-async function waitForHttp(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  // Generous: the first kernel snapshot and a cold Next.js server take minutes on a loaded 2-core machine.
-  const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url} exited early:\n${output()}`);
-    try {
-      const response = await fetch(url);
-      if (response.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`nothing answered at ${url}:\n${output()}`);
-}
-
-function startNode(script: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
-  let log = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk) => (log += chunk));
-  child.stderr?.on('data', (chunk) => (log += chunk));
-  return { child, output: () => log };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await once(child, 'exit');
-}
+// Generous: the first kernel snapshot and a cold Next.js server take minutes on a loaded 2-core machine.
+const startupTimeoutMs = 300_000;
 
 /** A fresh migrated database and the built web app on a free port, torn down after the run. */
 export default async function globalSetup(): Promise<() => Promise<void>> {
@@ -64,6 +32,15 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const gatewayToken = randomBytes(24).toString('hex');
   const gatewayPort = await freePort();
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  // The Python package index image builds install from: one wheel, served on loopback by this process.
+  const wheels = await mkdtemp(path.join(tmpdir(), 'kiln-e2e-wheels-'));
+  buildWheel(wheels, {
+    name: 'kiln-e2e-probe',
+    version: '1.0',
+    module: 'kiln_e2e_probe',
+    source: "GREETING = 'hello from a workspace image'\n",
+  });
+  const packageIndex = await servePackageIndex(wheels);
   // A scheduler node with a small declared size, so a test can fill it and watch a kernel queue.
   const gateway = startNode('apps/kernel-gateway/src/main.ts', {
     PORT: String(gatewayPort),
@@ -78,17 +55,33 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     KILN_NODE_MEMORY_MIB: String(60 * 1024),
     KILN_GPUS: 'none',
     KILN_HEARTBEAT_SECONDS: '2',
+    KILN_PIP_INDEX_URL: packageIndex.url,
+    // This run's images go with its state dir (a shared cache would make the second run's build instant).
+    KILN_WORKSPACE_IMAGES_DIR: path.join(gatewayState, 'images'),
   });
-  await waitForHttp(`${gatewayUrl}/api`, gateway.child, gateway.output);
+  await waitForHttp(`${gatewayUrl}/api`, gateway, startupTimeoutMs);
 
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
+  // Kiln's local Stripe (Checkout is a page of it), delivering signed webhooks to the web app.
+  const stripePort = await freePort();
+  const stripeUrl = `http://127.0.0.1:${stripePort}`;
+  const webhookSecret = `whsec_e2e${randomBytes(12).toString('hex')}`;
+  const stripe = startNode('packages/stripe-local/src/cli.ts', {
+    STRIPE_LOCAL_PORT: String(stripePort),
+    KILN_WEBHOOK_URL: `${baseUrl}/api/stripe/webhook`,
+    STRIPE_WEBHOOK_SECRET: webhookSecret,
+  });
+  await waitForHttp(`${stripeUrl}/v1/customers`, stripe, startupTimeoutMs);
+
   const web = startNode('apps/web/src/server.ts', {
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
     PORT: String(port),
     HOST: '127.0.0.1',
     APP_URL: baseUrl,
+    // The tests make many unrelated accounts; sign-up by invitation has its own tests.
+    KILN_SIGN_UP: 'open',
     // Kernels are placed through the scheduler; the file browser talks to the node holding the volumes.
     KERNEL_GATEWAY_URL: gatewayUrl,
     KILN_GATEWAY_TOKEN: gatewayToken,
@@ -101,14 +94,19 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     // Automatic history a test can watch: a version once edits pause for 2 s.
     KILN_HISTORY_IDLE_SECONDS: '2',
     KILN_HISTORY_INTERVAL_SECONDS: '30',
+    STRIPE_API_URL: stripeUrl,
+    STRIPE_WEBHOOK_SECRET: webhookSecret,
   });
-  await waitForHttp(`${baseUrl}/sign-in`, web.child, web.output);
+  await waitForHttp(`${baseUrl}/sign-in`, web, startupTimeoutMs);
   process.env.KILN_E2E_BASE_URL = baseUrl;
 
   return async () => {
-    await stop(web.child);
-    await stop(gateway.child);
+    await web.stop();
+    await stripe.stop();
+    await gateway.stop();
     await rm(gatewayState, { recursive: true, force: true });
+    await packageIndex.close();
+    await rm(wheels, { recursive: true, force: true });
     execFileSync('psql', [adminUrl, '-q', '-c', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`]);
   };
 }

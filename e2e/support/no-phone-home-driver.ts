@@ -120,6 +120,8 @@ async function main(): Promise<void> {
           PORT: '13000',
           HOST: '127.0.0.1',
           APP_URL: 'http://127.0.0.1:13000',
+          // The tests make many unrelated accounts; sign-up by invitation has its own tests.
+          KILN_SIGN_UP: 'open',
           DATABASE_URL: `postgresql://postgres@127.0.0.1:${dbPort}/postgres`,
           KERNEL_GATEWAY_URL: 'http://127.0.0.1:18888',
           KILN_GATEWAY_TOKEN: token,

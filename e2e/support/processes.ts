@@ -1,11 +1,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { test } from '@playwright/test';
 
 // Kiln's own processes for fault tests: each test owns them, so it can kill -9 one and start it
 // again without disturbing the shared web app of global setup.
@@ -116,9 +117,12 @@ export async function startGateway(options: { databaseUrl: string }) {
     return proc;
   };
   let proc = await start();
+  const earlier: string[] = [];
   return {
     url,
     token,
+    /** The output of every process started so far, oldest first (for failure reports). */
+    log: () => [...earlier, proc.output()].join('\n--- restarted ---\n'),
     /** The sandboxes runsc has in this gateway's state dir (container ids). */
     sandboxes(): string[] {
       const listed = execFileSync('runsc', [`--root=${path.join(stateDir, 'runsc')}`, 'list', '-quiet'], {
@@ -126,10 +130,15 @@ export async function startGateway(options: { databaseUrl: string }) {
       });
       return listed.split('\n').filter((line) => line.trim() !== '');
     },
+    /** Kills a sandbox's kernel behind the gateway's back (as an out-of-memory kill or a host reboot would). */
+    killSandbox(id: string): void {
+      execFileSync('runsc', [`--root=${path.join(stateDir, 'runsc')}`, 'kill', id, 'KILL']);
+    },
     get proc() {
       return proc;
     },
     async restart() {
+      earlier.push(proc.output());
       proc = await start();
     },
     async close() {
@@ -148,8 +157,16 @@ export async function startGateway(options: { databaseUrl: string }) {
   };
 }
 
-/** The real web server (server.ts over the built app) on a fixed port, so `restart()` keeps its URL. */
-export async function startWeb(options: { databaseUrl: string; gateway: { url: string; token: string } }) {
+/**
+ * The real web server (server.ts over the built app) on a fixed port, so `restart()` keeps its URL.
+ * Without a gateway it runs with no kernels (enough for accounts and workspaces); `env` overrides its
+ * settings (sign-up mode, SMTP).
+ */
+export async function startWeb(options: {
+  databaseUrl: string;
+  gateway?: { url: string; token: string };
+  env?: NodeJS.ProcessEnv;
+}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const start = async () => {
@@ -159,21 +176,104 @@ export async function startWeb(options: { databaseUrl: string; gateway: { url: s
       PORT: String(port),
       HOST: '127.0.0.1',
       APP_URL: url,
-      KERNEL_GATEWAY_URL: options.gateway.url,
-      KILN_GATEWAY_TOKEN: options.gateway.token,
+      // The tests make many unrelated accounts; sign-up by invitation has its own tests.
+      KILN_SIGN_UP: 'open',
+      ...(options.gateway
+        ? { KERNEL_GATEWAY_URL: options.gateway.url, KILN_GATEWAY_TOKEN: options.gateway.token }
+        : {}),
+      ...options.env,
     });
     await waitForHttp(`${url}/sign-in`, proc);
     return proc;
   };
   let proc = await start();
+  const earlier: string[] = [];
   return {
     url,
+    /** The output of every process started so far, oldest first (for failure reports). */
+    log: () => [...earlier, proc.output()].join('\n--- restarted ---\n'),
     get proc() {
       return proc;
     },
     async restart() {
+      earlier.push(proc.output());
       proc = await start();
     },
     close: () => proc.stop(),
   };
+}
+
+/** A test file's own database and web server (see `ownStack`). */
+export interface WebStack {
+  database: ReturnType<typeof createDatabase>;
+  web: Awaited<ReturnType<typeof startWeb>>;
+}
+
+/** A test file's own database, kernel gateway and web server (see `ownStack`). */
+export interface OwnStack extends WebStack {
+  gateway: Awaited<ReturnType<typeof startGateway>>;
+}
+
+export interface WebOnlyOptions {
+  /** No kernel gateway: enough for accounts and workspaces. */
+  gateway: false;
+  /** The web server's settings (sign-up mode, SMTP), worked out before it starts. */
+  webEnv?: () => NodeJS.ProcessEnv | Promise<NodeJS.ProcessEnv>;
+}
+
+/**
+ * Gives the calling test file (or describe block) its own database, kernel gateway and web server, so
+ * its tests can kill -9 them or run them with other settings: started before its tests (then handed to
+ * `onStarted`), stopped after them. Meanwhile the shared helpers (sign-up) address this web app through
+ * KILN_E2E_BASE_URL. With `{ gateway: false }`, only the database and the web server.
+ */
+export function ownStack(onStarted: (stack: OwnStack) => void): void;
+export function ownStack(onStarted: (stack: WebStack) => void, options: WebOnlyOptions): void;
+export function ownStack(
+  onStarted: ((stack: OwnStack) => void) | ((stack: WebStack) => void),
+  options?: WebOnlyOptions,
+): void {
+  // What has started so far, for afterAll to stop when a later start failed.
+  const stack: Partial<OwnStack> = {};
+  const previousBase = process.env.KILN_E2E_BASE_URL;
+  test.beforeAll(async () => {
+    test.setTimeout(420_000);
+    const database = createDatabase();
+    stack.database = database;
+    const gateway = options ? undefined : await startGateway({ databaseUrl: database.url });
+    stack.gateway = gateway;
+    const env = await options?.webEnv?.();
+    const web = await startWeb({
+      databaseUrl: database.url,
+      ...(gateway ? { gateway } : {}),
+      ...(env ? { env } : {}),
+    });
+    stack.web = web;
+    process.env.KILN_E2E_BASE_URL = web.url;
+    (onStarted as (stack: WebStack | OwnStack) => void)(
+      gateway ? { database, gateway, web } : { database, web },
+    );
+  });
+  // A failure is about what these processes did: keep their whole output (every restart) beside the
+  // report, and print its end, which the list reporter shows with the failure (CI keeps only that).
+  test.afterEach(async () => {
+    const testInfo = test.info();
+    if (testInfo.status === testInfo.expectedStatus) return;
+    for (const [name, proc] of [
+      ['kernel-gateway.log', stack.gateway],
+      ['web.log', stack.web],
+    ] as const) {
+      if (!proc) continue;
+      const file = testInfo.outputPath(name);
+      writeFileSync(file, proc.log());
+      await testInfo.attach(name, { path: file, contentType: 'text/plain' });
+      console.log(`--- end of ${name} ---\n${proc.log().slice(-6000)}`);
+    }
+  });
+  test.afterAll(async () => {
+    process.env.KILN_E2E_BASE_URL = previousBase;
+    await stack.web?.close();
+    await stack.gateway?.close();
+    stack.database?.drop();
+  });
 }

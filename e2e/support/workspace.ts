@@ -8,7 +8,10 @@ export interface Solo {
   workspaceId: string;
   slug: string;
   /** Creates a notebook through the API; returns its page URL. */
-  notebook(name: string, cells?: { cell_type: 'code' | 'markdown'; source: string }[]): Promise<string>;
+  notebook(
+    name: string,
+    cells?: { cell_type: 'code' | 'markdown'; source: string; outputs?: Record<string, unknown>[] }[],
+  ): Promise<string>;
 }
 
 function data<T>(body: unknown): T {
@@ -43,7 +46,7 @@ export async function soloUser(
         metadata: {},
         cells: (cells ?? [{ cell_type: 'code', source: '' }]).map((cell) =>
           cell.cell_type === 'code'
-            ? { ...cell, metadata: {}, outputs: [], execution_count: null }
+            ? { ...cell, metadata: {}, outputs: cell.outputs ?? [], execution_count: null }
             : { ...cell, metadata: {} },
         ),
       });

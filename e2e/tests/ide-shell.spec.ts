@@ -1,17 +1,22 @@
 import { expect, test } from '@playwright/test';
-import { cell, openNotebook } from '../support/notebook.ts';
+import { cell, openNotebook, output } from '../support/notebook.ts';
 import { soloUser } from '../support/workspace.ts';
 
 test('opening a notebook shifts no layout: code is visible, highlighted, before the editor mounts', async ({
   browser,
 }) => {
   const user = await soloUser(browser);
+  // A long training log: the first response carries only its first lines, the rest come live.
+  const log = Array.from({ length: 300 }, (_, n) => `epoch ${n}: loss=${(1 / (n + 1)).toFixed(5)}\n`).join(
+    '',
+  );
   const cells = Array.from({ length: 40 }, (_, i) =>
     i % 5 === 0
       ? { cell_type: 'markdown' as const, source: `## Section ${i / 5 + 1}\nSome prose about step ${i}.` }
       : {
           cell_type: 'code' as const,
           source: `def step_${i}(x):\n    # step ${i}\n    return x * ${i} + len("${'x'.repeat(i)}")`,
+          outputs: i % 5 === 1 ? [{ output_type: 'stream', name: 'stdout', text: log }] : [],
         },
   );
   const url = await user.notebook('Layout', cells);
@@ -31,8 +36,9 @@ test('opening a notebook shifts no layout: code is visible, highlighted, before 
   await page.goto(url, { waitUntil: 'commit' });
   // The server-rendered code is highlighted at once...
   await expect(cell(page, 2).locator('.tok-keyword').first()).toHaveText('def');
-  // ...and Monaco takes over without moving anything.
+  // ...and Monaco takes over without moving anything, nor does the whole log arriving live.
   await expect(cell(page, 2).locator('.view-lines')).toBeVisible({ timeout: 30_000 });
+  await expect(output(page, 2)).toContainText('epoch 299: loss=0.00333');
   await page.waitForTimeout(1500);
   const cls = await page.evaluate(() => (window as unknown as { __cls: { cls: number } }).__cls.cls);
   expect(cls).toBeLessThanOrEqual(0.01);

@@ -43,14 +43,18 @@ test('a kernel that does not fit waits with its place and reason, can be cancell
     timeout: 30_000,
   });
   await expect(second.getByTestId('kernel-queue')).toContainText(
-    'waiting for 1 CPU and 32 GiB of memory: 0 ahead',
+    // The workspace's /workspace lives on the one e2e node, so the kernel waits for that node.
+    'waiting for 1 CPU and 32 GiB of memory on node e2e-node (it holds /workspace): 0 ahead',
   );
   const third = await grace.context.newPage();
   await openNotebook(third, urls.third);
   await third.getByRole('button', { name: 'Run cell 1' }).click();
-  await expect(third.getByTestId('kernel-queue')).toContainText('32 GiB of memory: 1 ahead', {
-    timeout: 30_000,
-  });
+  await expect(third.getByTestId('kernel-queue')).toContainText(
+    '32 GiB of memory on node e2e-node (it holds /workspace): 1 ahead',
+    {
+      timeout: 30_000,
+    },
+  );
 
   // Cancel gives the place up: no kernel, no error, and the third moves up.
   await second.getByTestId('kernel-queue').getByRole('button', { name: 'Cancel' }).click();

@@ -54,3 +54,35 @@ test('an admin creates a secret, a notebook uses it, and its value only ever sho
   expect(await page.content()).not.toContain(value);
   await team.close();
 });
+
+test('an admin changes a secret in its edit dialog and deletes it after confirming', async ({ browser }) => {
+  const team = await createTeam(browser);
+  const page = team.alice.page;
+  await page.goto(appUrl(`/w/${team.slug}/secrets`));
+  await page.getByLabel('Secret name').fill('e2e-edit');
+  await page.getByLabel('Variable name 1').fill('OLD');
+  await page.getByLabel('Value 1').fill('old-value-1234');
+  await page.getByRole('button', { name: 'Create secret' }).click();
+  const row = page.getByRole('table', { name: 'Secrets' }).getByRole('row', { name: /e2e-edit/ });
+  await expect(row).toContainText('OLD');
+
+  // One variable removed and another added in the dialog; the table shows the new set.
+  await page.getByRole('button', { name: 'Edit secret e2e-edit' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Edit secret e2e-edit' });
+  await dialog.getByRole('checkbox', { name: 'OLD' }).check();
+  await dialog.getByLabel('Variable name 1').fill('NEW');
+  await dialog.getByLabel('Value 1').fill('new-value-5678');
+  await dialog.getByRole('button', { name: 'Save secret' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(row).toContainText('NEW');
+  await expect(row).not.toContainText('OLD');
+
+  // Deleting asks first; confirmed, the secret is gone.
+  await page.getByRole('button', { name: 'Delete secret e2e-edit' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete secret?' });
+  await expect(confirm).toContainText('e2e-edit');
+  await confirm.getByRole('button', { name: 'Delete secret' }).click();
+  await expect(confirm).toBeHidden();
+  await expect(page.getByText('No secrets yet.')).toBeVisible();
+  await team.close();
+});

@@ -23,7 +23,7 @@ test('the Files tab browses the workspace volume: editors upload, everyone downl
     mimeType: 'text/csv',
     buffer: Buffer.from('epoch,loss\n1,0.5\n'),
   });
-  await expect(files.getByRole('button', { name: 'train.csv' })).toBeVisible();
+  await expect(files.getByRole('button', { name: 'train.csv', exact: true })).toBeVisible();
 
   const notebook = JSON.stringify({
     nbformat: 4,
@@ -47,7 +47,7 @@ test('the Files tab browses the workspace volume: editors upload, everyone downl
 
   // A viewer sees the same files, can download them, and has no upload button.
   const bobFiles = await openFiles(bob.page, team.slug);
-  await expect(bobFiles.getByRole('button', { name: 'train.csv' })).toBeVisible();
+  await expect(bobFiles.getByRole('button', { name: 'train.csv', exact: true })).toBeVisible();
   await expect(bobFiles.getByRole('button', { name: 'Upload a file' })).toHaveCount(0);
   const [download] = await Promise.all([
     bob.page.waitForEvent('download'),
@@ -57,7 +57,7 @@ test('the Files tab browses the workspace volume: editors upload, everyone downl
   expect(await readFile((await download.path()) as string, 'utf8')).toBe('epoch,loss\n1,0.5\n');
 
   // Opening the .ipynb imports it and shows it as a notebook in its own tab.
-  await files.getByRole('button', { name: 'analysis.ipynb' }).click();
+  await files.getByRole('button', { name: 'analysis.ipynb', exact: true }).click();
   await expect(alice.page).toHaveURL(/\/n\/[0-9a-f-]+$/, { timeout: 30_000 });
   await expect(alice.page.getByRole('region', { name: 'Cell 1' })).toContainText('from the volume');
   await expect(alice.page.getByRole('tab', { name: /analysis/ })).toBeVisible();
