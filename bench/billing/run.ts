@@ -6,7 +6,7 @@
  * Writes bench/results/billing.json and bench/results/billing.md.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,9 +61,35 @@ const meter = createMeter({
     return { events: page, cursor: String(from + page.length) };
   },
 });
+// CPU time as well as wall time: on a shared, loaded machine the wall-clock rate is mostly the share
+// of a core the run got; CPU-seconds (this process, plus the Postgres backends of this database) are
+// what the ingest itself costs.
+const backendCpu = async () => {
+  const pids = await db.$queryRaw<{ pid: number }[]>`
+    SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
+  const ticks = new Map<number, number>();
+  for (const { pid } of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+    // Fields 14 and 15 (utime, stime) in clock ticks, counted after the command name's parenthesis.
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields) ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+  }
+  return ticks;
+};
+const TICKS_PER_SECOND = 100;
+const backendsBefore = await backendCpu();
+const cpuBefore = process.cpuUsage();
 let started = performance.now();
 await meter.sync();
 const ingestSeconds = (performance.now() - started) / 1000;
+const nodeCpu = process.cpuUsage(cpuBefore);
+const backendsAfter = await backendCpu();
+let backendTicks = 0;
+for (const [pid, ticks] of backendsAfter) backendTicks += ticks - (backendsBefore.get(pid) ?? 0);
+const cpuSeconds = {
+  node: (nodeCpu.user + nodeCpu.system) / 1e6,
+  postgres: backendTicks / TICKS_PER_SECOND,
+};
 const slices = await db.usageSlice.count({ where: { workspaceId: ws } });
 const meterRate = slices / ingestSeconds;
 
@@ -142,6 +168,9 @@ const result = {
     metersSlicesPerSecond: Math.round(meterRate),
     directInsertSlicesPerSecond: Math.round(peerRate),
     ratioToDirectInsert: +(meterRate / peerRate).toFixed(2),
+    seconds: +ingestSeconds.toFixed(2),
+    cpuSeconds: { node: +cpuSeconds.node.toFixed(2), postgres: +cpuSeconds.postgres.toFixed(2) },
+    slicesPerCpuSecond: Math.round(slices / (cpuSeconds.node + cpuSeconds.postgres)),
   },
   queries: { slicesInWorkspace: SLICES, otherSlices: SLICES / 2, runs: RUNS, latencyMs: latency },
 };
@@ -160,6 +189,8 @@ const md = [
   `| peer: the same rows inserted directly | ${result.ingest.directInsertSlicesPerSecond.toLocaleString('en-US')} |`,
   '',
   `Ratio to the direct insert: ${result.ingest.ratioToDirectInsert}.`,
+  '',
+  `CPU used by the ingest: ${result.ingest.cpuSeconds.node} s in Node and ${result.ingest.cpuSeconds.postgres} s in Postgres backends over ${result.ingest.seconds} s of wall time: ${result.ingest.slicesPerCpuSecond.toLocaleString('en-US')} slices per CPU-second (what one otherwise idle core would ingest, the two sides taking turns).`,
   '',
   `## Usage page queries (${SLICES.toLocaleString('en-US')} slices in the workspace's month, ${(SLICES / 2).toLocaleString('en-US')} of other workspaces; ${RUNS} runs)`,
   '',

@@ -44,7 +44,7 @@ export interface KernelModel {
 
 export interface PlainClient {
   listKernels(): Promise<KernelModel[]>;
-  startKernel(body: { name: string }): Promise<KernelModel>;
+  startKernel(body: { name: string; volumes?: unknown[] }): Promise<KernelModel>;
   getKernel(id: string): Promise<KernelModel>;
   interruptKernel(id: string): Promise<void>;
   shutdownKernel(id: string): Promise<void>;

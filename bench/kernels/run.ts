@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSpent, sampleCpu } from './cpu.ts';
 import { sampleKernelMemory } from './memory.ts';
 import type { PlainChannel } from './plain-client.ts';
 import { type Server, started, startJupyter, startKiln, stop } from './servers.ts';
@@ -82,14 +83,23 @@ async function streamOnce(channel: PlainChannel) {
   return { received, seconds: (performance.now() - t0) / 1000, notice: notices[0] ?? null };
 }
 
-/** STREAM_RUNS runs of 20 MB in one kernel; the median run is reported, the first one too. */
-async function measureStream(channel: PlainChannel) {
-  const runs = [];
-  for (let i = 0; i < STREAM_RUNS; i++) runs.push(await streamOnce(channel));
+/** STREAM_RUNS runs of 20 MB in one kernel; the median run is reported, the first one too, and the CPU each run cost. */
+async function measureStream(server: Server, channel: PlainChannel) {
+  const runs: Array<Awaited<ReturnType<typeof streamOnce>> & { cpu: ReturnType<typeof cpuSpent> }> = [];
+  for (let i = 0; i < STREAM_RUNS; i++) {
+    const before = sampleCpu(server);
+    const run = await streamOnce(channel);
+    runs.push({ ...run, cpu: cpuSpent(before, sampleCpu(server)) });
+  }
   const rates = runs.map((run) => run.received / run.seconds);
   const median = [...runs].sort((a, b) => a.received / a.seconds - b.received / b.seconds)[
     Math.floor(runs.length / 2)
   ] as (typeof runs)[number];
+  const cpuMedian = (key: 'client' | 'server' | 'sandboxes' | 'total') =>
+    percentile(
+      runs.map((run) => run.cpu[key]),
+      50,
+    );
   return {
     bytes: STREAM_BYTES,
     received: median.received,
@@ -99,6 +109,12 @@ async function measureStream(channel: PlainChannel) {
     runs: rates.length,
     seconds: median.seconds,
     notice: runs.find((run) => run.notice)?.notice ?? null,
+    cpuMs: {
+      client: cpuMedian('client'),
+      server: cpuMedian('server'),
+      sandboxes: cpuMedian('sandboxes'),
+      total: cpuMedian('total'),
+    },
   };
 }
 
@@ -202,7 +218,7 @@ async function measureSession(server: Server) {
   const { id, channel } = await ready(server);
   const roundTrip = await measureRoundTrips(channel);
   progress(`${server.label}: 20 MB stream`);
-  const stream = await measureStream(channel);
+  const stream = await measureStream(server, channel);
   progress(`${server.label}: interrupts`);
   const interrupt = await measureInterrupts(server, id, channel);
   await channel.close();
@@ -211,10 +227,15 @@ async function measureSession(server: Server) {
 }
 
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+const cpuText = (cpu: { client: number; server: number; sandboxes: number; total: number }) =>
+  `${cpu.total.toFixed(0)} ms (${cpu.client.toFixed(0)} + ${cpu.server.toFixed(0)} + ${cpu.sandboxes.toFixed(0)})`;
 const mbps = (bytesPerSecond: number) => `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
 
 async function main() {
   const loadBefore = loadavg();
+  // The 1-minute load average every 30 s while the benchmark runs: what the numbers were measured under.
+  const loadSamples = [loadBefore[0] as number];
+  const loadTimer = setInterval(() => loadSamples.push(loadavg()[0] as number), 30_000);
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
     host: `${process.platform} ${process.arch}`,
@@ -231,7 +252,7 @@ async function main() {
     '--ServerApp.iopub_msg_rate_limit=1e9',
   ]);
   const { id: uid, channel: uchannel } = await ready(unlimited);
-  const jupyterUnlimitedStream = await measureStream(uchannel);
+  const jupyterUnlimitedStream = await measureStream(unlimited, uchannel);
   await uchannel.close();
   await unlimited.client.shutdownKernel(uid);
   await stop(unlimited);
@@ -276,9 +297,12 @@ async function main() {
     ]),
   );
   const loadAfter = loadavg();
+  clearInterval(loadTimer);
+  loadSamples.push(loadAfter[0] as number);
+  const loadRange = `${percentile(loadSamples, 0).toFixed(1)} / ${percentile(loadSamples, 50).toFixed(1)} / ${percentile(loadSamples, 100).toFixed(1)}`;
   const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
   Object.assign(results, {
-    load: { cores: availableParallelism(), before: loadBefore, after: loadAfter },
+    load: { cores: availableParallelism(), before: loadBefore, after: loadAfter, during: loadSamples },
     jupyter: {
       ready: { p50: median(jupyterStarts), n: jupyterStarts.length },
       ...jupyterSession,
@@ -328,6 +352,12 @@ async function main() {
       `${mbps(j.stream.bytesPerSecond)} (default limits); ${mbps(jupyterUnlimitedStream.bytesPerSecond)} (${mbps(jupyterUnlimitedStream.firstRunBytesPerSecond)}) (limit lifted)`,
       `${mbps(k.stream.bytesPerSecond)} (${mbps(k.stream.firstRunBytesPerSecond)})`,
       ratio(k.stream.bytesPerSecond, jupyterUnlimitedStream.bytesPerSecond),
+    ],
+    [
+      '20 MB stdout: CPU per run, median (client + server + sandboxes; Jupyter: server and its kernel processes)',
+      cpuText(jupyterUnlimitedStream.cpuMs),
+      cpuText(k.stream.cpuMs),
+      ratio(k.stream.cpuMs.total, jupyterUnlimitedStream.cpuMs.total),
     ],
     [
       '20 MB stdout: bytes lost',
@@ -423,13 +453,13 @@ async function main() {
     '',
     `Run ${results.date} on ${results.host} with \`npx tsx bench/kernels/run.ts\`; the same plain client for both (fetch + a \`ws\` websocket, legacy JSON framing: bench/kernels/plain-client.ts).`,
     `Round trips n=${ROUND_TRIPS}, kernel starts n=${STARTS} per configuration, interrupts n=${INTERRUPTS}. Ratio = Kiln / Jupyter.`,
-    `Machine load (1 / 5 / 15 min load average, ${availableParallelism()} cores; other work shared the machine): before ${load(loadBefore)}, after ${load(loadAfter)}.`,
+    `Machine load (1 / 5 / 15 min load average, ${availableParallelism()} cores; other work shared the machine): before ${load(loadBefore)}, after ${load(loadAfter)}; 1-min load during the run, every 30 s (min / median / max): ${loadRange}.`,
     '',
     '| Measure | Jupyter Server 1.23 (no sandbox) | Kiln gateway (gVisor sandbox) | Ratio |',
     '|---|---|---|---|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
-    `## Targets of issue 10, this run (load average ${load(loadAfter)} on ${availableParallelism()} cores)`,
+    `## Targets of issue 10, this run (1-min load ${loadRange} min / median / max on ${availableParallelism()} cores)`,
     '',
     '| Target | This run | |',
     '|---|---|---|',

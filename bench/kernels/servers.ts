@@ -1,7 +1,8 @@
 /** The two servers the kernel benchmark compares, started and stopped as separate processes. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +66,7 @@ async function startProcess(
   let sandboxesReady = !label.startsWith('kiln');
   const collect = (d: Buffer) => {
     output = (output + d).slice(-4000);
+    if (process.env.BENCH_SERVER_LOG) appendFileSync(process.env.BENCH_SERVER_LOG, d);
     if (String(d).includes('sandboxes ready')) sandboxesReady = true;
   };
   child.stdout?.on('data', collect);
@@ -83,14 +85,18 @@ async function startProcess(
 }
 
 /** Kiln's kernel gateway as a standalone process on a free port with its own state dir. */
-export async function startKiln(label: string, extraEnv: NodeJS.ProcessEnv): Promise<Server> {
+export async function startKiln(
+  label: string,
+  extraEnv: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+): Promise<Server> {
   const port = await freePort();
   const token = randomBytes(24).toString('hex');
   const stateDir = await mkdtemp(join(tmpdir(), 'kiln-bench-'));
   return startProcess(
     label,
     process.execPath,
-    ['--import', 'tsx', 'apps/kernel-gateway/src/main.ts'],
+    [...nodeArgs, '--import', 'tsx', 'apps/kernel-gateway/src/main.ts'],
     {
       PORT: String(port),
       KILN_GATEWAY_TOKEN: token,
@@ -142,4 +148,13 @@ export async function stop(server: Server) {
     server.process.once('exit', resolve);
     setTimeout(resolve, 10_000);
   });
+  // A Kiln state dir holds a ~100 MB snapshot per run; removed unless something is still mounted in it
+  // (a workspace volume the gateway did not get to unmount), which is left for a person to look at.
+  const dir = server.stateDir;
+  if (dir && server.process.exitCode !== null) {
+    const mounts = readFileSync('/proc/self/mounts', 'utf8');
+    if (mounts.split('\n').some((line) => line.split(' ')[1]?.startsWith(`${dir}/`)))
+      console.error(`[bench] ${dir} still has mounts; left in place`);
+    else await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -33,6 +33,10 @@ export interface OpenSample {
   clsScroll: number;
   /** Response headers arrived (server time, before any rendering). */
   responseStart: number;
+  /** The whole page document arrived (the server streams it as it renders). */
+  responseEnd: number;
+  /** Size of the page document as the browser decoded it, KiB (what it parses and lays out). */
+  documentKiB: number;
   /** First contentful paint. */
   firstPaint: number;
   frames: number[];
@@ -127,6 +131,9 @@ export async function measureOpen(
     const timing = await page.evaluate(() => ({
       responseStart: (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming)
         .responseStart,
+      responseEnd: (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).responseEnd,
+      documentKiB:
+        (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).decodedBodySize / 1024,
       firstPaint: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Number.NaN,
     }));
     const scroll = await scrollThrough(page, SCROLLER[kind]);

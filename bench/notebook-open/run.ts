@@ -37,6 +37,8 @@ interface Side {
   clsLoad: number;
   clsScroll: number;
   responseStart: number;
+  responseEnd: number;
+  documentKiB: number;
   firstPaint: number;
   frames: number;
   over50: number;
@@ -53,6 +55,8 @@ function summarize(samples: OpenSample[]): Side {
     clsLoad: median(samples.map((s) => s.clsLoad)),
     clsScroll: median(samples.map((s) => s.clsScroll)),
     responseStart: median(samples.map((s) => s.responseStart)),
+    responseEnd: median(samples.map((s) => s.responseEnd)),
+    documentKiB: median(samples.map((s) => s.documentKiB)),
     firstPaint: median(samples.map((s) => s.firstPaint)),
     frames: frames.length,
     over50: frames.filter((f) => f > JANK_MS).length,
@@ -108,6 +112,8 @@ function table(rows: Row[]): string[] {
       '| Measure | Kiln | Jupyter Notebook | Kiln / Jupyter |',
       '|---|---|---|---|',
       `| Response headers (server time, median) | ${ms(kiln.responseStart)} | ${ms(jupyter.responseStart)} | ${ratio(kiln.responseStart, jupyter.responseStart)} |`,
+      `| Page document complete (median) | ${ms(kiln.responseEnd)} | ${ms(jupyter.responseEnd)} | ${ratio(kiln.responseEnd, jupyter.responseEnd)} |`,
+      `| Page document size (median) | ${kiln.documentKiB.toFixed(0)} KiB | ${jupyter.documentKiB.toFixed(0)} KiB | ${ratio(kiln.documentKiB, jupyter.documentKiB)} |`,
       `| First contentful paint (median) | ${ms(kiln.firstPaint)} | ${ms(jupyter.firstPaint)} | ${ratio(kiln.firstPaint, jupyter.firstPaint)} |`,
       `| First code cell visible, highlighted (median) | ${ms(kiln.firstCode)} | ${ms(jupyter.firstCode)} | ${ratio(kiln.firstCode, jupyter.firstCode)} |`,
       `| Fully interactive (median) | ${ms(kiln.interactive)} | ${ms(jupyter.interactive)} | ${ratio(kiln.interactive, jupyter.interactive)} |`,
