@@ -50,7 +50,7 @@ packages="$(grep -v '^\s*#' "$packages_file" | grep -v '^\s*$' | sort -u | paste
 shim="$repo/apps/kernel-gateway/image/statx-shim.c"
 # Bump when the build steps below change what ends up in the image; editing comments must not force a
 # rebuild on every machine, so the script itself is not hashed.
-recipe_version=2
+recipe_version=3
 hash="$( (echo "$recipe_version $suite"; cat "$packages_file" "$shim") | sha256sum | cut -c1-16)"
 image="$cache/$hash"
 
@@ -105,6 +105,9 @@ cp "$shim" "$work/tmp/statx-shim.c"
 chroot "$work" gcc -shared -fPIC -O2 -o /usr/local/lib/kiln-statx-shim.so /tmp/statx-shim.c -ldl
 rm "$work/tmp/statx-shim.c"
 echo /usr/local/lib/kiln-statx-shim.so >"$work/etc/ld.so.preload"
+# pip in a terminal installs for the user (~ is a tmpfs; the root is read-only): Debian's pip refuses any
+# install outside a venv (PEP 668) unless told that is intended.
+printf '[global]\nbreak-system-packages = true\n' >"$work/etc/pip.conf"
 # The image is mounted read-only; drop what a kernel never needs to keep it small.
 rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/* "$work"/usr/share/doc/* "$work"/usr/share/man/*
 # Byte-compile so no kernel tries to write __pycache__ into the read-only root.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Kiln needs on a fresh clone of this machine kind, and skips what is already there:
-# Debian packages (gVisor's runsc from bookworm-backports, Chromium, Debian's Python with the kernel libraries, debootstrap),
+# Debian packages (gVisor's runsc from bookworm-backports, Chromium, Debian's Python with the kernel libraries, debootstrap,
+# rsync for workspace image builds),
 # npm dependencies, the generated Prisma client and the kernel sandbox image. Safe to run again.
 # Each phase prints its elapsed time; its output goes to .kiln/logs/<phase>.log.
 set -euo pipefail
@@ -10,8 +11,11 @@ source scripts/phase.sh
 
 debian_packages=(
   chromium debootstrap
+  # Workspace image builds: rsync (hard links to the base image) and util-linux's unshare.
+  rsync util-linux
   python3-ipykernel python3-numpy python3-pandas python3-matplotlib python3-scipy python3-sklearn
   python3-tqdm python3-jupyter-client python3-jupyter-server python3-nbformat
+  python3-fastapi python3-uvicorn
 )
 missing=()
 for p in "${debian_packages[@]}"; do

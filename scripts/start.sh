@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Kiln: sets up what is missing, starts the embedded Postgres when DATABASE_URL is unset, applies
 # migrations, builds the web app when its sources changed, then runs the web app (http://localhost:3000)
-# and the kernel gateway under scripts/supervise.ts, which restarts either one if it crashes, until Ctrl-C.
+# and the kernel gateway (and, without STRIPE_SECRET_KEY, Kiln's local Stripe server) under
+# scripts/supervise.ts, which restarts any of them if it crashes, until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -65,8 +66,20 @@ gateway_port=${GATEWAY_PORT:-8888}
 web_port=${PORT:-3000}
 export KERNEL_GATEWAY_URL=${KERNEL_GATEWAY_URL:-http://127.0.0.1:${gateway_port}}
 
-printf 'kiln: setup took %d s; starting the kernel gateway and the web app\n' $((SECONDS - started_at))
+# Without a Stripe key, billing talks to Kiln's local Stripe server (its Checkout page completes an
+# upgrade without payment), which delivers signed webhooks to this web app and keeps its state in .kiln.
+stripe_local=()
+if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
+  stripe_port=${STRIPE_LOCAL_PORT:-12111}
+  export STRIPE_API_URL=${STRIPE_API_URL:-http://127.0.0.1:${stripe_port}}
+  export STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_kiln_local_development}
+  stripe_local=(--process "stripe=env STRIPE_LOCAL_PORT=$stripe_port KILN_WEBHOOK_URL=http://127.0.0.1:${web_port}/api/stripe/webhook STRIPE_LOCAL_STATE_FILE=$(printf %q "$root/.kiln/stripe-local.json") node --import tsx packages/stripe-local/src/cli.ts")
+fi
+
+printf 'kiln: setup took %d s; starting the kernel gateway%s and the web app\n' $((SECONDS - started_at)) \
+  "$([ ${#stripe_local[@]} -gt 0 ] && printf ', the local Stripe server')"
 node --import tsx scripts/supervise.ts \
+  "${stripe_local[@]}" \
   --process "gateway=env PORT=$gateway_port KILN_STATE_DIR=$(printf %q "${KILN_STATE_DIR:-$root/.kiln/gateway}") node --import tsx apps/kernel-gateway/src/main.ts" \
   --process "web=env NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=$web_port node --import tsx apps/web/src/server.ts" \
   --ready "web=http://127.0.0.1:${web_port}/sign-in=web app on http://localhost:${web_port}"
