@@ -151,14 +151,13 @@ describe('Stripe usage rollup', () => {
       }
     };
 
-    // Every 30 s of simulated time the ledger moves; the rollup runs at most once a minute and skips
-    // some minutes; sends are rarer still, so rolled-up rows wait in the outbox across runs (a process
-    // that died between rollup and send), and one send is followed by a crash before its rows were
-    // marked accepted.
+    // Every simulated minute the ledger moves and the rollup runs, skipping some minutes. Sends are
+    // rarer, so rolled-up rows wait in the outbox across runs (a process that died between rollup and
+    // send), and one send is followed by a crash before its rows were marked accepted.
     let now = t0;
     let runs = 0;
     let crashed = false;
-    for (; sims.some((sim) => !sim.closed); now += 30_000) {
+    for (; sims.some((sim) => !sim.closed); now += MINUTE) {
       await step(now);
       if (rand() < 0.6) runs += (await rollupUsage(db, new Date(now))) > 0 ? 1 : 0;
       if (rand() < 0.1) {
@@ -228,7 +227,8 @@ describe('Stripe usage rollup', () => {
     }
     expect(inStripe).toEqual(kilnTotals);
     expect(local.state.meterEvents).toHaveLength(rows.length);
-  });
+    // A hundred-odd simulated minutes, each a few statements: generous for a loaded machine.
+  }, 300_000);
 
   it('reads only the slices with usage left, through its partial index, however large the ledger', async () => {
     const { db } = database;
