@@ -83,7 +83,7 @@ export function EndpointPage({ endpointId }: { endpointId: string }) {
           <div className="muted small">Live replicas</div>
           <strong>{replicas.length}</strong>
         </div>
-        <div className="card" aria-label="Machine">
+        <section className="card" aria-label="Machine">
           <div className="muted small">Machine{live ? ` (v${live.number})` : ''}</div>
           <strong>
             {formatMachine({
@@ -93,7 +93,7 @@ export function EndpointPage({ endpointId }: { endpointId: string }) {
               image: live?.sandbox.image?.name ?? null,
             })}
           </strong>
-        </div>
+        </section>
       </section>
 
       <section className="card" aria-labelledby="call-heading">
