@@ -5,8 +5,6 @@ import base from './playwright.config.ts';
 export default defineConfig({
   ...base,
   testDir: './screenshots',
-  workers: 1,
-  projects: [{ name: 'screenshots' }],
   outputDir: './test-results/screenshots',
   timeout: 300_000,
   use: { ...base.use, viewport: { width: 1280, height: 800 }, colorScheme: 'light' },
