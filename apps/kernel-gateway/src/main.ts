@@ -92,18 +92,16 @@ async function main(): Promise<void> {
   // Kernels a crashed gateway left exist before anyone can ask for them, so a client reconnecting never
   // hears "gone" about a kernel that is still alive; their agents reconnect in the background (seconds
   // on a loaded machine), and a kernel whose agent does not is stopped with the reason.
-  const adoption = await gateway.kernels.adopt({ agentTimeoutMs: env.KILN_ADOPTION_TIMEOUT_SECONDS * 1000 });
-  for (const { id, reason } of adoption.stopped)
-    console.log(`[kernel-gateway] stopped kernel ${id}: ${reason}`);
+  const adoption = await gateway.kernels.adopt({
+    agentTimeoutMs: env.KILN_ADOPTION_TIMEOUT_SECONDS * 1000,
+    onStopped: (id, reason) => console.log(`[kernel-gateway] stopped kernel ${id}: ${reason}`),
+  });
   if (adoption.adopted.length > 0 || adoption.stopped.length > 0)
-    void adoption.settled.then((settled) => {
-      const early = new Set(adoption.stopped.map((stopped) => stopped.id));
-      for (const { id, reason } of settled.stopped.filter((late) => !early.has(late.id)))
-        console.log(`[kernel-gateway] stopped kernel ${id}: ${reason}`);
+    void adoption.settled.then((settled) =>
       console.log(
         `[kernel-gateway] re-adopted ${settled.adopted.length} kernels left by the previous gateway process; stopped ${settled.stopped.length}`,
-      );
-    });
+      ),
+    );
   const { url } = await gateway.listen(env.PORT, env.HOST);
   const port = new URL(url).port;
   if (node) {

@@ -127,7 +127,7 @@ beforeAll(async () => {
     baseUrl: `http://127.0.0.1:${port}`,
     token: workspaceToken(ADMIN, workspaceId),
   });
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
@@ -200,7 +200,7 @@ describe('a kernel gateway killed with SIGKILL and started again', () => {
     // runsc reports the sandbox stopped only once its processes are gone (seconds on a loaded machine).
     await until(() => runscStatus(lostRunsc) !== 'running', 'the killed sandbox to stop', 60_000);
 
-    const restarted = await startGateway({ KILN_ADOPTION_TIMEOUT_SECONDS: '30' });
+    const restarted = await startGateway({ KILN_ADOPTION_TIMEOUT_SECONDS: '60' });
     // It listens without waiting for any agent: the kernel whose agent never comes back is still being
     // taken back, and a client attaches to it; what it asks waits for the agent.
     expect((await client.getKernel(stuck.id)).execution_state).toBe('starting');
@@ -259,7 +259,7 @@ describe('a kernel gateway killed with SIGKILL and started again', () => {
     expect(log.indexOf('listening on')).toBeLessThan(log.indexOf(`stopped kernel ${stuck.id}`));
     await until(() => stuckErrors.length > 0, 'the stuck kernel’s client to be told', 30_000);
     expect(stuckErrors[0]).toMatch(
-      /could not take this kernel back \(its kernel did not answer within 30 s\)/,
+      /could not take this kernel back \(its kernel did not answer within 60 s\)/,
     );
     await stuckAfter.closed;
     const stuckGone = (await client.getKernel(stuck.id).catch((error: unknown) => error)) as GatewayError;

@@ -50,6 +50,8 @@ export async function adoptKernels(options: {
   create: (record: KernelRecord, sandbox: KernelSandbox, adopted: AdoptedKernelState) => Kernel;
   abandon: (record: KernelRecord, kernel: Kernel, reason: string) => Promise<void>;
   agentTimeoutMs?: number;
+  /** Told of each kernel stopped, as it is (at once, or when its agent failed to come back). */
+  onStopped?: (id: string, reason: string) => void;
 }): Promise<AdoptionResult> {
   const { driver, records } = options;
   const now: AdoptionTally = { adopted: [], stopped: [] };
@@ -58,6 +60,7 @@ export async function adoptKernels(options: {
     options.gone.remember(record, reason);
     await records?.remove(record.id);
     tally.stopped.push({ id: record.id, reason });
+    options.onStopped?.(record.id, reason);
   };
   const reconnecting: Promise<void>[] = [];
   await Promise.all(
@@ -86,6 +89,7 @@ export async function adoptKernels(options: {
               const reason = stoppedBecause(error);
               final.stopped.push({ id: record.id, reason });
               await options.abandon(record, kernel, reason).catch(() => undefined);
+              options.onStopped?.(record.id, reason);
             },
           ),
         );

@@ -303,7 +303,9 @@ export class KernelRegistry {
    * stopped, and the rest at once. Asking for a stopped one answers KERNEL_GONE with the reason.
    * Sandboxes no record claims are stopped too.
    */
-  adopt(options: { agentTimeoutMs?: number } = {}): Promise<AdoptionResult> {
+  adopt(
+    options: { agentTimeoutMs?: number; onStopped?: (id: string, reason: string) => void } = {},
+  ): Promise<AdoptionResult> {
     return adoptKernels({
       driver: this.options.driver,
       records: this.records,
@@ -318,6 +320,7 @@ export class KernelRegistry {
         await this.shutdown(record.workspaceId, record.id);
       },
       agentTimeoutMs: options.agentTimeoutMs,
+      onStopped: options.onStopped,
     });
   }
 
