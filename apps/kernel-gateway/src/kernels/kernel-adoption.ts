@@ -80,13 +80,15 @@ export async function adoptKernels(options: {
           return;
         }
         // Only now: the kernel listens to the sandbox, so what the agent sends first is not lost.
-        const agent = adopted.reconnect();
+        const agent = adopted.reconnect().catch((error: unknown) => {
+          throw new Error(stoppedBecause(error));
+        });
         kernel.reconnecting(agent);
         reconnecting.push(
           agent.then(
             () => void final.adopted.push(record.id),
-            async (error: unknown) => {
-              const reason = stoppedBecause(error);
+            async (error: Error) => {
+              const reason = error.message;
               final.stopped.push({ id: record.id, reason });
               await options.abandon(record, kernel, reason).catch(() => undefined);
               options.onStopped?.(record.id, reason);

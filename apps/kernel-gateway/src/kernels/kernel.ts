@@ -111,6 +111,8 @@ export class Kernel {
   private agent: Promise<unknown> | undefined;
   /** No status from the re-adopted agent yet: its hello says whether a cell runs. */
   private awaitingAgent = false;
+  /** A re-adopted kernel whose agent did not come back: it is being stopped, never restarted. */
+  private abandoned = false;
 
   constructor(private readonly options: KernelOptions) {
     this.id = options.id;
@@ -144,7 +146,7 @@ export class Kernel {
 
   /**
    * The re-adopted sandbox's agent is reconnecting: `agent` resolves with whether a cell runs, or rejects
-   * (then whoever re-adopted it stops the kernel with the reason, `abandon`).
+   * with why it could not be taken back (clients are told; whoever re-adopted it stops the kernel).
    */
   reconnecting(agent: Promise<{ busy: boolean }>): void {
     this.agent = agent.then(
@@ -154,12 +156,13 @@ export class Kernel {
         this.awaitingAgent = false;
         if (this.executionState === 'starting') this.executionState = busy ? 'busy' : 'idle';
       },
-      () => undefined,
+      (error: unknown) => this.abandon(error instanceof Error ? error.message : String(error)),
     );
   }
 
   /** A re-adopted kernel that could not be taken back: clients are told why, as of a kernel that died. */
   abandon(reason: string): void {
+    this.abandoned = true;
     if (!this.isDead) this.die({ kind: 'crashed', message: reason });
   }
 
@@ -403,7 +406,8 @@ export class Kernel {
   async restart(): Promise<void> {
     // A re-adopted kernel's sandbox is replaced only once it is known whether it was taken back.
     if (this.agent) await this.agent;
-    if (this.lifecycle === 'stopped') throw new Error(this.reason ?? 'The kernel was shut down');
+    if (this.abandoned || this.lifecycle === 'stopped')
+      throw new Error(this.reason ?? 'The kernel was shut down');
     if (!this.isDead) await this.wake();
     this.lifecycle = 'restarting';
     this.executionState = 'restarting';
