@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exerciseEveryModel, expectedEveryModel } from '../test/every-model.ts';
 import { defaultMigrationsDir } from './migrate.ts';
-import { createTestDatabase, type TestDatabase } from './testing.ts';
+import { createTestDatabase, type TestDatabase, templateName } from './testing.ts';
 
 const ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
@@ -58,11 +58,12 @@ describe('createTestDatabase', () => {
   it('keeps another checkout’s recently used template, and drops one unused for hours', async () => {
     const root = await mkdtemp(join(tmpdir(), 'kiln-templates-'));
     try {
-      const before = await templates();
-      const other = await createTestDatabase({ migrationsDir: await otherMigrationSet(root, 'kiln_b') });
+      const otherSet = await otherMigrationSet(root, 'kiln_b');
+      const other = await createTestDatabase({ migrationsDir: otherSet });
       created.push(other);
-      const otherTemplate = (await templates()).find((name) => !before.includes(name)) as string;
-      expect(otherTemplate).toBeDefined();
+      // Named by its migrations, not guessed as "the new one": other checkouts may build templates meanwhile.
+      const otherTemplate = await templateName(otherSet);
+      expect(await templates()).toContain(otherTemplate);
       // A third migration set builds its template (and sweeps): the second one was used just now.
       const third = await createTestDatabase({ migrationsDir: await otherMigrationSet(root, 'kiln_c') });
       created.push(third);

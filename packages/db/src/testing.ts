@@ -78,12 +78,17 @@ function cachedTemplate(adminUrl: string, migrationsDir: string): Promise<string
   return template;
 }
 
-/** Creates `kiln_test_template_<checksum>` once per distinct set of migrations; returns its name. */
-async function ensureTemplate(adminUrl: string, migrationsDir: string): Promise<string> {
+/** The template database's name for a set of migrations: `kiln_test_template_<checksum>`. */
+export async function templateName(migrationsDir: string): Promise<string> {
   const migrations = await readMigrations(migrationsDir);
   const digest = createHash('sha256');
   for (const migration of migrations) digest.update(`${migration.name}:${migration.checksum}\n`);
-  const name = `kiln_test_template_${digest.digest('hex').slice(0, 16)}`;
+  return `kiln_test_template_${digest.digest('hex').slice(0, 16)}`;
+}
+
+/** Creates `kiln_test_template_<checksum>` once per distinct set of migrations; returns its name. */
+async function ensureTemplate(adminUrl: string, migrationsDir: string): Promise<string> {
+  const name = await templateName(migrationsDir);
   await withAdmin(adminUrl, async (admin) => {
     await admin.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
     try {
