@@ -1,4 +1,3 @@
-import { DomainError } from '@kiln/core';
 import type { Db } from '@kiln/db';
 import {
   createVolumes,
@@ -13,6 +12,7 @@ import {
   type VolumeSummary,
   type Volumes,
 } from '@kiln/volumes';
+import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { id } from '../inputs.ts';
 import type { NotebookServices } from '../services.ts';
@@ -46,7 +46,10 @@ export async function kernelVolumes(
 /** A disk: a named volume's id, or `workspace` for the /workspace folder. */
 const diskInput = z.union([z.literal('workspace'), id('Volume')]);
 const unavailable = async (): Promise<never> => {
-  throw new DomainError('PRECONDITION_FAILED', 'No kernel gateway is configured, so disks cannot be moved');
+  throw new TRPCError({
+    code: 'PRECONDITION_FAILED',
+    message: 'No kernel gateway is configured, so disks cannot be moved',
+  });
 };
 /** Without a gateway there are no nodes to copy between; only the checks before a copy can run. */
 const NO_GATEWAY: DiskTransfer = { manifest: unavailable, copy: unavailable, erase: unavailable };
