@@ -82,7 +82,10 @@ async function main(): Promise<void> {
         : isUuid(volume) && quotaMiB
           ? driver.namedVolumes.dir(workspaceId, volume, quotaMiB)
           : null,
-    destroyVolume: (workspaceId, volume) => driver.namedVolumes.destroy(workspaceId, volume),
+    destroyVolume: (workspaceId, volume) =>
+      volume === 'workspace'
+        ? driver.destroyWorkspaceVolume(workspaceId)
+        : driver.namedVolumes.destroy(workspaceId, volume),
     volumeOwner: { uid: SANDBOX_UID, gid: SANDBOX_UID },
     onHibernateFailed: (kernel, error) =>
       console.error(`[kernel-gateway] could not hibernate kernel ${kernel.id}; it stays awake:`, error),

@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EnvSeal } from './env-seal.ts';
 import { describeExit } from './exit-reason.ts';
+import { PhaseClock } from './phase-clock.ts';
 import type { CheckpointArgs } from './runsc-features.ts';
 import { checkpointInstance, destroyInstance, type SandboxInstance } from './sandbox-instance.ts';
 import { writeSandboxRecord } from './sandbox-record.ts';
@@ -267,14 +268,20 @@ export class RunscKernelSandbox implements KernelSandbox {
     // The last wake's image is still being deleted from the path this one is sealed into.
     await this.cleanup;
     const plain = await this.scratchPath();
+    const phases = new PhaseClock();
     try {
       await checkpointInstance(this.instance, plain, this.hibernation.args);
+      phases.mark('runsc checkpoint');
       await this.instance.container.destroy();
+      phases.mark('runsc delete');
       this.sealed = await sealCheckpoint(plain, this.hibernatePath);
+      phases.mark('seal');
       this.state = 'hibernated';
       // Told "hibernated" only once a gateway restarting after a crash would find it so (asleep, with
       // the image's key), not with the record of a running sandbox that is no longer there.
       await this.record();
+      phases.mark('record');
+      console.log(`[kernel-gateway] kernel ${this.id} hibernated ${phases}`);
     } catch (error) {
       await rm(plain, { recursive: true, force: true });
       this.state = 'running';
@@ -295,12 +302,16 @@ export class RunscKernelSandbox implements KernelSandbox {
           'the gateway restarted while this kernel was hibernated, and its image key cannot be opened',
         );
       const plain = await this.scratchPath();
+      const phases = new PhaseClock();
       try {
         await unsealCheckpoint(sealed, plain);
+        phases.mark('unseal');
         await channel.listen();
         const hello = channel.waitForHello(30_000);
         await container.restore(plain, this.hibernation.args);
+        phases.mark('runsc restore');
         await hello;
+        phases.mark('agent hello');
       } catch (error) {
         await rm(plain, { recursive: true, force: true });
         throw error;
@@ -312,6 +323,8 @@ export class RunscKernelSandbox implements KernelSandbox {
       // The record says "running" before the image goes: a crash in between leaves a running sandbox
       // that is re-adopted awake, never a record pointing at a deleted image.
       await this.record();
+      phases.mark('CPU limit and record');
+      console.log(`[kernel-gateway] kernel ${this.id} woke ${phases}`);
       this.watchExit(this.instance);
       // Deleting the image in clear and the sealed one (~100 MB each) need not hold up the first cell
       // (40-130 ms measured under load), only follow the record; the next checkpoint and shutdown wait for it.

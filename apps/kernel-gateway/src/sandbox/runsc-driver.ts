@@ -32,7 +32,7 @@ import {
 import { ensureSnapshot } from './snapshot-template.ts';
 import type { KernelSandboxOptions, SandboxDriver } from './types.ts';
 import { WarmPool } from './warm-pool.ts';
-import { createWorkspaceVolumes, ensurePlainVolume } from './workspace-volume.ts';
+import { createWorkspaceVolumes, destroyPlainVolume, ensurePlainVolume } from './workspace-volume.ts';
 
 /** Options of the local runsc driver. */
 export interface RunscDriverOptions {
@@ -98,6 +98,8 @@ export interface RunscDriver extends SandboxDriver {
    * file API writes lands where kernels see it (never under a mount that would hide it).
    */
   workspaceVolume(workspaceId: string): Promise<string>;
+  /** Erases a workspace's /workspace disk on this node (moved elsewhere); CONFLICT while a sandbox uses it. */
+  destroyWorkspaceVolume(workspaceId: string): Promise<void>;
   /** This node's named volumes (shared by kernels and the file API). */
   readonly namedVolumes: NamedVolumes;
   /** Resolves once the module snapshots being built in the background are done (or given up). */
@@ -394,6 +396,10 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       return ctx.volumes && quota !== undefined
         ? ctx.volumes.ensure(workspaceId, quota)
         : ensurePlainVolume(stateDir, workspaceId);
+    },
+    async destroyWorkspaceVolume(workspaceId) {
+      if (ctx.volumes) await ctx.volumes.destroy(workspaceId);
+      else await destroyPlainVolume(stateDir, workspaceId);
     },
     async start(request) {
       const resources = parseResourceRequest(request.resources);
