@@ -74,6 +74,11 @@ export interface AdoptedState {
   gpuIndices?: number[];
   /** The key of its sealed hibernation image (base64), as its record kept it sealed. */
   checkpointKey?: string;
+  /**
+   * Left running, and its agent not yet back: its exit is watched only from `agentBack()` on (a sandbox
+   * that turns out to be stopped is the adoption's failure to report, not a crash).
+   */
+  awaitingAgent?: boolean;
 }
 
 /** A kernel in a runsc sandbox; survives restarts (new sandbox, same volume) and hibernation. */
@@ -85,6 +90,8 @@ export class RunscKernelSandbox implements KernelSandbox {
   private pendingResume: Promise<void> | undefined;
   private retiring: Promise<void>[] = [];
   private saving: Promise<void> = Promise.resolve();
+  /** The re-adopted instance whose agent has not answered yet (its exit is not watched until then). */
+  private awaitingAgent: SandboxInstance | undefined;
   /** Removal of the last hibernation image after a wake, still under way. */
   private cleanup: Promise<void> = Promise.resolve();
 
@@ -105,8 +112,17 @@ export class RunscKernelSandbox implements KernelSandbox {
       if (placed.checkpointKey)
         this.sealed = { dir: this.hibernatePath, key: Buffer.from(placed.checkpointKey, 'base64') };
       this.listenFrames(instance);
+    } else if (placed.awaitingAgent) {
+      this.awaitingAgent = instance;
+      this.listenFrames(instance);
     } else this.attach(instance);
     void this.record();
+  }
+
+  /** A re-adopted sandbox's agent answered: from now on its exit is the kernel's death. */
+  agentBack(): void {
+    if (this.state === 'running' && this.awaitingAgent === this.instance) this.watchExit(this.instance);
+    this.awaitingAgent = undefined;
   }
 
   /**

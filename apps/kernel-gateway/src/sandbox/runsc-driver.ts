@@ -82,7 +82,7 @@ export interface RunscDriverOptions {
 /** The runsc driver plus what tests and the gateway may want to look at. */
 export interface RunscDriver extends SandboxDriver {
   start(options: KernelSandboxOptions): Promise<RunscKernelSandbox>;
-  adopt(kernelId: string, options?: { helloTimeoutMs?: number }): Promise<AdoptedRunscSandbox>;
+  adopt(kernelId: string, options?: { agentTimeoutMs?: number }): Promise<AdoptedRunscSandbox>;
   reapUnadopted(): Promise<string[]>;
   reservedMemoryMiB(): Promise<number>;
   /** Reaps orphans and builds the snapshot ahead of the first kernel (otherwise the first start does). */
@@ -206,7 +206,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     noteDisk: (workspaceId, diskMiB) => diskFor(workspaceId, diskMiB),
     hibernation,
   });
-  const reaped = orphans.found;
+  const reaped = orphans.reaped;
 
   function snapshotPath(): Promise<string | undefined> {
     if (!snapshotsWanted) return reaped.then(() => undefined);
@@ -421,7 +421,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       }
     },
     async adopt(kernelId, adoptOptions = {}) {
-      const adopted = await orphans.adopt(kernelId, adoptOptions.helloTimeoutMs);
+      const adopted = await orphans.adopt(kernelId, adoptOptions.agentTimeoutMs);
       kernels.set(kernelId, adopted.sandbox);
       return adopted;
     },
