@@ -17,6 +17,7 @@ import {
   invoiceFor,
   type MeterEvent,
   periodFromKey,
+  rollupUsage,
   windowCost,
 } from '@kiln/billing';
 import { createTestDatabase } from '@kiln/db/testing';
@@ -31,36 +32,49 @@ const database = await createTestDatabase({ max: 4 });
 const { db } = database;
 
 // 1. Ingest: each container runs once (two events: running, stopped) = one slice.
-const ws = randomUUID();
-const t0 = Date.UTC(2026, 10, 1);
-const events: MeterEvent[] = [];
-for (let i = 0; i < CONTAINERS; i++) {
-  const base = {
-    containerId: randomUUID(),
-    workspaceId: ws,
-    kind: 'kernel' as const,
-    ownerId: `nb-${i % 50}`,
-    requestedById: null,
-    nodeId: 'n1',
-    cpu: 1,
-    memoryMiB: 2048,
-    gpu: i % 4 === 0 ? { type: 'H100', count: 1 } : null,
-    code: null,
-  };
-  const start = t0 + i * 1000;
-  events.push({ ...base, seq: 2, from: 'starting', to: 'running', at: new Date(start) });
-  events.push({ ...base, seq: 3, from: 'running', to: 'stopped', at: new Date(start + 60_000 + (i % 997)) });
+function containerEvents(ws: string, t0: number, containers: number): MeterEvent[] {
+  const events: MeterEvent[] = [];
+  for (let i = 0; i < containers; i++) {
+    const base = {
+      containerId: randomUUID(),
+      workspaceId: ws,
+      kind: 'kernel' as const,
+      ownerId: `nb-${i % 50}`,
+      requestedById: null,
+      nodeId: 'n1',
+      cpu: 1,
+      memoryMiB: 2048,
+      gpu: i % 4 === 0 ? { type: 'H100', count: 1 } : null,
+      code: null,
+    };
+    const start = t0 + i * 1000;
+    events.push({ ...base, seq: 2, from: 'starting', to: 'running', at: new Date(start) });
+    events.push({
+      ...base,
+      seq: 3,
+      from: 'running',
+      to: 'stopped',
+      at: new Date(start + 60_000 + (i % 997)),
+    });
+  }
+  return events.sort((a, b) => a.at.getTime() - b.at.getTime());
 }
-events.sort((a, b) => a.at.getTime() - b.at.getTime());
-const meter = createMeter({
-  db,
-  pageSize: 2000,
-  events: async (cursor, limit) => {
-    const from = cursor ? Number(cursor) : 0;
-    const page = events.slice(from, from + limit);
-    return { events: page, cursor: String(from + page.length) };
-  },
-});
+const meterOf = (events: MeterEvent[], cursorName: string) =>
+  createMeter({
+    db,
+    cursorName,
+    pageSize: 2000,
+    events: async (cursor, limit) => {
+      const from = cursor ? Number(cursor) : 0;
+      const page = events.slice(from, from + limit);
+      return { events: page, cursor: String(from + page.length) };
+    },
+  });
+// A web process meters for as long as it runs: the measured ingest starts warm (modules loaded and
+// compiled, connections open) after 2,000 slices of another workspace.
+await meterOf(containerEvents(randomUUID(), Date.UTC(2026, 9, 1), 2000), 'bench-warm-up').sync();
+const ws = randomUUID();
+const meter = meterOf(containerEvents(ws, Date.UTC(2026, 10, 1), CONTAINERS), 'usage-ledger');
 // CPU time as well as wall time: on a shared, loaded machine the wall-clock rate is mostly the share
 // of a core the run got; CPU-seconds (this process, plus the Postgres backends of this database) are
 // what the ingest itself costs.
@@ -116,12 +130,12 @@ const fill = async (workspaceId: string, count: number) => {
     await db.$executeRaw`
       INSERT INTO "UsageSlice" (id, "workspaceId", "containerId", "periodSeq", kind, "ownerId", "memberId", "nodeId", "gpuType",
         "gpuCount", "cpuMillicores", "memoryMiB", "priceVersionId", "gpuRateFemto", "cpuRateFemto", "memRateFemto",
-        "startAt", "heartbeatAt", "endAt", "endReason")
+        "startAt", "heartbeatAt", "endAt", "endReason", "rolledUntil", "rollupDone")
       SELECT ${workspaceId} || ':' || (${done} + g), ${workspaceId}::uuid, gen_random_uuid(), 2, 'kernel', 'nb-' || (g % 200),
         ('00000000-0000-4000-8000-' || lpad((g % 20)::text, 12, '0'))::uuid, 'n1',
         CASE WHEN g % 3 = 0 THEN 'H100' END, CASE WHEN g % 3 = 0 THEN 1 ELSE 0 END, 1000, 2048, 1,
         CASE WHEN g % 3 = 0 THEN 1097000000 ELSE 0 END, 13100000, 4440000,
-        ts, ts + interval '90 seconds', ts + interval '90 seconds', 'stopped'
+        ts, ts + interval '90 seconds', ts + interval '90 seconds', 'stopped', ts + interval '90 seconds', true
       FROM (SELECT g, timestamptz '2026-12-01' + (g * (2678400.0 / ${n})) * interval '1 second' AS ts
             FROM generate_series(1, ${n}) g) x`;
   }
@@ -154,6 +168,33 @@ for (const [name, run] of Object.entries(queries)) {
     Math.round(times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)] as number);
   latency[name] = { p50: at(0.5), p95: at(0.95) };
 }
+// 3. The Stripe rollup on that ledger (all of it rolled up before): each run a minute apart, after 100
+// new slices of the big workspace (a Stripe customer) closed within the last five minutes.
+await db.workspace.create({ data: { id: big, name: 'bench', slug: `bench-${big.slice(0, 8)}` } });
+await db.billingAccount.create({
+  data: { workspaceId: big, stripeCustomerId: `cus_${big.slice(0, 8)}`, updatedAt: new Date() },
+});
+const rollupTimes: number[] = [];
+const rollupStart = Date.UTC(2027, 0, 1);
+for (let i = 0; i < RUNS; i++) {
+  const now = new Date(rollupStart + i * 60_000);
+  await db.$executeRaw`
+    INSERT INTO "UsageSlice" (id, "workspaceId", "containerId", "periodSeq", kind, "ownerId", "nodeId", "gpuType",
+      "gpuCount", "cpuMillicores", "memoryMiB", "priceVersionId", "gpuRateFemto", "cpuRateFemto", "memRateFemto",
+      "startAt", "heartbeatAt", "endAt", "endReason")
+    SELECT gen_random_uuid()::text, ${big}::uuid, gen_random_uuid(), 2, 'kernel', 'nb-1', 'n1', 'H100', 1, 1000, 2048, 1,
+      1097000000, 13100000, 4440000, ${now}::timestamptz - interval '5 minutes' + g * interval '1 second',
+      ${now}::timestamptz - interval '4 minutes', ${now}::timestamptz - interval '4 minutes', 'stopped'
+    FROM generate_series(1, 100) g`;
+  const t = performance.now();
+  await rollupUsage(db, now);
+  rollupTimes.push(performance.now() - t);
+}
+rollupTimes.sort((a, b) => a - b);
+const rollupMs = {
+  p50: Math.round(rollupTimes[Math.ceil(0.5 * RUNS) - 1] as number),
+  p95: Math.round(rollupTimes[Math.ceil(0.95 * RUNS) - 1] as number),
+};
 await database.drop();
 
 const result = {
@@ -171,8 +212,13 @@ const result = {
     seconds: +ingestSeconds.toFixed(2),
     cpuSeconds: { node: +cpuSeconds.node.toFixed(2), postgres: +cpuSeconds.postgres.toFixed(2) },
     slicesPerCpuSecond: Math.round(slices / (cpuSeconds.node + cpuSeconds.postgres)),
+    cpuSecondsPer20kSlices: {
+      node: +((cpuSeconds.node * 20_000) / slices).toFixed(2),
+      postgres: +((cpuSeconds.postgres * 20_000) / slices).toFixed(2),
+    },
   },
   queries: { slicesInWorkspace: SLICES, otherSlices: SLICES / 2, runs: RUNS, latencyMs: latency },
+  stripeRollup: { ledgerSlices: SLICES * 1.5, newSlicesPerRun: 100, runs: RUNS, latencyMs: rollupMs },
 };
 await mkdir(join(root, 'bench', 'results'), { recursive: true });
 await writeFile(join(root, 'bench', 'results', 'billing.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -192,11 +238,17 @@ const md = [
   '',
   `CPU used by the ingest: ${result.ingest.cpuSeconds.node} s in Node and ${result.ingest.cpuSeconds.postgres} s in Postgres backends over ${result.ingest.seconds} s of wall time: ${result.ingest.slicesPerCpuSecond.toLocaleString('en-US')} slices per CPU-second (what one otherwise idle core would ingest, the two sides taking turns).`,
   '',
+  `CPU-seconds per 20,000 slices: ${result.ingest.cpuSecondsPer20kSlices.node} in Node, ${result.ingest.cpuSecondsPer20kSlices.postgres} in Postgres (the measured ingest starts after a 2,000-slice warm-up).`,
+  '',
   `## Usage page queries (${SLICES.toLocaleString('en-US')} slices in the workspace's month, ${(SLICES / 2).toLocaleString('en-US')} of other workspaces; ${RUNS} runs)`,
   '',
   '| query | p50 ms | p95 ms |',
   '|---|---|---|',
   ...Object.entries(latency).map(([name, l]) => `| ${name} | ${l.p50} | ${l.p95} |`),
+  '',
+  `## Stripe usage rollup (${(SLICES * 1.5).toLocaleString('en-US')} slices in the ledger, 100 new per run; ${RUNS} runs)`,
+  '',
+  `p50 ${rollupMs.p50} ms, p95 ${rollupMs.p95} ms per run: it reads only the slices with usage left.`,
   '',
 ].join('\n');
 await writeFile(join(root, 'bench', 'results', 'billing.md'), md);

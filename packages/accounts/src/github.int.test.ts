@@ -74,7 +74,7 @@ describe('GitHub sign-in', () => {
     } finally {
       server.close();
     }
-  });
+  }, 60_000);
 
   it('creates a user with a personal workspace, then finds them again by GitHub id', async () => {
     const p = profile({ email: 'new-octo@example.com', emailVerified: true });
@@ -90,7 +90,7 @@ describe('GitHub sign-in', () => {
     ]);
     const again = await signInWithGitHub(t.db, { ...p, email: 'changed@example.com' });
     expect(again).toEqual({ user: first.user, created: false });
-  });
+  }, 60_000);
 
   it('never links to an existing account by email, verified or not (no pre-account hijacking)', async () => {
     const existing = await signUp(
@@ -110,7 +110,7 @@ describe('GitHub sign-in', () => {
     ).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/not linked to GitHub/) });
     expect((await t.db.user.findUniqueOrThrow({ where: { id: existing.user.id } })).githubId).toBeNull();
     expect(await t.db.session.count({ where: { userId: existing.user.id } })).toBe(0);
-  });
+  }, 60_000);
 
   it('creates accounts only for invited addresses when sign-up is by invitation', async () => {
     const invite = { mode: 'invite' as const };

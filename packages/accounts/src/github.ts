@@ -124,14 +124,13 @@ export async function signInWithGitHub(
   }
   const name = (profile.name?.trim() || profile.login).slice(0, 100);
   const user = await retryOnSlugRace(
-    (retrying) =>
+    () =>
       db.$transaction(async (tx) => {
         const created = await tx.user.create({ data: { email, name, githubId: profile.githubId }, select });
         await createWorkspaceTx(tx, created.id, {
           name: personalWorkspaceName(name),
           personal: true,
           ip: options.ip,
-          randomSlug: retrying,
         });
         await recordAudit(tx, {
           action: 'user.sign_up',

@@ -113,7 +113,7 @@ export async function createPasswordAccount(
       field: 'email',
     });
   return retryOnSlugRace(
-    (retrying) =>
+    () =>
       db.$transaction(async (tx) => {
         const user = await tx.user.create({
           data: { email, name: input.name, passwordHash },
@@ -123,7 +123,6 @@ export async function createPasswordAccount(
           name: personalWorkspaceName(user.name),
           personal: true,
           ip: input.ip,
-          randomSlug: retrying,
         });
         await recordAudit(tx, {
           action: 'user.sign_up',

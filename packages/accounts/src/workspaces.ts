@@ -7,20 +7,6 @@ type Tx = Prisma.TransactionClient;
 
 export { SLUG_PATTERN };
 
-/** Slugs that would collide with app routes. */
-const RESERVED_SLUGS = new Set([
-  'api',
-  'app',
-  'admin',
-  'invite',
-  'login',
-  'settings',
-  'signin',
-  'signup',
-  'new',
-  'yjs',
-]);
-
 export interface WorkspaceSummary {
   id: string;
   name: string;
@@ -43,52 +29,39 @@ export function slugify(name: string): string {
   return slug.length >= 1 ? slug : 'workspace';
 }
 
-async function slugTaken(db: Tx | Db, slug: string): Promise<boolean> {
-  return RESERVED_SLUGS.has(slug) || (await db.workspace.count({ where: { slug } })) > 0;
+const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Six random letters or digits (36^6, about 2.2 billion), without modulo bias. */
+function randomSuffix(): string {
+  let out = '';
+  while (out.length < 6) {
+    for (const byte of randomBytes(8)) {
+      // 252 = 7 * 36: bytes above it would favour the first letters.
+      if (byte < 252 && out.length < 6) out += SUFFIX_ALPHABET[byte % 36];
+    }
+  }
+  return out;
 }
 
 /**
- * A free slug based on `name`: the slugified name, or with a random suffix when taken. Not a counter:
- * "lab-7" would tell whoever gets it that six other workspaces share the name.
+ * A new workspace's address: the slugified name plus a random suffix, always. Never "the name, or
+ * the name with a suffix when taken", and no user-chosen address: either would answer "that address
+ * is taken" and so tell anyone who can create a workspace which names private workspaces use. The
+ * answer depends on nobody else's workspaces; a collision on the suffix is retried unseen
+ * (`retryOnSlugRace`). Addresses never change afterwards, so links keep working and a rename can
+ * not probe either.
  */
-export async function uniqueSlug(
-  db: Tx | Db,
-  name: string,
-  options: { random?: boolean } = {},
-): Promise<string> {
-  const base = slugify(name);
-  if (!options.random && !(await slugTaken(db, base))) return base;
-  for (let tries = 0; tries < 4; tries++) {
-    const candidate = `${base}-${randomBytes(3).toString('hex')}`;
-    if (!(await slugTaken(db, candidate))) return candidate;
-  }
-  return `${base}-${randomBytes(6).toString('hex')}`;
+export function newWorkspaceSlug(name: string): string {
+  return `${slugify(name)}-${randomSuffix()}`;
 }
 
 /** Creates a workspace with `userId` as its owner, inside an existing transaction. */
 export async function createWorkspaceTx(
   tx: Tx,
   userId: string,
-  input: { name: string; slug?: string | null; personal?: boolean; ip?: string | null; randomSlug?: boolean },
+  input: { name: string; personal?: boolean; ip?: string | null },
 ): Promise<{ id: string; slug: string; name: string }> {
-  let slug: string;
-  if (input.slug) {
-    slug = input.slug.toLowerCase();
-    if (!SLUG_PATTERN.test(slug)) {
-      throw new DomainError(
-        'VALIDATION_FAILED',
-        'A slug uses lower-case letters, digits and dashes (at most 48), and starts and ends with a letter or digit.',
-        { field: 'slug' },
-      );
-    }
-    if (await slugTaken(tx, slug)) {
-      throw new DomainError('SLUG_TAKEN', `The address "${slug}" is taken; choose another.`, {
-        field: 'slug',
-      });
-    }
-  } else {
-    slug = await uniqueSlug(tx, input.name, { random: input.randomSlug });
-  }
+  const slug = newWorkspaceSlug(input.name);
   const workspace = await tx.workspace.create({
     data: {
       name: input.name,
@@ -114,16 +87,16 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * Runs `attempt` again when a concurrent insert took the derived slug between the check and the
- * insert; `onConflict` decides whether a unique violation is final (returns an error) or retried.
+ * Runs `attempt` again (with a fresh random slug) when its insert hit a unique violation;
+ * `onConflict` decides whether that violation is final (returns an error) or retried.
  */
 export async function retryOnSlugRace<T>(
-  attempt: (retrying: boolean) => Promise<T>,
+  attempt: () => Promise<T>,
   onConflict: () => Promise<Error | null>,
 ): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
-      return await attempt(tries > 1);
+      return await attempt();
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       const final = await onConflict();
@@ -133,18 +106,15 @@ export async function retryOnSlugRace<T>(
   }
 }
 
-/** Creates a team workspace owned by `userId`; the slug is derived from the name when omitted. */
+/** Creates a team workspace owned by `userId`, at a fresh address (see `newWorkspaceSlug`). */
 export async function createWorkspace(
   db: Db,
   userId: string,
-  input: { name: string; slug?: string | null; ip?: string | null },
+  input: { name: string; ip?: string | null },
 ): Promise<{ id: string; slug: string; name: string }> {
   return retryOnSlugRace(
-    (retrying) => db.$transaction((tx) => createWorkspaceTx(tx, userId, { ...input, randomSlug: retrying })),
-    async () =>
-      input.slug
-        ? new DomainError('SLUG_TAKEN', 'That address was just taken; choose another.', { field: 'slug' })
-        : null,
+    () => db.$transaction((tx) => createWorkspaceTx(tx, userId, input)),
+    async () => null,
   );
 }
 

@@ -1,4 +1,3 @@
-import { SLUG_PATTERN } from '@kiln/core';
 import { z } from 'zod';
 
 // Control characters (NUL above all, which Postgres rejects in text) never belong in names, nor
@@ -40,16 +39,6 @@ export const existingPassword = z
   .min(1, 'Enter your password')
   .max(200, 'Password must be at most 200 characters');
 
-export const slug = z
-  .string('Address must be text')
-  .max(48, 'Address must be at most 48 characters')
-  .trim()
-  .toLowerCase()
-  .regex(
-    SLUG_PATTERN,
-    'Address uses lower-case letters, digits and dashes, and starts and ends with a letter or digit',
-  );
-
 export const role = z.enum(
   ['OWNER', 'ADMIN', 'EDITOR', 'VIEWER'],
   'Role must be OWNER, ADMIN, EDITOR or VIEWER',
@@ -75,7 +64,19 @@ export const signUpInput = z.object({
   invitation: z.string().max(200).optional(),
 });
 export const signInInput = z.object({ email, password: existingPassword });
-export const createWorkspaceInput = z.object({ name: text('Name'), slug: slug.optional() });
+/**
+ * Only a name: the address is generated (`newWorkspaceSlug`), so creating a workspace never answers
+ * "that address is taken". A `slug` sent by an older client is refused rather than silently dropped.
+ */
+export const createWorkspaceInput = z.strictObject(
+  { name: text('Name') },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? 'A workspace address is generated from its name; it cannot be chosen'
+        : undefined,
+  },
+);
 export const renameWorkspaceInput = z.object({ name: text('Name') });
 /** A notebook's name, asked for on create and rename. */
 export const notebookNameInput = z.object({ name: notebookName });

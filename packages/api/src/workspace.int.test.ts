@@ -11,27 +11,48 @@ afterAll(async () => {
 });
 
 describe('workspaces', () => {
-  it('creates workspaces with unique slugs and shows them to members only', async () => {
+  it('gives every new workspace its own address and shows it to members only', async () => {
     const user = await insertUser(t.db, 'creator');
     const browser = await signedIn(t.db, user.id);
     const first = await browser.api.workspace.create({ name: 'Deep Learning Lab' });
     const second = await browser.api.workspace.create({ name: 'Deep  Learning  Lab!' });
-    expect(first.slug).toBe('deep-learning-lab');
-    // A taken name gets a random suffix, not a count of the workspaces that share it.
-    expect(second.slug).toMatch(/^deep-learning-lab-[0-9a-f]{6}$/);
+    expect(first.slug).toMatch(/^deep-learning-lab-[a-z0-9]{6}$/);
+    expect(second.slug).toMatch(/^deep-learning-lab-[a-z0-9]{6}$/);
+    expect(second.slug).not.toBe(first.slug);
+    // An address cannot be chosen, so none can be probed by asking for it.
     await expect(
-      browser.api.workspace.create({ name: 'Taken', slug: 'deep-learning-lab' }),
-    ).rejects.toMatchObject({
-      code: 'CONFLICT',
-    });
-    await expect(browser.api.workspace.create({ name: 'Bad', slug: 'Not A Slug' })).rejects.toMatchObject({
-      code: 'BAD_REQUEST',
-    });
-    const got = await browser.api.workspace.get({ slug: 'deep-learning-lab' });
+      browser.api.workspace.create({ name: 'Taken', slug: first.slug } as { name: string }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const got = await browser.api.workspace.get({ slug: first.slug });
     expect(got).toMatchObject({ name: 'Deep Learning Lab', role: 'OWNER', memberCount: 1, personal: false });
     const stranger = await signedIn(t.db, (await insertUser(t.db, 'stranger')).id);
-    expect(await outcome(stranger.api.workspace.get({ slug: 'deep-learning-lab' }))).toBe('NOT_FOUND');
+    expect(await outcome(stranger.api.workspace.get({ slug: first.slug }))).toBe('NOT_FOUND');
   });
+
+  it('creating a workspace reveals nothing about other workspaces with the same name', async () => {
+    // Someone's private workspace, and a prober who knows (or guesses) its name.
+    const owner = await signedIn(t.db, (await insertUser(t.db, 'private-owner')).id);
+    const prober = await signedIn(t.db, (await insertUser(t.db, 'name-prober')).id);
+    const name = `Quiet Project ${Date.now().toString(36)}`;
+    const base = name.toLowerCase().replaceAll(' ', '-');
+    const hidden = await owner.api.workspace.create({ name });
+    // The prober's creation succeeds exactly as it would for an unused name: same shape, an address
+    // of the same form, never the bare name and never the private one.
+    const probe = await prober.api.workspace.create({ name });
+    const unused = await prober.api.workspace.create({ name: `${name} unused` });
+    for (const created of [hidden, probe]) {
+      expect(created.slug).toMatch(new RegExp(`^${base}-[a-z0-9]{6}$`));
+      expect(created.name).toBe(name);
+    }
+    expect(unused.slug).toMatch(new RegExp(`^${base}-unused-[a-z0-9]{6}$`));
+    expect(Object.keys(probe).sort()).toEqual(Object.keys(unused).sort());
+    expect(probe.slug).not.toBe(hidden.slug);
+    // Both are real, separate workspaces, each visible to its own owner only.
+    expect((await owner.api.workspace.get({ slug: hidden.slug })).role).toBe('OWNER');
+    expect((await prober.api.workspace.get({ slug: probe.slug })).role).toBe('OWNER');
+    expect(await outcome(prober.api.workspace.get({ slug: hidden.slug }))).toBe('NOT_FOUND');
+    expect((await prober.api.workspace.list()).map((w) => w.slug)).not.toContain(hidden.slug);
+  }, 60_000);
 
   it('answers a slug that exists but is not yours exactly as one that does not exist', async () => {
     const owner = await signedIn(t.db, (await insertUser(t.db, 'slug-owner')).id);

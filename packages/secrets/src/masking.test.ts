@@ -16,6 +16,21 @@ describe('createMasker', () => {
     const mask = createMasker(['a', '12']);
     expect(mask('a 12 b')).toBe('a 12 b');
   });
+
+  // The limits the secrets page states (apps/web/src/components/workspace/secret-masking.tsx).
+  it('stops exactly where the secrets page says it does', () => {
+    const mask = createMasker(['abc', 'wxyz', 'line-one-long\nxy', 'Long-Secret-Value']);
+    // 4 characters and up are masked, as typed and in hex; 3 or fewer are not, nor are short lines.
+    expect(mask('abc wxyz 7778797a xy line-one-long')).toBe(`abc ${MASK} ${MASK} xy ${MASK}`);
+    // A short value's base64 or URL encoding is not always caught.
+    expect(mask(Buffer.from('wxyz').toString('base64'))).toBe(Buffer.from('wxyz').toString('base64'));
+    // Base64 of a longer value is masked up to its last group; other transforms are not recognised.
+    const b64 = Buffer.from('Long-Secret-Value').toString('base64');
+    expect(mask(b64)).toBe(`${MASK}${b64.slice(-4)}`);
+    for (const changed of ['LONG-SECRET-VALUE', 'eulaV-terceS-gnoL', 'Long-Secret-Value'.slice(0, 8)]) {
+      expect(mask(changed)).toBe(changed);
+    }
+  });
 });
 
 describe('createMasker, encoded forms', () => {

@@ -32,7 +32,7 @@ import {
 import { ensureSnapshot } from './snapshot-template.ts';
 import type { KernelSandboxOptions, SandboxDriver } from './types.ts';
 import { WarmPool } from './warm-pool.ts';
-import { createWorkspaceVolumes, ensurePlainVolume } from './workspace-volume.ts';
+import { createWorkspaceVolumes, destroyPlainVolume, ensurePlainVolume } from './workspace-volume.ts';
 
 /** Options of the local runsc driver. */
 export interface RunscDriverOptions {
@@ -82,7 +82,7 @@ export interface RunscDriverOptions {
 /** The runsc driver plus what tests and the gateway may want to look at. */
 export interface RunscDriver extends SandboxDriver {
   start(options: KernelSandboxOptions): Promise<RunscKernelSandbox>;
-  adopt(kernelId: string, options?: { helloTimeoutMs?: number }): Promise<AdoptedRunscSandbox>;
+  adopt(kernelId: string, options?: { agentTimeoutMs?: number }): Promise<AdoptedRunscSandbox>;
   reapUnadopted(): Promise<string[]>;
   reservedMemoryMiB(): Promise<number>;
   /** Reaps orphans and builds the snapshot ahead of the first kernel (otherwise the first start does). */
@@ -98,6 +98,8 @@ export interface RunscDriver extends SandboxDriver {
    * file API writes lands where kernels see it (never under a mount that would hide it).
    */
   workspaceVolume(workspaceId: string): Promise<string>;
+  /** Erases a workspace's /workspace disk on this node (moved elsewhere); CONFLICT while a sandbox uses it. */
+  destroyWorkspaceVolume(workspaceId: string): Promise<void>;
   /** This node's named volumes (shared by kernels and the file API). */
   readonly namedVolumes: NamedVolumes;
   /** Resolves once the module snapshots being built in the background are done (or given up). */
@@ -204,7 +206,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     noteDisk: (workspaceId, diskMiB) => diskFor(workspaceId, diskMiB),
     hibernation,
   });
-  const reaped = orphans.found;
+  const reaped = orphans.reaped;
 
   function snapshotPath(): Promise<string | undefined> {
     if (!snapshotsWanted) return reaped.then(() => undefined);
@@ -421,6 +423,10 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
         ? ctx.volumes.ensure(workspaceId, quota)
         : ensurePlainVolume(stateDir, workspaceId);
     },
+    async destroyWorkspaceVolume(workspaceId) {
+      if (ctx.volumes) await ctx.volumes.destroy(workspaceId);
+      else await destroyPlainVolume(stateDir, workspaceId);
+    },
     async start(request) {
       const resources = parseResourceRequest(request.resources);
       if (kernels.has(request.kernelId))
@@ -441,7 +447,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       }
     },
     async adopt(kernelId, adoptOptions = {}) {
-      const adopted = await orphans.adopt(kernelId, adoptOptions.helloTimeoutMs);
+      const adopted = await orphans.adopt(kernelId, adoptOptions.agentTimeoutMs);
       kernels.set(kernelId, adopted.sandbox);
       return adopted;
     },

@@ -40,6 +40,7 @@ export function NewWorkspaceDialog({ open, onClose }: { open: boolean; onClose()
           required
           maxLength={80}
           autoFocus
+          hint="Its address is the name plus a random suffix, such as research-lab-k3x9q2; it stays the same if you rename the workspace."
           error={form.formState.errors.name?.message}
           {...form.register('name')}
         />

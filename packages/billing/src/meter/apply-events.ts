@@ -38,6 +38,12 @@ function closedAt(start: string, beat: string, node: string, at: string, mode: s
     ELSE GREATEST(${s}, ${a}) END`;
 }
 
+// Column values travel as one delimited text per column (see applyEvents); none of these contain a
+// comma: uuids, integers, epoch milliseconds and state names.
+const NULL_MARK = '-';
+const column = (values: (string | number | null)[]) =>
+  values.map((value) => (value === null ? NULL_MARK : value)).join(',');
+
 /**
  * Applies a page of state changes to the ledger and moves the consumer's cursor past it, in one
  * statement. Entering `running` opens a slice priced by the book in force then; leaving it closes the
@@ -59,57 +65,81 @@ export async function applyEvents(
     if (list) list.push(event);
     else closesOf.set(event.containerId, [event]);
   }
-  const opens = events.filter(isOpen).map((event) => {
+  // What a slice is billed for (workspace, owner, node, resources and their price) is shared by many
+  // slices of a page: each distinct one is sent and priced once, and a slice names it by index.
+  const profiles: Record<string, string | number | null>[] = [];
+  const profileOf = new Map<string, number>();
+  const open = { cid: [] as string[], seq: [] as number[], profile: [] as number[] };
+  const openEnd = { at: [] as number[], end: [] as (number | null)[], reason: [] as (string | null)[] };
+  const openMode: (string | null)[] = [];
+  for (const event of events) {
+    if (!isOpen(event)) continue;
     const at = event.at.getTime();
     const version = versions.findLast((candidate) => candidate.from <= at);
     if (!version) throw new Error(`no price version in force at ${event.at.toISOString()}`);
-    const gpu = event.gpu && event.gpu.count > 0 ? { type: event.gpu.type, count: event.gpu.count } : null;
-    const resources = { cpuMillicores: toMillicores(event.cpu), memoryMiB: event.memoryMiB, gpu };
-    const rates = sliceRates(version.book, resources);
+    const gpu = event.gpu && event.gpu.count > 0 ? event.gpu : null;
+    const cpuMillicores = toMillicores(event.cpu);
+    const key = `${event.workspaceId}\0${event.kind}\0${event.ownerId}\0${event.requestedById}\0${event.nodeId}\0${gpu?.type}\0${gpu?.count}\0${cpuMillicores}\0${event.memoryMiB}\0${version.id}`;
+    let profile = profileOf.get(key);
+    if (profile === undefined) {
+      const rates = sliceRates(version.book, { cpuMillicores, memoryMiB: event.memoryMiB, gpu });
+      profile = profiles.length;
+      profileOf.set(key, profile);
+      profiles.push({
+        i: profile,
+        ws: event.workspaceId,
+        kind: event.kind,
+        owner: event.ownerId,
+        member: event.requestedById,
+        node: event.nodeId,
+        gpu: gpu?.type ?? null,
+        gpus: gpu?.count ?? 0,
+        cpu: cpuMillicores,
+        mem: event.memoryMiB,
+        version: version.id,
+        gr: rates.gpu.toString(),
+        cr: rates.cpu.toString(),
+        mr: rates.memory.toString(),
+      });
+    }
     const close = closesOf.get(event.containerId)?.find((candidate) => candidate.seq > event.seq);
-    return {
-      id: openingSliceId(event.containerId, event.seq),
-      ws: event.workspaceId,
-      cid: event.containerId,
-      seq: event.seq,
-      kind: event.kind,
-      owner: event.ownerId,
-      member: event.requestedById,
-      node: event.nodeId,
-      gpu: gpu?.type ?? null,
-      gpus: gpu?.count ?? 0,
-      cpu: resources.cpuMillicores,
-      mem: resources.memoryMiB,
-      version: version.id,
-      gr: rates.gpu.toString(),
-      cr: rates.cpu.toString(),
-      mr: rates.memory.toString(),
-      at: event.at.toISOString(),
-      end: close?.at.toISOString() ?? null,
-      reason: close?.to ?? null,
-      mode: close ? closeMode(close) : null,
-    };
-  });
-  const closes = events.filter(isClose).map((e) => ({
-    cid: e.containerId,
-    seq: e.seq,
-    at: e.at.toISOString(),
-    reason: e.to,
-    mode: closeMode(e),
-  }));
-  // The page travels as two JSON parameters (not a bind parameter per value, nor an array per column:
-  // each array element costs the client a conversion and an escape). The data-modifying parts share
-  // one snapshot, so the close below sees only slices of earlier pages, never the ones inserted here;
-  // a replayed page inserts nothing (ids and (container, start) are unique) and finds them closed.
+    open.cid.push(event.containerId);
+    open.seq.push(event.seq);
+    open.profile.push(profile);
+    openEnd.at.push(at);
+    openEnd.end.push(close ? close.at.getTime() : null);
+    openEnd.reason.push(close ? close.to : null);
+    openMode.push(close ? closeMode(close) : null);
+  }
+  const closes = events.filter(isClose);
+  // The page travels as a small JSON of profiles and one comma-separated text per column, split into
+  // arrays by Postgres: the client's work per slice is a few numbers and a join, not an object, its
+  // JSON and that JSON escaped again as a parameter. The data-modifying parts share one snapshot, so
+  // the close below sees only slices of earlier pages, never the ones inserted here; a replayed page
+  // inserts nothing (ids and (container, start) are unique) and finds them closed.
   await tx.$executeRaw`
-    WITH opened AS (
-      SELECT * FROM json_to_recordset(${JSON.stringify(opens)}::json) AS u(id text, ws uuid, cid uuid, seq int,
-        kind text, owner text, member uuid, node text, gpu text, gpus int, cpu int, mem int, version int, gr bigint,
-        cr bigint, mr bigint, at timestamptz, "end" timestamptz, reason text, mode text)
+    WITH profile AS (
+      SELECT * FROM json_to_recordset(${JSON.stringify(profiles)}::json) AS p(i int, ws uuid, kind text, owner text,
+        member uuid, node text, gpu text, gpus int, cpu int, mem int, version int, gr bigint, cr bigint, mr bigint)
+    ),
+    opened AS (
+      SELECT o.cid || ':' || o.seq AS id, o.cid::uuid AS cid, o.seq, p.*, to_timestamp(o.at / 1000.0) AS at,
+        to_timestamp(o."end" / 1000.0) AS "end", o.reason, o.mode
+      FROM unnest(string_to_array(${column(open.cid)}, ','), string_to_array(${column(open.seq)}, ',')::int[],
+          string_to_array(${column(open.profile)}, ',')::int[], string_to_array(${column(openEnd.at)}, ',')::bigint[],
+          string_to_array(${column(openEnd.end)}, ',', ${NULL_MARK})::bigint[],
+          string_to_array(${column(openEnd.reason)}, ',', ${NULL_MARK}), string_to_array(${column(openMode)}, ',', ${NULL_MARK}))
+        AS o(cid, seq, pi, at, "end", reason, mode)
+      JOIN profile p ON p.i = o.pi
     ),
     closing AS (
-      SELECT * FROM json_to_recordset(${JSON.stringify(closes)}::json)
-        AS u(cid uuid, seq int, at timestamptz, reason text, mode text)
+      SELECT c.cid, c.seq, to_timestamp(c.at / 1000.0) AS at, c.reason, c.mode
+      FROM unnest(string_to_array(${column(closes.map((e) => e.containerId))}, ',')::uuid[],
+          string_to_array(${column(closes.map((e) => e.seq))}, ',')::int[],
+          string_to_array(${column(closes.map((e) => e.at.getTime()))}, ',')::bigint[],
+          string_to_array(${column(closes.map((e) => e.to))}, ','),
+          string_to_array(${column(closes.map(closeMode))}, ','))
+        AS c(cid, seq, at, reason, mode)
     ),
     inserted AS (
       INSERT INTO "UsageSlice" (id, "workspaceId", "containerId", "periodSeq", kind, "ownerId", "memberId",

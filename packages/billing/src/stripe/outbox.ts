@@ -1,4 +1,4 @@
-import type { Db, Prisma } from '@kiln/db';
+import { type Db, Prisma } from '@kiln/db';
 import Stripe from 'stripe';
 import { type AlertNotifier, raiseAlert } from '../account/alerts.ts';
 import { gpuEventName } from './catalog.ts';
@@ -22,18 +22,24 @@ export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
   concurrency: 4,
 };
 
-// Any constant; one rollup at a time across processes, so the watermark only moves forward.
+// Any constant; one rollup at a time across processes, so each run's key is new.
 const ROLLUP_LOCK_KEY = 0x6b696c6e02;
 
-/** The rollup id, which is also the meter event identifier and the idempotency key (≤ 100 chars). */
-export function rollupId(workspaceId: string, eventName: string, windowStart: Date): string {
-  return `${workspaceId}:${eventName}:${Math.floor(windowStart.getTime() / MINUTE)}`;
+/**
+ * The rollup id, which is also the meter event identifier and the idempotency key (≤ 100 chars): the
+ * meter, the minute the usage belongs to, and the run that rolled it up (usage of a minute that reaches
+ * the ledger after its run, a slice closed or ingested late, goes out in a later run's own row).
+ */
+export function rollupId(workspaceId: string, eventName: string, windowStart: Date, runUntil: Date): string {
+  return `${workspaceId}:${eventName}:${Math.floor(windowStart.getTime() / MINUTE)}:${Math.floor(runUntil.getTime() / MINUTE)}`;
 }
 
 /**
- * Rolls the ledger up into one outbox row per workspace with a Stripe customer, meter and settled
- * minute, in whole milli-units (GPU-ms per type, CPU core-ms at the billed minimum, memory GiB-ms).
- * A watermark moved in the same transaction and deterministic ids make it safe to run anywhere.
+ * Rolls the ledger up into outbox rows per workspace with a Stripe customer, meter and minute, in whole
+ * milli-units (GPU-ms per type, CPU core-ms at the billed minimum, memory GiB-ms). Each slice records
+ * how far it was rolled up, moved in the statement that reads it, and only slices with usage left are
+ * read (a partial index): every millisecond of a slice is rolled up once, whenever it reaches the
+ * ledger, and a run costs what changed since the last one, not the ledger's size.
  */
 export async function rollupUsage(db: Db, now: Date, options: Partial<OutboxOptions> = {}): Promise<number> {
   const settings = { ...DEFAULT_OUTBOX_OPTIONS, ...options };
@@ -41,10 +47,9 @@ export async function rollupUsage(db: Db, now: Date, options: Partial<OutboxOpti
     async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ROLLUP_LOCK_KEY}::bigint)`;
       const cursor = await tx.billingCursor.findUnique({ where: { name: 'usage-rollup' } });
-      const until = Math.floor((now.getTime() - settings.settleMs) / MINUTE) * MINUTE;
-      const oldest = Math.ceil((now.getTime() - settings.maxAgeMs) / MINUTE) * MINUTE;
-      const from = Math.max(cursor ? Number(cursor.cursor) : until - 60 * MINUTE, oldest);
-      if (from >= until) return 0;
+      const until = new Date(Math.floor((now.getTime() - settings.settleMs) / MINUTE) * MINUTE);
+      // One run per minute at most: its rows' ids carry the run, so a second one could collide.
+      if (cursor && Number(cursor.cursor) >= until.getTime()) return 0;
       const rows = await tx.$queryRaw<
         {
           workspaceId: string;
@@ -54,25 +59,7 @@ export async function rollupUsage(db: Db, now: Date, options: Partial<OutboxOpti
           windowStart: Date;
           value: string;
         }[]
-      >`
-      WITH w AS (SELECT g AS ws, g + interval '1 minute' AS we
-                 FROM generate_series(${new Date(from)}::timestamptz, ${new Date(until - MINUTE)}::timestamptz, interval '1 minute') g),
-      o AS (
-        SELECT s."workspaceId", a."stripeCustomerId" AS "customerId", w.ws, s."gpuType", s."gpuCount", s."cpuMillicores",
-          s."memoryMiB", (p.prices->>'minimumCpuMillicores')::int AS mincpu,
-          GREATEST(0, (extract(epoch FROM (LEAST(COALESCE(s."endAt", s."heartbeatAt"), w.we) - GREATEST(s."startAt", w.ws))) * 1000)::bigint) AS ms
-        FROM w JOIN "UsageSlice" s ON s."startAt" < w.we AND COALESCE(s."endAt", s."heartbeatAt") > w.ws
-        JOIN "BillingAccount" a ON a."workspaceId" = s."workspaceId" AND a."stripeCustomerId" IS NOT NULL
-        JOIN "PriceVersion" p ON p.id = s."priceVersionId"
-      )
-      SELECT "workspaceId", "customerId", 'gpu' AS kind, "gpuType", ws AS "windowStart", sum("gpuCount" * ms)::text AS value
-        FROM o WHERE "gpuCount" > 0 GROUP BY 1, 2, 4, 5
-      UNION ALL
-      SELECT "workspaceId", "customerId", 'cpu', NULL, ws, round(sum(GREATEST("cpuMillicores", mincpu)::numeric * ms) / 1000)::text
-        FROM o GROUP BY 1, 2, 5
-      UNION ALL
-      SELECT "workspaceId", "customerId", 'memory', NULL, ws, round(sum("memoryMiB"::numeric * ms) / 1024)::text
-        FROM o GROUP BY 1, 2, 5`;
+      >(rollupStatement(until));
       const data = rows
         .filter((row) => BigInt(row.value) > 0n)
         .map((row) => {
@@ -83,7 +70,7 @@ export async function rollupUsage(db: Db, now: Date, options: Partial<OutboxOpti
                 ? 'kiln_cpu_core_ms'
                 : 'kiln_memory_gib_ms';
           return {
-            id: rollupId(row.workspaceId, eventName, row.windowStart),
+            id: rollupId(row.workspaceId, eventName, row.windowStart, until),
             workspaceId: row.workspaceId,
             customerId: row.customerId,
             eventName,
@@ -92,18 +79,59 @@ export async function rollupUsage(db: Db, now: Date, options: Partial<OutboxOpti
             nextAttemptAt: now,
           };
         });
-      const created = data.length
-        ? (await tx.usageOutbox.createMany({ data, skipDuplicates: true })).count
-        : 0;
+      // Ids are new to this run (checked above), so a conflict would mean lost usage: let it fail.
+      const created = data.length ? (await tx.usageOutbox.createMany({ data })).count : 0;
       await tx.billingCursor.upsert({
         where: { name: 'usage-rollup' },
-        create: { name: 'usage-rollup', cursor: String(until), updatedAt: now },
-        update: { cursor: String(until), updatedAt: now },
+        create: { name: 'usage-rollup', cursor: String(until.getTime()), updatedAt: now },
+        update: { cursor: String(until.getTime()), updatedAt: now },
       });
       return created;
     },
     { timeout: 60_000, maxWait: 60_000 },
   );
+}
+
+/**
+ * The rollup of every slice's usage from where it was rolled up to (its start the first time) until
+ * its end, its last heartbeat while open, or `until`, whichever comes first; in the same statement each
+ * of those slices moves its mark there, and is done once it is closed and rolled up to its end. Workspaces
+ * without a Stripe customer move their marks too: usage from before a subscription is not sent later.
+ * Exported for the test that reads its plan.
+ */
+export function rollupStatement(until: Date): Prisma.Sql {
+  return Prisma.sql`
+    WITH todo AS MATERIALIZED (
+      SELECT s.id, s."workspaceId", s."gpuType", s."gpuCount", s."cpuMillicores", s."memoryMiB", s."priceVersionId",
+        s."endAt", COALESCE(s."rolledUntil", s."startAt") AS f,
+        GREATEST(COALESCE(s."rolledUntil", s."startAt"), LEAST(COALESCE(s."endAt", s."heartbeatAt"), ${until}::timestamptz)) AS t
+      FROM "UsageSlice" s
+      WHERE s."rollupDone" = false
+    ),
+    marked AS (
+      UPDATE "UsageSlice" s SET "rolledUntil" = d.t, "rollupDone" = (d."endAt" IS NOT NULL AND d."endAt" <= d.t)
+      FROM todo d
+      WHERE s.id = d.id AND s."rollupDone" = false AND (d.t > d.f OR (d."endAt" IS NOT NULL AND d."endAt" <= d.t))
+    ),
+    o AS (
+      SELECT d."workspaceId", a."stripeCustomerId" AS "customerId", w.ws, d."gpuType", d."gpuCount", d."cpuMillicores",
+        d."memoryMiB", (p.prices->>'minimumCpuMillicores')::int AS mincpu,
+        (extract(epoch FROM (LEAST(d.t, w.ws + interval '1 minute') - GREATEST(d.f, w.ws))) * 1000)::bigint AS ms
+      FROM todo d
+      JOIN "BillingAccount" a ON a."workspaceId" = d."workspaceId" AND a."stripeCustomerId" IS NOT NULL
+      JOIN "PriceVersion" p ON p.id = d."priceVersionId"
+      CROSS JOIN LATERAL generate_series(date_bin('1 minute', d.f, timestamptz '2000-01-01 00:00:00+00'),
+        d.t - interval '1 millisecond', interval '1 minute') AS w(ws)
+      WHERE d.t > d.f
+    )
+    SELECT "workspaceId", "customerId", 'gpu' AS kind, "gpuType", ws AS "windowStart", sum("gpuCount" * ms)::text AS value
+      FROM o WHERE "gpuCount" > 0 GROUP BY 1, 2, 4, 5
+    UNION ALL
+    SELECT "workspaceId", "customerId", 'cpu', NULL, ws, round(sum(GREATEST("cpuMillicores", mincpu)::numeric * ms) / 1000)::text
+      FROM o GROUP BY 1, 2, 5
+    UNION ALL
+    SELECT "workspaceId", "customerId", 'memory', NULL, ws, round(sum("memoryMiB"::numeric * ms) / 1024)::text
+      FROM o GROUP BY 1, 2, 5`;
 }
 
 export interface SendResult {

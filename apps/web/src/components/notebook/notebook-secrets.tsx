@@ -8,6 +8,7 @@ import { useTRPC } from '../../lib/trpc.ts';
 import { Dialog } from '../dialog.tsx';
 import { SaveForm } from '../save-form.tsx';
 import { ErrorAlert, Loading } from '../status.tsx';
+import { SecretMaskingNote } from '../workspace/secret-masking.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
 
 /**
@@ -85,8 +86,9 @@ function SecretPicker(props: {
     >
       <p className="muted small">
         The kernel gets the chosen secrets' variables as environment variables when it next starts (restart a
-        running kernel to apply a change). Their values are masked as <code>********</code> in outputs.
+        running kernel to apply a change).
       </p>
+      <SecretMaskingNote />
       <SecretChecklist
         workspace={workspace}
         chosen={chosen}

@@ -14,6 +14,7 @@ import {
   EditDeleteActions,
   NewDefinitionCard,
 } from './definition-list.tsx';
+import { SecretMaskingNote } from './secret-masking.tsx';
 import { SecretVariables, type VariableRow, valuesOf } from './secret-variables.tsx';
 import { useWorkspace } from './workspace-context.tsx';
 
@@ -96,8 +97,9 @@ export function SecretsManager() {
     <>
       <p className="muted">
         A notebook that names a secret gets its variables as environment variables in its kernel. Values are
-        encrypted, never shown again after saving, and masked as <code>********</code> in outputs.
+        encrypted and never shown again after saving.
       </p>
+      <SecretMaskingNote />
       {isAdmin ? (
         <NewDefinitionCard
           noun="secret"
