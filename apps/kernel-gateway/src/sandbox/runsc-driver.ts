@@ -149,7 +149,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   const limiter = createLaunchLimiter(options.maxConcurrentLaunches ?? Math.max(2, availableParallelism()));
   const launchLimited = (context: LaunchContext, request: LaunchRequest) =>
     limiter.run(() => launchInstance(context, request));
-  const moduleSnapshots = createModuleSnapshots({ stateDir, launch: launchLimited });
+  const moduleSnapshots = createModuleSnapshots({ stateDir, launch: launchLimited, sealing: hibernation });
   // The last quota asked for per workspace, so warm-pool spares never grow a volume past its plan.
   const diskByWorkspace = new Map<string, number>();
   const diskFor = (workspaceId: string, requested?: number) => {
@@ -267,13 +267,30 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     base: string | undefined,
     request: KernelSandboxOptions,
   ): Promise<ModuleSnapshot | undefined> {
-    if (!base || !request.module || request.volumes?.length) return Promise.resolve(undefined);
+    if (!base || !request.module) return Promise.resolve(undefined);
     return moduleSnapshots.find(launchCtx, base, {
       workspaceId: request.workspaceId,
       resources: request.resources,
       diskMiB: diskFor(request.workspaceId, request.diskMiB),
       code: request.module.code,
+      env: request.env,
+      volumes: request.volumes,
     });
+  }
+
+  /** The module snapshot's image ready to restore (decrypted when sealed), or undefined when it cannot be. */
+  async function unpackModuleSnapshot(found: ModuleSnapshot | undefined, workspaceId: string) {
+    if (!found) return undefined;
+    try {
+      return await moduleSnapshots.unpack(found);
+    } catch (error) {
+      // Pruned or replaced while being read: this start restores the image's snapshot instead.
+      console.error(
+        `[kernel-gateway] module snapshot of workspace ${workspaceId} could not be opened; importing on start:`,
+        error instanceof Error ? error.message : error,
+      );
+      return undefined;
+    }
   }
 
   async function launch(
@@ -302,16 +319,25 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     const launchCtx = await imageContext(ctx, request.image);
     const path = launchCtx === ctx ? await snapshotPath() : await imageSnapshotPath(launchCtx);
     const diskMiB = diskFor(request.workspaceId, request.diskMiB);
-    const modulePath = (await findModuleSnapshot(launchCtx, path, request))?.path;
-    const instance = await launchLimited(launchCtx, {
-      workspaceId: request.workspaceId,
-      resources: request.resources,
-      env: request.env ?? {},
-      snapshotPath: modulePath ?? path,
-      diskMiB,
-      volumes: request.volumes,
-    });
-    return { instance, startedFrom: modulePath ? 'module' : path ? 'snapshot' : 'cold' };
+    const module = await unpackModuleSnapshot(
+      await findModuleSnapshot(launchCtx, path, request),
+      request.workspaceId,
+    );
+    try {
+      const instance = await launchLimited(launchCtx, {
+        workspaceId: request.workspaceId,
+        resources: request.resources,
+        env: request.env ?? {},
+        snapshotPath: module?.path ?? path,
+        restoreArgs: module?.restoreArgs,
+        diskMiB,
+        volumes: request.volumes,
+      });
+      return { instance, startedFrom: module ? 'module' : path ? 'snapshot' : 'cold' };
+    } finally {
+      // runsc has read the whole image once the sandbox is up; one decrypted for it goes at once.
+      await module?.release();
+    }
   }
 
   const refillDelayMs = options.warmPoolRefillDelayMs ?? 2000;

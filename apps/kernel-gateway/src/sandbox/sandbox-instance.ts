@@ -37,6 +37,8 @@ export interface LaunchRequest {
   env: Record<string, string>;
   /** Restore this checkpoint instead of booting Python. */
   snapshotPath?: string;
+  /** runsc's restore flags for that checkpoint when they differ from the CLI's (one written to tmpfs). */
+  restoreArgs?: CheckpointArgs;
   /** GPUs the scheduler placed this sandbox on (host indices); needs ctx.nvidia. */
   gpuIndices?: number[];
   /** Size of the workspace's volume; undefined mounts a plain dir (the snapshot template). */
@@ -99,7 +101,7 @@ export async function launchInstance(ctx: LaunchContext, request: LaunchRequest)
   try {
     container.learnSecrets(request.env);
     phases.mark('setup');
-    if (request.snapshotPath) await container.restore(request.snapshotPath);
+    if (request.snapshotPath) await container.restore(request.snapshotPath, request.restoreArgs);
     else await container.run();
     phases.mark(request.snapshotPath ? 'runsc restore' : 'runsc run');
     const died = container.exited().then((exit) => {
