@@ -1,30 +1,19 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildWheel, servePackageIndex } from '../../apps/kernel-gateway/test/package-index.ts';
-import { freePort, startNode, waitForHttp } from './processes.ts';
+import { createDatabase, freePort, startNode, waitForHttp } from './processes.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const adminUrl = 'postgresql://postgres@127.0.0.1:5432/postgres';
 // Generous: the first kernel snapshot and a cold Next.js server take minutes on a loaded 2-core machine.
 const startupTimeoutMs = 300_000;
 
 /** A fresh migrated database and the built web app on a free port, torn down after the run. */
 export default async function globalSetup(): Promise<() => Promise<void>> {
-  const database = `kiln_e2e_${process.pid}_${Date.now()}`;
-  execFileSync('psql', [adminUrl, '-q', '-c', `CREATE DATABASE ${database}`]);
-  const databaseUrl = adminUrl.replace(/\/postgres$/, `/${database}`);
-  execFileSync(
-    process.execPath,
-    ['--import', 'tsx', 'packages/db/src/cli.ts', 'migrate', '--url', databaseUrl],
-    {
-      cwd: repoRoot,
-      stdio: 'inherit',
-    },
-  );
+  // A clone of the migrated template the integration tests use: applying every migration again here took
+  // minutes on a loaded machine.
+  const database = await createDatabase();
+  const databaseUrl = database.url;
 
   // The real kernel gateway over runsc sandboxes, with a state dir of this run's own: a fixed name would be
   // shared by every clone on the machine, and one run's gateway would reap another's sandboxes.
@@ -107,6 +96,6 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     await rm(gatewayState, { recursive: true, force: true });
     await packageIndex.close();
     await rm(wheels, { recursive: true, force: true });
-    execFileSync('psql', [adminUrl, '-q', '-c', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`]);
+    await database.drop();
   };
 }

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createTestDatabase } from '@kiln/db/testing';
 import { test } from '@playwright/test';
 
 // Kiln's own processes for fault tests: each test owns them, so it can kill -9 one and start it
@@ -66,8 +67,20 @@ export async function waitForHttp(url: string, proc: NodeProcess, timeoutMs = 18
   throw new Error(`nothing answered at ${url}:\n${proc.output()}`);
 }
 
-/** A fresh migrated database on `serverUrl` (a postgres:// URL of a server's `postgres` database). */
-export function createDatabase(serverUrl = adminUrl): { url: string; drop(): void } {
+/**
+ * A fresh migrated database on `serverUrl` (a postgres:// URL of a server's `postgres` database). On the
+ * shared server it is a clone of the migrated template the integration tests use (built once per set of
+ * migrations, in milliseconds after that); on another server (a test's scratch Postgres) the migrations
+ * are applied to it.
+ */
+export async function createDatabase(serverUrl = adminUrl): Promise<{ url: string; drop(): Promise<void> }> {
+  if (serverUrl === adminUrl) {
+    const database = await createTestDatabase({ adminUrl, max: 1 });
+    return {
+      url: database.url,
+      drop: () => database.drop().catch(() => undefined),
+    };
+  }
   const name = `kiln_fault_${process.pid}_${Date.now()}`;
   execFileSync('psql', [serverUrl, '-q', '-c', `CREATE DATABASE ${name}`]);
   const url = serverUrl.replace(/\/postgres$/, `/${name}`);
@@ -77,7 +90,7 @@ export function createDatabase(serverUrl = adminUrl): { url: string; drop(): voi
   });
   return {
     url,
-    drop: () => {
+    drop: async () => {
       try {
         execFileSync('psql', [serverUrl, '-q', '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
       } catch {
@@ -205,7 +218,7 @@ export async function startWeb(options: {
 
 /** A test file's own database and web server (see `ownStack`). */
 export interface WebStack {
-  database: ReturnType<typeof createDatabase>;
+  database: Awaited<ReturnType<typeof createDatabase>>;
   web: Awaited<ReturnType<typeof startWeb>>;
 }
 
@@ -238,7 +251,7 @@ export function ownStack(
   const previousBase = process.env.KILN_E2E_BASE_URL;
   test.beforeAll(async () => {
     test.setTimeout(420_000);
-    const database = createDatabase();
+    const database = await createDatabase();
     stack.database = database;
     const gateway = options ? undefined : await startGateway({ databaseUrl: database.url });
     stack.gateway = gateway;
@@ -274,6 +287,6 @@ export function ownStack(
     process.env.KILN_E2E_BASE_URL = previousBase;
     await stack.web?.close();
     await stack.gateway?.close();
-    stack.database?.drop();
+    await stack.database?.drop();
   });
 }

@@ -131,5 +131,9 @@ test('the deploy dialog starts from the notebook’s secrets and volumes, and th
   await expect(page.getByRole('row', { name: 'Version 1' })).toContainText(
     'base image · secrets e2e-endpoint-key · /vol/notes',
   );
+  // The machine its replicas run on: the endpoint's default size, the live version's image.
+  await expect(page.getByRole('region', { name: 'Machine', exact: true })).toContainText(
+    '1 CPU · 2 GB · no GPU · base image',
+  );
   await team.close();
 });

@@ -168,7 +168,7 @@ test('a database stopped during edits: the page never says Saved until the edits
   browser,
 }) => {
   const postgres = await startScratchPostgres();
-  const scratchDb = createDatabase(postgres.url);
+  const scratchDb = await createDatabase(postgres.url);
   const scratchWeb = await startWeb({ databaseUrl: scratchDb.url, gateway });
   const saved = (page: Page) => page.getByRole('status').filter({ hasText: /^Saved$/ });
   try {

@@ -83,6 +83,8 @@ const schema = z.object({
   KILN_OUTPUT_BUFFER_MIB: int(10, 1),
   KILN_MAX_MESSAGE_MIB: int(10, 1),
   KILN_KERNEL_INFO_TIMEOUT_SECONDS: int(60, 1),
+  /** How long a kernel re-adopted after a gateway restart may take to reconnect before it is stopped. */
+  KILN_ADOPTION_TIMEOUT_SECONDS: int(120, 1),
 });
 
 /** The gateway's validated configuration. */

@@ -82,22 +82,29 @@ async function main(): Promise<void> {
         : isUuid(volume) && quotaMiB
           ? driver.namedVolumes.dir(workspaceId, volume, quotaMiB)
           : null,
-    destroyVolume: (workspaceId, volume) => driver.namedVolumes.destroy(workspaceId, volume),
+    destroyVolume: (workspaceId, volume) =>
+      volume === 'workspace'
+        ? driver.destroyWorkspaceVolume(workspaceId)
+        : driver.namedVolumes.destroy(workspaceId, volume),
     volumeOwner: { uid: SANDBOX_UID, gid: SANDBOX_UID },
     onHibernateFailed: (kernel, error) =>
       console.error(`[kernel-gateway] could not hibernate kernel ${kernel.id}; it stays awake:`, error),
     recordDir: join(env.KILN_STATE_DIR, 'kernels'),
     envSeal,
   });
-  // Kernels a crashed gateway left are taken back (variables intact) or stopped before anyone can ask
-  // for them, so a client reconnecting never hears "gone" about a kernel that is still alive.
-  const adoption = await gateway.kernels.adopt();
+  // Kernels a crashed gateway left exist before anyone can ask for them, so a client reconnecting never
+  // hears "gone" about a kernel that is still alive; their agents reconnect in the background (seconds
+  // on a loaded machine), and a kernel whose agent does not is stopped with the reason.
+  const adoption = await gateway.kernels.adopt({
+    agentTimeoutMs: env.KILN_ADOPTION_TIMEOUT_SECONDS * 1000,
+    onStopped: (id, reason) => console.log(`[kernel-gateway] stopped kernel ${id}: ${reason}`),
+  });
   if (adoption.adopted.length > 0 || adoption.stopped.length > 0)
-    console.log(
-      `[kernel-gateway] re-adopted ${adoption.adopted.length} kernels left by the previous gateway process; stopped ${adoption.stopped.length}`,
+    void adoption.settled.then((settled) =>
+      console.log(
+        `[kernel-gateway] re-adopted ${settled.adopted.length} kernels left by the previous gateway process; stopped ${settled.stopped.length}`,
+      ),
     );
-  for (const { id, reason } of adoption.stopped)
-    console.log(`[kernel-gateway] stopped kernel ${id}: ${reason}`);
   const { url } = await gateway.listen(env.PORT, env.HOST);
   const port = new URL(url).port;
   if (node) {

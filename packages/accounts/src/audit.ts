@@ -39,6 +39,8 @@ export type AuditAction =
   | 'endpoint.token_revoked'
   | 'volume.created'
   | 'volume.deleted'
+  | 'volume.moved'
+  | 'volume.abandoned'
   | 'image.created'
   | 'image.updated'
   | 'image.deleted'

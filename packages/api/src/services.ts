@@ -8,7 +8,7 @@ import type { ReadIpynb } from '@kiln/notebook/ipynb-reader';
 import { createScheduler, type Scheduler } from '@kiln/scheduler';
 import type { Schedules } from '@kiln/schedules';
 import type { SecretsVault } from '@kiln/secrets';
-import type { Volumes } from '@kiln/volumes';
+import type { DiskMoveInput, DiskMoveResult, Volumes } from '@kiln/volumes';
 import { TRPCError } from '@trpc/server';
 
 /** Live notebook documents; the web app passes its collab server's `openDirectConnection`. */
@@ -41,6 +41,11 @@ export interface VolumeDisks {
    * why it waits (it stays pending, and the web's housekeeping tries again).
    */
   reap(volumeId: string): Promise<{ erased: boolean; waiting: string | null }>;
+  /**
+   * Moves a named volume or /workspace to another node: copied node to node and verified before the
+   * record switches; the old copy is erased now or once its node is back (see @kiln/volumes `moveDisk`).
+   */
+  move(input: DiskMoveInput): Promise<DiskMoveResult>;
 }
 
 /** What the API asks the scheduler: what a machine choice would get now. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Team } from './harness.ts';
 import { ADMINS, EDITORS, MEMBERS, type Row } from './permission-row.ts';
 
-/** Rows of the permission matrix for `volume.*`: members read, editors create and attach, admins delete. */
+/** Rows of the permission matrix for `volume.*`: members read, editors create and attach, admins delete and move. */
 export function volumeRows(volumeOf: (team: Team) => Promise<string>): Record<string, Row> {
   return {
     'volume.list': {
@@ -21,6 +21,29 @@ export function volumeRows(volumeOf: (team: Team) => Promise<string>): Record<st
       allowed: ADMINS,
       call: async (api, team) =>
         api.volume.delete({ workspaceId: team.workspace.id, volumeId: await volumeOf(team) }),
+    },
+    'volume.pendingErasures': {
+      scope: 'workspace',
+      allowed: MEMBERS,
+      call: (api, team) => api.volume.pendingErasures({ workspaceId: team.workspace.id }),
+    },
+    'volume.placement': {
+      scope: 'workspace',
+      allowed: ADMINS,
+      call: async (api, team) =>
+        api.volume.placement({ workspaceId: team.workspace.id, disk: await volumeOf(team) }),
+    },
+    'volume.move': {
+      scope: 'workspace',
+      allowed: ADMINS,
+      // These tests run no nodes: allowed callers get past the role check to the node lookup.
+      call: async (api, team) =>
+        api.volume
+          .move({ workspaceId: team.workspace.id, disk: await volumeOf(team), toNodeId: 'no-such-node' })
+          .catch((error: { code?: string; message?: string }) => {
+            if (error.code === 'NOT_FOUND' && error.message === 'No node no-such-node') return null;
+            throw error;
+          }),
     },
     'volume.forNotebook': {
       scope: 'workspace',

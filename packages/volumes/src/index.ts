@@ -1,4 +1,20 @@
 export {
+  type DiskEntry,
+  type DiskMoveInput,
+  type DiskMoveOptions,
+  type DiskMoveResult,
+  type DiskPlacement,
+  type DiskRef,
+  type DiskTransfer,
+  diskHolders,
+  diskPlacement,
+  moveDisk,
+  type NodeDisk,
+  reapId,
+} from './disk-move.ts';
+export {
+  type PendingErase,
+  pendingErasures,
   type ReapResult,
   reapVolumes,
   type VolumeHolder,

@@ -42,10 +42,11 @@ export function describeHolders(holders: readonly VolumeHolder[]): string {
 export interface VolumeReaperOptions {
   db: Db;
   /**
-   * Erases the volume's disk on the node at `nodeUrl`; resolves when it is gone (or was never there),
-   * throws while a sandbox still mounts it or the node cannot be reached.
+   * Erases the disk on the node at `nodeUrl` (`volume`: a volume's id, or `workspace` for the /workspace
+   * folder); resolves when it is gone (or was never there), throws while a sandbox still mounts it or
+   * the node cannot be reached.
    */
-  erase(nodeUrl: string, workspaceId: string, volumeId: string): Promise<void>;
+  erase(nodeUrl: string, workspaceId: string, volume: string): Promise<void>;
 }
 
 /** What one pass did: volumes erased, and those left for later with the reason. */
@@ -68,6 +69,11 @@ export async function reapVolumes(options: VolumeReaperOptions, volumeId?: strin
   });
   const result: ReapResult = { erased: [], waiting: [] };
   for (const row of pending) {
+    // A moved disk's old copy on the node it has since moved back to is the disk itself: never erased.
+    if (row.movedTo !== null && (await currentHome(db, row)) === row.nodeId) {
+      await db.volumeReap.deleteMany({ where: { id: row.id } });
+      continue;
+    }
     // A volume no kernel ever placed (from before volumes had nodes) lived with the first node.
     const node =
       row.node ??
@@ -81,18 +87,50 @@ export async function reapVolumes(options: VolumeReaperOptions, volumeId?: strin
     else if (node.state !== 'active') reason = `node ${node.id}, which holds its files, is offline`;
     else {
       try {
-        await options.erase(node.url, row.workspaceId, row.volumeId);
+        await options.erase(node.url, row.workspaceId, row.workspaceDisk ? 'workspace' : row.volumeId);
       } catch (error) {
         reason = error instanceof Error ? error.message : String(error);
       }
     }
     if (reason === null) {
-      await db.volumeReap.deleteMany({ where: { volumeId: row.volumeId } });
+      await db.volumeReap.deleteMany({ where: { id: row.id } });
       result.erased.push(row.volumeId);
     } else {
-      await db.volumeReap.updateMany({ where: { volumeId: row.volumeId }, data: { lastError: reason } });
+      await db.volumeReap.updateMany({ where: { id: row.id }, data: { lastError: reason } });
       result.waiting.push({ volumeId: row.volumeId, reason });
     }
   }
   return result;
+}
+
+async function currentHome(
+  db: Db,
+  row: { volumeId: string; workspaceId: string; workspaceDisk: boolean },
+): Promise<string | null> {
+  if (row.workspaceDisk)
+    return (await db.workspaceDisk.findUnique({ where: { workspaceId: row.workspaceId } }))?.nodeId ?? null;
+  return (await db.volume.findUnique({ where: { id: row.volumeId } }))?.nodeId ?? null;
+}
+
+/** A disk still to be erased, as the volumes page shows it. */
+export interface PendingErase {
+  name: string;
+  /** Deleted, or the old copy a move to `movedTo` left behind. */
+  movedTo: string | null;
+  nodeId: string | null;
+  since: Date;
+  /** Why it is not erased yet (the node is offline, a kernel still mounts it). */
+  waiting: string | null;
+}
+
+/** The workspace's disks whose files are still to be erased, oldest first. */
+export async function pendingErasures(db: Db, workspaceId: string): Promise<PendingErase[]> {
+  const rows = await db.volumeReap.findMany({ where: { workspaceId }, orderBy: { deletedAt: 'asc' } });
+  return rows.map((row) => ({
+    name: row.name,
+    movedTo: row.movedTo,
+    nodeId: row.nodeId,
+    since: row.deletedAt,
+    waiting: row.lastError,
+  }));
 }

@@ -10,6 +10,7 @@ import {
   type VolumeOwner,
   writeVolumeFile,
 } from './volume-fs.ts';
+import { makeVolumeLink, setVolumeMode, volumeManifest } from './volume-manifest.ts';
 import { createUploads } from './volume-upload.ts';
 
 /**
@@ -24,7 +25,10 @@ export type VolumeResolver = (
 
 export interface VolumeRouteOptions {
   volumes: VolumeResolver;
-  /** Frees a named volume's disk (DELETE /kiln/volumes/:id); without it that answers 404. */
+  /**
+   * Frees a named volume's disk or the workspace's /workspace disk (DELETE /kiln/volumes/:id, what the
+   * web app's erase of a deleted or moved disk calls); without it that answers 404.
+   */
   destroy?: (workspaceId: string, volume: string) => Promise<void>;
   /** Owner of files and folders the gateway creates, so the sandbox user can change them. */
   owner?: VolumeOwner;
@@ -75,7 +79,8 @@ function byteHeader(context: RouteContext, name: string): number {
 
 /**
  * `/kiln/volumes/:volume/...?path=`: browse, download, upload (whole or resumable), make folders,
- * rename, delete, and report usage; `DELETE /kiln/volumes/:volume` frees a named volume's disk.
+ * rename, delete, and report usage; `GET .../manifest` lists every file with its size (and SHA-256 with
+ * `hash=1`) for copying a disk to another node; `DELETE /kiln/volumes/:volume` frees its disk.
  */
 export function addVolumeRoutes(router: Router, options: VolumeRouteOptions): void {
   const uploads = createUploads({
@@ -170,9 +175,32 @@ export function addVolumeRoutes(router: Router, options: VolumeRouteOptions): vo
       await uploads.cancel(scopeOf(context), param(context, 'id'), recoverOf(context, root));
       sendJson(context.response, 200, { ok: true });
     })
+    .add('GET', '/kiln/volumes/:volume/manifest', async (context) => {
+      const manifest = await volumeManifest(await rootOf(context, options), {
+        hash: param(context, 'hash') === '1',
+      });
+      sendJson(context.response, 200, manifest);
+    })
+    .add('POST', '/kiln/volumes/:volume/link', async (context) => {
+      await makeVolumeLink(
+        await rootOf(context, options),
+        pathOf(context),
+        param(context, 'target'),
+        options.owner,
+      );
+      sendJson(context.response, 201, { ok: true });
+    })
+    .add('POST', '/kiln/volumes/:volume/mode', async (context) => {
+      const mode = param(context, 'mode');
+      if (!/^[0-7]{1,4}$/.test(mode))
+        throw new DomainError('BAD_REQUEST', 'mode must be octal permission bits');
+      await setVolumeMode(await rootOf(context, options), pathOf(context), Number.parseInt(mode, 8));
+      sendJson(context.response, 200, { ok: true });
+    })
     .add('DELETE', '/kiln/volumes/:volume', async (context) => {
       const volume = context.params.volume ?? '';
-      if (!options.destroy || volume === 'workspace') throw new DomainError('NOT_FOUND', 'No such volume');
+      if (!options.destroy || !(volume === 'workspace' || VOLUME_NAME.test(volume)))
+        throw new DomainError('NOT_FOUND', 'No such volume');
       await options.destroy(context.caller.workspaceId, volume);
       sendJson(context.response, 200, { ok: true });
     });

@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // A real gateway process over real runsc sandboxes, killed with SIGKILL mid-cell and started again on
-// the same port and state dir: the kernels whose sandboxes still run come back with their variables.
+// the same port and state dir: the kernels whose sandboxes still run come back with their variables,
+// taken back in the background while the restarted gateway already listens.
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 const ADMIN = `adopt-${randomBytes(12).toString('hex')}`;
 const workspaceId = randomUUID();
@@ -126,7 +127,7 @@ beforeAll(async () => {
     baseUrl: `http://127.0.0.1:${port}`,
     token: workspaceToken(ADMIN, workspaceId),
   });
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
@@ -141,22 +142,35 @@ afterAll(async () => {
 }, 120_000);
 
 describe('a kernel gateway killed with SIGKILL and started again', () => {
-  it('re-adopts the sandboxes still alive (same kernel id, variables and running cell intact) and stops the rest, saying why', async () => {
-    const kept = await client.startKernel({ resources: { cpu: 1, memoryMiB: 512 } });
+  it('listens at once and re-adopts the sandboxes still alive in the background (same kernel id, variables, running cell and its output intact); stops the rest, saying why', async () => {
+    const volume = { id: randomUUID(), name: 'data', target: '/vol/data', readOnly: false, quotaMiB: 16 };
+    const kept = await client.startKernel({ resources: { cpu: 1, memoryMiB: 512 }, volumes: [volume] });
     const lost = await client.startKernel({ resources: { cpu: 1, memoryMiB: 512 } });
+    const stuck = await client.startKernel({ resources: { cpu: 1, memoryMiB: 512 } });
     const sessionId = randomUUID();
     const before = await client.connect(kept.id, { sessionId });
     expect((await before.execute('x = 41', { timeoutMs: 60_000 })).reply.content.status).toBe('ok');
     const lostChannel = await client.connect(lost.id);
     await lostChannel.execute('y = 1', { timeoutMs: 60_000 });
     await lostChannel.close();
+    // This kernel's agent (same process as the kernel) can never connect to a gateway again.
+    const stuckChannel = await client.connect(stuck.id);
+    const refuse =
+      "import socket\ndef refuse(self, address):\n    raise OSError('no')\nsocket.socket.connect = refuse";
+    expect((await stuckChannel.execute(refuse, { timeoutMs: 60_000 })).reply.content.status).toBe('ok');
+    await stuckChannel.close();
 
-    // A cell that prints for ~10 s and only then changes x: the gateway dies in the middle of it.
+    // A cell that is running when the gateway dies, and prints only once the gateway is gone (told by a
+    // file on its volume): that output waits in the agent and must reach the notebook after the restart.
+    const volumeDir = () =>
+      execFileSync('sh', ['-c', `echo ${stateDir}/named-volumes/*--${volume.id}`], {
+        encoding: 'utf8',
+      }).trim();
     const seen: string[] = [];
     collectStdout(before, seen);
     before.send(
       before.message('shell', 'execute_request', {
-        code: "import time\nfor i in range(20):\n    print('tick', i, flush=True)\n    time.sleep(0.5)\nx += 1\nprint('done', x)",
+        code: "import os, time\nprint('waiting', flush=True)\nwhile not os.path.exists('/vol/data/go'):\n    time.sleep(0.1)\nfor i in range(5):\n    print('while away', i)\nopen('/vol/data/printed', 'w').write('yes')\nx += 1\nprint('done', x)",
         silent: false,
         store_history: true,
         user_expressions: {},
@@ -164,18 +178,20 @@ describe('a kernel gateway killed with SIGKILL and started again', () => {
         stop_on_error: true,
       }),
     );
-    await until(() => seen.join('').includes('tick 2'), 'the long cell to print');
+    await until(() => seen.join('').includes('waiting'), 'the long cell to start');
     const lostSandboxes = sandboxes();
     gateway?.kill('SIGKILL');
     await once(gateway as ChildProcess, 'exit');
     await before.closed;
+    writeFileSync(join(volumeDir(), 'go'), '');
+    await until(() => existsSync(join(volumeDir(), 'printed')), 'the cell to print while no gateway runs');
     // While no gateway runs, the second kernel's sandbox dies: that one cannot come back.
     const lostContainer = JSON.parse(
       execFileSync('cat', [join(stateDir, 'kernels', `${lost.id}.json`)], { encoding: 'utf8' }),
     ).sandboxId as string;
     expect(lostContainer).toBe(lost.id);
     const containers = sandboxes();
-    expect(containers.length).toBe(2);
+    expect(containers.length).toBe(3);
     expect(lostSandboxes.sort()).toEqual([...containers].sort());
     const lostRunsc = containers.find((id) =>
       execFileSync('cat', [join(stateDir, 'run', id, 'kernel.json')], { encoding: 'utf8' }).includes(lost.id),
@@ -184,21 +200,43 @@ describe('a kernel gateway killed with SIGKILL and started again', () => {
     // runsc reports the sandbox stopped only once its processes are gone (seconds on a loaded machine).
     await until(() => runscStatus(lostRunsc) !== 'running', 'the killed sandbox to stop', 60_000);
 
-    const restarted = await startGateway();
-    expect(restarted.log(), restarted.log()).toMatch(/re-adopted 1 kernels .*; stopped 1/);
+    const restarted = await startGateway({ KILN_ADOPTION_TIMEOUT_SECONDS: '60' });
+    // It listens without waiting for any agent: the kernel whose agent never comes back is still being
+    // taken back, and a client attaches to it; what it asks waits for the agent.
+    expect((await client.getKernel(stuck.id)).execution_state).toBe('starting');
+    const stuckAfter = await client.connect(stuck.id);
+    const stuckErrors: string[] = [];
+    stuckAfter.onMessage((message) => {
+      if (message.header.msg_type === 'error') stuckErrors.push(String(message.content.evalue));
+    });
+    stuckAfter.send(
+      stuckAfter.message('shell', 'execute_request', {
+        code: 'print(1)',
+        silent: false,
+        store_history: true,
+        user_expressions: {},
+        allow_stdin: false,
+        stop_on_error: true,
+      }),
+    );
 
-    // Same kernel id, same session: the cell that was running finishes, with x from before the crash.
+    // Same kernel id, same session: the cell that was running finishes, with x from before the crash,
+    // and what it printed while no gateway ran arrives.
     const after = await client.connect(kept.id, { sessionId });
     const resumed: string[] = [];
     collectStdout(after, resumed);
     await until(() => resumed.join('').includes('done 42'), 'the running cell to finish after the restart');
+    for (let i = 0; i < 5; i++) expect(resumed.join('')).toContain(`while away ${i}`);
     const check = await after.execute('print(x * 2)', { timeoutMs: 60_000 });
     expect(check.reply.content.status).toBe('ok');
     expect(resumed.join('')).toContain('84');
     expect((await client.getKernel(kept.id)).execution_state).toBe('idle');
-    expect((await client.listKernels()).map((kernel) => kernel.id)).toEqual([kept.id]);
 
     // The kernel that could not be taken back answers 410 with the reason, over REST and the websocket.
+    await until(
+      () => restarted.log().includes(`stopped kernel ${lost.id}`),
+      'the stopped sandbox to be found',
+    );
     const gone = (await client.getKernel(lost.id).catch((error: unknown) => error)) as GatewayError;
     expect(gone).toBeInstanceOf(GatewayError);
     expect({ status: gone.status, code: gone.code }).toEqual({ status: 410, code: 'KERNEL_GONE' });
@@ -209,8 +247,26 @@ describe('a kernel gateway killed with SIGKILL and started again', () => {
     const refused = await client.connect(lost.id).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ChannelRefused);
     expect((refused as ChannelRefused).status).toBe(410);
-    // Nothing of it computes on: only the re-adopted sandbox is left.
-    await until(() => sandboxes().length === 1, 'the stopped sandbox to be deleted', 30_000);
+
+    // The kernel whose agent never answered is stopped after the adoption timeout, after the gateway
+    // listened and the other kernel worked; its client is told why in the cell it ran.
+    await until(
+      () => /re-adopted 1 kernels .*; stopped 2/.test(restarted.log()),
+      'the unanswered kernel to be stopped',
+      180_000,
+    );
+    const log = restarted.log();
+    expect(log.indexOf('listening on')).toBeLessThan(log.indexOf(`stopped kernel ${stuck.id}`));
+    await until(() => stuckErrors.length > 0, 'the stuck kernel’s client to be told', 30_000);
+    expect(stuckErrors[0]).toMatch(
+      /could not take this kernel back \(its kernel did not answer within 60 s\)/,
+    );
+    await stuckAfter.closed;
+    const stuckGone = (await client.getKernel(stuck.id).catch((error: unknown) => error)) as GatewayError;
+    expect({ status: stuckGone.status, code: stuckGone.code }).toEqual({ status: 410, code: 'KERNEL_GONE' });
+    expect((await client.listKernels()).map((kernel) => kernel.id)).toEqual([kept.id]);
+    // Nothing of them computes on: only the re-adopted sandbox is left.
+    await until(() => sandboxes().length === 1, 'the stopped sandboxes to be deleted', 30_000);
     expect(sandboxes()).not.toContain(lostRunsc);
     await after.close();
   }, 600_000);
@@ -245,7 +301,7 @@ describe('a kernel gateway killed with SIGKILL and started again', () => {
     // As after a host restart, the volume is no longer bound into the sleeping sandbox's run dir.
     execFileSync('sh', ['-c', `umount --recursive --lazy ${stateDir}/run/*/vol`]);
     const restarted = await startGateway(sleepy);
-    expect(restarted.log()).toMatch(/re-adopted 1 kernels .*; stopped 0/);
+    await until(() => /re-adopted 1 kernels .*; stopped 0/.test(restarted.log()), 'the re-adoption tally');
     expect(await client.getKernel(kernel.id)).toMatchObject({
       execution_state: 'hibernated',
       hibernation: 'hibernated',

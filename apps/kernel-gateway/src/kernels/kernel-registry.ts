@@ -297,17 +297,30 @@ export class KernelRegistry {
   }
 
   /**
-   * Takes back the kernels a gateway process that died left behind (call once, before listening): each
-   * whose sandbox still runs (or sleeps) is reconnected with its variables; the rest are stopped, and
-   * asking for them answers KERNEL_GONE with the reason. Sandboxes no record claims are stopped too.
+   * Takes back the kernels a gateway process that died left behind (call once, before listening; it
+   * does not wait for their agents): each whose sandbox still runs (or sleeps) exists at once and gets
+   * its variables back when its agent reconnects; one whose agent does not within `agentTimeoutMs` is
+   * stopped, and the rest at once. Asking for a stopped one answers KERNEL_GONE with the reason.
+   * Sandboxes no record claims are stopped too.
    */
-  adopt(options: { helloTimeoutMs?: number } = {}): Promise<AdoptionResult> {
+  adopt(
+    options: { agentTimeoutMs?: number; onStopped?: (id: string, reason: string) => void } = {},
+  ): Promise<AdoptionResult> {
     return adoptKernels({
       driver: this.options.driver,
       records: this.records,
       gone: this.gone,
       create: (record, sandbox, adopted) => this.createKernel(record, sandbox, adopted),
-      helloTimeoutMs: options.helloTimeoutMs,
+      abandon: async (record, kernel, reason) => {
+        // Shut down (or replaced) meanwhile: nothing is left to stop.
+        if (this.kernels.get(record.id) !== kernel) return;
+        this.gone.remember(record, reason);
+        // Its clients see why in the cell that was running, then lose the socket.
+        kernel.abandon(reason);
+        await this.shutdown(record.workspaceId, record.id);
+      },
+      agentTimeoutMs: options.agentTimeoutMs,
+      onStopped: options.onStopped,
     });
   }
 

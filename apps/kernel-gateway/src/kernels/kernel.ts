@@ -60,8 +60,11 @@ export interface KernelOptions {
 
 /** What a re-adopted kernel starts from instead of a fresh start. */
 export interface AdoptedKernelState {
-  /** A cell was still running when its agent reconnected. */
-  busy: boolean;
+  /**
+   * A cell was still running when its agent reconnected; absent while the agent has not reconnected yet
+   * (`reconnecting` says when it has).
+   */
+  busy?: boolean;
   /** Its sandbox is checkpointed to disk; the next message restores it. */
   hibernated: boolean;
   /** The session last attached before the restart: output is buffered for it until it reconnects. */
@@ -104,6 +107,12 @@ export class Kernel {
   private openTerminals = 0;
   /** Why Kiln paused the kernel: while set, a client attaching is told so and does not wake it. */
   private pausedReason: string | null = null;
+  /** A re-adopted kernel's agent reconnecting: until it has, a restart waits for it. */
+  private agent: Promise<unknown> | undefined;
+  /** No status from the re-adopted agent yet: its hello says whether a cell runs. */
+  private awaitingAgent = false;
+  /** A re-adopted kernel whose agent did not come back: it is being stopped, never restarted. */
+  private abandoned = false;
 
   constructor(private readonly options: KernelOptions) {
     this.id = options.id;
@@ -124,12 +133,37 @@ export class Kernel {
         this.broadcast(createMessage('iopub', 'status', { execution_state: 'starting', kiln_queue: queue })),
     );
     if (options.adopted) {
-      this.executionState = options.adopted.busy ? 'busy' : 'idle';
+      const { busy } = options.adopted;
+      // Not known until the agent is back; `starting` keeps it from being culled or hibernated meanwhile.
+      this.executionState = busy === undefined ? 'starting' : busy ? 'busy' : 'idle';
+      this.awaitingAgent = busy === undefined;
       this.bufferSession = options.adopted.sessionId;
       this.adoptedSession = options.adopted.sessionId;
       if (options.adopted.hibernated) this.pausedReason = options.adopted.pausedReason ?? null;
     }
     this.wire(this.sandbox);
+  }
+
+  /**
+   * The re-adopted sandbox's agent is reconnecting: `agent` resolves with whether a cell runs, or rejects
+   * with why it could not be taken back (clients are told; whoever re-adopted it stops the kernel).
+   */
+  reconnecting(agent: Promise<{ busy: boolean }>): void {
+    this.agent = agent.then(
+      ({ busy }) => {
+        this.agent = undefined;
+        if (!this.awaitingAgent) return;
+        this.awaitingAgent = false;
+        if (this.executionState === 'starting') this.executionState = busy ? 'busy' : 'idle';
+      },
+      (error: unknown) => this.abandon(error instanceof Error ? error.message : String(error)),
+    );
+  }
+
+  /** A re-adopted kernel that could not be taken back: clients are told why, as of a kernel that died. */
+  abandon(reason: string): void {
+    this.abandoned = true;
+    if (!this.isDead) this.die({ kind: 'crashed', message: reason });
   }
 
   get connections(): number {
@@ -370,6 +404,10 @@ export class Kernel {
 
   /** Fresh interpreter; a dead kernel gets a new sandbox. Resolves when the kernel answers kernel_info. */
   async restart(): Promise<void> {
+    // A re-adopted kernel's sandbox is replaced only once it is known whether it was taken back.
+    if (this.agent) await this.agent;
+    if (this.abandoned || this.lifecycle === 'stopped')
+      throw new Error(this.reason ?? 'The kernel was shut down');
     if (!this.isDead) await this.wake();
     this.lifecycle = 'restarting';
     this.executionState = 'restarting';
@@ -468,6 +506,8 @@ export class Kernel {
     }
     if (this.lifecycle !== 'running') return;
     if (state === 'busy' || state === 'idle' || state === 'starting') {
+      // Newer than the agent's hello, which may be handled after it.
+      this.awaitingAgent = false;
       this.executionState = state;
       if (state === 'busy') this.lastActivity = new Date();
     }

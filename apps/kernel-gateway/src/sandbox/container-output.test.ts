@@ -22,14 +22,14 @@ describe('ContainerOutput', () => {
   it('masks env values, also split across writes, and reads on after the sandbox stopped and started again', async () => {
     const { log, out } = await output();
     out.learn({ TOKEN: 'tok-1234567890' });
-    const first = out.openForSandbox();
+    const first = await out.openForSandbox();
     writeSync(first, 'boot ok\nleaked tok-12');
     writeSync(first, '34567890 there\n');
     // The sandbox stops (a checkpoint): every writer is gone.
     closeSync(first);
     await out.settled();
     // Restored: a new sandbox process gets the FIFO again.
-    const second = out.openForSandbox();
+    const second = await out.openForSandbox();
     writeSync(second, 'after restore tok-1234567890\n');
     await out.settled();
     closeSync(second);
@@ -39,7 +39,7 @@ describe('ContainerOutput', () => {
 
   it('starts the log over past its bound instead of filling the disk', async () => {
     const { log, out } = await output(64 * 1024);
-    const fd = out.openForSandbox();
+    const fd = await out.openForSandbox();
     // The reader runs on this thread: write no more than the pipe holds before letting it read.
     for (let i = 0; i < 8; i++) {
       writeSync(fd, 'x'.repeat(16 * 1024));

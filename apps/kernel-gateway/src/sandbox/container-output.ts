@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import { appendFile, stat, truncate } from 'node:fs/promises';
 import { Socket } from 'node:net';
+import { promisify } from 'node:util';
 import { createMasker, type Masker } from '@kiln/secrets/masking';
 
 /** How long the end of the output that could begin a secret value waits for the rest of it. */
@@ -32,10 +33,16 @@ export class ContainerOutput {
   ) {}
 
   /** The fd runsc hands the container as stdout and stderr; the caller closes its copy once runsc has started. */
-  openForSandbox(): number {
+  async openForSandbox(): Promise<number> {
     // The log exists (for its readers) from the start, readable by root only.
     closeSync(openSync(this.logPath, 'a', 0o600));
-    if (!existsSync(this.fifoPath)) execFileSync('mkfifo', ['-m', '600', this.fifoPath]);
+    // Not execFileSync: on a loaded host the spawn blocked the gateway's event loop, and with it every
+    // other kernel's messages, for tens of milliseconds per sandbox start.
+    if (!existsSync(this.fifoPath))
+      await promisify(execFile)('mkfifo', ['-m', '600', this.fifoPath]).catch((error: unknown) => {
+        // Made meanwhile by another start of the same container: that FIFO is as good.
+        if (!existsSync(this.fifoPath)) throw error;
+      });
     // Opened before reading starts: a reader that finds no writer at all sees the end of the output.
     const fd = openSync(this.fifoPath, constants.O_RDWR);
     this.read();

@@ -22,4 +22,12 @@ describe('sealed kernel env in gateway records', () => {
     expect(() => seal.open(bytes.toString('base64'), 'kernel-1')).toThrow();
     expect(() => seal.open('', 'kernel-1')).toThrow(/truncated/);
   });
+
+  it('names secret values by a digest only the same gateway secret reproduces', () => {
+    const digest = createEnvSeal('gateway-secret').digest('{"API_KEY":"s3cr3t"}');
+    expect(createEnvSeal('gateway-secret').digest('{"API_KEY":"s3cr3t"}')).toBe(digest);
+    expect(createEnvSeal('another-secret').digest('{"API_KEY":"s3cr3t"}')).not.toBe(digest);
+    expect(createEnvSeal('gateway-secret').digest('{"API_KEY":"rotated"}')).not.toBe(digest);
+    expect(digest).not.toContain('s3cr3t');
+  });
 });

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -12,12 +12,19 @@ export interface EnvSeal {
   seal(env: Record<string, string>, context: string): string;
   /** Throws when the text was altered, sealed for another context or under another secret. */
   open(sealed: string, context: string): Record<string, string>;
+  /**
+   * A keyed digest (HMAC) of secret values, stable across restarts with the same secret: it can name a
+   * file on disk without letting anyone without the secret test guesses of the values against it.
+   */
+  digest(text: string): string;
 }
 
 /** An EnvSeal keyed by HKDF-SHA256 of `secret` (the gateway token). */
 export function createEnvSeal(secret: string): EnvSeal {
   const key = Buffer.from(hkdfSync('sha256', secret, 'kiln-kernel-records', 'env', 32));
+  const digestKey = Buffer.from(hkdfSync('sha256', secret, 'kiln-kernel-records', 'digest', 32));
   return {
+    digest: (text) => createHmac('sha256', digestKey).update(text).digest('hex'),
     seal(env, context) {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

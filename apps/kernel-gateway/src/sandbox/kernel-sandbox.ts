@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EnvSeal } from './env-seal.ts';
 import { describeExit } from './exit-reason.ts';
+import { PhaseClock } from './phase-clock.ts';
 import type { CheckpointArgs } from './runsc-features.ts';
 import { checkpointInstance, destroyInstance, type SandboxInstance } from './sandbox-instance.ts';
 import { writeSandboxRecord } from './sandbox-record.ts';
@@ -73,6 +74,11 @@ export interface AdoptedState {
   gpuIndices?: number[];
   /** The key of its sealed hibernation image (base64), as its record kept it sealed. */
   checkpointKey?: string;
+  /**
+   * Left running, and its agent not yet back: its exit is watched only from `agentBack()` on (a sandbox
+   * that turns out to be stopped is the adoption's failure to report, not a crash).
+   */
+  awaitingAgent?: boolean;
 }
 
 /** A kernel in a runsc sandbox; survives restarts (new sandbox, same volume) and hibernation. */
@@ -84,6 +90,8 @@ export class RunscKernelSandbox implements KernelSandbox {
   private pendingResume: Promise<void> | undefined;
   private retiring: Promise<void>[] = [];
   private saving: Promise<void> = Promise.resolve();
+  /** The re-adopted instance whose agent has not answered yet (its exit is not watched until then). */
+  private awaitingAgent: SandboxInstance | undefined;
   /** Removal of the last hibernation image after a wake, still under way. */
   private cleanup: Promise<void> = Promise.resolve();
 
@@ -104,8 +112,17 @@ export class RunscKernelSandbox implements KernelSandbox {
       if (placed.checkpointKey)
         this.sealed = { dir: this.hibernatePath, key: Buffer.from(placed.checkpointKey, 'base64') };
       this.listenFrames(instance);
+    } else if (placed.awaitingAgent) {
+      this.awaitingAgent = instance;
+      this.listenFrames(instance);
     } else this.attach(instance);
     void this.record();
+  }
+
+  /** A re-adopted sandbox's agent answered: from now on its exit is the kernel's death. */
+  agentBack(): void {
+    if (this.state === 'running' && this.awaitingAgent === this.instance) this.watchExit(this.instance);
+    this.awaitingAgent = undefined;
   }
 
   /**
@@ -251,14 +268,20 @@ export class RunscKernelSandbox implements KernelSandbox {
     // The last wake's image is still being deleted from the path this one is sealed into.
     await this.cleanup;
     const plain = await this.scratchPath();
+    const phases = new PhaseClock();
     try {
       await checkpointInstance(this.instance, plain, this.hibernation.args);
+      phases.mark('runsc checkpoint');
       await this.instance.container.destroy();
+      phases.mark('runsc delete');
       this.sealed = await sealCheckpoint(plain, this.hibernatePath);
+      phases.mark('seal');
       this.state = 'hibernated';
       // Told "hibernated" only once a gateway restarting after a crash would find it so (asleep, with
       // the image's key), not with the record of a running sandbox that is no longer there.
       await this.record();
+      phases.mark('record');
+      console.log(`[kernel-gateway] kernel ${this.id} hibernated ${phases}`);
     } catch (error) {
       await rm(plain, { recursive: true, force: true });
       this.state = 'running';
@@ -279,12 +302,16 @@ export class RunscKernelSandbox implements KernelSandbox {
           'the gateway restarted while this kernel was hibernated, and its image key cannot be opened',
         );
       const plain = await this.scratchPath();
+      const phases = new PhaseClock();
       try {
         await unsealCheckpoint(sealed, plain);
+        phases.mark('unseal');
         await channel.listen();
         const hello = channel.waitForHello(30_000);
         await container.restore(plain, this.hibernation.args);
+        phases.mark('runsc restore');
         await hello;
+        phases.mark('agent hello');
       } catch (error) {
         await rm(plain, { recursive: true, force: true });
         throw error;
@@ -296,6 +323,8 @@ export class RunscKernelSandbox implements KernelSandbox {
       // The record says "running" before the image goes: a crash in between leaves a running sandbox
       // that is re-adopted awake, never a record pointing at a deleted image.
       await this.record();
+      phases.mark('CPU limit and record');
+      console.log(`[kernel-gateway] kernel ${this.id} woke ${phases}`);
       this.watchExit(this.instance);
       // Deleting the image in clear and the sealed one (~100 MB each) need not hold up the first cell
       // (40-130 ms measured under load), only follow the record; the next checkpoint and shutdown wait for it.

@@ -29,24 +29,31 @@ export interface OrphanAdoptionOptions {
 
 /**
  * The sandboxes a gateway process that died left behind: those that hosted a kernel wait to be re-adopted
- * (`adopt`, reconnecting to the agent with the kernel's variables); the rest are deleted at once, and
- * whatever nobody re-adopts is deleted by `reapUnadopted`.
+ * (`adopt`, at once; the agent is reconnected in the background); the rest are deleted in the background
+ * (`reaped`), and whatever nobody re-adopts is deleted by `reapUnadopted`.
  */
 export function createOrphanAdoption(options: OrphanAdoptionOptions) {
   const { ctx } = options;
   const orphans = new Map<string, Orphan>();
-  const found = findOrphans(ctx.cli, options.stateDir, options.hibernation.envSeal)
-    .then(({ adoptable, reaped }) => {
+  // Only files are read before re-adoption can start: runsc calls are slow on a loaded machine.
+  const found = findOrphans(options.stateDir, options.hibernation.envSeal)
+    .then(({ adoptable, spare }) => {
       for (const orphan of adoptable) orphans.set(orphan.record.kernelId, orphan);
-      if (reaped.length > 0)
+      return spare;
+    })
+    .catch(() => []);
+  const reaped = found
+    .then(async (spare) => {
+      await Promise.all(spare.map((orphan) => reapOrphan(ctx.cli, orphan.runDir, orphan.id)));
+      if (spare.length > 0)
         console.log(
-          `[kernel-gateway] stopped ${reaped.length} spare sandboxes left by a gateway that crashed`,
+          `[kernel-gateway] stopped ${spare.length} spare sandboxes left by a gateway that crashed`,
         );
     })
-    .catch(() => undefined);
+    .catch((error: unknown) => console.error('[kernel-gateway] stopping spare sandboxes failed:', error));
 
   /** The re-adopted kernel sandbox of `orphan`, or throws why it cannot be. */
-  async function take(orphan: Orphan, helloTimeoutMs: number): Promise<AdoptedRunscSandbox> {
+  async function take(orphan: Orphan, agentTimeoutMs: number): Promise<AdoptedRunscSandbox> {
     const { record, runDir, id } = orphan;
     const gpuIndices = record.gpuIndices ?? [];
     const launch = gpuIndices.length > 0 ? options.gpuContext() : ctx;
@@ -70,19 +77,19 @@ export function createOrphanAdoption(options: OrphanAdoptionOptions) {
       ...(record.diskMiB !== undefined ? { diskMiB: record.diskMiB } : {}),
     };
     if (record.diskMiB !== undefined) options.noteDisk(record.workspaceId, record.diskMiB);
-    const placed = {
-      hibernated: record.hibernated,
-      ...(gpuIndices.length > 0 ? { gpuIndices } : {}),
-      ...(record.checkpointKey ? { checkpointKey: record.checkpointKey } : {}),
-    };
-    const adopted = () =>
+    const adopted = (awaitingAgent: boolean) =>
       new RunscKernelSandbox(
         sandboxOptions,
         instance,
         record.startedFrom,
         options.source,
         options.hibernation,
-        placed,
+        {
+          hibernated: record.hibernated,
+          ...(gpuIndices.length > 0 ? { gpuIndices } : {}),
+          ...(record.checkpointKey ? { checkpointKey: record.checkpointKey } : {}),
+          ...(awaitingAgent ? { awaitingAgent } : {}),
+        },
       );
     if (record.hibernated) {
       // Its memory image is sealed; the key is in the record, itself sealed under the gateway's secret.
@@ -94,33 +101,50 @@ export function createOrphanAdoption(options: OrphanAdoptionOptions) {
       // Its volumes stay bound in its run dir while it sleeps; after a host restart they are bound again,
       // or it would wake to empty dirs whose writes land outside the volume.
       if (record.volumes?.length) await attachNamedVolumes(launch, instance, record.volumes);
-      return { sandbox: adopted(), busy: false, hibernated: true };
+      return { sandbox: adopted(false), hibernated: true };
     }
-    if (!(await container.adopt())) throw new Error('its sandbox had stopped');
-    await channel.listen();
-    let hello: Record<string, unknown>;
-    try {
-      // The agent reconnects to the same socket path within milliseconds of it being there again.
-      hello = await channel.waitForHello(helloTimeoutMs);
-    } catch {
-      await channel.close();
-      throw new Error(`its kernel did not answer within ${Math.round(helloTimeoutMs / 1000)} s`);
-    }
+    // Its GPUs stay its own while it is being taken back; a failure releases them with the sandbox.
     if (gpuIndices.length > 0) options.placeGpus(record.kernelId, gpuIndices);
-    return { sandbox: adopted(), busy: hello.busy === true, hibernated: false };
+    const sandbox = adopted(true);
+    // Waiting for the agent (seconds on a loaded machine, or never) must not hold up the gateway or the
+    // other kernels: the kernel exists at once, messages to it wait in the channel until the agent is back.
+    const reconnect = async (): Promise<{ busy: boolean }> => {
+      try {
+        if (!(await container.adopt())) throw new Error('its sandbox had stopped');
+        await channel.listen();
+        let hello: Record<string, unknown>;
+        try {
+          // The agent reconnects to the same socket path within milliseconds of it being there again.
+          hello = await channel.waitForHello(agentTimeoutMs);
+        } catch {
+          throw new Error(`its kernel did not answer within ${Math.round(agentTimeoutMs / 1000)} s`);
+        }
+        sandbox.agentBack();
+        return { busy: hello.busy === true };
+      } catch (error) {
+        await sandbox.shutdown();
+        throw error;
+      }
+    };
+    return { sandbox, hibernated: false, reconnect };
   }
 
   return {
-    /** Resolves once the state dir was searched and the orphans nobody can adopt are deleted. */
-    found,
-    /** Re-adopts the sandbox of driver kernel `kernelId`, or stops it and throws why it could not. */
-    async adopt(kernelId: string, helloTimeoutMs = 15_000): Promise<AdoptedRunscSandbox> {
+    /** Resolves once the state dir was searched (files only). */
+    found: found.then(() => undefined),
+    /** Resolves once the orphans that hosted no kernel are deleted too. */
+    reaped,
+    /**
+     * Re-adopts the sandbox of driver kernel `kernelId` (its agent is reconnected by `reconnect`, waiting
+     * up to `agentTimeoutMs`), or stops it and throws why it could not.
+     */
+    async adopt(kernelId: string, agentTimeoutMs = 120_000): Promise<AdoptedRunscSandbox> {
       await found;
       const orphan = orphans.get(kernelId);
       orphans.delete(kernelId);
       if (!orphan) throw new Error('its sandbox is gone');
       try {
-        return await take(orphan, helloTimeoutMs);
+        return await take(orphan, agentTimeoutMs);
       } catch (error) {
         await reapOrphan(ctx.cli, orphan.runDir, orphan.id);
         throw error;

@@ -36,30 +36,26 @@ export async function reapOrphan(cli: RunscCli, runDir: string, id: string): Pro
 }
 
 /**
- * Finds the sandboxes left by a gateway process that died (its pid is gone). Those that hosted a kernel
- * are returned for re-adoption; the rest (spares, half-built templates) are deleted at once, so a restart
- * does not leak containers, memory and cgroups. Sandboxes of live processes sharing the state dir are kept.
+ * Finds the sandboxes left by a gateway process that died (its pid is gone), reading only files: those
+ * that hosted a kernel are returned for re-adoption, the rest (spares, half-built templates) as `spare`
+ * for the caller to delete, so a restart does not leak containers, memory and cgroups. Sandboxes of live
+ * processes sharing the state dir are left out.
  */
 export async function findOrphans(
-  cli: RunscCli,
   stateDir: string,
   envSeal: EnvSeal | undefined,
-): Promise<{ adoptable: Orphan[]; reaped: string[] }> {
+): Promise<{ adoptable: Orphan[]; spare: Omit<Orphan, 'record'>[] }> {
   const runRoot = join(stateDir, 'run');
   const entries = await readdir(runRoot).catch(() => [] as string[]);
   const adoptable: Orphan[] = [];
-  const reaped: string[] = [];
+  const spare: Omit<Orphan, 'record'>[] = [];
   for (const id of entries) {
     const runDir = join(runRoot, id);
     const owner = Number(await readFile(join(runDir, OWNER_FILE), 'utf8').catch(() => 'NaN'));
     if (Number.isInteger(owner) && alive(owner)) continue;
     const record = await readSandboxRecord(runDir, envSeal);
-    if (record) {
-      adoptable.push({ id, runDir, record });
-      continue;
-    }
-    await reapOrphan(cli, runDir, id);
-    reaped.push(id);
+    if (record) adoptable.push({ id, runDir, record });
+    else spare.push({ id, runDir });
   }
-  return { adoptable, reaped };
+  return { adoptable, spare };
 }

@@ -96,7 +96,7 @@ export class RunscContainer {
   private async detached(args: string[]): Promise<void> {
     // The container keeps runsc's stdio: a FIFO this process reads and masks into container.log, never
     // the file itself (what the sandbox writes could hold a secret) nor a pipe that could break.
-    const out = this.output.openForSandbox();
+    const out = await this.output.openForSandbox();
     try {
       await new Promise<void>((resolve, reject) => {
         const child = this.cli.spawn(args, { stdio: ['ignore', out, out] });

@@ -32,7 +32,7 @@ import {
 import { ensureSnapshot } from './snapshot-template.ts';
 import type { KernelSandboxOptions, SandboxDriver } from './types.ts';
 import { WarmPool } from './warm-pool.ts';
-import { createWorkspaceVolumes, ensurePlainVolume } from './workspace-volume.ts';
+import { createWorkspaceVolumes, destroyPlainVolume, ensurePlainVolume } from './workspace-volume.ts';
 
 /** Options of the local runsc driver. */
 export interface RunscDriverOptions {
@@ -82,7 +82,7 @@ export interface RunscDriverOptions {
 /** The runsc driver plus what tests and the gateway may want to look at. */
 export interface RunscDriver extends SandboxDriver {
   start(options: KernelSandboxOptions): Promise<RunscKernelSandbox>;
-  adopt(kernelId: string, options?: { helloTimeoutMs?: number }): Promise<AdoptedRunscSandbox>;
+  adopt(kernelId: string, options?: { agentTimeoutMs?: number }): Promise<AdoptedRunscSandbox>;
   reapUnadopted(): Promise<string[]>;
   reservedMemoryMiB(): Promise<number>;
   /** Reaps orphans and builds the snapshot ahead of the first kernel (otherwise the first start does). */
@@ -98,6 +98,8 @@ export interface RunscDriver extends SandboxDriver {
    * file API writes lands where kernels see it (never under a mount that would hide it).
    */
   workspaceVolume(workspaceId: string): Promise<string>;
+  /** Erases a workspace's /workspace disk on this node (moved elsewhere); CONFLICT while a sandbox uses it. */
+  destroyWorkspaceVolume(workspaceId: string): Promise<void>;
   /** This node's named volumes (shared by kernels and the file API). */
   readonly namedVolumes: NamedVolumes;
   /** Resolves once the module snapshots being built in the background are done (or given up). */
@@ -147,7 +149,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   const limiter = createLaunchLimiter(options.maxConcurrentLaunches ?? Math.max(2, availableParallelism()));
   const launchLimited = (context: LaunchContext, request: LaunchRequest) =>
     limiter.run(() => launchInstance(context, request));
-  const moduleSnapshots = createModuleSnapshots({ stateDir, launch: launchLimited });
+  const moduleSnapshots = createModuleSnapshots({ stateDir, launch: launchLimited, sealing: hibernation });
   // The last quota asked for per workspace, so warm-pool spares never grow a volume past its plan.
   const diskByWorkspace = new Map<string, number>();
   const diskFor = (workspaceId: string, requested?: number) => {
@@ -204,7 +206,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     noteDisk: (workspaceId, diskMiB) => diskFor(workspaceId, diskMiB),
     hibernation,
   });
-  const reaped = orphans.found;
+  const reaped = orphans.reaped;
 
   function snapshotPath(): Promise<string | undefined> {
     if (!snapshotsWanted) return reaped.then(() => undefined);
@@ -265,13 +267,30 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     base: string | undefined,
     request: KernelSandboxOptions,
   ): Promise<ModuleSnapshot | undefined> {
-    if (!base || !request.module || request.volumes?.length) return Promise.resolve(undefined);
+    if (!base || !request.module) return Promise.resolve(undefined);
     return moduleSnapshots.find(launchCtx, base, {
       workspaceId: request.workspaceId,
       resources: request.resources,
       diskMiB: diskFor(request.workspaceId, request.diskMiB),
       code: request.module.code,
+      env: request.env,
+      volumes: request.volumes,
     });
+  }
+
+  /** The module snapshot's image ready to restore (decrypted when sealed), or undefined when it cannot be. */
+  async function unpackModuleSnapshot(found: ModuleSnapshot | undefined, workspaceId: string) {
+    if (!found) return undefined;
+    try {
+      return await moduleSnapshots.unpack(found);
+    } catch (error) {
+      // Pruned or replaced while being read: this start restores the image's snapshot instead.
+      console.error(
+        `[kernel-gateway] module snapshot of workspace ${workspaceId} could not be opened; importing on start:`,
+        error instanceof Error ? error.message : error,
+      );
+      return undefined;
+    }
   }
 
   async function launch(
@@ -300,16 +319,25 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
     const launchCtx = await imageContext(ctx, request.image);
     const path = launchCtx === ctx ? await snapshotPath() : await imageSnapshotPath(launchCtx);
     const diskMiB = diskFor(request.workspaceId, request.diskMiB);
-    const modulePath = (await findModuleSnapshot(launchCtx, path, request))?.path;
-    const instance = await launchLimited(launchCtx, {
-      workspaceId: request.workspaceId,
-      resources: request.resources,
-      env: request.env ?? {},
-      snapshotPath: modulePath ?? path,
-      diskMiB,
-      volumes: request.volumes,
-    });
-    return { instance, startedFrom: modulePath ? 'module' : path ? 'snapshot' : 'cold' };
+    const module = await unpackModuleSnapshot(
+      await findModuleSnapshot(launchCtx, path, request),
+      request.workspaceId,
+    );
+    try {
+      const instance = await launchLimited(launchCtx, {
+        workspaceId: request.workspaceId,
+        resources: request.resources,
+        env: request.env ?? {},
+        snapshotPath: module?.path ?? path,
+        restoreArgs: module?.restoreArgs,
+        diskMiB,
+        volumes: request.volumes,
+      });
+      return { instance, startedFrom: module ? 'module' : path ? 'snapshot' : 'cold' };
+    } finally {
+      // runsc has read the whole image once the sandbox is up; one decrypted for it goes at once.
+      await module?.release();
+    }
   }
 
   const refillDelayMs = options.warmPoolRefillDelayMs ?? 2000;
@@ -395,6 +423,10 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
         ? ctx.volumes.ensure(workspaceId, quota)
         : ensurePlainVolume(stateDir, workspaceId);
     },
+    async destroyWorkspaceVolume(workspaceId) {
+      if (ctx.volumes) await ctx.volumes.destroy(workspaceId);
+      else await destroyPlainVolume(stateDir, workspaceId);
+    },
     async start(request) {
       const resources = parseResourceRequest(request.resources);
       if (kernels.has(request.kernelId))
@@ -415,7 +447,7 @@ export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
       }
     },
     async adopt(kernelId, adoptOptions = {}) {
-      const adopted = await orphans.adopt(kernelId, adoptOptions.helloTimeoutMs);
+      const adopted = await orphans.adopt(kernelId, adoptOptions.agentTimeoutMs);
       kernels.set(kernelId, adopted.sandbox);
       return adopted;
     },

@@ -7,6 +7,7 @@ import { addGpuPassthrough, type NvidiaHost } from './gpu-spec.ts';
 import { type NamedVolumes, volumeMountPath } from './named-volumes.ts';
 import { buildOciSpec, SANDBOX_UID } from './oci-spec.ts';
 import { claimRunDir } from './orphan-reaper.ts';
+import { PhaseClock } from './phase-clock.ts';
 import type { RunscCli } from './runsc-cli.ts';
 import { RunscContainer } from './runsc-container.ts';
 import type { CheckpointArgs } from './runsc-features.ts';
@@ -36,6 +37,8 @@ export interface LaunchRequest {
   env: Record<string, string>;
   /** Restore this checkpoint instead of booting Python. */
   snapshotPath?: string;
+  /** runsc's restore flags for that checkpoint when they differ from the CLI's (one written to tmpfs). */
+  restoreArgs?: CheckpointArgs;
   /** GPUs the scheduler placed this sandbox on (host indices); needs ctx.nvidia. */
   gpuIndices?: number[];
   /** Size of the workspace's volume; undefined mounts a plain dir (the snapshot template). */
@@ -54,6 +57,7 @@ export interface SandboxInstance {
 
 /** Starts a container (cold boot or snapshot restore) and waits until its agent says hello. */
 export async function launchInstance(ctx: LaunchContext, request: LaunchRequest): Promise<SandboxInstance> {
+  const phases = new PhaseClock();
   const id = `kiln-${randomUUID().slice(0, 18)}`;
   const runDir = join(ctx.stateDir, 'run', id);
   const channelDir = join(runDir, 'channel');
@@ -96,15 +100,20 @@ export async function launchInstance(ctx: LaunchContext, request: LaunchRequest)
   hello.catch(() => undefined);
   try {
     container.learnSecrets(request.env);
-    if (request.snapshotPath) await container.restore(request.snapshotPath);
+    phases.mark('setup');
+    if (request.snapshotPath) await container.restore(request.snapshotPath, request.restoreArgs);
     else await container.run();
+    phases.mark(request.snapshotPath ? 'runsc restore' : 'runsc run');
     const died = container.exited().then((exit) => {
       throw new Error(`kernel exited during start (status ${exit.status}): ${exit.logTail}`);
     });
     await Promise.race([hello, died]);
     died.catch(() => undefined);
+    phases.mark('agent hello');
     await initKernel(channel, request.env);
     await container.limitCpu(request.resources.cpu);
+    phases.mark('env and CPU limit');
+    console.log(`[kernel-gateway] sandbox ${id} ${request.snapshotPath ? 'restored' : 'booted'} ${phases}`);
   } catch (error) {
     await container.destroy();
     await channel.close();

@@ -66,10 +66,15 @@ export interface TerminalPty {
 /** A kernel sandbox a gateway that died left behind, taken over by this one. */
 export interface AdoptedSandbox {
   sandbox: KernelSandbox;
-  /** A cell was still running when the agent reconnected. */
-  busy: boolean;
   /** It was hibernated (checkpointed); the next message restores it. */
   hibernated: boolean;
+  /**
+   * A sandbox left running: takes its agent back. Call it once the sandbox's messages have a listener, so
+   * nothing the agent sends on reconnecting is dropped; messages sent meanwhile wait for the agent.
+   * Resolves with whether a cell still runs; rejects with why it cannot be taken back (the sandbox is
+   * then stopped).
+   */
+  reconnect?: () => Promise<{ busy: boolean }>;
 }
 
 /** Starts kernel sandboxes (runsc locally, Pods on Kubernetes later). */
@@ -78,10 +83,11 @@ export interface SandboxDriver {
   start(options: KernelSandboxOptions): Promise<KernelSandbox>;
   /**
    * Re-adopts the sandbox of driver kernel `kernelId` that a gateway process which died left running (or
-   * hibernated): reconnects to its agent, variables intact. Throws an Error saying why it cannot be (the
-   * sandbox is then stopped). Drivers that cannot re-adopt leave this out.
+   * hibernated), variables intact, without waiting for its agent (`reconnect` does, for up to
+   * `agentTimeoutMs`). Throws an Error saying why it cannot be (the sandbox is then stopped). Drivers
+   * that cannot re-adopt leave this out.
    */
-  adopt?(kernelId: string, options?: { helloTimeoutMs?: number }): Promise<AdoptedSandbox>;
+  adopt?(kernelId: string, options?: { agentTimeoutMs?: number }): Promise<AdoptedSandbox>;
   /** Stops every sandbox left by a dead gateway that was not re-adopted; returns their ids. */
   reapUnadopted?(): Promise<string[]>;
   /** Memory used outside kernels (what warm spares use now), which the scheduler must not hand out. */

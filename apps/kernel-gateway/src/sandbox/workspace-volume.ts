@@ -204,3 +204,16 @@ export async function ensurePlainVolume(
   }
   return dir;
 }
+
+/** Deletes a plain (quota-less) volume dir with its files; gone already is fine. */
+export async function destroyPlainVolume(
+  stateDir: string,
+  workspaceId: string,
+  folder = 'volumes',
+): Promise<void> {
+  if (!WORKSPACE_ID.test(workspaceId)) throw new Error(`invalid workspace id "${workspaceId}"`);
+  const dir = join(stateDir, folder, workspaceId);
+  if (await isMountPoint(dir))
+    throw new DomainError('CONFLICT', 'The volume is in use by a running kernel; stop it first');
+  await rm(dir, { recursive: true, force: true });
+}

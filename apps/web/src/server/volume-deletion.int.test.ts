@@ -7,7 +7,7 @@ import { isUuid } from '@kiln/core';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { createGateway } from '@kiln/kernel-gateway';
 import { createScheduler, discoverGpus, type Scheduler } from '@kiln/scheduler';
-import { createVolumes } from '@kiln/volumes';
+import { createVolumes, pendingErasures } from '@kiln/volumes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSchedulerNode } from '../../../kernel-gateway/src/node/scheduler-node.ts';
 import { createNamedVolumes, type NamedVolumes } from '../../../kernel-gateway/src/sandbox/named-volumes.ts';
@@ -134,7 +134,7 @@ describe('deleting a volume', () => {
     expect(first.erased).toBe(false);
     expect(first.waiting).toMatch(/in use by a running kernel/);
     expect(existsSync(join(dir, 'model.bin'))).toBe(true);
-    expect(await database.db.volumeReap.findUnique({ where: { volumeId: data.id } })).toMatchObject({
+    expect(await database.db.volumeReap.findFirst({ where: { volumeId: data.id } })).toMatchObject({
       name: 'data',
       nodeId: home,
       lastError: expect.stringMatching(/in use/),
@@ -150,7 +150,7 @@ describe('deleting a volume', () => {
       where: { workspaceId, action: 'volume.deleted' },
     });
     expect(audit?.metadata).toMatchObject({ volumeId: data.id, mountedBy: ['notebook Train'] });
-  }, 60_000);
+  }, 180_000);
 
   it('deletes a volume whose node is lost at once and erases its disk when the node is back', async () => {
     const suffix = randomBytes(4).toString('hex');
@@ -180,6 +180,16 @@ describe('deleting a volume', () => {
       waiting: 'node node-b, which holds its files, is offline',
     });
     expect((await imagesOn('node-b')).some((name) => name.includes(away.id))).toBe(true);
+    // What the volumes bar lists: its files still wait, and why.
+    expect(await pendingErasures(database.db, workspaceId)).toEqual([
+      {
+        name: 'away',
+        movedTo: null,
+        nodeId: 'node-b',
+        since: expect.any(Date),
+        waiting: 'node node-b, which holds its files, is offline',
+      },
+    ]);
 
     // node-b comes back (same id and disk): the housekeeping pass erases the volume there.
     await startNode('node-b');
@@ -187,5 +197,6 @@ describe('deleting a volume', () => {
     expect(await database.db.volumeReap.count()).toBe(0);
     expect((await imagesOn('node-b')).some((name) => name.includes(away.id))).toBe(false);
     expect(existsSync(dir)).toBe(false);
-  }, 60_000);
+    expect(await pendingErasures(database.db, workspaceId)).toEqual([]);
+  }, 180_000);
 });

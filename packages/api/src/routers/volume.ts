@@ -1,11 +1,18 @@
 import type { Db } from '@kiln/db';
 import {
   createVolumes,
+  type DiskMoveInput,
+  type DiskRef,
+  type DiskTransfer,
+  diskPlacement,
   MAX_VOLUMES_PER_NOTEBOOK,
+  moveDisk,
+  pendingErasures,
   type VolumeMount,
   type VolumeSummary,
   type Volumes,
 } from '@kiln/volumes';
+import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { id } from '../inputs.ts';
 import type { NotebookServices } from '../services.ts';
@@ -35,6 +42,18 @@ export async function kernelVolumes(
   const volumes = await volumesOf(services).mountsForNotebook(workspaceId, notebookId);
   return volumes.length > 0 ? { volumes } : {};
 }
+
+/** A disk: a named volume's id, or `workspace` for the /workspace folder. */
+const diskInput = z.union([z.literal('workspace'), id('Volume')]);
+const unavailable = async (): Promise<never> => {
+  throw new TRPCError({
+    code: 'PRECONDITION_FAILED',
+    message: 'No kernel gateway is configured, so disks cannot be moved',
+  });
+};
+/** Without a gateway there are no nodes to copy between; only the checks before a copy can run. */
+const NO_GATEWAY: DiskTransfer = { manifest: unavailable, copy: unavailable, erase: unavailable };
+const diskOf = (disk: string): DiskRef => (disk === 'workspace' ? { workspace: true } : { volumeId: disk });
 
 function view(volume: VolumeSummary) {
   return { id: volume.id, name: volume.name, quotaMiB: volume.quotaMiB, createdAt: volume.createdAt };
@@ -89,6 +108,63 @@ export const volumeRouter = router({
         /** Why its files are not erased yet (they will be), or null. */
         waiting: disk.erased ? null : disk.waiting,
         mountedBy: removed.holders.map((holder) => holder.label),
+      };
+    }),
+
+  /**
+   * Disks of the workspace whose files are still to be erased (deleted volumes, old copies of moved
+   * ones), with why they wait: their node is offline, or a kernel still mounts them.
+   */
+  pendingErasures: workspaceProcedure('workspace.read').query(async ({ ctx, input }) =>
+    (await pendingErasures(ctx.db, input.workspaceId)).map((row) => ({
+      name: row.name,
+      movedTo: row.movedTo,
+      nodeId: row.nodeId,
+      since: row.since,
+      waiting: row.waiting,
+    })),
+  ),
+
+  /** Where a volume (or `workspace`, /workspace) lives, the nodes it could move to, and what mounts it. */
+  placement: workspaceProcedure('workspace.update')
+    .input(z.object({ disk: diskInput }))
+    .query(({ ctx, input }) => diskPlacement(ctx.db, input.workspaceId, diskOf(input.disk))),
+
+  /**
+   * Admins move a volume or /workspace to another registered node: refused while anything mounts it
+   * (named), copied node to node and verified before the record switches, the old copy erased now or
+   * once its node is back. For a disk whose node is lost, `abandonConfirm` (its name, typed) starts it
+   * empty on the new node instead.
+   */
+  move: workspaceProcedure('workspace.update')
+    .input(
+      z.object({
+        disk: diskInput,
+        toNodeId: z.string('Choose a node').min(1, 'Choose a node').max(200, 'No such node'),
+        abandonConfirm: z.string('Type the name to confirm').max(100).optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const move =
+        ctx.options.volumeDisks?.move ??
+        ((request: DiskMoveInput) => moveDisk({ db: ctx.db, transfer: NO_GATEWAY }, request));
+      const moved = await move({
+        workspaceId: input.workspaceId,
+        actor: { userId: ctx.user.id, ip: ctx.ip },
+        disk: diskOf(input.disk),
+        toNodeId: input.toNodeId,
+        ...(input.abandonConfirm !== undefined ? { abandon: { confirm: input.abandonConfirm } } : {}),
+      });
+      return {
+        name: moved.name,
+        from: moved.from,
+        to: moved.to,
+        files: moved.files,
+        bytes: moved.bytes,
+        abandoned: moved.abandoned,
+        skipped: moved.skipped,
+        oldCopyErased: moved.oldCopyErased,
+        oldCopyWaiting: moved.oldCopyWaiting,
       };
     }),
 

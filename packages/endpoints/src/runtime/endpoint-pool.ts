@@ -47,6 +47,16 @@ export interface CallOutcome {
   versionId?: string;
 }
 
+/** The machine a replica was started with: the endpoint's resources then, and its version's image. */
+export interface ReplicaMachine {
+  cpu: number;
+  memoryMiB: number;
+  /** GPU types asked for (any one of them); empty: no GPU. */
+  gpu: string[];
+  /** null: Kiln's base image. */
+  image: string | null;
+}
+
 export interface ReplicaStatus {
   id: string;
   state: 'starting' | 'idle' | 'busy';
@@ -54,6 +64,16 @@ export interface ReplicaStatus {
   startedFrom: string | null;
   startedAt: Date;
   calls: number;
+  machine: ReplicaMachine;
+}
+
+function machineOf(settings: EndpointSettings, version: ServedVersion): ReplicaMachine {
+  return {
+    cpu: settings.cpu,
+    memoryMiB: settings.memoryMiB,
+    gpu: settings.gpu,
+    image: version.sandbox.image?.name ?? null,
+  };
 }
 
 interface Replica {
@@ -65,6 +85,7 @@ interface Replica {
   startedAt: number;
   idleSince: number;
   calls: number;
+  machine: ReplicaMachine;
 }
 
 interface Waiter {
@@ -158,6 +179,8 @@ export class EndpointPool {
       startedAt: this.now(),
       idleSince: this.now(),
       calls: 0,
+      // The smoke test's replica started with the endpoint's machine as it is now.
+      machine: machineOf(this.config.settings, version),
     };
     this.replicas.add(replica);
     this.watch(replica);
@@ -177,6 +200,7 @@ export class EndpointPool {
         startedFrom: r.handle?.startedFrom ?? null,
         startedAt: new Date(r.startedAt),
         calls: r.calls,
+        machine: r.machine,
       }));
   }
 
@@ -338,6 +362,7 @@ export class EndpointPool {
       startedAt: this.now(),
       idleSince: 0,
       calls: 0,
+      machine: machineOf(config.settings, config.version),
     };
     this.replicas.add(replica);
     try {

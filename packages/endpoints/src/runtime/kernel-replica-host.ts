@@ -130,15 +130,13 @@ export function createKernelReplicaHost(options: KernelReplicaHostOptions): Repl
 const MODULE_SNAPSHOT_MAX_BYTES = 256 * 1024;
 
 /**
- * Whether the gateway may restore this replica from a snapshot taken after its module's import: not when
- * the version has secrets (the template imports without them, and their values must never reach a
- * snapshot on disk) nor volumes (the template runs without them, so a module that reads one at import
- * would differ), nor a module too large to send.
+ * Whether the gateway may restore this replica from a snapshot taken after its module's import: any
+ * version whose module is small enough to send. Secrets and volumes come too: the gateway imports with
+ * them, and seals a snapshot that holds secret values (none reaches its disk in clear).
  */
 function moduleSnapshotAllowed(request: ReplicaRequest): boolean {
   // The gateway takes start requests up to 1 MiB: a module near the version's 1 MiB limit imports on start.
-  if (!request.module || Buffer.byteLength(request.module) > MODULE_SNAPSHOT_MAX_BYTES) return false;
-  return !request.sandbox || (request.sandbox.secrets.length === 0 && request.sandbox.volumes.length === 0);
+  return request.module !== undefined && Buffer.byteLength(request.module) <= MODULE_SNAPSHOT_MAX_BYTES;
 }
 
 /**

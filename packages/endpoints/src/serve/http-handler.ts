@@ -55,7 +55,9 @@ export function kwargsFromBody(text: string): string {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new CallRefused(400, 'The body must be a JSON object of keyword arguments, e.g. {"x": 1}');
-  return JSON.stringify(parsed);
+  // The caller's own text goes on: Python parses it again, and a number past a double's precision
+  // reaches the function exactly instead of rounded by a re-serialisation here.
+  return text;
 }
 
 function send(response: ServerResponse, answer: CallAnswer): void {

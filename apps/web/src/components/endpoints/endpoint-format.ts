@@ -7,6 +7,19 @@ export function formatNanoDollars(nanos: number | null | undefined): string {
   return `$${dollars.toFixed(4)}`;
 }
 
+/** "2 CPU · 4 GB · A100 or H100 · image probe": a replica's machine and image in one line. */
+export function formatMachine(machine: {
+  cpu: number;
+  memoryMiB: number;
+  gpu: string[];
+  image: string | null;
+}): string {
+  const memoryGb = Math.round((machine.memoryMiB / 1024) * 10) / 10;
+  const gpu = machine.gpu.length > 0 ? machine.gpu.join(' or ') : 'no GPU';
+  const image = machine.image ? `image ${machine.image}` : 'base image';
+  return `${machine.cpu} CPU · ${memoryGb} GB · ${gpu} · ${image}`;
+}
+
 export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;

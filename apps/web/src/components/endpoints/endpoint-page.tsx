@@ -8,7 +8,7 @@ import { useTRPC } from '../../lib/trpc.ts';
 import { ConfirmDialog } from '../confirm-dialog.tsx';
 import { ErrorAlert, Loading } from '../status.tsx';
 import { useWorkspace } from '../workspace/workspace-context.tsx';
-import { callExamples, formatMs, formatNanoDollars } from './endpoint-format.ts';
+import { callExamples, formatMachine, formatMs, formatNanoDollars } from './endpoint-format.ts';
 import { EndpointSchedules } from './endpoint-schedules.tsx';
 import { EndpointSettingsForm } from './endpoint-settings.tsx';
 import { EndpointTokens } from './endpoint-tokens.tsx';
@@ -83,6 +83,17 @@ export function EndpointPage({ endpointId }: { endpointId: string }) {
           <div className="muted small">Live replicas</div>
           <strong>{replicas.length}</strong>
         </div>
+        <section className="card" aria-label="Machine">
+          <div className="muted small">Machine{live ? ` (v${live.number})` : ''}</div>
+          <strong>
+            {formatMachine({
+              cpu: endpoint.settings.cpu,
+              memoryMiB: endpoint.settings.memoryMiB,
+              gpu: endpoint.settings.gpu,
+              image: live?.sandbox.image?.name ?? null,
+            })}
+          </strong>
+        </section>
       </section>
 
       <section className="card" aria-labelledby="call-heading">
@@ -118,6 +129,7 @@ export function EndpointPage({ endpointId }: { endpointId: string }) {
                 <th scope="col">State</th>
                 <th scope="col">Started</th>
                 <th scope="col">Calls</th>
+                <th scope="col">Machine</th>
               </tr>
             </thead>
             <tbody>
@@ -129,6 +141,7 @@ export function EndpointPage({ endpointId }: { endpointId: string }) {
                     {formatDateTime(replica.startedAt)} ({replica.startedFrom ?? 'starting'})
                   </td>
                   <td>{replica.calls}</td>
+                  <td className="small">{formatMachine(replica.machine)}</td>
                 </tr>
               ))}
             </tbody>

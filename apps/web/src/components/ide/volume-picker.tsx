@@ -1,12 +1,13 @@
 'use client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Plus, Trash2 } from 'lucide-react';
+import { ArrowRightLeft, Plus, Trash2 } from 'lucide-react';
 import { useState } from 'react';
 import { hasRole } from '../../lib/roles.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import { ConfirmDialog } from '../confirm-dialog.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
 import { formatSize } from './file-size.ts';
+import { MoveDiskDialog } from './move-disk-dialog.tsx';
 import { TextPromptDialog } from './text-prompt-dialog.tsx';
 
 /** What the file browser shows: /workspace, or a named volume (by id). */
@@ -17,7 +18,10 @@ export interface VolumeChoice {
 
 export const WORKSPACE_VOLUME: VolumeChoice = { id: 'workspace', label: '/workspace' };
 
-/** Chooses the volume, makes new ones (editors), deletes them (admins), and shows the used size. */
+/**
+ * Chooses the volume, makes new ones (editors), deletes and moves them between nodes (admins), and shows
+ * the used size and the deleted volumes whose files still wait to be erased.
+ */
 export function VolumePicker(props: {
   workspace: Workspace;
   value: VolumeChoice;
@@ -28,8 +32,11 @@ export function VolumePicker(props: {
   const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState(false);
+  const [moving, setMoving] = useState(false);
   const listKey = trpc.volume.list.queryKey({ workspaceId: workspace.id });
   const volumes = useQuery(trpc.volume.list.queryOptions({ workspaceId: workspace.id }));
+  // Deleted volumes (and old copies of moved ones) whose files wait for their node to be erased.
+  const erasures = useQuery(trpc.volume.pendingErasures.queryOptions({ workspaceId: workspace.id }));
   const usage = useQuery({
     queryKey: ['volume-usage', workspace.id, value.id],
     queryFn: async () => {
@@ -52,6 +59,7 @@ export function VolumePicker(props: {
     trpc.volume.delete.mutationOptions({
       onSuccess: async () => {
         await queryClient.invalidateQueries({ queryKey: listKey });
+        await queryClient.invalidateQueries({ queryKey: trpc.volume.pendingErasures.queryKey() });
         setDeleting(false);
         onChange(WORKSPACE_VOLUME);
       },
@@ -92,6 +100,17 @@ export function VolumePicker(props: {
             <Plus size={14} aria-hidden="true" />
           </button>
         ) : null}
+        {hasRole(workspace.role, 'ADMIN') ? (
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={`Move ${value.label} to another node`}
+            title="Move to another node"
+            onClick={() => setMoving(true)}
+          >
+            <ArrowRightLeft size={14} aria-hidden="true" />
+          </button>
+        ) : null}
         {hasRole(workspace.role, 'ADMIN') && value.id !== WORKSPACE_VOLUME.id ? (
           <button
             type="button"
@@ -108,6 +127,30 @@ export function VolumePicker(props: {
         <p className="muted small side-volume-usage" data-testid="volume-usage">
           {formatSize(usage.data.usedBytes)} used of {formatSize(usage.data.totalBytes)}
         </p>
+      ) : null}
+      {(erasures.data ?? []).length > 0 ? (
+        <ul className="muted small side-volume-erasures" data-testid="pending-erasures">
+          {(erasures.data ?? []).map((row) => (
+            <li key={`${row.name}-${String(row.since)}-${row.nodeId ?? ''}`}>
+              {row.movedTo
+                ? `Old copy of ${row.name} (moved to node ${row.movedTo})`
+                : `Deleted volume ${row.name}`}
+              : files on node {row.nodeId ?? '(unknown)'} still to be erased
+              {row.waiting ? ` (${row.waiting})` : ''}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {moving ? (
+        <MoveDiskDialog
+          workspace={workspace}
+          disk={value.id}
+          label={value.label}
+          onClose={() => {
+            setMoving(false);
+            void queryClient.invalidateQueries({ queryKey: ['volume-usage', workspace.id, value.id] });
+          }}
+        />
       ) : null}
       <TextPromptDialog
         open={creating}
