@@ -38,6 +38,58 @@ function installProbe(): void {
   requestAnimationFrame(check);
 }
 
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** What kind of work a sampled frame is, from its script's URL (chunks are named by hash only). */
+function bucket(frame: ProfileNode['callFrame'], monacoChunk: string | undefined): string {
+  if (frame.url === '') return frame.functionName.startsWith('(') ? frame.functionName : '(browser)';
+  if (monacoChunk && frame.url.endsWith(monacoChunk)) return 'monaco chunk';
+  return frame.url.includes('/_next/') ? 'other app chunks' : frame.url;
+}
+
+/**
+ * Main-thread CPU time from navigation until `until` ms, by kind of work (V8's sampling profiler,
+ * self time): which script ran, garbage collection, and the browser's own (style, layout, parse) as
+ * `(program)`. Also the functions with the most self time.
+ */
+function breakdown(profile: Profile, navigationStart: number, until: number, monacoChunk?: string) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const byBucket = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if ((t - navigationStart) / 1000 > until) break;
+    const next = profile.timeDeltas[i + 1] ?? 0;
+    const node = byId.get(profile.samples[i] as number);
+    if (!node || node.callFrame.functionName === '(idle)') continue;
+    const kind = bucket(node.callFrame, monacoChunk);
+    byBucket.set(kind, (byBucket.get(kind) ?? 0) + next / 1000);
+    const { functionName, url, lineNumber, columnNumber } = node.callFrame;
+    const where = url ? ` ${url.split('/').pop()}:${lineNumber + 1}:${columnNumber + 1}` : '';
+    const name = `${functionName || '(anonymous)'} (${kind}${where})`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + next / 1000);
+  }
+  const top = (m: Map<string, number>, n: number) =>
+    Object.fromEntries(
+      [...m.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, n)
+        .map(([k, v]) => [k, Math.round(v)]),
+    );
+  return { cpuMsByKind: top(byBucket, 12), cpuMsTopFunctions: top(byFunction, 12) };
+}
+
 async function probeOnce(browser: Browser, url: string, session: Session, trace?: string) {
   const context = await browser.newContext({ storageState: session.storageState, viewport: VIEWPORT });
   try {
@@ -45,6 +97,13 @@ async function probeOnce(browser: Browser, url: string, session: Session, trace?
     await page.addInitScript('globalThis.__name ??= (f) => f;');
     await page.addInitScript(installProbe);
     if (trace) await browser.startTracing(page, { path: trace, screenshots: true });
+    // The app's origin first, so the notebook's navigation stays in the renderer being profiled.
+    await page.goto(`${new URL(url).origin}/favicon.ico`);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+    await cdp.send('Profiler.start');
+    // The profile starts a moment before navigation; the breakdown counts from the profile's start.
     await page.goto(url, { waitUntil: 'commit' });
     await page.waitForFunction(
       () => (window as unknown as { __probe: Probe }).__probe.editor !== undefined,
@@ -52,8 +111,9 @@ async function probeOnce(browser: Browser, url: string, session: Session, trace?
       { timeout: 180_000 },
     );
     await page.waitForTimeout(1000);
+    const { profile } = (await cdp.send('Profiler.stop')) as unknown as { profile: Profile };
     if (trace) await browser.stopTracing();
-    return await page.evaluate(() => {
+    const result = await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
       const probe = (window as unknown as { __probe: Probe }).__probe;
       const scripts = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter(
@@ -73,13 +133,33 @@ async function probeOnce(browser: Browser, url: string, session: Session, trace?
         longTaskMsBeforeFirstCode: before(probe.firstCode),
         longTaskMsBeforeEditor: before(probe.editor),
         scriptKiB: round(scripts.reduce((sum, r) => sum + r.decodedBodySize, 0) / 1024),
+        // The scripts the open fetched before the first editor, largest first: [file, KiB, requested, arrived].
+        scriptsBeforeEditor: scripts
+          .filter(
+            (r) => probe.editor !== undefined && r.startTime < probe.editor && r.decodedBodySize > 20_480,
+          )
+          .sort((a, b) => b.decodedBodySize - a.decodedBodySize)
+          .slice(0, 10)
+          .map((r) => [
+            r.name.split('/').pop(),
+            round(r.decodedBodySize / 1024),
+            round(r.startTime),
+            round(r.responseEnd),
+          ]),
         largestScript: largest && {
+          url: largest.name,
           kiB: round(largest.decodedBodySize / 1024),
           requested: round(largest.startTime),
           arrived: round(largest.responseEnd),
         },
       };
     });
+    const monacoChunk = result.largestScript?.url.split('/').pop();
+    return {
+      ...result,
+      largestScript: result.largestScript && { ...result.largestScript, url: monacoChunk },
+      cpuUntilEditor: breakdown(profile, profile.startTime, result.editor ?? 0, monacoChunk),
+    };
   } finally {
     await context.close();
   }

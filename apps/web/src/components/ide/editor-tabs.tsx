@@ -67,6 +67,8 @@ export function EditorTabs({ workspace }: { workspace: Workspace }) {
           <div key={id} className={`editor-tab${selected ? ' active' : ''}`}>
             <Link
               href={fileHref(workspace.slug, { id, kind: file?.kind })}
+              // An open tab's page is rendered when switched to, not prefetched during another's open.
+              prefetch={false}
               role="tab"
               aria-selected={selected}
               className="editor-tab-link"

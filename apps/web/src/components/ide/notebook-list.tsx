@@ -41,6 +41,9 @@ export function NotebookList({ workspace }: { workspace: Workspace }) {
             <li key={notebook.id}>
               <Link
                 href={href}
+                // A prefetch renders the notebook's page (its cells included) on the server: for a list of
+                // notebooks, that is work on every open for pages the user may never visit.
+                prefetch={false}
                 className="side-item"
                 aria-current={pathname === href ? 'page' : undefined}
                 title={notebook.name}

@@ -38,6 +38,9 @@ export function Sidebar({ workspace }: { workspace: Workspace }) {
             <Link
               key={section.path}
               href={href}
+              // Prefetching renders each section's page on the server while a notebook opens, competing
+              // with the open; a section page is fetched when clicked.
+              prefetch={false}
               className="side-item"
               aria-current={pathname === href ? 'page' : undefined}
             >

@@ -265,7 +265,9 @@ export const CellView = memo(function CellView(props: CellViewProps) {
   const here = props.peers.filter((peer) => !peer.self && peer.cellId === id);
   const showEditor = isCode || (editing && canEdit);
   const waitingInput = execution.input?.cellId === id ? execution.input : null;
-  const [live, activate] = useLiveEditor(editing && canEdit);
+  // The selected cell (the first, on open) gets its editor at once: it is where typing goes, so it
+  // must not wait behind an idle moment of a page that is still busy opening. The rest follow when idle.
+  const [live, activate] = useLiveEditor(selected && canEdit);
 
   return (
     <section

@@ -3,7 +3,7 @@ import 'katex/dist/katex.min.css';
 import './notebook.css';
 import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import type * as Y from 'yjs';
 import { hasRole } from '../../lib/roles.ts';
 import type { Me } from '../require-auth.tsx';
@@ -41,10 +41,10 @@ export function NotebookPage({
   const peers = usePeers(session?.provider.awareness ?? null);
   const actions = useKernelActions(workspace.id, notebook.id);
   const canEdit = hasRole(workspace.role, 'EDITOR');
-  // Viewers never get an editor (static code only), so only editors load Monaco.
-  useEffect(() => {
-    if (canEdit) preloadCellEditor();
-  }, [canEdit]);
+  // Viewers never get an editor (static code only), so only editors load Monaco. Asked for while
+  // hydrating (a render, not an effect): an effect runs only once the whole page has hydrated, and
+  // the editor's download then waited for that. Importing twice is a no-op.
+  if (canEdit && typeof window !== 'undefined') preloadCellEditor();
   const previewDoc = useMemo(() => (snapshot ? snapshotDoc(snapshot) : null), [snapshot]);
   const [notice, setNotice] = useState<PageNotice | null>(null);
 
