@@ -16,24 +16,10 @@ import type {
   TerminalPty,
 } from '../sandbox/types.ts';
 import { type HibernationHooks, KernelHibernation } from './kernel-hibernation.ts';
+import { type KernelPeer, KernelPeers } from './kernel-peers.ts';
 import { openKernelTerminal } from './kernel-terminal.ts';
-import { OutputBuffer } from './output-buffer.ts';
-import { UnackedOutput } from './unacked-output.ts';
 
-export type { ExecutionState, KernelModel };
-
-/** One websocket client attached to a kernel (the channels socket implements it). */
-export interface KernelPeer {
-  readonly sessionId: string;
-  /**
-   * Kiln's acknowledgement extension (see KILN_ACK): the client acknowledges what it stored, and is
-   * replayed what its session was sent and did not acknowledge, after `lastStored`. Absent: a plain
-   * Jupyter client, replayed only what was buffered while its session was away.
-   */
-  readonly ack?: { lastStored: string | null };
-  send(message: JupyterMessage): void;
-  close(code: number, reason: string): void;
-}
+export type { ExecutionState, KernelModel, KernelPeer };
 
 export interface KernelOptions {
   id: string;
@@ -73,11 +59,7 @@ export interface AdoptedKernelState {
   pausedReason?: string | null;
 }
 
-const MAX_PENDING = 10_000;
-/** Unacknowledged logs kept for sessions that are away (a web process that died comes back as one). */
-const MAX_AWAY_LOGS = 8;
-
-/** A running kernel: routes messages between its sandbox and its websocket clients and tracks its state. */
+/** A running kernel: its lifecycle, and the messages between its sandbox and its clients (see KernelPeers). */
 export class Kernel {
   readonly id: string;
   readonly name: string;
@@ -89,17 +71,10 @@ export class Kernel {
   lastActivity = new Date();
   reason: string | undefined;
   private sandbox: KernelSandbox;
-  private readonly peers = new Map<string, KernelPeer>();
-  private readonly pending = new Map<string, string>();
+  private readonly peers: KernelPeers;
   private readonly internal = new Map<string, (reply: JupyterMessage) => void>();
   // Status messages caused by the gateway's own probes say nothing about the user's work.
   private readonly probeIds = new Set<string>();
-  private readonly buffer: OutputBuffer;
-  private bufferSession: string | null = null;
-  /** Per acknowledging session: what it was sent and has not said it stored. */
-  private readonly unacked = new Map<string, UnackedOutput>();
-  /** Replies to requests the previous gateway process forwarded go to this session (re-adopted kernels). */
-  private adoptedSession: string | null = null;
   private currentRequest: Record<string, unknown> = {};
   private unsubscribe: Array<() => void> = [];
   private lifecycle: 'running' | 'restarting' | 'stopping' | 'stopped' = 'running';
@@ -121,7 +96,7 @@ export class Kernel {
     this.resources = options.resources;
     this.image = options.image;
     this.sandbox = options.sandbox;
-    this.buffer = new OutputBuffer(options.outputBufferBytes);
+    this.peers = new KernelPeers(options.outputBufferBytes, options.adopted?.sessionId ?? null);
     this.hibernation = new KernelHibernation(
       () => this.sandbox,
       (error) =>
@@ -130,15 +105,15 @@ export class Kernel {
       options.adopted?.hibernated ? 'hibernated' : 'awake',
       // Kiln's extension of the status message: a client that knows it shows the place in the queue.
       (queue) =>
-        this.broadcast(createMessage('iopub', 'status', { execution_state: 'starting', kiln_queue: queue })),
+        this.peers.broadcast(
+          createMessage('iopub', 'status', { execution_state: 'starting', kiln_queue: queue }),
+        ),
     );
     if (options.adopted) {
       const { busy } = options.adopted;
       // Not known until the agent is back; `starting` keeps it from being culled or hibernated meanwhile.
       this.executionState = busy === undefined ? 'starting' : busy ? 'busy' : 'idle';
       this.awaitingAgent = busy === undefined;
-      this.bufferSession = options.adopted.sessionId;
-      this.adoptedSession = options.adopted.sessionId;
       if (options.adopted.hibernated) this.pausedReason = options.adopted.pausedReason ?? null;
     }
     this.wire(this.sandbox);
@@ -205,7 +180,7 @@ export class Kernel {
       this.lifecycle === 'running' &&
       this.executionState === 'idle' &&
       !this.hibernation.asleep &&
-      this.pending.size === 0 &&
+      this.peers.awaitingReplies === 0 &&
       this.internal.size === 0 &&
       this.openTerminals === 0 &&
       now - since >= idleMs
@@ -221,7 +196,7 @@ export class Kernel {
     if (pausedBecause && this.hibernation.asleep) {
       // Stored before the caller hears "paused": a gateway restarting right after keeps it asleep.
       await this.setPaused(pausedBecause);
-      this.broadcast(this.pausedStatus(pausedBecause));
+      this.peers.broadcast(this.pausedStatus(pausedBecause));
     }
   }
 
@@ -247,60 +222,20 @@ export class Kernel {
    * Returns the peer to pass to `fromClient` and `detach` (an acknowledging client's sends are logged).
    */
   attach(client: KernelPeer): KernelPeer {
-    const log = client.ack ? this.unackedLog(client.sessionId) : null;
-    const peer: KernelPeer = log
-      ? {
-          sessionId: client.sessionId,
-          ack: client.ack,
-          send(message) {
-            log.push(message);
-            client.send(message);
-          },
-          close: (code, reason) => client.close(code, reason),
-        }
-      : client;
-    const previous = this.peers.get(peer.sessionId);
-    if (previous) previous.close(1000, 'Replaced by a new connection with the same session id');
-    this.peers.set(peer.sessionId, peer);
+    const peer = this.peers.add(client);
     this.options.onSession?.(peer.sessionId);
     // A client opening the notebook is about to use the kernel: start restoring it now. Unless Kiln
     // paused it (a spending cap): a reconnect after a restart must not run and bill it again.
     const paused = this.hibernation.asleep ? this.pausedReason : null;
     if (!paused) void this.wake().catch(() => undefined);
-    // What an earlier socket of this session was sent but never stored comes first, then what was
-    // buffered while the session was away; both are logged again until acknowledged.
-    const replay: JupyterMessage[] = [];
-    if (log) {
-      const lastStored = client.ack?.lastStored;
-      if (lastStored) log.acknowledge(lastStored);
-      replay.push(...log.take());
-    }
-    if (this.bufferSession === peer.sessionId) replay.push(...this.buffer.drain());
-    this.buffer.clear();
-    this.bufferSession = null;
-    for (const message of replay) peer.send(message);
+    this.peers.replay(peer);
     if (paused) peer.send(this.pausedStatus(paused));
     if (this.isDead) peer.send(createMessage('iopub', 'status', { execution_state: 'dead' }));
     return peer;
   }
 
-  private unackedLog(sessionId: string): UnackedOutput {
-    let log = this.unacked.get(sessionId);
-    if (log) return log;
-    log = new UnackedOutput(this.options.outputBufferBytes);
-    this.unacked.set(sessionId, log);
-    // Sessions that never came back: the oldest go (a map iterates in insertion order).
-    for (const id of this.unacked.keys()) {
-      if (this.unacked.size <= MAX_AWAY_LOGS) break;
-      if (id !== sessionId && !this.peers.has(id)) this.unacked.delete(id);
-    }
-    return log;
-  }
-
   detach(peer: KernelPeer): void {
-    if (this.peers.get(peer.sessionId) !== peer) return;
-    this.peers.delete(peer.sessionId);
-    if (this.peers.size === 0) this.bufferSession = peer.sessionId;
+    this.peers.detach(peer);
   }
 
   /** Handles one message from a client socket. */
@@ -308,7 +243,7 @@ export class Kernel {
     const type = message.header.msg_type;
     if (type === KILN_ACK) {
       const msgId = message.content.msg_id;
-      if (typeof msgId === 'string') this.unacked.get(peer.sessionId)?.acknowledge(msgId);
+      if (typeof msgId === 'string') this.peers.acknowledge(peer.sessionId, msgId);
       return;
     }
     if (message.channel === 'iopub' || !KNOWN_REQUESTS[message.channel]?.has(type)) {
@@ -339,10 +274,7 @@ export class Kernel {
       }
       return;
     }
-    if (type.endsWith('_request')) {
-      if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value as string);
-      this.pending.set(message.header.msg_id, peer.sessionId);
-    }
+    if (type.endsWith('_request')) this.peers.expectReply(message.header.msg_id, peer.sessionId);
     if (type === 'execute_request') this.currentRequest = message.header;
     // Any message to the kernel wakes it, which ends a pause (the cap was lifted).
     void this.setPaused(null);
@@ -412,7 +344,7 @@ export class Kernel {
     this.lifecycle = 'restarting';
     this.executionState = 'restarting';
     this.lastActivity = new Date();
-    this.pending.clear();
+    this.peers.forgetRequests();
     try {
       if (this.reason !== undefined) {
         for (const off of this.unsubscribe) off();
@@ -445,10 +377,7 @@ export class Kernel {
     } finally {
       this.lifecycle = 'stopped';
       this.executionState = 'dead';
-      for (const peer of [...this.peers.values()]) peer.close(1000, 'Kernel shut down');
-      this.peers.clear();
-      this.buffer.clear();
-      this.unacked.clear();
+      this.peers.closeAll('Kernel shut down');
     }
   }
 
@@ -481,7 +410,7 @@ export class Kernel {
     if (message.channel === 'iopub') {
       if (type === 'status') this.trackStatus(message);
       else if (OUTPUT_TYPES.has(type)) this.lastActivity = new Date();
-      this.broadcast(message);
+      this.peers.broadcast(message);
       return;
     }
     if (parentId && this.internal.has(parentId)) {
@@ -490,11 +419,7 @@ export class Kernel {
       resolve?.(message);
       return;
     }
-    const sessionId = parentId ? (this.pending.get(parentId) ?? this.adoptedSession ?? undefined) : undefined;
-    if (parentId && message.channel !== 'stdin' && type.endsWith('_reply')) this.pending.delete(parentId);
-    const peer = sessionId ? this.peers.get(sessionId) : undefined;
-    if (peer) peer.send(message);
-    else if (this.peers.size === 0 && this.bufferSession !== null) this.buffer.push(message);
+    this.peers.deliver(message);
   }
 
   private trackStatus(message: JupyterMessage): void {
@@ -513,20 +438,12 @@ export class Kernel {
     }
   }
 
-  private broadcast(message: JupyterMessage): void {
-    if (this.peers.size === 0) {
-      if (this.bufferSession !== null) this.buffer.push(message);
-      return;
-    }
-    for (const peer of this.peers.values()) peer.send(message);
-  }
-
   private die(reason: ExitReason): void {
     this.executionState = 'dead';
     this.reason = reason.message;
-    this.pending.clear();
+    this.peers.forgetRequests();
     const parent = this.currentRequest;
-    this.broadcast(
+    this.peers.broadcast(
       createMessage(
         'iopub',
         'error',
@@ -534,6 +451,6 @@ export class Kernel {
         parent,
       ),
     );
-    this.broadcast(createMessage('iopub', 'status', { execution_state: 'dead' }, parent));
+    this.peers.broadcast(createMessage('iopub', 'status', { execution_state: 'dead' }, parent));
   }
 }
