@@ -11,6 +11,7 @@ import { KernelMessageAcks } from './kernel-message-acks.ts';
 import { KernelRecordWriter } from './kernel-record-writer.ts';
 import { OutputRoutes } from './output-routes.ts';
 import type { OverflowStore } from './overflow-store.ts';
+import { ResumeProbe, type RunningCell } from './resume-probe.ts';
 import { RunMetadataWriter } from './run-metadata-writer.ts';
 import { SessionWrites } from './session-writes.ts';
 import type {
@@ -54,7 +55,7 @@ export class NotebookSession {
   readonly document: Y.Doc;
   private readonly link: KernelLink;
   private queue: QueuedCellView[] = [];
-  private running: { run: CellRun; finish(outcome: Outcome): void } | null = null;
+  private running: RunningCell | null = null;
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
   private kernelStart: KernelStart = {};
@@ -63,8 +64,7 @@ export class NotebookSession {
   private readonly writes: SessionWrites;
   private readonly records: KernelRecordWriter;
   private readonly runs: RunMetadataWriter;
-  /** The kernel_info_request sent after re-attaching to a running cell, and that cell's msg_id. */
-  private probe: { msgId: string; runMsgId: string } | null = null;
+  private readonly probe: ResumeProbe;
   private readonly acks: KernelMessageAcks;
 
   constructor(private readonly options: SessionOptions) {
@@ -111,6 +111,11 @@ export class NotebookSession {
       options.resume,
       options.reattachMs,
     );
+    this.probe = new ResumeProbe({
+      link: this.link,
+      running: () => this.running,
+      write: (change) => this.write(change),
+    });
     void this.write((doc) => resetExecutionState(doc));
   }
 
@@ -137,7 +142,7 @@ export class NotebookSession {
     const result = await this.link.reattach(record.running !== null);
     if (result.outcome === 'attached') {
       // A paused kernel's running cell is frozen, not lost; a probe would wake it (and bill it).
-      if (record.running && this.link.status !== 'paused') this.probeForLostReply(record.running.msgId);
+      if (record.running && this.link.status !== 'paused') this.probe.send(record.running.msgId);
       void this.pump(first, record.running?.requestId);
     } else {
       // kernelLost (through the link's hook) already ended the running cell and cleared the queue.
@@ -413,51 +418,11 @@ export class NotebookSession {
     return this.records.write(this.record());
   }
 
-  /**
-   * The kernel's shell is serial, so the reply to a kernel_info_request sent now comes after the
-   * running cell's reply. If it arrives and that reply never did (the gateway's replay lost it), the
-   * cell ends with a note instead of showing `running` forever.
-   */
-  private probeForLostReply(runMsgId: string): void {
-    try {
-      const request = this.link.message('shell', 'kernel_info_request', {});
-      this.probe = { msgId: request.header.msg_id, runMsgId };
-      this.link.send(request);
-    } catch {
-      // No channel: the kernel-lost path reports it.
-    }
-  }
-
-  private probeAnswered(runMsgId: string): void {
-    this.probe = null;
-    const running = this.running;
-    // Usually the cell's own reply came first and it is over; only a cell still waiting lost it.
-    if (running?.run.msgId !== runMsgId) return;
-    const outcome = running.run.replied;
-    if (outcome) {
-      running.finish(outcome);
-      return;
-    }
-    void this.write(() =>
-      running.run.writer.handle({
-        header: { msg_type: 'stream' },
-        content: {
-          name: 'stderr',
-          text: '\n[kiln] The end of this cell’s output was lost while Kiln restarted; the cells queued after it were not run.\n',
-        },
-      }),
-    );
-    running.finish('error');
-  }
-
   private fromKernel(message: JupyterMessage): void {
     if (this.closed) return;
     const parent = message.parent_header.msg_id as string | undefined;
     if (!parent) return;
-    if (this.probe && parent === this.probe.msgId) {
-      if (message.channel === 'shell') this.probeAnswered(this.probe.runMsgId);
-      return;
-    }
+    if (this.probe.take(message, parent)) return;
     if (message.channel === 'iopub') this.routes.deliver(parent, message);
     else this.routes.flush(parent);
     const running = this.running;
