@@ -5,7 +5,7 @@
  * client got, and the CPU each run cost split into client, server and (Kiln) sandbox.
  *
  * `npx tsx bench/kernels/stream-path.ts` (BENCH_STREAM_ROUNDS, default 5; BENCH_LABEL names the run,
- * default the commit). Each run is added to bench/results/stream-path.json, and stream-path.md is
+ * default the commit; KILN_PROF=<dir> for a gateway CPU profile). Each run is added to bench/results/stream-path.json, and stream-path.md is
  * written from all of them, so a change to the path can be compared with the run before it.
  */
 import { execFileSync } from 'node:child_process';
@@ -140,7 +140,13 @@ async function main() {
     '--ServerApp.iopub_data_rate_limit=1e12',
     '--ServerApp.iopub_msg_rate_limit=1e9',
   ]);
-  const kiln = await startKiln('kiln', { KILN_WARM_POOL_SIZE: '1' });
+  // KILN_PROF=<dir>: the gateway writes a CPU profile there when it stops (as in quick.ts).
+  const prof = process.env.KILN_PROF;
+  const kiln = await startKiln(
+    'kiln',
+    { KILN_WARM_POOL_SIZE: '1' },
+    prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
+  );
   const j = await open(jupyter);
   const k = await open(kiln);
   // One unmeasured run each: the first one pays for page faults and allocations that later ones reuse.
