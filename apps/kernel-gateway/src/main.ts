@@ -11,12 +11,21 @@ import { createSchedulerNode, type SchedulerNode } from './node/scheduler-node.t
 import { createEnvSeal } from './sandbox/env-seal.ts';
 import { SANDBOX_UID } from './sandbox/oci-spec.ts';
 import { createRunscDriver } from './sandbox/runsc-driver.ts';
+import { probeRunsc } from './sandbox/runsc-probe.ts';
 import { ensureSandboxImage } from './sandbox/sandbox-image.ts';
 
 const MIB = 1024 * 1024;
 
 async function main(): Promise<void> {
   const env = loadEnv();
+  // Asked of runsc while the image is found, without blocking: seconds when runsc changed, ms when not.
+  const runscProbe = probeRunsc({
+    runscPath: env.KILN_RUNSC_PATH,
+    platform: env.KILN_RUNSC_PLATFORM,
+    cacheFile: join(env.KILN_STATE_DIR, 'runsc-features.json'),
+  });
+  // Fails on its own later if the image step throws first; never an unhandled rejection meanwhile.
+  runscProbe.catch(() => undefined);
   const imageDir = env.KILN_IMAGE_DIR ?? (await ensureSandboxImage());
   const images = createImageBuilder({
     baseImageDir: imageDir,
@@ -29,6 +38,7 @@ async function main(): Promise<void> {
   });
   // Kernel records on disk hold the kernels' env only sealed, under a key from the gateway's own secret.
   const envSeal = createEnvSeal(env.KILN_GATEWAY_TOKEN);
+  const runsc = await runscProbe;
   const driver = createRunscDriver({
     images,
     stateDir: env.KILN_STATE_DIR,
@@ -38,6 +48,7 @@ async function main(): Promise<void> {
     warmPoolPerWorkspace: env.KILN_WARM_POOL_PER_WORKSPACE,
     snapshots: env.KILN_SNAPSHOTS,
     platform: env.KILN_RUNSC_PLATFORM,
+    features: runsc.features,
     maxDiskMiB: env.KILN_MAX_DISK_MIB,
     maxVolumeMiB: env.KILN_MAX_VOLUME_MIB,
     preload: env.KILN_KERNEL_PRELOAD,
@@ -111,7 +122,8 @@ async function main(): Promise<void> {
     const id = await lastingNodeId(env, Number(port));
     await node.start({ id, url: env.KILN_NODE_URL ?? url }, gateway.kernels);
   }
-  console.log(`[kernel-gateway] listening on ${url} (${driver.describe()}, image ${imageDir})`);
+  const probed = `runsc features ${runsc.cached ? 'cached' : 'probed'} in ${Math.round(runsc.ms)} ms`;
+  console.log(`[kernel-gateway] listening on ${url} (${driver.describe()}; ${probed}; image ${imageDir})`);
   // The first kernel should not pay for building the snapshot; failures fall back to cold boots.
   void driver.prepare().then(
     () => console.log(`[kernel-gateway] sandboxes ready (snapshots: ${driver.capabilities().checkpoint})`),

@@ -148,6 +148,35 @@ describe('a secret used by a real kernel', () => {
       }
     }
   }, 600_000);
+  it("masks a value the agent's own output boundaries cut (a 64 Ki-character message, a 256 Ki flush)", async () => {
+    const value = `kiln-cut-${randomBytes(16).toString('hex')}`;
+    const workspaceId = team.workspace.id;
+    const owner = team.browsers.owner.api;
+    const editor = team.browsers.editor.api;
+    const secret = await owner.secret.create({ workspaceId, name: 'cut', values: { TOKEN: value } });
+    // The agent sends a cell's stdout in messages of 64 Ki characters and flushes every 256 Ki
+    // (kiln_relay.py): the first write of a cell is cut 10 characters into the value, and the writes
+    // after it fill the flush to 256 Ki characters in the middle of the value.
+    const { id: notebookId } = await editor.notebook.importIpynb({
+      workspaceId,
+      name: 'Prints a secret across output boundaries',
+      content: codeNotebook([
+        'import os, sys\nv = os.environ["TOKEN"]\nfirst = "x" * (65536 - 10) + v + " a\\n"\nfor piece in (first, "y" * (262144 - len(first) - 9), v[:9], v[9:] + " b\\n"):\n    sys.stdout.write(piece)',
+      ]),
+    });
+    await editor.secret.setForNotebook({ workspaceId, notebookId, secretIds: [secret.id] });
+    await editor.notebook.run({ workspaceId, notebookId, mode: 'all' });
+    await execution.whenIdle(notebookId);
+
+    const exported = await editor.notebook.exportIpynb({ workspaceId, notebookId });
+    const cells = JSON.parse(exported.content).cells as { outputs: { text?: string | string[] }[] }[];
+    const text = cells[0]?.outputs.map((output) => [output.text ?? ''].flat().join('')).join('');
+    const first = 65536 - 10 + value.length + 3;
+    expect(text).toBe(`${'x'.repeat(65536 - 10)}******** a\n${'y'.repeat(262144 - first - 9)}******** b\n`);
+    expect(exported.content).not.toContain(value.slice(0, 12));
+    expect(exported.content).not.toContain(value.slice(-12));
+  }, 600_000);
+
   it("masks a function file's returned value in the Run output and everything stored after it", async () => {
     const value = `kiln-fn-${randomBytes(16).toString('hex')}`;
     const workspaceId = team.workspace.id;

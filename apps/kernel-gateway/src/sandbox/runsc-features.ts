@@ -42,7 +42,7 @@ export interface RunscProbeOutput {
 const PREFERRED_PLATFORMS = ['systrap', 'ptrace'];
 
 /** Reads a flag's presence in `runsc flags`/`runsc help <cmd>` output (flags are indented `  -name`). */
-function hasFlag(text: string, name: string): boolean {
+export function hasFlag(text: string, name: string): boolean {
   return new RegExp(`^\\s+-{1,2}${name}(?=[ \\t]|$)`, 'm').test(text);
 }
 
