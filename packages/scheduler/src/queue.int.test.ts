@@ -1,37 +1,44 @@
 import { createDb } from '@kiln/db';
 import { describe, expect, it } from 'vitest';
-import { clusterPerTest } from '../test/cluster.ts';
-import { createScheduler } from './scheduler.ts';
+import { clusterPerTest, type TestCluster } from '../test/cluster.ts';
+import { createScheduler, type Scheduler } from './scheduler.ts';
+import type { ContainerRequest } from './types.ts';
 
 const clusters = clusterPerTest();
 const { start } = clusters;
 
 const small = { cpu: 0.5, memoryMiB: 512 };
 
+/** Asks `c` for a small kernel of `ownerId` in `workspaceId` on `gpu`, with any further request fields. */
+function askKernel(
+  c: TestCluster,
+  workspaceId: string,
+  ownerId: string,
+  gpu: string | string[],
+  more: Partial<ContainerRequest> = {},
+) {
+  return c.scheduler.request({ workspaceId, kind: 'kernel', ownerId, resources: { ...small, gpu }, ...more });
+}
+
+/** Runs `use` with a scheduler of its own over the test database, as another process would. */
+async function inOtherProcess(use: (scheduler: Scheduler) => Promise<void>): Promise<void> {
+  const other = createDb(clusters.database.url, { max: 2 });
+  try {
+    await use(createScheduler({ db: other }));
+  } finally {
+    await other.$disconnect();
+  }
+}
+
 describe('the queue', () => {
   it('shows position and reason, counting only requests that want the same thing', async () => {
     const c = await start();
     await c.node('n', [{ type: 'H100', count: 1 }], { cpu: 8 });
     const [a, b, d] = [await c.workspace(), await c.workspace(), await c.workspace()];
-    const holder = await c.scheduler.request({
-      workspaceId: a,
-      kind: 'kernel',
-      ownerId: 'a',
-      resources: { ...small, gpu: 'H100' },
-    });
+    const holder = await askKernel(c, a, 'a', 'H100');
     expect(holder.state).toBe('starting');
-    const first = await c.scheduler.request({
-      workspaceId: b,
-      kind: 'kernel',
-      ownerId: 'b',
-      resources: { ...small, gpu: 'H100' },
-    });
-    const second = await c.scheduler.request({
-      workspaceId: d,
-      kind: 'kernel',
-      ownerId: 'd',
-      resources: { ...small, gpu: 'H100' },
-    });
+    const first = await askKernel(c, b, 'b', 'H100');
+    const second = await askKernel(c, d, 'd', 'H100');
     expect(first).toMatchObject({
       state: 'queued',
       node: null,
@@ -47,26 +54,17 @@ describe('the queue', () => {
     });
     expect(cpu.state).toBe('starting');
     // The queue lives in Postgres: another process sees the same positions.
-    const other = createDb(clusters.database.url, { max: 2 });
-    try {
-      const view = await createScheduler({ db: other }).get(second.id);
+    await inOtherProcess(async (other) => {
+      const view = await other.get(second.id);
       expect(view.queue?.reason).toBe('waiting for an H100: 1 ahead');
-    } finally {
-      await other.$disconnect();
-    }
+    });
   });
 
   it("places a burst from one workspace round-robin with another's single request", async () => {
     const c = await start();
     await c.node('n', [{ type: 'T4', count: 1 }], { cpu: 8 });
     const [a, b, other] = [await c.workspace(), await c.workspace(), await c.workspace()];
-    const ask = (ws: string, owner: string) =>
-      c.scheduler.request({
-        workspaceId: ws,
-        kind: 'kernel',
-        ownerId: owner,
-        resources: { ...small, gpu: 'T4' },
-      });
+    const ask = (ws: string, owner: string) => askKernel(c, ws, owner, 'T4');
     let running = await ask(other, 'holder');
     for (let n = 1; n <= 5; n++) await ask(a, `a${n}`);
     await ask(b, 'b1');
@@ -86,24 +84,9 @@ describe('the queue', () => {
     const c = await start();
     await c.node('n', [{ type: 'A100-40GB', count: 2 }], { cpu: 8 });
     const [a, b, d] = [await c.workspace(), await c.workspace(), await c.workspace()];
-    const one = await c.scheduler.request({
-      workspaceId: a,
-      kind: 'kernel',
-      ownerId: 'one',
-      resources: { ...small, gpu: 'A100-40GB' },
-    });
-    const both = await c.scheduler.request({
-      workspaceId: b,
-      kind: 'kernel',
-      ownerId: 'both',
-      resources: { ...small, gpu: 'A100-40GB:2' },
-    });
-    const later = await c.scheduler.request({
-      workspaceId: d,
-      kind: 'kernel',
-      ownerId: 'later',
-      resources: { ...small, gpu: 'A100-40GB' },
-    });
+    const one = await askKernel(c, a, 'one', 'A100-40GB');
+    const both = await askKernel(c, b, 'both', 'A100-40GB:2');
+    const later = await askKernel(c, d, 'later', 'A100-40GB');
     // One device is free, but the 2-device request is first in line: the later 1-device request waits.
     expect([both.state, later.state]).toEqual(['queued', 'queued']);
     expect(later.queue?.ahead).toBe(1);
@@ -117,8 +100,7 @@ describe('the queue', () => {
     await c.node('h', [{ type: 'H100', count: 1 }]);
     await c.node('a', [{ type: 'A100-80GB', count: 1 }]);
     const ws = await c.workspace();
-    const ask = (owner: string, gpu: string[]) =>
-      c.scheduler.request({ workspaceId: ws, kind: 'kernel', ownerId: owner, resources: { ...small, gpu } });
+    const ask = (owner: string, gpu: string[]) => askKernel(c, ws, owner, gpu);
     const x = await ask('x', ['H100', 'A100-80GB']);
     const y = await ask('y', ['H100', 'A100-80GB']);
     expect([x.gpu?.type, y.gpu?.type]).toEqual(['H100', 'A100-80GB']);
@@ -136,13 +118,7 @@ describe('the queue', () => {
     const c = await start();
     await c.node('n', [{ type: 'L4', count: 1 }]);
     const ws = await c.workspace();
-    const ask = (owner: string) =>
-      c.scheduler.request({
-        workspaceId: ws,
-        kind: 'kernel',
-        ownerId: owner,
-        resources: { ...small, gpu: 'L4' },
-      });
+    const ask = (owner: string) => askKernel(c, ws, owner, 'L4');
     const holder = await ask('holder');
     const first = await ask('first');
     const second = await ask('second');
@@ -160,18 +136,8 @@ describe('the queue', () => {
     const c = await start({ queueTimeoutMs: 1500, pollIntervalMs: 100 });
     await c.node('n', [{ type: 'B200', count: 1 }]);
     const ws = await c.workspace();
-    await c.scheduler.request({
-      workspaceId: ws,
-      kind: 'kernel',
-      ownerId: 'holder',
-      resources: { ...small, gpu: 'B200' },
-    });
-    const waiting = await c.scheduler.request({
-      workspaceId: ws,
-      kind: 'kernel',
-      ownerId: 'w',
-      resources: { ...small, gpu: 'B200' },
-    });
+    await askKernel(c, ws, 'holder', 'B200');
+    const waiting = await askKernel(c, ws, 'w', 'B200');
     const started = Date.now();
     const ended = await c.scheduler.waitForPlacement(waiting.id);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
@@ -182,13 +148,7 @@ describe('the queue', () => {
     expect((await c.scheduler.usage(ws)).used).toEqual({ containers: 1, gpus: 1 });
 
     // Without anyone waiting, the periodic tick expires it; a per-request timeout overrides the default.
-    const quick = await c.scheduler.request({
-      workspaceId: ws,
-      kind: 'kernel',
-      ownerId: 'q',
-      resources: { ...small, gpu: 'B200' },
-      queueTimeoutMs: 200,
-    });
+    const quick = await askKernel(c, ws, 'q', 'B200', { queueTimeoutMs: 200 });
     await new Promise((resolve) => setTimeout(resolve, 400));
     await c.scheduler.tick();
     expect((await c.scheduler.get(quick.id)).stop?.code).toBe('queue_timeout');
@@ -198,25 +158,12 @@ describe('the queue', () => {
     const c = await start({ pollIntervalMs: 100 });
     await c.node('n', [{ type: 'L40S', count: 1 }]);
     const ws = await c.workspace();
-    const holder = await c.scheduler.request({
-      workspaceId: ws,
-      kind: 'kernel',
-      ownerId: 'h',
-      resources: { ...small, gpu: 'L40S' },
-    });
-    const waiting = await c.scheduler.request({
-      workspaceId: ws,
-      kind: 'kernel',
-      ownerId: 'w',
-      resources: { ...small, gpu: 'L40S' },
-    });
+    const holder = await askKernel(c, ws, 'h', 'L40S');
+    const waiting = await askKernel(c, ws, 'w', 'L40S');
     const placed = c.scheduler.waitForPlacement(waiting.id);
-    const other = createDb(clusters.database.url, { max: 2 });
-    try {
-      await createScheduler({ db: other }).stop(holder.id);
-    } finally {
-      await other.$disconnect();
-    }
+    await inOtherProcess(async (other) => {
+      await other.stop(holder.id);
+    });
     expect(await placed).toMatchObject({
       state: 'starting',
       node: { id: 'n' },
@@ -228,14 +175,7 @@ describe('the queue', () => {
     const c = await start();
     await c.node('n', [{ type: 'H200', count: 1 }]);
     const ws = await c.workspace();
-    const ask = () =>
-      c.scheduler.request({
-        workspaceId: ws,
-        kind: 'kernel',
-        ownerId: 'x',
-        resources: { ...small, gpu: 'H200' },
-        whenBusy: 'refuse',
-      });
+    const ask = () => askKernel(c, ws, 'x', 'H200', { whenBusy: 'refuse' });
     await ask();
     await expect(ask()).rejects.toMatchObject({
       code: 'GPU_UNAVAILABLE',
@@ -249,13 +189,7 @@ describe('the queue', () => {
     await c.node('n', [{ type: 'T4', count: 1 }]);
     await c.node('m', [{ type: 'T4', count: 1 }]);
     const ws = await c.workspace();
-    const ask = (owner: string) =>
-      c.scheduler.request({
-        workspaceId: ws,
-        kind: 'kernel',
-        ownerId: owner,
-        resources: { ...small, gpu: 'T4' },
-      });
+    const ask = (owner: string) => askKernel(c, ws, owner, 'T4');
     const kernel = await ask('kernel');
     const home = kernel.node?.id;
     await c.scheduler.markRunning(kernel.id);

@@ -5,7 +5,7 @@ import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { CONTAINER_LOG_MAX_BYTES } from './runsc-container.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
-import { execute, removeTestVolumes, TEST_STATE_DIR, testWorkspace } from './testing.ts';
+import { execute, fillUntilFull, removeTestVolumes, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 
 // Real runsc and a real loop-mounted ext4 volume: what a kernel that writes without end runs into.
 const MIB = 1024 * 1024;
@@ -32,29 +32,13 @@ afterAll(async () => {
   await removeTestVolumes();
 });
 
-/** Writes 1 MiB chunks until the OS refuses; prints how many went in and the error. */
-const fill = (path: string, mib: number) => `
-import os
-written, error = 0, None
-try:
-    with open(${JSON.stringify(path)}, 'wb') as f:
-        for _ in range(${mib}):
-            f.write(b'x' * 1048576)
-            f.flush()
-            os.fsync(f.fileno())
-            written += 1
-except OSError as e:
-    error = f'{e.errno} {e.strerror}'
-print(written, error)`;
-
 describe('disk quotas of a sandbox', { timeout: 120_000 }, () => {
   it('answers "No space left on device" in /workspace at the plan quota, and the host holds only the image', async () => {
-    const { stdout } = await execute(kernel, fill('/workspace/big.bin', 100));
-    const [written, ...error] = stdout.trim().split(' ');
-    expect(error.join(' ')).toBe('28 No space left on device');
+    const { written, error } = await fillUntilFull(kernel, '/workspace/big.bin', 100);
+    expect(error).toBe('28 No space left on device');
     // ext4's own metadata takes a little of the 32 MiB.
-    expect(Number(written)).toBeGreaterThan(20);
-    expect(Number(written)).toBeLessThan(32);
+    expect(written).toBeGreaterThan(20);
+    expect(written).toBeLessThan(32);
     const image = statSync(`${volume}.ext4`);
     expect(image.size).toBe(32 * MIB);
     // Allocated blocks on the host: at most the image's size, whatever the sandbox tried.
@@ -68,10 +52,9 @@ describe('disk quotas of a sandbox', { timeout: 120_000 }, () => {
   });
 
   it('gives /tmp a size of its own, answered with ENOSPC before the memory limit', async () => {
-    const { stdout } = await execute(kernel, fill('/tmp/big.bin', 700));
-    const [written, ...error] = stdout.trim().split(' ');
-    expect(error.join(' ')).toBe('28 No space left on device');
-    expect(Number(written)).toBeLessThanOrEqual(512);
+    const { written, error } = await fillUntilFull(kernel, '/tmp/big.bin', 700);
+    expect(error).toBe('28 No space left on device');
+    expect(written).toBeLessThanOrEqual(512);
     await execute(kernel, "import os\nos.remove('/tmp/big.bin')");
   });
 
@@ -118,10 +101,9 @@ for path in ('/opt/kiln/channel/x', '/opt/kiln/agent/x', '/usr/x', '/x', '/var/t
     });
     try {
       expect(statSync(join(TEST_STATE_DIR, 'volumes', `${greedyWorkspace}.ext4`)).size).toBe(64 * MIB);
-      const { stdout } = await execute(greedy, fill('/workspace/big.bin', 100));
-      const [written, ...error] = stdout.trim().split(' ');
-      expect(error.join(' ')).toBe('28 No space left on device');
-      expect(Number(written)).toBeLessThan(64);
+      const { written, error } = await fillUntilFull(greedy, '/workspace/big.bin', 100);
+      expect(error).toBe('28 No space left on device');
+      expect(written).toBeLessThan(64);
     } finally {
       await greedy.shutdown();
     }

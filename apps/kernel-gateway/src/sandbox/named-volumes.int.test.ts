@@ -7,7 +7,7 @@ import { listVolume, readVolumeFile, writeVolumeFile } from '../files/volume-fs.
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
-import { execute, removeTestState, TEST_STATE_DIR, testWorkspace } from './testing.ts';
+import { execute, fillUntilFull, removeTestState, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 import type { VolumeMountSpec } from './types.ts';
 
 // Real runsc kernels with named volumes: loop-mounted ext4 images bound at /vol/<name>.
@@ -54,21 +54,6 @@ afterAll(async () => {
   await driver?.close();
   await removeTestState();
 });
-
-/** Writes 1 MiB chunks until the OS refuses; prints how many went in and the error. */
-const fill = (path: string, mib: number) => `
-import os
-written, error = 0, None
-try:
-    with open(${JSON.stringify(path)}, 'wb') as f:
-        for _ in range(${mib}):
-            f.write(b'x' * 1048576)
-            f.flush()
-            os.fsync(f.fileno())
-            written += 1
-except OSError as e:
-    error = f'{e.errno} {e.strerror}'
-print(written, error)`;
 
 /** Each kernel writes its own files and appends lines to one shared log, at the same time. */
 const writer = (tag: string) => `
@@ -153,11 +138,10 @@ print(len(parts), intact, all(len(line) == 6 for line in lines), len(lines) <= 6
 
   it('answers "No space left on device" at the quota, and the host holds only the image', async () => {
     const kernel = await start('quota', [shared]);
-    const { stdout } = await execute(kernel, fill('/vol/shared/big.bin', 100));
-    const [written, ...error] = stdout.trim().split(' ');
-    expect(error.join(' ')).toBe('28 No space left on device');
-    expect(Number(written)).toBeGreaterThan(10);
-    expect(Number(written)).toBeLessThan(32);
+    const { written, error } = await fillUntilFull(kernel, '/vol/shared/big.bin', 100);
+    expect(error).toBe('28 No space left on device');
+    expect(written).toBeGreaterThan(10);
+    expect(written).toBeLessThan(32);
     const image = statSync(`${await driver.namedVolumes.dir(workspaceId, shared.id, 32)}.ext4`);
     expect(image.size).toBe(32 * MIB);
     expect(image.blocks * 512).toBeLessThanOrEqual(32 * MIB);

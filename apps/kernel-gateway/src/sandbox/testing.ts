@@ -110,3 +110,32 @@ export function execute(kernel: RunscKernelSandbox, code: string): Promise<Execu
     stop_on_error: true,
   }).done;
 }
+
+/**
+ * Writes `path` in 1 MiB chunks, `mib` at most, until the OS refuses: how many went in and the error
+ * ("28 No space left on device"; "None" if all did).
+ */
+export async function fillUntilFull(
+  kernel: RunscKernelSandbox,
+  path: string,
+  mib: number,
+): Promise<{ written: number; error: string }> {
+  const { stdout } = await execute(
+    kernel,
+    `
+import os
+written, error = 0, None
+try:
+    with open(${JSON.stringify(path)}, 'wb') as f:
+        for _ in range(${mib}):
+            f.write(b'x' * 1048576)
+            f.flush()
+            os.fsync(f.fileno())
+            written += 1
+except OSError as e:
+    error = f'{e.errno} {e.strerror}'
+print(written, error)`,
+  );
+  const [written, ...error] = stdout.trim().split(' ');
+  return { written: Number(written), error: error.join(' ') };
+}

@@ -6,15 +6,8 @@ import { hasRole } from '../../lib/roles.ts';
 import type { RouterOutputs } from '../../lib/router-types.ts';
 import { useTRPC } from '../../lib/trpc.ts';
 import { Dialog } from '../dialog.tsx';
-import {
-  CodeChips,
-  DefinitionTable,
-  DeleteDefinitionDialog,
-  EditDefinitionDialog,
-  EditDefinitionForm,
-  EditDeleteActions,
-  NewDefinitionCard,
-} from './definition-list.tsx';
+import { CodeChips, EditDefinitionForm, NewDefinitionCard } from './definition-list.tsx';
+import { DefinitionManager } from './definition-manager.tsx';
 import { ImageBuildLog } from './image-build-log.tsx';
 import { useWorkspace } from './workspace-context.tsx';
 
@@ -121,8 +114,6 @@ export function ImagesManager() {
   const [debian, setDebian] = useState('');
   const [python, setPython] = useState('');
   const [watching, setWatching] = useState<Image | null>(null);
-  const [editing, setEditing] = useState<Image | null>(null);
-  const [deleting, setDeleting] = useState<Image | null>(null);
   const refresh = useCallback(
     () => queryClient.invalidateQueries({ queryKey: trpc.image.list.queryKey({ workspaceId }) }),
     [queryClient, trpc, workspaceId],
@@ -143,14 +134,6 @@ export function ImagesManager() {
       onSuccess: async (image) => {
         await refresh();
         setWatching(image);
-      },
-    }),
-  );
-  const remove = useMutation(
-    trpc.image.delete.mutationOptions({
-      onSuccess: async () => {
-        setDeleting(null);
-        await refresh();
       },
     }),
   );
@@ -186,10 +169,10 @@ export function ImagesManager() {
         <p className="muted small">Editors, admins and owners can define images.</p>
       )}
 
-      <DefinitionTable
+      <DefinitionManager
+        noun="image"
         label="Images"
-        items={images.data}
-        pending={images.isPending}
+        list={images}
         error={images.error ?? rebuild.error}
         empty="No images yet."
         head={
@@ -201,61 +184,70 @@ export function ImagesManager() {
             <th scope="col">Built</th>
           </>
         }
-        actions
-      >
-        {(items) =>
-          items.map((image) => (
-            <tr key={image.id}>
-              <td>{image.name}</td>
-              <td className="small">
-                <CodeChips names={[...image.debian, ...image.python]} />
-              </td>
-              <td>
-                <span data-testid={`image-state-${image.name}`}>{STATE_LABEL[image.state]}</span>
-                {image.state === 'failed' && image.error ? (
-                  <div className="small field-error">{image.error}</div>
-                ) : null}
-                {image.state !== 'ready' && image.usable ? (
-                  <div className="small muted">Kernels use the previous build</div>
-                ) : null}
-              </td>
-              <td className="nowrap">{formatBytes(image.sizeBytes)}</td>
-              <td className="muted nowrap">{image.builtAt ? formatDateTime(image.builtAt) : '—'}</td>
-              <td className="actions nowrap">
-                <button
-                  type="button"
-                  className="btn btn-small"
-                  aria-label={`Build log of ${image.name}`}
-                  onClick={() => setWatching(image)}
-                >
-                  Log
-                </button>{' '}
-                {canEdit ? (
-                  <EditDeleteActions
-                    noun="image"
-                    name={image.name}
-                    onEdit={() => setEditing(image)}
-                    onDelete={() => {
-                      remove.reset();
-                      setDeleting(image);
-                    }}
-                  >
-                    <button
-                      type="button"
-                      className="btn btn-small"
-                      aria-label={`Rebuild image ${image.name}`}
-                      disabled={image.state === 'building' || rebuild.isPending}
-                      onClick={() => rebuild.mutate({ workspaceId, imageId: image.id })}
-                    >
-                      Rebuild
-                    </button>{' '}
-                  </EditDeleteActions>
-                ) : null}
-              </td>
-            </tr>
-          ))
-        }
-      </DefinitionTable>
+        cells={(image) => (
+          <>
+            <td>{image.name}</td>
+            <td className="small">
+              <CodeChips names={[...image.debian, ...image.python]} />
+            </td>
+            <td>
+              <span data-testid={`image-state-${image.name}`}>{STATE_LABEL[image.state]}</span>
+              {image.state === 'failed' && image.error ? (
+                <div className="small field-error">{image.error}</div>
+              ) : null}
+              {image.state !== 'ready' && image.usable ? (
+                <div className="small muted">Kernels use the previous build</div>
+              ) : null}
+            </td>
+            <td className="nowrap">{formatBytes(image.sizeBytes)}</td>
+            <td className="muted nowrap">{image.builtAt ? formatDateTime(image.builtAt) : '—'}</td>
+          </>
+        )}
+        canManage={canEdit}
+        actions={(image) => (
+          <>
+            <button
+              type="button"
+              className="btn btn-small"
+              aria-label={`Build log of ${image.name}`}
+              onClick={() => setWatching(image)}
+            >
+              Log
+            </button>{' '}
+          </>
+        )}
+        managerActions={(image) => (
+          <>
+            <button
+              type="button"
+              className="btn btn-small"
+              aria-label={`Rebuild image ${image.name}`}
+              disabled={image.state === 'building' || rebuild.isPending}
+              onClick={() => rebuild.mutate({ workspaceId, imageId: image.id })}
+            >
+              Rebuild
+            </button>{' '}
+          </>
+        )}
+        refresh={refresh}
+        edit={(image, done) => (
+          <EditImage
+            workspaceId={workspaceId}
+            image={image}
+            onDone={() => {
+              done();
+              setWatching(image);
+            }}
+          />
+        )}
+        deleteOptions={(callbacks) => trpc.image.delete.mutationOptions(callbacks)}
+        deleteInput={(image) => ({ workspaceId, imageId: image.id })}
+        deleteNote={(name) => (
+          <p>
+            Notebooks on <strong>{name}</strong> go back to Kiln's base image when their kernel next starts.
+          </p>
+        )}
+      />
       <Dialog
         open={watching !== null}
         title={`Build of ${watching?.name ?? ''}`}
@@ -272,31 +264,6 @@ export function ImagesManager() {
           </>
         ) : null}
       </Dialog>
-      <EditDefinitionDialog noun="image" editing={editing} onClose={() => setEditing(null)}>
-        {(image) => (
-          <EditImage
-            workspaceId={workspaceId}
-            image={image}
-            onDone={() => {
-              setEditing(null);
-              void refresh();
-              setWatching(image);
-            }}
-          />
-        )}
-      </EditDefinitionDialog>
-      <DeleteDefinitionDialog
-        noun="image"
-        deleting={deleting}
-        mutation={remove}
-        onConfirm={() => deleting && remove.mutate({ workspaceId, imageId: deleting.id })}
-        onClose={() => setDeleting(null)}
-      >
-        <p>
-          Notebooks on <strong>{deleting?.name}</strong> go back to Kiln's base image when their kernel next
-          starts.
-        </p>
-      </DeleteDefinitionDialog>
     </>
   );
 }

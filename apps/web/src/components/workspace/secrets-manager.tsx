@@ -5,15 +5,8 @@ import { formatDateTime } from '../../lib/format.ts';
 import { hasRole } from '../../lib/roles.ts';
 import type { RouterOutputs } from '../../lib/router-types.ts';
 import { useTRPC } from '../../lib/trpc.ts';
-import {
-  CodeChips,
-  DefinitionTable,
-  DeleteDefinitionDialog,
-  EditDefinitionDialog,
-  EditDefinitionForm,
-  EditDeleteActions,
-  NewDefinitionCard,
-} from './definition-list.tsx';
+import { CodeChips, EditDefinitionForm, NewDefinitionCard } from './definition-list.tsx';
+import { DefinitionManager } from './definition-manager.tsx';
 import { SecretMaskingNote } from './secret-masking.tsx';
 import { SecretVariables, type VariableRow, valuesOf } from './secret-variables.tsx';
 import { useWorkspace } from './workspace-context.tsx';
@@ -71,8 +64,6 @@ export function SecretsManager() {
   const secrets = useQuery(trpc.secret.list.queryOptions({ workspaceId }));
   const [name, setName] = useState('');
   const [rows, setRows] = useState<VariableRow[]>([{ key: '', value: '' }]);
-  const [editing, setEditing] = useState<Secret | null>(null);
-  const [deleting, setDeleting] = useState<Secret | null>(null);
   const refresh = () =>
     queryClient.invalidateQueries({ queryKey: trpc.secret.list.queryKey({ workspaceId }) });
   const create = useMutation(
@@ -80,14 +71,6 @@ export function SecretsManager() {
       onSuccess: async () => {
         setName('');
         setRows([{ key: '', value: '' }]);
-        await refresh();
-      },
-    }),
-  );
-  const remove = useMutation(
-    trpc.secret.delete.mutationOptions({
-      onSuccess: async () => {
-        setDeleting(null);
         await refresh();
       },
     }),
@@ -118,10 +101,10 @@ export function SecretsManager() {
         <p className="muted small">Only admins and owners can create or change secrets.</p>
       )}
 
-      <DefinitionTable
+      <DefinitionManager
+        noun="secret"
         label="Secrets"
-        items={secrets.data}
-        pending={secrets.isPending}
+        list={secrets}
         error={secrets.error}
         empty="No secrets yet."
         head={
@@ -131,57 +114,26 @@ export function SecretsManager() {
             <th scope="col">Updated</th>
           </>
         }
-        actions={isAdmin}
-      >
-        {(items) =>
-          items.map((secret) => (
-            <tr key={secret.id}>
-              <td>{secret.name}</td>
-              <td>
-                <CodeChips names={secret.keys} />
-              </td>
-              <td className="muted nowrap">{formatDateTime(secret.updatedAt)}</td>
-              {isAdmin ? (
-                <td className="actions nowrap">
-                  <EditDeleteActions
-                    noun="secret"
-                    name={secret.name}
-                    onEdit={() => setEditing(secret)}
-                    onDelete={() => {
-                      remove.reset();
-                      setDeleting(secret);
-                    }}
-                  />
-                </td>
-              ) : null}
-            </tr>
-          ))
-        }
-      </DefinitionTable>
-      <EditDefinitionDialog noun="secret" editing={editing} onClose={() => setEditing(null)}>
-        {(secret) => (
-          <EditSecret
-            workspaceId={workspaceId}
-            secret={secret}
-            onDone={() => {
-              setEditing(null);
-              void refresh();
-            }}
-          />
+        cells={(secret) => (
+          <>
+            <td>{secret.name}</td>
+            <td>
+              <CodeChips names={secret.keys} />
+            </td>
+            <td className="muted nowrap">{formatDateTime(secret.updatedAt)}</td>
+          </>
         )}
-      </EditDefinitionDialog>
-      <DeleteDefinitionDialog
-        noun="secret"
-        deleting={deleting}
-        mutation={remove}
-        onConfirm={() => deleting && remove.mutate({ workspaceId, secretId: deleting.id })}
-        onClose={() => setDeleting(null)}
-      >
-        <p>
-          Notebooks using <strong>{deleting?.name}</strong> no longer get its variables when their kernels
-          start.
-        </p>
-      </DeleteDefinitionDialog>
+        canManage={isAdmin}
+        refresh={refresh}
+        edit={(secret, done) => <EditSecret workspaceId={workspaceId} secret={secret} onDone={done} />}
+        deleteOptions={(callbacks) => trpc.secret.delete.mutationOptions(callbacks)}
+        deleteInput={(secret) => ({ workspaceId, secretId: secret.id })}
+        deleteNote={(name) => (
+          <p>
+            Notebooks using <strong>{name}</strong> no longer get its variables when their kernels start.
+          </p>
+        )}
+      />
     </>
   );
 }
