@@ -13,6 +13,8 @@ export {
   reapId,
 } from './disk-move.ts';
 export {
+  deletedVolumeReason,
+  type LiveMount,
   type PendingErase,
   pendingErasures,
   type ReapResult,
