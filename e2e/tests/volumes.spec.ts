@@ -71,7 +71,7 @@ test("a file dropped on a named volume in the file browser is read by a kernel c
   await expect(files.getByRole('button', { name: 'result.txt', exact: true })).toBeVisible();
 
   // Deleting it while the notebook's kernel still mounts it names that kernel first; "Delete anyway"
-  // removes it for the workspace (the kernel keeps it until it stops).
+  // removes it for the workspace (the kernel is stopped, told why, before its files are erased).
   await files.getByRole('button', { name: 'Delete volume' }).click();
   const confirm = page.getByRole('dialog', { name: 'Delete volume' });
   await confirm.getByRole('button', { name: 'Delete volume and its files' }).click();

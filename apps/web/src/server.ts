@@ -19,7 +19,7 @@ import { getMailer } from './server/services.ts';
 import { getStripeBilling } from './server/stripe.ts';
 import { createTerminalProxy } from './server/terminal-proxy.ts';
 import { createUpgradeRouter } from './server/upgrade-router.ts';
-import { getVolumeDisks, getVolumes } from './server/volumes.ts';
+import { getVolumeDisks, getVolumes, setVolumeScheduler } from './server/volumes.ts';
 import { createWebScheduler } from './server/web-scheduler.ts';
 
 /** How often deleted volumes still waiting for their node (or their kernels) are tried again. */
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   noteEdit = (id) => history.noteEdit(id);
   let kernelLost = (_notebookId: string, _kernelId: string, _reason: string) => {};
   const scheduling = createWebScheduler(getDb(), env.scheduler, (...lost) => kernelLost(...lost));
+  setVolumeScheduler(scheduling.scheduler);
   const notebookServices = createNotebookServices(
     getDb(),
     collab,

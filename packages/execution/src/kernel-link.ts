@@ -397,6 +397,9 @@ export class KernelLink {
       const busy = this.status === 'busy';
       this.detach();
       if (this.status === 'restarting') return;
+      // The gateway said the kernel died, and why (e.g. a volume it mounted was deleted): the socket
+      // closing after that is no news, and the reason stays what the notebook shows.
+      if (this.status === 'dead' && this.lastDeathReason !== null) return;
       this.connectionLost = true;
       if (code !== 1000 && code !== 1001 && this.status !== 'dead') {
         // The gateway restarted or the network dropped: the kernel may be alive with its output

@@ -175,7 +175,8 @@ export class NotebookSession {
       );
     }
     if (fresh.length === 0) return [];
-    if (!this.link.kernelId) this.kernelStart = start;
+    // A dead kernel is replaced with this run's options (its volumes may have been deleted meanwhile).
+    if (!this.link.kernelId || this.link.status === 'dead') this.kernelStart = start;
     // A run after a pause (the cap was lifted): wake the kernel, a paused running cell goes on first.
     this.link.wake();
     const queuedAt = this.options.clock();

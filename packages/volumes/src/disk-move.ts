@@ -1,6 +1,7 @@
 import { recordAudit } from '@kiln/accounts';
 import { DomainError } from '@kiln/core';
 import type { Db } from '@kiln/db';
+import { claimDiskMove, settleClaim } from './disk-move-claim.ts';
 import { describeHolders, type VolumeHolder } from './volume-deletion.ts';
 import { type VolumeQuotas, volumeQuotaMiB } from './volume-mounts.ts';
 import type { VolumeActor } from './volume-store.ts';
@@ -14,7 +15,10 @@ import type { VolumeActor } from './volume-store.ts';
  * the disk meanwhile. Until that commit the original stays the disk kernels use, so a copy that breaks
  * half-way changes nothing (its partial copy is erased). The old copy is erased by the reap path: now,
  * or when its node is back. A disk whose node is lost cannot be copied; `abandon` then starts it empty
- * on the target instead, and the lost files are erased if that node ever returns.
+ * on the target instead, and the lost files are erased if that node ever returns. One move per disk at
+ * a time: a second is refused while the first holds the disk's claim (see `disk-move-claim.ts`), and
+ * the file browser's writes are refused meanwhile; one that finished during the final check stops the
+ * switch.
  */
 
 /** Which disk: a named volume by id, or the workspace's /workspace folder. */
@@ -58,6 +62,8 @@ export interface DiskMoveOptions {
   db: Db;
   transfer: DiskTransfer;
   quotas?: VolumeQuotas;
+  /** The move claim's lease and renewal period (defaults 60 s and 20 s). */
+  claim?: { leaseMs?: number; renewMs?: number };
 }
 
 export interface DiskMoveInput {
@@ -160,7 +166,7 @@ function sameFiles(a: readonly DiskEntry[], b: readonly DiskEntry[]): string | n
 
 /** Moves a disk to node `toNodeId` (see the module comment); returns what was copied. */
 export async function moveDisk(options: DiskMoveOptions, input: DiskMoveInput): Promise<DiskMoveResult> {
-  const { db, transfer } = options;
+  const { db } = options;
   const { workspaceId, disk } = input;
   const state = await diskState(db, workspaceId, disk, options.quotas);
   const target = await db.node.findUnique({
@@ -199,8 +205,38 @@ export async function moveDisk(options: DiskMoveOptions, input: DiskMoveInput): 
       `Node ${source.id}, which holds ${state.name}, is offline, so its files cannot be copied. Wait until it is back, or abandon the files and start ${state.name} empty on node ${target.id}.`,
       { reason: 'volume_node_lost', nodeId: source.id },
     );
+  const claim = await claimDiskMove(
+    db,
+    { workspaceId, volume: state.volume },
+    { label: state.label, toNodeId: target.id, ...options.claim },
+  );
+  try {
+    return await moveClaimed(options, input, state, target, source, claim);
+  } finally {
+    await claim.release();
+  }
+}
+
+async function now(db: Reader): Promise<Date> {
   const [clock] = await db.$queryRaw<{ now: Date }[]>`SELECT clock_timestamp() AS now`;
-  const since = clock?.now ?? new Date();
+  return clock?.now ?? new Date();
+}
+
+type NodeRow = { id: string; url: string; state: 'active' | 'lost' };
+
+async function moveClaimed(
+  options: DiskMoveOptions,
+  input: DiskMoveInput,
+  state: DiskState,
+  target: NodeRow,
+  source: NodeRow | null,
+  claim: Awaited<ReturnType<typeof claimDiskMove>>,
+): Promise<DiskMoveResult> {
+  const { db, transfer } = options;
+  const { workspaceId, disk } = input;
+  const sourceOnline = source?.state === 'active';
+  const since = await now(db);
+  let verifiedFrom = since;
   const at = (nodeUrl: string): NodeDisk => ({
     nodeUrl,
     workspaceId,
@@ -221,7 +257,10 @@ export async function moveDisk(options: DiskMoveOptions, input: DiskMoveInput): 
       const original = await transfer.manifest(from, false);
       skipped = original.skipped;
       await transfer.copy(from, destination, original.entries, input.onEntry);
-      // Read both again, hashed: what the copy holds must be what the original holds now.
+      if (claim.lost) throw new DomainError('CONFLICT', `${state.label}: ${claim.lost}; nothing was moved`);
+      // Read both again, hashed: what the copy holds must be what the original holds now. A file-browser
+      // write that finishes from here on stops the switch (it marks the claim).
+      verifiedFrom = await now(db);
       const [after, copy] = await Promise.all([
         transfer.manifest(from, true),
         transfer.manifest(destination, true),
@@ -249,6 +288,11 @@ export async function moveDisk(options: DiskMoveOptions, input: DiskMoveInput): 
       const now = await diskState(tx as unknown as Db, workspaceId, disk, options.quotas);
       if (now.nodeId !== state.nodeId)
         throw new DomainError('CONFLICT', `${state.label} moved meanwhile; nothing was changed`);
+      const unsettled = await settleClaim(tx, claim, verifiedFrom);
+      if (unsettled)
+        throw new DomainError('CONFLICT', `${state.label} was not moved: ${unsettled}`, {
+          reason: 'disk_move_interrupted',
+        });
       const used = await usedSince(tx, workspaceId, disk, since);
       if (used > 0)
         throw new DomainError(

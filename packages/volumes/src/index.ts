@@ -13,6 +13,19 @@ export {
   reapId,
 } from './disk-move.ts';
 export {
+  type ClaimedDisk,
+  claimDiskMove,
+  DISK_MOVE_LEASE_MS,
+  DISK_MOVE_RENEW_MS,
+  DISK_MOVING_MESSAGE,
+  type DiskMoveClaim,
+  diskMoving,
+  noteDiskWrite,
+  settleClaim,
+} from './disk-move-claim.ts';
+export {
+  deletedVolumeReason,
+  type LiveMount,
   type PendingErase,
   pendingErasures,
   type ReapResult,

@@ -1,12 +1,15 @@
+import { isDomainError } from '@kiln/core';
 import type { Db } from '@kiln/db';
+import type { Scheduler } from '@kiln/scheduler';
 
 /**
  * Deleting a volume works as Modal's `modal volume delete` does: the volume is gone for the workspace at
  * once (its name is free, no notebook or new kernel mounts it), with no waiting on the node that holds
  * its files. What Kiln adds, since a Kiln kernel can still be running with the volume mounted: deleting a
  * volume that live kernels or endpoint replicas mount is refused with their names unless the caller
- * confirms (`evenIfMounted`); then those keep their mount until they stop. The disk itself is erased by
- * `reapVolumes` as soon as its node is online and nothing mounts it (a lost node: when it is back).
+ * confirms (`evenIfMounted`); then `reapVolumes` stops them (hibernated ones too, whose sandbox would
+ * wake onto an erased disk), each told why, and erases the disk once its node is online and no live or
+ * hibernated container mounts it any more (a lost node: when it is back).
  */
 
 /** A live container mounting a volume, named as the workspace knows it. */
@@ -47,6 +50,94 @@ export interface VolumeReaperOptions {
    * the node cannot be reached.
    */
   erase(nodeUrl: string, workspaceId: string, volume: string): Promise<void>;
+  /**
+   * Stops a container that mounts a deleted volume on its node, telling it `reason` (the node's gateway
+   * shuts the kernel down; its clients see why); resolves once the node confirms it is gone (or never
+   * was there). Without it, the erase waits until such containers stop by themselves.
+   */
+  stopContainer?(mount: LiveMount, reason: string): Promise<void>;
+  /** Records the stop (with the reason) once the node confirmed it; needed with `stopContainer`. */
+  scheduler?: Pick<Scheduler, 'stop'>;
+}
+
+/** A live or hibernated container mounting a disk, and the node it runs (or sleeps) on. */
+export interface LiveMount extends VolumeHolder {
+  workspaceId: string;
+  nodeId: string | null;
+  nodeUrl: string | null;
+  nodeState: 'active' | 'lost' | null;
+}
+
+/** Why a deleted volume's kernel was stopped, as its notebook shows it. */
+export function deletedVolumeReason(name: string): string {
+  return `The volume ${name} was deleted, so this kernel, which mounted it, was stopped. Run a cell to start a new kernel without it.`;
+}
+
+/**
+ * Live containers (hibernated included) that mount the disk a pending erase is for: any of the
+ * deleted volume's, or for the old copy of a moved disk only those on that copy's node.
+ */
+async function liveMounts(
+  db: Pick<Db, '$queryRaw'>,
+  row: {
+    volumeId: string;
+    workspaceId: string;
+    workspaceDisk: boolean;
+    nodeId: string | null;
+    movedTo: string | null;
+  },
+): Promise<LiveMount[]> {
+  const onNode = row.movedTo !== null ? row.nodeId : null;
+  return db.$queryRaw<LiveMount[]>`
+    SELECT c.id AS "containerId", c.kind::text AS kind, c.state::text AS state, c."workspaceId"::text AS "workspaceId",
+      c."nodeId" AS "nodeId", nd.url AS "nodeUrl", nd.state::text AS "nodeState",
+      CASE c.kind::text
+        WHEN 'kernel' THEN 'notebook ' || COALESCE(n.name, c."ownerId")
+        WHEN 'endpoint_replica' THEN 'endpoint ' || COALESCE(e.label, c."ownerId")
+        ELSE 'sandbox ' || c."ownerId"
+      END AS label
+    FROM "Container" c
+    LEFT JOIN "Node" nd ON nd.id = c."nodeId"
+    LEFT JOIN "Notebook" n ON c.kind::text = 'kernel' AND n.id::text = c."ownerId"
+    LEFT JOIN "Endpoint" e ON c.kind::text = 'endpoint_replica' AND e.id::text = c."ownerId"
+    WHERE c."workspaceId" = ${row.workspaceId}::uuid
+      AND (CASE WHEN ${row.workspaceDisk} THEN c."mountsWorkspace" ELSE ${row.volumeId}::uuid = ANY(c."volumeIds") END)
+      AND c.state IN ('starting', 'running', 'hibernated')
+      AND (${onNode}::text IS NULL OR c."nodeId" = ${onNode}::text)
+    ORDER BY c."requestedAt"`;
+}
+
+/**
+ * Stops the containers that still mount a deleted volume (a moved disk's old copy is never mounted:
+ * those wait). Returns why the erase must wait, or null when nothing mounts the disk any more.
+ */
+async function letGo(
+  options: VolumeReaperOptions,
+  row: Parameters<typeof liveMounts>[1] & { name: string },
+): Promise<string | null> {
+  let mounts = await liveMounts(options.db, row);
+  if (mounts.length === 0) return null;
+  const { stopContainer, scheduler } = options;
+  if (row.movedTo === null && stopContainer && scheduler) {
+    const reason = deletedVolumeReason(row.name);
+    const failures: string[] = [];
+    for (const mount of mounts) {
+      try {
+        await stopContainer(mount, reason);
+        await scheduler.stop(mount.containerId, { code: 'stopped', reason }).catch((error: unknown) => {
+          // The node recorded the stop first (with the same reason): already final is fine.
+          if (!isDomainError(error)) throw error;
+        });
+      } catch (error) {
+        failures.push(`${mount.label}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    mounts = await liveMounts(options.db, row);
+    if (mounts.length === 0) return null;
+    if (failures.length > 0)
+      return `still mounted by ${describeHolders(mounts)}, which could not be stopped (${failures.join('; ')})`;
+  }
+  return `still mounted by ${describeHolders(mounts)}; erased once ${mounts.length > 1 ? 'they stop' : 'it stops'}`;
 }
 
 /** What one pass did: volumes erased, and those left for later with the reason. */
@@ -82,14 +173,17 @@ export async function reapVolumes(options: VolumeReaperOptions, volumeId?: strin
         orderBy: [{ registeredAt: 'asc' }, { id: 'asc' }],
         select: { id: true, url: true, state: true },
       }));
-    let reason: string | null = null;
-    if (!node) reason = 'no node is online';
-    else if (node.state !== 'active') reason = `node ${node.id}, which holds its files, is offline`;
-    else {
-      try {
-        await options.erase(node.url, row.workspaceId, row.workspaceDisk ? 'workspace' : row.volumeId);
-      } catch (error) {
-        reason = error instanceof Error ? error.message : String(error);
+    // Never erased under a live or hibernated sandbox: those of a deleted volume are stopped first.
+    let reason: string | null = await letGo(options, row);
+    if (reason === null) {
+      if (!node) reason = 'no node is online';
+      else if (node.state !== 'active') reason = `node ${node.id}, which holds its files, is offline`;
+      else {
+        try {
+          await options.erase(node.url, row.workspaceId, row.workspaceDisk ? 'workspace' : row.volumeId);
+        } catch (error) {
+          reason = error instanceof Error ? error.message : String(error);
+        }
       }
     }
     if (reason === null) {

@@ -108,8 +108,9 @@ export function createVolumes(options: VolumesOptions) {
 
     /**
      * Deletes the volume for the workspace at once and leaves its disk to be erased (see
-     * `reapVolumes`). Refused (CONFLICT, naming them) while live kernels or endpoint replicas mount it,
-     * unless `evenIfMounted`: then they keep their mount until they stop, and the files go after that.
+     * `reapVolumes`). Refused (CONFLICT, naming them) while live or hibernated kernels or endpoint
+     * replicas mount it, unless `evenIfMounted`: then the reaper stops them, each told why, and the
+     * files go after that (never while any of them still runs or sleeps).
      */
     async remove(
       workspaceId: string,
@@ -127,7 +128,7 @@ export function createVolumes(options: VolumesOptions) {
         if (live.length > 0 && !options.evenIfMounted) {
           throw new DomainError(
             'CONFLICT',
-            `The volume ${volume.name} is mounted by ${describeHolders(live)}. Stop ${live.length > 1 ? 'them' : 'it'} first, or delete it anyway: ${live.length > 1 ? 'they keep' : 'it keeps'} the volume until ${live.length > 1 ? 'they stop' : 'it stops'}, then its files are erased.`,
+            `The volume ${volume.name} is mounted by ${describeHolders(live)}. Stop ${live.length > 1 ? 'them' : 'it'} first, or delete it anyway: ${live.length > 1 ? 'they are' : 'it is'} stopped (told why), then its files are erased.`,
             { reason: 'volume_in_use', holders: live.map((holder) => holder.label) },
           );
         }

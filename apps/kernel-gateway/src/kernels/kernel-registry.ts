@@ -329,12 +329,20 @@ export class KernelRegistry {
     return this.gone.reason(id);
   }
 
-  async shutdown(workspaceId: string, id: string): Promise<void> {
+  /**
+   * Stops the kernel. With `reason`, its clients are told it died and why, the scheduler records that
+   * reason, and asking for the kernel later answers KERNEL_GONE with it.
+   */
+  async shutdown(workspaceId: string, id: string, reason?: string): Promise<void> {
     const kernel = this.get(workspaceId, id);
     this.kernels.delete(id);
+    if (reason) {
+      kernel.stopReason = reason;
+      this.gone.remember(kernel, reason);
+    }
     for (const listener of this.removedListeners) listener(kernel);
     try {
-      await kernel.shutdown();
+      await kernel.shutdown(reason);
     } finally {
       await this.records?.remove(id);
     }

@@ -129,8 +129,11 @@ export function addKernelRoutes(router: Router, kernels: KernelRegistry, default
     .add('GET', '/api/kernels/:id', ({ response, caller, params }) =>
       sendJson(response, 200, kernels.get(caller.workspaceId, params.id ?? '').model()),
     )
-    .add('DELETE', '/api/kernels/:id', async ({ response, caller, params }) => {
-      await kernels.shutdown(caller.workspaceId, params.id ?? '');
+    // Kiln: with `?reason=`, every client of the kernel is told it died and why (a KernelDied error),
+    // and asking for it afterwards answers 410 with the reason (e.g. a volume it mounted was deleted).
+    .add('DELETE', '/api/kernels/:id', async ({ url, response, caller, params }) => {
+      const reason = url.searchParams.get('reason')?.slice(0, 1000);
+      await kernels.shutdown(caller.workspaceId, params.id ?? '', reason || undefined);
       sendJson(response, 204);
     })
     .add('POST', '/api/kernels/:id/interrupt', async ({ response, caller, params }) => {

@@ -365,7 +365,11 @@ export class Kernel {
     }
   }
 
-  async shutdown(): Promise<void> {
+  /** Why the kernel was shut down, when whoever stopped it said (the scheduler records it). */
+  stopReason: string | undefined;
+
+  /** Stops the kernel; with `reason`, every client is told it died and why before its socket closes. */
+  async shutdown(reason?: string): Promise<void> {
     if (this.lifecycle === 'stopped') return;
     this.lifecycle = 'stopping';
     this.executionState = 'terminating';
@@ -376,6 +380,7 @@ export class Kernel {
       await this.sandbox.shutdown();
     } finally {
       this.lifecycle = 'stopped';
+      if (reason && !this.isDead) this.die({ kind: 'killed', message: reason });
       this.executionState = 'dead';
       this.peers.closeAll('Kernel shut down');
     }

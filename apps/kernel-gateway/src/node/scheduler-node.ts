@@ -121,7 +121,7 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
     if (!running.delete(kernel.id)) return;
     const options = kernel.isDead
       ? { code: 'exited' as const, reason: kernel.reason ?? 'The kernel exited' }
-      : { code: 'stopped' as const, reason: 'Shut down' };
+      : { code: 'stopped' as const, reason: kernel.stopReason ?? 'Shut down' };
     const stopping = scheduler
       .stop(kernel.id, options)
       .then(() => undefined, ignoreFinal)

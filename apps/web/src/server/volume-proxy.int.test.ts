@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createSession, signUp, TEST_PASSWORD_HASH_OPTIONS } from '@kiln/accounts';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { createGateway, type Gateway } from '@kiln/kernel-gateway';
-import { createVolumes } from '@kiln/volumes';
+import { claimDiskMove, createVolumes, settleClaim } from '@kiln/volumes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyVolumeRequest, type VolumeProxyOptions } from './volume-proxy.ts';
 
@@ -196,5 +196,141 @@ describe('named volumes through the web app', () => {
     );
     expect((await call('editor', 'DELETE', 'file', 'greeting.txt', { volume })).status).toBe(200);
     await expect(readFile(join(base, `${workspaceId}--${volume}`, 'greeting.txt'))).rejects.toThrow();
+  });
+});
+
+describe('file-browser writes while the disk moves to another node', () => {
+  // The disk's home as the scheduler would record it: the move's switch changes it.
+  let home = 'node-a';
+  const moving = () => ({
+    ...options,
+    gateway: {
+      secret: SECRET,
+      url: async () => (home === 'node-a' ? (options.gateway?.url as string) : 'http://127.0.0.1:9'),
+    },
+  });
+  const send = (method: string, op: string, path: string, init: Parameters<typeof call>[4] = {}) => {
+    const volume = init.volume ?? namedVolumeId;
+    const headers: Record<string, string> = {
+      cookie: users.editor.cookie,
+      'x-kiln-csrf': users.editor.csrf,
+      ...init.headers,
+    };
+    const request = new Request(
+      `http://kiln.test/api/workspaces/${workspaceId}/volumes/${volume}/${op}?${new URLSearchParams({ path, ...init.query })}`,
+      { method, headers, body: init.body },
+    );
+    return proxyVolumeRequest(request, { workspaceId, volume, op }, moving());
+  };
+  /** A PUT whose body stays open until `finish()`: `forwarding` resolves once the node is receiving it. */
+  function slowPut(path: string) {
+    let forwarded!: () => void;
+    const forwarding = new Promise<void>((resolve) => {
+      forwarded = resolve;
+    });
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          pulls += 1;
+          if (pulls === 1) {
+            controller.enqueue(new TextEncoder().encode('first half, '));
+            forwarded();
+            return;
+          }
+          await finished;
+          controller.enqueue(new TextEncoder().encode('second half'));
+          controller.close();
+        },
+        // Pulled only when read: by the proxy's forward, after its checks.
+      },
+      { highWaterMark: 0 },
+    );
+    const request = new Request(
+      `http://kiln.test/api/workspaces/${workspaceId}/volumes/${namedVolumeId}/file?path=${path}`,
+      {
+        method: 'PUT',
+        headers: { cookie: users.editor.cookie, 'x-kiln-csrf': users.editor.csrf },
+        body,
+        duplex: 'half',
+      } as RequestInit,
+    );
+    const answered = proxyVolumeRequest(
+      request,
+      { workspaceId, volume: namedVolumeId, op: 'file' },
+      moving(),
+    );
+    return { forwarding, finish, answered };
+  }
+  const claimOptions = { label: 'The volume datasets', toNodeId: 'node-b' };
+  const disk = () => ({ workspaceId, volume: namedVolumeId });
+
+  it('refuses uploads, renames, deletes and new folders while a move holds the disk; reads go on', async () => {
+    home = 'node-a';
+    expect((await send('PUT', 'file', 'stay.txt', { body: 'before' })).status).toBe(201);
+    const claim = await claimDiskMove(database.db, disk(), claimOptions);
+    try {
+      const writes = [
+        await send('PUT', 'file', 'new.txt', { body: 'x' }),
+        await send('POST', 'move', 'stay.txt', { query: { to: 'renamed.txt' } }),
+        await send('DELETE', 'file', 'stay.txt'),
+        await send('POST', 'folder', 'made'),
+        await send('POST', 'upload', 'big.bin', { headers: { 'upload-length': '3' } }),
+      ];
+      expect(writes.map((answer) => answer.status)).toEqual([409, 409, 409, 409, 409]);
+      for (const answer of writes)
+        expect(await answer.json()).toEqual({
+          message: 'This disk is being moved to another node; try again in a moment.',
+        });
+      expect((await send('GET', 'tree', '')).status).toBe(200);
+      expect(await (await send('GET', 'file', 'stay.txt')).text()).toBe('before');
+    } finally {
+      await claim.release();
+    }
+    // Once the move is over, writes go through again.
+    expect((await send('POST', 'folder', 'made')).status).toBe(201);
+  });
+
+  it('a write that ends after the switch is refused, not kept on the old copy silently', async () => {
+    home = 'node-a';
+    const put = slowPut('late.txt');
+    await put.forwarding;
+    // The move starts after the write did, checks, and switches while the write is still arriving.
+    const claim = await claimDiskMove(database.db, disk(), claimOptions);
+    const [clock] = await database.db.$queryRaw<{ now: Date }[]>`SELECT clock_timestamp() AS now`;
+    const settled = await database.db.$transaction((tx) => settleClaim(tx, claim, clock?.now as Date));
+    expect(settled).toBeNull();
+    home = 'node-b';
+    put.finish();
+    const answered = await put.answered;
+    expect(answered.status).toBe(409);
+    expect(await answered.json()).toEqual({
+      message:
+        'This disk was moved to another node while your change was being made, so the change did not land on it; try again.',
+    });
+    await claim.release();
+  });
+
+  it('a write that ends during the final check keeps the original in charge: the move does not switch', async () => {
+    home = 'node-a';
+    const put = slowPut('during.txt');
+    await put.forwarding;
+    const claim = await claimDiskMove(database.db, disk(), claimOptions);
+    const [clock] = await database.db.$queryRaw<{ now: Date }[]>`SELECT clock_timestamp() AS now`;
+    put.finish();
+    expect((await put.answered).status).toBe(201);
+    expect(await readFile(join(base, `${workspaceId}--${namedVolumeId}`, 'during.txt'), 'utf8')).toBe(
+      'first half, second half',
+    );
+    const settled = await database.db.$transaction((tx) => settleClaim(tx, claim, clock?.now as Date));
+    expect(settled).toBe(
+      'a file was changed in the file browser while it was being checked; nothing was moved. Try again.',
+    );
+    await claim.release();
+    expect(await database.db.diskMove.count()).toBe(0);
   });
 });

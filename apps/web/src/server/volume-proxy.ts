@@ -2,7 +2,7 @@ import { CSRF_HEADER, can, getMembership, resolveSession, SESSION_COOKIE } from 
 import { ERROR_STATUS, isDomainError, isUuid } from '@kiln/core';
 import type { Db } from '@kiln/db';
 import { workspaceToken } from '@kiln/kernel-protocol/client';
-import type { Volumes } from '@kiln/volumes';
+import { DISK_MOVING_MESSAGE, diskMoving, noteDiskWrite, type Volumes } from '@kiln/volumes';
 import { readCookie } from '../lib/cookies.ts';
 
 /** Named volumes' quota for the node (mirrors the gateway's QUOTA_HEADER). */
@@ -42,6 +42,10 @@ const PASSED_HEADERS = [
 const FORWARDED_HEADERS = ['content-length', 'upload-length', 'upload-offset'];
 const QUERY = ['path', 'to', 'id'];
 const STREAMED = new Set(['PUT', 'PATCH']);
+
+/** A write the node finished after the disk had moved away: it landed on the copy being erased. */
+const MOVED_DURING_WRITE =
+  'This disk was moved to another node while your change was being made, so the change did not land on it; try again.';
 
 function answer(status: number, message: string): Response {
   return Response.json({ message }, { status, headers: { 'cache-control': 'no-store' } });
@@ -93,6 +97,9 @@ export async function proxyVolumeRequest(
     throw error;
   }
   if (!base) return answer(503, 'No kernel gateway node is online');
+  // While the disk is being moved to another node, a write could land on the copy being left behind.
+  const disk = { workspaceId: target.workspaceId, volume: target.volume };
+  if (write && (await diskMoving(options.db, disk))) return answer(409, DISK_MOVING_MESSAGE);
   const url = new URL(request.url);
   const upstream = new URL(`${base}/kiln/volumes/${encodeURIComponent(target.volume)}/${target.op}`);
   for (const name of QUERY) {
@@ -114,6 +121,16 @@ export async function proxyVolumeRequest(
     // Streams the upload instead of buffering it (required by fetch for a stream body).
     ...(streamed ? { duplex: 'half' } : {}),
   } as RequestInit);
+  if (write && response.ok && typeof where !== 'string') {
+    // Done on the node. A move that has not switched yet will not now (the mark stops it), so the write
+    // stays on the disk; one that switched meanwhile left it on the old copy: say so, not "done".
+    await noteDiskWrite(options.db, disk);
+    const home = await where(target.workspaceId, target.volume).catch(() => null);
+    if (home !== base) {
+      await response.body?.cancel().catch(() => undefined);
+      return answer(409, MOVED_DURING_WRITE);
+    }
+  }
   const headers = new Headers({ 'x-content-type-options': 'nosniff' });
   for (const name of PASSED_HEADERS) {
     const value = response.headers.get(name);

@@ -1,3 +1,4 @@
+import type { Scheduler } from '@kiln/scheduler';
 import { createVolumes, type Volumes } from '@kiln/volumes';
 import { getEnv } from '../env.ts';
 import { getDb } from './db.ts';
@@ -12,11 +13,18 @@ export function getVolumes(): Volumes {
 }
 
 let disks: ReturnType<typeof createVolumeDisks> | undefined;
+let scheduler: Pick<Scheduler, 'stop'> | undefined;
+
+/** The process's scheduler: deleting a volume stops (and records) the kernels that mount it. */
+export function setVolumeScheduler(value: Pick<Scheduler, 'stop'>): void {
+  scheduler = value;
+  disks = undefined;
+}
 
 /** Erases deleted volumes' disks on their nodes; undefined without a gateway. */
 export function getVolumeDisks() {
   const gateway = getEnv().kernelGateway;
   if (!gateway) return undefined;
-  disks ??= createVolumeDisks({ db: getDb(), secret: gateway.secret });
+  disks ??= createVolumeDisks({ db: getDb(), secret: gateway.secret, scheduler });
   return disks;
 }

@@ -81,8 +81,8 @@ export const volumeRouter = router({
   /**
    * Admins delete a volume and every file on it. The volume is gone at once; its disk is erased on its
    * node now, or once that node is back online and the kernels that still mount it have stopped.
-   * Refused (CONFLICT, naming them) while live kernels or endpoint replicas mount it, unless
-   * `evenIfMounted`: those keep it until they stop.
+   * Refused (CONFLICT, naming them) while live or hibernated kernels or endpoint replicas mount it,
+   * unless `evenIfMounted`: those are stopped first, each told why.
    */
   delete: workspaceProcedure('workspace.update')
     .input(

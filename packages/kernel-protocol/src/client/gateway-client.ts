@@ -94,7 +94,9 @@ export function createGatewayClient(options: GatewayClientOptions) {
      */
     pruneImages: (keep: string[]) =>
       call<{ removed: string[]; inUse: string[] }>('POST', '/kiln/images/prune', { keep }),
-    shutdownKernel: (id: string) => call<void>('DELETE', `/api/kernels/${id}`),
+    /** Stops the kernel; with `reason` (Kiln), its clients are told it died and why. */
+    shutdownKernel: (id: string, reason?: string) =>
+      call<void>('DELETE', `/api/kernels/${id}${reason ? `?reason=${encodeURIComponent(reason)}` : ''}`),
     interruptKernel: (id: string) => call<void>('POST', `/api/kernels/${id}/interrupt`),
     restartKernel: (id: string) => call<KernelModel>('POST', `/api/kernels/${id}/restart`),
     /**

@@ -179,7 +179,7 @@ export function VolumePicker(props: {
       >
         Delete {value.label} and every file on it?{' '}
         {mounted
-          ? 'Kernels that mount it keep it until they stop; then its files are erased.'
+          ? 'Kernels that mount it, sleeping ones too, are stopped and their notebooks told why; then its files are erased.'
           : 'If running kernels mount it, you are told which first.'}
       </ConfirmDialog>
     </div>
