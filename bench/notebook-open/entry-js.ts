@@ -24,7 +24,6 @@ const MARKERS: Record<string, string> = {
   marked: 'marked(): ',
   zod: '$ZodType',
   DOMPurify: 'DOMPurify',
-  'react-hook-form': 'useFormContext',
 };
 
 interface Row {
