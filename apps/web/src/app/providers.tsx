@@ -5,15 +5,14 @@ import { createTRPCClient, httpBatchLink, httpLink, splitLink, type TRPCClient }
 import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import { type ReactNode, useState } from 'react';
 import superjson from 'superjson';
-import { config as zodConfig } from 'zod';
 import { CSRF_COOKIE, CSRF_HEADER } from '../lib/cookie-names.ts';
 import { readCookie } from '../lib/cookies.ts';
 import { errorCode } from '../lib/errors.ts';
 import { TRPCProvider } from '../lib/trpc.ts';
+import { makeZodJitless } from '../lib/zod-jitless.ts';
 import { CREDENTIAL_PROCEDURES, MAX_BATCH_CALLS } from '../server/batch-policy.ts';
 
-// zod's fast path probes `new Function`, which the page's CSP (no 'unsafe-eval') reports as a violation.
-zodConfig({ jitless: true });
+makeZodJitless();
 
 const NO_RETRY = new Set([
   'BAD_REQUEST',

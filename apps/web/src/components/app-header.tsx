@@ -1,13 +1,20 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
+import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useState } from 'react';
 import type { Role } from '../lib/roles.ts';
 import { useSignOut } from '../lib/session.ts';
 import { useTRPC } from '../lib/trpc.ts';
 import { Menu, MenuItem, MenuLabel, MenuLink, MenuSeparator } from './menu.tsx';
-import { NewWorkspaceDialog } from './new-workspace-dialog.tsx';
 import type { Me } from './require-auth.tsx';
+
+// The form (react-hook-form, the API's zod schemas) loads when the dialog is first opened, not
+// with every page: zod alone is a sixth of a notebook page's script.
+const NewWorkspaceDialog = dynamic(
+  () => import('./new-workspace-dialog.tsx').then((module) => module.NewWorkspaceDialog),
+  { ssr: false },
+);
 
 interface AppHeaderProps {
   me: Me;
@@ -53,7 +60,7 @@ export function AppHeader({ me, workspace }: AppHeaderProps) {
           Sign out
         </MenuItem>
       </Menu>
-      <NewWorkspaceDialog open={creating} onClose={() => setCreating(false)} />
+      {creating ? <NewWorkspaceDialog open onClose={() => setCreating(false)} /> : null}
     </header>
   );
 }

@@ -7,8 +7,8 @@ import * as Y from 'yjs';
 import { formatMicros } from '../../lib/money.ts';
 import { type ExecutionView, formatElapsed } from '../../lib/notebook/execution-view.ts';
 import type { NotebookCommand } from '../../lib/notebook/keyboard.ts';
-import { renderMarkdown } from '../../lib/notebook/markdown.ts';
 import { LONG_OUTPUT_LINES, outputLines } from '../../lib/notebook/output-model.ts';
+import { loadRichText, useRichText } from '../../lib/notebook/rich-text.tsx';
 import { DeployCellButton } from '../endpoints/deploy-cell-button.tsx';
 import { whenIdle } from './idle-queue.ts';
 import { OutputItem } from './output-view.tsx';
@@ -185,7 +185,7 @@ function useLiveEditor(now: boolean): [boolean, () => void] {
 
 function MarkdownPreview({ source, onEdit, canEdit }: { source: Y.Text; onEdit(): void; canEdit: boolean }) {
   const text = useText(source);
-  const html = useMemo(() => renderMarkdown(text), [text]);
+  const html = useRichText('markdown', text);
   if (!text.trim()) {
     return (
       // biome-ignore lint/a11y/noStaticElementInteractions: double-click to edit, as in Jupyter; Enter does the same.
@@ -194,12 +194,21 @@ function MarkdownPreview({ source, onEdit, canEdit }: { source: Y.Text; onEdit()
       </div>
     );
   }
+  if (html === null) {
+    // Until the renderer has loaded: the source as text, in the rendered cell's box.
+    return (
+      // biome-ignore lint/a11y/noStaticElementInteractions: double-click to edit, as in Jupyter; Enter does the same.
+      <div className="markdown markdown-source" onDoubleClick={canEdit ? onEdit : undefined}>
+        {text}
+      </div>
+    );
+  }
   return (
     // biome-ignore lint/a11y/noStaticElementInteractions: double-click to edit, as in Jupyter; Enter does the same.
     <div
       className="markdown"
       onDoubleClick={canEdit ? onEdit : undefined}
-      // biome-ignore lint/security/noDangerouslySetInnerHtml: renderMarkdown sanitises its output.
+      // biome-ignore lint/security/noDangerouslySetInnerHtml: the server's and the browser's renders are sanitised.
       dangerouslySetInnerHTML={{ __html: html }}
     />
   );
@@ -268,6 +277,11 @@ export const CellView = memo(function CellView(props: CellViewProps) {
   // The selected cell (the first, on open) gets its editor at once: it is where typing goes, so it
   // must not wait behind an idle moment of a page that is still busy opening. The rest follow when idle.
   const [live, activate] = useLiveEditor(selected && canEdit);
+  // A markdown cell being edited is rendered by the browser when editing ends: have the renderer ready.
+  const editingMarkdown = !isCode && editing && canEdit;
+  useEffect(() => {
+    if (editingMarkdown) loadRichText().catch(() => undefined);
+  }, [editingMarkdown]);
 
   return (
     <section

@@ -1,15 +1,22 @@
 'use client';
 import { UserPlus } from 'lucide-react';
+import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useState } from 'react';
 import { hasRole } from '../../lib/roles.ts';
 import { Dialog } from '../dialog.tsx';
-import { InviteForm } from '../workspace/invite-form.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
 import { DownloadIpynbButton } from './download-ipynb.tsx';
 import { NotebookScheduleButton } from './notebook-schedule.tsx';
 import { NotebookSecretsButton } from './notebook-secrets.tsx';
 import { NotebookVolumesButton } from './notebook-volumes.tsx';
+
+// The invite form (react-hook-form and the API's zod schemas) loads when sharing is opened, so the
+// notebook page's own script carries neither.
+const InviteForm = dynamic(() => import('../workspace/invite-form.tsx').then((module) => module.InviteForm), {
+  ssr: false,
+  loading: () => <p className="muted small">Loading…</p>,
+});
 
 /**
  * The notebook header's actions: secrets, schedule, share (invite a collaborator) and download. They

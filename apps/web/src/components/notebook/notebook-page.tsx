@@ -5,6 +5,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import type * as Y from 'yjs';
+import { PrerenderedRichTextProvider } from '../../lib/notebook/rich-text.tsx';
 import { hasRole } from '../../lib/roles.ts';
 import type { Me } from '../require-auth.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
@@ -85,21 +86,23 @@ export function NotebookPage({
         saved={saved}
       />
       {session || previewDoc ? (
-        <LiveNotebook
-          session={session}
-          previewDoc={previewDoc}
-          notebookName={notebook.name}
-          onNotice={setNotice}
-          status={status}
-          synced={synced}
-          everSynced={everSynced}
-          saved={saved}
-          notebookId={notebook.id}
-          canEdit={canEdit}
-          actions={actions}
-          peers={peers}
-          workspaceId={workspace.id}
-        />
+        <PrerenderedRichTextProvider value={snapshot?.richText}>
+          <LiveNotebook
+            session={session}
+            previewDoc={previewDoc}
+            notebookName={notebook.name}
+            onNotice={setNotice}
+            status={status}
+            synced={synced}
+            everSynced={everSynced}
+            saved={saved}
+            notebookId={notebook.id}
+            canEdit={canEdit}
+            actions={actions}
+            peers={peers}
+            workspaceId={workspace.id}
+          />
+        </PrerenderedRichTextProvider>
       ) : null}
     </div>
   );

@@ -1,6 +1,7 @@
 import type { CellJson, NotebookJson } from '@kiln/notebook';
 import { ipynbToYDoc } from '@kiln/notebook/ipynb';
 import type * as Y from 'yjs';
+import type { PrerenderedRichTexts } from '../../lib/notebook/rich-text-key.ts';
 
 /**
  * The first cells of a notebook as the server read them from the live document, sent with the
@@ -10,6 +11,8 @@ export interface NotebookSnapshot {
   cells: CellJson[];
   total: number;
   metadata: NotebookJson['metadata'];
+  /** The server's renders of these cells' markdown and TeX (`prerenderRichText`). */
+  richText?: PrerenderedRichTexts;
 }
 
 /** A document holding the snapshot's cells, rendered (read-only) until the live one has synced. */

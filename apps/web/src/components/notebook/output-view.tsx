@@ -1,10 +1,9 @@
 'use client';
 import type { JsonValue, OutputJson } from '@kiln/notebook';
-import katex from 'katex';
 import { memo, useMemo } from 'react';
 import { ansiToHtml } from '../../lib/notebook/ansi.ts';
-import { renderMarkdown } from '../../lib/notebook/markdown.ts';
 import { joinText, pickMime, truncationOf, withoutOverflowKey } from '../../lib/notebook/output-model.ts';
+import { useRichText } from '../../lib/notebook/rich-text.tsx';
 import { sanitizeHtml, sanitizeSvg } from '../../lib/notebook/sanitize.ts';
 
 /** Where a truncated output's full text can be downloaded (served by the execution service's route). */
@@ -54,18 +53,18 @@ function image(mime: string, data: JsonValue): string {
   return `data:${mime};base64,${joinText(data).replace(/\s/g, '')}`;
 }
 
+/** Markdown and TeX outputs: the server's render, or the browser's once marked and KaTeX have loaded. */
+function RichTextOutput({ kind, source }: { kind: 'markdown' | 'latex'; source: string }) {
+  const html = useRichText(kind, source);
+  if (html === null) return <pre className="output-text">{source}</pre>;
+  return <Html className="output-markdown markdown" html={html} />;
+}
+
 function RichOutput({ data }: { data: Record<string, JsonValue> }) {
   const mime = pickMime(data);
   const value = mime ? data[mime] : undefined;
   const rendered = useMemo(() => {
     if (mime === 'text/html') return sanitizeHtml(joinText(value));
-    if (mime === 'text/markdown') return renderMarkdown(joinText(value));
-    if (mime === 'text/latex') {
-      const tex = joinText(value)
-        .trim()
-        .replace(/^\$\$?|\$\$?$/g, '');
-      return katex.renderToString(tex, { displayMode: true, throwOnError: false });
-    }
     if (mime === 'image/svg+xml') return sanitizeSvg(joinText(value));
     return '';
   }, [mime, value]);
@@ -74,8 +73,9 @@ function RichOutput({ data }: { data: Record<string, JsonValue> }) {
     case 'text/html':
       return <Html className="output-html" html={rendered} />;
     case 'text/markdown':
+      return <RichTextOutput kind="markdown" source={joinText(value)} />;
     case 'text/latex':
-      return <Html className="output-markdown markdown" html={rendered} />;
+      return <RichTextOutput kind="latex" source={joinText(value)} />;
     case 'image/svg+xml':
       // An <img> never runs scripts, whatever survived sanitising. next/image cannot take data: URLs.
       return (

@@ -1,8 +1,7 @@
 'use client';
 import type { CellJson, JsonValue, NotebookJson, OutputJson } from '@kiln/notebook';
-import { useMemo } from 'react';
-import { renderMarkdown } from '../../lib/notebook/markdown.ts';
 import { joinText } from '../../lib/notebook/output-model.ts';
+import { useRichText } from '../../lib/notebook/rich-text.tsx';
 import { OutputItem } from './output-view.tsx';
 import { StaticCode } from './static-code.tsx';
 
@@ -11,9 +10,10 @@ function sourceOf(cell: CellJson): string {
 }
 
 function PreviewMarkdown({ source }: { source: string }) {
-  const html = useMemo(() => renderMarkdown(source), [source]);
+  const html = useRichText('markdown', source);
   if (!source.trim()) return <div className="markdown markdown-empty muted">Empty markdown cell.</div>;
-  // biome-ignore lint/security/noDangerouslySetInnerHtml: renderMarkdown sanitises its output.
+  if (html === null) return <div className="markdown markdown-source">{source}</div>;
+  // biome-ignore lint/security/noDangerouslySetInnerHtml: the browser's renderer sanitises its output.
   return <div className="markdown" dangerouslySetInnerHTML={{ __html: html }} />;
 }
 

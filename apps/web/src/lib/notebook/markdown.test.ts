@@ -26,11 +26,29 @@ describe('renderMarkdown without a DOM (server rendering)', () => {
         'inline <b onclick="alert(7)">bold</b>',
       ].join('\n\n'),
     );
-    expect(html).not.toMatch(/<img|<script|<b /i);
+    expect(html).not.toMatch(/<script|<b /i);
+    // Images keep only embedded (data:image) sources: none of these loads anything.
+    expect(html).not.toMatch(/<img[^>]*\ssrc=/i);
+    expect(html).toContain('&#60;img src=x');
     expect(html).not.toMatch(/href="(javascript|data)/i);
     // An event attribute inside a real tag (quoted or bare); escaped quotes inside a title are text.
     expect(html).not.toMatch(/<[^>]*\son\w+=("|[a-z])/i);
     expect(html).toContain('click');
     expect(html).toContain('&#60;script&#62;');
+  });
+
+  it('opens links in a new tab without a handle on the app, as the browser sanitiser does', () => {
+    const html = renderMarkdown('[docs](https://kiln.test/ä "Title")');
+    expect(html).toContain(
+      '<a href="https://kiln.test/%C3%A4" title="Title" rel="noopener noreferrer nofollow" target="_blank">docs</a>',
+    );
+  });
+
+  it('keeps embedded images and drops task-list checkboxes (forms are not allowed)', () => {
+    const pixel = 'data:image/png;base64,iVBORw0KGgo=';
+    const html = renderMarkdown(`![dot](${pixel})\n\n- [x] done\n- [ ] todo`);
+    expect(html).toContain(`<img src="${pixel}" alt="dot">`);
+    expect(html).not.toContain('<input');
+    expect(html).toContain('done');
   });
 });

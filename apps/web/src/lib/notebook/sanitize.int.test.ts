@@ -4,6 +4,8 @@ import { chromiumLaunchOptions } from '@kiln/core/chromium';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prerenderRichText } from './prerender-rich-text.ts';
+import { richTextKey } from './rich-text-key.ts';
 
 // DOMPurify is only as good as the DOM it parses with, so these run in the real Chromium.
 
@@ -13,9 +15,9 @@ let page: Page;
 beforeAll(async () => {
   const entry = `
     import { sanitizeHtml, sanitizeSvg } from './sanitize.ts';
-    import { renderMarkdown } from './markdown.ts';
+    import { renderMarkdown, renderLatex } from './markdown.ts';
     import { ansiToHtml } from './ansi.ts';
-    window.kiln = { sanitizeHtml, sanitizeSvg, renderMarkdown, ansiToHtml };`;
+    window.kiln = { sanitizeHtml, sanitizeSvg, renderMarkdown, renderLatex, ansiToHtml };`;
   const bundle = await build({
     stdin: { contents: entry, resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'ts' },
     bundle: true,
@@ -34,7 +36,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-type Fn = 'sanitizeHtml' | 'sanitizeSvg' | 'renderMarkdown' | 'ansiToHtml';
+type Fn = 'sanitizeHtml' | 'sanitizeSvg' | 'renderMarkdown' | 'renderLatex' | 'ansiToHtml';
 
 /** Runs one of the modules' functions in the page, inserts the result, and reports whether any script ran. */
 async function insert(fn: Fn, input: string): Promise<{ html: string; pwned: boolean }> {
@@ -156,6 +158,59 @@ describe('output and markdown sanitising in Chromium', () => {
       ],
     );
     expect(covered).toBe('app');
+  });
+
+  it('renders markdown and TeX on the server exactly as the browser does, wherever it says exact', async () => {
+    const pixel =
+      'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    const samples = [
+      '# Title\n\nSome **bold**, _italic_, `code` and ~~gone~~.',
+      'Inline $x^2 + \\alpha$ and display:\n\n$$\\int_0^1 \\sqrt{x}\\,dx = \\frac{2}{3}$$',
+      '$$\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix} \\hat{\\theta} \\widehat{xyz} \\overrightarrow{AB}$$',
+      'Bad TeX: $\\frac{1}{$ and $\\unknowncommand$',
+      '- one\n- two\n  1. nested\n- [x] done\n- [ ] todo',
+      '| a | b |\n|---|:-:|\n| 1 | 2 |',
+      '> quoted\n\n---\n\n[docs](https://kiln.test/docs "Docs") <https://kiln.test> [rel](other.ipynb) [bad](javascript:alert(1)) [mail](mailto:a@kiln.test)',
+      `![dot](${pixel} "A dot") ![remote](https://kiln.test/x.png)`,
+      '```python\nimport os  # comment\nprint("hi", 1)\n```\n\n```\nplain & <text>\n```',
+      'Prices: $5 and $10, escaped \\$ and "quotes" & ampersands < >',
+    ];
+    const latex = ['$$E = mc^2$$', '\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}'];
+    const server = prerenderRichText([
+      ...samples.map((source) => ({ cell_type: 'markdown', metadata: {}, source })),
+      ...latex.map((tex) => ({
+        cell_type: 'code',
+        metadata: {},
+        source: '',
+        outputs: [{ output_type: 'display_data', metadata: {}, data: { 'text/latex': tex } }],
+      })),
+    ]);
+    const pairs = [
+      ...samples.map((source) => ({
+        fn: 'renderMarkdown',
+        source,
+        render: server[richTextKey('markdown', source)],
+      })),
+      ...latex.map((source) => ({ fn: 'renderLatex', source, render: server[richTextKey('latex', source)] })),
+    ];
+    for (const { render } of pairs) expect(render?.exact).toBe(true);
+    const compared = await page.evaluate(
+      (items) => {
+        const w = window as unknown as { kiln: Record<string, (s: string) => string> };
+        // Both through the same parser, so only differences in the DOM count, not in how HTML was spelled.
+        const dom = (html: string) => {
+          const box = document.createElement('div');
+          box.innerHTML = html;
+          return box.innerHTML;
+        };
+        return items.map((item) => ({
+          server: dom(item.html),
+          browser: dom(w.kiln[item.fn]?.(item.source) ?? ''),
+        }));
+      },
+      pairs.map(({ fn, source, render }) => ({ fn, source, html: render?.html ?? '' })),
+    );
+    for (const { server: fromServer, browser } of compared) expect(fromServer).toBe(browser);
   });
 
   it('gives OSC-8 terminal links no handle on the app and no referrer', async () => {

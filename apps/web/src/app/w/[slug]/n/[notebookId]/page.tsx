@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { redirect } from 'next/navigation';
 import { NotebookRoute } from '../../../../../components/notebook/notebook-route.tsx';
 import type { NotebookSnapshot } from '../../../../../components/notebook/notebook-snapshot.ts';
+import { prerenderRichText } from '../../../../../lib/notebook/prerender-rich-text.ts';
 import { cellsWithinBudget, withShortStreams } from '../../../../../lib/notebook/snapshot-budget.ts';
 import { pageCaller } from '../../../../../server/page-caller.ts';
 
@@ -16,7 +17,7 @@ const isMissing = (error: unknown) =>
 
 /**
  * A notebook: its first cells are read from the live document on the server and rendered in the
- * first response (highlighted code, outputs), then the page connects and takes over live.
+ * first response (highlighted code, outputs, markdown and TeX), then the page connects and takes over live.
  */
 export default async function NotebookPageRoute({
   params,
@@ -35,12 +36,10 @@ export default async function NotebookPageRoute({
     // Without the live-document service (a bare `next start`), the page simply loads over the socket.
     caller.notebook
       .snapshot({ workspaceId: workspace.id, notebookId, cells: SNAPSHOT_CELLS })
-      .then(
-        (read): NotebookSnapshot => ({
-          ...read,
-          cells: cellsWithinBudget(read.cells.map(withShortStreams), SNAPSHOT_BYTES),
-        }),
-      )
+      .then((read): NotebookSnapshot => {
+        const cells = cellsWithinBudget(read.cells.map(withShortStreams), SNAPSHOT_BYTES);
+        return { ...read, cells, richText: prerenderRichText(cells) };
+      })
       .catch(() => null),
   ]);
   if (!notebook) return <NotebookRoute notebook={null} snapshot={null} />;
