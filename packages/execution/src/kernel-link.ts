@@ -163,6 +163,7 @@ export class KernelLink {
     return this.serial(async () => {
       if (this.channel && this.status !== 'dead') {
         this.wake();
+        if (this.reason === BACK) this.setStatus(this.status, null);
         return this.channel;
       }
       if (this.kernelId && !this.channel && this.connectionLost) {
@@ -329,10 +330,14 @@ export class KernelLink {
     });
   }
 
-  /** The scheduler declared this kernel lost: it is gone, and the next run starts another. */
+  /**
+   * The scheduler declared this kernel lost: it is gone, and the next run starts another. Its container
+   * is given up, so a node coming back with it stops it rather than keeping it for nobody.
+   */
   lost(kernelId: string, reason: string): void {
     if (this.kernelId !== kernelId) return;
     this.awayReason = null;
+    void this.gateway.shutdownKernel(kernelId).catch(() => undefined);
     this.detach();
     this.kernelId = null;
     this.granted = null;
@@ -513,7 +518,8 @@ export class KernelLink {
           this.status !== 'restarting' &&
           this.status !== 'starting'
         ) {
-          this.setStatus(state, null);
+          // "The kernel is back" stays until the next run.
+          this.setStatus(state, this.reason === BACK ? BACK : null);
         }
       }
     }
