@@ -111,7 +111,8 @@ export function createScheduledGateways(options: ScheduledGatewayOptions) {
         nodeOf.delete(id);
         // Given up: should its node come back with it, the node stops it.
         if (view?.state === 'lost') {
-          await scheduler.stop(id, { reason: 'Shut down while its machine was away' }).catch(() => undefined);
+          const reason = `${view.stop?.reason ?? 'Lost'}; its notebook gave it up`;
+          await scheduler.stop(id, { code: 'node_lost', reason }).catch(() => undefined);
           return;
         }
         // A stopped container's node may be gone: there is nothing left to shut down.
