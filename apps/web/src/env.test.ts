@@ -101,6 +101,7 @@ describe('parseEnv', () => {
     expect(parseEnv(base).scheduler).toEqual({
       queueTimeoutMs: 900_000,
       heartbeatTimeoutMs: 30_000,
+      lostGiveUpMs: 900_000,
       maxCpuPerContainer: 64,
       maxMemoryMiBPerContainer: 262_144,
       enterprise: { maxContainers: null, gpuConcurrency: null },
@@ -108,11 +109,13 @@ describe('parseEnv', () => {
     const set = parseEnv({
       ...base,
       KILN_QUEUE_TIMEOUT_SECONDS: '20',
+      KILN_LOST_KERNEL_GIVE_UP_SECONDS: '60',
       KILN_MAX_KERNEL_CPU: '4',
       KILN_ENTERPRISE_MAX_GPUS: '200',
     }).scheduler;
     expect(set).toMatchObject({
       queueTimeoutMs: 20_000,
+      lostGiveUpMs: 60_000,
       maxCpuPerContainer: 4,
       enterprise: { gpuConcurrency: 200 },
     });

@@ -52,6 +52,7 @@ const schema = z
     KILN_GATEWAY_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
     KILN_QUEUE_TIMEOUT_SECONDS: optional(seconds),
     KILN_NODE_TIMEOUT_SECONDS: optional(seconds),
+    KILN_LOST_KERNEL_GIVE_UP_SECONDS: optional(seconds),
     KILN_MAX_KERNEL_CPU: optional(
       z.coerce.number({ error: 'must be a number' }).positive('must be positive'),
     ),
@@ -169,6 +170,8 @@ export interface Env {
   scheduler: {
     queueTimeoutMs: number;
     heartbeatTimeoutMs: number;
+    /** A kernel lost with its node waits this long for the node to come back with it, then is given up. */
+    lostGiveUpMs: number;
     maxCpuPerContainer: number;
     maxMemoryMiBPerContainer: number;
     enterprise: { maxContainers: number | null; gpuConcurrency: number | null };
@@ -231,6 +234,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     scheduler: {
       queueTimeoutMs: (raw.KILN_QUEUE_TIMEOUT_SECONDS ?? 900) * 1000,
       heartbeatTimeoutMs: (raw.KILN_NODE_TIMEOUT_SECONDS ?? 30) * 1000,
+      lostGiveUpMs: (raw.KILN_LOST_KERNEL_GIVE_UP_SECONDS ?? 900) * 1000,
       maxCpuPerContainer: raw.KILN_MAX_KERNEL_CPU ?? 64,
       maxMemoryMiBPerContainer: raw.KILN_MAX_KERNEL_MEMORY_MIB ?? 256 * 1024,
       enterprise: {

@@ -11,6 +11,7 @@ import { closeDb, getDb } from './server/db.ts';
 import { createWebEndpoints } from './server/endpoints.ts';
 import { createWebImages } from './server/images.ts';
 import { createIpynbReader } from './server/ipynb-reader/reader-pool.ts';
+import { createLostKernels } from './server/lost-kernels.ts';
 import { createNotebookServices } from './server/notebook-services.ts';
 import { setNotebookServices } from './server/notebook-services-slot.ts';
 import { createWebSchedules } from './server/schedules.ts';
@@ -76,8 +77,22 @@ async function main(): Promise<void> {
     onError: (error) => console.error('renewing this web process lease failed', error),
   });
   await lease.start();
-  kernelLost = (notebookId, kernelId, reason) =>
-    notebookServices.executionService?.kernelLost(notebookId, kernelId, reason);
+  // A lost node may come back with its kernels (a gateway restart slower than the node timeout): the
+  // notebook keeps its kernel, says it is waiting, and connects again once the scheduler revives it.
+  const waitSeconds = Math.round(env.scheduler.lostGiveUpMs / 1000);
+  const lostKernels = createLostKernels({
+    scheduler: scheduling.scheduler,
+    intervalMs: Math.max(500, Math.min(5000, env.scheduler.heartbeatTimeoutMs / 3)),
+    onBack: (notebookId, kernelId) => notebookServices.executionService?.kernelBack(notebookId, kernelId),
+    onGone: (notebookId, kernelId, reason) =>
+      notebookServices.executionService?.kernelLost(notebookId, kernelId, reason),
+  });
+  kernelLost = (notebookId, kernelId, reason) => {
+    const away = `The machine running this kernel stopped answering (${reason}). Kiln waits up to ${waitSeconds >= 120 ? `${Math.round(waitSeconds / 60)} min` : `${waitSeconds} s`} for it to come back with the kernel and its variables.`;
+    if (notebookServices.executionService?.kernelAway(notebookId, kernelId, away)) {
+      lostKernels.add(notebookId, kernelId);
+    }
+  };
   const locate = async (workspaceId: string, kernelId: string) => {
     const container = await scheduling.scheduler.get(kernelId).catch(() => null);
     return container?.workspaceId === workspaceId && container.state === 'running'
@@ -233,6 +248,7 @@ async function main(): Promise<void> {
     await endpoints.close();
     // Its kernels are now anyone's to resume: this process again, or another one starting.
     await lease.stop({ release: true }).catch(() => undefined);
+    await lostKernels.close();
     await scheduling.close();
     setNotebookServices(undefined);
     await history.close();

@@ -173,6 +173,14 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
       opened.get(notebookId)?.schedulerLost(kernelId, reason);
     },
 
+    kernelAway(notebookId, kernelId, reason) {
+      return opened.get(notebookId)?.schedulerAway(kernelId, reason) ?? false;
+    },
+
+    async kernelBack(notebookId, kernelId) {
+      return (await opened.get(notebookId)?.schedulerBack(kernelId)) ?? false;
+    },
+
     async complete(notebookId, code, cursorPos) {
       return completeCode(await existing(notebookId), code, cursorPos, limits.assistTimeoutMs);
     },

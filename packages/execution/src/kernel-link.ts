@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DomainError } from '@kiln/core';
 import { KILN_ACK, type VolumeMountSpec } from '@kiln/kernel-protocol';
 import { GatewayError, type JupyterMessage } from '@kiln/kernel-protocol/client';
 import { asDomainError, describeFailure, goneMessage } from './gateway-failures.ts';
@@ -71,6 +72,8 @@ export class KernelLink {
   readonly sessionId: string;
   private lastDeathReason: string | null = null;
   private connectionLost = false;
+  /** Why the kernel is away: the scheduler lost its machine, which may come back with it. */
+  private awayReason: string | null = null;
   /** Completions, inspections and wake-ups: their busy/idle statuses must not flicker the kernel status. */
   private readonly quiet = new QuietRequests();
   /** While paused: whether a cell was running when the kernel was put to sleep. */
@@ -139,6 +142,11 @@ export class KernelLink {
         }
         if (Date.now() + delay > deadline) {
           this.connectionLost = true;
+          if (this.awayReason) {
+            // Its machine is lost but may come back with it: `back()` connects again when it does.
+            this.setStatus('reconnecting', this.awayReason);
+            return { outcome: 'unreachable', reason: this.awayReason };
+          }
           const reason = `${describeFailure(error)} If it comes back, the kernel and its variables are still there: run a cell to reconnect.`;
           this.setStatus('dead', reason);
           return { outcome: 'unreachable', reason };
@@ -155,6 +163,7 @@ export class KernelLink {
     return this.serial(async () => {
       if (this.channel && this.status !== 'dead') {
         this.wake();
+        if (this.reason === BACK) this.setStatus(this.status, null);
         return this.channel;
       }
       if (this.kernelId && !this.channel && this.connectionLost) {
@@ -165,7 +174,17 @@ export class KernelLink {
           await this.attach(this.kernelId);
           this.setStatus('idle', null);
           return this.channel as unknown as KernelConnection;
-        } catch {
+        } catch (error) {
+          if (this.awayReason) {
+            // Not given up while its machine may come back: starting another would lose its variables.
+            this.connectionLost = true;
+            this.setStatus('reconnecting', this.awayReason);
+            throw new DomainError(
+              'CONFLICT',
+              `${this.awayReason} Run the cell again once it is back, or restart the kernel to start a new one.`,
+              { cause: describeFailure(error) },
+            );
+          }
           this.setStatus('dead', 'The kernel could not be reached again');
         }
       }
@@ -278,9 +297,47 @@ export class KernelLink {
     this.quiet.send(this.channel, this.channel.message('shell', 'kernel_info_request', {}));
   }
 
-  /** The scheduler declared this kernel lost: it is gone, and the next run starts another. */
+  /**
+   * The scheduler declared the kernel's machine lost, but it may come back with the kernel (a gateway
+   * restart): what runs ends with `reason`, the kernel and its variables stay, and `back()` connects
+   * again once the scheduler revives it (`lost()` once it gives it up). False when it is not this kernel.
+   */
+  away(kernelId: string, reason: string): boolean {
+    if (this.kernelId !== kernelId) return false;
+    const live = this.status !== 'dead' && this.status !== 'reconnecting';
+    this.awayReason = reason;
+    this.detach();
+    this.connectionLost = true;
+    this.setStatus('reconnecting', reason);
+    if (live) this.hooks.onLost(reason);
+    return true;
+  }
+
+  /** The kernel's machine came back with it: connects to it again (at its node's address now). */
+  back(kernelId: string): Promise<boolean> {
+    return this.serial(async () => {
+      if (this.kernelId !== kernelId || this.awayReason === null) return false;
+      this.awayReason = null;
+      if (!this.channel) {
+        const result = await this.tryReattach(false);
+        if (result.outcome !== 'attached') {
+          this.hooks.onLost(result.reason);
+          return false;
+        }
+      }
+      if (this.status === 'idle' || this.status === 'busy') this.setStatus(this.status, BACK);
+      return true;
+    });
+  }
+
+  /**
+   * The scheduler declared this kernel lost: it is gone, and the next run starts another. Its container
+   * is given up, so a node coming back with it stops it rather than keeping it for nobody.
+   */
   lost(kernelId: string, reason: string): void {
     if (this.kernelId !== kernelId) return;
+    this.awayReason = null;
+    void this.gateway.shutdownKernel(kernelId).catch(() => undefined);
     this.detach();
     this.kernelId = null;
     this.granted = null;
@@ -464,7 +521,8 @@ export class KernelLink {
           this.status !== 'restarting' &&
           this.status !== 'starting'
         ) {
-          this.setStatus(state, null);
+          // "The kernel is back" stays until the next run.
+          this.setStatus(state, this.reason === BACK ? BACK : null);
         }
       }
     }
@@ -478,6 +536,9 @@ export class KernelLink {
     this.hooks.onStatus();
   }
 }
+
+/** What the kernel bar says once a kernel whose machine was lost is connected again. */
+export const BACK = 'The kernel is back: its machine returned and kept it running, with its variables.';
 
 /** Kiln's queue place on a status message (a hibernated kernel waiting for room to wake), if valid. */
 function queueOf(value: unknown): KernelQueueView | null {

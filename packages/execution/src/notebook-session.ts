@@ -48,6 +48,10 @@ export interface SessionOptions {
 // Origin of the service's own edits, so hooks can tell them from people's.
 const ORIGIN = 'kiln-execution';
 
+/** Written in the cell that was running when the kernel's machine was lost, once it is back. */
+const CELL_BACK =
+  'The kernel is back: its machine returned and kept it running, with its variables. What this cell printed while the machine was away is not shown; run it again if you need its output.';
+
 /** One notebook's queue and kernel, writing everything collaborators see into its document. */
 export class NotebookSession {
   readonly notebookId: string;
@@ -229,7 +233,48 @@ export class NotebookSession {
 
   /** The scheduler declared the kernel lost. */
   schedulerLost(kernelId: string, reason: string): void {
+    this.awayCell = null;
     this.link.lost(kernelId, reason);
+  }
+
+  /**
+   * The scheduler lost the kernel's machine, which may come back with it: the running cell ends with
+   * `reason` and the queue is cleared, but the kernel and its variables are kept for `schedulerBack`.
+   */
+  schedulerAway(kernelId: string, reason: string): boolean {
+    const cellId = this.running?.run.entry.cellId ?? null;
+    if (!this.link.away(kernelId, reason)) return false;
+    this.awayCell = cellId;
+    return true;
+  }
+
+  /**
+   * The kernel's machine came back with it: connects again, and the cell that was running when it was
+   * lost says the kernel is back instead of dead. False when it could not be reached after all.
+   */
+  async schedulerBack(kernelId: string): Promise<boolean> {
+    const cellId = this.awayCell;
+    const back = await this.link.back(kernelId);
+    if (!back) return false;
+    this.awayCell = null;
+    await this.write((doc) => {
+      if (!cellId) return;
+      const outputs = findCell(doc, cellId)?.get('outputs');
+      if (outputs instanceof Y.Array) {
+        for (let index = outputs.length - 1; index >= 0; index--) {
+          const output = outputs.get(index);
+          if (output instanceof Y.Map && output.get('ename') === 'KernelDied') {
+            outputs.delete(index, 1);
+            break;
+          }
+        }
+      }
+      this.newWriter(cellId).handle({
+        header: { msg_type: 'stream' },
+        content: { name: 'stderr', text: `${CELL_BACK}\n` },
+      });
+    });
+    return true;
   }
 
   async shutdown(): Promise<void> {
@@ -432,6 +477,9 @@ export class NotebookSession {
     if (result === 'input') void this.write(() => {});
     else if (result) running.finish(result);
   }
+
+  /** The cell that was running when the kernel's machine was lost (see `schedulerAway`). */
+  private awayCell: string | null = null;
 
   private kernelLost(reason: string): void {
     this.routes.flushAll();

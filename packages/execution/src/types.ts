@@ -322,8 +322,19 @@ export interface ExecutionService {
    * wakes. The next run wakes it. False when no notebook of this service holds that kernel.
    */
   pause(kernelId: string, reason: string): Promise<boolean>;
-  /** The scheduler declared the notebook's kernel lost (its node stopped answering): say why. */
+  /** The notebook's kernel is gone for good (its node did not bring it back): say why. */
   kernelLost(notebookId: string, kernelId: string, reason: string): void;
+  /**
+   * The scheduler declared the kernel's node lost, but the node may come back with it: the running cell
+   * ends with `reason`, the kernel bar shows it, and the kernel and its variables are kept. False when no
+   * notebook of this service holds that kernel.
+   */
+  kernelAway(notebookId: string, kernelId: string, reason: string): boolean;
+  /**
+   * The kernel's node came back with it: the notebook connects again and says the kernel is back.
+   * False when the notebook is not open here or the kernel could not be reached after all.
+   */
+  kernelBack(notebookId: string, kernelId: string): Promise<boolean>;
   /**
    * Completions at `cursorPos` (a UTF-16 offset in `code`) from the notebook's kernel. Empty when it has
    * no running kernel (none is started for this), a cell runs or waits, or the kernel is slow to answer.

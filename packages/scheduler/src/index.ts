@@ -21,6 +21,7 @@ export { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler-op
 export type { Assessment } from './store/assess.ts';
 export type { EventPage } from './store/events.ts';
 export type { NodeReport, RegisterNodeInput } from './store/nodes.ts';
+export type { RefusedRevival } from './store/revive.ts';
 export type { VolumeNode } from './store/volumes.ts';
 export type {
   ContainerKind,

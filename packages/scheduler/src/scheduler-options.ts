@@ -12,6 +12,11 @@ export interface SchedulerOptions {
   maxMemoryMiBPerContainer: number;
   /** A node silent this long is marked lost, and its containers with it. */
   heartbeatTimeoutMs: number;
+  /**
+   * How long a lost container may wait for its node to come back with it (a gateway restart slower than
+   * the heartbeat timeout) before it is given up (stopped).
+   */
+  lostGiveUpMs: number;
   /** How long a request may wait in the queue, unless it says otherwise. */
   queueTimeoutMs: number;
   /** How often `waitForPlacement` looks at the database for changes made by other processes. */
@@ -28,6 +33,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: Omit<SchedulerOptions, 'db'> = {
   maxCpuPerContainer: 64,
   maxMemoryMiBPerContainer: 256 * 1024,
   heartbeatTimeoutMs: 30_000,
+  lostGiveUpMs: 900_000,
   queueTimeoutMs: 15 * 60_000,
   pollIntervalMs: 500,
   transactionTimeoutMs: 15_000,

@@ -10,6 +10,8 @@ import type { StoreContext } from './store/context.ts';
 import { type EventPage, eventsAfter } from './store/events.ts';
 import * as nodes from './store/nodes.ts';
 import { drainQueue, expireQueue } from './store/queue.ts';
+import type { RefusedRevival } from './store/revive.ts';
+import * as revive from './store/revive.ts';
 import { queueStatuses, toContainerView, WITH_NODE } from './store/views.ts';
 import { type VolumeNode, volumeNode, workspaceDiskNode } from './store/volumes.ts';
 import { workspaceUsage } from './store/workspaces.ts';
@@ -58,10 +60,18 @@ export interface Scheduler {
   ): Promise<Assessment>;
   /** What a workspace holds against its plan, and the plan's limits. */
   usage(workspaceId: string): Promise<{ plan: PlanTier; used: WorkspaceUsage; limits: SchedulerPlanLimits }>;
-  registerNode(input: nodes.RegisterNodeInput): Promise<{ node: NodeView; containers: ContainerView[] }>;
+  /**
+   * Adds or renews a node. `containers`: what the scheduler believes runs there; `refused`: containers
+   * it reported alive (`input.alive`) that were lost and could not come back, which it must stop.
+   */
+  registerNode(
+    input: nodes.RegisterNodeInput,
+  ): Promise<{ node: NodeView; containers: ContainerView[]; refused: RefusedRevival[] }>;
   /** The node is alive; `report` updates what it holds outside containers (warm spares). */
   heartbeat(nodeId: string, report?: nodes.NodeReport): Promise<void>;
   detectLostNodes(): Promise<{ nodes: string[]; containers: ContainerTransition[] }>;
+  /** Lost containers no node brought back within `lostGiveUpMs`, now stopped. */
+  giveUpLost(): Promise<ContainerTransition[]>;
   listNodes(): Promise<NodeView[]>;
   /**
    * The node whose disk holds a workspace's named volume (kernels that mount it run only there); a
@@ -75,7 +85,10 @@ export interface Scheduler {
   workspaceDiskNode(workspaceId: string): Promise<VolumeNode | null>;
   drainQueue(): Promise<ContainerTransition[]>;
   expireQueue(): Promise<ContainerTransition[]>;
-  /** Lost-node detection, queue timeouts and a queue pass: what every web process runs on an interval. */
+  /**
+   * Lost-node detection, giving up long-lost containers, queue timeouts and a queue pass: what every web
+   * process runs on an interval.
+   */
   tick(): Promise<void>;
   eventsAfter(cursor: string | null, limit?: number): Promise<EventPage>;
   /** Waits for a running queue pass and for hooks still being called. */
@@ -174,6 +187,12 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
     emit(result.transitions);
     if (result.transitions.length > 0) await drain().catch(settings.onError);
     return { nodes: result.nodes, containers: result.transitions };
+  }
+
+  async function giveUpLost() {
+    const given = await revive.giveUpLost(ctx, settings.lostGiveUpMs);
+    emit(given);
+    return given;
   }
 
   async function expireAll() {
@@ -296,14 +315,20 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
     },
 
     async registerNode(input) {
-      const ids = await nodes.registerNode(ctx, input);
+      const registration = await nodes.registerNode(ctx, input);
+      emit(registration.transitions);
       await drain().catch(settings.onError);
       const node = (await nodes.listNodes(settings.db)).find((candidate) => candidate.id === input.id);
       if (!node) throw new DomainError('INTERNAL', `Node ${input.id} vanished after registering`);
-      return { node, containers: await Promise.all(ids.map(view)) };
+      return {
+        node,
+        containers: await Promise.all(registration.live.map(view)),
+        refused: registration.refused,
+      };
     },
     heartbeat: (nodeId, report) => nodes.heartbeat(ctx, nodeId, report),
     detectLostNodes,
+    giveUpLost,
     listNodes: () => nodes.listNodes(settings.db),
     volumeNode: (workspaceId, volumeId) => volumeNode(ctx, workspaceId, volumeId),
     workspaceDiskNode: (workspaceId) => workspaceDiskNode(ctx, workspaceId),
@@ -311,6 +336,7 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
     expireQueue: expireAll,
     async tick() {
       await detectLostNodes();
+      await giveUpLost();
       await expireAll();
       await drain();
     },

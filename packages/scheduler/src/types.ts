@@ -3,7 +3,11 @@ import type { GpuChoice } from './resource-request.ts';
 
 export type ContainerKind = 'kernel' | 'endpoint_replica' | 'sandbox';
 
-/** queued → starting → running ⇄ hibernated; any live state → stopped or lost (both final). */
+/**
+ * queued → starting → running ⇄ hibernated; any live state → stopped (final) or lost. A lost container
+ * comes back (to running or hibernated) when its node registers again with it alive, or is given up
+ * (stopped).
+ */
 export type ContainerState = 'queued' | 'starting' | 'running' | 'hibernated' | 'stopped' | 'lost';
 
 /** Why a container ended, for code; `stopReason` says it in words. */

@@ -314,14 +314,22 @@ export class KernelRegistry {
       abandon: async (record, kernel, reason) => {
         // Shut down (or replaced) meanwhile: nothing is left to stop.
         if (this.kernels.get(record.id) !== kernel) return;
-        this.gone.remember(record, reason);
-        // Its clients see why in the cell that was running, then lose the socket.
-        kernel.abandon(reason);
-        await this.shutdown(record.workspaceId, record.id);
+        await this.abandon(kernel, reason);
       },
       agentTimeoutMs: options.agentTimeoutMs,
       onStopped: options.onStopped,
     });
+  }
+
+  /**
+   * Stops a kernel that must not go on (its place was refused), with the reason: its clients see it in
+   * the cell that was running, then lose the socket, and asking for it later answers KERNEL_GONE with it.
+   */
+  async abandon(kernel: Kernel, reason: string): Promise<void> {
+    if (this.kernels.get(kernel.id) !== kernel) return;
+    this.gone.remember(kernel, reason);
+    kernel.abandon(reason);
+    await this.shutdown(kernel.workspaceId, kernel.id);
   }
 
   /** Why a kernel the previous gateway process left was stopped, if it was. */

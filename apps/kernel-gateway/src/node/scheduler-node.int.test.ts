@@ -167,7 +167,7 @@ describe('a gateway as a scheduler node', () => {
     expect((await scheduler.listNodes())[0]?.free.cpu).toBe(1);
   }, 60_000);
 
-  it('when marked lost, registers again and stops the kernels whose containers were lost', async () => {
+  it('when marked lost, registers again and keeps the kernels it still runs: their containers come back', async () => {
     const scheduler = createScheduler({ db: database.db, heartbeatTimeoutMs: 300 });
     cleanups.push(() => scheduler.close());
     // Heartbeats slower than the timeout: the scheduler declares the node lost between two of them.
@@ -186,10 +186,46 @@ describe('a gateway as a scheduler node', () => {
     const view = await scheduler.get(container.id);
     expect(view.state).toBe('lost');
     expect(view.stop?.reason).toMatch(/node-a stopped answering/);
-    // Its next heartbeat finds it lost: it comes back, without the kernel it may no longer run.
-    await eventually(async () => (await scheduler.listNodes())[0]?.state === 'active', 30_000);
+    // Its next heartbeat finds it lost: it registers again reporting the kernel alive, which comes back.
+    await eventually(async () => (await scheduler.get(container.id)).state === 'running', 30_000);
+    expect((await scheduler.get(container.id)).stop).toBeNull();
+    expect(a.gateway.kernels.all().map((kernel) => kernel.id)).toEqual([container.id]);
+    expect((await scheduler.listNodes())[0]).toMatchObject({ state: 'active', free: { cpu: 1 } });
+  }, 60_000);
+
+  it('stops, with the reason, a kernel whose container could not come back', async () => {
+    const scheduler = createScheduler({
+      db: database.db,
+      heartbeatTimeoutMs: 300,
+      plans: { STARTER: { maxContainers: 1 } },
+    });
+    cleanups.push(() => scheduler.close());
+    const a = await startNode(scheduler, 'node-a', { cpu: 2, memoryMiB: 4096 }, 1500);
+    const ws = await workspace();
+    const request = (ownerId: string) =>
+      scheduler.request({ workspaceId: ws, kind: 'kernel', ownerId, resources: { cpu: 1, memoryMiB: 1024 } });
+    const container = await request('nb');
+    expect((await post(a.url, workspaceToken(SECRET, ws), { containerId: container.id })).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await scheduler.detectLostNodes()).nodes).toEqual(['node-a']);
+    // While it is lost, the workspace uses its one container elsewhere.
+    await scheduler.registerNode({
+      id: 'node-b',
+      url: 'http://127.0.0.1:1/node-b',
+      cpu: 2,
+      memoryMiB: 4096,
+      gpus: { source: 'none', devices: [] },
+    });
+    expect((await request('other')).node?.id).toBe('node-b');
+
     await eventually(() => a.gateway.kernels.all().length === 0, 30_000);
-    expect((await scheduler.listNodes())[0]?.free.cpu).toBe(2);
+    const view = await scheduler.get(container.id);
+    expect(view.state).toBe('stopped');
+    expect(view.stop?.reason).toMatch(
+      /came back with this kernel alive, but its workspace already runs as many/,
+    );
+    // Whoever asks for it is told why it is gone.
+    expect(() => a.gateway.kernels.get(ws, container.id)).toThrow(/came back with this kernel alive/);
   }, 60_000);
 
   it("gives a hibernated kernel's room back, and queues its wake-up while the room is taken", async () => {

@@ -133,9 +133,14 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
   /** Registers (again) and makes both sides agree on what runs here. */
   async function register(): Promise<void> {
     if (!registration) return;
-    const { node, containers } = await scheduler.registerNode(registration);
-    const believed = new Set(containers.filter((c) => LIVE_STATES.has(c.state)).map((c) => c.id));
     const here = new Map((registry?.all() ?? []).map((kernel) => [kernel.id, kernel]));
+    // The kernels it runs (re-adopted after a restart): lost ones come back, unless their room is gone.
+    const { node, containers, refused } = await scheduler.registerNode({
+      ...registration,
+      alive: [...here.keys()],
+    });
+    const believed = new Set(containers.filter((c) => LIVE_STATES.has(c.state)).map((c) => c.id));
+    const refusedReason = new Map(refused.map((r) => [r.id, r.reason]));
     for (const container of containers) {
       if (here.has(container.id) || !LIVE_STATES.has(container.state)) continue;
       // Lost with the process that ran it (a crash): billed up to its last heartbeat, not until now.
@@ -149,13 +154,19 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
     }
     // Kernels this gateway re-adopted after a restart are its to report stopped, like any it started.
     for (const id of here.keys()) if (believed.has(id)) running.add(id);
-    // Kernels whose containers were declared lost meanwhile: their resources may be someone else's now.
+    // Kernels that could not have their place back (their resources went to others meanwhile, or they
+    // were given up): stopped, and their notebooks told why.
     for (const kernel of here.values()) {
       if (believed.has(kernel.id)) continue;
       running.delete(kernel.id);
-      await registry?.shutdown(kernel.workspaceId, kernel.id).catch(() => undefined);
-      log(`stopped kernel ${kernel.id}: the scheduler had declared it lost`);
+      const reason =
+        refusedReason.get(kernel.id) ??
+        `Node ${node.id} was away too long: this kernel had been given up, so it was stopped and its variables are lost. Run the cell again to start a new kernel.`;
+      await registry?.abandon(kernel, reason).catch(() => undefined);
+      log(`stopped kernel ${kernel.id}: ${reason}`);
     }
+    const revived = [...here.keys()].filter((id) => believed.has(id)).length;
+    if (revived > 0) log(`node ${node.id} kept ${revived} kernel${revived === 1 ? '' : 's'} it re-adopted`);
     const gpus = node.gpus.map((gpu) => gpu.type ?? gpu.productName).join(', ') || 'no GPUs';
     log(
       `node ${node.id} registered at ${node.url}: ${node.cpu} CPU, ${node.memoryMiB} MiB, ${gpus} (${node.gpuSource}${node.gpuNote ? `: ${node.gpuNote}` : ''})`,

@@ -193,8 +193,14 @@ describe('a node killed with SIGKILL', () => {
       'the notebook to show why its kernel was lost',
     );
     expect(readExecutionState(first.doc)?.kernel.status).toBe('dead');
+    // The notebook declared its kernel dead and gives its container up (a node coming back with it
+    // would otherwise keep it for nobody): lost, then stopped, with the loss's code and reason.
+    await until(
+      async () => (await scheduler.get(one?.id as string)).state === 'stopped',
+      'the notebook to give its container up',
+    );
     const lost = await scheduler.get(one?.id as string);
-    expect(lost).toMatchObject({ state: 'lost', stop: { code: 'node_lost' } });
+    expect(lost).toMatchObject({ state: 'stopped', stop: { code: 'node_lost' } });
     expect(lost.stop?.reason).toMatch(/stopped answering/);
     const nodesNow = await scheduler.listNodes();
     expect(nodesNow.find((node) => node.id === victim)).toMatchObject({ state: 'lost' });

@@ -109,7 +109,13 @@ export function createScheduledGateways(options: ScheduledGatewayOptions) {
       async shutdownKernel(id) {
         const view = await containerOf(workspaceId, id).catch(() => null);
         nodeOf.delete(id);
-        // A lost or stopped container's node may be gone: there is nothing left to shut down.
+        // Given up: should its node come back with it, the node stops it.
+        if (view?.state === 'lost') {
+          const reason = `${view.stop?.reason ?? 'Lost'}; its notebook gave it up`;
+          await scheduler.stop(id, { code: 'node_lost', reason }).catch(() => undefined);
+          return;
+        }
+        // A stopped container's node may be gone: there is nothing left to shut down.
         if (!view?.node || FINAL.has(view.state)) return;
         try {
           await client(view.node.url).shutdownKernel(id);
@@ -121,7 +127,12 @@ export function createScheduledGateways(options: ScheduledGatewayOptions) {
           });
         }
       },
-      connect: async (id, channel) => client(await nodeUrl(workspaceId, id)).connect(id, channel),
+      // Looked up afresh: a connect follows a dropped connection, and a gateway that restarted (its
+      // kernels revived) may listen at another address.
+      async connect(id, channel) {
+        nodeOf.delete(id);
+        return client(await nodeUrl(workspaceId, id)).connect(id, channel);
+      },
       async cancelQueued(id) {
         await containerOf(workspaceId, id);
         await scheduler.cancel(id, { reason: 'Cancelled while waiting for a machine' });

@@ -49,6 +49,7 @@ function webProcess(): { db: Db; web: WebScheduler; gateways: ReturnType<typeof 
     {
       queueTimeoutMs: 3000,
       heartbeatTimeoutMs: 30_000,
+      lostGiveUpMs: 900_000,
       maxCpuPerContainer: 64,
       maxMemoryMiBPerContainer: 256 * 1024,
       enterprise: { maxContainers: null, gpuConcurrency: null },

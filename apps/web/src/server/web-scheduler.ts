@@ -26,6 +26,7 @@ export function createWebScheduler(
     plans: { ENTERPRISE: enterprise },
     queueTimeoutMs: settings.queueTimeoutMs,
     heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
+    lostGiveUpMs: settings.lostGiveUpMs,
     maxCpuPerContainer: settings.maxCpuPerContainer,
     maxMemoryMiBPerContainer: settings.maxMemoryMiBPerContainer,
     onTransition: (transition) => {

@@ -151,9 +151,12 @@ export function resume(
   });
 }
 
-const FINAL: readonly ContainerState[] = ['stopped', 'lost'];
+const FINAL: readonly ContainerState[] = ['stopped'];
 
-/** Any live state → stopped, freeing what it held; stopping a stopped or lost container changes nothing. */
+/**
+ * Any live state → stopped, freeing what it held; a lost container is given up (it will not come back
+ * with its node); stopping a stopped container changes nothing.
+ */
 export function stop(ctx: StoreContext, id: string, code: StopCode, reason: string): Promise<Written> {
   return withContainer(ctx, id, async (tx, row, now) => {
     if (FINAL.includes(row.state)) return [];

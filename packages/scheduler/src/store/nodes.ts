@@ -6,6 +6,7 @@ import type { GpuTypeName } from '../gpu-types.ts';
 import type { ContainerTransition, NodeView } from '../types.ts';
 import { GPU_SOURCE, loadCluster } from './capacity.ts';
 import type { StoreContext } from './context.ts';
+import { lockReported, type RefusedRevival, reviveReported } from './revive.ts';
 import { lockContainer, releaseGpus, transition } from './transition.ts';
 import { dbNow, inTransaction, type Tx } from './tx.ts';
 
@@ -18,6 +19,19 @@ export interface RegisterNodeInput {
   memoryMiB: number;
   /** From `discoverGpus()`: probed with nvidia-smi, or declared for development (labelled so). */
   gpus: GpuInventory;
+  /**
+   * Containers whose sandboxes this gateway runs now (it re-adopted them after a restart). Given, the
+   * node's lost containers among them come back and its other lost ones are given up; see revive.ts.
+   */
+  alive?: readonly string[];
+}
+
+export interface Registration {
+  /** The containers the scheduler believes the node runs (or keeps hibernated). */
+  live: string[];
+  /** Containers it reported alive that could not come back, and why: the gateway stops them. */
+  refused: RefusedRevival[];
+  transitions: ContainerTransition[];
 }
 
 const registerSchema = z.object({
@@ -33,10 +47,11 @@ const SOURCE_ROW = { 'nvidia-smi': 'nvidia_smi', declared: 'declared', none: 'no
 
 /**
  * Adds a node or renews one after a restart (a lost node comes back active). Its GPU list is replaced,
- * except devices still held by its containers, which must still be there. Returns the containers the
- * scheduler believes it runs, so the gateway can stop what it no longer has.
+ * except devices still held by its containers, which must still be there. Lost containers it reports
+ * alive come back (or are refused). Returns the containers the scheduler believes it runs, so the
+ * gateway can stop what it no longer has, and those it must stop because they could not come back.
  */
-export async function registerNode(ctx: StoreContext, input: RegisterNodeInput): Promise<string[]> {
+export async function registerNode(ctx: StoreContext, input: RegisterNodeInput): Promise<Registration> {
   const parsed = registerSchema.safeParse(input);
   if (!parsed.success) {
     throw new DomainError(
@@ -49,6 +64,7 @@ export async function registerNode(ctx: StoreContext, input: RegisterNodeInput):
     throw new DomainError('VALIDATION_FAILED', `Invalid node: GPU indices of ${input.id} repeat`);
   }
   return inTransaction(ctx.db, { timeoutMs: ctx.transactionTimeoutMs }, async (tx) => {
+    if (input.alive) await lockReported(tx, input.id, input.alive);
     const source = SOURCE_ROW[input.gpus.source];
     const note = input.gpus.note ?? null;
     await tx.$executeRaw`
@@ -83,11 +99,14 @@ export async function registerNode(ctx: StoreContext, input: RegisterNodeInput):
           memoryMiB: device.memoryMiB,
         })),
     });
+    const revival = input.alive
+      ? await reviveReported(tx, ctx, input.id, input.alive)
+      : { transitions: [], refused: [] };
     const live = await tx.container.findMany({
       where: { nodeId: input.id, state: { in: ['starting', 'running', 'hibernated'] } },
       select: { id: true },
     });
-    return live.map((row) => row.id);
+    return { live: live.map((row) => row.id), ...revival };
   });
 }
 

@@ -4,14 +4,17 @@ import type { GpuTypeName } from '../gpu-types.ts';
 import type { ContainerState, ContainerTransition, StopCode } from '../types.ts';
 import type { Tx } from './tx.ts';
 
-/** Which states each state may move to; stopped and lost are final. */
+/**
+ * Which states each state may move to; stopped is final. A lost container comes back (revived) when its
+ * node registers again reporting it alive, or is given up (stopped).
+ */
 const NEXT: Record<ContainerState, readonly ContainerState[]> = {
   queued: ['starting', 'stopped'],
   starting: ['running', 'stopped', 'lost'],
   running: ['hibernated', 'stopped', 'lost'],
   hibernated: ['starting', 'queued', 'stopped', 'lost'],
   stopped: [],
-  lost: [],
+  lost: ['running', 'hibernated', 'stopped'],
 };
 
 /** States in which a container holds its node's CPU, memory and GPUs. */
@@ -73,12 +76,19 @@ export async function transition(
     );
   }
   const seq = row.eventSeq + 1;
+  // A lost container given up ended when it was lost; one that came back has not ended.
+  const stamp =
+    row.state === 'lost'
+      ? change.to === 'stopped'
+        ? {}
+        : { [STAMP[change.to]]: at, endedAt: null }
+      : { [STAMP[change.to]]: at };
   const updated = await tx.container.update({
     where: { id: row.id },
     data: {
       state: change.to,
       stateChangedAt: at,
-      [STAMP[change.to]]: at,
+      ...stamp,
       eventSeq: seq,
       ...(change.nodeId !== undefined ? { nodeId: change.nodeId } : {}),
       ...(change.gpuType !== undefined ? { gpuType: change.gpuType } : {}),

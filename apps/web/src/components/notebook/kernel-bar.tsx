@@ -201,7 +201,8 @@ export function KernelBar(props: {
         <span className="kernel-dot" aria-hidden="true" />
         {STATUS_LABEL[status]}
       </span>
-      {execution.kernel.reason && (status === 'dead' || status === 'reconnecting') ? (
+      {execution.kernel.reason &&
+      (status === 'dead' || status === 'reconnecting' || status === 'idle' || status === 'busy') ? (
         <span className="kernel-reason">{execution.kernel.reason}</span>
       ) : null}
       {status === 'paused' ? (
