@@ -21,6 +21,7 @@ const KERNEL_INFO = {
 /**
  * A scripted stand-in for a sandboxed ipykernel, for unit tests of the HTTP/websocket layer only
  * (the *.int.test.ts files use real runsc kernels). Code it understands:
+ * An execute_request with `metadata.kiln_quiet` gets no status and no execute_input, as from Kiln's agent.
  * `print:<text>`, `burst:<n>` (n stream messages of 1 KiB), `later-burst:<n>` (the same after 200 ms), `loop` (runs until interrupted), `die`, `input`, else an execute_result.
  */
 export class FakeSandbox implements KernelSandbox {
@@ -208,6 +209,9 @@ export class FakeSandbox implements KernelSandbox {
     parent: JupyterMessage,
     buffers: Uint8Array[] = [],
   ) {
+    // As Kiln's agent: a quiet execute_request (an endpoint call) gets no busy/idle and no echo.
+    const quiet = parent.header.msg_type === 'execute_request' && parent.metadata?.kiln_quiet === true;
+    if (quiet && (msgType === 'status' || msgType === 'execute_input')) return;
     const message: JupyterMessage = {
       channel,
       header: {

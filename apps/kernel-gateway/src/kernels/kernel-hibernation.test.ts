@@ -43,12 +43,13 @@ class SleepyDriver extends FakeDriver {
 }
 
 // The sweep timer is parked (one hour) and driven by hand with a clock moved past the idle time.
-async function withSleepyKernel(hibernateIdleMs = 600_000, cullIdleMs = 0) {
+async function withSleepyKernel(hibernateIdleMs = 600_000, cullIdleMs = 0, cullConnected = false) {
   const harness = await startGateway({
     driver: new SleepyDriver(),
     hibernateIdleMs,
     cullIdleMs,
     cullIntervalMs: HOUR,
+    cullConnected,
   });
   const model = (await harness.call('POST', '/api/kernels', harness.tokenA, {})).json;
   const sandbox = harness.driver.sandboxes[0] as SleepyFakeSandbox;
@@ -101,6 +102,64 @@ describe('kernel hibernation', () => {
     expect(burst.iopub.filter((m) => m.header.msg_type === 'stream')).toHaveLength(3);
     await later();
     await eventually(() => sandbox.hibernations === 1);
+    await channel.close();
+  });
+
+  it('keeps a kernel running a quiet execute (an endpoint call, no busy status) from hibernation and culling', async () => {
+    const { connect, sandbox, state, later, call, tokenA, id } = await withSleepyKernel(600_000, HOUR, true);
+    const channel = await connect();
+    const request = channel.message('shell', 'execute_request', { code: 'loop', silent: false });
+    request.metadata = { kiln_quiet: true };
+    const replied = new Promise<JupyterMessage>((resolve) =>
+      channel.onMessage(
+        (m) =>
+          m.parent_header.msg_id === request.header.msg_id &&
+          m.header.msg_type === 'execute_reply' &&
+          resolve(m),
+      ),
+    );
+    channel.send(request);
+    await eventually(() => sandbox.sent.some((m) => m.content.code === 'loop'));
+    // The agent sends no busy for it: the kernel reads idle, yet a call is running.
+    expect((await state()).execution_state).toBe('idle');
+    await later(10 * HOUR);
+    expect(sandbox.hibernations).toBe(0);
+    expect(sandbox.shutdowns).toBe(0);
+    expect((await call('GET', `/api/kernels/${id}`, tokenA)).status).toBe(200);
+
+    // Once it is answered, the idle clock runs again: hibernated after the idle time, culled after the cull time.
+    expect((await call('POST', `/api/kernels/${id}/interrupt`, tokenA)).status).toBe(204);
+    expect((await replied).content.ename).toBe('KeyboardInterrupt');
+    await later();
+    await eventually(() => sandbox.hibernations === 1);
+    await later(HOUR + 1);
+    expect((await call('GET', `/api/kernels/${id}`, tokenA)).status).toBe(404);
+    await channel.close();
+  });
+
+  it('counts sending a quiet execute as activity: the idle time runs from it', async () => {
+    const { connect, sandbox, gateway, workspaceA, id } = await withSleepyKernel(600_000);
+    const channel = await connect();
+    const kernel = gateway.kernels.get(workspaceA, id);
+    const before = kernel.lastActivity.getTime();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const request = channel.message('shell', 'execute_request', { code: 'x', silent: false });
+    request.metadata = { kiln_quiet: true };
+    const replied = new Promise<void>((resolve) =>
+      channel.onMessage(
+        (m) =>
+          m.parent_header.msg_id === request.header.msg_id &&
+          m.header.msg_type === 'execute_reply' &&
+          resolve(),
+      ),
+    );
+    channel.send(request);
+    await replied;
+    expect(kernel.lastActivity.getTime()).toBeGreaterThan(before);
+    // Idle for less than the hibernation time counted from that call: still awake.
+    expect(kernel.canHibernate(600_000, kernel.lastActivity.getTime() + 599_000)).toBe(false);
+    expect(kernel.canHibernate(600_000, kernel.lastActivity.getTime() + 600_000)).toBe(true);
+    expect(sandbox.hibernations).toBe(0);
     await channel.close();
   });
 

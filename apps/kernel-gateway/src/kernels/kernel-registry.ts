@@ -377,7 +377,8 @@ export class KernelRegistry {
   async cull(now = Date.now()): Promise<string[]> {
     const culled: string[] = [];
     for (const kernel of [...this.kernels.values()]) {
-      const idle = kernel.executionState === 'idle' || kernel.isDead;
+      // A quiet call in flight leaves the state `idle`: its unanswered request keeps the kernel.
+      const idle = (kernel.executionState === 'idle' && kernel.awaitingReplies === 0) || kernel.isDead;
       const connectedOk = this.options.cullConnected || kernel.connections === 0;
       if (idle && connectedOk && now - kernel.lastActivity.getTime() > this.options.cullIdleMs) {
         culled.push(kernel.id);

@@ -145,6 +145,14 @@ export class Kernel {
     return this.peers.size;
   }
 
+  /**
+   * Requests sent to the kernel and not answered yet. A quiet execute (an endpoint call: no busy/idle
+   * status from the agent) keeps the kernel `idle` while it runs; this says it is still at work.
+   */
+  get awaitingReplies(): number {
+    return this.peers.awaitingReplies + this.internal.size;
+  }
+
   get isDead(): boolean {
     return this.executionState === 'dead';
   }
@@ -180,8 +188,7 @@ export class Kernel {
       this.lifecycle === 'running' &&
       this.executionState === 'idle' &&
       !this.hibernation.asleep &&
-      this.peers.awaitingReplies === 0 &&
-      this.internal.size === 0 &&
+      this.awaitingReplies === 0 &&
       this.openTerminals === 0 &&
       now - since >= idleMs
     );

@@ -81,7 +81,13 @@ interface Replica {
   versionId: string;
   /** Whether its version's function is `async def` (called with `await`). */
   isAsync: boolean;
-  state: 'starting' | 'idle' | 'busy' | 'stopping';
+  /**
+   * `busy`: taking calls, some running (`active` of them); `recovering`: a call timed out and the replica
+   * is being interrupted, no new call goes to it until it answers again.
+   */
+  state: 'starting' | 'idle' | 'busy' | 'recovering' | 'stopping';
+  /** Calls sent to it and not answered yet, at most the endpoint's `targetConcurrency`. */
+  active: number;
   startedAt: number;
   idleSince: number;
   calls: number;
@@ -125,9 +131,11 @@ export function outcomeOf(result: CallResult | undefined, replicaId: string): Ca
 }
 
 /**
- * One endpoint's replicas in this process: a bounded queue of calls, one call per replica at a time
- * (a Python kernel runs one thing at a time), and the scheduler's autoscaling policy deciding how many
- * replicas there should be, down to zero when idle for the scale-down window.
+ * One endpoint's replicas in this process: a bounded queue of calls, up to `targetConcurrency` calls
+ * sent to a replica at once (the replica's agent queues them, so the next one starts without a round
+ * trip, and an `async def` function's calls overlap), and the scheduler's autoscaling policy deciding how
+ * many replicas there should be for the load divided by that number, down to zero when idle for the
+ * scale-down window.
  */
 export class EndpointPool {
   private readonly replicas = new Set<Replica>();
@@ -166,6 +174,8 @@ export class EndpointPool {
     for (const replica of this.replicas)
       if (replica.versionId !== config.version.id && replica.state === 'idle')
         this.retire(replica, 'Replaced by a new version');
+    // A higher `targetConcurrency` lets replicas already up take waiting calls now.
+    for (const replica of this.replicas) this.settle(replica);
     this.scale();
   }
 
@@ -176,6 +186,7 @@ export class EndpointPool {
       versionId: version.id,
       isAsync: version.isAsync,
       state: 'idle',
+      active: 0,
       startedAt: this.now(),
       idleSince: this.now(),
       calls: 0,
@@ -187,7 +198,7 @@ export class EndpointPool {
     // Its smoke test was a call: load the scale-down window counts from, so it is not stopped at once.
     this.load.record(this.now(), 1);
     if (version.id !== this.config.version.id) this.retire(replica, 'Replaced by a new version');
-    else this.release(replica);
+    else this.settle(replica);
   }
 
   status(): ReplicaStatus[] {
@@ -195,7 +206,7 @@ export class EndpointPool {
       .filter((r) => r.state !== 'stopping')
       .map((r) => ({
         id: r.handle?.id ?? 'starting',
-        state: r.state as ReplicaStatus['state'],
+        state: r.state === 'recovering' ? 'busy' : (r.state as ReplicaStatus['state']),
         versionId: r.versionId,
         startedFrom: r.handle?.startedFrom ?? null,
         startedAt: new Date(r.startedAt),
@@ -236,7 +247,14 @@ export class EndpointPool {
       }
       // Answer the caller now; the replica is interrupted (or stopped) before it takes another call.
       recovering = true;
-      void this.abandon(replica).finally(() => this.release(replica));
+      this.finished(replica);
+      if (replica.state !== 'stopping') replica.state = 'recovering';
+      void this.abandon(replica).finally(() => {
+        if (replica.state !== 'recovering') return;
+        replica.state = replica.active > 0 ? 'busy' : 'idle';
+        if (replica.active === 0) replica.idleSince = this.now();
+        this.settle(replica);
+      });
       return {
         status: 504,
         error: `The function did not answer within the endpoint's timeout of ${this.config.settings.timeoutSeconds} s`,
@@ -245,7 +263,10 @@ export class EndpointPool {
       };
     } finally {
       this.inFlight--;
-      if (!recovering) this.release(replica);
+      if (!recovering) {
+        this.finished(replica);
+        this.settle(replica);
+      }
     }
   }
 
@@ -288,14 +309,21 @@ export class EndpointPool {
     await Promise.all([...this.replicas].map((replica) => this.retire(replica, reason)));
   }
 
-  private acquire(deadline: number): Promise<Replica> {
-    const ready = [...this.replicas].find(
-      (r) => r.state === 'idle' && r.versionId === this.config.version.id,
+  /** Whether `replica` may be sent one more call now. */
+  private takes(replica: Replica): boolean {
+    return (
+      (replica.state === 'idle' || replica.state === 'busy') &&
+      replica.versionId === this.config.version.id &&
+      replica.active < this.config.settings.targetConcurrency
     );
-    if (ready) {
-      ready.state = 'busy';
-      return Promise.resolve(ready);
-    }
+  }
+
+  private acquire(deadline: number): Promise<Replica> {
+    // The least loaded replica that takes a call: spread over the replicas the load asked for.
+    let ready: Replica | undefined;
+    for (const replica of this.replicas)
+      if (this.takes(replica) && (!ready || replica.active < ready.active)) ready = replica;
+    if (ready) return Promise.resolve(this.take(ready));
     if (this.waiters.length >= this.config.settings.queueLimit) {
       this.scale();
       return Promise.reject(
@@ -335,19 +363,35 @@ export class EndpointPool {
     });
   }
 
-  private release(replica: Replica): void {
-    if (replica.state === 'stopping') return;
+  /** Counts a call on `replica` from the moment it is granted (a grant resolves a promise later). */
+  private take(replica: Replica): Replica {
+    replica.active++;
+    replica.state = 'busy';
+    return replica;
+  }
+
+  /** A call on `replica` ended (answered, failed or timed out). */
+  private finished(replica: Replica): void {
+    replica.active = Math.max(0, replica.active - 1);
+  }
+
+  /**
+   * After a call ended or the replica became ready: waiting calls go to it while it takes more; one of
+   * an older version stops once its last call ended; one with nothing to do is idle from now.
+   */
+  private settle(replica: Replica): void {
+    if (replica.state === 'stopping' || replica.state === 'starting' || replica.state === 'recovering')
+      return;
     if (replica.versionId !== this.config.version.id) {
-      this.retire(replica, 'Replaced by a new version');
-      this.scale();
+      if (replica.active === 0) {
+        this.retire(replica, 'Replaced by a new version');
+        this.scale();
+      }
       return;
     }
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      replica.state = 'busy';
-      waiter.grant(replica);
-      return;
-    }
+    while (this.waiters.length > 0 && this.takes(replica))
+      (this.waiters.shift() as Waiter).grant(this.take(replica));
+    if (replica.active > 0) return;
     replica.state = 'idle';
     replica.idleSince = this.now();
     this.scale();
@@ -359,6 +403,7 @@ export class EndpointPool {
       versionId: config.version.id,
       isAsync: config.version.isAsync,
       state: 'starting',
+      active: 0,
       startedAt: this.now(),
       idleSince: 0,
       calls: 0,
@@ -386,7 +431,9 @@ export class EndpointPool {
       }
       await loadVersion(handle, config.version, config.settings.timeoutSeconds * 1000);
       this.lastStartError = null;
-      this.release(replica);
+      if (replica.state === 'starting') replica.state = 'idle';
+      replica.idleSince = this.now();
+      this.settle(replica);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.lastStartError = message;

@@ -209,11 +209,12 @@ function kernelReplica(parts: {
         allow_stdin: false,
         stop_on_error: false,
       });
+      // Quiet (Kiln's agent): no busy/idle status and no execute_input echo for it. The agent sends a
+      // call's result and error before its reply, over one ordered link, so the reply ends the call.
+      request.metadata = { kiln_quiet: true };
       return new Promise<ExecuteOutcome>((resolve) => {
         const results: unknown[] = [];
         let error: ExecuteOutcome | null = null;
-        let replied = false;
-        let idle = false;
         const done = (outcome: ExecuteOutcome) => {
           clearTimeout(timer);
           running.delete(request.header.msg_id);
@@ -237,9 +238,23 @@ function kernelReplica(parts: {
                 plainTraceback((message.content.traceback as string[]) ?? [String(message.content.evalue)]),
               ),
             };
-          else if (type === 'execute_reply') replied = true;
-          else if (type === 'status' && message.content.execution_state === 'idle') idle = true;
-          if (replied && idle) done(error ?? { kind: 'ok', results });
+          else if (type === 'execute_reply') {
+            const { status } = message.content;
+            // An error the reply carries whose iopub message never came (or an aborted request).
+            if (!error && status !== 'ok')
+              error = {
+                kind: 'error',
+                ename: String(message.content.ename ?? status),
+                error: masked(
+                  plainTraceback(
+                    (message.content.traceback as string[] | undefined) ?? [
+                      `${String(message.content.ename ?? 'Error')}: ${String(message.content.evalue ?? status)}`,
+                    ],
+                  ),
+                ),
+              };
+            done(error ?? { kind: 'ok', results });
+          }
         });
         channel.send(request);
       });

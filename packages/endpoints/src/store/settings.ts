@@ -11,7 +11,7 @@ export interface EndpointSettings {
   maxReplicas: number;
   bufferReplicas: number;
   scaleDownSeconds: number;
-  /** Calls one replica is expected to take at once; the autoscaler divides the load by it. */
+  /** Calls one replica takes at once (its agent queues them); the autoscaler divides the load by it. */
   targetConcurrency: number;
   timeoutSeconds: number;
   /** Calls that may wait for a replica; past it callers get 503 with Retry-After. */
@@ -56,7 +56,7 @@ const RANGES: Record<
   maxReplicas: [1, 100, 'Maximum replicas'],
   bufferReplicas: [0, 100, 'Buffer replicas'],
   scaleDownSeconds: [1, 86_400, 'Scale-down window (seconds)'],
-  targetConcurrency: [1, 1000, 'Target concurrent calls per replica'],
+  targetConcurrency: [1, 1000, 'Concurrent calls per replica'],
   timeoutSeconds: [1, 3600, 'Timeout (seconds)'],
   queueLimit: [0, 10_000, 'Queue limit'],
 };

@@ -14,7 +14,11 @@ const FIELDS = [
   ['maxReplicas', 'Maximum replicas', 'Never more than this, however many calls wait'],
   ['bufferReplicas', 'Buffer replicas', 'Idle replicas kept ready beyond the current load'],
   ['scaleDownSeconds', 'Scale-down window (s)', 'How long a replica stays idle before it stops'],
-  ['targetConcurrency', 'Target concurrent calls per replica', 'The autoscaler divides the load by it'],
+  [
+    'targetConcurrency',
+    'Concurrent calls per replica',
+    'Calls one replica takes at once; the autoscaler divides the load by it',
+  ],
   ['timeoutSeconds', 'Timeout (s)', 'A call waiting and running longer gets 504'],
   ['queueLimit', 'Queue limit', 'Calls that may wait for a replica; past it, 503 with Retry-After'],
 ] as const satisfies readonly (readonly [keyof Settings, string, string])[];
