@@ -57,6 +57,15 @@ export async function applyEvents(
   versions: PriceVersionRow[],
   cursor: { name: string; value: string },
 ): Promise<void> {
+  await tx.$executeRaw(applyEventsStatement(events, versions, cursor));
+}
+
+/** The one statement `applyEvents` runs for a page (exported for tests that read or explain it). */
+export function applyEventsStatement(
+  events: MeterEvent[],
+  versions: PriceVersionRow[],
+  cursor: { name: string; value: string },
+): Prisma.Sql {
   // Each open is paired with its container's first close after it in the page, if any.
   const closesOf = new Map<string, MeterEvent[]>();
   for (const event of events) {
@@ -116,15 +125,17 @@ export async function applyEvents(
   // arrays by Postgres: the client's work per slice is a few numbers and a join, not an object, its
   // JSON and that JSON escaped again as a parameter. The data-modifying parts share one snapshot, so
   // the close below sees only slices of earlier pages, never the ones inserted here; a replayed page
-  // inserts nothing (ids and (container, start) are unique) and finds them closed.
-  await tx.$executeRaw`
+  // inserts nothing (ids and (container, start) are unique) and finds them closed. Epoch milliseconds
+  // divide as float8, not numeric (`/ 1000.0`), before `to_timestamp` (which takes a float8 anyway):
+  // the same instant, exact to the microsecond at these magnitudes, without numeric arithmetic per row.
+  return Prisma.sql`
     WITH profile AS (
       SELECT * FROM json_to_recordset(${JSON.stringify(profiles)}::json) AS p(i int, ws uuid, kind text, owner text,
         member uuid, node text, gpu text, gpus int, cpu int, mem int, version int, gr bigint, cr bigint, mr bigint)
     ),
     opened AS (
-      SELECT o.cid || ':' || o.seq AS id, o.cid::uuid AS cid, o.seq, p.*, to_timestamp(o.at / 1000.0) AS at,
-        to_timestamp(o."end" / 1000.0) AS "end", o.reason, o.mode
+      SELECT o.cid || ':' || o.seq AS id, o.cid::uuid AS cid, o.seq, p.*, to_timestamp(o.at::float8 / 1000) AS at,
+        to_timestamp(o."end"::float8 / 1000) AS "end", o.reason, o.mode
       FROM unnest(string_to_array(${column(open.cid)}, ','), string_to_array(${column(open.seq)}, ',')::int[],
           string_to_array(${column(open.profile)}, ',')::int[], string_to_array(${column(openEnd.at)}, ',')::bigint[],
           string_to_array(${column(openEnd.end)}, ',', ${NULL_MARK})::bigint[],
@@ -133,7 +144,7 @@ export async function applyEvents(
       JOIN profile p ON p.i = o.pi
     ),
     closing AS (
-      SELECT c.cid, c.seq, to_timestamp(c.at / 1000.0) AS at, c.reason, c.mode
+      SELECT c.cid, c.seq, to_timestamp(c.at::float8 / 1000) AS at, c.reason, c.mode
       FROM unnest(string_to_array(${column(closes.map((e) => e.containerId))}, ',')::uuid[],
           string_to_array(${column(closes.map((e) => e.seq))}, ',')::int[],
           string_to_array(${column(closes.map((e) => e.at.getTime()))}, ',')::bigint[],
