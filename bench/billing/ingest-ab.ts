@@ -15,14 +15,15 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createMeter, type MeterEvent } from '@kiln/billing';
+import { createMeter, DEFAULT_METER_OPTIONS, type MeterEvent } from '@kiln/billing';
 import { createTestDatabase } from '@kiln/db/testing';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BASE = process.env.BENCH_AB_BASE ?? 'cd415fd';
 const CONTAINERS = Number(process.env.BENCH_AB_CONTAINERS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_AB_ROUNDS ?? 6);
-const PAGE_SIZE = Number(process.env.BENCH_AB_PAGE_SIZE ?? 500);
+// Unset: each side pages as it ships (its DEFAULT_METER_OPTIONS); set: both use this page size.
+const PAGE_SIZE = process.env.BENCH_AB_PAGE_SIZE ? Number(process.env.BENCH_AB_PAGE_SIZE) : null;
 
 // The old meter: the base ref's packages/billing/src, extracted under node_modules (ignored, and its
 // imports of @kiln/db resolve to this checkout's).
@@ -33,11 +34,14 @@ await mkdir(oldDir, { recursive: true });
 execFileSync('sh', ['-c', `git archive ${baseCommit} packages/billing/src | tar -x -C '${oldDir}'`], {
   cwd: root,
 });
-const oldMeter: { createMeter: typeof createMeter } = await import(
-  pathToFileURL(join(oldDir, 'packages', 'billing', 'src', 'meter', 'meter.ts')).href
-);
+const oldMeter: { createMeter: typeof createMeter; DEFAULT_METER_OPTIONS: typeof DEFAULT_METER_OPTIONS } =
+  await import(pathToFileURL(join(oldDir, 'packages', 'billing', 'src', 'meter', 'meter.ts')).href);
 const sides = { old: oldMeter.createMeter, new: createMeter };
 type Side = keyof typeof sides;
+const pageSizes: Record<Side, number> = {
+  old: PAGE_SIZE ?? oldMeter.DEFAULT_METER_OPTIONS.pageSize,
+  new: PAGE_SIZE ?? DEFAULT_METER_OPTIONS.pageSize,
+};
 
 const loadBefore = loadavg();
 const database = await createTestDatabase({ max: 4 });
@@ -99,7 +103,7 @@ async function ingest(side: Side, containers: number): Promise<Run> {
   const meter = sides[side]({
     db,
     cursorName: `ab-${side}`,
-    pageSize: PAGE_SIZE,
+    pageSize: pageSizes[side],
     events: async (cursor, limit) => {
       const from = cursor ? Number(cursor) : 0;
       const page = events.slice(from, from + limit);
@@ -165,7 +169,7 @@ const result = {
   base: baseCommit,
   containersPerRound: CONTAINERS,
   rounds: ROUNDS,
-  pageSize: PAGE_SIZE,
+  pageSizes,
   old,
   new: neu,
   ratios: {
@@ -187,7 +191,7 @@ const md = [
   '# Billing ingest: old meter against new, paired',
   '',
   `${result.date}, ${result.machine.cpus} cores, load ${result.machine.loadBefore.join(' ')} before, ${result.machine.loadAfter.join(' ')} after.`,
-  `Old: the meter at ${baseCommit}; new: this checkout. ${ROUNDS} rounds (ABBA order) of ${CONTAINERS.toLocaleString('en-US')} slices from ${(CONTAINERS * 2).toLocaleString('en-US')} state changes each, page size ${PAGE_SIZE}, after a warm-up of both.`,
+  `Old: the meter at ${baseCommit}; new: this checkout. ${ROUNDS} rounds (ABBA order) of ${CONTAINERS.toLocaleString('en-US')} slices from ${(CONTAINERS * 2).toLocaleString('en-US')} state changes each, page size ${PAGE_SIZE ? `${PAGE_SIZE} for both` : `as each ships (old ${pageSizes.old}, new ${pageSizes.new})`}, after a warm-up of both.`,
   '',
   '| meter | slices/s (wall) | slices per CPU-second | Node CPU-s per 20k | Postgres CPU-s per 20k |',
   '|---|---|---|---|---|',

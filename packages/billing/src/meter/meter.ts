@@ -21,7 +21,10 @@ export interface MeterOptions {
 export const DEFAULT_METER_OPTIONS: Omit<MeterOptions, 'db' | 'events'> = {
   cursorName: 'usage-ledger',
   staleAfterMs: 45_000,
-  pageSize: 500,
+  // Each page is one statement, whose fixed cost in Postgres (parse, plan, the daily rollup's
+  // statement triggers) is shared by this many events: a backlog catches up with up to 16,000 events
+  // per transaction.
+  pageSize: 2000,
   pagesPerTransaction: 8,
   transactionTimeoutMs: 30_000,
 };
