@@ -7,7 +7,7 @@
  * database's Postgres backends (on a shared machine the wall clock is mostly the share of a core a run
  * got; CPU-seconds are what the ingest costs). Ratios are new / old of the per-round sums.
  * Run: `npx tsx bench/billing/ingest-ab.ts` (needs Postgres on 127.0.0.1:5432 and git).
- * Writes bench/results/billing-ingest-ab.json and bench/results/billing-ingest-ab.md.
+ * Writes bench/results/billing-ingest-ab.json and .md (billing-ingest-ab-page<n>.* with BENCH_AB_PAGE_SIZE).
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -202,9 +202,7 @@ const md = [
   '',
 ].join('\n');
 await mkdir(join(root, 'bench', 'results'), { recursive: true });
-await writeFile(
-  join(root, 'bench', 'results', 'billing-ingest-ab.json'),
-  `${JSON.stringify(result, null, 2)}\n`,
-);
-await writeFile(join(root, 'bench', 'results', 'billing-ingest-ab.md'), md);
+const file = join(root, 'bench', 'results', `billing-ingest-ab${PAGE_SIZE ? `-page${PAGE_SIZE}` : ''}`);
+await writeFile(`${file}.json`, `${JSON.stringify(result, null, 2)}\n`);
+await writeFile(`${file}.md`, md);
 console.log(md);
