@@ -39,10 +39,13 @@ function closedAt(start: string, beat: string, node: string, at: string, mode: s
 }
 
 // Column values travel as one delimited text per column (see applyEvents); none of these contain a
-// comma: uuids, integers, epoch milliseconds and state names.
+// comma: uuids, integers, epoch milliseconds and state names. A missing value is written as NULL_MARK
+// when it is collected, so each column is one join.
 const NULL_MARK = '-';
-const column = (values: (string | number | null)[]) =>
-  values.map((value) => (value === null ? NULL_MARK : value)).join(',');
+
+// The statement's constant parts, built once.
+const INSERTED_CLOSED_AT = closedAt('u.at', 'u.at', 'u.node', 'u."end"', 'u.mode');
+const EARLIER_CLOSED_AT = closedAt('s."startAt"', 's."heartbeatAt"', 's."nodeId"', 'c.at', 'c.mode');
 
 /**
  * Applies a page of state changes to the ledger and moves the consumer's cursor past it, in one
@@ -57,21 +60,43 @@ export async function applyEvents(
   versions: PriceVersionRow[],
   cursor: { name: string; value: string },
 ): Promise<void> {
+  await tx.$executeRaw(applyEventsStatement(events, versions, cursor));
+}
+
+/** The one statement `applyEvents` runs for a page (exported for tests that read or explain it). */
+export function applyEventsStatement(
+  events: MeterEvent[],
+  versions: PriceVersionRow[],
+  cursor: { name: string; value: string },
+): Prisma.Sql {
   // Each open is paired with its container's first close after it in the page, if any.
   const closesOf = new Map<string, MeterEvent[]>();
+  // And every close, as columns, for closing slices of earlier pages.
+  const closes = {
+    cid: [] as string[],
+    seq: [] as number[],
+    at: [] as number[],
+    to: [] as string[],
+    mode: [] as string[],
+  };
   for (const event of events) {
     if (!isClose(event)) continue;
     const list = closesOf.get(event.containerId);
     if (list) list.push(event);
     else closesOf.set(event.containerId, [event]);
+    closes.cid.push(event.containerId);
+    closes.seq.push(event.seq);
+    closes.at.push(event.at.getTime());
+    closes.to.push(event.to);
+    closes.mode.push(closeMode(event));
   }
   // What a slice is billed for (workspace, owner, node, resources and their price) is shared by many
   // slices of a page: each distinct one is sent and priced once, and a slice names it by index.
   const profiles: Record<string, string | number | null>[] = [];
   const profileOf = new Map<string, number>();
   const open = { cid: [] as string[], seq: [] as number[], profile: [] as number[] };
-  const openEnd = { at: [] as number[], end: [] as (number | null)[], reason: [] as (string | null)[] };
-  const openMode: (string | null)[] = [];
+  const openEnd = { at: [] as number[], end: [] as (number | string)[], reason: [] as string[] };
+  const openMode: string[] = [];
   for (const event of events) {
     if (!isOpen(event)) continue;
     const at = event.at.getTime();
@@ -107,38 +132,39 @@ export async function applyEvents(
     open.seq.push(event.seq);
     open.profile.push(profile);
     openEnd.at.push(at);
-    openEnd.end.push(close ? close.at.getTime() : null);
-    openEnd.reason.push(close ? close.to : null);
-    openMode.push(close ? closeMode(close) : null);
+    openEnd.end.push(close ? close.at.getTime() : NULL_MARK);
+    openEnd.reason.push(close ? close.to : NULL_MARK);
+    openMode.push(close ? closeMode(close) : NULL_MARK);
   }
-  const closes = events.filter(isClose);
   // The page travels as a small JSON of profiles and one comma-separated text per column, split into
   // arrays by Postgres: the client's work per slice is a few numbers and a join, not an object, its
   // JSON and that JSON escaped again as a parameter. The data-modifying parts share one snapshot, so
   // the close below sees only slices of earlier pages, never the ones inserted here; a replayed page
-  // inserts nothing (ids and (container, start) are unique) and finds them closed.
-  await tx.$executeRaw`
+  // inserts nothing (ids and (container, start) are unique) and finds them closed. Epoch milliseconds
+  // divide as float8, not numeric (`/ 1000.0`), before `to_timestamp` (which takes a float8 anyway):
+  // the same instant, exact to the microsecond at these magnitudes, without numeric arithmetic per row.
+  return Prisma.sql`
     WITH profile AS (
       SELECT * FROM json_to_recordset(${JSON.stringify(profiles)}::json) AS p(i int, ws uuid, kind text, owner text,
         member uuid, node text, gpu text, gpus int, cpu int, mem int, version int, gr bigint, cr bigint, mr bigint)
     ),
     opened AS (
-      SELECT o.cid || ':' || o.seq AS id, o.cid::uuid AS cid, o.seq, p.*, to_timestamp(o.at / 1000.0) AS at,
-        to_timestamp(o."end" / 1000.0) AS "end", o.reason, o.mode
-      FROM unnest(string_to_array(${column(open.cid)}, ','), string_to_array(${column(open.seq)}, ',')::int[],
-          string_to_array(${column(open.profile)}, ',')::int[], string_to_array(${column(openEnd.at)}, ',')::bigint[],
-          string_to_array(${column(openEnd.end)}, ',', ${NULL_MARK})::bigint[],
-          string_to_array(${column(openEnd.reason)}, ',', ${NULL_MARK}), string_to_array(${column(openMode)}, ',', ${NULL_MARK}))
+      SELECT o.cid || ':' || o.seq AS id, o.cid::uuid AS cid, o.seq, p.*, to_timestamp(o.at::float8 / 1000) AS at,
+        to_timestamp(o."end"::float8 / 1000) AS "end", o.reason, o.mode
+      FROM unnest(string_to_array(${open.cid.join(',')}, ','), string_to_array(${open.seq.join(',')}, ',')::int[],
+          string_to_array(${open.profile.join(',')}, ',')::int[], string_to_array(${openEnd.at.join(',')}, ',')::bigint[],
+          string_to_array(${openEnd.end.join(',')}, ',', ${NULL_MARK})::bigint[],
+          string_to_array(${openEnd.reason.join(',')}, ',', ${NULL_MARK}), string_to_array(${openMode.join(',')}, ',', ${NULL_MARK}))
         AS o(cid, seq, pi, at, "end", reason, mode)
       JOIN profile p ON p.i = o.pi
     ),
     closing AS (
-      SELECT c.cid, c.seq, to_timestamp(c.at / 1000.0) AS at, c.reason, c.mode
-      FROM unnest(string_to_array(${column(closes.map((e) => e.containerId))}, ',')::uuid[],
-          string_to_array(${column(closes.map((e) => e.seq))}, ',')::int[],
-          string_to_array(${column(closes.map((e) => e.at.getTime()))}, ',')::bigint[],
-          string_to_array(${column(closes.map((e) => e.to))}, ','),
-          string_to_array(${column(closes.map(closeMode))}, ','))
+      SELECT c.cid, c.seq, to_timestamp(c.at::float8 / 1000) AS at, c.reason, c.mode
+      FROM unnest(string_to_array(${closes.cid.join(',')}, ',')::uuid[],
+          string_to_array(${closes.seq.join(',')}, ',')::int[],
+          string_to_array(${closes.at.join(',')}, ',')::bigint[],
+          string_to_array(${closes.to.join(',')}, ','),
+          string_to_array(${closes.mode.join(',')}, ','))
         AS c(cid, seq, at, reason, mode)
     ),
     inserted AS (
@@ -148,7 +174,7 @@ export async function applyEvents(
       SELECT u.id, u.ws, u.cid, u.seq, u.kind::"ContainerKind", u.owner, u.member, u.node, u.gpu,
         u.gpus, u.cpu, u.mem, u.version, u.gr, u.cr, u.mr, u.at,
         CASE WHEN u.mode = 'orderly' THEN GREATEST(u.at, u."end") ELSE u.at END,
-        CASE WHEN u.mode IS NOT NULL THEN ${closedAt('u.at', 'u.at', 'u.node', 'u."end"', 'u.mode')} END,
+        CASE WHEN u.mode IS NOT NULL THEN ${INSERTED_CLOSED_AT} END,
         u.reason
       FROM opened u
       ON CONFLICT DO NOTHING
@@ -161,7 +187,7 @@ export async function applyEvents(
     ),
     closed AS (
       UPDATE "UsageSlice" s
-      SET "endAt" = ${closedAt('s."startAt"', 's."heartbeatAt"', 's."nodeId"', 'c.at', 'c.mode')},
+      SET "endAt" = ${EARLIER_CLOSED_AT},
         "heartbeatAt" = CASE WHEN c.mode <> 'orderly' THEN s."heartbeatAt" ELSE GREATEST(s."heartbeatAt", c.at) END,
         "endReason" = c.reason
       FROM open_closes c WHERE s.id = c.id

@@ -293,4 +293,44 @@ describe('usage ledger from container state changes', () => {
     expect(await meter.heartbeat()).toMatchObject({ extended: 0, orphaned: 0 });
     expect(await billedMs(containerId)).toBe(179_000);
   });
+
+  it('applies several pages per transaction, and a failure in one of them rolls all of them back with the cursor', async () => {
+    const log = createEventLog();
+    const ws = randomUUID();
+    const truth = new Map<string, number>();
+    for (let i = 0; i < 10; i++) {
+      const start = T0 + i * 10_000;
+      const events = containerEvents(
+        ws,
+        [
+          { to: 'running', at: new Date(start) },
+          { to: 'stopped', at: new Date(start + 5_000 + i) },
+        ],
+        small,
+      );
+      log.events.push(...events);
+      truth.set(events[0]?.containerId ?? '', 5_000 + i);
+    }
+    log.events.sort((a, b) => a.at.getTime() - b.at.getTime());
+    // Pages of 2 events, 4 pages per transaction: the source fails on the third page it is asked for.
+    let calls = 0;
+    const failing = createMeter({
+      db: database.db,
+      pageSize: 2,
+      pagesPerTransaction: 4,
+      events: async (cursor, limit) => {
+        calls += 1;
+        if (calls === 3) throw new Error('event source went away');
+        return log.source(cursor, limit);
+      },
+    });
+    await expect(failing.sync()).rejects.toThrow('event source went away');
+    // The two pages applied before the failure were in the same transaction: nothing of them is kept.
+    expect(await database.db.usageSlice.count({ where: { workspaceId: ws } })).toBe(0);
+    expect(await database.db.billingCursor.count()).toBe(0);
+    const meter = createMeter({ db: database.db, pageSize: 2, pagesPerTransaction: 4, events: log.source });
+    expect(await meter.sync()).toBe(20);
+    expect(await meter.sync()).toBe(0);
+    for (const [containerId, ms] of truth) expect(await billedMs(containerId)).toBe(ms);
+  });
 });

@@ -13,13 +13,19 @@ export interface MeterOptions {
   /** An open slice whose last heartbeat is older than this is orphaned and closed at that heartbeat. */
   staleAfterMs: number;
   pageSize: number;
+  /** Pages applied in one transaction (one lock, cursor and price read, one commit for all of them). */
+  pagesPerTransaction: number;
   transactionTimeoutMs: number;
 }
 
 export const DEFAULT_METER_OPTIONS: Omit<MeterOptions, 'db' | 'events'> = {
   cursorName: 'usage-ledger',
   staleAfterMs: 45_000,
-  pageSize: 500,
+  // Each page is one statement, whose fixed cost in Postgres (parse, plan, the daily rollup's
+  // statement triggers) is shared by this many events: a backlog catches up with up to 16,000 events
+  // per transaction.
+  pageSize: 2000,
+  pagesPerTransaction: 8,
   transactionTimeoutMs: 30_000,
 };
 
@@ -60,21 +66,29 @@ export function createMeter(options: Partial<MeterOptions> & Pick<MeterOptions, 
     return { cursor: row?.cursor ?? null, versions };
   }
 
-  // Per page: the lock with the cursor and price versions, the page's events, then one statement that
-  // applies them and moves the cursor (four round trips with BEGIN and COMMIT).
-  async function syncPage(): Promise<number> {
+  // Per transaction: the lock with the cursor and price versions, then for each of up to
+  // `pagesPerTransaction` pages its events and one statement that applies them and moves the cursor,
+  // then COMMIT: 3 + n round trips for n pages instead of 4n. A crash anywhere in it rolls every page
+  // of it back with the cursor, so the next run applies them again, once.
+  async function syncPages(): Promise<{ applied: number; more: boolean }> {
     return db.$transaction(
       async (tx) => {
         let { cursor, versions } = await readState(tx);
-        const page = await settings.events(cursor, settings.pageSize);
-        if (page.events.length === 0) return 0;
-        // Only a database without any version yet: record the default book, then read again.
-        if (versions.length === 0) {
-          await priceVersionAt(tx, new Date(0));
-          ({ cursor, versions } = await readState(tx));
+        let applied = 0;
+        for (let pages = 0; pages < settings.pagesPerTransaction; pages++) {
+          const page = await settings.events(cursor, settings.pageSize);
+          if (page.events.length === 0) return { applied, more: false };
+          // Only a database without any version yet: record the default book, then read again.
+          if (versions.length === 0) {
+            await priceVersionAt(tx, new Date(0));
+            ({ versions } = await readState(tx));
+          }
+          await applyEvents(tx, page.events, versions, { name: settings.cursorName, value: page.cursor });
+          applied += page.events.length;
+          cursor = page.cursor;
+          if (page.events.length < settings.pageSize) return { applied, more: false };
         }
-        await applyEvents(tx, page.events, versions, { name: settings.cursorName, value: page.cursor });
-        return page.events.length;
+        return { applied, more: true };
       },
       { maxWait: settings.transactionTimeoutMs, timeout: settings.transactionTimeoutMs },
     );
@@ -83,9 +97,9 @@ export function createMeter(options: Partial<MeterOptions> & Pick<MeterOptions, 
   async function sync(): Promise<number> {
     let total = 0;
     for (;;) {
-      const applied = await syncPage();
+      const { applied, more } = await syncPages();
       total += applied;
-      if (applied < settings.pageSize) return total;
+      if (!more) return total;
     }
   }
 
