@@ -53,7 +53,7 @@ const current: RunscProbeOutput = {
   -image-path string
 `,
   // What \`runsc nvproxy list-supported-drivers\` prints on 0.0~20240729.0.
-  nvproxyDrivers: '535.104.05\n535.104.12\n550.54.15\n550.90.07\n',
+  nvproxyDrivers: '550.54.15\n535.104.12\n550.90.07\n535.104.05\n',
   restoreHelp: `restore [flags] <container id> - restore saved state of container.
   -detach
   -direct

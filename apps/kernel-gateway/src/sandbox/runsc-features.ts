@@ -94,7 +94,20 @@ function parseDriverList(text: string | undefined): string[] | undefined {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => /^\d+\.\d+(\.\d+)?$/.test(line));
+  // runsc prints them in Go map order, which changes from one call to the next: sort by version so
+  // the cached and the fresh probe, and every start line, agree.
+  versions.sort((a, b) => compareVersions(a, b));
   return versions.length > 0 ? versions : undefined;
+}
+
+function compareVersions(a: string, b: string): number {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 /**
