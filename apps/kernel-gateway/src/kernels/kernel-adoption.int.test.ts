@@ -225,7 +225,15 @@ describe('a kernel gateway killed with SIGKILL and started again', () => {
     const after = await client.connect(kept.id, { sessionId });
     const resumed: string[] = [];
     collectStdout(after, resumed);
-    await until(() => resumed.join('').includes('done 42'), 'the running cell to finish after the restart');
+    await until(
+      () => resumed.join('').includes('done 42'),
+      'the running cell to finish after the restart',
+    ).catch((error: Error) => {
+      // Seen once under load in a full run: say what did arrive and what the gateway did meanwhile.
+      throw new Error(
+        `${error.message}; output after the restart: ${JSON.stringify(resumed.join(''))}; gateway log:\n${restarted.log().slice(-6000)}`,
+      );
+    });
     for (let i = 0; i < 5; i++) expect(resumed.join('')).toContain(`while away ${i}`);
     const check = await after.execute('print(x * 2)', { timeoutMs: 60_000 });
     expect(check.reply.content.status).toBe('ok');
