@@ -9,6 +9,29 @@ export function output(page: Page, n: number): Locator {
   return page.getByRole('region', { name: `Output of cell ${n}`, exact: true });
 }
 
+/**
+ * The colour the word `word` is drawn in inside cell `n`, and the keyword colour of the theme: equal
+ * when the word is highlighted as a keyword. It holds whichever view draws the code, the
+ * server-rendered one or Monaco after it takes over (Monaco's spans have their own class names).
+ */
+export async function keywordColours(
+  page: Page,
+  n: number,
+  word: string,
+): Promise<{ word: string; keyword: string }> {
+  return cell(page, n).evaluate((root, word) => {
+    const probe = document.createElement('span');
+    probe.style.color = 'var(--tok-keyword)';
+    document.body.append(probe);
+    const keyword = getComputedStyle(probe).color;
+    probe.remove();
+    const span = [...root.querySelectorAll('span')].find(
+      (s) => s.childElementCount === 0 && s.textContent?.trim() === word,
+    );
+    return { word: span ? getComputedStyle(span).color : 'not drawn', keyword };
+  }, word);
+}
+
 /** Opens a notebook and waits until cell 1's Monaco editor is mounted and synced. */
 export async function openNotebook(page: Page, url: string): Promise<void> {
   await page.goto(url);

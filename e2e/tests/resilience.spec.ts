@@ -144,6 +144,8 @@ test('a kernel gateway killed with -9 mid-run takes the kernel back when it rest
 
   // A sandbox that dies while no gateway runs cannot be taken back: the cell and the kernel bar say so.
   await page.getByRole('button', { name: 'Run cell 1' }).click();
+  // The first run's output says 'tick 2' too: wait until the new run has replaced it.
+  await expect(output(page, 1)).not.toContainText('done', { timeout: 60_000 });
   await expect(output(page, 1)).toContainText('tick 2', { timeout: 60_000 });
   await gateway.proc.kill9();
   for (const id of before) gateway.killSandbox(id);
