@@ -25,7 +25,7 @@ export async function keywordColours(
     document.body.append(probe);
     const keyword = getComputedStyle(probe).color;
     probe.remove();
-    const span = [...root.querySelectorAll('span')].find(
+    const span = Array.from(root.querySelectorAll('span')).find(
       (s) => s.childElementCount === 0 && s.textContent?.trim() === word,
     );
     return { word: span ? getComputedStyle(span).color : 'not drawn', keyword };
