@@ -208,8 +208,18 @@ describe('nodes', () => {
       expect((await c.scheduler.get(cpu.id)).state).toBe('starting');
       expect(nodes.find((node) => node.id === 'steady')?.state).toBe('active');
       expect((await c.scheduler.usage(ws)).used).toEqual({ containers: 1, gpus: 0 });
-      const events = (await c.scheduler.eventsAfter(null)).events.filter((event) => event.to === 'lost');
-      expect(events.map((event) => event.containerId).sort()).toEqual([gpu.id, sleeper.id].sort());
+      // Events come out once every older writing transaction has ended (the other node's heartbeats
+      // may hold one open for a moment), so they are waited for, not expected on the first read.
+      await expect
+        .poll(
+          async () =>
+            (await c.scheduler.eventsAfter(null)).events
+              .filter((event) => event.to === 'lost')
+              .map((event) => event.containerId)
+              .sort(),
+          { timeout: 30_000 },
+        )
+        .toEqual([gpu.id, sleeper.id].sort());
 
       await expect(c.scheduler.heartbeat('doomed')).rejects.toMatchObject({
         code: 'CONFLICT',
