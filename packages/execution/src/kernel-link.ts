@@ -22,6 +22,11 @@ export interface KernelLinkHooks {
   onStatus(): void;
   /** The kernel died or its connection broke; nothing more will come for what is running. */
   onLost(reason: string): void;
+  /**
+   * The connection broke (a gateway restart) and the kernel was taken back: what the running cell
+   * sent meanwhile may be lost with the old gateway, including its reply.
+   */
+  onReattached?(): void;
   /** The kernel was paused (here or by another process through the gateway); cells waiting stop waiting. */
   onPaused?(): void;
   /**
@@ -158,9 +163,13 @@ export class KernelLink {
     }
   }
 
-  /** The open channel, starting the kernel (or replacing a dead one) first if needed. */
-  ensure(start: KernelStart): Promise<KernelConnection> {
+  /**
+   * The open channel, starting the kernel (or replacing a dead one) first if needed. `wanted` is asked
+   * once it is this call's turn: a run whose kernel died while it waited must not start another one.
+   */
+  ensure(start: KernelStart, wanted: () => boolean = () => true): Promise<KernelConnection> {
     return this.serial(async () => {
+      if (!wanted()) throw new DomainError('CONFLICT', 'Nothing waits for this kernel any more');
       if (this.channel && this.status !== 'dead') {
         this.wake();
         if (this.reason === BACK) this.setStatus(this.status, null);
@@ -465,6 +474,7 @@ export class KernelLink {
           if (this.channel || !this.connectionLost) return;
           const result = await this.tryReattach(busy);
           if (result.outcome !== 'attached') this.hooks.onLost(result.reason);
+          else this.hooks.onReattached?.();
         });
         return;
       }

@@ -105,6 +105,11 @@ export class NotebookSession {
         onMessage: (message) => this.fromKernel(message),
         onStatus: () => void this.write(() => {}),
         onLost: (reason) => this.kernelLost(reason),
+        onReattached: () => {
+          // Its reply may have died with the old gateway: a probe ends it with a note if so.
+          const running = this.running;
+          if (running && this.link.status !== 'paused') this.probe.send(running.run.msgId);
+        },
         onPaused: () => this.cancelQueued(() => true),
         acknowledging: {
           receive: (message, handle) => this.acks.receive(message, handle),
@@ -366,7 +371,7 @@ export class NotebookSession {
           continue;
         }
         try {
-          await this.link.ensure(this.kernelStart);
+          await this.link.ensure(this.kernelStart, () => this.queue[0] === entry);
         } catch (error) {
           // Cancelled while waiting for a machine: its cells already stopped waiting, nothing failed.
           if (this.queue[0] === entry) this.startFailed(entry, error);
@@ -493,7 +498,23 @@ export class NotebookSession {
       }
       running.finish('error');
     }
-    this.cancelQueued(() => true);
+    this.endQueued(reason);
+  }
+
+  /** The kernel is gone: each cell waiting for it says why it did not run, rather than going quietly idle. */
+  private endQueued(reason: string): void {
+    if (this.queue.length === 0) return;
+    void this.write((doc) => {
+      const ended = this.queue;
+      this.queue = [];
+      for (const entry of ended) {
+        if (findCell(doc, entry.cellId)?.get('execution_state') !== 'queued') continue;
+        const writer = this.newWriter(entry.cellId);
+        writer.begin();
+        writer.handle(errorOutput('KernelDied', reason));
+        writer.end();
+      }
+    });
   }
 
   private startFailed(entry: QueuedCellView, error: unknown): void {

@@ -1,0 +1,125 @@
+import { createCollabServer } from '@kiln/collab';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createExecutionService } from './execution-service.ts';
+import { readExecutionState } from './execution-state.ts';
+import { FakeGateway } from './test-support/fake-gateway.ts';
+import { cellView, seedNotebook, waitFor } from './test-support/notebook-fixture.ts';
+
+// What every cell of a notebook says when its kernel's gateway dies under it, queue-wise (the kernel
+// is a script here; a real gateway killed with -9 is tested end to end in e2e/tests/resilience.spec.ts).
+
+const alice = { userId: 'u-alice', name: 'Alice' };
+const GONE =
+  'The kernel gateway restarted and could not take this kernel back (its sandbox had stopped), so it was stopped and its variables are lost. Run the cell again to start a new kernel.';
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function setup(cells: string[]) {
+  const collab = createCollabServer({ onError: () => {}, unloadDelayMs: 0 });
+  const gateway = new FakeGateway();
+  const connection = await seedNotebook(collab, 'nb', cells);
+  cleanup.push(() => collab.close());
+  cleanup.push(() => connection.disconnect());
+  const service = createExecutionService({
+    gateway: () => gateway,
+    openDocument: (id) => collab.openDirectConnection(id),
+    reattachMs: 5000,
+  });
+  cleanup.push(() => service.dispose());
+  const run = (cellIds?: string[]) =>
+    service.run({
+      notebookId: 'nb',
+      workspaceId: 'ws',
+      target: cellIds ? { kind: 'cells', cellIds } : { kind: 'all' },
+      user: alice,
+    });
+  return { service, gateway, run, doc: connection.document };
+}
+
+/** Holds the gateway's answers to connects until the returned function is called. */
+function holdConnects(gateway: FakeGateway): () => void {
+  let open: () => void = () => {};
+  gateway.connectGate = new Promise((resolve) => {
+    open = resolve;
+  });
+  return () => {
+    gateway.connectGate = null;
+    open();
+  };
+}
+
+describe('a gateway that dies and cannot take the kernel back', () => {
+  it('ends the running cell and every cell queued behind it with why, and the kernel says dead', async () => {
+    const { service, gateway, run, doc } = await setup(['hold x', 'b', 'c']);
+    await run();
+    await waitFor(() => gateway.holding === 1, 'the first cell runs');
+    gateway.stopped.set('fake-1', GONE);
+    gateway.dropConnection();
+
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'dead', 'the kernel is dead');
+    await service.whenIdle('nb');
+    for (const cellId of ['c0', 'c1', 'c2']) {
+      expect(cellView(doc, cellId).state).toBe('idle');
+      expect(cellView(doc, cellId).text).toContain(
+        'KernelDied: The kernel is gone: the kernel gateway restarted and could not take this kernel back',
+      );
+    }
+    expect(readExecutionState(doc)?.kernel.reason).toContain('its sandbox had stopped');
+    expect(gateway).toMatchObject({ started: 1, executed: ['hold x'] });
+  });
+
+  it('ends a run requested while the gateway was restarting with why, instead of leaving the old output', async () => {
+    const { service, gateway, run, doc } = await setup(['a']);
+    await run();
+    await service.whenIdle('nb');
+    expect(cellView(doc, 'c0').text).toBe('a\n');
+
+    // The gateway dies; the web tries to get the kernel back while it restarts. Run is pressed meanwhile.
+    const answer = holdConnects(gateway);
+    gateway.dropConnection();
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'reconnecting', 'the web to reconnect');
+    await run(['c0']);
+    await waitFor(() => cellView(doc, 'c0').state === 'queued', 'the cell waits');
+    gateway.stopped.set('fake-1', GONE);
+    answer();
+
+    await waitFor(() => cellView(doc, 'c0').state === 'idle', 'the cell to be told');
+    await service.whenIdle('nb');
+    const { text } = cellView(doc, 'c0');
+    expect(text).toContain('could not take this kernel back');
+    expect(text).not.toContain('a\n');
+    // No other kernel was started behind the user's back: the kernel bar says what happened.
+    expect(readExecutionState(doc)?.kernel).toMatchObject({
+      status: 'dead',
+      reason: expect.stringContaining('variables are lost'),
+    });
+    expect(gateway.started).toBe(1);
+
+    // Running again starts a new kernel.
+    await run(['c0']);
+    await service.whenIdle('nb');
+    expect(cellView(doc, 'c0').text).toBe('a\n');
+    expect(gateway.started).toBe(2);
+  });
+
+  it('ends a running cell whose reply was lost while the gateway restarted, instead of running forever', async () => {
+    const { service, gateway, run, doc } = await setup(['hold x', 'b']);
+    await run();
+    await waitFor(() => gateway.holding === 1, 'the first cell runs');
+    const answer = holdConnects(gateway);
+    gateway.dropConnection();
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'reconnecting', 'the web to reconnect');
+    // The cell finishes while no gateway relays it, and the restarted gateway has nothing to replay.
+    gateway.release();
+    gateway.loseBuffered();
+    answer();
+
+    await waitFor(() => cellView(doc, 'c0').state === 'idle', 'the cell ended', 20_000);
+    await service.whenIdle('nb');
+    expect(cellView(doc, 'c0').text).toContain('output was lost');
+    expect(readExecutionState(doc)?.kernel.status).toBe('idle');
+    expect(gateway.started).toBe(1);
+  });
+});
