@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       notebookServices.executionService?.kernelLost(notebookId, kernelId, reason),
   });
   kernelLost = (notebookId, kernelId, reason) => {
-    const away = `The machine running this kernel stopped answering (${reason}). Kiln waits up to ${waitSeconds >= 120 ? `${Math.round(waitSeconds / 60)} min` : `${waitSeconds} s`} for it to come back with the kernel and its variables.`;
+    const away = `The machine running this kernel stopped answering (${reason}). Kiln waits up to ${waitSeconds >= 120 ? `${Math.round(waitSeconds / 60)} min` : `${waitSeconds} s`} for it to come back with the kernel and its variables; cells run meanwhile wait for it.`;
     if (notebookServices.executionService?.kernelAway(notebookId, kernelId, away)) {
       lostKernels.add(notebookId, kernelId);
     }

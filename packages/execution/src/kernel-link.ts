@@ -27,6 +27,11 @@ export interface KernelLinkHooks {
    * sent meanwhile may be lost with the old gateway, including its reply.
    */
   onReattached?(): void;
+  /**
+   * The kernel's machine was lost but may come back with it: nothing more will come for what is
+   * running, but cells waiting for the kernel can wait for its return (`onLost` follows if it does not).
+   */
+  onAway(reason: string): void;
   /** The kernel was paused (here or by another process through the gateway); cells waiting stop waiting. */
   onPaused?(): void;
   /**
@@ -108,9 +113,20 @@ export class KernelLink {
   reattach(busy: boolean): Promise<ReattachResult> {
     return this.serial(async () => {
       const result = await this.tryReattach(busy);
-      if (result.outcome !== 'attached') this.hooks.onLost(result.reason);
+      if (result.outcome !== 'attached') this.notReattached(result.reason);
       return result;
     });
+  }
+
+  /** Whether the kernel waits for its lost machine to come back with it (see `away`). */
+  get isAway(): boolean {
+    return this.awayReason !== null && this.status === 'reconnecting';
+  }
+
+  /** A re-attach failed: the kernel is lost, or only away while its machine may come back. */
+  private notReattached(reason: string): void {
+    if (this.awayReason !== null && this.status === 'reconnecting') this.hooks.onAway(reason);
+    else this.hooks.onLost(reason);
   }
 
   /** Closes the websocket but leaves the kernel running (the web process stops; a later one re-attaches). */
@@ -138,6 +154,7 @@ export class KernelLink {
         if (status === 404 || status === 403 || status === 410) {
           this.kernelId = null;
           this.connectionLost = false;
+          this.awayReason = null;
           const told = status === 410 ? goneMessage(error) : null;
           const reason = told
             ? `The kernel is gone: ${told.charAt(0).toLowerCase()}${told.slice(1)}`
@@ -318,7 +335,7 @@ export class KernelLink {
     this.detach();
     this.connectionLost = true;
     this.setStatus('reconnecting', reason);
-    if (live) this.hooks.onLost(reason);
+    if (live) this.hooks.onAway(reason);
     return true;
   }
 
@@ -473,7 +490,7 @@ export class KernelLink {
         void this.serial(async () => {
           if (this.channel || !this.connectionLost) return;
           const result = await this.tryReattach(busy);
-          if (result.outcome !== 'attached') this.hooks.onLost(result.reason);
+          if (result.outcome !== 'attached') this.notReattached(result.reason);
           else this.hooks.onReattached?.();
         });
         return;

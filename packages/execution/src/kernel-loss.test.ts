@@ -123,3 +123,58 @@ describe('a gateway that dies and cannot take the kernel back', () => {
     expect(gateway.started).toBe(1);
   });
 });
+
+describe('a kernel whose machine is lost and may come back', () => {
+  const AWAY =
+    'The machine running this kernel stopped answering (no heartbeat for 30 s). Kiln waits up to 5 min for it to come back with the kernel and its variables.';
+
+  it('keeps the cells queued behind the running one, and a cell run meanwhile, and runs them once it is back', async () => {
+    const { service, gateway, run, doc } = await setup(['hold x', 'b', 'c']);
+    await run(['c0', 'c1']);
+    await waitFor(() => gateway.holding === 1, 'the first cell runs');
+    expect(service.kernelAway('nb', 'fake-1', AWAY)).toBe(true);
+
+    await waitFor(() => cellView(doc, 'c0').state === 'idle', 'the running cell ends');
+    expect(cellView(doc, 'c0').text).toContain(`KernelDied: ${AWAY}`);
+    await service.whenIdle('nb');
+    expect(cellView(doc, 'c1').state).toBe('queued');
+    expect(readExecutionState(doc)?.kernel).toMatchObject({ status: 'reconnecting', reason: AWAY });
+
+    // Run while it is away: the cell waits for the kernel instead of failing with an internal name.
+    await run(['c2']);
+    await service.whenIdle('nb');
+    expect(cellView(doc, 'c2')).toMatchObject({ state: 'queued', text: '' });
+    expect(readExecutionState(doc)?.queue.map((entry) => entry.cellId)).toEqual(['c1', 'c2']);
+
+    expect(await service.kernelBack('nb', 'fake-1')).toBe(true);
+    await waitFor(() => cellView(doc, 'c2').text === 'c\n', 'the waiting cells ran');
+    await service.whenIdle('nb');
+    expect(cellView(doc, 'c1')).toMatchObject({ state: 'idle', text: 'b\n' });
+    expect(cellView(doc, 'c0').text).toContain('The kernel is back');
+    expect(gateway).toMatchObject({ started: 1, executed: ['hold x', 'b', 'c'] });
+  });
+
+  it('ends each waiting cell with why once the kernel is given up', async () => {
+    const { service, gateway, run, doc } = await setup(['hold x', 'b', 'c']);
+    await run(['c0', 'c1']);
+    await waitFor(() => gateway.holding === 1, 'the first cell runs');
+    service.kernelAway('nb', 'fake-1', AWAY);
+    await run(['c2']);
+    await service.whenIdle('nb');
+    expect(cellView(doc, 'c2').state).toBe('queued');
+
+    const givenUp = 'Its machine did not come back within 5 min, so the kernel and its variables are lost.';
+    service.kernelLost('nb', 'fake-1', givenUp);
+    await waitFor(() => cellView(doc, 'c2').state === 'idle', 'the waiting cells are told');
+    await service.whenIdle('nb');
+    for (const cellId of ['c1', 'c2']) {
+      expect(cellView(doc, cellId)).toMatchObject({ state: 'idle', text: `KernelDied: ${givenUp}` });
+    }
+    expect(readExecutionState(doc)?.kernel).toMatchObject({
+      status: 'dead',
+      reason: givenUp,
+      kernelId: null,
+    });
+    expect(gateway).toMatchObject({ started: 1, executed: ['hold x'] });
+  });
+});

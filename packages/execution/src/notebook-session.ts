@@ -60,6 +60,8 @@ export class NotebookSession {
   private readonly link: KernelLink;
   private queue: QueuedCellView[] = [];
   private running: RunningCell | null = null;
+  /** The queue stopped while the kernel's machine was away; it goes on once the kernel is reachable. */
+  private waitingForKernel = false;
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
   private kernelStart: KernelStart = {};
@@ -103,8 +105,16 @@ export class NotebookSession {
       options.gateway,
       {
         onMessage: (message) => this.fromKernel(message),
-        onStatus: () => void this.write(() => {}),
+        onStatus: () => {
+          void this.write(() => {});
+          // The kernel is reachable again (or given up): the cells that waited for it go on.
+          if (this.waitingForKernel && !this.link.isAway && !this.pumping) {
+            this.waitingForKernel = false;
+            if (this.queue.length > 0) void this.pump();
+          }
+        },
         onLost: (reason) => this.kernelLost(reason),
+        onAway: (reason) => this.kernelAway(reason),
         onReattached: () => {
           // Its reply may have died with the old gateway: a probe ends it with a note if so.
           const running = this.running;
@@ -244,7 +254,7 @@ export class NotebookSession {
 
   /**
    * The scheduler lost the kernel's machine, which may come back with it: the running cell ends with
-   * `reason` and the queue is cleared, but the kernel and its variables are kept for `schedulerBack`.
+   * `reason`; the kernel, its variables and the cells waiting for it are kept for `schedulerBack`.
    */
   schedulerAway(kernelId: string, reason: string): boolean {
     const cellId = this.running?.run.entry.cellId ?? null;
@@ -262,6 +272,8 @@ export class NotebookSession {
     const back = await this.link.back(kernelId);
     if (!back) return false;
     this.awayCell = null;
+    // The cells that waited for it run now.
+    if (!this.pumping && this.queue.length > 0) void this.pump();
     await this.write((doc) => {
       if (!cellId) return;
       const outputs = findCell(doc, cellId)?.get('outputs');
@@ -351,6 +363,11 @@ export class NotebookSession {
         this.cancelQueued((queued) => queued.requestId === firstRequest);
       }
       while (this.queue.length > 0 && !this.closed) {
+        // Its machine is lost but may come back with it: the queue waits (`schedulerBack` goes on).
+        if (this.link.isAway) {
+          this.waitingForKernel = true;
+          break;
+        }
         const entry = this.queue[0] as QueuedCellView;
         const cell = findCell(this.document, entry.cellId);
         const source = cell?.get('source');
@@ -374,7 +391,12 @@ export class NotebookSession {
           await this.link.ensure(this.kernelStart, () => this.queue[0] === entry);
         } catch (error) {
           // Cancelled while waiting for a machine: its cells already stopped waiting, nothing failed.
-          if (this.queue[0] === entry) this.startFailed(entry, error);
+          if (this.queue[0] !== entry) continue;
+          if (this.link.isAway) {
+            this.waitingForKernel = true;
+            break;
+          }
+          this.startFailed(entry, error);
           continue;
         }
         // Interrupt, restart or shutdown may have emptied the queue while the kernel started.
@@ -499,6 +521,16 @@ export class NotebookSession {
       running.finish('error');
     }
     this.endQueued(reason);
+  }
+
+  /** The kernel's machine is lost but may come back: the running cell ends with why, the queue waits. */
+  private kernelAway(reason: string): void {
+    this.routes.flushAll();
+    const running = this.running;
+    if (!running) return;
+    running.run.writer.handle(errorOutput('KernelDied', reason));
+    // Not an error of the cell's: the cells of its run queued behind it still wait for the kernel.
+    running.finish('cancelled');
   }
 
   /** The kernel is gone: each cell waiting for it says why it did not run, rather than going quietly idle. */
