@@ -49,7 +49,7 @@ export interface KernelLinkHooks {
 /** What re-attaching to a recorded kernel found. */
 export type ReattachResult =
   | { outcome: 'attached'; reason: null }
-  | { outcome: 'gone' | 'unreachable'; reason: string };
+  | { outcome: 'gone' | 'unreachable' | 'away'; reason: string };
 
 export interface KernelStart {
   resources?: KernelResources;

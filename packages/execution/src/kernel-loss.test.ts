@@ -2,6 +2,7 @@ import { createCollabServer } from '@kiln/collab';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExecutionService } from './execution-service.ts';
 import { readExecutionState } from './execution-state.ts';
+import { createMemoryKernelStore } from './kernel-store.ts';
 import { FakeGateway } from './test-support/fake-gateway.ts';
 import { cellView, seedNotebook, waitFor } from './test-support/notebook-fixture.ts';
 
@@ -176,5 +177,59 @@ describe('a kernel whose machine is lost and may come back', () => {
       kernelId: null,
     });
     expect(gateway).toMatchObject({ started: 1, executed: ['hold x'] });
+  });
+});
+
+describe('a web restart while a kernel waits for its lost machine', () => {
+  const AWAY = 'The machine running this kernel stopped answering (Lost: node gw stopped answering).';
+
+  it('keeps waiting for it, rather than giving the kernel up when its gateway does not answer', async () => {
+    const collab = createCollabServer({ onError: () => {}, unloadDelayMs: 0 });
+    const gateway = new FakeGateway();
+    const kernelStore = createMemoryKernelStore();
+    const connection = await seedNotebook(collab, 'nb', ['hold x', 'b']);
+    cleanup.push(() => collab.close());
+    cleanup.push(() => connection.disconnect());
+    const doc = connection.document;
+    // Where the scheduler's database says which kernels are lost.
+    const lost = new Set<string>();
+    const service = () => {
+      const created = createExecutionService({
+        gateway: () => gateway,
+        openDocument: (id) => collab.openDirectConnection(id),
+        kernelStore,
+        reattachMs: 300,
+        kernelAway: async (kernelId) => (lost.has(kernelId) ? AWAY : null),
+      });
+      cleanup.push(() => created.dispose());
+      return created;
+    };
+    const first = service();
+    await first.run({ notebookId: 'nb', workspaceId: 'ws', target: { kind: 'all' }, user: alice });
+    await waitFor(() => gateway.holding === 1, 'the first cell runs');
+
+    // The node is lost, and the web server restarts meanwhile.
+    lost.add('fake-1');
+    gateway.unreachable = true;
+    first.kernelAway('nb', 'fake-1', AWAY);
+    await first.detach();
+    const second = service();
+    expect(await second.resume()).toEqual([
+      { notebookId: 'nb', outcome: 'away', reason: AWAY, kernelId: 'fake-1' },
+    ]);
+    await second.whenIdle('nb');
+    expect(readExecutionState(doc)?.kernel).toMatchObject({ status: 'reconnecting', reason: AWAY });
+    expect(cellView(doc, 'c1').state).toBe('queued');
+    // Still recorded: a further restart waits for it too.
+    expect(kernelStore.records.get('nb')).toMatchObject({ kernelId: 'fake-1', queue: [{ cellId: 'c1' }] });
+
+    // The machine comes back with the kernel: the queue goes on in the same kernel.
+    lost.delete('fake-1');
+    gateway.unreachable = false;
+    expect(await second.kernelBack('nb', 'fake-1')).toBe(true);
+    await waitFor(() => cellView(doc, 'c1').text === 'b\n', 'the waiting cell ran');
+    await second.whenIdle('nb');
+    expect(readExecutionState(doc)?.kernel).toMatchObject({ status: 'idle', kernelId: 'fake-1' });
+    expect(gateway.started).toBe(1);
   });
 });

@@ -143,7 +143,7 @@ export class NotebookSession {
    * replays what the kernel sent meanwhile into the running cell, then the queue goes on. When the
    * kernel is gone, the running cell and the kernel status say so and the queue is cleared.
    */
-  async resume(): Promise<ReattachResult> {
+  async resume(away: string | null = null): Promise<ReattachResult> {
     const record = this.options.resume;
     if (!record) return { outcome: 'gone', reason: 'No kernel was recorded' };
     this.kernelStart = { resources: record.resources };
@@ -158,6 +158,13 @@ export class NotebookSession {
       findCell(doc, entry.cellId)?.set('execution_state', 'running');
       first = new Promise((resolve) => this.startRun(entry, msgId, writer, startedAt, resolve));
     });
+    if (away !== null) {
+      // Its machine is lost but may come back with it: the running cell ends, the queue waits for it.
+      this.schedulerAway(record.kernelId, away);
+      await this.write(() => {});
+      void this.pump(first, record.running?.requestId);
+      return { outcome: 'away', reason: away };
+    }
     const result = await this.link.reattach(record.running !== null);
     if (result.outcome === 'attached') {
       // A paused kernel's running cell is frozen, not lost; a probe would wake it (and bill it).

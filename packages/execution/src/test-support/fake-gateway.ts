@@ -56,8 +56,12 @@ export class FakeGateway implements ExecutionGateway {
   /** While set, a connect waits for it first (as a gateway that is restarting and not answering yet). */
   connectGate: Promise<void> | null = null;
 
+  /** While set, a connect fails as an unreachable gateway's does (its machine is down). */
+  unreachable = false;
+
   async connect(kernelId: string): Promise<KernelConnection> {
     if (this.connectGate) await this.connectGate;
+    if (this.unreachable) throw new TypeError('fetch failed');
     if (this.gone.has(kernelId)) throw Object.assign(new Error('Kernel does not exist'), { status: 404 });
     const stopped = this.stopped.get(kernelId);
     if (stopped) {
