@@ -3,6 +3,7 @@ import { DomainError } from '@kiln/core';
 import { KILN_ACK, type VolumeMountSpec } from '@kiln/kernel-protocol';
 import { GatewayError, type JupyterMessage } from '@kiln/kernel-protocol/client';
 import { asDomainError, describeFailure, goneMessage } from './gateway-failures.ts';
+import { BACK, MachineLoss } from './machine-loss.ts';
 import { QuietRequests } from './quiet-requests.ts';
 import type {
   ExecutionGateway,
@@ -82,8 +83,8 @@ export class KernelLink {
   readonly sessionId: string;
   private lastDeathReason: string | null = null;
   private connectionLost = false;
-  /** Why the kernel is away: the scheduler lost its machine, which may come back with it. */
-  private awayReason: string | null = null;
+  /** While the scheduler's lost machine may come back with the kernel. */
+  private readonly machine = new MachineLoss();
   /** Completions, inspections and wake-ups: their busy/idle statuses must not flicker the kernel status. */
   private readonly quiet = new QuietRequests();
   /** While paused: whether a cell was running when the kernel was put to sleep. */
@@ -120,12 +121,12 @@ export class KernelLink {
 
   /** Whether the kernel waits for its lost machine to come back with it (see `away`). */
   get isAway(): boolean {
-    return this.awayReason !== null && this.status === 'reconnecting';
+    return this.machine.waiting(this.status);
   }
 
   /** A re-attach failed: the kernel is lost, or only away while its machine may come back. */
   private notReattached(reason: string): void {
-    if (this.awayReason !== null && this.status === 'reconnecting') this.hooks.onAway(reason);
+    if (this.machine.waiting(this.status)) this.hooks.onAway(reason);
     else this.hooks.onLost(reason);
   }
 
@@ -154,7 +155,7 @@ export class KernelLink {
         if (status === 404 || status === 403 || status === 410) {
           this.kernelId = null;
           this.connectionLost = false;
-          this.awayReason = null;
+          this.machine.end();
           const told = status === 410 ? goneMessage(error) : null;
           const reason = told
             ? `The kernel is gone: ${told.charAt(0).toLowerCase()}${told.slice(1)}`
@@ -164,10 +165,11 @@ export class KernelLink {
         }
         if (Date.now() + delay > deadline) {
           this.connectionLost = true;
-          if (this.awayReason) {
+          const away = this.machine.reason;
+          if (away) {
             // Its machine is lost but may come back with it: `back()` connects again when it does.
-            this.setStatus('reconnecting', this.awayReason);
-            return { outcome: 'unreachable', reason: this.awayReason };
+            this.setStatus('reconnecting', away);
+            return { outcome: 'unreachable', reason: away };
           }
           const reason = `${describeFailure(error)} If it comes back, the kernel and its variables are still there: run a cell to reconnect.`;
           this.setStatus('dead', reason);
@@ -201,15 +203,12 @@ export class KernelLink {
           this.setStatus('idle', null);
           return this.channel as unknown as KernelConnection;
         } catch (error) {
-          if (this.awayReason) {
+          const away = this.machine.reason;
+          if (away) {
             // Not given up while its machine may come back: starting another would lose its variables.
             this.connectionLost = true;
-            this.setStatus('reconnecting', this.awayReason);
-            throw new DomainError(
-              'CONFLICT',
-              `${this.awayReason} Run the cell again once it is back, or restart the kernel to start a new one.`,
-              { cause: describeFailure(error) },
-            );
+            this.setStatus('reconnecting', away);
+            throw new DomainError('CONFLICT', this.machine.runRefusal, { cause: describeFailure(error) });
           }
           this.setStatus('dead', 'The kernel could not be reached again');
         }
@@ -331,7 +330,7 @@ export class KernelLink {
   away(kernelId: string, reason: string): boolean {
     if (this.kernelId !== kernelId) return false;
     const live = this.status !== 'dead' && this.status !== 'reconnecting';
-    this.awayReason = reason;
+    this.machine.away(reason);
     this.detach();
     this.connectionLost = true;
     this.setStatus('reconnecting', reason);
@@ -342,8 +341,8 @@ export class KernelLink {
   /** The kernel's machine came back with it: connects to it again (at its node's address now). */
   back(kernelId: string): Promise<boolean> {
     return this.serial(async () => {
-      if (this.kernelId !== kernelId || this.awayReason === null) return false;
-      this.awayReason = null;
+      if (this.kernelId !== kernelId || this.machine.reason === null) return false;
+      this.machine.end();
       if (!this.channel) {
         const result = await this.tryReattach(false);
         if (result.outcome !== 'attached') {
@@ -362,7 +361,7 @@ export class KernelLink {
    */
   lost(kernelId: string, reason: string): void {
     if (this.kernelId !== kernelId) return;
-    this.awayReason = null;
+    this.machine.end();
     void this.gateway.shutdownKernel(kernelId).catch(() => undefined);
     this.detach();
     this.kernelId = null;
@@ -563,9 +562,6 @@ export class KernelLink {
     this.hooks.onStatus();
   }
 }
-
-/** What the kernel bar says once a kernel whose machine was lost is connected again. */
-export const BACK = 'The kernel is back: its machine returned and kept it running, with its variables.';
 
 /** Kiln's queue place on a status message (a hibernated kernel waiting for room to wake), if valid. */
 function queueOf(value: unknown): KernelQueueView | null {

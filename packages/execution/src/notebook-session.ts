@@ -9,6 +9,7 @@ import { readKernelMessage, resetExecutionState } from './execution-state.ts';
 import { KernelLink, type KernelStart, type ReattachResult } from './kernel-link.ts';
 import { KernelMessageAcks } from './kernel-message-acks.ts';
 import { KernelRecordWriter } from './kernel-record-writer.ts';
+import { noteKernelBack } from './machine-loss.ts';
 import { OutputRoutes } from './output-routes.ts';
 import type { OverflowStore } from './overflow-store.ts';
 import { ResumeProbe, type RunningCell } from './resume-probe.ts';
@@ -47,10 +48,6 @@ export interface SessionOptions {
 
 // Origin of the service's own edits, so hooks can tell them from people's.
 const ORIGIN = 'kiln-execution';
-
-/** Written in the cell that was running when the kernel's machine was lost, once it is back. */
-const CELL_BACK =
-  'The kernel is back: its machine returned and kept it running, with its variables. What this cell printed while the machine was away is not shown; run it again if you need its output.';
 
 /** One notebook's queue and kernel, writing everything collaborators see into its document. */
 export class NotebookSession {
@@ -282,21 +279,7 @@ export class NotebookSession {
     // The cells that waited for it run now.
     if (!this.pumping && this.queue.length > 0) void this.pump();
     await this.write((doc) => {
-      if (!cellId) return;
-      const outputs = findCell(doc, cellId)?.get('outputs');
-      if (outputs instanceof Y.Array) {
-        for (let index = outputs.length - 1; index >= 0; index--) {
-          const output = outputs.get(index);
-          if (output instanceof Y.Map && output.get('ename') === 'KernelDied') {
-            outputs.delete(index, 1);
-            break;
-          }
-        }
-      }
-      this.newWriter(cellId).handle({
-        header: { msg_type: 'stream' },
-        content: { name: 'stderr', text: `${CELL_BACK}\n` },
-      });
+      if (cellId) noteKernelBack(doc, cellId, this.newWriter(cellId));
     });
     return true;
   }
