@@ -145,7 +145,9 @@ export class KernelLink {
       try {
         await this.attach(kernelId);
         this.connectionLost = false;
-        this.setStatus(busy ? 'busy' : 'idle', null);
+        // Reached again while its machine was declared lost: it came back with the kernel (`back()`
+        // follows once the scheduler notices), and the bar says so rather than a plain idle.
+        this.setStatus(busy ? 'busy' : 'idle', this.machine.reason !== null ? BACK : null);
         // Paused by Kiln (a spending cap) before this process took over: it stays asleep, and says why.
         const paused = await this.pausedOnGateway(kernelId);
         if (paused !== null) this.pausedElsewhere(paused);

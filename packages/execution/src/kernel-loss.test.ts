@@ -155,6 +155,26 @@ describe('a kernel whose machine is lost and may come back', () => {
     expect(gateway).toMatchObject({ started: 1, executed: ['hold x', 'b', 'c'] });
   });
 
+  it('says the kernel is back when it is reached again before the scheduler notices its machine returned', async () => {
+    const { service, gateway, run, doc } = await setup(['hold x']);
+    await run();
+    await waitFor(() => gateway.holding === 1, 'the cell runs');
+    const answer = holdConnects(gateway);
+    gateway.dropConnection();
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'reconnecting', 'the web to reconnect');
+    expect(service.kernelAway('nb', 'fake-1', AWAY)).toBe(true);
+    expect(readExecutionState(doc)?.kernel.reason).toBe(AWAY);
+
+    answer();
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'busy', 'the web to reach it again');
+    expect(readExecutionState(doc)?.kernel.reason).toContain('The kernel is back');
+    expect(await service.kernelBack('nb', 'fake-1')).toBe(true);
+    gateway.release();
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'idle', 'the cell to finish');
+    expect(readExecutionState(doc)?.kernel.reason).toContain('The kernel is back');
+    expect(gateway.started).toBe(1);
+  });
+
   it('ends each waiting cell with why once the kernel is given up', async () => {
     const { service, gateway, run, doc } = await setup(['hold x', 'b', 'c']);
     await run(['c0', 'c1']);
