@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { SWEEP_INTERVAL_MS, sweepExpiredRecords } from '@kiln/accounts';
-import { createWebProcessLease, startKernelTakeover } from '@kiln/execution';
+import { createWebProcessLease, type ResumeResult, startKernelTakeover } from '@kiln/execution';
 import { type Env, EnvError, getEnv } from './env.ts';
 import { createAutoHistory } from './server/auto-history.ts';
 import { startBillingLoop } from './server/billing-loop.ts';
@@ -11,6 +11,7 @@ import { closeDb, getDb } from './server/db.ts';
 import { createWebEndpoints } from './server/endpoints.ts';
 import { createWebImages } from './server/images.ts';
 import { createIpynbReader } from './server/ipynb-reader/reader-pool.ts';
+import { createKernelAway, kernelAwayReason } from './server/kernel-away.ts';
 import { createLostKernels } from './server/lost-kernels.ts';
 import { createNotebookServices } from './server/notebook-services.ts';
 import { setNotebookServices } from './server/notebook-services-slot.ts';
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     env.kernelGateway,
     scheduling.scheduler,
     env.webProcessId,
+    createKernelAway(scheduling.scheduler, env.scheduler.lostGiveUpMs),
   );
   // This process's lease: while it heartbeats, no other web process takes over the kernels it drives.
   const lease = createWebProcessLease(getDb(), {
@@ -79,7 +81,6 @@ async function main(): Promise<void> {
   await lease.start();
   // A lost node may come back with its kernels (a gateway restart slower than the node timeout): the
   // notebook keeps its kernel, says it is waiting, and connects again once the scheduler revives it.
-  const waitSeconds = Math.round(env.scheduler.lostGiveUpMs / 1000);
   const lostKernels = createLostKernels({
     scheduler: scheduling.scheduler,
     intervalMs: Math.max(500, Math.min(5000, env.scheduler.heartbeatTimeoutMs / 3)),
@@ -88,9 +89,15 @@ async function main(): Promise<void> {
       notebookServices.executionService?.kernelLost(notebookId, kernelId, reason),
   });
   kernelLost = (notebookId, kernelId, reason) => {
-    const away = `The machine running this kernel stopped answering (${reason}). Kiln waits up to ${waitSeconds >= 120 ? `${Math.round(waitSeconds / 60)} min` : `${waitSeconds} s`} for it to come back with the kernel and its variables.`;
+    const away = kernelAwayReason(reason, env.scheduler.lostGiveUpMs);
     if (notebookServices.executionService?.kernelAway(notebookId, kernelId, away)) {
       lostKernels.add(notebookId, kernelId);
+    }
+  };
+  /** Kernels resumed while their machine is lost (the scheduler's database says so): watch for them too. */
+  const watchAway = (results: ResumeResult[]) => {
+    for (const result of results) {
+      if (result.outcome === 'away' && result.kernelId) lostKernels.add(result.notebookId, result.kernelId);
     }
   };
   const locate = async (workspaceId: string, kernelId: string) => {
@@ -139,10 +146,11 @@ async function main(): Promise<void> {
   // gateway may be restarting too). Each notebook whose kernel is gone says so itself.
   void notebookServices.executionService?.resume().then(
     (results) => {
+      watchAway(results);
       const count = (outcome: string) => results.filter((r) => r.outcome === outcome).length;
       if (results.length > 0) {
         console.log(
-          `kernels of the previous process: ${count('attached')} re-attached, ${count('gone')} gone, ${count('unreachable')} unreachable`,
+          `kernels of the previous process: ${count('attached')} re-attached, ${count('gone')} gone, ${count('unreachable')} unreachable, ${count('away')} waiting for their machine`,
         );
       }
     },
@@ -153,10 +161,12 @@ async function main(): Promise<void> {
   const takeover = notebookServices.executionService
     ? startKernelTakeover(notebookServices.executionService, {
         intervalMs: 10_000,
-        onTakenOver: (results) =>
+        onTakenOver: (results) => {
+          watchAway(results);
           console.log(
             `took over ${results.length} kernels of a web process that stopped answering: ${results.filter((r) => r.outcome === 'attached').length} re-attached`,
-          ),
+          );
+        },
         onError: (error) => console.error('taking over kernels of a dead web process failed', error),
       })
     : null;

@@ -90,7 +90,9 @@ export function createExecutionService(options: ExecutionServiceOptions): Execut
         const { notebookId } = record;
         if (sessions.has(notebookId)) return { notebookId, outcome: 'attached', reason: null };
         try {
-          const result = await (await open(notebookId, record.workspaceId, record)).resume();
+          const away = (await options.kernelAway?.(record.kernelId).catch(() => null)) ?? null;
+          const result = await (await open(notebookId, record.workspaceId, record)).resume(away);
+          if (result.outcome === 'away') return { notebookId, ...result, kernelId: record.kernelId };
           return { notebookId, ...result };
         } catch (error) {
           onError({ notebookId, error, stage: 'resume' });

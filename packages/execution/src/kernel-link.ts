@@ -3,6 +3,7 @@ import { DomainError } from '@kiln/core';
 import { KILN_ACK, type VolumeMountSpec } from '@kiln/kernel-protocol';
 import { GatewayError, type JupyterMessage } from '@kiln/kernel-protocol/client';
 import { asDomainError, describeFailure, goneMessage } from './gateway-failures.ts';
+import { BACK, MachineLoss } from './machine-loss.ts';
 import { QuietRequests } from './quiet-requests.ts';
 import type {
   ExecutionGateway,
@@ -22,6 +23,16 @@ export interface KernelLinkHooks {
   onStatus(): void;
   /** The kernel died or its connection broke; nothing more will come for what is running. */
   onLost(reason: string): void;
+  /**
+   * The connection broke (a gateway restart) and the kernel was taken back: what the running cell
+   * sent meanwhile may be lost with the old gateway, including its reply.
+   */
+  onReattached?(): void;
+  /**
+   * The kernel's machine was lost but may come back with it: nothing more will come for what is
+   * running, but cells waiting for the kernel can wait for its return (`onLost` follows if it does not).
+   */
+  onAway(reason: string): void;
   /** The kernel was paused (here or by another process through the gateway); cells waiting stop waiting. */
   onPaused?(): void;
   /**
@@ -39,7 +50,7 @@ export interface KernelLinkHooks {
 /** What re-attaching to a recorded kernel found. */
 export type ReattachResult =
   | { outcome: 'attached'; reason: null }
-  | { outcome: 'gone' | 'unreachable'; reason: string };
+  | { outcome: 'gone' | 'unreachable' | 'away'; reason: string };
 
 export interface KernelStart {
   resources?: KernelResources;
@@ -72,8 +83,8 @@ export class KernelLink {
   readonly sessionId: string;
   private lastDeathReason: string | null = null;
   private connectionLost = false;
-  /** Why the kernel is away: the scheduler lost its machine, which may come back with it. */
-  private awayReason: string | null = null;
+  /** While the scheduler's lost machine may come back with the kernel. */
+  private readonly machine = new MachineLoss();
   /** Completions, inspections and wake-ups: their busy/idle statuses must not flicker the kernel status. */
   private readonly quiet = new QuietRequests();
   /** While paused: whether a cell was running when the kernel was put to sleep. */
@@ -103,9 +114,20 @@ export class KernelLink {
   reattach(busy: boolean): Promise<ReattachResult> {
     return this.serial(async () => {
       const result = await this.tryReattach(busy);
-      if (result.outcome !== 'attached') this.hooks.onLost(result.reason);
+      if (result.outcome !== 'attached') this.notReattached(result.reason);
       return result;
     });
+  }
+
+  /** Whether the kernel waits for its lost machine to come back with it (see `away`). */
+  get isAway(): boolean {
+    return this.machine.waiting(this.status);
+  }
+
+  /** A re-attach failed: the kernel is lost, or only away while its machine may come back. */
+  private notReattached(reason: string): void {
+    if (this.machine.waiting(this.status)) this.hooks.onAway(reason);
+    else this.hooks.onLost(reason);
   }
 
   /** Closes the websocket but leaves the kernel running (the web process stops; a later one re-attaches). */
@@ -123,7 +145,9 @@ export class KernelLink {
       try {
         await this.attach(kernelId);
         this.connectionLost = false;
-        this.setStatus(busy ? 'busy' : 'idle', null);
+        // Reached again while its machine was declared lost: it came back with the kernel (`back()`
+        // follows once the scheduler notices), and the bar says so rather than a plain idle.
+        this.setStatus(busy ? 'busy' : 'idle', this.machine.reason !== null ? BACK : null);
         // Paused by Kiln (a spending cap) before this process took over: it stays asleep, and says why.
         const paused = await this.pausedOnGateway(kernelId);
         if (paused !== null) this.pausedElsewhere(paused);
@@ -133,6 +157,7 @@ export class KernelLink {
         if (status === 404 || status === 403 || status === 410) {
           this.kernelId = null;
           this.connectionLost = false;
+          this.machine.end();
           const told = status === 410 ? goneMessage(error) : null;
           const reason = told
             ? `The kernel is gone: ${told.charAt(0).toLowerCase()}${told.slice(1)}`
@@ -142,10 +167,11 @@ export class KernelLink {
         }
         if (Date.now() + delay > deadline) {
           this.connectionLost = true;
-          if (this.awayReason) {
+          const away = this.machine.reason;
+          if (away) {
             // Its machine is lost but may come back with it: `back()` connects again when it does.
-            this.setStatus('reconnecting', this.awayReason);
-            return { outcome: 'unreachable', reason: this.awayReason };
+            this.setStatus('reconnecting', away);
+            return { outcome: 'unreachable', reason: away };
           }
           const reason = `${describeFailure(error)} If it comes back, the kernel and its variables are still there: run a cell to reconnect.`;
           this.setStatus('dead', reason);
@@ -158,9 +184,13 @@ export class KernelLink {
     }
   }
 
-  /** The open channel, starting the kernel (or replacing a dead one) first if needed. */
-  ensure(start: KernelStart): Promise<KernelConnection> {
+  /**
+   * The open channel, starting the kernel (or replacing a dead one) first if needed. `wanted` is asked
+   * once it is this call's turn: a run whose kernel died while it waited must not start another one.
+   */
+  ensure(start: KernelStart, wanted: () => boolean = () => true): Promise<KernelConnection> {
     return this.serial(async () => {
+      if (!wanted()) throw new DomainError('CONFLICT', 'Nothing waits for this kernel any more');
       if (this.channel && this.status !== 'dead') {
         this.wake();
         if (this.reason === BACK) this.setStatus(this.status, null);
@@ -175,15 +205,12 @@ export class KernelLink {
           this.setStatus('idle', null);
           return this.channel as unknown as KernelConnection;
         } catch (error) {
-          if (this.awayReason) {
+          const away = this.machine.reason;
+          if (away) {
             // Not given up while its machine may come back: starting another would lose its variables.
             this.connectionLost = true;
-            this.setStatus('reconnecting', this.awayReason);
-            throw new DomainError(
-              'CONFLICT',
-              `${this.awayReason} Run the cell again once it is back, or restart the kernel to start a new one.`,
-              { cause: describeFailure(error) },
-            );
+            this.setStatus('reconnecting', away);
+            throw new DomainError('CONFLICT', this.machine.runRefusal, { cause: describeFailure(error) });
           }
           this.setStatus('dead', 'The kernel could not be reached again');
         }
@@ -305,19 +332,19 @@ export class KernelLink {
   away(kernelId: string, reason: string): boolean {
     if (this.kernelId !== kernelId) return false;
     const live = this.status !== 'dead' && this.status !== 'reconnecting';
-    this.awayReason = reason;
+    this.machine.away(reason);
     this.detach();
     this.connectionLost = true;
     this.setStatus('reconnecting', reason);
-    if (live) this.hooks.onLost(reason);
+    if (live) this.hooks.onAway(reason);
     return true;
   }
 
   /** The kernel's machine came back with it: connects to it again (at its node's address now). */
   back(kernelId: string): Promise<boolean> {
     return this.serial(async () => {
-      if (this.kernelId !== kernelId || this.awayReason === null) return false;
-      this.awayReason = null;
+      if (this.kernelId !== kernelId || this.machine.reason === null) return false;
+      this.machine.end();
       if (!this.channel) {
         const result = await this.tryReattach(false);
         if (result.outcome !== 'attached') {
@@ -336,7 +363,7 @@ export class KernelLink {
    */
   lost(kernelId: string, reason: string): void {
     if (this.kernelId !== kernelId) return;
-    this.awayReason = null;
+    this.machine.end();
     void this.gateway.shutdownKernel(kernelId).catch(() => undefined);
     this.detach();
     this.kernelId = null;
@@ -464,7 +491,8 @@ export class KernelLink {
         void this.serial(async () => {
           if (this.channel || !this.connectionLost) return;
           const result = await this.tryReattach(busy);
-          if (result.outcome !== 'attached') this.hooks.onLost(result.reason);
+          if (result.outcome !== 'attached') this.notReattached(result.reason);
+          else this.hooks.onReattached?.();
         });
         return;
       }
@@ -536,9 +564,6 @@ export class KernelLink {
     this.hooks.onStatus();
   }
 }
-
-/** What the kernel bar says once a kernel whose machine was lost is connected again. */
-export const BACK = 'The kernel is back: its machine returned and kept it running, with its variables.';
 
 /** Kiln's queue place on a status message (a hibernated kernel waiting for room to wake), if valid. */
 function queueOf(value: unknown): KernelQueueView | null {

@@ -9,6 +9,7 @@ import { readKernelMessage, resetExecutionState } from './execution-state.ts';
 import { KernelLink, type KernelStart, type ReattachResult } from './kernel-link.ts';
 import { KernelMessageAcks } from './kernel-message-acks.ts';
 import { KernelRecordWriter } from './kernel-record-writer.ts';
+import { noteKernelBack } from './machine-loss.ts';
 import { OutputRoutes } from './output-routes.ts';
 import type { OverflowStore } from './overflow-store.ts';
 import { ResumeProbe, type RunningCell } from './resume-probe.ts';
@@ -48,10 +49,6 @@ export interface SessionOptions {
 // Origin of the service's own edits, so hooks can tell them from people's.
 const ORIGIN = 'kiln-execution';
 
-/** Written in the cell that was running when the kernel's machine was lost, once it is back. */
-const CELL_BACK =
-  'The kernel is back: its machine returned and kept it running, with its variables. What this cell printed while the machine was away is not shown; run it again if you need its output.';
-
 /** One notebook's queue and kernel, writing everything collaborators see into its document. */
 export class NotebookSession {
   readonly notebookId: string;
@@ -60,6 +57,8 @@ export class NotebookSession {
   private readonly link: KernelLink;
   private queue: QueuedCellView[] = [];
   private running: RunningCell | null = null;
+  /** The queue stopped while the kernel's machine was away; it goes on once the kernel is reachable. */
+  private waitingForKernel = false;
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
   private kernelStart: KernelStart = {};
@@ -103,8 +102,21 @@ export class NotebookSession {
       options.gateway,
       {
         onMessage: (message) => this.fromKernel(message),
-        onStatus: () => void this.write(() => {}),
+        onStatus: () => {
+          void this.write(() => {});
+          // The kernel is reachable again (or given up): the cells that waited for it go on.
+          if (this.waitingForKernel && !this.link.isAway && !this.pumping) {
+            this.waitingForKernel = false;
+            if (this.queue.length > 0) void this.pump();
+          }
+        },
         onLost: (reason) => this.kernelLost(reason),
+        onAway: (reason) => this.kernelAway(reason),
+        onReattached: () => {
+          // Its reply may have died with the old gateway: a probe ends it with a note if so.
+          const running = this.running;
+          if (running && this.link.status !== 'paused') this.probe.send(running.run.msgId);
+        },
         onPaused: () => this.cancelQueued(() => true),
         acknowledging: {
           receive: (message, handle) => this.acks.receive(message, handle),
@@ -128,7 +140,7 @@ export class NotebookSession {
    * replays what the kernel sent meanwhile into the running cell, then the queue goes on. When the
    * kernel is gone, the running cell and the kernel status say so and the queue is cleared.
    */
-  async resume(): Promise<ReattachResult> {
+  async resume(away: string | null = null): Promise<ReattachResult> {
     const record = this.options.resume;
     if (!record) return { outcome: 'gone', reason: 'No kernel was recorded' };
     this.kernelStart = { resources: record.resources };
@@ -143,6 +155,13 @@ export class NotebookSession {
       findCell(doc, entry.cellId)?.set('execution_state', 'running');
       first = new Promise((resolve) => this.startRun(entry, msgId, writer, startedAt, resolve));
     });
+    if (away !== null) {
+      // Its machine is lost but may come back with it: the running cell ends, the queue waits for it.
+      this.schedulerAway(record.kernelId, away);
+      await this.write(() => {});
+      void this.pump(first, record.running?.requestId);
+      return { outcome: 'away', reason: away };
+    }
     const result = await this.link.reattach(record.running !== null);
     if (result.outcome === 'attached') {
       // A paused kernel's running cell is frozen, not lost; a probe would wake it (and bill it).
@@ -239,7 +258,7 @@ export class NotebookSession {
 
   /**
    * The scheduler lost the kernel's machine, which may come back with it: the running cell ends with
-   * `reason` and the queue is cleared, but the kernel and its variables are kept for `schedulerBack`.
+   * `reason`; the kernel, its variables and the cells waiting for it are kept for `schedulerBack`.
    */
   schedulerAway(kernelId: string, reason: string): boolean {
     const cellId = this.running?.run.entry.cellId ?? null;
@@ -257,22 +276,10 @@ export class NotebookSession {
     const back = await this.link.back(kernelId);
     if (!back) return false;
     this.awayCell = null;
+    // The cells that waited for it run now.
+    if (!this.pumping && this.queue.length > 0) void this.pump();
     await this.write((doc) => {
-      if (!cellId) return;
-      const outputs = findCell(doc, cellId)?.get('outputs');
-      if (outputs instanceof Y.Array) {
-        for (let index = outputs.length - 1; index >= 0; index--) {
-          const output = outputs.get(index);
-          if (output instanceof Y.Map && output.get('ename') === 'KernelDied') {
-            outputs.delete(index, 1);
-            break;
-          }
-        }
-      }
-      this.newWriter(cellId).handle({
-        header: { msg_type: 'stream' },
-        content: { name: 'stderr', text: `${CELL_BACK}\n` },
-      });
+      if (cellId) noteKernelBack(doc, cellId, this.newWriter(cellId));
     });
     return true;
   }
@@ -346,6 +353,11 @@ export class NotebookSession {
         this.cancelQueued((queued) => queued.requestId === firstRequest);
       }
       while (this.queue.length > 0 && !this.closed) {
+        // Its machine is lost but may come back with it: the queue waits (`schedulerBack` goes on).
+        if (this.link.isAway) {
+          this.waitingForKernel = true;
+          break;
+        }
         const entry = this.queue[0] as QueuedCellView;
         const cell = findCell(this.document, entry.cellId);
         const source = cell?.get('source');
@@ -366,10 +378,15 @@ export class NotebookSession {
           continue;
         }
         try {
-          await this.link.ensure(this.kernelStart);
+          await this.link.ensure(this.kernelStart, () => this.queue[0] === entry);
         } catch (error) {
           // Cancelled while waiting for a machine: its cells already stopped waiting, nothing failed.
-          if (this.queue[0] === entry) this.startFailed(entry, error);
+          if (this.queue[0] !== entry) continue;
+          if (this.link.isAway) {
+            this.waitingForKernel = true;
+            break;
+          }
+          this.startFailed(entry, error);
           continue;
         }
         // Interrupt, restart or shutdown may have emptied the queue while the kernel started.
@@ -493,7 +510,33 @@ export class NotebookSession {
       }
       running.finish('error');
     }
-    this.cancelQueued(() => true);
+    this.endQueued(reason);
+  }
+
+  /** The kernel's machine is lost but may come back: the running cell ends with why, the queue waits. */
+  private kernelAway(reason: string): void {
+    this.routes.flushAll();
+    const running = this.running;
+    if (!running) return;
+    running.run.writer.handle(errorOutput('KernelDied', reason));
+    // Not an error of the cell's: the cells of its run queued behind it still wait for the kernel.
+    running.finish('cancelled');
+  }
+
+  /** The kernel is gone: each cell waiting for it says why it did not run, rather than going quietly idle. */
+  private endQueued(reason: string): void {
+    if (this.queue.length === 0) return;
+    void this.write((doc) => {
+      const ended = this.queue;
+      this.queue = [];
+      for (const entry of ended) {
+        if (findCell(doc, entry.cellId)?.get('execution_state') !== 'queued') continue;
+        const writer = this.newWriter(entry.cellId);
+        writer.begin();
+        writer.handle(errorOutput('KernelDied', reason));
+        writer.end();
+      }
+    });
   }
 
   private startFailed(entry: QueuedCellView, error: unknown): void {

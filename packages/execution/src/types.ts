@@ -181,6 +181,12 @@ export interface ExecutionServiceOptions {
   /** How long `resume()` and a broken kernel connection keep trying to reach the gateway (default 30 s). */
   reattachMs?: number;
   /**
+   * Why a recorded kernel waits for its lost machine to come back with it (the scheduler keeps that
+   * in the database), asked before `resume()` re-attaches to it; null when its machine is not lost.
+   * Such a kernel is resumed `away`: its queue waits for `kernelBack` or `kernelLost`.
+   */
+  kernelAway?(kernelId: string): Promise<string | null>;
+  /**
    * Prices a finished cell's run: what the kernel's machine cost between its start and end (e.g. the
    * usage ledger's rates). Written into the cell's run metadata; null or a failure leaves it unpriced.
    */
@@ -231,9 +237,14 @@ export interface KernelStore {
 /** What `resume()` found for one recorded kernel. */
 export interface ResumeResult {
   notebookId: string;
-  /** `attached`: running on, output replayed; `gone`: the gateway no longer has it; `unreachable`: no gateway answered. */
-  outcome: 'attached' | 'gone' | 'unreachable';
+  /**
+   * `attached`: running on, output replayed; `gone`: the gateway no longer has it; `unreachable`: no
+   * gateway answered; `away`: its machine is lost and may come back (watch `kernelId` for it).
+   */
+  outcome: 'attached' | 'gone' | 'unreachable' | 'away';
   reason: string | null;
+  /** With `away`: the kernel whose machine may come back. */
+  kernelId?: string;
 }
 
 /** The kernel's completions; offsets are UTF-16 offsets into the code sent (JavaScript string indices). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { createScheduler, type Scheduler } from '@kiln/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKernelAway } from './kernel-away.ts';
 import { createLostKernels } from './lost-kernels.ts';
 
 // The web process's list of kernels whose node was lost, over a real scheduler on real Postgres: the
@@ -80,5 +81,40 @@ describe('lost kernels', () => {
     } finally {
       await lost.close();
     }
+  });
+
+  it('says from the database which kernels wait for their machine, so a restarted web process keeps waiting', async () => {
+    await register();
+    const suffix = randomBytes(4).toString('hex');
+    const ws = (await database.db.workspace.create({ data: { name: `ws ${suffix}`, slug: `ws-${suffix}` } }))
+      .id;
+    const start = async (notebookId: string) => {
+      const view = await scheduler.request({
+        workspaceId: ws,
+        kind: 'kernel',
+        ownerId: notebookId,
+        resources: { cpu: 1, memoryMiB: 1024 },
+      });
+      return (await scheduler.markRunning(view.id)).id;
+    };
+    const kept = await start('nb-away-kept');
+    const dropped = await start('nb-away-dropped');
+    // A fresh process (nothing in memory) asks the database: a running kernel is not away.
+    const away = createKernelAway(scheduler, 300_000);
+    expect(await away(kept)).toBeNull();
+
+    await database.db.$executeRaw`UPDATE "Node" SET "heartbeatAt" = now() - interval '1 minute'`;
+    await scheduler.detectLostNodes();
+    for (const id of [kept, dropped]) {
+      const reason = await away(id);
+      expect(reason).toMatch(/^The machine running this kernel stopped answering \(Lost: .*gw/);
+      expect(reason).toContain('Kiln waits up to 5 min');
+    }
+
+    // Its node came back with one of them: that one runs again, the other was given up.
+    await register([kept]);
+    expect(await away(kept)).toBeNull();
+    expect(await away(dropped)).toBeNull();
+    expect(await away('no-such-kernel')).toBeNull();
   });
 });

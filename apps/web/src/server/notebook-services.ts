@@ -24,6 +24,8 @@ export function createNotebookServices(
   scheduler: Scheduler,
   /** This web process's lease id: the kernel records it writes are its own, and a restart resumes them. */
   ownerId: string,
+  /** Why a recorded kernel waits for its lost machine (see `createKernelAway`), asked before resuming it. */
+  kernelAway?: (kernelId: string) => Promise<string | null>,
 ): WebNotebookServices {
   const documents = { open: (notebookId: string) => collab.openDirectConnection(notebookId) };
   // Every room of the user, not only this workspace's: they reconnect at once, and the rooms of other
@@ -48,6 +50,7 @@ export function createNotebookServices(
     // Recorded so a restarted web process takes the running kernels over instead of losing them, keyed by
     // this process: another web process on the same database resumes only kernels whose owner's lease ran out.
     kernelStore: createPostgresKernelStore(db, { ownerId }),
+    ...(kernelAway ? { kernelAway } : {}),
     gateway: gateways,
     // Kernels are scheduler containers: a cell costs what the ledger bills its container meanwhile.
     async runCost({ kernelId, startedAt, endedAt }) {

@@ -53,7 +53,15 @@ export class FakeGateway implements ExecutionGateway {
   /** What the kernel sent while no client listened, replayed to the next one (the gateway's session buffer). */
   private buffered: JupyterMessage[] = [];
 
+  /** While set, a connect waits for it first (as a gateway that is restarting and not answering yet). */
+  connectGate: Promise<void> | null = null;
+
+  /** While set, a connect fails as an unreachable gateway's does (its machine is down). */
+  unreachable = false;
+
   async connect(kernelId: string): Promise<KernelConnection> {
+    if (this.connectGate) await this.connectGate;
+    if (this.unreachable) throw new TypeError('fetch failed');
     if (this.gone.has(kernelId)) throw Object.assign(new Error('Kernel does not exist'), { status: 404 });
     const stopped = this.stopped.get(kernelId);
     if (stopped) {
@@ -123,7 +131,10 @@ export class FakeGateway implements ExecutionGateway {
   private handle(request: JupyterMessage): void {
     if (request.header.msg_type === 'kernel_info_request') {
       // Behind whatever cell is still held: the shell is serial.
-      const reply = () => this.emit(message('shell', 'kernel_info_reply', { status: 'ok' }, request.header));
+      const reply = () => {
+        this.emit(message('shell', 'kernel_info_reply', { status: 'ok' }, request.header));
+        this.emit(message('iopub', 'status', { execution_state: 'idle' }, request.header));
+      };
       if (this.held.length > 0) this.held.push(reply);
       else setImmediate(reply);
       return;
