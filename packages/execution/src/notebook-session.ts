@@ -510,7 +510,7 @@ export class NotebookSession {
       }
       running.finish('error');
     }
-    this.endQueued(reason);
+    this.endQueued(reason, !running);
   }
 
   /** The kernel's machine is lost but may come back: the running cell ends with why, the queue waits. */
@@ -523,14 +523,27 @@ export class NotebookSession {
     running.finish('cancelled');
   }
 
-  /** The kernel is gone: each cell waiting for it says why it did not run, rather than going quietly idle. */
-  private endQueued(reason: string): void {
+  /**
+   * The kernel is gone, so nothing queued for it runs. When a cell was running, it carries why; the cells
+   * queued behind it go back to idle with the outputs they had, as in JupyterLab (a cell that kills its
+   * kernel in a Run all must not wipe every later cell's output). When none was running (a run asked
+   * for while the kernel was being taken back), the first waiting cell says why instead of going quietly
+   * idle with its old output, which would look as if it had run.
+   */
+  private endQueued(reason: string, tellFirst: boolean): void {
     if (this.queue.length === 0) return;
     void this.write((doc) => {
       const ended = this.queue;
       this.queue = [];
+      let told = !tellFirst;
       for (const entry of ended) {
-        if (findCell(doc, entry.cellId)?.get('execution_state') !== 'queued') continue;
+        const cell = findCell(doc, entry.cellId);
+        if (cell?.get('execution_state') !== 'queued') continue;
+        if (told) {
+          cell.set('execution_state', 'idle');
+          continue;
+        }
+        told = true;
         const writer = this.newWriter(entry.cellId);
         writer.begin();
         writer.handle(errorOutput('KernelDied', reason));
