@@ -77,6 +77,16 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
       if (view.state !== 'starting') {
         throw new DomainError('CONFLICT', `Container ${view.id} is ${view.state}, not waiting to start`);
       }
+      // Read after the registry began tracking this start: a volume deleted from here on finds the start
+      // (its deletion waits for it to stop); one deleted before must not be mounted, its disk may be
+      // being erased.
+      if ((await scheduler.deletedMounts(view.id)).length > 0) {
+        const reason =
+          'A volume this kernel mounts was deleted while it was starting; run a cell to start a new kernel without it';
+        // Its room goes back, and the deletion's erase need not wait for it.
+        await scheduler.stop(view.id, { code: 'start_failed', reason }).catch(ignoreFinal);
+        throw new DomainError('CONFLICT', reason, { reason: 'volume_deleted' });
+      }
       return { id: view.id, ...grantedResources(view) };
     },
     async ready(kernel) {
