@@ -13,7 +13,7 @@ import { drainQueue, expireQueue } from './store/queue.ts';
 import type { RefusedRevival } from './store/revive.ts';
 import * as revive from './store/revive.ts';
 import { queueStatuses, toContainerView, WITH_NODE } from './store/views.ts';
-import { type VolumeNode, volumeNode, workspaceDiskNode } from './store/volumes.ts';
+import { diskRefusal, type VolumeNode, volumeNode, workspaceDiskNode } from './store/volumes.ts';
 import { workspaceUsage } from './store/workspaces.ts';
 import type {
   ContainerRequest,
@@ -88,6 +88,8 @@ export interface Scheduler {
    * start it then, since the deletion may already be erasing their disks.
    */
   deletedMounts(id: string): Promise<string[]>;
+  /** Why node `nodeId` must not serve a workspace's disk (`workspace` or a volume id), or null (see `diskRefusal`). */
+  diskRefusal(workspaceId: string, volume: string, nodeId: string): Promise<string | null>;
   drainQueue(): Promise<ContainerTransition[]>;
   expireQueue(): Promise<ContainerTransition[]>;
   /**
@@ -344,6 +346,7 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
         WHERE c.id = ${id}::uuid AND NOT EXISTS (SELECT 1 FROM "Volume" v WHERE v.id = m.id)`;
       return rows.map((row) => row.id);
     },
+    diskRefusal: (workspaceId, volume, nodeId) => diskRefusal(settings.db, workspaceId, volume, nodeId),
     drainQueue: drain,
     expireQueue: expireAll,
     async tick() {

@@ -30,6 +30,12 @@ export interface VolumeRouteOptions {
    * web app's erase of a deleted or moved disk calls); without it that answers 404.
    */
   destroy?: (workspaceId: string, volume: string) => Promise<void>;
+  /**
+   * Why this node must not serve the disk (it moved to another node, or was deleted), or null. Asked
+   * before the disk is resolved, since resolving makes a missing disk: a late request to the node a
+   * disk moved away from must not make it again there.
+   */
+  refusal?: (workspaceId: string, volume: string) => Promise<string | null>;
   /** Owner of files and folders the gateway creates, so the sandbox user can change them. */
   owner?: VolumeOwner;
   maxUploadBytes: number;
@@ -45,6 +51,8 @@ async function rootOf(context: RouteContext, options: VolumeRouteOptions): Promi
   const volume = context.params.volume ?? '';
   const missing = new DomainError('NOT_FOUND', `No volume named ${JSON.stringify(volume.slice(0, 64))}`);
   if (!VOLUME_NAME.test(volume)) throw missing;
+  const refused = await options.refusal?.(context.caller.workspaceId, volume);
+  if (refused) throw new DomainError('CONFLICT', refused, { reason: 'disk_not_here' });
   const quota = Number(context.request.headers[QUOTA_HEADER] ?? Number.NaN);
   const root = await options.volumes(
     context.caller.workspaceId,

@@ -26,6 +26,11 @@ export interface SchedulerNodeOptions {
 export interface SchedulerNode {
   /** Hand to `createGateway({ admission })`. */
   readonly admission: KernelAdmission;
+  /**
+   * Why this node must not serve a workspace's disk through the file API (it lives on another node, or
+   * was deleted), or null: hand to `createGateway({ diskRefusal })`.
+   */
+  diskRefusal(workspaceId: string, volume: string): Promise<string | null>;
   /** Registers the node as `id` at `url` (once the gateway listens) and starts heartbeating. */
   start(where: { id: string; url: string }, kernels: KernelRegistry): Promise<void>;
   close(): Promise<void>;
@@ -202,6 +207,10 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
 
   return {
     admission,
+    async diskRefusal(workspaceId, volume) {
+      if (!registration) return 'This gateway has not joined the scheduler yet';
+      return scheduler.diskRefusal(workspaceId, volume, registration.id);
+    },
     async start(where, kernels) {
       registration = { ...identity, ...where };
       registry = kernels;
