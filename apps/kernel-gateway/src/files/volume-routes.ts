@@ -202,7 +202,15 @@ export function addVolumeRoutes(router: Router, options: VolumeRouteOptions): vo
       const mode = param(context, 'mode');
       if (!/^[0-7]{1,4}$/.test(mode))
         throw new DomainError('BAD_REQUEST', 'mode must be octal permission bits');
-      await setVolumeMode(await rootOf(context, options), pathOf(context), Number.parseInt(mode, 8));
+      const mtime = param(context, 'mtime');
+      if (mtime && !/^\d{1,15}$/.test(mtime))
+        throw new DomainError('BAD_REQUEST', 'mtime must be whole milliseconds since 1970');
+      await setVolumeMode(
+        await rootOf(context, options),
+        pathOf(context),
+        Number.parseInt(mode, 8),
+        mtime ? Number(mtime) : undefined,
+      );
       sendJson(context.response, 200, { ok: true });
     })
     .add('DELETE', '/kiln/volumes/:volume', async (context) => {

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUuid } from '@kiln/core';
@@ -261,5 +262,37 @@ describe('one move of a disk at a time', () => {
       body: 'on time',
     });
     expect(there.status).toBe(201);
+  }, 120_000);
+
+  it('carries file and folder modification times over, and names the special files it could not copy', async () => {
+    const { workspaceId, volumeId } = await volumeOnA('dated');
+    const dir = (await disks.get('node-a')?.dir(workspaceId, volumeId, QUOTAS.TEAM)) as string;
+    await mkdir(join(dir, 'runs/2024'), { recursive: true });
+    await writeFile(join(dir, 'runs/2024/log.txt'), 'epoch 1');
+    execFileSync('mkfifo', [join(dir, 'runs/pipe')]);
+    // A bound socket stays on disk after its process ends (bound from inside: the full path is too long
+    // for a socket address).
+    execFileSync('python3', ['-c', "import socket; socket.socket(socket.AF_UNIX).bind('agent.sock')"], {
+      cwd: dir,
+    });
+    const times: Record<string, number> = {
+      'part-0.bin': Date.UTC(2021, 0, 2, 3, 4, 5, 678),
+      'runs/2024/log.txt': Date.UTC(2024, 5, 1, 12, 0, 0, 1),
+      'runs/2024': Date.UTC(2024, 5, 1, 12, 30),
+      runs: Date.UTC(2023, 11, 31, 23, 59, 59),
+    };
+    // Set once everything is made: making an entry in a folder changes the folder's time.
+    for (const [path, ms] of Object.entries(times)) await utimes(join(dir, path), new Date(), new Date(ms));
+
+    const moved = await moveDisk(options(), { workspaceId, actor, disk: { volumeId }, toNodeId: 'node-b' });
+    expect(moved).toMatchObject({ from: 'node-a', to: 'node-b', files: 4 });
+    expect([...moved.skipped].sort()).toEqual(['agent.sock', 'runs/pipe']);
+    const copy = (await disks.get('node-b')?.dir(workspaceId, volumeId, QUOTAS.TEAM)) as string;
+    for (const [path, ms] of Object.entries(times))
+      expect({ path, mtime: Math.round((await stat(join(copy, path))).mtimeMs) }).toEqual({
+        path,
+        mtime: ms,
+      });
+    expect(await readFile(join(copy, 'runs/2024/log.txt'), 'utf8')).toBe('epoch 1');
   }, 120_000);
 });
