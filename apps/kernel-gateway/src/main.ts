@@ -98,6 +98,10 @@ async function main(): Promise<void> {
         ? driver.destroyWorkspaceVolume(workspaceId)
         : driver.namedVolumes.destroy(workspaceId, volume),
     volumeOwner: { uid: SANDBOX_UID, gid: SANDBOX_UID },
+    // A node serves only the disks it holds (or is receiving): a late write never re-makes a moved one.
+    ...(node
+      ? { diskRefusal: (workspaceId: string, volume: string) => node.diskRefusal(workspaceId, volume) }
+      : {}),
     onHibernateFailed: (kernel, error) =>
       console.error(`[kernel-gateway] could not hibernate kernel ${kernel.id}; it stays awake:`, error),
     recordDir: join(env.KILN_STATE_DIR, 'kernels'),

@@ -13,7 +13,7 @@ import { drainQueue, expireQueue } from './store/queue.ts';
 import type { RefusedRevival } from './store/revive.ts';
 import * as revive from './store/revive.ts';
 import { queueStatuses, toContainerView, WITH_NODE } from './store/views.ts';
-import { type VolumeNode, volumeNode, workspaceDiskNode } from './store/volumes.ts';
+import { diskRefusal, type VolumeNode, volumeNode, workspaceDiskNode } from './store/volumes.ts';
 import { workspaceUsage } from './store/workspaces.ts';
 import type {
   ContainerRequest,
@@ -83,6 +83,13 @@ export interface Scheduler {
    * a workspace nothing has used yet is given the longest-registered active node. Null when none is online.
    */
   workspaceDiskNode(workspaceId: string): Promise<VolumeNode | null>;
+  /**
+   * The named volumes container `id` mounts that were deleted since it was placed: a node must not
+   * start it then, since the deletion may already be erasing their disks.
+   */
+  deletedMounts(id: string): Promise<string[]>;
+  /** Why node `nodeId` must not serve a workspace's disk (`workspace` or a volume id), or null (see `diskRefusal`). */
+  diskRefusal(workspaceId: string, volume: string, nodeId: string): Promise<string | null>;
   drainQueue(): Promise<ContainerTransition[]>;
   expireQueue(): Promise<ContainerTransition[]>;
   /**
@@ -332,6 +339,14 @@ export function createScheduler(options: Partial<SchedulerOptions> & { db: Db })
     listNodes: () => nodes.listNodes(settings.db),
     volumeNode: (workspaceId, volumeId) => volumeNode(ctx, workspaceId, volumeId),
     workspaceDiskNode: (workspaceId) => workspaceDiskNode(ctx, workspaceId),
+    async deletedMounts(id) {
+      if (!isUuid(id)) throw new DomainError('NOT_FOUND', `No container ${id}`);
+      const rows = await settings.db.$queryRaw<{ id: string }[]>`
+        SELECT m.id::text AS id FROM "Container" c CROSS JOIN LATERAL unnest(c."volumeIds") AS m(id)
+        WHERE c.id = ${id}::uuid AND NOT EXISTS (SELECT 1 FROM "Volume" v WHERE v.id = m.id)`;
+      return rows.map((row) => row.id);
+    },
+    diskRefusal: (workspaceId, volume, nodeId) => diskRefusal(settings.db, workspaceId, volume, nodeId),
     drainQueue: drain,
     expireQueue: expireAll,
     async tick() {

@@ -32,6 +32,8 @@ export interface DiskEntry {
   size: number;
   target?: string;
   sha256?: string;
+  /** Last modification of a file or folder, whole milliseconds; the copy gets the same. */
+  mtimeMs?: number;
 }
 
 /** Where a disk lives on a node: `volume` is the gateway's name for it (`workspace` or the volume id). */
@@ -154,7 +156,7 @@ async function diskState(
 
 function sameFiles(a: readonly DiskEntry[], b: readonly DiskEntry[]): string | null {
   const key = (entry: DiskEntry) =>
-    `${entry.kind} ${entry.path} ${entry.mode.toString(8)} ${entry.size} ${entry.target ?? ''} ${entry.sha256 ?? ''}`;
+    `${entry.kind} ${entry.path} ${entry.mode.toString(8)} ${entry.size} ${entry.target ?? ''} ${entry.sha256 ?? ''} ${entry.mtimeMs ?? ''}`;
   const left = new Set(a.map(key));
   const right = new Set(b.map(key));
   for (const entry of a)

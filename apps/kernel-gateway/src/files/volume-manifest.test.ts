@@ -1,6 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,6 +33,7 @@ describe('volume manifest', () => {
     await writeFile(join(root, 'models/v1/weights.bin'), 'weights');
     await writeFile(join(root, 'run.sh'), '#!/bin/sh\n');
     await chmod(join(root, 'run.sh'), 0o755);
+    await utimes(join(root, 'run.sh'), new Date(), new Date(1_600_000_000_123));
     await symlink('/etc/passwd', join(root, 'escape'));
     execFileSync('mkfifo', [join(root, 'pipe')]);
     await writeFile(join(root, '.kiln-upload-0123'), 'partial upload');
@@ -30,14 +42,21 @@ describe('volume manifest', () => {
     expect(manifest.skipped).toEqual(['pipe']);
     expect(manifest.entries).toEqual([
       { path: 'escape', kind: 'symlink', mode: expect.any(Number), size: 0, target: '/etc/passwd' },
-      { path: 'models', kind: 'directory', mode: expect.any(Number), size: 0 },
-      { path: 'models/v1', kind: 'directory', mode: expect.any(Number), size: 0 },
+      { path: 'models', kind: 'directory', mode: expect.any(Number), size: 0, mtimeMs: expect.any(Number) },
+      {
+        path: 'models/v1',
+        kind: 'directory',
+        mode: expect.any(Number),
+        size: 0,
+        mtimeMs: expect.any(Number),
+      },
       {
         path: 'models/v1/weights.bin',
         kind: 'file',
         mode: expect.any(Number),
         size: 7,
         sha256: createHash('sha256').update('weights').digest('hex'),
+        mtimeMs: expect.any(Number),
       },
       {
         path: 'run.sh',
@@ -45,6 +64,7 @@ describe('volume manifest', () => {
         mode: 0o755,
         size: 10,
         sha256: createHash('sha256').update('#!/bin/sh\n').digest('hex'),
+        mtimeMs: 1_600_000_000_123,
       },
     ]);
     // Without `hash`, no file is read.
@@ -64,6 +84,8 @@ describe('volume manifest', () => {
     await writeFile(join(root, 'tool'), 'x');
     await setVolumeMode(root, 'tool', 0o4755);
     expect((await stat(join(root, 'tool'))).mode & 0o7777).toBe(0o755);
+    await setVolumeMode(root, 'tool', 0o644, 1_500_000_000_456);
+    expect(Math.round((await stat(join(root, 'tool'))).mtimeMs)).toBe(1_500_000_000_456);
     // Modes are set on the link's own path only: a link is refused, not its target changed.
     await expect(setVolumeMode(root, 'latest', 0o777)).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });

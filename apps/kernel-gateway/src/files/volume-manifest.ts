@@ -24,6 +24,8 @@ export interface ManifestEntry {
   target?: string;
   /** SHA-256 (hex) of a file's bytes, when asked for. */
   sha256?: string;
+  /** Last modification of a file or folder, in whole milliseconds (a copy carries it over). */
+  mtimeMs?: number;
 }
 
 export interface VolumeManifest {
@@ -72,10 +74,10 @@ export async function volumeManifest(
           );
         const mode = info.mode & PERMISSIONS;
         if (info.isDirectory()) {
-          entries.push({ path, kind: 'directory', mode, size: 0 });
+          entries.push({ path, kind: 'directory', mode, size: 0, mtimeMs: Math.round(info.mtimeMs) });
           children.push(name);
         } else if (info.isFile()) {
-          entries.push({ path, kind: 'file', mode, size: info.size });
+          entries.push({ path, kind: 'file', mode, size: info.size, mtimeMs: Math.round(info.mtimeMs) });
         } else if (info.isSymbolicLink()) {
           entries.push({ path, kind: 'symlink', mode, size: 0, target: await readlink(`${base}/${name}`) });
         } else skipped.push(path);
@@ -119,13 +121,24 @@ export async function makeVolumeLink(
   }
 }
 
-/** Sets the permission bits of a file or folder (set-id bits are never set). */
-export async function setVolumeMode(root: string, path: string, mode: number): Promise<void> {
+/**
+ * Sets the permission bits of a file or folder (set-id bits are never set) and, with `mtimeMs`, its
+ * last modification (its last access is left as it is).
+ */
+export async function setVolumeMode(
+  root: string,
+  path: string,
+  mode: number,
+  mtimeMs?: number,
+): Promise<void> {
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)
     throw new DomainError('BAD_REQUEST', 'mode must be octal permission bits');
+  if (mtimeMs !== undefined && (!Number.isSafeInteger(mtimeMs) || mtimeMs < 0))
+    throw new DomainError('BAD_REQUEST', 'mtime must be whole milliseconds since 1970');
   const handle = await openInside(root, parseVolumePath(path), constants.O_RDONLY);
   try {
     await handle.chmod(mode & PERMISSIONS);
+    if (mtimeMs !== undefined) await handle.utimes((await handle.stat()).atime, new Date(mtimeMs));
   } finally {
     await handle.close();
   }

@@ -30,6 +30,12 @@ export interface VolumeRouteOptions {
    * web app's erase of a deleted or moved disk calls); without it that answers 404.
    */
   destroy?: (workspaceId: string, volume: string) => Promise<void>;
+  /**
+   * Why this node must not serve the disk (it moved to another node, or was deleted), or null. Asked
+   * before the disk is resolved, since resolving makes a missing disk: a late request to the node a
+   * disk moved away from must not make it again there.
+   */
+  refusal?: (workspaceId: string, volume: string) => Promise<string | null>;
   /** Owner of files and folders the gateway creates, so the sandbox user can change them. */
   owner?: VolumeOwner;
   maxUploadBytes: number;
@@ -45,6 +51,8 @@ async function rootOf(context: RouteContext, options: VolumeRouteOptions): Promi
   const volume = context.params.volume ?? '';
   const missing = new DomainError('NOT_FOUND', `No volume named ${JSON.stringify(volume.slice(0, 64))}`);
   if (!VOLUME_NAME.test(volume)) throw missing;
+  const refused = await options.refusal?.(context.caller.workspaceId, volume);
+  if (refused) throw new DomainError('CONFLICT', refused, { reason: 'disk_not_here' });
   const quota = Number(context.request.headers[QUOTA_HEADER] ?? Number.NaN);
   const root = await options.volumes(
     context.caller.workspaceId,
@@ -194,7 +202,15 @@ export function addVolumeRoutes(router: Router, options: VolumeRouteOptions): vo
       const mode = param(context, 'mode');
       if (!/^[0-7]{1,4}$/.test(mode))
         throw new DomainError('BAD_REQUEST', 'mode must be octal permission bits');
-      await setVolumeMode(await rootOf(context, options), pathOf(context), Number.parseInt(mode, 8));
+      const mtime = param(context, 'mtime');
+      if (mtime && !/^\d{1,15}$/.test(mtime))
+        throw new DomainError('BAD_REQUEST', 'mtime must be whole milliseconds since 1970');
+      await setVolumeMode(
+        await rootOf(context, options),
+        pathOf(context),
+        Number.parseInt(mode, 8),
+        mtime ? Number(mtime) : undefined,
+      );
       sendJson(context.response, 200, { ok: true });
     })
     .add('DELETE', '/kiln/volumes/:volume', async (context) => {

@@ -53,6 +53,8 @@ export interface GatewayOptions {
   /** Frees a named volume's disk on this node. */
   destroyVolume?: VolumeRouteOptions['destroy'];
   volumeOwner?: VolumeRouteOptions['owner'];
+  /** Whether this node may serve a disk now (a scheduler node's `diskRefusal`); without it, always. */
+  diskRefusal?: VolumeRouteOptions['refusal'];
   maxUploadBytes?: number;
   /** Builds workspace images (`/kiln/images/builds`); without it those routes answer 404. */
   images?: ImageBuilder;
@@ -134,6 +136,7 @@ export function createGateway(input: GatewayOptions): Gateway {
   addVolumeRoutes(router, {
     volumes: options.volumes ?? (async () => null),
     destroy: options.destroyVolume,
+    refusal: options.diskRefusal,
     owner: options.volumeOwner,
     maxUploadBytes: options.maxUploadBytes,
   });

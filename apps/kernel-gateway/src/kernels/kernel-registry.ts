@@ -87,11 +87,28 @@ export interface KernelAdmission {
 
 type RemovedListener = (kernel: Kernel) => void;
 
+/**
+ * A kernel the scheduler placed here whose start is in flight: admitted (or being admitted) but not yet
+ * registered. A shutdown meanwhile must not answer "no such kernel": whoever asked (deleting a volume
+ * it mounts) would take that as gone and erase the disk the sandbox is about to mount.
+ */
+interface PendingStart {
+  workspaceId: string;
+  /** Why it was shut down while starting, or null. */
+  stopReason: string | null;
+  /** Tells the driver to give up starting the sandbox (it may finish anyway). */
+  abort: AbortController;
+  /** Resolves once the start has ended either way (its sandbox stopped if it was shut down). */
+  settled: Promise<void>;
+}
+
 /** All kernels of this gateway, owned by workspaces; every lookup is scoped to one workspace. */
 export class KernelRegistry {
   private readonly kernels = new Map<string, Kernel>();
   /** Kernels being started, per workspace, so a burst cannot pass the per-workspace limit. */
   private readonly starting = new Map<string, number>();
+  /** Starts in flight by container id (see `PendingStart`). */
+  private readonly pendingStarts = new Map<string, PendingStart>();
   private readonly removedListeners = new Set<RemovedListener>();
   private readonly sweepTimer: NodeJS.Timeout | undefined;
   private readonly records: KernelRecords | undefined;
@@ -136,6 +153,34 @@ export class KernelRegistry {
   }
 
   async start(workspaceId: string, request: StartKernelRequest): Promise<Kernel> {
+    // Tracked before admission: the admission's checks (its volumes still exist) then cover every
+    // shutdown that could miss it, and every later shutdown finds it here.
+    const tracked = request.containerId;
+    if (tracked && (this.kernels.has(tracked) || this.pendingStarts.has(tracked)))
+      throw new DomainError('CONFLICT', `Kernel ${tracked} already exists`);
+    let settle = () => {};
+    const pending: PendingStart = {
+      workspaceId,
+      stopReason: null,
+      abort: new AbortController(),
+      settled: new Promise<void>((resolve) => {
+        settle = resolve;
+      }),
+    };
+    if (tracked) this.pendingStarts.set(tracked, pending);
+    try {
+      return await this.admitAndLaunch(workspaceId, request, pending);
+    } finally {
+      if (tracked) this.pendingStarts.delete(tracked);
+      settle();
+    }
+  }
+
+  private async admitAndLaunch(
+    workspaceId: string,
+    request: StartKernelRequest,
+    pending: PendingStart,
+  ): Promise<Kernel> {
     const admission = this.options.admission;
     const admitted = admission
       ? await admission.admit(workspaceId, request)
@@ -143,7 +188,10 @@ export class KernelRegistry {
     const { id, resources } = admitted;
     this.checkMaximums(resources);
     const env = admitted.env ? { ...request.env, ...admitted.env } : request.env;
+    const stoppedWhileStarting = () =>
+      new DomainError('KERNEL_GONE', `It was stopped while starting: ${pending.stopReason}`);
     try {
+      if (pending.stopReason) throw stoppedWhileStarting();
       const kernel = await this.launch(
         workspaceId,
         id,
@@ -153,7 +201,12 @@ export class KernelRegistry {
         request.volumes,
         request.image,
         request.module,
+        pending.abort.signal,
       );
+      if (pending.stopReason) {
+        await this.shutdown(workspaceId, id, pending.stopReason).catch(() => undefined);
+        throw stoppedWhileStarting();
+      }
       await admission?.ready(kernel);
       return kernel;
     } catch (error) {
@@ -205,6 +258,7 @@ export class KernelRegistry {
     volumes?: VolumeMountSpec[],
     image?: ImageSpec,
     module?: { code: string },
+    signal?: AbortSignal,
   ): Promise<Kernel> {
     if (this.kernels.has(id)) throw new DomainError('CONFLICT', `Kernel ${id} already exists`);
     const record: KernelRecord = {
@@ -222,7 +276,7 @@ export class KernelRegistry {
     this.starting.set(workspaceId, (this.starting.get(workspaceId) ?? 0) + 1);
     let sandbox: KernelSandbox;
     try {
-      sandbox = await this.startSandbox(record, module);
+      sandbox = await this.startSandbox(record, module, signal);
     } finally {
       this.starting.set(workspaceId, (this.starting.get(workspaceId) ?? 1) - 1);
     }
@@ -243,7 +297,11 @@ export class KernelRegistry {
    * Starts the kernel's next sandbox. A replacement for a dead sandbox gets its own driver id: the driver
    * may still be tearing the old one down.
    */
-  private async startSandbox(record: KernelRecord, module?: { code: string }): Promise<KernelSandbox> {
+  private async startSandbox(
+    record: KernelRecord,
+    module?: { code: string },
+    signal?: AbortSignal,
+  ): Promise<KernelSandbox> {
     const generation = record.generation++;
     const sandboxId = generation === 0 ? record.id : `${record.id}.${generation}`;
     const sandbox = await this.options.driver
@@ -256,6 +314,7 @@ export class KernelRegistry {
         ...(record.image ? { image: record.image } : {}),
         // Only the first sandbox: a restart or replacement is a fresh interpreter, as Jupyter's is.
         ...(module ? { module } : {}),
+        ...(signal ? { signal } : {}),
       })
       .catch((error) => {
         if (isDomainError(error)) throw error;
@@ -342,6 +401,14 @@ export class KernelRegistry {
    * reason, and asking for the kernel later answers KERNEL_GONE with it.
    */
   async shutdown(workspaceId: string, id: string, reason?: string): Promise<void> {
+    const starting = this.kernels.has(id) ? undefined : this.pendingStarts.get(id);
+    if (starting && starting.workspaceId === workspaceId) {
+      // Answered once the start has ended, its sandbox stopped: nothing it mounts is in use after this.
+      starting.stopReason ??= reason ?? 'Shut down';
+      starting.abort.abort();
+      await starting.settled;
+      return;
+    }
     const kernel = this.get(workspaceId, id);
     this.kernels.delete(id);
     if (reason) {

@@ -26,6 +26,11 @@ export interface SchedulerNodeOptions {
 export interface SchedulerNode {
   /** Hand to `createGateway({ admission })`. */
   readonly admission: KernelAdmission;
+  /**
+   * Why this node must not serve a workspace's disk through the file API (it lives on another node, or
+   * was deleted), or null: hand to `createGateway({ diskRefusal })`.
+   */
+  diskRefusal(workspaceId: string, volume: string): Promise<string | null>;
   /** Registers the node as `id` at `url` (once the gateway listens) and starts heartbeating. */
   start(where: { id: string; url: string }, kernels: KernelRegistry): Promise<void>;
   close(): Promise<void>;
@@ -76,6 +81,16 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
       }
       if (view.state !== 'starting') {
         throw new DomainError('CONFLICT', `Container ${view.id} is ${view.state}, not waiting to start`);
+      }
+      // Read after the registry began tracking this start: a volume deleted from here on finds the start
+      // (its deletion waits for it to stop); one deleted before must not be mounted, its disk may be
+      // being erased.
+      if ((await scheduler.deletedMounts(view.id)).length > 0) {
+        const reason =
+          'A volume this kernel mounts was deleted while it was starting; run a cell to start a new kernel without it';
+        // Its room goes back, and the deletion's erase need not wait for it.
+        await scheduler.stop(view.id, { code: 'start_failed', reason }).catch(ignoreFinal);
+        throw new DomainError('CONFLICT', reason, { reason: 'volume_deleted' });
       }
       return { id: view.id, ...grantedResources(view) };
     },
@@ -192,6 +207,10 @@ export function createSchedulerNode(options: SchedulerNodeOptions): SchedulerNod
 
   return {
     admission,
+    async diskRefusal(workspaceId, volume) {
+      if (!registration) return 'This gateway has not joined the scheduler yet';
+      return scheduler.diskRefusal(workspaceId, volume, registration.id);
+    },
     async start(where, kernels) {
       registration = { ...identity, ...where };
       registry = kernels;

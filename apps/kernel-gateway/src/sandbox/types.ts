@@ -22,6 +22,11 @@ export interface KernelSandboxOptions {
    * while that snapshot is built for the next start. Only for code whose import reads no secrets.
    */
   module?: { code: string };
+  /**
+   * Aborted when the kernel is shut down while its sandbox starts: the driver may give up early. The
+   * registry stops a sandbox that started anyway.
+   */
+  signal?: AbortSignal;
 }
 
 /** Why a kernel sandbox stopped, written for a person (e.g. "ran out of memory: limit 2048 MiB"). */

@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUuid } from '@kiln/core';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { createGateway } from '@kiln/kernel-gateway';
+import { workspaceToken } from '@kiln/kernel-protocol/client';
 import { createScheduler, discoverGpus, type Scheduler } from '@kiln/scheduler';
 import { createVolumes, type DiskMoveOptions, moveDisk } from '@kiln/volumes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +15,7 @@ import { createNamedVolumes, type NamedVolumes } from '../../../kernel-gateway/s
 // The sandbox stand-in of the gateway's own tests: moves copy real ext4 disks through the file APIs.
 import { FakeDriver } from '../../../kernel-gateway/test/fake-driver.ts';
 import { createDiskTransfer } from './disk-transfer.ts';
+import { createVolumeDisks } from './volume-disks.ts';
 
 // Two moves of one disk, from two callers (as two web processes would), over real Postgres and two
 // in-process gateway nodes with real quota-bounded disks: the second is refused while the first holds
@@ -44,6 +47,7 @@ async function startNode(id: string): Promise<void> {
     volumes: async (workspaceId, volume, quotaMiB) =>
       isUuid(volume) && quotaMiB ? volumes.dir(workspaceId, volume, quotaMiB) : null,
     destroyVolume: (workspaceId, volume) => volumes.destroy(workspaceId, volume),
+    diskRefusal: (workspaceId, volume) => node.diskRefusal(workspaceId, volume),
   });
   const { url } = await gateway.listen(0);
   await node.start({ id, url }, gateway.kernels);
@@ -213,5 +217,82 @@ describe('one move of a disk at a time', () => {
     );
     expect(moved.equals(original)).toBe(true);
     expect(await database.db.diskMove.count({ where: { diskId: volumeId } })).toBe(0);
+  }, 120_000);
+
+  it('a write reaching the old node after the move erased its copy is refused and makes no disk there', async () => {
+    const { workspaceId, volumeId } = await volumeOnA('late');
+    const volumeDisks = createVolumeDisks({
+      db: database.db,
+      secret: SECRET,
+      quotas: QUOTAS,
+      transfer: createDiskTransfer({ secret: SECRET }),
+    });
+    const moved = await volumeDisks.move({ workspaceId, actor, disk: { volumeId }, toNodeId: 'node-b' });
+    expect(moved).toMatchObject({ from: 'node-a', to: 'node-b', files: 3, oldCopyErased: true });
+    // Whatever node-a keeps of the volume (its ext4 image, its mount folder).
+    const onA = async () =>
+      (await readdir(join(root, 'node-a', 'named-volumes')).catch(() => [])).filter((name) =>
+        name.includes(volumeId),
+      );
+    expect(await onA()).toEqual([]);
+
+    // A file-browser upload the web app had sent to node-a before the switch arrives only now.
+    const nodeA = (await scheduler.listNodes()).find((entry) => entry.id === 'node-a');
+    const late = await fetch(`${nodeA?.url}/kiln/volumes/${volumeId}/file?path=late.txt`, {
+      method: 'PUT',
+      headers: {
+        authorization: `token ${workspaceToken(SECRET, workspaceId)}`,
+        'x-kiln-volume-quota-mib': String(QUOTAS.TEAM),
+      },
+      body: 'too late',
+    });
+    expect(late.status).toBe(409);
+    expect(((await late.json()) as { message: string }).message).toBe(
+      'This volume lives on node node-b now, not on node node-a; reload the page to reach it there',
+    );
+    expect(await onA()).toEqual([]);
+    // The disk on node-b is untouched and still takes writes there.
+    const nodeB = (await scheduler.listNodes()).find((entry) => entry.id === 'node-b');
+    const there = await fetch(`${nodeB?.url}/kiln/volumes/${volumeId}/file?path=late.txt`, {
+      method: 'PUT',
+      headers: {
+        authorization: `token ${workspaceToken(SECRET, workspaceId)}`,
+        'x-kiln-volume-quota-mib': String(QUOTAS.TEAM),
+      },
+      body: 'on time',
+    });
+    expect(there.status).toBe(201);
+  }, 120_000);
+
+  it('carries file and folder modification times over, and names the special files it could not copy', async () => {
+    const { workspaceId, volumeId } = await volumeOnA('dated');
+    const dir = (await disks.get('node-a')?.dir(workspaceId, volumeId, QUOTAS.TEAM)) as string;
+    await mkdir(join(dir, 'runs/2024'), { recursive: true });
+    await writeFile(join(dir, 'runs/2024/log.txt'), 'epoch 1');
+    execFileSync('mkfifo', [join(dir, 'runs/pipe')]);
+    // A bound socket stays on disk after its process ends (bound from inside: the full path is too long
+    // for a socket address).
+    execFileSync('python3', ['-c', "import socket; socket.socket(socket.AF_UNIX).bind('agent.sock')"], {
+      cwd: dir,
+    });
+    const times: Record<string, number> = {
+      'part-0.bin': Date.UTC(2021, 0, 2, 3, 4, 5, 678),
+      'runs/2024/log.txt': Date.UTC(2024, 5, 1, 12, 0, 0, 1),
+      'runs/2024': Date.UTC(2024, 5, 1, 12, 30),
+      runs: Date.UTC(2023, 11, 31, 23, 59, 59),
+    };
+    // Set once everything is made: making an entry in a folder changes the folder's time.
+    for (const [path, ms] of Object.entries(times)) await utimes(join(dir, path), new Date(), new Date(ms));
+
+    const moved = await moveDisk(options(), { workspaceId, actor, disk: { volumeId }, toNodeId: 'node-b' });
+    expect(moved).toMatchObject({ from: 'node-a', to: 'node-b', files: 4 });
+    expect([...moved.skipped].sort()).toEqual(['agent.sock', 'runs/pipe']);
+    const copy = (await disks.get('node-b')?.dir(workspaceId, volumeId, QUOTAS.TEAM)) as string;
+    for (const [path, ms] of Object.entries(times))
+      expect({ path, mtime: Math.round((await stat(join(copy, path))).mtimeMs) }).toEqual({
+        path,
+        mtime: ms,
+      });
+    expect(await readFile(join(copy, 'runs/2024/log.txt'), 'utf8')).toBe('epoch 1');
   }, 120_000);
 });

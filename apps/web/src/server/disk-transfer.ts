@@ -77,15 +77,24 @@ export function createDiskTransfer(options: { secret: string }): DiskTransfer {
       return (await response.json()) as { entries: DiskEntry[]; skipped: string[] };
     },
     async copy(from, to, entries, onEntry) {
+      const setMode = (entry: DiskEntry) =>
+        call(to, 'POST', 'mode', {
+          path: entry.path,
+          mode: entry.mode.toString(8),
+          ...(entry.mtimeMs !== undefined ? { mtime: String(entry.mtimeMs) } : {}),
+        });
       for (const entry of entries) {
         if (entry.kind === 'directory') await call(to, 'POST', 'folder', { path: entry.path });
         else if (entry.kind === 'symlink')
           await call(to, 'POST', 'link', { path: entry.path, target: entry.target ?? '' });
-        else await copyFile(from, to, entry);
-        if (entry.kind !== 'symlink')
-          await call(to, 'POST', 'mode', { path: entry.path, mode: entry.mode.toString(8) });
+        else {
+          await copyFile(from, to, entry);
+          await setMode(entry);
+        }
         await onEntry?.(entry);
       }
+      // Folders last, children before parents: making what is inside a folder changes its time.
+      for (const entry of [...entries].reverse()) if (entry.kind === 'directory') await setMode(entry);
     },
     async erase(disk) {
       const response = await fetch(url(disk, ''), { method: 'DELETE', headers: headers(disk) });

@@ -11,6 +11,7 @@ import { isUuid } from '@kiln/core';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { createExecutionService, type ExecutionService } from '@kiln/execution';
 import { createGateway } from '@kiln/kernel-gateway';
+import { createGatewayClient, workspaceToken } from '@kiln/kernel-protocol/client';
 import { createNotebookDoc, getCellOutputs, getCells, insertCell } from '@kiln/notebook';
 import { createScheduler, discoverGpus, type Scheduler } from '@kiln/scheduler';
 import { createVolumes, deletedVolumeReason, pendingErasures, reapVolumes } from '@kiln/volumes';
@@ -19,6 +20,7 @@ import type * as Y from 'yjs';
 import { createSchedulerNode } from '../../../kernel-gateway/src/node/scheduler-node.ts';
 import { createNamedVolumes, type NamedVolumes } from '../../../kernel-gateway/src/sandbox/named-volumes.ts';
 // The sandbox stand-in of the gateway's own tests: volumes' disks (real ext4 images) are tested here.
+import type { KernelSandbox, KernelSandboxOptions } from '../../../kernel-gateway/src/sandbox/types.ts';
 import { FakeDriver } from '../../../kernel-gateway/test/fake-driver.ts';
 import { createScheduledGateways } from './scheduled-gateway.ts';
 import { createVolumeDisks, createVolumeReaper } from './volume-disks.ts';
@@ -34,9 +36,52 @@ let scheduler: Scheduler;
 let root: string;
 const nodes = new Map<string, { volumes: NamedVolumes; stop(): Promise<void> }>();
 
-async function startNode(id: string): Promise<void> {
+/**
+ * A sandbox start held at a gate (opened by the test, or by a shutdown aborting the start), then
+ * mounting its volumes' disks as the runsc driver does: creating a volume's image when it is missing.
+ */
+class GatedDriver extends FakeDriver {
+  mountDir: ((workspaceId: string, volume: string, quotaMiB: number) => Promise<string>) | null = null;
+  inStart = false;
+  private open = () => {};
+  private readonly gate = new Promise<void>((resolve) => {
+    this.open = resolve;
+  });
+  readonly entered: Promise<void>;
+  private enter = () => {};
+
+  constructor() {
+    super();
+    this.entered = new Promise<void>((resolve) => {
+      this.enter = resolve;
+    });
+  }
+
+  release(): void {
+    this.open();
+  }
+
+  override async start(options: KernelSandboxOptions): Promise<KernelSandbox> {
+    this.inStart = true;
+    this.enter();
+    try {
+      const aborted = new Promise<void>((resolve) =>
+        options.signal?.addEventListener('abort', () => resolve()),
+      );
+      await Promise.race([this.gate, aborted]);
+      for (const volume of options.volumes ?? [])
+        await this.mountDir?.(options.workspaceId, volume.id, volume.quotaMiB ?? 64);
+      return await super.start(options);
+    } finally {
+      this.inStart = false;
+    }
+  }
+}
+
+async function startNode(id: string, driver: FakeDriver = new FakeDriver()): Promise<void> {
   const stateDir = join(root, id);
   const volumes = createNamedVolumes({ stateDir, maxMiB: 64 });
+  if (driver instanceof GatedDriver) driver.mountDir = (w, v, q) => volumes.dir(w, v, q);
   const own = createScheduler({ db: database.db });
   const node = createSchedulerNode({
     scheduler: own,
@@ -45,7 +90,7 @@ async function startNode(id: string): Promise<void> {
     log: () => undefined,
   });
   const gateway = createGateway({
-    driver: new FakeDriver(),
+    driver,
     token: SECRET,
     admission: node.admission,
     volumes: async (workspaceId, volume, quotaMiB) =>
@@ -161,6 +206,98 @@ describe('deleting a volume', () => {
       where: { workspaceId, action: 'volume.deleted' },
     });
     expect(audit?.metadata).toMatchObject({ volumeId: data.id, mountedBy: ['notebook Train'] });
+  }, 180_000);
+
+  it('stops a kernel still starting on the volume before its disk is erased; the kernel never mounts it', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const { id: workspaceId } = await database.db.workspace.create({
+      data: { name: `ws ${suffix}`, slug: `ws-${suffix}`, plan: 'TEAM' },
+    });
+    const notebook = await database.db.notebook.create({ data: { workspaceId, name: 'Slow' } });
+    const volumes = createVolumes({ db: database.db });
+    const actor = { userId: null };
+    const data = await volumes.create(workspaceId, actor, 'data');
+    // The volume lives on node-c, whose sandbox starts wait at a gate.
+    const driver = new GatedDriver();
+    await startNode('node-c', driver);
+    await database.db.volume.update({ where: { id: data.id }, data: { nodeId: 'node-c' } });
+    const dir = await node('node-c').volumes.dir(workspaceId, data.id, 64);
+    await writeFile(join(dir, 'model.bin'), 'weights');
+
+    const gateways = createScheduledGateways({
+      scheduler,
+      secret: SECRET,
+      defaults: { cpu: 1, memoryMiB: 1024 },
+    });
+    const starting = gateways(workspaceId, notebook.id)
+      .startKernel({
+        volumes: [{ id: data.id, name: 'data', target: '/vol/data', readOnly: false, quotaMiB: 64 }],
+      })
+      .then(
+        () => null,
+        (error: Error) => error,
+      );
+    await driver.entered;
+    const [container] = await scheduler.list({ ownerId: notebook.id });
+    expect(container?.state).toBe('starting');
+
+    // Deleted anyway while its sandbox is still starting: the erase comes only after the node stopped it.
+    await volumes.remove(workspaceId, actor, data.id, { evenIfMounted: true });
+    const reaper = createVolumeReaper({ db: database.db, secret: SECRET, scheduler });
+    let startingAtErase: boolean | null = null;
+    const result = await reapVolumes(
+      {
+        ...reaper,
+        async erase(nodeUrl, workspace, volume) {
+          startingAtErase = driver.inStart || driver.sandboxes.some((sandbox) => sandbox.shutdowns === 0);
+          await reaper.erase(nodeUrl, workspace, volume);
+          // Were the start still going, it would mount the disk now.
+          driver.release();
+        },
+      },
+      data.id,
+    );
+    driver.release();
+    expect(startingAtErase).toBe(false);
+    expect(result).toEqual({ erased: [data.id], waiting: [] });
+    const failed = await starting;
+    expect(failed?.message).toMatch(/stopped while starting: The volume data was deleted/);
+    expect((await scheduler.get(container?.id as string)).state).toBe('stopped');
+    // No disk came back for the deleted volume.
+    expect((await imagesOn('node-c')).some((name) => name.includes(data.id))).toBe(false);
+    expect(existsSync(join(dir, 'model.bin'))).toBe(false);
+
+    // A start that reaches the node only after the volume was deleted is refused before it mounts anything.
+    const other = await volumes.create(workspaceId, actor, 'other');
+    await database.db.volume.update({ where: { id: other.id }, data: { nodeId: 'node-c' } });
+    const late = await scheduler.request({
+      workspaceId,
+      kind: 'kernel',
+      ownerId: notebook.id,
+      requestedById: null,
+      resources: { cpu: 1, memoryMiB: 1024 },
+      volumes: [other.id],
+      mountsWorkspace: true,
+    });
+    expect(late.state).toBe('starting');
+    await volumes.remove(workspaceId, actor, other.id, { evenIfMounted: true });
+    const client = createGatewayClient({
+      baseUrl: late.node?.url as string,
+      token: workspaceToken(SECRET, workspaceId),
+    });
+    const refused = await client
+      .startKernel({
+        containerId: late.id,
+        volumes: [{ id: other.id, name: 'other', target: '/vol/other', readOnly: false, quotaMiB: 64 }],
+      })
+      .catch((error: Error) => error);
+    expect((refused as Error).message).toMatch(
+      /A volume this kernel mounts was deleted while it was starting/,
+    );
+    expect((await imagesOn('node-c')).some((name) => name.includes(other.id))).toBe(false);
+    expect((await scheduler.get(late.id)).state).not.toMatch(/starting|running/);
+    // Nothing is left to erase (node-c stays up: the lost-node test counts lost nodes).
+    expect(await reapVolumes(reaper, other.id)).toEqual({ erased: [other.id], waiting: [] });
   }, 180_000);
 
   it('deletes a volume whose node is lost at once and erases its disk when the node is back', async () => {

@@ -159,6 +159,35 @@ export async function bindVolumes(
 const NODE_FIELDS = { id: true, url: true, state: true } as const;
 
 /**
+ * Why node `nodeId` must not serve (and so create) a workspace's disk, or null when it may: the disk
+ * lives there, has no node yet, or is being moved there (the move's copy writes to it). A deleted
+ * volume, or a disk recorded on another node (moved away, its copy here erased), is refused, so a late
+ * file-browser request cannot make an empty disk again on a node that gave it up.
+ */
+export async function diskRefusal(
+  db: Db,
+  workspaceId: string,
+  volume: string,
+  nodeId: string,
+): Promise<string | null> {
+  const workspace = volume === 'workspace';
+  if (!isUuid(workspaceId) || (!workspace && !isUuid(volume))) return 'No such disk';
+  const diskId = workspace ? workspaceId : volume;
+  const [row] = await db.$queryRaw<{ known: boolean; home: string | null; incoming: boolean }[]>`
+    SELECT
+      (${workspace}::boolean OR EXISTS (SELECT 1 FROM "Volume" v
+        WHERE v.id = ${diskId}::uuid AND v."workspaceId" = ${workspaceId}::uuid)) AS known,
+      (CASE WHEN ${workspace}::boolean
+        THEN (SELECT d."nodeId" FROM "WorkspaceDisk" d WHERE d."workspaceId" = ${workspaceId}::uuid)
+        ELSE (SELECT v."nodeId" FROM "Volume" v WHERE v.id = ${diskId}::uuid) END) AS home,
+      EXISTS (SELECT 1 FROM "DiskMove" m WHERE m."diskId" = ${diskId}::uuid AND m."toNodeId" = ${nodeId}
+        AND m."expiresAt" >= clock_timestamp()) AS incoming`;
+  if (!row?.known) return 'This volume was deleted; its files are no longer kept';
+  if (row.home === null || row.home === nodeId || row.incoming) return null;
+  return `${workspace ? "This workspace's /workspace folder" : 'This volume'} lives on node ${row.home} now, not on node ${nodeId}; reload the page to reach it there`;
+}
+
+/**
  * The node holding a volume of the workspace. A volume no container has used yet is given the node of
  * the workspace's /workspace folder (so one kernel can mount both), or else the longest-registered
  * active node (where single-node installs kept every volume); null when it has no node and none is online.
