@@ -11,12 +11,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createMeter, DEFAULT_METER_OPTIONS, type MeterEvent } from '@kiln/billing';
+import { createMeter, DEFAULT_METER_OPTIONS } from '@kiln/billing';
 import { createTestDatabase } from '@kiln/db/testing';
+import { containerEvents, measureCost, meterOver } from './ledger.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BASE = process.env.BENCH_AB_BASE ?? 'cd415fd';
@@ -47,47 +48,6 @@ const loadBefore = loadavg();
 const database = await createTestDatabase({ max: 4 });
 const { db } = database;
 
-function containerEvents(ws: string, t0: number, containers: number): MeterEvent[] {
-  const events: MeterEvent[] = [];
-  for (let i = 0; i < containers; i++) {
-    const base = {
-      containerId: randomUUID(),
-      workspaceId: ws,
-      kind: 'kernel' as const,
-      ownerId: `nb-${i % 50}`,
-      requestedById: null,
-      nodeId: 'n1',
-      cpu: 1,
-      memoryMiB: 2048,
-      gpu: i % 4 === 0 ? { type: 'H100', count: 1 } : null,
-      code: null,
-    };
-    const start = t0 + i * 1000;
-    events.push({ ...base, seq: 2, from: 'starting', to: 'running', at: new Date(start) });
-    events.push({
-      ...base,
-      seq: 3,
-      from: 'running',
-      to: 'stopped',
-      at: new Date(start + 60_000 + (i % 997)),
-    });
-  }
-  return events.sort((a, b) => a.at.getTime() - b.at.getTime());
-}
-
-const backendTicks = async () => {
-  const pids = await db.$queryRaw<{ pid: number }[]>`
-    SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
-  const ticks = new Map<number, number>();
-  for (const { pid } of pids) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-    // utime and stime (fields 14, 15) in clock ticks, counted after the command name's parenthesis.
-    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields) ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-  }
-  return ticks;
-};
-
 interface Run {
   side: Side;
   slices: number;
@@ -100,28 +60,11 @@ async function ingest(side: Side, containers: number): Promise<Run> {
   await db.$executeRaw`TRUNCATE "UsageSlice", "UsageDaily", "BillingCursor"`;
   const ws = randomUUID();
   const events = containerEvents(ws, Date.UTC(2026, 10, 1), containers);
-  const meter = sides[side]({
-    db,
-    cursorName: `ab-${side}`,
-    pageSize: pageSizes[side],
-    events: async (cursor, limit) => {
-      const from = cursor ? Number(cursor) : 0;
-      const page = events.slice(from, from + limit);
-      return { events: page, cursor: String(from + page.length) };
-    },
-  });
-  const ticksBefore = await backendTicks();
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  await meter.sync();
-  const wallS = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const ticksAfter = await backendTicks();
-  let ticks = 0;
-  for (const [pid, t] of ticksAfter) ticks += t - (ticksBefore.get(pid) ?? 0);
+  const meter = meterOver(sides[side], { db, cursorName: `ab-${side}`, pageSize: pageSizes[side] }, events);
+  const { wallS, nodeCpuS, pgCpuS } = await measureCost(db, () => meter.sync());
   const slices = await db.usageSlice.count({ where: { workspaceId: ws, endAt: { not: null } } });
   if (slices !== containers) throw new Error(`${side}: ${slices} closed slices for ${containers} containers`);
-  return { side, slices, wallS, nodeCpuS: (cpu.user + cpu.system) / 1e6, pgCpuS: ticks / 100 };
+  return { side, slices, wallS, nodeCpuS, pgCpuS };
 }
 
 // Warm-up: modules compiled, Prisma's query paths and the connections ready for both sides.

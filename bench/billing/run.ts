@@ -6,7 +6,7 @@
  * Writes bench/results/billing.json and bench/results/billing.md.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import {
   windowCost,
 } from '@kiln/billing';
 import { createTestDatabase } from '@kiln/db/testing';
+import { containerEvents, measureCost, meterOver } from './ledger.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CONTAINERS = Number(process.env.BENCH_BILLING_CONTAINERS ?? 20_000);
@@ -32,85 +33,24 @@ const database = await createTestDatabase({ max: 4 });
 const { db } = database;
 
 // 1. Ingest: each container runs once (two events: running, stopped) = one slice.
-function containerEvents(ws: string, t0: number, containers: number): MeterEvent[] {
-  const events: MeterEvent[] = [];
-  for (let i = 0; i < containers; i++) {
-    const base = {
-      containerId: randomUUID(),
-      workspaceId: ws,
-      kind: 'kernel' as const,
-      ownerId: `nb-${i % 50}`,
-      requestedById: null,
-      nodeId: 'n1',
-      cpu: 1,
-      memoryMiB: 2048,
-      gpu: i % 4 === 0 ? { type: 'H100', count: 1 } : null,
-      code: null,
-    };
-    const start = t0 + i * 1000;
-    events.push({ ...base, seq: 2, from: 'starting', to: 'running', at: new Date(start) });
-    events.push({
-      ...base,
-      seq: 3,
-      from: 'running',
-      to: 'stopped',
-      at: new Date(start + 60_000 + (i % 997)),
-    });
-  }
-  return events.sort((a, b) => a.at.getTime() - b.at.getTime());
-}
 const meterOf = (events: MeterEvent[], cursorName: string) =>
-  createMeter({
-    db,
-    cursorName,
-    pageSize: 2000,
-    events: async (cursor, limit) => {
-      const from = cursor ? Number(cursor) : 0;
-      const page = events.slice(from, from + limit);
-      return { events: page, cursor: String(from + page.length) };
-    },
-  });
+  meterOver(createMeter, { db, cursorName, pageSize: 2000 }, events);
 // A web process meters for as long as it runs: the measured ingest starts warm (modules loaded and
 // compiled, connections open) after 2,000 slices of another workspace.
 await meterOf(containerEvents(randomUUID(), Date.UTC(2026, 9, 1), 2000), 'bench-warm-up').sync();
 const ws = randomUUID();
 const meter = meterOf(containerEvents(ws, Date.UTC(2026, 10, 1), CONTAINERS), 'usage-ledger');
-// CPU time as well as wall time: on a shared, loaded machine the wall-clock rate is mostly the share
-// of a core the run got; CPU-seconds (this process, plus the Postgres backends of this database) are
-// what the ingest itself costs.
-const backendCpu = async () => {
-  const pids = await db.$queryRaw<{ pid: number }[]>`
-    SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
-  const ticks = new Map<number, number>();
-  for (const { pid } of pids) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-    // Fields 14 and 15 (utime, stime) in clock ticks, counted after the command name's parenthesis.
-    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields) ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-  }
-  return ticks;
-};
-const TICKS_PER_SECOND = 100;
-const backendsBefore = await backendCpu();
-const cpuBefore = process.cpuUsage();
-let started = performance.now();
-await meter.sync();
-const ingestSeconds = (performance.now() - started) / 1000;
-const nodeCpu = process.cpuUsage(cpuBefore);
-const backendsAfter = await backendCpu();
-let backendTicks = 0;
-for (const [pid, ticks] of backendsAfter) backendTicks += ticks - (backendsBefore.get(pid) ?? 0);
-const cpuSeconds = {
-  node: (nodeCpu.user + nodeCpu.system) / 1e6,
-  postgres: backendTicks / TICKS_PER_SECOND,
-};
+// CPU time as well as wall time (this process, plus the Postgres backends of this database).
+const ingestCost = await measureCost(db, () => meter.sync());
+const ingestSeconds = ingestCost.wallS;
+const cpuSeconds = { node: ingestCost.nodeCpuS, postgres: ingestCost.pgCpuS };
 const slices = await db.usageSlice.count({ where: { workspaceId: ws } });
 const meterRate = slices / ingestSeconds;
 
 // Peer: the same rows inserted directly, 2,000 per statement (no event handling, no pricing).
 const rows = await db.usageSlice.findMany({ where: { workspaceId: ws } });
 const peerWs = randomUUID();
-started = performance.now();
+const started = performance.now();
 for (let i = 0; i < rows.length; i += 2000) {
   await db.usageSlice.createMany({
     data: rows

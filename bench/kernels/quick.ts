@@ -7,29 +7,18 @@
 import { loadavg } from 'node:os';
 import { cpuSpent, sampleCpu } from './cpu.ts';
 import type { PlainChannel } from './plain-client.ts';
-import { type Server, started, startJupyter, startKiln, stop } from './servers.ts';
+import { runBenchmark, type Server } from './servers.ts';
+import { median, openKernel, STREAM_BYTES, STREAM_CODE, startStdoutPair } from './stdout-pair.ts';
 
 const ROUNDS = Number(process.env.BENCH_QUICK_ROUNDS ?? 3);
-const STREAM_BYTES = 20 * 1024 * 1024;
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-
-async function open(server: Server) {
-  const model = await server.client.startKernel({ name: 'python3' });
-  const channel = await server.client.connect(model.id);
-  await channel.request('shell', 'kernel_info_request', {}, 120_000);
-  for (let i = 0; i < 10; i++) await channel.execute('1+1');
-  return channel;
-}
 
 const cpu = { jupyter: [] as number[], kiln: [] as number[] };
 
 async function stream(server: Server, channel: PlainChannel, into: number[]) {
   const before = sampleCpu(server);
-  const code = `import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(${STREAM_BYTES / 1024}):\n    sys.stdout.write(line)\nsys.stdout.flush()`;
   let received = 0;
   const t0 = performance.now();
-  await channel.execute(code, {
+  await channel.execute(STREAM_CODE, {
     timeoutMs: 300_000,
     onMessage: (m) => {
       if (m.header.msg_type === 'stream' && m.content.name === 'stdout')
@@ -57,19 +46,9 @@ async function main() {
       .map((v) => v.toFixed(1))
       .join('/');
   console.log(`load before ${load()}`);
-  const jupyter = await startJupyter('jupyter (limits lifted)', [
-    '--ServerApp.iopub_data_rate_limit=1e12',
-    '--ServerApp.iopub_msg_rate_limit=1e9',
-  ]);
-  // KILN_PROF=<dir>: the gateway writes a CPU profile there when it stops.
-  const prof = process.env.KILN_PROF;
-  const kiln = await startKiln(
-    'kiln',
-    { KILN_WARM_POOL_SIZE: '1' },
-    prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
-  );
-  const j = await open(jupyter);
-  const k = await open(kiln);
+  const { jupyter, kiln } = await startStdoutPair();
+  const j = await openKernel(jupyter);
+  const k = await openKernel(kiln);
   const rates = { jupyter: [] as number[], kiln: [] as number[] };
   const rtt = { jupyter: [] as number[], kiln: [] as number[] };
   for (let r = 0; r < ROUNDS; r++) {
@@ -93,15 +72,4 @@ async function main() {
   await k.close();
 }
 
-main()
-  .then(
-    () => 0,
-    (error) => {
-      console.error(error);
-      return 1;
-    },
-  )
-  .then(async (code) => {
-    await Promise.all(started.filter((s) => s.process.exitCode === null).map(stop));
-    process.exit(code);
-  });
+runBenchmark(main);

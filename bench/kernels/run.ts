@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { cpuSpent, sampleCpu } from './cpu.ts';
 import { sampleKernelMemory } from './memory.ts';
 import type { PlainChannel } from './plain-client.ts';
-import { type Server, started, startJupyter, startKiln, stop } from './servers.ts';
+import { runBenchmark, type Server, startJupyter, startKiln, stop } from './servers.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 200);
@@ -472,15 +472,4 @@ async function main() {
   console.log(markdown);
 }
 
-main()
-  .then(
-    () => 0,
-    (error) => {
-      console.error(error);
-      return 1;
-    },
-  )
-  .then(async (code) => {
-    await Promise.all(started.filter((s) => s.process.exitCode === null).map(stop));
-    process.exit(code);
-  });
+runBenchmark(main);

@@ -158,3 +158,22 @@ export async function stop(server: Server) {
     else await rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Runs a benchmark's `main` and exits with its outcome, after stopping every server it started, also
+ * when it failed (a gateway left running keeps its sandboxes).
+ */
+export function runBenchmark(main: () => Promise<void>): void {
+  main()
+    .then(
+      () => 0,
+      (error) => {
+        console.error(error);
+        return 1;
+      },
+    )
+    .then(async (code) => {
+      await Promise.all(started.filter((s) => s.process.exitCode === null).map(stop));
+      process.exit(code);
+    });
+}

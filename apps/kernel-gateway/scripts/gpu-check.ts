@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalPlacement, discoverGpus } from '@kiln/scheduler';
 import { createRunscDriver } from '../src/sandbox/runsc-driver.ts';
+import { probeRunsc } from '../src/sandbox/runsc-probe.ts';
 import { ensureSandboxImage } from '../src/sandbox/sandbox-image.ts';
 import { execute } from '../src/sandbox/testing.ts';
 
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
     imageDir: await ensureSandboxImage(),
     placement: createLocalPlacement({ inventory }),
     warmPoolSize: 0,
+    features: (await probeRunsc()).features,
   });
   say(`Driver: ${driver.describe()}`);
   say(

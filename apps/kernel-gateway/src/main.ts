@@ -47,7 +47,6 @@ async function main(): Promise<void> {
     warmPoolSize: env.KILN_WARM_POOL_SIZE,
     warmPoolPerWorkspace: env.KILN_WARM_POOL_PER_WORKSPACE,
     snapshots: env.KILN_SNAPSHOTS,
-    platform: env.KILN_RUNSC_PLATFORM,
     features: runsc.features,
     maxDiskMiB: env.KILN_MAX_DISK_MIB,
     maxVolumeMiB: env.KILN_MAX_VOLUME_MIB,

@@ -3,6 +3,7 @@ import { workspaceToken } from '@kiln/kernel-protocol/client';
 import { createGateway, type GatewayOptions } from '../src/http/gateway.ts';
 import { createImageBuilder, type ImageBuilderOptions } from '../src/images/image-builder.ts';
 import { createRunscDriver } from '../src/sandbox/runsc-driver.ts';
+import { probeRunsc } from '../src/sandbox/runsc-probe.ts';
 import { ensureSandboxImage } from '../src/sandbox/sandbox-image.ts';
 import { removeTestState, TEST_STATE_DIR } from '../src/sandbox/testing.ts';
 
@@ -19,6 +20,7 @@ export async function startRunscGateway(
     imageDir,
     warmPoolSize: 0,
     images,
+    features: (await probeRunsc()).features,
   });
   await driver.prepare();
   const gateway = createGateway({ ...options, driver, images, token: admin });

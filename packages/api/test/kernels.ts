@@ -8,7 +8,12 @@ import { createPostgresStore } from '@kiln/collab/postgres';
 import type { Db } from '@kiln/db';
 import { createExecutionService, type ExecutionService } from '@kiln/execution';
 import { createGateway } from '@kiln/kernel-gateway';
-import { createImageBuilder, createRunscDriver, ensureSandboxImage } from '@kiln/kernel-gateway/sandbox';
+import {
+  createImageBuilder,
+  createRunscDriver,
+  ensureSandboxImage,
+  probeRunsc,
+} from '@kiln/kernel-gateway/sandbox';
 import { createGatewayClient, type GatewayClient } from '@kiln/kernel-protocol/client';
 import type { NotebookDocuments } from '../src/services.ts';
 
@@ -39,6 +44,7 @@ export async function startKernels(
     imageDir,
     warmPoolSize: 1,
     images,
+    features: (await probeRunsc()).features,
   });
   await driver.prepare();
   const gateway = createGateway({ driver, token, kernelInfoTimeoutMs: 60_000, images });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { CONTAINER_LOG_MAX_BYTES } from './runsc-container.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
+import { probeRunsc } from './runsc-probe.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
 import { execute, fillUntilFull, removeTestVolumes, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 
@@ -17,7 +18,13 @@ const volume = join(TEST_STATE_DIR, 'volumes', workspaceId);
 beforeAll(async () => {
   const imageDir = await ensureSandboxImage();
   // The operator allows 64 MiB; this workspace's plan asks for 32.
-  driver = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir, warmPoolSize: 0, maxDiskMiB: 64 });
+  driver = createRunscDriver({
+    stateDir: TEST_STATE_DIR,
+    imageDir,
+    warmPoolSize: 0,
+    maxDiskMiB: 64,
+    features: (await probeRunsc()).features,
+  });
   await driver.prepare();
   kernel = await driver.start({
     kernelId: 'disk-quota',

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
+import { probeRunsc } from './runsc-probe.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
 import { execute, removeTestState, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 
@@ -26,6 +27,7 @@ beforeAll(async () => {
     imageDir: await ensureSandboxImage(),
     maxDiskMiB: 0,
     images: { ensure: async () => imageDir },
+    features: (await probeRunsc()).features,
   });
 }, 900_000);
 

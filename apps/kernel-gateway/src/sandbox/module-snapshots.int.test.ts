@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvSeal } from './env-seal.ts';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
+import { probeRunsc } from './runsc-probe.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
 import { execute, removeTestState, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 
@@ -40,6 +41,7 @@ beforeAll(async () => {
     imageDir: await ensureSandboxImage(),
     hibernationScratchDir: scratchDir,
     envSeal: createEnvSeal(`test-${randomUUID()}`),
+    features: (await probeRunsc()).features,
   });
   await driver.prepare();
 }, 900_000);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listVolume, readVolumeFile, writeVolumeFile } from '../files/volume-fs.ts';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
+import { probeRunsc } from './runsc-probe.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
 import { execute, fillUntilFull, removeTestState, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 import type { VolumeMountSpec } from './types.ts';
@@ -45,6 +46,7 @@ beforeAll(async () => {
     warmPoolRefillDelayMs: 0,
     maxDiskMiB: 64,
     maxVolumeMiB: 48,
+    features: (await probeRunsc()).features,
   });
   await driver.prepare();
 }, 900_000);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
+import { probeRunsc } from './runsc-probe.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
 import { execute, removeTestState, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 
@@ -14,7 +15,13 @@ const LOG = '/workspace/planted-ran.log';
 
 beforeAll(async () => {
   const imageDir = await ensureSandboxImage();
-  driver = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir, warmPoolSize: 0, snapshots: false });
+  driver = createRunscDriver({
+    stateDir: TEST_STATE_DIR,
+    imageDir,
+    warmPoolSize: 0,
+    snapshots: false,
+    features: (await probeRunsc()).features,
+  });
   await driver.prepare();
 }, 900_000);
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/harness.ts';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
+import { probeRunsc } from './runsc-probe.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
 import { execute, removeTestState, request, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 
@@ -25,6 +26,7 @@ beforeAll(async () => {
     imageDir,
     warmPoolSize: 1,
     warmPoolRefillDelayMs: 0,
+    features: (await probeRunsc()).features,
   });
   await driver.prepare();
   const started = performance.now();
@@ -292,7 +294,11 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     writeFileSync(join(TEST_STATE_DIR, 'run', orphan.containerId, 'owner.pid'), '999999999');
     const list = () => execFileSync('runsc', [`--root=${TEST_STATE_DIR}/runsc`, 'list']).toString();
     expect(list()).toContain(orphan.containerId);
-    const successor = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir: kernelImageDir });
+    const successor = createRunscDriver({
+      stateDir: TEST_STATE_DIR,
+      imageDir: kernelImageDir,
+      features: driver.features,
+    });
     await successor.prepare();
     // It hosted a kernel, so it waits for the registry to take it back (kernels.adopt())...
     expect(list()).toContain(orphan.containerId);
@@ -316,7 +322,12 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     const placement = createLocalPlacement({
       inventory: await discoverGpus({ declared: [{ type: 'H100', count: 1 }] }),
     });
-    const declared = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir: kernelImageDir, placement });
+    const declared = createRunscDriver({
+      stateDir: TEST_STATE_DIR,
+      imageDir: kernelImageDir,
+      placement,
+      features: driver.features,
+    });
     try {
       const refusal = driver.features.nvproxy ? /GPU inventory here is declared/ : /no GPU passthrough/;
       await expect(

@@ -17,7 +17,6 @@ import {
   checkpointArgs,
   describeRunscFeatures,
   nvproxyDriverProblem,
-  probeRunscFeatures,
   type RunscFeatures,
 } from './runsc-features.ts';
 import {
@@ -41,13 +40,11 @@ export interface RunscDriverOptions {
   /** Root filesystem built by scripts/build-sandbox-image.sh. */
   imageDir: string;
   runscPath?: string;
-  /** runsc platform; by default systrap where the installed runsc has it, else ptrace. */
-  platform?: string;
   /**
-   * What the installed runsc offers, probed already (runsc-probe.ts: without blocking, cached between
-   * starts); without it the driver asks runsc itself, synchronously (seconds on a loaded machine).
+   * What the installed runsc offers, and the platform to run on: `probeRunsc` (runsc-probe.ts) asks
+   * runsc without blocking and, given a cache file, only when the binary changed.
    */
-  features?: RunscFeatures;
+  features: RunscFeatures;
   /** More global runsc flags for every sandbox (operator tuning; part of the snapshot key). */
   runscFlags?: string[];
   /** Defaults to this app's `agent/` folder. */
@@ -122,7 +119,7 @@ const DEFAULT_AGENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../.
 /** Creates the local driver: one gVisor sandbox per kernel, no network, limits from the request. */
 export function createRunscDriver(options: RunscDriverOptions): RunscDriver {
   const runscPath = options.runscPath ?? 'runsc';
-  const features = options.features ?? probeRunscFeatures(runscPath, options.platform);
+  const { features } = options;
   const stateDir = resolve(options.stateDir);
   const maxDiskMiB = options.maxDiskMiB ?? 10_240;
   mkdirSync(join(stateDir, 'runsc'), { recursive: true });

@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-
 /** What the installed runsc can do, read from its own help output rather than assumed from a version. */
 export interface RunscFeatures {
   /** As `runsc --version` prints it, e.g. `0.0~20240729.0`. */
@@ -124,29 +122,6 @@ export function nvproxyDriverProblem(
     return undefined;
   if (features.nvproxyDrivers.includes(hostDriver)) return undefined;
   return `the host's NVIDIA driver ${hostDriver} is not one runsc ${features.version}'s nvproxy supports (${features.nvproxyDrivers.join(', ')}); install one of those drivers or a newer gVisor`;
-}
-
-/** Runs runsc's help commands (about 50 ms) and parses them; throws only when runsc is missing. */
-export function probeRunscFeatures(runscPath: string, requestedPlatform?: string): RunscFeatures {
-  // runsc prints help and flags on stderr (and some releases exit non-zero), so both streams count.
-  const run = (args: string[]) => {
-    const result = spawnSync(runscPath, args, { encoding: 'utf8', timeout: 10_000 });
-    if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
-      throw new Error(`runsc not found at ${runscPath}`);
-    return `${result.stdout ?? ''}${result.stderr ?? ''}`;
-  };
-  const flags = run(['flags']);
-  return parseRunscFeatures(
-    {
-      version: run(['--version']),
-      flags,
-      ...(hasFlag(flags, 'nvproxy') ? { nvproxyDrivers: run(['nvproxy', 'list-supported-drivers']) } : {}),
-      help: run(['help']),
-      checkpointHelp: run(['help', 'checkpoint']),
-      restoreHelp: run(['help', 'restore']),
-    },
-    requestedPlatform,
-  );
 }
 
 /** One line for the gateway's start message, e.g. `runsc 0.0~20240729.0 on systrap (nvproxy, …)`. */

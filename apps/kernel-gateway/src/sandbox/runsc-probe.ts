@@ -6,8 +6,8 @@ import { hasFlag, parseRunscFeatures, type RunscFeatures, type RunscProbeOutput 
 
 /** Options of the cached runsc probe. */
 export interface RunscProbeOptions {
-  /** `runsc` (looked up on PATH) or a path to the binary. */
-  runscPath: string;
+  /** `runsc` (looked up on PATH, the default) or a path to the binary. */
+  runscPath?: string;
   /** Where the probe's outputs are kept between gateway starts, e.g. `<KILN_STATE_DIR>/runsc-features.json`. */
   cacheFile?: string;
   /** The platform asked for (KILN_RUNSC_PLATFORM); otherwise the best one runsc offers. */
@@ -96,7 +96,7 @@ function runsc(binary: string, args: string[]): Promise<string> {
   });
 }
 
-/** The same calls as probeRunscFeatures, run at once instead of one after another, without blocking. */
+/** runsc's version, flags and help texts (and nvproxy's drivers where it has nvproxy), asked at once. */
 async function probeOutput(binary: string): Promise<RunscProbeOutput> {
   const drivers = async (flags: string) =>
     hasFlag(flags, 'nvproxy')
@@ -118,9 +118,9 @@ async function probeOutput(binary: string): Promise<RunscProbeOutput> {
  * `cacheFile` under the binary's path, size, mtime and inode, and asked again only when one changes.
  * The platform choice is made on every call, so KILN_RUNSC_PLATFORM applies with a cached probe too.
  */
-export async function probeRunsc(options: RunscProbeOptions): Promise<RunscProbe> {
+export async function probeRunsc(options: RunscProbeOptions = {}): Promise<RunscProbe> {
   const started = performance.now();
-  const binary = await findBinary(options.runscPath);
+  const binary = await findBinary(options.runscPath ?? 'runsc');
   const key = await binaryKey(binary);
   const cached = options.cacheFile ? await readCache(options.cacheFile, key) : undefined;
   const output = cached ?? (await probeOutput(binary));

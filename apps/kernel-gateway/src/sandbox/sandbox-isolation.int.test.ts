@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
+import { probeRunsc } from './runsc-probe.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
 import { execute, removeTestState, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 import type { ExitReason } from './types.ts';
@@ -26,7 +27,7 @@ async function probe(code: string): Promise<unknown> {
 beforeAll(async () => {
   process.env.KILN_TEST_HOST_SECRET = HOST_SECRET;
   const imageDir = await ensureSandboxImage();
-  driver = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir });
+  driver = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir, features: (await probeRunsc()).features });
   await driver.prepare();
   tenant = await driver.start({
     kernelId: 'tenant',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
+import { probeRunsc } from './runsc-probe.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
 import { execute, removeTestState, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 
@@ -15,7 +16,12 @@ let kernel: RunscKernelSandbox;
 
 beforeAll(async () => {
   const imageDir = await ensureSandboxImage();
-  driver = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir, warmPoolSize: 0 });
+  driver = createRunscDriver({
+    stateDir: TEST_STATE_DIR,
+    imageDir,
+    warmPoolSize: 0,
+    features: (await probeRunsc()).features,
+  });
   await driver.prepare();
   kernel = await driver.start({
     kernelId: 'secret-output',

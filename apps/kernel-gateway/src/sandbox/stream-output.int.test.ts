@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunscKernelSandbox } from './kernel-sandbox.ts';
 import { createRunscDriver, type RunscDriver } from './runsc-driver.ts';
+import { probeRunsc } from './runsc-probe.ts';
 import { ensureSandboxImage } from './sandbox-image.ts';
 import { execute, removeTestState, TEST_STATE_DIR, testWorkspace } from './testing.ts';
 import type { JupyterMessage } from './types.ts';
@@ -16,7 +17,13 @@ let kernel: RunscKernelSandbox;
 
 beforeAll(async () => {
   const imageDir = await ensureSandboxImage();
-  driver = createRunscDriver({ stateDir: TEST_STATE_DIR, imageDir, warmPoolSize: 0, snapshots: false });
+  driver = createRunscDriver({
+    stateDir: TEST_STATE_DIR,
+    imageDir,
+    warmPoolSize: 0,
+    snapshots: false,
+    features: (await probeRunsc()).features,
+  });
   await driver.prepare();
   kernel = await driver.start({
     kernelId: 'stream-output',

@@ -3,24 +3,21 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isUuid } from '@kiln/core';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
-import { createGateway } from '@kiln/kernel-gateway';
 import { workspaceToken } from '@kiln/kernel-protocol/client';
-import { createScheduler, discoverGpus, type Scheduler } from '@kiln/scheduler';
+import { createScheduler, type Scheduler } from '@kiln/scheduler';
 import { createVolumes, type DiskMoveOptions, moveDisk } from '@kiln/volumes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSchedulerNode } from '../../../kernel-gateway/src/node/scheduler-node.ts';
 import { createNamedVolumes, type NamedVolumes } from '../../../kernel-gateway/src/sandbox/named-volumes.ts';
-// The sandbox stand-in of the gateway's own tests: moves copy real ext4 disks through the file APIs.
-import { FakeDriver } from '../../../kernel-gateway/test/fake-driver.ts';
 import { createDiskTransfer } from './disk-transfer.ts';
+import { startInProcessNode } from './gateway-test-nodes.ts';
 import { createVolumeDisks } from './volume-disks.ts';
 
 // Two moves of one disk, from two callers (as two web processes would), over real Postgres and two
-// in-process gateway nodes with real quota-bounded disks: the second is refused while the first holds
-// the disk's claim (renewed past its lease), a claim whose mover died is taken over, a move whose claim
-// was taken over does not switch, and the claim is gone after a move succeeds or fails.
+// in-process gateway nodes (on the sandbox stand-in) with real quota-bounded disks, copied through the
+// file APIs: the second is refused while the first holds the disk's claim (renewed past its lease), a
+// claim whose mover died is taken over, a move whose claim was taken over does not switch, and the
+// claim is gone after a move succeeds or fails.
 const SECRET = `disk-move-claim-${randomBytes(12).toString('hex')}`;
 const QUOTAS = { TEAM: 64 };
 // Short, so the test proves renewal past a lease without waiting a minute.
@@ -33,31 +30,16 @@ const disks = new Map<string, NamedVolumes>();
 
 async function startNode(id: string): Promise<void> {
   const volumes = createNamedVolumes({ stateDir: join(root, id), maxMiB: 64 });
-  const own = createScheduler({ db: database.db });
-  const node = createSchedulerNode({
-    scheduler: own,
-    identity: { cpu: 4, memoryMiB: 8192, gpus: await discoverGpus({ declared: [] }) },
+  const { stop } = await startInProcessNode({
+    id,
+    db: database.db,
+    secret: SECRET,
     heartbeatMs: 500,
-    log: () => undefined,
+    namedVolumes: volumes,
+    diskRefusal: true,
   });
-  const gateway = createGateway({
-    driver: new FakeDriver(),
-    token: SECRET,
-    admission: node.admission,
-    volumes: async (workspaceId, volume, quotaMiB) =>
-      isUuid(volume) && quotaMiB ? volumes.dir(workspaceId, volume, quotaMiB) : null,
-    destroyVolume: (workspaceId, volume) => volumes.destroy(workspaceId, volume),
-    diskRefusal: (workspaceId, volume) => node.diskRefusal(workspaceId, volume),
-  });
-  const { url } = await gateway.listen(0);
-  await node.start({ id, url }, gateway.kernels);
   disks.set(id, volumes);
-  stops.push(async () => {
-    await gateway.close();
-    await node.close();
-    await own.close();
-    await volumes.close();
-  });
+  stops.push(stop);
 }
 
 function options(): DiskMoveOptions {

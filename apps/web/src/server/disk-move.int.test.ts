@@ -1,11 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type CollabServer, createCollabServer, createMemoryStore } from '@kiln/collab';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { createExecutionService, type ExecutionService } from '@kiln/execution';
@@ -16,6 +13,7 @@ import { createVolumes, type DiskEntry } from '@kiln/volumes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
 import { createDiskTransfer } from './disk-transfer.ts';
+import { type GatewayProcess, spawnGatewayProcess } from './gateway-test-nodes.ts';
 import { createScheduledGateways } from './scheduled-gateway.ts';
 import { createVolumeDisks } from './volume-disks.ts';
 
@@ -24,7 +22,6 @@ import { createVolumeDisks } from './volume-disks.ts';
 // a move while a kernel mounts the disk is refused naming it; a copy broken by the target node dying
 // leaves the original in charge. Cold kernel starts on a loaded 2-core machine are slow: generous timeouts.
 const SECRET = `disk-move-${randomBytes(12).toString('hex')}`;
-const MAIN = fileURLToPath(new URL('../../../kernel-gateway/src/main.ts', import.meta.url));
 const QUOTAS = { TEAM: 256 };
 let database: TestDatabase;
 let stateRoot: string;
@@ -32,48 +29,21 @@ let scheduler: Scheduler;
 let collab: CollabServer;
 let execution: ExecutionService;
 let ticker: NodeJS.Timeout;
-const nodes = new Map<string, { child: ChildProcess; url: string }>();
+const nodes = new Map<string, { gateway: GatewayProcess; url: string }>();
 
 /** Starts `apps/kernel-gateway` as node `id` (1 CPU, 4 GiB declared) and waits until it registered. */
 async function startNode(id: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      KILN_GATEWAY_TOKEN: SECRET,
-      KILN_STATE_DIR: join(stateRoot, id),
-      DATABASE_URL: database.url,
-      KILN_NODE_ID: id,
-      KILN_NODE_CPU: '1',
-      KILN_NODE_MEMORY_MIB: '4096',
-      KILN_GPUS: 'none',
-      KILN_HEARTBEAT_SECONDS: '1',
-      KILN_WARM_POOL_SIZE: '0',
-      KILN_SNAPSHOTS: 'false',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const gateway = spawnGatewayProcess({
+    id,
+    secret: SECRET,
+    stateDir: join(stateRoot, id),
+    databaseUrl: database.url,
+    env: { KILN_SNAPSHOTS: 'false' },
   });
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const read = (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes(`node ${id} registered`)) resolve();
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-    child.once('exit', (code) => reject(new Error(`gateway ${id} exited with ${code}:\n${log}`)));
-  });
+  await gateway.registered;
   const node = (await scheduler.listNodes()).find((entry) => entry.id === id);
   if (!node) throw new Error(`node ${id} is not registered`);
-  nodes.set(id, { child, url: node.url });
-}
-
-async function stopNode(id: string, signal: NodeJS.Signals): Promise<void> {
-  const child = nodes.get(id)?.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill(signal);
-  await once(child, 'exit');
+  nodes.set(id, { gateway, url: node.url });
 }
 
 function urlOf(id: string): string {
@@ -132,7 +102,7 @@ beforeAll(async () => {
 afterAll(async () => {
   clearInterval(ticker);
   await execution?.dispose();
-  await Promise.all([...nodes.keys()].map((id) => stopNode(id, 'SIGTERM')));
+  await Promise.all([...nodes.values()].map((node) => node.gateway.stop()));
   await scheduler?.close();
   await collab?.close();
   await database?.drop();
@@ -304,7 +274,7 @@ describe('moving disks between nodes', () => {
         toNodeId: 'node-b',
         onEntry: async (entry) => {
           copied.push(entry);
-          if (copied.length === 1) await stopNode('node-b', 'SIGKILL');
+          if (copied.length === 1) await nodes.get('node-b')?.gateway.stop('SIGKILL');
         },
       })
       .catch((error: Error) => error);

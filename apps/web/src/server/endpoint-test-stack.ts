@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -6,7 +5,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import {
   createEndpointRuntime,
@@ -24,12 +22,11 @@ import {
   type SecretsVault,
 } from '@kiln/secrets';
 import { createVolumes, type Volumes } from '@kiln/volumes';
+import { spawnGatewayProcess } from './gateway-test-nodes.ts';
 
 // The endpoints integration tests' stack: a real gateway node (runsc replicas restored from its
 // snapshot) joined to the scheduler over real Postgres, the runtime and the HTTP handler as the web app
 // mounts them. Replica starts on a loaded 2-core machine take seconds: callers give generous timeouts.
-const MAIN = fileURLToPath(new URL('../../../kernel-gateway/src/main.ts', import.meta.url));
-
 export const testActor = { userId: null };
 
 /** Each named volume's size here: the node makes every volume an ext4 image of its quota. */
@@ -114,46 +111,6 @@ export interface EndpointStackOptions {
   keepAliveTimeoutMs?: number;
 }
 
-async function startGateway(
-  secret: string,
-  stateDir: string,
-  databaseUrl: string,
-  options: EndpointStackOptions & { nodeId: string },
-): Promise<ChildProcess> {
-  const { pipIndexUrl, nodeId, gatewayHeartbeatSeconds } = options;
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      KILN_GATEWAY_TOKEN: secret,
-      KILN_STATE_DIR: stateDir,
-      DATABASE_URL: databaseUrl,
-      KILN_NODE_ID: nodeId,
-      KILN_NODE_CPU: '4',
-      KILN_NODE_MEMORY_MIB: '8192',
-      KILN_GPUS: 'none',
-      ...(gatewayHeartbeatSeconds ? { KILN_HEARTBEAT_SECONDS: String(gatewayHeartbeatSeconds) } : {}),
-      KILN_WARM_POOL_SIZE: '0',
-      KILN_KERNEL_PRELOAD: '',
-      KILN_MAX_VOLUME_MIB: String(TEST_VOLUME_QUOTA_MIB),
-      ...(pipIndexUrl ? { KILN_PIP_INDEX_URL: pipIndexUrl } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const read = (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes(`node ${nodeId} registered`)) resolve();
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${log}`)));
-  });
-  return child;
-}
-
 export async function startEndpointStack(options: EndpointStackOptions = {}): Promise<EndpointStack> {
   const nodeId = options.nodeId ?? 'endpoints-node';
   const secret = `endpoints-${randomBytes(12).toString('hex')}`;
@@ -168,12 +125,21 @@ export async function startEndpointStack(options: EndpointStackOptions = {}): Pr
     () => void scheduler.tick().catch(() => undefined),
     options.schedulerTickMs ?? 500,
   );
-  const gateway = await startGateway(secret, stateDir, database.url, {
-    ...options,
-    nodeId,
-    gatewayHeartbeatSeconds:
-      options.gatewayHeartbeatSeconds === undefined ? 1 : options.gatewayHeartbeatSeconds,
+  const gateway = spawnGatewayProcess({
+    id: nodeId,
+    secret,
+    stateDir,
+    databaseUrl: database.url,
+    cpu: 4,
+    memoryMiB: 8192,
+    heartbeatSeconds: options.gatewayHeartbeatSeconds,
+    env: {
+      KILN_KERNEL_PRELOAD: '',
+      KILN_MAX_VOLUME_MIB: String(TEST_VOLUME_QUOTA_MIB),
+      ...(options.pipIndexUrl ? { KILN_PIP_INDEX_URL: options.pipIndexUrl } : {}),
+    },
   });
+  await gateway.registered;
   const vault = createSecretsVault({
     db: database.db,
     keyring: createKeyring(parseSecretsKey(generateSecretsKey())),
@@ -223,10 +189,7 @@ export async function startEndpointStack(options: EndpointStackOptions = {}): Pr
       clearInterval(ticker);
       await runtime.close();
       server.close();
-      if (gateway.exitCode === null) {
-        gateway.kill('SIGTERM');
-        await once(gateway, 'exit');
-      }
+      await gateway.stop();
       await scheduler.close();
       await database.drop();
       await rm(stateRoot, { recursive: true, force: true });

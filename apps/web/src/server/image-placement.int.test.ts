@@ -4,20 +4,18 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
-import { createGateway } from '@kiln/kernel-gateway';
-import { createScheduler, discoverGpus, type Scheduler } from '@kiln/scheduler';
+import { createScheduler, type Scheduler } from '@kiln/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImageBuilder } from '../../../kernel-gateway/src/images/image-builder.ts';
-import { createSchedulerNode } from '../../../kernel-gateway/src/node/scheduler-node.ts';
-// The sandbox stand-in of the gateway's own tests: where builds go, not kernels, is tested here.
-import { FakeDriver } from '../../../kernel-gateway/test/fake-driver.ts';
+import { startInProcessNode } from './gateway-test-nodes.ts';
 import { createWebImages } from './images.ts';
 
-// Two gateway nodes, each with its own image builder and disk, joined to the scheduler over Postgres: a
-// workspace's image is built on the node where the scheduler runs its kernels (the node holding its
-// /workspace), not on whichever gateway is configured or registered first. Real builds run in
-// image-build.int.test.ts; here a build a node already has on disk (cached by content key) is ready at
-// once, and each node counts the builds it was asked for.
+// Two in-process gateway nodes (on the sandbox stand-in: where builds go, not kernels, is tested here),
+// each with its own image builder and disk, joined to the scheduler over Postgres: a workspace's image is
+// built on the node where the scheduler runs its kernels (the node holding its /workspace), not on
+// whichever gateway is configured or registered first. Real builds run in image-build.int.test.ts; here
+// a build a node already has on disk (cached by content key) is ready at once, and each node counts the
+// builds it was asked for.
 const SECRET = `image-placement-${randomBytes(12).toString('hex')}`;
 const root = mkdtempSync(join(tmpdir(), 'kiln-image-placement-'));
 let database: TestDatabase;
@@ -45,29 +43,14 @@ async function startNode(id: string, cpu: number): Promise<void> {
       return builder.build(spec);
     },
   };
-  const own = createScheduler({ db: database.db });
-  const node = createSchedulerNode({
-    scheduler: own,
-    identity: { cpu, memoryMiB: 8192, gpus: await discoverGpus({ declared: [] }) },
+  const { url, stop } = await startInProcessNode({
+    id,
+    db: database.db,
+    secret: SECRET,
+    cpu,
     heartbeatMs: 200,
-    log: () => undefined,
-  });
-  const gateway = createGateway({
-    driver: new FakeDriver(),
-    token: SECRET,
-    admission: node.admission,
     images: counted,
   });
-  const { url } = await gateway.listen(0);
-  await node.start({ id, url }, gateway.kernels);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await gateway.close();
-    await node.close();
-    await own.close();
-  };
   cleanups.push(stop);
   nodes.set(id, {
     url,

@@ -1,10 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type CollabServer, createCollabServer, createMemoryStore } from '@kiln/collab';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { createExecutionService, type ExecutionService, readExecutionState } from '@kiln/execution';
@@ -12,59 +9,31 @@ import { createNotebookDoc, getCellOutputs, getCells, insertCell } from '@kiln/n
 import { createScheduler, type Scheduler } from '@kiln/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
+import { type GatewayProcess, spawnGatewayProcess } from './gateway-test-nodes.ts';
 import { createScheduledGateways } from './scheduled-gateway.ts';
 
 // Real gateway processes (runsc kernels) joined to the scheduler over real Postgres; one is killed
 // with SIGKILL. Cold kernel starts on a loaded 2-core machine take a while: generous timeouts.
 const SECRET = `node-loss-${randomBytes(12).toString('hex')}`;
-const MAIN = fileURLToPath(new URL('../../../kernel-gateway/src/main.ts', import.meta.url));
 let database: TestDatabase;
 let stateRoot: string;
 let scheduler: Scheduler;
 let collab: CollabServer;
 let execution: ExecutionService;
 let ticker: NodeJS.Timeout;
-const nodes = new Map<string, ChildProcess>();
+const nodes = new Map<string, GatewayProcess>();
 
 /** Starts `apps/kernel-gateway` as node `id` (1 CPU, 4 GiB declared) and waits until it registered. */
-async function startNode(id: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      KILN_GATEWAY_TOKEN: SECRET,
-      KILN_STATE_DIR: join(stateRoot, id),
-      DATABASE_URL: database.url,
-      KILN_NODE_ID: id,
-      KILN_NODE_CPU: '1',
-      KILN_NODE_MEMORY_MIB: '4096',
-      KILN_GPUS: 'none',
-      KILN_HEARTBEAT_SECONDS: '1',
-      KILN_WARM_POOL_SIZE: '0',
-      KILN_SNAPSHOTS: 'false',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function startNode(id: string): Promise<void> {
+  const node = spawnGatewayProcess({
+    id,
+    secret: SECRET,
+    stateDir: join(stateRoot, id),
+    databaseUrl: database.url,
+    env: { KILN_SNAPSHOTS: 'false' },
   });
-  nodes.set(id, child);
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const read = (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes(`node ${id} registered`)) resolve();
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-    child.once('exit', (code) => reject(new Error(`gateway ${id} exited with ${code}:\n${log}`)));
-  });
-  return child;
-}
-
-async function stopNode(id: string, signal: NodeJS.Signals): Promise<void> {
-  const child = nodes.get(id);
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill(signal);
-  await once(child, 'exit');
+  nodes.set(id, node);
+  await node.registered;
 }
 
 async function notebook(source: string): Promise<{ id: string; doc: Y.Doc }> {
@@ -118,7 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   clearInterval(ticker);
   await execution?.dispose();
-  await Promise.all([...nodes.keys()].map((id) => stopNode(id, 'SIGTERM')));
+  await Promise.all([...nodes.values()].map((node) => node.stop()));
   await scheduler?.close();
   await collab?.close();
   await database?.drop();
@@ -187,7 +156,7 @@ describe('a node killed with SIGKILL', () => {
     expect(one?.node?.id).not.toBe(two?.node?.id);
     const victim = one?.node?.id as string;
 
-    await stopNode(victim, 'SIGKILL');
+    await nodes.get(victim)?.stop('SIGKILL');
     await until(
       () => readExecutionState(first.doc)?.kernel.reason?.includes(`Lost: node ${victim}`) === true,
       'the notebook to show why its kernel was lost',

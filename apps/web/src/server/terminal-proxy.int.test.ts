@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createNotebook, createSession, signUp, TEST_PASSWORD_HASH_OPTIONS } from '@kiln/accounts';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { createGateway } from '@kiln/kernel-gateway';
-import { createRunscDriver, ensureSandboxImage } from '@kiln/kernel-gateway/sandbox';
+import { createRunscDriver, ensureSandboxImage, probeRunsc } from '@kiln/kernel-gateway/sandbox';
 import { createGatewayClient } from '@kiln/kernel-protocol/client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
@@ -90,6 +90,7 @@ describe('/terminals/<notebookId> upgrade', () => {
       stateDir,
       imageDir: await ensureSandboxImage(),
       warmPoolSize: 0,
+      features: (await probeRunsc()).features,
     });
     const gateway = createGateway({ driver, token: secret, kernelInfoTimeoutMs: 60_000 });
     const { url: gatewayUrl } = await gateway.listen(0);

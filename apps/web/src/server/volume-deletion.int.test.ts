@@ -1,27 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type CollabServer, createCollabServer, createMemoryStore } from '@kiln/collab';
-import { isUuid } from '@kiln/core';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { createExecutionService, type ExecutionService } from '@kiln/execution';
-import { createGateway } from '@kiln/kernel-gateway';
 import { createGatewayClient, workspaceToken } from '@kiln/kernel-protocol/client';
 import { createNotebookDoc, getCellOutputs, getCells, insertCell } from '@kiln/notebook';
-import { createScheduler, discoverGpus, type Scheduler } from '@kiln/scheduler';
+import { createScheduler, type Scheduler } from '@kiln/scheduler';
 import { createVolumes, deletedVolumeReason, pendingErasures, reapVolumes } from '@kiln/volumes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
-import { createSchedulerNode } from '../../../kernel-gateway/src/node/scheduler-node.ts';
 import { createNamedVolumes, type NamedVolumes } from '../../../kernel-gateway/src/sandbox/named-volumes.ts';
 // The sandbox stand-in of the gateway's own tests: volumes' disks (real ext4 images) are tested here.
 import type { KernelSandbox, KernelSandboxOptions } from '../../../kernel-gateway/src/sandbox/types.ts';
 import { FakeDriver } from '../../../kernel-gateway/test/fake-driver.ts';
+import { type GatewayProcess, spawnGatewayProcess, startInProcessNode } from './gateway-test-nodes.ts';
 import { createScheduledGateways } from './scheduled-gateway.ts';
 import { createVolumeDisks, createVolumeReaper } from './volume-disks.ts';
 
@@ -79,38 +74,17 @@ class GatedDriver extends FakeDriver {
 }
 
 async function startNode(id: string, driver: FakeDriver = new FakeDriver()): Promise<void> {
-  const stateDir = join(root, id);
-  const volumes = createNamedVolumes({ stateDir, maxMiB: 64 });
+  const volumes = createNamedVolumes({ stateDir: join(root, id), maxMiB: 64 });
   if (driver instanceof GatedDriver) driver.mountDir = (w, v, q) => volumes.dir(w, v, q);
-  const own = createScheduler({ db: database.db });
-  const node = createSchedulerNode({
-    scheduler: own,
-    identity: { cpu: 4, memoryMiB: 8192, gpus: await discoverGpus({ declared: [] }) },
+  const { stop } = await startInProcessNode({
+    id,
+    db: database.db,
+    secret: SECRET,
     heartbeatMs: 200,
-    log: () => undefined,
-  });
-  const gateway = createGateway({
+    namedVolumes: volumes,
     driver,
-    token: SECRET,
-    admission: node.admission,
-    volumes: async (workspaceId, volume, quotaMiB) =>
-      isUuid(volume) && quotaMiB ? volumes.dir(workspaceId, volume, quotaMiB) : null,
-    destroyVolume: (workspaceId, volume) => volumes.destroy(workspaceId, volume),
   });
-  const { url } = await gateway.listen(0);
-  await node.start({ id, url }, gateway.kernels);
-  let stopped = false;
-  nodes.set(id, {
-    volumes,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await gateway.close();
-      await node.close();
-      await own.close();
-      await volumes.close();
-    },
-  });
+  nodes.set(id, { volumes, stop });
 }
 
 function node(id: string) {
@@ -359,7 +333,6 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
 }
 
 describe('deleting a volume that runsc kernels mount, one of them hibernated', () => {
-  const MAIN = fileURLToPath(new URL('../../../kernel-gateway/src/main.ts', import.meta.url));
   const QUOTAS = { TEAM: 128 };
   // Its own database: this node's registration must not meet the lost-node checks above.
   let runscDb: TestDatabase;
@@ -368,7 +341,7 @@ describe('deleting a volume that runsc kernels mount, one of them hibernated', (
   let execution: ExecutionService;
   let ticker: NodeJS.Timeout;
   let stateDir: string;
-  let gateway: ChildProcess | undefined;
+  let gateway: GatewayProcess | undefined;
 
   beforeAll(async () => {
     runscDb = await createTestDatabase({ max: 8 });
@@ -385,46 +358,21 @@ describe('deleting a volume that runsc kernels mount, one of them hibernated', (
       }),
     });
     // Idle kernels hibernate after 2 s, as a quiet notebook's does after its idle time.
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      env: {
-        ...process.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        KILN_GATEWAY_TOKEN: SECRET,
-        KILN_STATE_DIR: stateDir,
-        DATABASE_URL: runscDb.url,
-        KILN_NODE_ID: 'node-r',
-        KILN_NODE_CPU: '2',
-        KILN_NODE_MEMORY_MIB: '4096',
-        KILN_GPUS: 'none',
-        KILN_HEARTBEAT_SECONDS: '1',
-        KILN_WARM_POOL_SIZE: '0',
-        KILN_SNAPSHOTS: 'false',
-        KILN_HIBERNATE_IDLE_SECONDS: '2',
-        KILN_CULL_INTERVAL_SECONDS: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    gateway = spawnGatewayProcess({
+      id: 'node-r',
+      secret: SECRET,
+      stateDir,
+      databaseUrl: runscDb.url,
+      cpu: 2,
+      env: { KILN_SNAPSHOTS: 'false', KILN_HIBERNATE_IDLE_SECONDS: '2', KILN_CULL_INTERVAL_SECONDS: '1' },
     });
-    gateway = child;
-    let log = '';
-    await new Promise<void>((resolve, reject) => {
-      const read = (chunk: Buffer) => {
-        log += chunk.toString();
-        if (log.includes('node node-r registered')) resolve();
-      };
-      child.stdout?.on('data', read);
-      child.stderr?.on('data', read);
-      child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${log}`)));
-    });
+    await gateway.registered;
   }, 600_000);
 
   afterAll(async () => {
     clearInterval(ticker);
     await execution?.dispose();
-    if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
-      gateway.kill('SIGTERM');
-      await once(gateway, 'exit');
-    }
+    await gateway?.stop();
     await runscScheduler?.close();
     await collab?.close();
     await runscDb?.drop();

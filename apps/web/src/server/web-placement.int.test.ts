@@ -1,44 +1,36 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createDb, type Db } from '@kiln/db';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
-import { createGateway } from '@kiln/kernel-gateway';
-import { createScheduler, discoverGpus } from '@kiln/scheduler';
+import type { Gateway } from '@kiln/kernel-gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSchedulerNode } from '../../../kernel-gateway/src/node/scheduler-node.ts';
-// The sandbox stand-in of the gateway's own tests: placement, not kernels, is what this file tests.
-import { FakeDriver } from '../../../kernel-gateway/test/fake-driver.ts';
+import { startInProcessNode } from './gateway-test-nodes.ts';
 import { createScheduledGateways } from './scheduled-gateway.ts';
 import { volumeNodeUrl } from './volume-node.ts';
 import { createWebScheduler, type WebScheduler } from './web-scheduler.ts';
 
 // Two web processes' scheduling stacks (each its own scheduler, housekeeping and connection pool, as in
 // two `server.ts` processes) start kernels at the same moment through the web path onto two gateway nodes
-// over one Postgres: no GPU is handed out twice and no node is overcommitted.
+// over one Postgres: no GPU is handed out twice and no node is overcommitted. The nodes are in-process
+// gateways on the sandbox stand-in: placement, not kernels, is what this file tests.
 const SECRET = `placement-${randomBytes(12).toString('hex')}`;
 const NODE = { cpu: 3, memoryMiB: 6144 };
 let database: TestDatabase;
 const cleanups: (() => Promise<void>)[] = [];
-const gateways: ReturnType<typeof createGateway>[] = [];
+const gateways: Gateway[] = [];
 const urls: string[] = [];
 
 async function startNode(id: string): Promise<void> {
-  const scheduler = createScheduler({ db: database.db });
-  const node = createSchedulerNode({
-    scheduler,
-    identity: { ...NODE, gpus: await discoverGpus({ declared: [{ type: 'T4', count: 2 }] }) },
+  const node = await startInProcessNode({
+    id,
+    db: database.db,
+    secret: SECRET,
+    ...NODE,
+    gpus: [{ type: 'T4', count: 2 }],
     heartbeatMs: 1000,
-    log: () => undefined,
   });
-  const gateway = createGateway({ driver: new FakeDriver(), token: SECRET, admission: node.admission });
-  const { url } = await gateway.listen(0);
-  await node.start({ id, url }, gateway.kernels);
-  gateways.push(gateway);
-  urls.push(url);
-  cleanups.push(async () => {
-    await gateway.close();
-    await node.close();
-    await scheduler.close();
-  });
+  gateways.push(node.gateway);
+  urls.push(node.url);
+  cleanups.push(node.stop);
 }
 
 /** One web process's placement stack, on a connection pool of its own. */

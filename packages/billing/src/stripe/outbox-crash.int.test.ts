@@ -3,8 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectedMinuteTotals, outboxMinuteTotals } from '../../test/minute-totals.ts';
 import { priceVersionAt } from '../price-versions.ts';
-import { gpuEventName } from './catalog.ts';
 import { DEFAULT_OUTBOX_OPTIONS } from './outbox.ts';
 
 const MINUTE = 60_000;
@@ -265,23 +265,17 @@ describe('Stripe usage rollup killed mid-transaction', () => {
     expect(await rollupInProcess(final + 5 * MINUTE)).toBe(0);
 
     // Each millisecond of each slice, split into minutes, is in the outbox exactly once.
-    const key = (event: string, minute: number) => `${event} ${minute}`;
-    const expected = new Map<string, bigint>();
-    const add = (k: string, v: bigint) => v > 0n && expected.set(k, (expected.get(k) ?? 0n) + v);
-    for (const sim of sims) {
-      for (let minute = Math.floor(sim.start / MINUTE) * MINUTE; minute < sim.end; minute += MINUTE) {
-        const ms = BigInt(Math.min(sim.end, minute + MINUTE) - Math.max(sim.start, minute));
-        if (sim.gpus) add(key(gpuEventName('H100'), minute), BigInt(sim.gpus) * ms);
-        add(key('kiln_cpu_core_ms', minute), BigInt(sim.cores) * ms);
-        add(key('kiln_memory_gib_ms', minute), BigInt(sim.gib) * ms);
-      }
-    }
-    const rows = await db.usageOutbox.findMany({ where: { workspaceId: ws.id } });
-    const sent = new Map<string, bigint>();
-    for (const row of rows) {
-      const k = key(row.eventName, row.windowStart.getTime());
-      sent.set(k, (sent.get(k) ?? 0n) + row.value);
-    }
+    const expected = expectedMinuteTotals(
+      sims.map((sim) => ({
+        workspaceId: ws.id,
+        startAt: new Date(sim.start),
+        endAt: new Date(sim.end),
+        gpuCount: sim.gpus,
+        cpuMillicores: sim.cores * 1000,
+        memoryMiB: sim.gib * 1024,
+      })),
+    );
+    const sent = outboxMinuteTotals(await db.usageOutbox.findMany({ where: { workspaceId: ws.id } }));
     expect(sent).toEqual(expected);
     expect(await db.usageSlice.count({ where: { rollupDone: false } })).toBe(0);
   }, 240_000);

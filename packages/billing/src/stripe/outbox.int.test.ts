@@ -4,8 +4,9 @@ import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { type StripeLocal, startStripeLocal } from '@kiln/stripe-local';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectedMinuteTotals, outboxMinuteTotals } from '../../test/minute-totals.ts';
 import { priceVersionAt } from '../price-versions.ts';
-import { ensureCatalog, gpuEventName } from './catalog.ts';
+import { ensureCatalog } from './catalog.ts';
 import { createStripeClient } from './client.ts';
 import { DEFAULT_OUTBOX_OPTIONS, rollupStatement, rollupUsage, sendOutbox } from './outbox.ts';
 
@@ -54,9 +55,6 @@ interface Sim {
   closed: boolean;
   heartbeat: number;
 }
-
-// Whole cores and GiB, so each meter's expected value is a whole number with no rounding to allow for.
-const key = (ws: string, event: string, minute: number) => `${ws} ${event} ${minute}`;
 
 describe('Stripe usage rollup', () => {
   it("sends every slice's usage exactly once across runs, with slices ingested or closed after their minutes were rolled up", async () => {
@@ -177,28 +175,15 @@ describe('Stripe usage rollup', () => {
     // Expected: every ledger slice, as Kiln bills it, split into minutes.
     const slices = await db.usageSlice.findMany({ where: { workspaceId: { in: [a.id, b.id, free.id] } } });
     expect(slices).toHaveLength(sims.length);
-    const expected = new Map<string, bigint>();
-    const add = (k: string, v: bigint) => v > 0n && expected.set(k, (expected.get(k) ?? 0n) + v);
-    for (const slice of slices) {
-      expect(slice.rollupDone).toBe(true);
-      if (slice.workspaceId === free.id) continue;
-      const from = slice.startAt.getTime();
-      const to = (slice.endAt as Date).getTime();
-      for (let minute = Math.floor(from / MINUTE) * MINUTE; minute < to; minute += MINUTE) {
-        const ms = BigInt(Math.min(to, minute + MINUTE) - Math.max(from, minute));
-        if (slice.gpuCount)
-          add(key(slice.workspaceId, gpuEventName('H100'), minute), BigInt(slice.gpuCount) * ms);
-        add(key(slice.workspaceId, 'kiln_cpu_core_ms', minute), (BigInt(slice.cpuMillicores) * ms) / 1000n);
-        add(key(slice.workspaceId, 'kiln_memory_gib_ms', minute), (BigInt(slice.memoryMiB) * ms) / 1024n);
-      }
-    }
+    for (const slice of slices) expect(slice.rollupDone).toBe(true);
+    const expected = expectedMinuteTotals(
+      slices
+        .filter((slice) => slice.workspaceId !== free.id)
+        .map((slice) => ({ ...slice, endAt: slice.endAt as Date })),
+    );
     const rows = await db.usageOutbox.findMany();
     expect(rows.filter((row) => row.workspaceId === free.id)).toEqual([]);
-    const sent = new Map<string, bigint>();
-    for (const row of rows) {
-      const k = key(row.workspaceId, row.eventName, row.windowStart.getTime());
-      sent.set(k, (sent.get(k) ?? 0n) + row.value);
-    }
+    const sent = outboxMinuteTotals(rows);
     expect(sent).toEqual(expected);
     // Some minutes were sent in more than one run: usage that reached the ledger after its minute's run.
     expect(rows.length).toBeGreaterThan(sent.size);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway } from '@kiln/kernel-gateway';
-import { createRunscDriver, ensureSandboxImage } from '@kiln/kernel-gateway/sandbox';
+import { createRunscDriver, ensureSandboxImage, probeRunsc } from '@kiln/kernel-gateway/sandbox';
 import { createGatewayClient } from '@kiln/kernel-protocol/client';
 import type { ExecutionGateway } from '../types.ts';
 
@@ -17,6 +17,7 @@ export async function startKernelGateway() {
     stateDir,
     imageDir: await ensureSandboxImage(),
     warmPoolSize: 1,
+    features: (await probeRunsc()).features,
   });
   await driver.prepare();
   const gateway = createGateway({ driver, token: ADMIN, kernelInfoTimeoutMs: 60_000 });
