@@ -15,8 +15,10 @@ function startedWhen(startedAt: Date, now: number): string {
   return `${startedAt.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })}, ${ago}`;
 }
 
-// While a move runs the dialog asks again this often, so it shows when the move has ended.
+// While a move runs the dialog asks again this often, so it shows when the move has ended; otherwise
+// less often, so it shows a move another admin starts while it is open.
 const MOVING_POLL_MS = 2000;
+const IDLE_POLL_MS = 10_000;
 
 /**
  * Moves a volume (or /workspace, `disk` = `workspace`) to another node. Shows where it lives, what
@@ -35,7 +37,9 @@ export function MoveDiskDialog(props: {
   const queryClient = useQueryClient();
   const placement = useQuery({
     ...trpc.volume.placement.queryOptions({ workspaceId: workspace.id, disk }),
-    refetchInterval: (query) => (query.state.data?.moving ? MOVING_POLL_MS : false),
+    // Fresh on every open: a cached answer from a minute ago would hide a move started since.
+    staleTime: 0,
+    refetchInterval: (query) => (query.state.data?.moving ? MOVING_POLL_MS : IDLE_POLL_MS),
   });
   const [target, setTarget] = useState('');
   const [confirm, setConfirm] = useState('');
