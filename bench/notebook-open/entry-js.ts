@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     '`npx tsx bench/notebook-open/entry-js.ts [label]` on a production build of apps/web. The chunks the notebook',
     "page's HTML loads before anything runs (Next's runtime, the root and workspace layouts, the notebook page),",
     "from the build's manifests; gzip at level 9. Later chunks (Monaco, the markdown renderer, the output sanitiser",
-    "with DOMPurify, dialogs' forms) are not counted. \"Contains\" lists libraries found in those chunks by a string",
+    'with DOMPurify, dialogs\' forms) are not counted. "Contains" lists libraries found in those chunks by a string',
     'only their code carries (Monaco carries its own DOMPurify, in a later chunk).',
     '',
     '| Build | Files | Raw | Gzip | Contains |',
