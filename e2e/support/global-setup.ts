@@ -88,6 +88,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   });
   await waitForHttp(`${baseUrl}/sign-in`, web, startupTimeoutMs);
   process.env.KILN_E2E_BASE_URL = baseUrl;
+  // For specs that set up what another web process would have written (a disk move's claim).
+  process.env.KILN_E2E_DATABASE_URL = databaseUrl;
 
   return async () => {
     await web.stop();

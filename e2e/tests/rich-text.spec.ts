@@ -4,6 +4,11 @@ import { soloUser } from '../support/workspace.ts';
 
 /** A string only the markdown and TeX renderer's chunk (KaTeX) carries. */
 const RENDERER_MARKER = 'KaTeX parse error';
+/**
+ * A string only the chunk with the output sanitiser (DOMPurify and sanitize.ts) carries: the tags it
+ * forbids, in its order. Not "DOMPurify": Monaco ships its own copy, in a chunk every page loads later.
+ */
+const SANITIZER_MARKER = '"embed","base","meta","link"';
 
 /** Records the page's CSP violations and script responses from its first request on. */
 async function watch(page: Page) {
@@ -18,14 +23,20 @@ async function watch(page: Page) {
   page.on('response', (response) => {
     if (response.request().resourceType() === 'script') scripts.push(response);
   });
+  const loaded = async (marker: string) => {
+    for (const response of scripts) {
+      const body = await response.text().catch(() => '');
+      if (body.includes(marker)) return true;
+    }
+    return false;
+  };
   return {
     violations: () => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
     async rendererLoaded() {
-      for (const response of scripts) {
-        const body = await response.text().catch(() => '');
-        if (body.includes(RENDERER_MARKER)) return true;
-      }
-      return false;
+      return loaded(RENDERER_MARKER);
+    },
+    async sanitizerLoaded() {
+      return loaded(SANITIZER_MARKER);
     },
   };
 }
@@ -113,5 +124,67 @@ test('the browser renders what the server could not render exactly, and cells as
   await expect(rendered.locator('.katex')).toHaveCount(1);
   expect(await watched.rendererLoaded()).toBe(true);
   expect(await watched.violations()).toEqual([]);
+  await user.context.close();
+});
+
+const DATAFRAME =
+  '<div>\n<style scoped>\n    .dataframe thead th {\n        text-align: right;\n    }\n</style>\n' +
+  '<table border="1" class="dataframe">\n  <thead>\n    <tr style="text-align: right;">\n      <th></th>\n      <th>city</th>\n      <th>temp</th>\n    </tr>\n  </thead>\n' +
+  '  <tbody>\n    <tr>\n      <th>0</th>\n      <td>Oslo</td>\n      <td>-3.5</td>\n    </tr>\n  </tbody>\n</table>\n</div>';
+
+const htmlOutput = (html: string) => ({
+  output_type: 'execute_result',
+  execution_count: 1,
+  metadata: {},
+  data: { 'text/html': html, 'text/plain': 'frame' },
+});
+
+test('a DataFrame comes rendered with the page, and DOMPurify loads only for HTML that needs it', async ({
+  browser,
+}) => {
+  const user = await soloUser(browser);
+  const tableOnly = await user.notebook('Frames', [
+    { cell_type: 'code', source: 'df', outputs: [htmlOutput(DATAFRAME)] },
+  ]);
+  const page = await user.context.newPage();
+  const watched = await watch(page);
+  const response = await page.goto(tableOnly, { waitUntil: 'commit' });
+  // In the first response, sanitised: the table, not its <style>.
+  const html = (await response?.text()) ?? '';
+  expect(html).toContain('<table border="1" class="dataframe">');
+  expect(html).toContain('<td>Oslo</td>');
+  const table = output(page, 1).locator('table.dataframe');
+  await expect(table).toBeVisible();
+  await expect(table.locator('td').first()).toHaveText('Oslo');
+  await expect(output(page, 1).locator('style')).toHaveCount(0);
+  // Interactive, and neither DOMPurify nor the markdown renderer was fetched.
+  await expect(cell(page, 1).locator('.view-lines')).toBeVisible({ timeout: 30_000 });
+  await page.waitForTimeout(1000);
+  expect(await watched.sanitizerLoaded()).toBe(false);
+  expect(await watched.rendererLoaded()).toBe(false);
+  expect(await watched.violations()).toEqual([]);
+  await page.close();
+
+  // A link (and a script) is more than the server's sanitiser takes: the browser loads DOMPurify for it.
+  const withLink = await user.notebook('Frames with links', [
+    {
+      cell_type: 'code',
+      source: 'HTML(...)',
+      outputs: [
+        htmlOutput(
+          '<p>See <a href="https://kiln.test/docs">the docs</a><script>window.pwned = true</script></p>',
+        ),
+      ],
+    },
+  ]);
+  const second = await user.context.newPage();
+  const watchedSecond = await watch(second);
+  await second.goto(withLink);
+  const link = output(second, 1).getByRole('link', { name: 'the docs' });
+  await expect(link).toHaveAttribute('target', '_blank');
+  await expect(link).toHaveAttribute('rel', 'noopener noreferrer nofollow');
+  await expect(output(second, 1).locator('script')).toHaveCount(0);
+  expect(await second.evaluate(() => (window as unknown as { pwned?: boolean }).pwned)).toBeUndefined();
+  expect(await watchedSecond.sanitizerLoaded()).toBe(true);
   await user.context.close();
 });

@@ -45,6 +45,25 @@ export interface ClaimOptions {
   /** Words for the refusal: "The volume data". */
   label: string;
   toNodeId: string;
+  /** The user who asked for the move, shown to others while it runs. */
+  startedById?: string | null;
+}
+
+/** A move that holds a disk's live claim now: where to, since when, and who started it. */
+export interface DiskMoveInProgress {
+  toNodeId: string;
+  startedAt: Date;
+  /** The user's name, or null when not recorded. */
+  startedBy: string | null;
+}
+
+/** The disk's live move, if one holds its claim (an expired claim's mover is gone: not in progress). */
+export async function diskMoveInProgress(db: Reader, disk: ClaimedDisk): Promise<DiskMoveInProgress | null> {
+  const [row] = await db.$queryRaw<DiskMoveInProgress[]>`
+    SELECT m."toNodeId", m."startedAt", u.name AS "startedBy"
+    FROM "DiskMove" m LEFT JOIN "User" u ON u.id = m."startedById"
+    WHERE m."diskId" = ${diskIdOf(disk)}::uuid AND m."expiresAt" >= clock_timestamp()`;
+  return row ?? null;
 }
 
 /**
@@ -62,12 +81,13 @@ export async function claimDiskMove(
   const holder = randomUUID();
   const workspaceDisk = disk.volume === 'workspace';
   const taken = await db.$queryRaw<{ holder: string }[]>`
-    INSERT INTO "DiskMove" ("diskId", "workspaceId", "workspaceDisk", "toNodeId", holder, "startedAt", "expiresAt")
+    INSERT INTO "DiskMove" ("diskId", "workspaceId", "workspaceDisk", "toNodeId", holder, "startedById", "startedAt", "expiresAt")
     VALUES (${diskId}::uuid, ${disk.workspaceId}::uuid, ${workspaceDisk}, ${options.toNodeId}, ${holder}::uuid,
-      clock_timestamp(), clock_timestamp() + ${leaseMs} * interval '1 millisecond')
+      ${options.startedById ?? null}::uuid, clock_timestamp(), clock_timestamp() + ${leaseMs} * interval '1 millisecond')
     ON CONFLICT ("diskId") DO UPDATE SET
       "workspaceId" = EXCLUDED."workspaceId", "workspaceDisk" = EXCLUDED."workspaceDisk",
-      "toNodeId" = EXCLUDED."toNodeId", holder = EXCLUDED.holder, "startedAt" = EXCLUDED."startedAt",
+      "toNodeId" = EXCLUDED."toNodeId", holder = EXCLUDED.holder, "startedById" = EXCLUDED."startedById",
+      "startedAt" = EXCLUDED."startedAt",
       "expiresAt" = EXCLUDED."expiresAt", "writtenAt" = NULL
     WHERE "DiskMove"."expiresAt" < clock_timestamp()
     RETURNING holder::text AS holder`;

@@ -1,7 +1,12 @@
 import { recordAudit } from '@kiln/accounts';
 import { DomainError } from '@kiln/core';
 import type { Db } from '@kiln/db';
-import { claimDiskMove, settleClaim } from './disk-move-claim.ts';
+import {
+  claimDiskMove,
+  type DiskMoveInProgress,
+  diskMoveInProgress,
+  settleClaim,
+} from './disk-move-claim.ts';
 import { describeHolders, type VolumeHolder } from './volume-deletion.ts';
 import { type VolumeQuotas, volumeQuotaMiB } from './volume-mounts.ts';
 import type { VolumeActor } from './volume-store.ts';
@@ -210,7 +215,7 @@ export async function moveDisk(options: DiskMoveOptions, input: DiskMoveInput): 
   const claim = await claimDiskMove(
     db,
     { workspaceId, volume: state.volume },
-    { label: state.label, toNodeId: target.id, ...options.claim },
+    { label: state.label, toNodeId: target.id, startedById: input.actor.userId, ...options.claim },
   );
   try {
     return await moveClaimed(options, input, state, target, source, claim);
@@ -381,17 +386,20 @@ export interface DiskPlacement {
   nodes: { id: string; state: 'active' | 'lost'; lostReason: string | null }[];
   /** Live containers that mount it (a move is refused while there are any). */
   mountedBy: string[];
+  /** A move running now (another one is refused, and file-browser writes wait until it ends). */
+  moving: DiskMoveInProgress | null;
 }
 
 /** The node holding a disk, the nodes it could move to, and what mounts it now. */
 export async function diskPlacement(db: Db, workspaceId: string, disk: DiskRef): Promise<DiskPlacement> {
   const state = await diskState(db, workspaceId, disk);
-  const [nodes, holders] = await Promise.all([
+  const [nodes, holders, moving] = await Promise.all([
     db.node.findMany({
       select: { id: true, state: true, lostReason: true },
       orderBy: [{ state: 'asc' }, { id: 'asc' }],
     }),
     diskHolders(db, workspaceId, disk),
+    diskMoveInProgress(db, { workspaceId, volume: state.volume }),
   ]);
   const home = nodes.find((node) => node.id === state.nodeId);
   return {
@@ -401,5 +409,6 @@ export async function diskPlacement(db: Db, workspaceId: string, disk: DiskRef):
     nodeLostReason: home?.lostReason ?? null,
     nodes,
     mountedBy: holders.map((holder) => `${holder.label} (${holder.state})`),
+    moving,
   };
 }

@@ -19,6 +19,8 @@ export {
   DISK_MOVE_RENEW_MS,
   DISK_MOVING_MESSAGE,
   type DiskMoveClaim,
+  type DiskMoveInProgress,
+  diskMoveInProgress,
   diskMoving,
   noteDiskWrite,
   settleClaim,

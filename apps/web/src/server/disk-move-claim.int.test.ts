@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@kiln/db/testing';
 import { workspaceToken } from '@kiln/kernel-protocol/client';
 import { createScheduler, type Scheduler } from '@kiln/scheduler';
-import { createVolumes, type DiskMoveOptions, moveDisk } from '@kiln/volumes';
+import { createVolumes, type DiskMoveOptions, diskPlacement, moveDisk } from '@kiln/volumes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamedVolumes, type NamedVolumes } from '../../../kernel-gateway/src/sandbox/named-volumes.ts';
 import { createDiskTransfer } from './disk-transfer.ts';
@@ -91,9 +91,12 @@ describe('one move of a disk at a time', () => {
       paused = resolve;
     });
     let entries = 0;
+    const mover = await database.db.user.create({
+      data: { email: `mover-${randomBytes(4).toString('hex')}@kiln.test`, name: 'Ada Mover' },
+    });
     const first = moveDisk(options(), {
       workspaceId,
-      actor,
+      actor: { userId: mover.id, ip: actor.ip },
       disk: { volumeId },
       toNodeId: 'node-b',
       onEntry: async () => {
@@ -117,6 +120,10 @@ describe('one move of a disk at a time', () => {
       /^The volume data is already being moved to node node-b \(started \d+ s ago\); wait until that move ends, then try again\.$/,
     );
     expect(await database.db.diskMove.count({ where: { diskId: volumeId } })).toBe(1);
+    // The move dialog's view of it: where to, who started it and when.
+    const during = await diskPlacement(database.db, workspaceId, { volumeId });
+    expect(during.moving).toMatchObject({ toNodeId: 'node-b', startedBy: 'Ada Mover' });
+    expect(Date.now() - (during.moving?.startedAt.getTime() ?? 0)).toBeGreaterThanOrEqual(CLAIM.leaseMs);
 
     resume();
     expect(await first).toMatchObject({ from: 'node-a', to: 'node-b', files: 3 });
@@ -124,6 +131,7 @@ describe('one move of a disk at a time', () => {
       nodeId: 'node-b',
     });
     expect(await database.db.diskMove.count({ where: { diskId: volumeId } })).toBe(0);
+    expect((await diskPlacement(database.db, workspaceId, { volumeId })).moving).toBeNull();
 
     // A failed move (its copy breaks) releases the claim too: the next move goes ahead.
     const broken = await moveDisk(options(), {
@@ -158,6 +166,8 @@ describe('one move of a disk at a time', () => {
         expiresAt: new Date(Date.now() - 3_540_000),
       },
     });
+    // Its mover is gone: the dialog shows no move in progress.
+    expect((await diskPlacement(database.db, workspaceId, { volumeId })).moving).toBeNull();
     const original = await readFile(
       join((await disks.get('node-a')?.dir(workspaceId, volumeId, QUOTAS.TEAM)) as string, 'part-0.bin'),
     );

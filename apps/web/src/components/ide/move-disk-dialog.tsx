@@ -8,9 +8,22 @@ import { ErrorAlert } from '../status.tsx';
 import type { Workspace } from '../workspace/workspace-context.tsx';
 import { formatSize } from './file-size.ts';
 
+/** "3:04 PM, 2 min ago": when a running move started, in the viewer's clock and as a duration. */
+function startedWhen(startedAt: Date, now: number): string {
+  const seconds = Math.max(0, Math.round((now - startedAt.getTime()) / 1000));
+  const ago = seconds < 60 ? `${seconds} s ago` : `${Math.floor(seconds / 60)} min ago`;
+  return `${startedAt.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })}, ${ago}`;
+}
+
+// While a move runs the dialog asks again this often, so it shows when the move has ended; otherwise
+// less often, so it shows a move another admin starts while it is open.
+const MOVING_POLL_MS = 2000;
+const IDLE_POLL_MS = 10_000;
+
 /**
- * Moves a volume (or /workspace, `disk` = `workspace`) to another node. Shows where it lives and what
- * mounts it; when its node is lost, offers instead to give its files up and start it empty elsewhere,
+ * Moves a volume (or /workspace, `disk` = `workspace`) to another node. Shows where it lives, what
+ * mounts it and a move already running (who started it, when, and that file changes wait for it);
+ * when its node is lost, offers instead to give its files up and start it empty elsewhere,
  * confirmed by typing its name.
  */
 export function MoveDiskDialog(props: {
@@ -22,7 +35,12 @@ export function MoveDiskDialog(props: {
   const { workspace, disk, label, onClose } = props;
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const placement = useQuery(trpc.volume.placement.queryOptions({ workspaceId: workspace.id, disk }));
+  const placement = useQuery({
+    ...trpc.volume.placement.queryOptions({ workspaceId: workspace.id, disk }),
+    // Fresh on every open: a cached answer from a minute ago would hide a move started since.
+    staleTime: 0,
+    refetchInterval: (query) => (query.state.data?.moving ? MOVING_POLL_MS : IDLE_POLL_MS),
+  });
   const [target, setTarget] = useState('');
   const [confirm, setConfirm] = useState('');
   const move = useMutation(
@@ -38,6 +56,7 @@ export function MoveDiskDialog(props: {
   const choices = (data?.nodes ?? []).filter((node) => node.state === 'active' && node.id !== data?.nodeId);
   const chosen = target || choices[0]?.id || '';
   const done = move.data;
+  const moving = data?.moving ?? null;
   return (
     <Dialog open title={`Move ${label}`} onClose={onClose}>
       {done ? (
@@ -85,6 +104,19 @@ export function MoveDiskDialog(props: {
                 : `${label} is not on any node yet; it goes where it is first used.`}
             </p>
           ) : null}
+          {moving ? (
+            <div className="alert alert-info" role="status" data-testid="move-in-progress">
+              <p>
+                {label} is being moved to node {moving.toNodeId}, started by{' '}
+                {moving.startedBy ?? 'another admin'} at{' '}
+                {startedWhen(moving.startedAt, placement.dataUpdatedAt || Date.now())}.
+              </p>
+              <p className="small">
+                Until it ends, changes to its files are refused (try them again afterwards) and no other move
+                can start.
+              </p>
+            </div>
+          ) : null}
           {data && data.mountedBy.length > 0 ? (
             <p className="muted small">
               Mounted by {data.mountedBy.join(', ')}: stop {data.mountedBy.length > 1 ? 'them' : 'it'} before
@@ -126,7 +158,7 @@ export function MoveDiskDialog(props: {
             <button
               type="submit"
               className={lost ? 'btn btn-danger-solid' : 'btn btn-primary'}
-              disabled={move.isPending || !chosen || (lost && confirm !== data?.name)}
+              disabled={move.isPending || !chosen || moving !== null || (lost && confirm !== data?.name)}
             >
               {move.isPending ? 'Working…' : lost ? 'Abandon files and start empty' : 'Move'}
             </button>

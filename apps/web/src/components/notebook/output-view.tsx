@@ -3,8 +3,7 @@ import type { JsonValue, OutputJson } from '@kiln/notebook';
 import { memo, useMemo } from 'react';
 import { ansiToHtml } from '../../lib/notebook/ansi.ts';
 import { joinText, pickMime, truncationOf, withoutOverflowKey } from '../../lib/notebook/output-model.ts';
-import { useRichText } from '../../lib/notebook/rich-text.tsx';
-import { sanitizeHtml, sanitizeSvg } from '../../lib/notebook/sanitize.ts';
+import { useRichText, useSanitizedSvg } from '../../lib/notebook/rich-text.tsx';
 
 /** Where a truncated output's full text can be downloaded (served by the execution service's route). */
 export function overflowUrl(notebookId: string, key: string): string {
@@ -60,32 +59,39 @@ function RichTextOutput({ kind, source }: { kind: 'markdown' | 'latex'; source: 
   return <Html className="output-markdown markdown" html={html} />;
 }
 
+/** HTML outputs (DataFrames): the server's render, or the browser's sanitised one once hydrated. */
+function HtmlOutput({ source }: { source: string }) {
+  const html = useRichText('html', source);
+  return <Html className="output-html" html={html ?? ''} />;
+}
+
+function SvgOutput({ source }: { source: string }) {
+  const svg = useSanitizedSvg(source);
+  if (svg === null) return null;
+  // An <img> never runs scripts, whatever survived sanitising. next/image cannot take data: URLs.
+  return (
+    // biome-ignore lint/performance/noImgElement: see above
+    <img
+      className="output-image"
+      alt="Cell output (SVG)"
+      src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`}
+    />
+  );
+}
+
 function RichOutput({ data }: { data: Record<string, JsonValue> }) {
   const mime = pickMime(data);
   const value = mime ? data[mime] : undefined;
-  const rendered = useMemo(() => {
-    if (mime === 'text/html') return sanitizeHtml(joinText(value));
-    if (mime === 'image/svg+xml') return sanitizeSvg(joinText(value));
-    return '';
-  }, [mime, value]);
   if (!mime || value === undefined) return null;
   switch (mime) {
     case 'text/html':
-      return <Html className="output-html" html={rendered} />;
+      return <HtmlOutput source={joinText(value)} />;
     case 'text/markdown':
       return <RichTextOutput kind="markdown" source={joinText(value)} />;
     case 'text/latex':
       return <RichTextOutput kind="latex" source={joinText(value)} />;
     case 'image/svg+xml':
-      // An <img> never runs scripts, whatever survived sanitising. next/image cannot take data: URLs.
-      return (
-        // biome-ignore lint/performance/noImgElement: see above
-        <img
-          className="output-image"
-          alt="Cell output (SVG)"
-          src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(rendered)}`}
-        />
-      );
+      return <SvgOutput source={joinText(value)} />;
     case 'image/png':
     case 'image/jpeg':
       // biome-ignore lint/performance/noImgElement: kernel images are data: URLs, which next/image does not optimise.

@@ -33,7 +33,7 @@ describe('prerenderRichText', () => {
     expect(render?.html).toContain('&#60;b onclick');
   });
 
-  it('renders markdown and TeX outputs, as the page shows them', () => {
+  it('renders markdown, TeX and plain HTML outputs, as the page shows them', () => {
     const out = prerenderRichText([
       codeCell({ 'text/latex': '$$E = mc^2$$', 'text/plain': 'E' }),
       codeCell({ 'text/markdown': '**done**', 'text/plain': 'done' }),
@@ -43,7 +43,14 @@ describe('prerenderRichText', () => {
     expect(out[richTextKey('latex', '$$E = mc^2$$')]?.html).toContain('katex-display');
     expect(out[richTextKey('markdown', '**done**')]?.html).toContain('<strong>done</strong>');
     expect(out[richTextKey('markdown', '*x*')]).toBeUndefined();
-    expect(Object.keys(out)).toHaveLength(2);
+    expect(out[richTextKey('html', '<i>x</i>')]).toEqual({ html: '<i>x</i>', exact: true });
+    expect(Object.keys(out)).toHaveLength(3);
+  });
+
+  it('leaves HTML outputs the DOM-free sanitiser does not accept to the browser', () => {
+    const risky = '<div><a href="https://kiln.test">link</a><script>alert(1)</script></div>';
+    const out = prerenderRichText([codeCell({ 'text/html': risky, 'text/plain': 'x' })]);
+    expect(out).toEqual({});
   });
 
   it('leaves empty cells and cells over the size cap to the browser', () => {

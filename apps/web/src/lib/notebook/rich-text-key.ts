@@ -1,5 +1,8 @@
-/** The rich text a notebook page renders with marked and KaTeX: markdown cells and outputs, TeX outputs. */
-export type RichTextKind = 'markdown' | 'latex';
+/**
+ * The rich text a notebook page renders: markdown cells and outputs and TeX outputs (marked and
+ * KaTeX), and HTML outputs (sanitised).
+ */
+export type RichTextKind = 'markdown' | 'latex' | 'html';
 
 /** HTML the server rendered for one piece of rich text. */
 export interface PrerenderedRichText {

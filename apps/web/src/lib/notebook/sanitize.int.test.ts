@@ -6,6 +6,8 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prerenderRichText } from './prerender-rich-text.ts';
 import { richTextKey } from './rich-text-key.ts';
+import { DATAFRAME } from './simple-html.test.ts';
+import { sanitizeSimpleHtml } from './simple-html.ts';
 
 // DOMPurify is only as good as the DOM it parses with, so these run in the real Chromium.
 
@@ -211,6 +213,28 @@ describe('output and markdown sanitising in Chromium', () => {
       pairs.map(({ fn, source, render }) => ({ fn, source, html: render?.html ?? '' })),
     );
     for (const { server: fromServer, browser } of compared) expect(fromServer).toBe(browser);
+  });
+
+  it('sanitises plain table HTML on the server to exactly what DOMPurify gives in the browser', async () => {
+    const samples = [
+      DATAFRAME,
+      '<table border="1" class="dataframe">\n<thead><tr><th colspan="2" scope="col" align="left">h</th></tr></thead>\n<tbody><tr><td rowspan="2" valign="top" style="color: red">1&nbsp;2</td><td title=\'say "hi"\'>x</td></tr></tbody></table>',
+      '  <div>lead</div> <b>b</b><i>i</i><em>e</em><strong>s</strong><code>c</code><small>s</small><sub>1</sub><sup>2</sup><u>u</u><s>s</s><br><br/><hr>',
+      '<table><caption>cap</caption><colgroup><col><col class="x"></colgroup><tfoot><tr><td>f</td></tr></tfoot></table>',
+      '<div style="background:url(https://beacon.test/a.png)">x</div><pre class="p">a\n  b</pre>',
+      '<div>&#x1F600; &#233; &times; &hellip; &middot; &ndash; &mdash; &apos; &quot; &lt;b&gt;</div>\r\n',
+      '<DIV CLASS="A">upper</DIV >',
+      '<div><style>td { color: red }</style>after</div>',
+    ];
+    const server = samples.map((html) => sanitizeSimpleHtml(html));
+    for (const [i, html] of server.entries()) expect(html, samples[i]).not.toBeNull();
+    const browser = await page.evaluate((items) => {
+      const w = window as unknown as { kiln: Record<string, (s: string) => string> };
+      return items.map((item) => w.kiln.sanitizeHtml?.(item) ?? '');
+    }, samples);
+    expect(server).toEqual(browser);
+    // And what the server sends runs nothing when the page inserts it.
+    for (const html of server) expect((await insert('sanitizeHtml', html ?? '')).pwned).toBe(false);
   });
 
   it('gives OSC-8 terminal links no handle on the app and no referrer', async () => {

@@ -1,4 +1,5 @@
 import DOMPurify from 'dompurify';
+import { CSS_FETCH } from './simple-html.ts';
 
 // Output HTML comes from code anyone in the workspace can run: no scripts, no forms that could
 // phish for passwords, no <style> that could restyle the page around it, no frames or plugins.
@@ -23,7 +24,6 @@ const FORBID_ATTR = ['autofocus', 'formaction', 'srcdoc'];
 // bytes (data: URLs), never load from elsewhere: a remote image is a tracking beacon that reports who
 // opened the notebook, when, and from where.
 const FETCHING_ATTRS = ['src', 'srcset', 'poster', 'background', 'href', 'xlink:href'];
-const CSS_FETCH = /url\s*\(|image-set\s*\(|@import/i;
 
 function isLink(node: Element): boolean {
   return node.tagName === 'A' || node.tagName === 'AREA' || node.tagName === 'a';
