@@ -17,6 +17,8 @@ status=0
 npx --no-install biome check . || status=$?
 npx --no-install turbo run typecheck --output-logs=errors-only || status=$?
 npx --no-install tsc -p scripts --noEmit || status=$?
+# The benches are no workspace's typecheck: checked here so they keep compiling against the packages.
+npx --no-install tsc -p bench --noEmit || status=$?
 npx --no-install vitest run || status=$?
 
 bash scripts/build-web.sh

@@ -78,6 +78,17 @@ def main():
     from traitlets import Any
 
     pending_input = {"event": threading.Event(), "reply": None}
+    # The shell request running now (its msg_id) and the one the last interrupt was for (None: whatever
+    # runs). An endpoint replica queues several calls: a timed-out call's interrupt that arrives after
+    # it ended must not land on the next call.
+    requests = {"current": None, "target": None}
+
+    def on_sigint(signum, frame):
+        # Runs on the main thread between bytecodes, so `current` is the request actually running.
+        target = requests["target"]
+        if target is not None and target != requests["current"]:
+            return
+        raise KeyboardInterrupt
 
     class AgentKernel(IPythonKernel):
         # The relay sockets stand in for zmq streams; ipykernel only calls send_multipart/flush on them.
@@ -89,6 +100,10 @@ def main():
 
         def start(self):
             self.shell.exit_now = False
+
+        def pre_handler_hook(self):
+            # ipykernel installs default_int_handler here; this one honours a targeted interrupt.
+            self.saved_sigint_handler = signal.signal(signal.SIGINT, on_sigint)
 
         def _publish_status(self, status, channel, parent=None):
             if not QUIET.get():
@@ -194,6 +209,8 @@ def main():
                 link.send_parts([b"kiln", json.dumps({"op": "checkpoint-ready"}).encode()])
                 return "drop"
             if command.get("op") == "interrupt":
+                # With an `execution`, only that request is interrupted (see on_sigint).
+                requests["target"] = command.get("execution")
                 os.kill(os.getpid(), signal.SIGINT)
             if command.get("op") == "init":
                 # A kernel restored from the shared snapshot gets its own env and fresh random state.
@@ -212,6 +229,7 @@ def main():
             pending_input["event"].set()
             return None
         if channel == "control" and msg_type == "interrupt_request":
+            requests["target"] = None
             os.kill(os.getpid(), signal.SIGINT)
             parent = {"header": header, "parent_header": {}, "metadata": {}, "content": {}}
             control_msg("interrupt_reply", {"status": "ok"}, parent)
@@ -263,11 +281,13 @@ def main():
         else:
             quiet = header.get("msg_type") == "execute_request" and bool(json.loads(parts[2] or b"{}").get("kiln_quiet"))
             token = QUIET.set(quiet)
+            requests["current"] = header.get("msg_id")
             try:
                 await kernel.dispatch_shell(to_zmq(parts))
             except KeyboardInterrupt:
                 pass
             finally:
+                requests["current"] = None
                 QUIET.reset(token)
 
     # SIGINT only means something while a request runs: ipykernel's pre_handler_hook installs the

@@ -136,11 +136,14 @@ export function addKernelRoutes(router: Router, kernels: KernelRegistry, default
       await kernels.shutdown(caller.workspaceId, params.id ?? '', reason || undefined);
       sendJson(response, 204);
     })
-    .add('POST', '/api/kernels/:id/interrupt', async ({ response, caller, params }) => {
+    // Kiln: with `?execution=<msg_id>`, only that execute_request is interrupted, and only if it is the
+    // one running (an endpoint replica queues several calls; a timed-out one's interrupt must not hit
+    // the next).
+    .add('POST', '/api/kernels/:id/interrupt', async ({ url, response, caller, params }) => {
       const kernel = kernels.get(caller.workspaceId, params.id ?? '');
       if (kernel.isDead)
         throw new DomainError('KERNEL_DEAD', `The kernel is dead: ${kernel.reason ?? 'stopped'}`);
-      await kernel.interrupt();
+      await kernel.interrupt(url.searchParams.get('execution')?.slice(0, 200) || undefined);
       sendJson(response, 204);
     })
     // Kiln: checkpoints the kernel now (variables kept; any later message wakes it), e.g. when its

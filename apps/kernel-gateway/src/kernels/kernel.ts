@@ -334,11 +334,12 @@ export class Kernel {
     }
   }
 
-  async interrupt(): Promise<void> {
+  /** Interrupts the request running now; with `executionId`, only if that execute_request is it. */
+  async interrupt(executionId?: string): Promise<void> {
     if (this.isDead) throw new Error(this.reason ?? 'The kernel is dead');
     await this.wake();
     if (this.isDead) throw new Error(this.reason ?? 'The kernel is dead');
-    await this.sandbox.interrupt();
+    await this.sandbox.interrupt(executionId);
   }
 
   /** Fresh interpreter; a dead kernel gets a new sandbox. Resolves when the kernel answers kernel_info. */

@@ -221,12 +221,15 @@ export class RunscKernelSandbox implements KernelSandbox {
     return () => this.exitListeners.delete(listener);
   }
 
-  async interrupt(): Promise<void> {
+  async interrupt(executionId?: string): Promise<void> {
     if (this.state !== 'running') return;
     if (this.instance.channel.connected) {
       // The agent's reader thread signals the main thread: no runsc process to spawn, ~1 ms.
-      this.instance.channel.command({ op: 'interrupt' });
-    } else {
+      this.instance.channel.command(
+        executionId ? { op: 'interrupt', execution: executionId } : { op: 'interrupt' },
+      );
+    } else if (!executionId) {
+      // A bare SIGINT cannot tell one request from another: a targeted interrupt waits for the agent.
       await this.instance.container.kill('SIGINT');
     }
   }

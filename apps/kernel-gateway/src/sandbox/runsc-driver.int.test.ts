@@ -219,6 +219,43 @@ print(sum(state(pid) == 'Z' for pid in os.listdir('/proc') if pid.isdigit()))`,
     ).toBe(true);
   });
 
+  it('interrupts only the request a targeted interrupt names, and only while it runs', async () => {
+    const run = (code: string) =>
+      request(kernel, 'shell', 'execute_request', {
+        code,
+        silent: false,
+        store_history: false,
+        user_expressions: {},
+        allow_stdin: false,
+        stop_on_error: false,
+      });
+    // Two requests queued as an endpoint replica queues calls: the first runs, the second waits.
+    const first = run('import time\nfor _ in range(40): time.sleep(0.05)\nprint("first done")');
+    const second = run('import time\nfor _ in range(20): time.sleep(0.05)\nprint("second done")');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Aimed at the queued one: the running one is not hit.
+    await kernel.interrupt(second.msgId);
+    const firstDone = await first.done;
+    expect(firstDone.reply.content).toMatchObject({ status: 'ok' });
+    expect(firstDone.stdout).toContain('first done');
+    // Aimed at the first after it ended (a timed-out call's late interrupt): the second runs on.
+    await kernel.interrupt(first.msgId);
+    const secondDone = await second.done;
+    expect(secondDone.reply.content).toMatchObject({ status: 'ok' });
+    expect(secondDone.stdout).toContain('second done');
+    // Aimed at the one running: it stops.
+    const third = run('while True: pass');
+    let answered = false;
+    const thirdDone = third.done.finally(() => {
+      answered = true;
+    });
+    while (!answered) {
+      await kernel.interrupt(third.msgId);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect((await thirdDone).reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+  });
+
   it('keeps variables across hibernate/resume and frees the sandbox meanwhile', async () => {
     await execute(kernel, 'kept = 6 * 7');
     const containerId = kernel.containerId;

@@ -46,8 +46,11 @@ export interface KernelSandbox {
   onMessage(listener: (message: JupyterMessage) => void): () => void;
   /** E.g. "ran out of memory: limit 2048 MiB". */
   onExit(listener: (reason: ExitReason) => void): () => void;
-  /** Must stop `while True: pass` within 200 ms. */
-  interrupt(): Promise<void>;
+  /**
+   * Must stop `while True: pass` within 200 ms. With `executionId`, only that execute_request, and only
+   * if it is the one running: a request queued behind it, or already past it, is left alone.
+   */
+  interrupt(executionId?: string): Promise<void>;
   /** Fresh interpreter, same sandbox/volume ok. */
   restart(): Promise<void>;
   /** Checkpoint to disk and free memory. */

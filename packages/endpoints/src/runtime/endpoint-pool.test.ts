@@ -58,6 +58,77 @@ function heldHost() {
   return { host, running, started, stopped, interrupted, interrupts };
 }
 
+/** An execution a FIFO replica holds: queued, or running at the head of its replica's queue. */
+interface Queued {
+  id: string | undefined;
+  code: string;
+  /** Ends it in the kernel (the caller may have stopped listening at its timeout). */
+  end(outcome: ExecuteOutcome): void;
+}
+
+/**
+ * Replicas that run what they are sent one at a time, in order, as the kernel agent does; an interrupt
+ * raises KeyboardInterrupt in the execution running now, or with an execution id only if it is that
+ * one, as the agent's handler does. The probe (`pass`) answers when it reaches the head. A call whose
+ * kwargs say `"late": true` ends in the kernel at the moment its caller's timeout fires: the interrupt
+ * for it arrives when the next execution already runs.
+ */
+function fifoHost() {
+  const queues = new Map<string, Queued[]>();
+  const stopped: string[] = [];
+  const interrupted: (string | undefined)[] = [];
+  const advance = (queue: Queued[]) => {
+    while (queue[0]?.code === 'pass') (queue.shift() as Queued).end({ kind: 'ok', results: [] });
+  };
+  const host: ReplicaHost = {
+    async start() {
+      const id = `replica-${queues.size + 1}`;
+      const queue: Queued[] = [];
+      queues.set(id, queue);
+      return {
+        id,
+        startedFrom: 'module',
+        execute: (code, timeoutMs, executionId) =>
+          new Promise<ExecuteOutcome>((resolve) => {
+            let answered = false;
+            const entry: Queued = {
+              id: executionId,
+              code,
+              end: (outcome) => {
+                queue.splice(queue.indexOf(entry), 1);
+                advance(queue);
+                if (!answered) resolve(outcome);
+                answered = true;
+              },
+            };
+            setTimeout(() => {
+              if (answered) return;
+              answered = true;
+              if (code.includes('\\"late\\": true')) entry.end({ kind: 'ok', results: [] });
+              resolve({ kind: 'timeout' });
+            }, timeoutMs);
+            queue.push(entry);
+            advance(queue);
+          }),
+        interrupt: async (executionId) => {
+          interrupted.push(executionId);
+          const running = queue[0];
+          if (running && (executionId === undefined || running.id === executionId))
+            running.end({ kind: 'error', ename: 'KeyboardInterrupt', error: 'KeyboardInterrupt' });
+        },
+        onExit: () => undefined,
+        stop: async () => {
+          stopped.push(id);
+        },
+      };
+    },
+  };
+  /** Answers the execution running now on `replica` with `outcome`. */
+  const answerHead = (replica: string, outcome: ExecuteOutcome) => queues.get(replica)?.[0]?.end(outcome);
+  const depth = (replica: string) => queues.get(replica)?.length ?? 0;
+  return { host, stopped, interrupted, answerHead, depth };
+}
+
 const version: ServedVersion = {
   id: 'v1',
   source: 'def echo(x=0):\n    return x\n',
@@ -196,5 +267,42 @@ describe('EndpointPool', () => {
     await until(() => running.length === 2 && pool.waiting === 0, 'both running');
     for (const call of running.splice(0)) call.answer(ok(0));
     expect((await Promise.all(calls)).map((o) => o.status)).toEqual([200, 200]);
+  });
+
+  it('interrupts only the timed-out call: a call that runs after it on the same replica is answered, not hit', async () => {
+    const { host, stopped, interrupted, answerHead, depth } = fifoHost();
+    const pool = poolWith({ targetConcurrency: 2, maxReplicas: 1, timeoutSeconds: 2 }, host);
+    // The first call ends just as its caller's 2 s run out; the second is queued behind it on the replica.
+    const late = pool.call('{"late": true}');
+    await until(() => depth('replica-1') === 1, 'the first call sent');
+    const next = pool.call('{"x": 2}');
+    await until(() => depth('replica-1') === 2, 'the second call queued on the replica');
+    // What the first caller sees: a 504 naming the endpoint's timeout.
+    expect(await late).toMatchObject({ status: 504, error: expect.stringContaining('timeout of 2 s') });
+    await until(() => interrupted.length === 1, 'the interrupt for the timed-out call');
+    // The second call is running now; the interrupt was for the first, so it runs on and answers.
+    answerHead('replica-1', ok(2));
+    expect(await next).toMatchObject({ status: 200, body: '2', replicaId: 'replica-1' });
+    // The replica recovers and keeps serving; nothing was stopped.
+    const after = pool.call('{"x": 3}');
+    await until(() => depth('replica-1') === 1, 'the third call sent');
+    answerHead('replica-1', ok(3));
+    expect(await after).toMatchObject({ status: 200, body: '3', replicaId: 'replica-1' });
+    expect(stopped).toEqual([]);
+  });
+
+  it('interrupts a timed-out call that is still running, so the call queued behind it is answered', async () => {
+    const { host, stopped, answerHead, depth } = fifoHost();
+    const pool = poolWith({ targetConcurrency: 2, maxReplicas: 1, timeoutSeconds: 2 }, host);
+    const stuck = pool.call('{"x": 1}');
+    await until(() => depth('replica-1') === 1, 'the first call sent');
+    const queued = pool.call('{"x": 2}');
+    await until(() => depth('replica-1') === 2, 'the second call queued on the replica');
+    // The first caller gets its 504; the interrupt ends that call, and the one behind it runs.
+    expect(await stuck).toMatchObject({ status: 504 });
+    await until(() => depth('replica-1') === 1, 'the timed-out call interrupted');
+    answerHead('replica-1', ok(2));
+    expect(await queued).toMatchObject({ status: 200, body: '2' });
+    expect(stopped).toEqual([]);
   });
 });

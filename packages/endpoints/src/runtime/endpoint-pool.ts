@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { autoscale, LoadHistory } from '@kiln/scheduler/policy';
 import type { EndpointSettings } from '../store/settings.ts';
 import type { VersionSandbox } from '../store/version-sandbox.ts';
@@ -227,10 +228,13 @@ export class EndpointPool {
     // The policy sees this call as load now, so the scale-down window counts from its end.
     this.scale();
     let recovering = false;
+    // Names this call's execution, so a timeout interrupts it and never another call on the replica.
+    const executionId = randomUUID();
     try {
       const outcome = await handle.execute(
         callCode(kwargsJson, replica.isAsync),
         Math.max(1, deadline - this.now()),
+        executionId,
       );
       if (outcome.kind === 'ok')
         return { ...outcomeOf(outcome.results[0] as CallResult | undefined, handle.id), versionId };
@@ -249,7 +253,7 @@ export class EndpointPool {
       recovering = true;
       this.finished(replica);
       if (replica.state !== 'stopping') replica.state = 'recovering';
-      void this.abandon(replica).finally(() => {
+      void this.abandon(replica, executionId).finally(() => {
         if (replica.state !== 'recovering') return;
         replica.state = replica.active > 0 ? 'busy' : 'idle';
         if (replica.active === 0) replica.idleSince = this.now();
@@ -457,11 +461,17 @@ export class EndpointPool {
     });
   }
 
-  /** Stops a replica whose last call timed out: interrupt it, and stop it if it does not come back. */
-  private async abandon(replica: Replica): Promise<void> {
+  /**
+   * After a call timed out: interrupt that call only (other calls on the replica run on, whether queued
+   * behind it or started after it ended), and stop the replica if it does not come back.
+   */
+  private async abandon(replica: Replica, executionId: string): Promise<void> {
     const handle = replica.handle as ReplicaHandle;
-    await handle.interrupt().catch(() => undefined);
-    const probe = await handle.execute('pass', 5000);
+    await handle.interrupt(executionId).catch(() => undefined);
+    // The probe runs after every call still on the replica: each has up to the endpoint's timeout, and
+    // a probe that gave up first would stop the replica under them.
+    const othersMs = replica.active > 0 ? this.config.settings.timeoutSeconds * 1000 : 0;
+    const probe = await handle.execute('pass', 5000 + othersMs);
     if (probe.kind !== 'ok') await this.retire(replica, 'Did not recover from a timed-out call');
   }
 

@@ -199,7 +199,7 @@ function kernelReplica(parts: {
   return {
     id,
     startedFrom: parts.startedFrom,
-    execute(code, timeoutMs) {
+    execute(code, timeoutMs, executionId) {
       if (dead) return Promise.resolve({ kind: 'died', reason: dead } satisfies ExecuteOutcome);
       const request = channel.message('shell', 'execute_request', {
         code,
@@ -212,6 +212,7 @@ function kernelReplica(parts: {
       // Quiet (Kiln's agent): no busy/idle status and no execute_input echo for it. The agent sends a
       // call's result and error before its reply, over one ordered link, so the reply ends the call.
       request.metadata = { kiln_quiet: true };
+      if (executionId) request.header.msg_id = executionId;
       return new Promise<ExecuteOutcome>((resolve) => {
         const results: unknown[] = [];
         let error: ExecuteOutcome | null = null;
@@ -259,7 +260,7 @@ function kernelReplica(parts: {
         channel.send(request);
       });
     },
-    interrupt: () => client.interruptKernel(id),
+    interrupt: (executionId) => client.interruptKernel(id, executionId),
     onExit(listener) {
       exitListeners.push(listener);
       if (dead) listener(dead);

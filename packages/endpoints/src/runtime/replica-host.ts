@@ -15,9 +15,16 @@ export interface ReplicaHandle {
   readonly id: string;
   /** How it started: `module`, `snapshot`, `pool` or `cold` (as the gateway reports it). */
   readonly startedFrom: string;
-  /** Runs code; `results` are the payloads published with RESULT_MIME. */
-  execute(code: string, timeoutMs: number): Promise<ExecuteOutcome>;
-  interrupt(): Promise<void>;
+  /**
+   * Runs code; `results` are the payloads published with RESULT_MIME. `executionId` names the request
+   * (unique per call) so that `interrupt` can aim at it.
+   */
+  execute(code: string, timeoutMs: number, executionId?: string): Promise<ExecuteOutcome>;
+  /**
+   * Interrupts what runs now; with `executionId`, only that execution, and only while it runs: a call
+   * queued behind it or started after it ended is never hit.
+   */
+  interrupt(executionId?: string): Promise<void>;
   onExit(listener: (reason: string) => void): void;
   stop(reason: string): Promise<void>;
 }

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { recordAudit } from '@kiln/accounts';
 import { PLANS } from '@kiln/billing';
 import { DomainError } from '@kiln/core';
-import type { Db, EndpointModel, EndpointTokenModel, PlanTier, Prisma } from '@kiln/db';
+import { type Db, type EndpointModel, type EndpointTokenModel, type PlanTier, Prisma } from '@kiln/db';
 import { DEFAULT_SETTINGS, type EndpointSettings, resolveSettings, validateLabel } from './settings.ts';
 import { hashEndpointToken, newEndpointToken } from './tokens.ts';
 
@@ -64,6 +65,15 @@ function tokenView(row: EndpointTokenModel): EndpointTokenView {
   return { id, name, prefix, createdAt, lastUsedAt, revokedAt };
 }
 
+function isUniqueViolation(error: unknown): boolean {
+  // A raw statement's error carries Postgres' own code (23505: unique_violation) from the driver.
+  const known = error as {
+    code?: string;
+    meta?: { driverAdapterError?: { cause?: { originalCode?: string } } };
+  } | null;
+  return known?.code === 'P2002' || known?.meta?.driverAdapterError?.cause?.originalCode === '23505';
+}
+
 function columns(settings: EndpointSettings) {
   const { public: isPublic, gpu, ...rest } = settings;
   return { ...rest, public: isPublic, gpuRequest: gpu };
@@ -90,7 +100,12 @@ export function createEndpointStore(options: EndpointStoreOptions) {
       return rows.map(endpointView);
     },
 
-    /** Creates an endpoint within the plan's limit (counted under the workspace's row lock). */
+    /**
+     * Creates an endpoint within the plan's limit. One statement takes a place in the workspace's
+     * `endpointCount` (the row's update waits for a concurrent create and re-checks the count it
+     * committed) and inserts the endpoint; a label already taken aborts both. No interactive
+     * transaction: a lock wait or a starved process cannot make it time out half done.
+     */
     async create(
       workspaceId: string,
       actor: Actor,
@@ -98,28 +113,54 @@ export function createEndpointStore(options: EndpointStoreOptions) {
     ): Promise<EndpointView> {
       const label = validateLabel(input.label);
       const settings = resolveSettings(DEFAULT_SETTINGS, input.settings ?? {});
-      const created = await db.$transaction(async (tx) => {
-        const [workspace] = await tx.$queryRaw<{ plan: PlanTier }[]>`
-          SELECT plan FROM "Workspace" WHERE id = ${workspaceId}::uuid FOR UPDATE`;
-        if (!workspace) throw new DomainError('NOT_FOUND', 'No such workspace');
-        const limit = limitOf(workspace.plan);
-        const used = await tx.endpoint.count({ where: { workspaceId } });
-        if (limit !== null && used >= limit) {
-          throw new DomainError(
-            'QUOTA_EXCEEDED',
-            `This workspace has ${used} of ${limit} web endpoints its ${workspace.plan.toLowerCase()} plan allows: delete one or upgrade to Team for unlimited endpoints`,
-            { limit, used, plan: workspace.plan },
-          );
-        }
-        if (await tx.endpoint.findFirst({ where: { workspaceId, label }, select: { id: true } }))
+      // The limit of the plan the workspace has when the row is updated, NULL for unlimited.
+      const limitSql = Prisma.sql`CASE plan::text ${Prisma.join(
+        (Object.keys(PLANS) as PlanTier[]).map((plan) => Prisma.sql`WHEN ${plan} THEN ${limitOf(plan)}::int`),
+        ' ',
+      )} END`;
+      let created: { id: string }[];
+      try {
+        created = await db.$queryRaw<{ id: string }[]>`
+          WITH place AS (
+            UPDATE "Workspace" SET "endpointCount" = "endpointCount" + 1
+            WHERE id = ${workspaceId}::uuid
+              AND ((${limitSql}) IS NULL OR "endpointCount" < (${limitSql}))
+            RETURNING id
+          )
+          INSERT INTO "Endpoint" (
+            id, "workspaceId", label, public, cpu, "memoryMiB", "gpuRequest", "minReplicas",
+            "maxReplicas", "bufferReplicas", "scaleDownSeconds", "targetConcurrency",
+            "timeoutSeconds", "queueLimit", "createdById", "updatedAt")
+          SELECT ${randomUUID()}::uuid, place.id, ${label}, ${settings.public}, ${settings.cpu}::float8,
+            ${settings.memoryMiB}::int, ${settings.gpu}::text[], ${settings.minReplicas}::int,
+            ${settings.maxReplicas}::int, ${settings.bufferReplicas}::int,
+            ${settings.scaleDownSeconds}::int, ${settings.targetConcurrency}::int,
+            ${settings.timeoutSeconds}::int, ${settings.queueLimit}::int, ${actor.userId}::uuid, now()
+          FROM place
+          RETURNING id::text AS id`;
+      } catch (error) {
+        if (isUniqueViolation(error))
           throw new DomainError(
             'CONFLICT',
             `An endpoint labelled "${label}" already exists in this workspace`,
           );
-        return tx.endpoint.create({
-          data: { workspaceId, label, createdById: actor.userId, ...columns(settings) },
+        throw error;
+      }
+      const id = created[0]?.id;
+      if (!id) {
+        const workspace = await db.workspace.findUnique({
+          where: { id: workspaceId },
+          select: { plan: true, endpointCount: true },
         });
-      });
+        if (!workspace) throw new DomainError('NOT_FOUND', 'No such workspace');
+        const limit = limitOf(workspace.plan);
+        const used = workspace.endpointCount;
+        throw new DomainError(
+          'QUOTA_EXCEEDED',
+          `This workspace has ${used} of ${limit} web endpoints its ${workspace.plan.toLowerCase()} plan allows: delete one or upgrade to Team for unlimited endpoints`,
+          { limit, used, plan: workspace.plan },
+        );
+      }
       await recordAudit(db, {
         action: 'endpoint.created',
         workspaceId,
@@ -127,7 +168,7 @@ export function createEndpointStore(options: EndpointStoreOptions) {
         target: label,
         ip: actor.ip,
       });
-      return endpointView(created);
+      return endpointView(await db.endpoint.findUniqueOrThrow({ where: { id } }));
     },
 
     /**
@@ -161,7 +202,15 @@ export function createEndpointStore(options: EndpointStoreOptions) {
 
     async remove(workspaceId: string, id: string, actor: Actor): Promise<void> {
       const found = await row(workspaceId, id);
-      await db.endpoint.delete({ where: { id } });
+      // The row and the workspace's place for it go in one statement (see `create`).
+      const deleted = await db.$executeRaw`
+        WITH gone AS (
+          DELETE FROM "Endpoint" WHERE id = ${id}::uuid AND "workspaceId" = ${workspaceId}::uuid
+          RETURNING "workspaceId"
+        )
+        UPDATE "Workspace" w SET "endpointCount" = GREATEST(w."endpointCount" - 1, 0)
+        FROM gone WHERE w.id = gone."workspaceId"`;
+      if (deleted === 0) throw new DomainError('NOT_FOUND', 'No such endpoint in this workspace');
       await recordAudit(db, {
         action: 'endpoint.deleted',
         workspaceId,

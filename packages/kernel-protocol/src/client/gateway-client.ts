@@ -97,7 +97,12 @@ export function createGatewayClient(options: GatewayClientOptions) {
     /** Stops the kernel; with `reason` (Kiln), its clients are told it died and why. */
     shutdownKernel: (id: string, reason?: string) =>
       call<void>('DELETE', `/api/kernels/${id}${reason ? `?reason=${encodeURIComponent(reason)}` : ''}`),
-    interruptKernel: (id: string) => call<void>('POST', `/api/kernels/${id}/interrupt`),
+    /** With `executionId` (Kiln), only that execute_request is interrupted, if it is the one running. */
+    interruptKernel: (id: string, executionId?: string) =>
+      call<void>(
+        'POST',
+        `/api/kernels/${id}/interrupt${executionId ? `?execution=${encodeURIComponent(executionId)}` : ''}`,
+      ),
     restartKernel: (id: string) => call<KernelModel>('POST', `/api/kernels/${id}/restart`),
     /**
      * Kiln: checkpoints the kernel now, variables kept; any later message wakes it. With `reason`, the
