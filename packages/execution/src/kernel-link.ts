@@ -114,6 +114,7 @@ export class KernelLink {
   reattach(busy: boolean): Promise<ReattachResult> {
     return this.serial(async () => {
       const result = await this.tryReattach(busy);
+      if (result === null) return { outcome: 'gone', reason: this.reason ?? 'The kernel was given up' };
       if (result.outcome !== 'attached') this.notReattached(result.reason);
       return result;
     });
@@ -135,13 +136,18 @@ export class KernelLink {
     return this.serial(async () => this.detach());
   }
 
-  private async tryReattach(busy: boolean): Promise<ReattachResult> {
+  /**
+   * Null when the attempt was overtaken: while it retried, the kernel was declared lost (`lost`) or
+   * replaced, so what it found is no longer news and must not end cells queued since.
+   */
+  private async tryReattach(busy: boolean): Promise<ReattachResult | null> {
     const kernelId = this.kernelId;
     if (!kernelId) return { outcome: 'gone', reason: 'No kernel was recorded' };
     this.setStatus('reconnecting', 'Reconnecting to the kernel…');
     const deadline = Date.now() + this.reattachMs;
     let delay = 250;
     for (;;) {
+      if (this.kernelId !== kernelId) return null;
       try {
         await this.attach(kernelId);
         this.connectionLost = false;
@@ -153,6 +159,7 @@ export class KernelLink {
         if (paused !== null) this.pausedElsewhere(paused);
         return { outcome: 'attached', reason: null };
       } catch (error) {
+        if (this.kernelId !== kernelId) return null;
         const status = (error as { status?: unknown }).status;
         if (status === 404 || status === 403 || status === 410) {
           this.kernelId = null;
@@ -347,6 +354,7 @@ export class KernelLink {
       this.machine.end();
       if (!this.channel) {
         const result = await this.tryReattach(false);
+        if (result === null) return false;
         if (result.outcome !== 'attached') {
           this.hooks.onLost(result.reason);
           return false;
@@ -491,6 +499,7 @@ export class KernelLink {
         void this.serial(async () => {
           if (this.channel || !this.connectionLost) return;
           const result = await this.tryReattach(busy);
+          if (result === null) return;
           if (result.outcome !== 'attached') this.notReattached(result.reason);
           else this.hooks.onReattached?.();
         });

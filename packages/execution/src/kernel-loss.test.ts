@@ -255,3 +255,28 @@ describe('a web restart while a kernel waits for its lost machine', () => {
     expect(gateway.started).toBe(1);
   });
 });
+
+describe('a re-attach still retrying when the kernel is declared lost', () => {
+  it('does not end a run asked for afterwards, which starts a new kernel', async () => {
+    const { service, gateway, run, doc } = await setup(['a']);
+    await run();
+    await service.whenIdle('nb');
+    expect(cellView(doc, 'c0').text).toBe('a\n');
+
+    // The node dies: the socket drops and the web retries the gateway, which does not answer yet.
+    const release = holdConnects(gateway);
+    gateway.dropConnection();
+    await waitFor(() => readExecutionState(doc)?.kernel.status === 'reconnecting', 'the retries to begin');
+    // The scheduler declares the node lost meanwhile: the kernel is given up, and Run is pressed again.
+    const LOST = 'Lost: node gw stopped answering at 2026-12-04T16:00:00Z (no heartbeat for 10 s)';
+    service.kernelLost('nb', 'fake-1', LOST);
+    gateway.gone.add('fake-1');
+    await run();
+    // The old retry now hears the kernel is gone: old news, not a reason to end the new run.
+    release();
+    await waitFor(() => cellView(doc, 'c0').state === 'idle' && gateway.started === 2, 'the new run');
+    await service.whenIdle('nb');
+    expect(cellView(doc, 'c0').text).toBe('a\n');
+    expect(readExecutionState(doc)?.kernel).toMatchObject({ status: 'idle', kernelId: 'fake-2' });
+  });
+});

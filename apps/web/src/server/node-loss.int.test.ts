@@ -184,7 +184,11 @@ describe('a node killed with SIGKILL', () => {
       () =>
         readExecutionState(first.doc)?.kernel.reason?.includes('/workspace folder lives on node') === true,
       'the next start to be refused',
-    );
+    ).catch((error) => {
+      throw new Error(
+        `${error}; kernel state: ${JSON.stringify(readExecutionState(first.doc))}; output: ${outputText(first.doc)}`,
+      );
+    });
     expect(readExecutionState(first.doc)?.kernel.reason).toMatch(
       new RegExp(
         `lives on node ${victim}, which is offline .*its kernels start again once that node is back`,
